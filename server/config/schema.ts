@@ -1,0 +1,273 @@
+import { z } from 'zod';
+import { isIP } from 'node:net';
+import { RE2JS } from 're2js';
+import { parseDuration } from '../core/duration.js';
+
+/**
+ * The configuration file's schema. Keys are snake_case as written in YAML, so a key in the
+ * docs, in an error message and in code read the same. Every object is strict: an unknown
+ * key is an error, not a silently ignored typo.
+ */
+
+export const POLICIES = ['bypass', 'one_factor', 'two_factor', 'deny'] as const;
+export type PolicyLevel = (typeof POLICIES)[number];
+
+/** Second-factor kinds a rule may accept. Only some are built yet; the rest parse now. */
+export const SECOND_FACTORS = ['totp', 'hotp', 'webauthn', 'push', 'email_otp', 'recovery_code'] as const;
+export type SecondFactorKind = (typeof SECOND_FACTORS)[number];
+
+export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'] as const;
+
+/** Keys whose value may come from a file instead: `password_file: /run/secrets/x`. */
+export const SECRET_KEYS = new Set(['password']);
+
+const duration = (fallback?: string) => {
+  const schema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const seconds = parseDuration(value);
+    if (seconds === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a duration (use e.g. 90s, 10m, 1h, 30d)` });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+  return fallback === undefined ? schema : schema.default(fallback as never);
+};
+
+/** A CIDR ("10.0.0.0/8", "fd00::/8") or a single address, strictly: no "10.0.0" shorthand. */
+export function isCidr(value: string): boolean {
+  const [address, prefix, ...rest] = value.split('/');
+  if (rest.length > 0 || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+const cidr = z.string().refine(isCidr, { error: (issue) => `${JSON.stringify(issue.input)} is not a CIDR` });
+
+const httpUrl = z.string().transform((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a URL` });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} must be an http or https URL` });
+    return z.NEVER;
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} must not contain credentials, a query or a fragment` });
+    return z.NEVER;
+  }
+  return url;
+});
+
+/** Plain http is allowed only where browsers treat it as a secure context. */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '127.0.0.1' || hostname === '[::1]';
+}
+
+const publicUrl = httpUrl.superRefine((url, ctx) => {
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    ctx.addIssue({ code: 'custom', message: `"${url.href}" must use https (plain http is allowed only for localhost)` });
+  }
+  if (!url.pathname.endsWith('/')) {
+    ctx.addIssue({ code: 'custom', message: `"${url.href}" must end with "/"` });
+  }
+});
+
+/**
+ * Path patterns run through RE2 (linear time): an administrator's pattern cannot hang the
+ * gateway by backtracking. RE2 has no look-around or back-references; say so at boot.
+ */
+function checkPathPattern(pattern: string, ctx: z.RefinementCtx): void {
+  try {
+    RE2JS.compile(pattern);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : 'invalid';
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(pattern)} is not a valid pattern (${reason})` });
+  }
+}
+
+const oneOrMany = <T extends z.ZodType>(item: T) =>
+  z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
+
+const domainPattern = z
+  .string()
+  .regex(/^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, {
+    error: (issue) => `${JSON.stringify(issue.input)} is not a domain or "*.domain" wildcard (lower case, no port, no trailing dot)`,
+  });
+
+const subjectTerm = z.string().regex(/^(user|group):.+$/, {
+  error: (issue) => `${JSON.stringify(issue.input)} must start with "user:" or "group:"`,
+});
+
+const rule = z.strictObject({
+  domain: oneOrMany(domainPattern),
+  /** Path regexes, anchored at both ends, matched against the normalized path. */
+  resources: oneOrMany(z.string().superRefine(checkPathPattern)).optional(),
+  methods: oneOrMany(z.enum(METHODS)).optional(),
+  /** OR of ANDs: each item is a term or a list of terms that must all hold. */
+  subject: oneOrMany(z.union([subjectTerm, z.array(subjectTerm).min(1)])).optional(),
+  /** CIDRs or names from access_control.networks. */
+  networks: oneOrMany(z.string()).optional(),
+  policy: z.enum(POLICIES),
+  factors: z.array(z.enum(SECOND_FACTORS)).min(1).optional(),
+  max_auth_age: duration().optional(),
+});
+export type RuleConfig = z.output<typeof rule>;
+
+const site = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { error: 'must be lower-case letters, digits, "-" or "_"' }),
+  /** Public URL of the site: scheme, host, port and optional path prefix. */
+  url: publicUrl,
+  /** Where to proxy. Absent: the site sits behind another proxy that asks us by forward-auth. */
+  upstream: httpUrl.optional(),
+  /** Send the browser's Host header upstream (true) or the upstream's own (false). */
+  preserve_host: z.boolean().default(true),
+  /** How long the upstream may take to send response headers. */
+  timeout: duration('30s'),
+});
+export type SiteConfig = z.output<typeof site>;
+
+const redis = z.strictObject({
+  url: z.string().regex(/^rediss?:\/\//, { error: 'must start with redis:// or rediss://' }).default('redis://127.0.0.1:6379'),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  database: z.number().int().min(0).max(15).default(0),
+  /** Upper bound for one command or a connection attempt; the auth path fails closed after it. */
+  timeout: duration('2s'),
+  key_prefix: z.string().default('gatehouse:'),
+});
+export type RedisConfig = z.output<typeof redis>;
+
+export const configSchema = z
+  .strictObject({
+    server: z.strictObject({
+      host: z.string().default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(9091),
+      /** Where the portal lives; the sign-in page is at this URL. */
+      portal_url: publicUrl,
+      /** Peers whose X-Forwarded-* headers are believed, and who may call /api/authz/*. */
+      trusted_proxies: z.array(cidr).default([]),
+      /** Largest request body the portal reads (proxied bodies are streamed, not limited). */
+      body_limit: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+    }),
+    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+    metrics: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Who may read /metrics. */
+        networks: z.array(cidr).default(['127.0.0.0/8', '::1/128']),
+      })
+      .prefault({}),
+    session: z
+      .strictObject({
+        cookie_name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('gatehouse_session'),
+        /** Cookie domain, so one sign-in covers every site under it; absent: the portal's host only. */
+        domain: domainPattern.optional(),
+        idle_timeout: duration('1h'),
+        absolute_timeout: duration('12h'),
+        /** Lifetime of a "remember me" session; 0 turns the option off. */
+        remember_me: duration('0'),
+        /** How long an instance may serve a session from memory before reading it again. */
+        cache_ttl: duration('10s'),
+        /** Where sessions live: redis for real use, memory only for a single-instance demo. */
+        store: z.enum(['redis', 'memory']).default('redis'),
+      })
+      .prefault({}),
+    redis: redis.optional(),
+    authentication: z.strictObject({
+      users_file: z.string().min(1),
+      /** Re-read the users file when it changes. */
+      watch: z.boolean().default(true),
+    }),
+    sites: z.array(site).default([]),
+    access_control: z
+      .strictObject({
+        default_policy: z.enum(POLICIES).default('deny'),
+        networks: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), z.array(cidr).min(1)).default({}),
+        rules: z.array(rule).default([]),
+      })
+      .prefault({}),
+  })
+;
+
+export type Config = z.output<typeof configSchema>;
+
+type Issue = { path: (string | number)[]; message: string };
+
+/**
+ * Checks that span several keys. They run on the raw document, not the parsed one, so that
+ * they are reported together with field errors instead of after them are fixed.
+ */
+export function crossFieldIssues(raw: unknown): Issue[] {
+  const issues: Issue[] = [];
+  const doc = asRecord(raw);
+  const server = asRecord(doc.server);
+  const session = asRecord(doc.session);
+  const access = asRecord(doc.access_control);
+  const sites = Array.isArray(doc.sites) ? doc.sites.map(asRecord) : [];
+
+  if ((session.store ?? 'redis') === 'redis' && doc.redis === undefined) {
+    issues.push({ path: ['redis'], message: 'is required when session.store is "redis" (the default)' });
+  }
+  const idle = parseDuration(asDuration(session.idle_timeout, '1h'));
+  const absolute = parseDuration(asDuration(session.absolute_timeout, '12h'));
+  if (idle !== undefined && absolute !== undefined && idle > absolute) {
+    issues.push({ path: ['session', 'idle_timeout'], message: 'must not exceed session.absolute_timeout' });
+  }
+  const portalHost = typeof server.portal_url === 'string' ? safeHostname(server.portal_url) : undefined;
+  if (typeof session.domain === 'string' && portalHost && portalHost !== session.domain && !portalHost.endsWith('.' + session.domain)) {
+    issues.push({ path: ['session', 'domain'], message: `must be the portal's host "${portalHost}" or a parent of it` });
+  }
+  const names = new Map<unknown, number>();
+  const urls = new Map<string, number>();
+  sites.forEach((site, i) => {
+    if (names.has(site.name)) issues.push({ path: ['sites', i, 'name'], message: `duplicates sites[${names.get(site.name)}].name` });
+    else names.set(site.name, i);
+    const url = typeof site.url === 'string' ? safeUrl(site.url) : undefined;
+    if (!url) return;
+    const key = url.origin + url.pathname;
+    if (urls.has(key)) issues.push({ path: ['sites', i, 'url'], message: `duplicates sites[${urls.get(key)}].url` });
+    else urls.set(key, i);
+  });
+  const aliases = asRecord(access.networks);
+  const rules = Array.isArray(access.rules) ? access.rules.map(asRecord) : [];
+  rules.forEach((rule, i) => {
+    const networks = typeof rule.networks === 'string' ? [rule.networks] : Array.isArray(rule.networks) ? rule.networks : [];
+    networks.forEach((n: unknown, j: number) => {
+      if (typeof n !== 'string' || isCidr(n) || Object.hasOwn(aliases, n)) return;
+      const message = /^[a-z0-9_-]+$/.test(n) ? `"${n}" is not a network named in access_control.networks` : `"${n}" is not a CIDR`;
+      const path = typeof rule.networks === 'string' ? ['access_control', 'rules', i, 'networks'] : ['access_control', 'rules', i, 'networks', j];
+      issues.push({ path, message });
+    });
+    if (rule.factors !== undefined && rule.policy !== 'two_factor') {
+      issues.push({ path: ['access_control', 'rules', i, 'factors'], message: 'applies only to policy two_factor' });
+    }
+  });
+  return issues;
+}
+
+function asRecord(value: unknown): Record<string, any> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, any>) : {};
+}
+
+function asDuration(value: unknown, fallback: string): string | number {
+  return typeof value === 'string' || typeof value === 'number' ? value : fallback;
+}
+
+function safeUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function safeHostname(value: string): string | undefined {
+  return safeUrl(value)?.hostname;
+}

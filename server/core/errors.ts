@@ -1,0 +1,51 @@
+/**
+ * One catalogue of the errors a client may see. Each code maps to an HTTP status and a
+ * public message key (translated by the portal); the detail stays in the log.
+ * Expected outcomes (wrong password, replayed code) are values, not errors: this is for
+ * requests we refuse and for outages.
+ */
+export const errorCatalogue = {
+  'request.invalid': { status: 400, message: 'error.request_invalid' },
+  'request.too_large': { status: 413, message: 'error.request_too_large' },
+  'request.path_invalid': { status: 400, message: 'error.request_invalid' },
+  'request.host_invalid': { status: 400, message: 'error.request_invalid' },
+  'csrf.invalid': { status: 403, message: 'error.csrf' },
+  'auth.required': { status: 401, message: 'error.auth_required' },
+  'access.denied': { status: 403, message: 'error.forbidden' },
+  'proxy.untrusted': { status: 403, message: 'error.forbidden' },
+  'site.unknown': { status: 404, message: 'error.site_unknown' },
+  'route.not_found': { status: 404, message: 'error.not_found' },
+  'upstream.unavailable': { status: 502, message: 'error.upstream_unavailable' },
+  'upstream.timeout': { status: 504, message: 'error.upstream_timeout' },
+  'store.unavailable': { status: 503, message: 'error.store_unavailable' },
+  'internal': { status: 500, message: 'error.internal' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Message key for the public text; never the detail. */
+  readonly publicMessage: string;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    super(detail ?? code, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = errorCatalogue[code].status;
+    this.publicMessage = errorCatalogue[code].message;
+  }
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError;
+}
+
+/** Raised by a store (Redis, database) that did not answer in time or at all. */
+export class StoreUnavailableError extends AppError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super('store.unavailable', detail, options);
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -1,0 +1,34 @@
+import type { SecondFactorKind } from '../config/schema.js';
+
+export type FactorKind = 'password' | SecondFactorKind;
+
+/** One factor the user presented in this session, and when (ms since epoch). */
+export interface FactorUse {
+  kind: FactorKind;
+  at: number;
+  /** The device or credential used, for second factors. */
+  device?: string;
+}
+
+/** What a session knows about its user, copied from the directory at sign-in. */
+export interface SessionUser {
+  username: string;
+  displayName: string;
+  email: string;
+  groups: string[];
+}
+
+export interface Session {
+  user: SessionUser;
+  factors: FactorUse[];
+  createdAt: number;
+  /** Last time the session was seen active; written at most once per half idle window. */
+  lastActiveAt: number;
+  /** Absolute end, whatever the activity. */
+  expiresAt: number;
+  /** Idle timeout of this session in seconds (remember-me sessions get the longer one). */
+  idleSeconds: number;
+  rememberMe: boolean;
+  /** Synchronizer token for state-changing portal requests of this session. */
+  csrf: string;
+}
