@@ -1,0 +1,122 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from './core/clock.js';
+import type { Logger } from './core/logger.js';
+import type { Config } from './config/schema.js';
+import type { Directory } from './directory/directory.js';
+import { createUsersFileDirectory } from './directory/users-file.js';
+import type { Kv } from './kv/kv.js';
+import { createMemoryKv } from './kv/memory-kv.js';
+import { createRedisKv } from './kv/redis-kv.js';
+import { compilePolicy } from './policy/compile-policy.js';
+import { compileNetworks } from './policy/networks.js';
+import { createClientAddressResolver } from './proxy/client-address.js';
+import { createReverseProxy } from './proxy/reverse-proxy.js';
+import { createSessionStore } from './session/session-store.js';
+import { createRedirectPolicy } from './sites/redirect-target.js';
+import { createSiteTable } from './sites/site-table.js';
+import type { GatewayContext } from './http/context.js';
+import { createGatewayHandler } from './http/gateway-handler.js';
+import { createMetrics } from './http/metrics.js';
+import { createPortalApp } from './http/create-portal-app.js';
+import { createPageHeaders } from './http/security-headers.js';
+
+export interface Gateway {
+  ctx: GatewayContext;
+  server: Server;
+  listen(port?: number, host?: string): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds one gateway instance from a validated config. Dependencies a test wants to pin
+ * (clock, kv, directory) can be passed in; everything else is made here.
+ */
+export async function createGateway(config: Config, deps: { logger: Logger; clock?: Clock; kv?: Kv; directory?: Directory }): Promise<Gateway> {
+  const { logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const kv = deps.kv ?? (await createKv(config, logger, clock));
+  const directory = deps.directory ?? (await createUsersFileDirectory({ logger }, { path: config.authentication.users_file, watch: config.authentication.watch }));
+  const sessions = createSessionStore(
+    { kv, clock, logger },
+    {
+      idleTimeout: config.session.idle_timeout,
+      absoluteTimeout: config.session.absolute_timeout,
+      rememberMe: config.session.remember_me,
+      cacheTtl: config.session.cache_ttl,
+    },
+  );
+  const portalUrl = config.server.portal_url;
+  const https = portalUrl.protocol === 'https:';
+  const ctx: GatewayContext = {
+    config,
+    logger,
+    clock,
+    kv,
+    sessions,
+    directory,
+    policy: compilePolicy(config.access_control),
+    sites: createSiteTable(config.sites, portalUrl),
+    redirects: createRedirectPolicy(config.sites, portalUrl),
+    proxy: createReverseProxy({ logger }, { sites: config.sites.filter((s) => s.upstream), cookieName: config.session.cookie_name }),
+    clientAddress: createClientAddressResolver(config.server.trusted_proxies),
+    isTrustedProxy: compileNetworks(config.server.trusted_proxies, {}),
+    metrics: createMetrics(),
+    portal: {
+      url: portalUrl,
+      origin: portalUrl.origin,
+      basePath: portalUrl.pathname,
+      https,
+      pageHeaders: createPageHeaders({ https, formTargets: config.sites.map((s) => s.url.origin) }),
+      csrfCookieName: https ? '__Host-gatehouse_csrf' : 'gatehouse_csrf',
+    },
+  };
+
+  const portalApp = createPortalApp(ctx);
+  const handler = createGatewayHandler(ctx, portalApp);
+  const server = createServer({ headersTimeout: 15_000, requestTimeout: 300_000, keepAliveTimeout: 65_000, maxHeaderSize: 16 * 1024 }, handler.handleRequest);
+  server.on('upgrade', handler.handleUpgrade);
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+
+  return {
+    ctx,
+    server,
+    listen: (port = config.server.port, host = config.server.host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await ctx.proxy.close();
+      await sessions.close();
+      directory.close();
+      if (!deps.kv) await kv.close();
+    },
+  };
+}
+
+async function createKv(config: Config, logger: Logger, clock: Clock): Promise<Kv> {
+  if (config.session.store === 'memory' || !config.redis) {
+    logger.warn('sessions are kept in memory: fine for a single-instance demo, lost on restart and not shared between instances');
+    return createMemoryKv({ clock }, { keyPrefix: 'gatehouse:' });
+  }
+  const r = config.redis;
+  const kv = createRedisKv({ logger }, { url: r.url, username: r.username, password: r.password, database: r.database, timeoutSeconds: r.timeout, keyPrefix: r.key_prefix });
+  try {
+    await kv.connect();
+  } catch (error) {
+    // Start anyway: sign-ins answer 503 and /readyz says not ready until Redis is back.
+    logger.error({ err: (error as Error).message }, 'Redis is not reachable yet; retrying in the background');
+  }
+  return kv;
+}

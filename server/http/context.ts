@@ -1,0 +1,49 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Config } from '../config/schema.js';
+import type { Directory } from '../directory/directory.js';
+import type { Kv } from '../kv/kv.js';
+import type { CompiledPolicy } from '../policy/compile-policy.js';
+import type { createClientAddressResolver } from '../proxy/client-address.js';
+import type { createReverseProxy } from '../proxy/reverse-proxy.js';
+import type { SessionStore } from '../session/session-store.js';
+import type { createRedirectPolicy } from '../sites/redirect-target.js';
+import type { createSiteTable } from '../sites/site-table.js';
+import type { Metrics } from './metrics.js';
+
+/** Everything the HTTP layer needs, built once by main.ts. */
+export interface GatewayContext {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  kv: Kv;
+  sessions: SessionStore;
+  directory: Directory;
+  policy: CompiledPolicy;
+  sites: ReturnType<typeof createSiteTable>;
+  redirects: ReturnType<typeof createRedirectPolicy>;
+  proxy: ReturnType<typeof createReverseProxy>;
+  clientAddress: ReturnType<typeof createClientAddressResolver>;
+  /** Whether a socket peer is a registered proxy (server.trusted_proxies). */
+  isTrustedProxy: (ip: string) => boolean;
+  metrics: Metrics;
+  /** Derived once from config. */
+  portal: {
+    url: URL;
+    origin: string;
+    /** Path prefix of the portal, always ending in "/". */
+    basePath: string;
+    https: boolean;
+    pageHeaders: OutgoingHttpHeaders;
+    /** Name of the cookie that carries the pre-sign-in CSRF token. */
+    csrfCookieName: string;
+  };
+}
+
+/** Where to send someone who must sign in before reaching `target`. */
+export function signInUrl(ctx: GatewayContext, target: string | undefined): string {
+  const url = new URL(ctx.portal.url);
+  if (target) url.searchParams.set('rd', target);
+  return url.href;
+}

@@ -1,0 +1,47 @@
+import express, { type Request, type Response } from 'express';
+import type { GatewayContext } from './context.js';
+import { createAuthzRouter } from './authz-router.js';
+import { createOpsRouter } from './ops-router.js';
+import { sendErrorPage } from './pages.js';
+import { createPortalRouter } from './portal-router.js';
+import { findStaticDir } from './static-files.js';
+
+/**
+ * The express app behind the gateway handler: the portal at its base path, and the service
+ * routes (forward-auth, health, metrics) both there and at the root for internal callers.
+ */
+export function createPortalApp(ctx: GatewayContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  const service = express.Router();
+  service.use(createAuthzRouter(ctx));
+  service.use(createOpsRouter(ctx));
+
+  const portal = express.Router();
+  portal.use(
+    '/static',
+    express.static(findStaticDir(), {
+      index: false,
+      dotfiles: 'deny',
+      fallthrough: false,
+      maxAge: '1h',
+      setHeaders: (res) => res.setHeader('x-content-type-options', 'nosniff'),
+    }),
+  );
+  portal.use(service);
+  portal.use(createPortalRouter(ctx));
+
+  app.use(ctx.portal.basePath, portal);
+  app.use(service);
+  app.use((req: Request, res: Response) => sendErrorPage(ctx, req, res, 'route.not_found'));
+  app.use((error: unknown, req: Request, res: Response, _next: unknown) => {
+    const status = (error as { status?: number }).status;
+    if (status === 404) return sendErrorPage(ctx, req, res, 'route.not_found');
+    ctx.logger.error({ err: error, path: req.path }, 'portal error');
+    sendErrorPage(ctx, req, res, 'internal');
+  });
+  return app;
+}

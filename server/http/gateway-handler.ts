@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { normalizePath } from '../policy/normalize-path.js';
+import { parseHostHeader } from '../policy/normalize-host.js';
+import { buildIdentityHeaders } from '../proxy/identity-headers.js';
+import type { GatewayContext } from './context.js';
+import { signInUrl } from './context.js';
+import { sendErrorPage } from './pages.js';
+import { decideProtectedRequest, originalUrl } from './protected-request.js';
+
+/** Paths the gateway answers on any host that is not a protected site (internal callers). */
+const SERVICE_PATHS = new Set(['/api/authz/forward-auth', '/api/authz/auth-request', '/healthz', '/readyz', '/metrics']);
+
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The gateway's front door, on node:http directly: the hot path (proxied requests) never
+ * enters express. Portal and service requests are handed to the express portal app.
+ */
+export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHandler) {
+  const portalHost = ctx.portal.url.hostname;
+  const portalPort = effectivePort(ctx.portal.url);
+  const base = ctx.portal.basePath;
+
+  function isPortal(hostname: string, port: number | undefined, path: string): boolean {
+    if (hostname !== portalHost || (port ?? portalPort) !== portalPort) return false;
+    return path.startsWith(base) || path === base.slice(0, -1);
+  }
+
+  function route(req: IncomingMessage) {
+    const host = parseHostHeader(req.headers.host);
+    if (!host) return { kind: 'bad-host' as const };
+    const path = normalizePath(req.url ?? '');
+    if (!path.ok) return { kind: 'bad-path' as const };
+    if (isPortal(host.hostname, host.port, path.path)) return { kind: 'portal' as const, path };
+    const site = ctx.sites.match(host.hostname, host.port, path.matchPath);
+    if (site?.upstream) return { kind: 'site' as const, site, host, path };
+    if (!site && SERVICE_PATHS.has(path.path)) return { kind: 'portal' as const, path };
+    return { kind: 'unknown' as const };
+  }
+
+  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const r = route(req);
+    switch (r.kind) {
+      case 'bad-host':
+        return sendErrorPage(ctx, req, res, 'request.host_invalid', requestId);
+      case 'bad-path':
+        return sendErrorPage(ctx, req, res, 'request.path_invalid', requestId);
+      case 'unknown':
+        return sendErrorPage(ctx, req, res, 'site.unknown', requestId);
+      case 'portal':
+        // Express sees the normalized path: what we routed on is what it routes on.
+        req.url = r.path.path + (r.path.query ? `?${r.path.query}` : '');
+        return portalApp(req, res);
+    }
+    const { site, host, path } = r;
+    const outcome = await decideProtectedRequest(ctx, req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for']);
+    if (outcome.kind !== 'decided') {
+      ctx.metrics.decisions.inc({ route: 'proxy', decision: 'error' });
+      return sendErrorPage(ctx, req, res, outcome.kind === 'store-unavailable' ? 'store.unavailable' : 'internal', requestId);
+    }
+    const { decision, session } = outcome.auth;
+    ctx.metrics.decisions.inc({ route: 'proxy', decision: decision.kind });
+    if (decision.kind === 'allow') {
+      return ctx.proxy.web(req, res, {
+        site,
+        path: path.path,
+        query: path.query,
+        clientIp: outcome.clientIp,
+        viaTrustedProxy: outcome.viaTrustedProxy,
+        proto: site.url.protocol === 'https:' ? 'https' : 'http',
+        requestId,
+        identity: session ? buildIdentityHeaders(session.user) : undefined,
+        onError: (kind) => sendErrorPage(ctx, req, res, kind === 'timeout' ? 'upstream.timeout' : 'upstream.unavailable', requestId),
+      });
+    }
+    if (decision.kind === 'deny') return sendErrorPage(ctx, req, res, 'access.denied', requestId);
+    // login or step-up: the portal takes it from here and sends the user back afterwards.
+    const method = req.method ?? 'GET';
+    const status = method === 'GET' || method === 'HEAD' ? 302 : 303;
+    res.writeHead(status, { location: signInUrl(ctx, originalUrl(site, path.path, path.query)), 'cache-control': 'no-store', 'content-length': 0 });
+    res.end();
+  }
+
+  /** WebSocket and other upgrades: the same decision as any request, then a tunnel. */
+  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const r = route(req);
+    if (r.kind !== 'site') return refuseUpgrade(socket, r.kind === 'unknown' ? 404 : 400);
+    const { site, host, path } = r;
+    const outcome = await decideProtectedRequest(ctx, req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for']);
+    if (outcome.kind !== 'decided') return refuseUpgrade(socket, outcome.kind === 'store-unavailable' ? 503 : 500);
+    const { decision, session } = outcome.auth;
+    ctx.metrics.decisions.inc({ route: 'proxy', decision: decision.kind });
+    if (decision.kind !== 'allow') return refuseUpgrade(socket, decision.kind === 'deny' ? 403 : 401);
+    ctx.proxy.upgrade(req, socket, head, {
+      site,
+      path: path.path,
+      query: path.query,
+      clientIp: outcome.clientIp,
+      viaTrustedProxy: outcome.viaTrustedProxy,
+      proto: site.url.protocol === 'https:' ? 'https' : 'http',
+      requestId: randomUUID(),
+      identity: session ? buildIdentityHeaders(session.user) : undefined,
+      onError: () => refuseUpgrade(socket, 502),
+    });
+  }
+
+  return {
+    handleRequest: (req: IncomingMessage, res: ServerResponse) => {
+      handleRequest(req, res).catch((error) => {
+        ctx.logger.error({ err: error }, 'unhandled error in request');
+        sendErrorPage(ctx, req, res, 'internal');
+      });
+    },
+    handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      handleUpgrade(req, socket, head).catch((error) => {
+        ctx.logger.error({ err: error }, 'unhandled error in upgrade');
+        socket.destroy();
+      });
+    },
+  };
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+
+function refuseUpgrade(socket: Duplex, status: number): void {
+  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  else socket.destroy();
+}
+
+export function effectivePort(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+}

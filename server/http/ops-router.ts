@@ -1,0 +1,33 @@
+import { Router } from 'express';
+import { compileNetworks } from '../policy/networks.js';
+import type { GatewayContext } from './context.js';
+
+/** Liveness, readiness and Prometheus metrics. */
+export function createOpsRouter(ctx: GatewayContext): Router {
+  const router = Router();
+  const mayReadMetrics = compileNetworks(ctx.config.metrics.networks, {});
+
+  router.get('/healthz', (_req, res) => {
+    res.set('cache-control', 'no-store').json({ status: 'ok' });
+  });
+
+  router.get('/readyz', async (_req, res) => {
+    res.set('cache-control', 'no-store');
+    try {
+      await ctx.kv.ping();
+      res.json({ status: 'ready', checks: { session_store: 'ok', directory: 'ok' } });
+    } catch {
+      res.status(503).json({ status: 'not-ready', checks: { session_store: 'unavailable', directory: 'ok' } });
+    }
+  });
+
+  router.get('/metrics', async (req, res) => {
+    const peer = ctx.clientAddress(req.socket.remoteAddress, undefined).ip;
+    if (!ctx.config.metrics.enabled || !mayReadMetrics(peer)) {
+      res.status(404).end();
+      return;
+    }
+    res.set('content-type', ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+  return router;
+}

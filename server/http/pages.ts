@@ -1,0 +1,35 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { negotiateLocale, createTranslator } from '../../client/i18n.js';
+import { renderErrorPage } from '../../client/views/error-page.js';
+import { AppError, type ErrorCode } from '../core/errors.js';
+import type { GatewayContext } from './context.js';
+
+/** Locale and translator for a request, from its Accept-Language. */
+export function localeOf(req: IncomingMessage) {
+  const locale = negotiateLocale(req.headers['accept-language']);
+  return { locale, t: createTranslator(locale) };
+}
+
+export function sendPage(ctx: GatewayContext, res: ServerResponse, status: number, body: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { ...ctx.portal.pageHeaders, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Renders the catalogue's public message for `code`; details never reach the client. */
+export function sendErrorPage(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, code: ErrorCode, requestId?: string): void {
+  const error = new AppError(code);
+  const { locale, t } = localeOf(req);
+  const body = renderErrorPage({
+    t,
+    locale,
+    basePath: ctx.portal.basePath,
+    status: error.status,
+    messageKey: error.publicMessage as Parameters<typeof renderErrorPage>[0]['messageKey'],
+    requestId,
+  });
+  sendPage(ctx, res, error.status, body);
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * Composition root of the `gatehouse` command: the only place that reads process.env and argv.
+ */
+import { parseArgs } from 'node:util';
+import { runCheckConfig } from './commands/check-config.js';
+import { runDemo } from './commands/demo.js';
+import { runPolicyExplain } from './commands/policy-explain.js';
+import { runServe } from './commands/serve.js';
+import { runHashPassword } from './directory/hash-password-command.js';
+
+const USAGE = `Usage: gatehouse <command> [options]
+
+Commands:
+  serve [--config FILE]            run the gateway (config also from GATEHOUSE_CONFIG)
+  check-config [--config FILE]     validate a config file and its users file, then exit
+  hash-password                    read a password on stdin, print its argon2id hash
+  policy explain [--config FILE] --url URL [--user NAME] [--groups a,b] [--ip ADDR] [--method GET] [--factors totp,...]
+                                   print the access decision and the rule that made it
+  demo [--port 9091]               start a demo: gateway + sample app + two users, no Redis needed
+`;
+
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [command, ...rest] = argv;
+  const io = { stdout: process.stdout, stderr: process.stderr };
+  try {
+    switch (command) {
+      case 'serve':
+        return await runServe(configPath(rest, env), env, io);
+      case 'check-config':
+        return await runCheckConfig(configPath(rest, env), env, io);
+      case 'hash-password':
+        return await runHashPassword({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, isTTY: Boolean(process.stdin.isTTY) });
+      case 'policy':
+        if (rest[0] !== 'explain') break;
+        return await runPolicyExplain(rest.slice(1), env, io);
+      case 'demo':
+        return await runDemo(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+    }
+    io.stderr.write(`gatehouse: unknown command "${argv.join(' ')}"\n\n${USAGE}`);
+    return 2;
+  } catch (error) {
+    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr.write(`gatehouse: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+function configPath(args: string[], env: NodeJS.ProcessEnv): string {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, strict: true });
+  const path = values.config ?? env.GATEHOUSE_CONFIG;
+  if (!path) throw Object.assign(new TypeError('--config FILE (or GATEHOUSE_CONFIG) is required'), { code: 'ERR_PARSE_ARGS_MISSING' });
+  return path;
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (error) => {
+    process.stderr.write(`gatehouse: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
