@@ -26,7 +26,13 @@ export function parseConfigText(text: string, options: { env: Record<string, str
   if (doc.errors.length > 0) {
     return { ok: false, errors: doc.errors.map((e) => `yaml: ${e.message.split('\n')[0]}`) };
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  } catch (error) {
+    // The yaml library refuses alias bombs ("billion laughs") by throwing.
+    return { ok: false, errors: [`yaml: ${(error as Error).message}`] };
+  }
   const errors: string[] = [];
   const expanded = expand(raw, [], options, errors);
   const parsed = configSchema.safeParse(expanded);

@@ -21,7 +21,7 @@ export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTION
 /** Keys whose value may come from a file instead: `password_file: /run/secrets/x`. */
 export const SECRET_KEYS = new Set(['password']);
 
-const duration = (fallback?: string) => {
+const duration = (fallback?: string | number) => {
   const schema = z.union([z.number(), z.string()]).transform((value, ctx) => {
     const seconds = parseDuration(value);
     if (seconds === undefined) {
@@ -30,7 +30,8 @@ const duration = (fallback?: string) => {
     }
     return seconds;
   });
-  return fallback === undefined ? schema : schema.default(fallback as never);
+  // prefault, not default: zod 4 returns a default as is, skipping the transform to seconds.
+  return fallback === undefined ? schema : schema.prefault(fallback);
 };
 
 /** A CIDR ("10.0.0.0/8", "fd00::/8") or a single address, strictly: no "10.0.0" shorthand. */
@@ -172,7 +173,7 @@ export const configSchema = z
         idle_timeout: duration('1h'),
         absolute_timeout: duration('12h'),
         /** Lifetime of a "remember me" session; 0 turns the option off. */
-        remember_me: duration('0'),
+        remember_me: duration(0),
         /** How long an instance may serve a session from memory before reading it again. */
         cache_ttl: duration('10s'),
         /** Where sessions live: redis for real use, memory only for a single-instance demo. */

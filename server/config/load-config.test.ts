@@ -1,0 +1,142 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfigFile, parseConfigText } from './load-config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
+const parse = (text: string, env: Record<string, string> = {}) => parseConfigText(text, { env, baseDir: dir });
+
+const MINIMAL = `
+server:
+  portal_url: https://auth.corp.example/
+session:
+  store: memory
+authentication:
+  users_file: users.yml
+`;
+
+describe('loading the config', () => {
+  it('fills safe defaults', () => {
+    const result = parse(MINIMAL);
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    const c = result.config;
+    expect(c.access_control.default_policy).toBe('deny');
+    expect(c.server.port).toBe(9091);
+    expect(c.server.trusted_proxies).toEqual([]);
+    expect(c.session.idle_timeout).toBe(3600);
+    expect(c.session.absolute_timeout).toBe(43_200);
+    expect(c.session.remember_me).toBe(0);
+    expect(c.session.cookie_name).toBe('gatehouse_session');
+    expect(c.metrics.networks).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(c.authentication.users_file).toBe(join(dir, 'users.yml'));
+    expect(Object.isFrozen(c.session)).toBe(true);
+  });
+
+  it('reports every error at once, each with its path', () => {
+    const result = parse(`
+server:
+  portal_url: http://auth.corp.example/
+  trusted_proxies: [10.0.0/8, 192.168.1.0/24]
+  colour: blue
+session: { store: redis, idle_timeout: 2d, absolute_timeout: 1d }
+authentication: {}
+sites:
+  - { name: Wiki, url: https://wiki.corp.example/, upstream: "ftp://10.0.0.5" }
+  - { name: wiki2, url: https://wiki.corp.example/, timeout: soon }
+access_control:
+  default_policy: allow
+  rules:
+    - { domain: wiki.corp.example, policy: one_factor }
+    - { domain: wiki.corp.example, resources: ["(unclosed"], policy: one_factor }
+    - { domain: wiki.corp.example, resources: ["^/(?=lookahead)"], policy: one_factor }
+    - { domain: wiki.corp.example, networks: [10.0.0/8, office], policy: bypass }
+    - { domain: "Wiki.Corp.Example.", subject: [admin], policy: two_factor, factors: [sms] }
+`);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toEqual(
+      expect.arrayContaining([
+        'server.portal_url: "http://auth.corp.example/" must use https (plain http is allowed only for localhost)',
+        'server.trusted_proxies[0]: "10.0.0/8" is not a CIDR',
+        'server.colour: unknown key',
+        'authentication.users_file: is required',
+        'sites[0].name: must be lower-case letters, digits, "-" or "_"',
+        'sites[0].upstream: "ftp://10.0.0.5" must be an http or https URL',
+        'sites[1].timeout: "soon" is not a duration (use e.g. 90s, 10m, 1h, 30d)',
+        'sites[1].url: duplicates sites[0].url',
+        'redis: is required when session.store is "redis" (the default)',
+        'session.idle_timeout: must not exceed session.absolute_timeout',
+        'access_control.rules[3].networks[0]: "10.0.0/8" is not a CIDR',
+        'access_control.rules[3].networks[1]: "office" is not a network named in access_control.networks',
+      ]),
+    );
+    expect(result.errors.some((e) => e.startsWith('access_control.default_policy:'))).toBe(true);
+    expect(result.errors.some((e) => e.startsWith('access_control.rules[1].resources[0]: "(unclosed" is not a valid pattern'))).toBe(true);
+    expect(result.errors.some((e) => e.startsWith('access_control.rules[2].resources[0]:'))).toBe(true);
+    expect(result.errors.some((e) => e.startsWith('access_control.rules[4].domain[0]:') || e.startsWith('access_control.rules[4].domain:'))).toBe(true);
+    expect(result.errors.some((e) => e.startsWith('access_control.rules[4].subject'))).toBe(true);
+    expect(result.errors.some((e) => e.startsWith('access_control.rules[4].factors[0]:'))).toBe(true);
+    expect(result.errors.length).toBeGreaterThanOrEqual(18);
+  });
+
+  it('substitutes ${ENV} in values, and says which variable is missing', () => {
+    const ok = parse(`${MINIMAL}sites:\n  - { name: app, url: "https://\${APP_HOST}/", upstream: "http://\${UPSTREAM}" }\n`, { APP_HOST: 'app.corp.example', UPSTREAM: '10.0.0.9:8080' });
+    if (!ok.ok) throw new Error(ok.errors.join('\n'));
+    expect(ok.config.sites[0]!.url.href).toBe('https://app.corp.example/');
+    expect(ok.config.sites[0]!.upstream!.href).toBe('http://10.0.0.9:8080/');
+    const missing = parse(`${MINIMAL}sites:\n  - { name: app, url: "https://\${APP_HOST}/" }\n`);
+    expect(missing.ok ? [] : missing.errors).toContain('sites[0].url: environment variable APP_HOST is not set');
+  });
+
+  it('keeps $${...} as a literal and never evaluates anything else', () => {
+    const result = parse(`${MINIMAL}redis: { url: "redis://r:6379", password: "a$\${NOT_A_VAR}b" }\n`);
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.config.redis!.password).toBe('a${NOT_A_VAR}b');
+  });
+
+  it('reads a secret from a *_file key, trimmed of its final newline', () => {
+    writeFileSync(join(dir, 'redis-pass'), 's3cret value\n');
+    const result = parse(`${MINIMAL}redis: { url: "redis://r:6379", password_file: redis-pass }\n`);
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.config.redis!.password).toBe('s3cret value');
+  });
+
+  it('refuses a secret given both ways, a missing secret file and _file on a non-secret key', () => {
+    const result = parse(`${MINIMAL}redis: { url: "redis://r:6379", password: x, password_file: y }\n`);
+    expect(result.ok ? [] : result.errors).toContain('redis.password_file: set either password or password_file, not both');
+    const missing = parse(`${MINIMAL}redis: { url: "redis://r:6379", password_file: nope }\n`);
+    expect(missing.ok ? [] : missing.errors).toContain('redis.password_file: cannot read "nope" (ENOENT)');
+    const notSecret = parse(`${MINIMAL}redis: { url_file: x }\n`);
+    expect(notSecret.ok ? [] : notSecret.errors).toContain('redis.url_file: unknown key');
+  });
+
+  it.each([
+    ['bad YAML', 'server: [unclosed'],
+    ['duplicate keys', 'server: {}\nserver: {}'],
+    ['a scalar document', '42'],
+    ['an empty document', ''],
+  ])('reports %s without throwing', (_name, text) => {
+    const result = parse(text);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a billion-laughs alias bomb', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`)].join('\n');
+    expect(() => parse(bomb)).not.toThrow();
+    expect(parse(bomb).ok).toBe(false);
+  });
+
+  it('says so when the file cannot be read', () => {
+    const result = loadConfigFile(join(dir, 'absent.yml'), {});
+    expect(result.ok ? [] : result.errors).toEqual([`${join(dir, 'absent.yml')}: cannot be read (ENOENT)`]);
+  });
+
+  it('accepts plain http only for localhost', () => {
+    for (const host of ['localhost', 'auth.localhost', '127.0.0.1']) {
+      const r = parse(MINIMAL.replace('https://auth.corp.example/', `http://${host}:9091/`));
+      expect(r.ok).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { parseConfigText } from '../config/load-config.js';
+import { createSilentLogger, type Logger } from '../core/logger.js';
+import { hashPassword } from '../directory/password-hash.js';
+import { createGateway, type Gateway } from '../gateway.js';
+import { cookieFrom, csrfFieldOf, send, type TestResponse } from './http-client.js';
+import { startRedisServer } from './redis-server.js';
+import { startEchoUpstream } from './upstream-echo.js';
+
+export const USERS = {
+  alice: { password: 'alice-correct-horse', displayname: 'Alice Liu', email: 'alice@corp.example', groups: ['admins', 'dev'], disabled: false },
+  bob: { password: 'bob-battery-staple', displayname: '陳柏宇 Bob Chen', email: 'bob@corp.example', groups: ['dev'], disabled: false },
+  carol: { password: 'carol-disabled-pass', displayname: 'Carol', email: 'carol@corp.example', groups: ['dev'], disabled: true },
+} as const;
+
+/** Hosts used by the tests; requests go to 127.0.0.1 with these Host headers. */
+export const PORTAL = 'auth.localhost';
+export const APP = 'app.localhost';
+export const WIKI = 'wiki.localhost';
+/** Requests from this loopback address come from a registered proxy. */
+export const TRUSTED_PROXY = '127.0.0.2';
+
+export function baseConfig(options: { redisUrl: string; usersFile: string; upstreamPort: number }) {
+  return {
+    server: { host: '127.0.0.1', port: 0, portal_url: `http://${PORTAL}/`, trusted_proxies: [`${TRUSTED_PROXY}/32`] },
+    session: { store: 'redis', domain: 'localhost', idle_timeout: '1h', absolute_timeout: '12h', remember_me: '7d', cache_ttl: '10s' },
+    redis: { url: options.redisUrl, timeout: '500ms' },
+    authentication: { users_file: options.usersFile, watch: true },
+    sites: [
+      { name: 'app', url: `http://${APP}/`, upstream: `http://127.0.0.1:${options.upstreamPort}` },
+      { name: 'docs', url: `http://${APP}/docs/`, upstream: `http://127.0.0.1:${options.upstreamPort}/v2/` },
+      { name: 'wiki', url: `http://${WIKI}/` },
+    ],
+    access_control: {
+      default_policy: 'deny',
+      networks: { office: ['10.0.0.0/8'] },
+      rules: [
+        { domain: APP, resources: ['/public/.*'], policy: 'bypass' },
+        { domain: APP, resources: ['/admin(/.*)?'], subject: ['group:admins'], policy: 'one_factor' },
+        { domain: APP, resources: ['/admin(/.*)?'], policy: 'deny' },
+        { domain: APP, resources: ['/secure/.*'], policy: 'two_factor' },
+        { domain: [APP, WIKI], policy: 'one_factor' },
+      ],
+    },
+  };
+}
+
+export type HarnessConfig = ReturnType<typeof baseConfig>;
+
+export async function writeUsersFile(path: string, users: Record<string, { password: string; displayname: string; email: string; groups: readonly string[]; disabled: boolean }>) {
+  const out: Record<string, unknown> = {};
+  for (const [name, u] of Object.entries(users)) {
+    out[name] = { displayname: u.displayname, email: u.email, groups: [...u.groups], disabled: u.disabled, password: await hashPassword(u.password) };
+  }
+  writeFileSync(path, stringify({ users: out }));
+}
+
+/**
+ * A gateway with a real Redis and an echo upstream, for HTTP tests of the whole path.
+ * `configure` may change the config object before it is parsed.
+ */
+export async function startGatewayHarness(options: { configure?: (config: HarnessConfig) => void; logger?: Logger } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  const redis = await startRedisServer();
+  const upstream = await startEchoUpstream();
+  const usersFile = join(dir, 'users.yml');
+  await writeUsersFile(usersFile, USERS);
+  const config = baseConfig({ redisUrl: redis.url, usersFile, upstreamPort: upstream.port });
+  options.configure?.(config);
+  const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
+  if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join('\n')}`);
+  const gateway: Gateway = await createGateway(loaded.config, { logger: options.logger ?? createSilentLogger() });
+  const { port } = await gateway.listen(0, '127.0.0.1');
+
+  const request = (o: Omit<Parameters<typeof send>[0], 'port'>) => send({ port, ...o });
+
+  /** Fetches the sign-in page: its CSRF cookie and token. */
+  async function signInForm(): Promise<{ csrfCookie: string; csrfToken: string; page: TestResponse }> {
+    const page = await request({ path: '/', host: PORTAL });
+    const csrfCookie = cookieFrom(page, 'gatehouse_csrf');
+    const csrfToken = csrfFieldOf(page.body);
+    if (!csrfCookie || !csrfToken) throw new Error(`sign-in page without CSRF token (status ${page.status})`);
+    return { csrfCookie, csrfToken, page };
+  }
+
+  /** Posts the sign-in form as a browser on the portal would. */
+  async function postSignIn(fields: Record<string, string>, extra: { cookie?: string; origin?: string | null } = {}) {
+    const { csrfCookie, csrfToken } = await signInForm();
+    const body = new URLSearchParams({ csrf: csrfToken, ...fields }).toString();
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: [`gatehouse_csrf=${csrfCookie}`, extra.cookie].filter(Boolean).join('; '),
+    };
+    if (extra.origin !== null) headers.origin = extra.origin ?? `http://${PORTAL}`;
+    return request({ method: 'POST', path: '/login', host: PORTAL, headers, body });
+  }
+
+  /** Signs in and returns the session cookie pair ("gatehouse_session=…"). */
+  async function signIn(username: keyof typeof USERS | string, password?: string): Promise<string> {
+    const known = USERS[username as keyof typeof USERS];
+    const response = await postSignIn({ username, password: password ?? known?.password ?? '' });
+    const token = cookieFrom(response, 'gatehouse_session');
+    if (response.status !== 303 || !token) throw new Error(`sign-in of ${username} failed: ${response.status}`);
+    return `gatehouse_session=${token}`;
+  }
+
+  return {
+    gateway,
+    port,
+    redis,
+    upstream,
+    dir,
+    usersFile,
+    request,
+    signInForm,
+    postSignIn,
+    signIn,
+    async close() {
+      await gateway.close();
+      await upstream.close();
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type GatewayHarness = Awaited<ReturnType<typeof startGatewayHarness>>;
