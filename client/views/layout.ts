@@ -1,0 +1,51 @@
+import type { Locale, Translate } from '../i18n.js';
+import { html, type SafeHtml } from './html.js';
+
+/** What every page needs. `basePath` is the portal's path and ends with "/" ("/" or "/auth/"). */
+export interface PageContext {
+  t: Translate;
+  locale: Locale;
+  basePath: string;
+}
+
+export interface LayoutModel extends PageContext {
+  /** The page's own title; the product name is added. */
+  title: string;
+  /** Prefixes the title with "Error:", so screen-reader users hear it before anything else. */
+  hasError?: boolean;
+  /** Wider column for pages with lists (the account page). */
+  wide?: boolean;
+  body: SafeHtml;
+}
+
+/** The shared document: one stylesheet, no scripts, nothing from another origin. */
+export function renderLayout(model: LayoutModel): string {
+  const { t, locale, basePath } = model;
+  const title = t(model.hasError ? 'layout.title_error' : 'layout.title', { page: model.title });
+  const document = html`<html lang="${locale}" dir="ltr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<meta name="referrer" content="same-origin">
+<meta name="robots" content="noindex, nofollow">
+<title>${title}</title>
+<link rel="stylesheet" href="${basePath}static/portal.css">
+<link rel="icon" href="${basePath}static/favicon.svg" type="image/svg+xml">
+</head>
+<body>
+<a class="skip-link" href="#main">${t('layout.skip_link')}</a>
+<header class="site-header">
+<a class="brand" href="${basePath}"><img src="${basePath}static/favicon.svg" alt="" width="28" height="28"><span>${t('app.name')}</span></a>
+</header>
+<main id="main" class="${model.wide ? 'page page-wide' : 'page'}" tabindex="-1">
+${model.body}
+</main>
+<footer class="site-footer">
+<p>${t('layout.footer')}</p>
+</footer>
+</body>
+</html>
+`;
+  return '<!doctype html>\n' + document.toString();
+}

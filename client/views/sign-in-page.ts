@@ -1,0 +1,78 @@
+import type { MessageKey } from '../i18n.js';
+import { html } from './html.js';
+import { renderLayout, type PageContext } from './layout.js';
+
+export type SignInError = 'invalid_credentials' | 'too_large' | 'store_unavailable' | 'csrf';
+
+export interface SignInPageModel extends PageContext {
+  csrfToken: string;
+  /** Where to go after signing in; already checked by the server. Sent back as `rd`. */
+  redirectTarget?: string;
+  /** Typed username to show again after a failed attempt. The password is never shown again. */
+  username?: string;
+  error?: SignInError;
+  siteName?: string;
+  /** Lifetime of a "remember me" session in days; absent or not positive hides the option. */
+  rememberMeDays?: number;
+}
+
+/** Form field names the server reads from the POST to `login`. */
+export const SIGN_IN_FIELDS = {
+  username: 'username',
+  password: 'password',
+  rememberMe: 'remember_me',
+  csrf: 'csrf',
+  redirectTarget: 'rd',
+} as const;
+
+export const USERNAME_MAX_LENGTH = 128;
+export const PASSWORD_MAX_LENGTH = 1024;
+
+// Unknown user, wrong password and disabled user all arrive as invalid_credentials: one text for all.
+const ERROR_MESSAGES: Record<SignInError, MessageKey> = {
+  invalid_credentials: 'signin.error_invalid_credentials',
+  too_large: 'signin.error_too_large',
+  store_unavailable: 'error.store_unavailable',
+  csrf: 'signin.error_csrf',
+};
+
+/** Errors about what was typed mark both fields invalid; the others are about the page or the service. */
+const FIELD_ERRORS: ReadonlySet<SignInError> = new Set(['invalid_credentials', 'too_large']);
+
+export function renderSignInPage(model: SignInPageModel): string {
+  const { t, basePath, error } = model;
+  const fieldError = error !== undefined && FIELD_ERRORS.has(error);
+  const invalid = fieldError ? html` aria-invalid="true" aria-describedby="form-error"` : '';
+  const hasUsername = model.username !== undefined && model.username !== '';
+  const body = html`<section class="card" aria-labelledby="page-heading">
+<h1 id="page-heading">${t('signin.title')}</h1>
+<p class="lead">${model.siteName ? t('signin.intro_site', { site: model.siteName }) : t('signin.intro')}</p>
+${error !== undefined && html`<div id="form-error" class="alert" role="alert"><p>${t(ERROR_MESSAGES[error] ?? 'signin.error_invalid_credentials')}</p></div>`}
+<form class="form" method="post" action="${basePath}login">
+<input type="hidden" name="${SIGN_IN_FIELDS.csrf}" value="${model.csrfToken}">
+${model.redirectTarget !== undefined && html`<input type="hidden" name="${SIGN_IN_FIELDS.redirectTarget}" value="${model.redirectTarget}">`}
+<div class="field">
+<label for="username">${t('signin.username')}</label>
+<input id="username" name="${SIGN_IN_FIELDS.username}" type="text" value="${model.username ?? ''}" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="${USERNAME_MAX_LENGTH}" required${invalid}${hasUsername ? '' : html` autofocus`}>
+</div>
+<div class="field">
+<label for="password">${t('signin.password')}</label>
+<input id="password" name="${SIGN_IN_FIELDS.password}" type="password" autocomplete="current-password" maxlength="${PASSWORD_MAX_LENGTH}" required${invalid}${hasUsername ? html` autofocus` : ''}>
+</div>
+${renderRememberMe(model)}
+<button type="submit" class="button button-primary button-block">${t('signin.submit')}</button>
+</form>
+</section>`;
+  return renderLayout({ ...model, title: t('signin.title'), hasError: error !== undefined, body });
+}
+
+function renderRememberMe({ t, locale, rememberMeDays: days }: SignInPageModel) {
+  if (days === undefined || !Number.isFinite(days) || days <= 0) return '';
+  const plural = new Intl.PluralRules(locale).select(days) === 'one' ? 'signin.remember_me_one' : 'signin.remember_me_other';
+  const label = t(plural, { days: new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(days) });
+  return html`<div class="field field-check">
+<input id="remember-me" name="${SIGN_IN_FIELDS.rememberMe}" type="checkbox" value="1" aria-describedby="remember-me-hint">
+<label for="remember-me">${label}</label>
+<p id="remember-me-hint" class="hint">${t('signin.remember_me_hint')}</p>
+</div>`;
+}
