@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { negotiateLocale, createTranslator } from '../../client/i18n.js';
+import { negotiateLocale, createTranslator, isMessageKey } from '../../client/i18n.js';
 import { renderErrorPage } from '../../client/views/error-page.js';
 import { AppError, type ErrorCode } from '../core/errors.js';
 import type { GatewayContext } from './context.js';
@@ -28,7 +28,7 @@ export function sendErrorPage(ctx: GatewayContext, req: IncomingMessage, res: Se
     locale,
     basePath: ctx.portal.basePath,
     status: error.status,
-    messageKey: error.publicMessage as Parameters<typeof renderErrorPage>[0]['messageKey'],
+    messageKey: isMessageKey(error.publicMessage) ? error.publicMessage : 'error.internal',
     requestId,
   });
   sendPage(ctx, res, error.status, body);

@@ -25,7 +25,7 @@ type SignInError = 'invalid_credentials' | 'too_large' | 'store_unavailable' | '
 const signInForm = z.object({
   username: z.string().trim().min(1).max(MAX_USERNAME_LENGTH),
   password: z.string().min(1).refine((p) => Buffer.byteLength(p) <= MAX_PASSWORD_BYTES),
-  remember: z.literal('on').optional(),
+  remember_me: z.literal('1').optional(),
   rd: z.string().optional(),
 });
 
@@ -105,11 +105,11 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
     }
     const parsed = signInForm.safeParse(req.body);
     if (!parsed.success) return signInPage(req, res, 400, { error: 'invalid_credentials', rd });
-    const { username, password, remember } = parsed.data;
+    const { username, password, remember_me } = parsed.data;
     const clientIp = ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']).ip;
     const result = await signInWithPassword(
       { directory: ctx.directory, sessions: ctx.sessions, logger: ctx.logger, now: ctx.clock.now, onResult: (r) => ctx.metrics.signIns.inc({ factor: 'password', result: r }) },
-      { username, password, rememberMe: remember === 'on' && rememberMeDays !== undefined, previousToken: readSessionToken(req.headers.cookie, ctx.config.session.cookie_name), clientIp },
+      { username, password, rememberMe: remember_me === '1' && rememberMeDays !== undefined, previousToken: readSessionToken(req.headers.cookie, ctx.config.session.cookie_name), clientIp },
     );
     if (!result.ok) return signInPage(req, res, 401, { error: 'invalid_credentials', username, rd });
     res.append('set-cookie', serializeSessionCookie(result.token, sessionCookieOptions(ctx, result.session.rememberMe)));

@@ -46,7 +46,7 @@ describe('sign-in with a password', () => {
   });
 
   it('a remember-me sign-in gets a persistent cookie', async () => {
-    const res = await h.postSignIn({ username: 'bob', password: 'bob-battery-staple', remember: 'on' });
+    const res = await h.postSignIn({ username: 'bob', password: 'bob-battery-staple', remember_me: '1' });
     expect(res.status).toBe(303);
     expect(setCookieLine(res, 'gatehouse_session')).toMatch(/Max-Age=604800/);
   });
