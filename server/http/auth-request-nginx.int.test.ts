@@ -303,7 +303,9 @@ describe('paths and hosts that try to look like something else', () => {
     '/public%2f..%2fprivate',
     '/public/./../admin/',
     '//public/../private',
+    // Tomcat drops the params-only segment first, then resolves "..": it reads /private.
     '/public/;/../private',
+    '/public/;jsessionid=1/../private',
   ])('anonymous %s is not served', async (path) => {
     const { response, seen } = await throughNginx({ path });
     expect(response.status).toBeGreaterThanOrEqual(300);

@@ -1,0 +1,204 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { DEMO_USERS } from '../server/commands/demo.js';
+import { parseConfigText } from '../server/config/load-config.js';
+import { createSilentLogger } from '../server/core/logger.js';
+import { createSampleApp } from '../server/demo/sample-app.js';
+import { createGateway, type Gateway } from '../server/gateway.js';
+import { launchChromium, type LaunchedChromium } from '../server/testing/chromium.js';
+import { getFreePort } from '../server/testing/free-port.js';
+import { writeUsersFile } from '../server/testing/gateway-harness.js';
+import { startRedisServer, type TestRedisServer } from '../server/testing/redis-server.js';
+
+/**
+ * The demo's layout, with sessions in a real Redis, driven by a real Chromium: the portal at
+ * http://localhost:<port>/auth/ and the sample app at http://localhost:<port>/ behind the gateway.
+ */
+
+/** Screenshots land here (overwritten each run) so a person can look at the pages. */
+const SCREENSHOT_DIR = join(tmpdir(), 'gatehouse-e2e-screenshots');
+
+const alice = DEMO_USERS.find((u) => u.username === 'alice')!;
+
+let dir: string | undefined;
+let redis: TestRedisServer | undefined;
+let app: Server | undefined;
+let gateway: Gateway | undefined;
+let chromium: LaunchedChromium | undefined;
+let origin: string;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const port = await getFreePort();
+  origin = `http://localhost:${port}`;
+
+  redis = await startRedisServer();
+  app = createSampleApp({ portalUrl: `${origin}/auth/` });
+  await new Promise<void>((resolve) => app!.listen(0, '127.0.0.1', resolve));
+  const appPort = (app.address() as AddressInfo).port;
+
+  const usersFile = join(dir, 'users.yml');
+  await writeUsersFile(usersFile, Object.fromEntries(DEMO_USERS.map(({ username, ...u }) => [username, { ...u, disabled: false }])));
+  const config = {
+    server: { host: '127.0.0.1', port, portal_url: `${origin}/auth/` },
+    session: { store: 'redis', remember_me: '7d' },
+    redis: { url: redis.url },
+    authentication: { users_file: usersFile, watch: false },
+    sites: [{ name: 'sample-app', url: `${origin}/`, upstream: `http://127.0.0.1:${appPort}` }],
+    access_control: {
+      default_policy: 'deny',
+      rules: [
+        { domain: 'localhost', resources: ['/public/.*'], policy: 'bypass' },
+        { domain: 'localhost', policy: 'one_factor' },
+      ],
+    },
+  };
+  const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
+  if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join('\n')}`);
+  gateway = await createGateway(loaded.config, { logger: createSilentLogger() });
+  await gateway.listen(port, '127.0.0.1');
+  chromium = await launchChromium();
+});
+
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => undefined)));
+});
+
+afterAll(async () => {
+  // Each step on its own: one failing must not leave the others running.
+  const steps = [
+    () => chromium?.close(),
+    () => gateway?.close(),
+    () => (app ? new Promise<void>((resolve) => app!.close(() => resolve())) : undefined),
+    () => redis?.stop(),
+  ];
+  for (const step of steps) await Promise.resolve().then(step).catch(() => undefined);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function newPage(options: { locale?: string } = {}): Promise<Page> {
+  const context = await chromium!.browser.newContext({ locale: options.locale ?? 'en-US' });
+  contexts.push(context);
+  return context.newPage();
+}
+
+function signInPageUrl(target: string): string {
+  return `${origin}/auth/?rd=${encodeURIComponent(target)}`;
+}
+
+describe('signing in with a password in a real browser', () => {
+  it('goes from the site to the sign-in page, back to the page first asked for, and out again', async () => {
+    const page = await newPage();
+    const target = `${origin}/reports/q3?year=2025`;
+
+    await page.goto(target);
+    expect(page.url()).toBe(signInPageUrl(target));
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
+    expect(await page.title()).toBe('Sign in · Gatehouse');
+
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill(alice.password);
+    await Promise.all([page.waitForURL(target), page.getByRole('button', { name: 'Sign in' }).click()]);
+    expect(await page.locator('#remote-user').textContent()).toBe('alice');
+
+    // The session cookie is out of reach of the page's scripts.
+    const session = (await page.context().cookies(origin)).find((c) => c.name === 'gatehouse_session');
+    // Not "kept signed in": a browser-session cookie, gone when the browser closes.
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', expires: -1 });
+    expect(await page.evaluate(() => document.cookie)).not.toContain('gatehouse_session');
+
+    await page.goto(`${origin}/auth/`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Hello, Alice Liu');
+    await expect.poll(() => page.getByText('Signed in as alice').count()).toBe(1);
+    expect(await page.getByRole('link', { name: /sample-app/ }).getAttribute('href')).toBe(`${origin}/`);
+
+    // Out through the sample app's own link, as a user would: a confirmation page, then a POST.
+    await page.goto(target);
+    await page.getByRole('link', { name: 'Sign out' }).click();
+    await page.waitForURL(`${origin}/auth/logout`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign out?');
+    await Promise.all([page.waitForURL(`${origin}/auth/logout`), page.getByRole('button', { name: 'Sign out', exact: true }).click()]);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('You are signed out');
+
+    await page.goto(target);
+    expect(page.url()).toBe(signInPageUrl(target));
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
+  });
+
+  it('keeps the user signed in for the configured days when they tick the box', async () => {
+    const page = await newPage();
+    await page.goto(`${origin}/kept`);
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill(alice.password);
+    await page.getByLabel('Keep me signed in for 7 days').check();
+    const before = Date.now() / 1000;
+    await Promise.all([page.waitForURL(`${origin}/kept`), page.getByRole('button', { name: 'Sign in' }).click()]);
+    const session = (await page.context().cookies(origin)).find((c) => c.name === 'gatehouse_session');
+    expect(session?.expires).toBeGreaterThan(before + 7 * 86400 - 60);
+    expect(session?.expires).toBeLessThan(before + 7 * 86400 + 60);
+  });
+
+  it('shows one generic error in an alert for a wrong password and for an unknown user', async () => {
+    const page = await newPage();
+    for (const [username, password] of [
+      ['alice', 'not-her-password'],
+      ['nobody-here', 'whatever-password'],
+    ] as const) {
+      await page.goto(`${origin}/`);
+      await page.getByLabel('Username').fill(username);
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const alert = page.getByRole('alert');
+      await alert.waitFor();
+      expect((await alert.textContent())?.trim(), username).toBe('Incorrect username or password.');
+      expect(page.url().startsWith(`${origin}/auth/`), username).toBe(true);
+      // The name typed stays, the password does not, and both fields are marked for assistive tech.
+      expect(await page.getByLabel('Username').inputValue()).toBe(username);
+      expect(await page.getByLabel('Password').inputValue()).toBe('');
+      expect(await page.getByLabel('Password').getAttribute('aria-invalid')).toBe('true');
+      expect(await page.getByLabel('Password').getAttribute('aria-describedby')).toBe('form-error');
+      expect(await page.title()).toBe('Error: Sign in · Gatehouse');
+    }
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'sign-in-error-en.png'), fullPage: true });
+
+    // Still signed out: the site sends us back to the sign-in page.
+    await page.goto(`${origin}/anything`);
+    expect(page.url()).toBe(signInPageUrl(`${origin}/anything`));
+  });
+
+  it('speaks English to an English browser', async () => {
+    const page = await newPage({ locale: 'en-US' });
+    await page.goto(`${origin}/`);
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'sign-in-en.png'), fullPage: true });
+  });
+
+  it('speaks Traditional Chinese to a zh-TW browser, and signs in the same way', async () => {
+    const page = await newPage({ locale: 'zh-TW' });
+    const target = `${origin}/zh/page`;
+    await page.goto(target);
+    expect(await page.locator('html').getAttribute('lang')).toBe('zh-TW');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('登入');
+    expect(await page.title()).toBe('登入 · Gatehouse');
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'sign-in-zh-TW.png'), fullPage: true });
+
+    await page.getByLabel('帳號').fill('alice');
+    await page.getByLabel('密碼').fill('wrong-password');
+    await page.getByRole('button', { name: '登入' }).click();
+    expect((await page.getByRole('alert').textContent())?.trim()).toBe('帳號或密碼不正確。');
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'sign-in-error-zh-TW.png'), fullPage: true });
+
+    await page.getByLabel('密碼').fill(alice.password);
+    await Promise.all([page.waitForURL(target), page.getByRole('button', { name: '登入' }).click()]);
+    expect(await page.locator('#remote-user').textContent()).toBe('alice');
+  });
+});
