@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { matchesDomain, parseHostHeader } from './normalize-host.js';
+
+describe('parseHostHeader', () => {
+  it.each([
+    ['wiki.corp.example', { hostname: 'wiki.corp.example' }],
+    ['WIKI.Corp.Example', { hostname: 'wiki.corp.example' }],
+    ['wiki.corp.example:8443', { hostname: 'wiki.corp.example', port: 8443 }],
+    ['wiki.corp.example:1', { hostname: 'wiki.corp.example', port: 1 }],
+    ['wiki.corp.example:65535', { hostname: 'wiki.corp.example', port: 65535 }],
+    ['wiki.corp.example:080', { hostname: 'wiki.corp.example', port: 80 }],
+    ['localhost', { hostname: 'localhost' }],
+    ['my_host.corp.example', { hostname: 'my_host.corp.example' }],
+    ['xn--bcher-kva.example', { hostname: 'xn--bcher-kva.example' }],
+    ['10.1.2.3', { hostname: '10.1.2.3' }],
+    ['10.1.2.3:8080', { hostname: '10.1.2.3', port: 8080 }],
+    ['[::1]', { hostname: '[::1]' }],
+    ['[::1]:9091', { hostname: '[::1]', port: 9091 }],
+    ['[0:0:0:0:0:0:0:1]', { hostname: '[::1]' }],
+    ['[FD00::AB]', { hostname: '[fd00::ab]' }],
+    ['[::ffff:10.1.2.3]', { hostname: '[::ffff:a01:203]' }],
+    ['wiki.corp.example.', { hostname: 'wiki.corp.example.' }],
+    ['wiki.corp.example.:443', { hostname: 'wiki.corp.example.', port: 443 }],
+    ['a'.repeat(63) + '.example', { hostname: 'a'.repeat(63) + '.example' }],
+  ])('accepts %j', (value, expected) => expect(parseHostHeader(value)).toEqual(expected));
+
+  it.each([
+    [undefined],
+    [''],
+    [':443'],
+    ['user@wiki.corp.example'],
+    ['user:pass@wiki.corp.example'],
+    ['wiki.corp.example@evil.example'],
+    ['wiki.corp.example/admin'],
+    ['wiki.corp.example/'],
+    ['wiki.corp.example?x'],
+    ['wiki.corp.example#x'],
+    ['wiki.corp.example\\evil'],
+    ['wiki corp.example'],
+    [' wiki.corp.example'],
+    ['wiki.corp.example '],
+    ['wiki.corp.example\t'],
+    ['wiki.corp.example\r\nX-Evil: 1'],
+    ['wiki.corp.example\u0000'],
+    ['wiki.corp.exampl\u212a'],
+    ['wıki.corp.example'],
+    ['wiki.corp.example:'],
+    ['wiki.corp.example:0'],
+    ['wiki.corp.example:65536'],
+    ['wiki.corp.example:99999'],
+    ['wiki.corp.example:123456'],
+    ['wiki.corp.example:-1'],
+    ['wiki.corp.example:80a'],
+    ['wiki.corp.example:+80'],
+    ['wiki.corp.example:80:80'],
+    ['::1'],
+    ['fd00::1:443'],
+    ['[::1'],
+    ['::1]'],
+    ['[::1]x'],
+    ['[::1]:'],
+    ['[::1]:70000'],
+    ['[::1]]'],
+    ['[wiki.corp.example]'],
+    ['[10.1.2.3]'],
+    ['[fe80::1%25eth0]'],
+    ['[]'],
+    ['.wiki.corp.example'],
+    ['wiki..corp.example'],
+    ['wiki.corp.example..'],
+    ['.'],
+    ['a'.repeat(64) + '.example'],
+    [('a'.repeat(60) + '.').repeat(5) + 'example'],
+    ['*.corp.example'],
+    ['0x7f.0.0.1'],
+    ['0177.0.0.1'],
+    ['127.1'],
+    ['2130706433'],
+    ['10.1.2.3.4'],
+    ['10.1.2.256'],
+    ['010.1.2.3'],
+    ['corp.0x10'],
+    ['%77iki.corp.example'],
+  ])('refuses %j', (value) => expect(parseHostHeader(value)).toBeUndefined());
+
+  it('keeps a trailing dot, so the host equals no configured one', () => {
+    const parsed = parseHostHeader('wiki.corp.example.');
+    expect(parsed?.hostname).not.toBe('wiki.corp.example');
+    expect(matchesDomain(parsed!.hostname, 'wiki.corp.example')).toBe(false);
+    expect(matchesDomain(parsed!.hostname, '*.corp.example')).toBe(false);
+  });
+});
+
+describe('matchesDomain', () => {
+  it.each([
+    ['wiki.corp.example', 'wiki.corp.example', true],
+    ['a.corp.example', '*.corp.example', true],
+    ['a.b.corp.example', '*.corp.example', true],
+    ['x-y.corp.example', '*.corp.example', true],
+    ['corp.example', '*.corp.example', false],
+    ['evilcorp.example', '*.corp.example', false],
+    ['corp.example.evil', '*.corp.example', false],
+    ['a.corp.example.evil', '*.corp.example', false],
+    ['a.corp.example.', '*.corp.example', false],
+    ['.corp.example', '*.corp.example', false],
+    ['..corp.example', '*.corp.example', false],
+    ['wiki.corp.example.', 'wiki.corp.example', false],
+    ['wiki.corp.example', 'wiki.corp.example.', false],
+    ['xwiki.corp.example', 'wiki.corp.example', false],
+    ['wiki.corp.examplex', 'wiki.corp.example', false],
+    ['sub.wiki.corp.example', 'wiki.corp.example', false],
+    ['corp.example', 'corp.example', true],
+    ['a.corp.example', 'corp.example', false],
+  ])('%s against %s → %s', (hostname, pattern, expected) => expect(matchesDomain(hostname, pattern)).toBe(expected));
+});
