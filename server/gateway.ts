@@ -46,6 +46,8 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
       cacheTtl: config.session.cache_ttl,
     },
   );
+  const policy = compilePolicy(config.access_control);
+  for (const warning of policy.warnings) logger.warn({ warning }, 'access_control');
   const portalUrl = config.server.portal_url;
   const https = portalUrl.protocol === 'https:';
   const ctx: GatewayContext = {
@@ -55,7 +57,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
     kv,
     sessions,
     directory,
-    policy: compilePolicy(config.access_control),
+    policy,
     sites: createSiteTable(config.sites, portalUrl),
     redirects: createRedirectPolicy(config.sites, portalUrl),
     proxy: createReverseProxy({ logger }, { sites: config.sites.filter((s) => s.upstream), cookieName: config.session.cookie_name }),
