@@ -2,7 +2,9 @@
  * Short-lived shared state behind one narrow interface: Redis for real use, memory for the
  * single-instance demo and unit tests. Keys are given without the configured prefix; each
  * implementation adds it. Every call either answers within the configured timeout or
- * rejects with StoreUnavailableError: callers fail closed, never open.
+ * rejects with StoreUnavailableError: callers fail closed, never open. A call that timed out
+ * may still take effect later (it may already sit in the server's socket buffer): treat a
+ * timed-out write or take as "maybe done", never as "not done".
  */
 export interface Kv {
   get(key: string): Promise<string | null>;
@@ -10,11 +12,20 @@ export interface Kv {
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** Sets only if absent; true when this call created it. The atomic claim for single-use things. */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Replaces only if present; true when it did. An in-place update (a session's activity
+   * mark) that must never bring back a key another instance deleted meanwhile.
+   */
+  setIfPresent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Atomically reads and deletes (GETDEL): a single-use challenge is a take. */
   take(key: string): Promise<string | null>;
   del(...keys: string[]): Promise<void>;
   /** Increments and returns the new value; the TTL is set when the key is created. */
   increment(key: string, ttlSeconds: number): Promise<number>;
+  /**
+   * Adds a member; the set then lives at least `ttlSeconds` more. The TTL is extended, never
+   * shortened: an index of sessions must outlive the longest-lived of them.
+   */
   setAdd(key: string, member: string, ttlSeconds: number): Promise<void>;
   setRemove(key: string, member: string): Promise<void>;
   setMembers(key: string): Promise<string[]>;

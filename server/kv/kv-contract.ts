@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import type { Kv } from './kv.js';
+
+export interface KvHarness {
+  kv: Kv;
+  /** Lets `ms` of store time pass: a pinned clock moves, a real store is waited for. */
+  pass(ms: number): Promise<void>;
+}
+
+/**
+ * What every Kv must do, run against each implementation (memory in unit tests, Redis in
+ * integration tests). `open` gives a fresh harness per test; keys are unique per test.
+ */
+export function describeKvContract(name: string, open: () => Promise<KvHarness>): void {
+  let n = 0;
+  const unique = (label: string) => `${label}:${process.pid}:${Date.now()}:${n++}`;
+
+  describe(`${name} — Kv contract`, () => {
+    it('get returns what set stored, and null for an absent key', async () => {
+      const { kv } = await open();
+      const k = unique('get');
+      expect(await kv.get(k)).toBeNull();
+      await kv.set(k, 'välue ✓ with spaces', 60);
+      expect(await kv.get(k)).toBe('välue ✓ with spaces');
+    });
+
+    it('a key is invisible once its TTL has passed', async () => {
+      const { kv, pass } = await open();
+      const k = unique('ttl');
+      await kv.set(k, 'v', 0.3);
+      await pass(100);
+      expect(await kv.get(k)).toBe('v');
+      await pass(400);
+      expect(await kv.get(k)).toBeNull();
+      expect(await kv.take(k)).toBeNull();
+      expect(await kv.setIfAbsent(k, 'again', 60)).toBe(true);
+    });
+
+    it('take returns the value once and deletes it', async () => {
+      const { kv } = await open();
+      const k = unique('take');
+      await kv.set(k, 'challenge', 60);
+      expect(await kv.take(k)).toBe('challenge');
+      expect(await kv.take(k)).toBeNull();
+      expect(await kv.get(k)).toBeNull();
+    });
+
+    it('take is single-use under 20 parallel takes: exactly one winner', async () => {
+      const { kv } = await open();
+      const k = unique('take-race');
+      await kv.set(k, 'once', 60);
+      const results = await Promise.all(Array.from({ length: 20 }, () => kv.take(k)));
+      expect(results.filter((r) => r === 'once')).toHaveLength(1);
+      expect(results.filter((r) => r === null)).toHaveLength(19);
+    });
+
+    it('setIfAbsent lets exactly one of 20 parallel claims win and keeps its value', async () => {
+      const { kv } = await open();
+      const k = unique('claim');
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => kv.setIfAbsent(k, `claimant-${i}`, 60)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await kv.get(k)).toBe(`claimant-${results.indexOf(true)}`);
+    });
+
+    it('setIfPresent replaces an existing key and never creates a missing one', async () => {
+      const { kv, pass } = await open();
+      const k = unique('present');
+      expect(await kv.setIfPresent(k, 'ghost', 60)).toBe(false);
+      expect(await kv.get(k)).toBeNull();
+      await kv.set(k, 'one', 60);
+      expect(await kv.setIfPresent(k, 'two', 0.3)).toBe(true);
+      expect(await kv.get(k)).toBe('two');
+      await pass(500);
+      expect(await kv.get(k)).toBeNull();
+      expect(await kv.setIfPresent(k, 'three', 60)).toBe(false);
+    });
+
+    it('del removes several keys and accepts none', async () => {
+      const { kv } = await open();
+      const [a, b] = [unique('del'), unique('del')];
+      await kv.set(a, '1', 60);
+      await kv.set(b, '2', 60);
+      await kv.del();
+      await kv.del(a, b, unique('absent'));
+      expect([await kv.get(a), await kv.get(b)]).toEqual([null, null]);
+    });
+
+    it('increment counts 50 parallel calls exactly, returning each value once', async () => {
+      const { kv } = await open();
+      const k = unique('counter');
+      const values = await Promise.all(Array.from({ length: 50 }, () => kv.increment(k, 60)));
+      expect([...values].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect(await kv.get(k)).toBe('50');
+    });
+
+    it('increment sets the TTL when the counter is created and does not extend it', async () => {
+      const { kv, pass } = await open();
+      const k = unique('window');
+      expect(await kv.increment(k, 0.5)).toBe(1);
+      await pass(300);
+      expect(await kv.increment(k, 0.5)).toBe(2);
+      await pass(350);
+      // The window started with the first increment: 650 ms later it is over.
+      expect(await kv.increment(k, 0.5)).toBe(1);
+    });
+
+    it('setAdd collects members; setRemove removes one', async () => {
+      const { kv } = await open();
+      const k = unique('set');
+      await kv.setAdd(k, 'a', 60);
+      await kv.setAdd(k, 'b', 60);
+      await kv.setAdd(k, 'a', 60);
+      expect((await kv.setMembers(k)).sort()).toEqual(['a', 'b']);
+      await kv.setRemove(k, 'a');
+      await kv.setRemove(k, 'absent');
+      expect(await kv.setMembers(k)).toEqual(['b']);
+      expect(await kv.setMembers(unique('empty'))).toEqual([]);
+    });
+
+    it('setAdd extends the TTL but never shortens it', async () => {
+      const { kv, pass } = await open();
+      const [longFirst, extended] = [unique('set-long'), unique('set-ext')];
+      await kv.setAdd(longFirst, 'remember-me', 2);
+      await kv.setAdd(longFirst, 'short', 0.3);
+      await kv.setAdd(extended, 'x', 0.3);
+      await pass(200);
+      await kv.setAdd(extended, 'y', 0.6);
+      await pass(300);
+      expect((await kv.setMembers(longFirst)).sort()).toEqual(['remember-me', 'short']);
+      expect((await kv.setMembers(extended)).sort()).toEqual(['x', 'y']);
+      await pass(500);
+      expect(await kv.setMembers(extended)).toEqual([]);
+    });
+
+    it('publish reaches every subscriber of the channel and only them; unsubscribe stops it', async () => {
+      const { kv, pass } = await open();
+      const channel = unique('channel');
+      const got: string[] = [];
+      const other: string[] = [];
+      const stopA = await kv.subscribe(channel, (m) => got.push(`a:${m}`), () => undefined);
+      const stopB = await kv.subscribe(channel, (m) => got.push(`b:${m}`), () => undefined);
+      const stopOther = await kv.subscribe(unique('channel'), (m) => other.push(m), () => undefined);
+      await kv.publish(channel, 'hello');
+      await eventually(pass, () => expect(got.sort()).toEqual(['a:hello', 'b:hello']));
+      await stopA();
+      await kv.publish(channel, 'again');
+      await eventually(pass, () => expect(got).toContain('b:again'));
+      expect(got).not.toContain('a:again');
+      expect(other).toEqual([]);
+      await stopB();
+      await stopOther();
+    });
+
+    it('ping answers', async () => {
+      const { kv } = await open();
+      await expect(kv.ping()).resolves.toBeUndefined();
+    });
+  });
+}
+
+/** Retries an assertion while letting store time pass, for deliveries that are asynchronous. */
+export async function eventually(pass: (ms: number) => Promise<void>, check: () => void, tries = 50): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return check();
+    } catch (error) {
+      if (i >= tries) throw error;
+      await pass(20);
+    }
+  }
+}

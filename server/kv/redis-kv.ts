@@ -1,0 +1,126 @@
+import { StoreUnavailableError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Kv } from './kv.js';
+import { ttlToMs } from './ttl.js';
+import { DeadlineError, openRedisClient, whenReady, withDeadline, type RedisClient, type RedisConnectionOptions } from './redis-client.js';
+import { createRedisSubscriptions } from './redis-subscriptions.js';
+
+export interface RedisKvOptions extends RedisConnectionOptions {
+  keyPrefix: string;
+}
+
+/** The TTL is set when the counter is created, and repaired if a counter somehow has none. */
+const INCREMENT = `local n = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n`;
+
+/** Extends the set's TTL, never shortens it (PTTL is -1 without one, -2 never here). */
+const SET_ADD = `redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
+/**
+ * Kv on Redis (node-redis 6). Every command answers or rejects with StoreUnavailableError
+ * within the timeout: at once while disconnected, at the deadline when Redis is slow or
+ * stopped. A command that misses its deadline on a connection that looks healthy means the
+ * connection is stuck (a SIGSTOPped or unreachable server), so the client is replaced:
+ * its pending commands are dropped instead of piling up, and the new one reconnects by itself.
+ */
+export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions): Kv & { connect(): Promise<void> } {
+  const logger = deps.logger.child({ component: 'redis-kv' });
+  const timeoutMs = Math.max(1, Math.round(options.timeoutSeconds * 1000));
+  const prefix = options.keyPrefix;
+  const open = (role: string) => openRedisClient(deps, options, role);
+  let commands = open('commands');
+  const subscriber = open('subscriber');
+  const subscriptions = createRedisSubscriptions({ logger, client: subscriber, timeoutMs, prefix });
+  let started = false;
+  let closed = false;
+
+  function start(client: RedisClient): void {
+    // Connection failures are reported through 'error' and retried by the reconnect strategy.
+    client.connect().catch(() => undefined);
+  }
+
+  function replace(stale: RedisClient): void {
+    if (closed || stale !== commands) return;
+    logger.warn('redis did not answer in time; replacing the connection');
+    commands = open('commands');
+    start(commands);
+    stale.destroy();
+  }
+
+  async function run<T>(what: string, command: (client: RedisClient) => Promise<T>): Promise<T> {
+    if (closed) throw new StoreUnavailableError('redis kv is closed');
+    const client = commands;
+    if (!client.isReady) throw new StoreUnavailableError(`redis ${what}: not connected`);
+    try {
+      return await withDeadline(command(client), timeoutMs, what);
+    } catch (error) {
+      if (error instanceof DeadlineError) replace(client);
+      if (error instanceof StoreUnavailableError) throw error;
+      throw new StoreUnavailableError(`redis ${what} failed`, { cause: error });
+    }
+  }
+
+  const key = (k: string) => prefix + k;
+  const px = (ttlSeconds: number) => ({ type: 'PX' as const, value: ttlToMs(ttlSeconds) });
+
+  return {
+    async connect() {
+      if (closed) throw new StoreUnavailableError('redis kv is closed');
+      if (!started) {
+        started = true;
+        start(commands);
+        start(subscriber);
+      }
+      await Promise.all([whenReady(commands, timeoutMs), whenReady(subscriber, timeoutMs)]);
+    },
+    get: async (k) => run('get', (c) => c.get(key(k))),
+    async set(k, value, ttl) {
+      const expiration = px(ttl);
+      await run('set', (c) => c.set(key(k), value, { expiration }));
+    },
+    async setIfAbsent(k, value, ttl) {
+      const expiration = px(ttl);
+      return (await run('set', (c) => c.set(key(k), value, { expiration, condition: 'NX' }))) === 'OK';
+    },
+    async setIfPresent(k, value, ttl) {
+      const expiration = px(ttl);
+      return (await run('set', (c) => c.set(key(k), value, { expiration, condition: 'XX' }))) === 'OK';
+    },
+    take: async (k) => run('getdel', (c) => c.getDel(key(k))),
+    async del(...keys) {
+      if (keys.length > 0) await run('del', (c) => c.del(keys.map(key)));
+    },
+    async increment(k, ttl) {
+      const args = [String(ttlToMs(ttl))];
+      return Number(await run('increment', (c) => c.eval(INCREMENT, { keys: [key(k)], arguments: args })));
+    },
+    async setAdd(k, member, ttl) {
+      const args = [member, String(ttlToMs(ttl))];
+      await run('sadd', (c) => c.eval(SET_ADD, { keys: [key(k)], arguments: args }));
+    },
+    async setRemove(k, member) {
+      await run('srem', (c) => c.sRem(key(k), member));
+    },
+    setMembers: async (k) => Array.from(await run('smembers', (c) => c.sMembers(key(k))), String),
+    async publish(channel, message) {
+      await run('publish', (c) => c.publish(prefix + channel, message));
+    },
+    subscribe: (channel, onMessage, onReset) => {
+      if (closed) return Promise.reject(new StoreUnavailableError('redis kv is closed'));
+      return subscriptions.subscribe(channel, onMessage, onReset);
+    },
+    async ping() {
+      await run('ping', (c) => c.ping());
+      if (!subscriptions.isReady()) throw new StoreUnavailableError('redis subscriber is not connected');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      commands.destroy();
+      subscriber.destroy();
+    },
+  };
+}
