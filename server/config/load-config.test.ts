@@ -140,3 +140,13 @@ access_control:
     }
   });
 });
+
+describe('timeouts', () => {
+  it.each(['session: { store: memory, idle_timeout: 0 }', 'session: { store: memory, absolute_timeout: 0s }', 'session: { store: memory, cache_ttl: 0 }'])(
+    'refuses a zero timeout: %s',
+    (line) => {
+      const result = parseConfigText(MINIMAL.replace('session:\n  store: memory', line), { env: {}, baseDir: dir });
+      expect(result.ok ? [] : result.errors.join('\n')).toMatch(/must be longer than 0/);
+    },
+  );
+});

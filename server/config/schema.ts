@@ -21,11 +21,15 @@ export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTION
 /** Keys whose value may come from a file instead: `password_file: /run/secrets/x`. */
 export const SECRET_KEYS = new Set(['password']);
 
-const duration = (fallback?: string | number) => {
+const duration = (fallback?: string | number, options: { positive?: boolean } = {}) => {
   const schema = z.union([z.number(), z.string()]).transform((value, ctx) => {
     const seconds = parseDuration(value);
     if (seconds === undefined) {
       ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a duration (use e.g. 90s, 10m, 1h, 30d)` });
+      return z.NEVER;
+    }
+    if (options.positive && seconds <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be longer than 0' });
       return z.NEVER;
     }
     return seconds;
@@ -130,7 +134,7 @@ const site = z.strictObject({
   /** Send the browser's Host header upstream (true) or the upstream's own (false). */
   preserve_host: z.boolean().default(true),
   /** How long the upstream may take to send response headers. */
-  timeout: duration('30s'),
+  timeout: duration('30s', { positive: true }),
 });
 export type SiteConfig = z.output<typeof site>;
 
@@ -140,7 +144,7 @@ const redis = z.strictObject({
   password: z.string().optional(),
   database: z.number().int().min(0).max(15).default(0),
   /** Upper bound for one command or a connection attempt; the auth path fails closed after it. */
-  timeout: duration('2s'),
+  timeout: duration('2s', { positive: true }),
   key_prefix: z.string().default('gatehouse:'),
 });
 export type RedisConfig = z.output<typeof redis>;
@@ -157,29 +161,29 @@ export const configSchema = z
       /** Largest request body the portal reads (proxied bodies are streamed, not limited). */
       body_limit: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
     }),
-    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({} as never),
     metrics: z
       .strictObject({
         enabled: z.boolean().default(true),
         /** Who may read /metrics. */
         networks: z.array(cidr).default(['127.0.0.0/8', '::1/128']),
       })
-      .prefault({}),
+      .prefault({} as never),
     session: z
       .strictObject({
         cookie_name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('gatehouse_session'),
         /** Cookie domain, so one sign-in covers every site under it; absent: the portal's host only. */
         domain: domainPattern.optional(),
-        idle_timeout: duration('1h'),
-        absolute_timeout: duration('12h'),
+        idle_timeout: duration('1h', { positive: true }),
+        absolute_timeout: duration('12h', { positive: true }),
         /** Lifetime of a "remember me" session; 0 turns the option off. */
         remember_me: duration(0),
         /** How long an instance may serve a session from memory before reading it again. */
-        cache_ttl: duration('10s'),
+        cache_ttl: duration('10s', { positive: true }),
         /** Where sessions live: redis for real use, memory only for a single-instance demo. */
         store: z.enum(['redis', 'memory']).default('redis'),
       })
-      .prefault({}),
+      .prefault({} as never),
     redis: redis.optional(),
     authentication: z.strictObject({
       users_file: z.string().min(1),
@@ -193,7 +197,7 @@ export const configSchema = z
         networks: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), z.array(cidr).min(1)).default({}),
         rules: z.array(rule).default([]),
       })
-      .prefault({}),
+      .prefault({} as never),
   })
 ;
 
