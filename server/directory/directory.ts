@@ -11,5 +11,18 @@ export interface Directory {
   verifyPassword(username: string, password: string): Promise<FirstFactorResult>;
   /** The user's current record, or undefined when unknown or disabled. */
   findUser(username: string): SessionUser | undefined;
+  /**
+   * Calls `listener` after the directory's users changed (a users-file reload). Optional: a
+   * directory that cannot tell (LDAP) leaves it out. Returns a function that unsubscribes.
+   */
+  onChange?(listener: (change: DirectoryChange) => void): () => void;
   close(): void;
+}
+
+/** What a reload changed, by lower-case username. */
+export interface DirectoryChange {
+  /** Disabled, removed, or given a new password: end their sessions (ASVS 7.4.2). */
+  revoked: readonly string[];
+  /** Still active with a new display name, email or groups: findUser has the new record. */
+  updated: readonly string[];
 }

@@ -1,0 +1,106 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { runHashPassword } from './hash-password-command.js';
+import { MAX_PASSWORD_BYTES, verifyPasswordHash } from './password-hash.js';
+
+function collect(stream: PassThrough): () => string {
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return () => Buffer.concat(chunks).toString('utf8');
+}
+
+/** Runs the command with `input` written in the given chunks (strings or bytes), then ended unless `end` is false. */
+async function run(chunks: (string | Buffer)[], options: { isTTY?: boolean; end?: boolean } = {}) {
+  const stdin = new PassThrough() as PassThrough & { setRawMode?: (mode: boolean) => unknown };
+  const rawModes: boolean[] = [];
+  if (options.isTTY) stdin.setRawMode = (mode: boolean) => rawModes.push(mode);
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out = collect(stdout);
+  const err = collect(stderr);
+  const exit = runHashPassword({ stdin, stdout, stderr, isTTY: options.isTTY ?? false });
+  for (const chunk of chunks) {
+    stdin.write(chunk);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (options.end !== false) stdin.end();
+  const code = await exit;
+  return { code, stdout: out(), stderr: err(), rawModes };
+}
+
+async function expectHashOf(stdout: string, password: string) {
+  expect(stdout).toMatch(/^\$argon2id\$v=19\$[^\n]+\n$/);
+  expect(await verifyPasswordHash(stdout.trimEnd(), password)).toBe(true);
+}
+
+describe('runHashPassword from a pipe', () => {
+  it.each([
+    ['a line', ['s3cret\n'], 's3cret'],
+    ['a CRLF line', ['s3cret\r\n'], 's3cret'],
+    ['no final newline', ['s3cret'], 's3cret'],
+    ['spaces kept', ['  pass word  \n'], '  pass word  '],
+    ['only the first line', ['first\nsecond\n'], 'first'],
+    ['a line in pieces', ['pa', 'ss', 'word\n'], 'password'],
+    ['a UTF-8 character split across chunks', [Buffer.from([0x70, 0xe2, 0x82]), Buffer.from([0xac, 0x0a])], 'p€'],
+    ['exactly the byte limit', ['a'.repeat(MAX_PASSWORD_BYTES) + '\n'], 'a'.repeat(MAX_PASSWORD_BYTES)],
+  ])('prints the argon2id hash of %s and exits 0', async (_name, chunks, password) => {
+    const result = await run(chunks);
+    expect(result.code).toBe(0);
+    await expectHashOf(result.stdout, password);
+    expect(result.stderr).toBe('');
+  });
+
+  it.each([
+    ['nothing at all', [], /No password given/],
+    ['an empty line', ['\n'], /empty password/],
+    ['one byte over the limit', ['a'.repeat(MAX_PASSWORD_BYTES + 1) + '\n'], /longer than 1024 bytes/],
+    ['over the limit in UTF-8 bytes only', ['€'.repeat(342) + '\n'], /longer than 1024 bytes/],
+  ])('refuses %s with exit 1 and prints no hash', async (_name, chunks, message) => {
+    const result = await run(chunks);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('stops reading a stream that never ends once it is over the limit', async () => {
+    const result = await run(['x'.repeat(64 * 1024), 'x'.repeat(64 * 1024)], { end: false });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/longer than 1024 bytes/);
+  });
+});
+
+describe('runHashPassword on a terminal', () => {
+  it('asks twice without echo, in raw mode, and restores the terminal', async () => {
+    const result = await run(['correct horse\r', 'correct horse\r'], { isTTY: true, end: false });
+    expect(result.code).toBe(0);
+    await expectHashOf(result.stdout, 'correct horse');
+    expect(result.stderr).toBe('Password: \nAgain: \n');
+    expect(result.rawModes).toEqual([true, false]);
+  });
+
+  it('handles both answers arriving in one chunk', async () => {
+    const result = await run(['abc\rabc\r'], { isTTY: true, end: false });
+    expect(result.code).toBe(0);
+    await expectHashOf(result.stdout, 'abc');
+  });
+
+  it('applies Backspace itself, as raw mode has no line editing', async () => {
+    const result = await run(['abx\u007fc\r', 'ab😀\u007fc\r'], { isTTY: true, end: false });
+    expect(result.code).toBe(0);
+    await expectHashOf(result.stdout, 'abc');
+  });
+
+  it.each([
+    ['answers that differ', ['abc\r', 'abd\r'], 1, /do not match/],
+    ['an empty answer', ['\r'], 1, /empty password/],
+    ['Ctrl-C', ['ab\u0003'], 130, /^Password: \n$/],
+    ['Ctrl-C at the second prompt', ['abc\r', '\u0003'], 130, /Again: \n$/],
+    ['Ctrl-D at the start', ['\u0004'], 1, /No password given/],
+  ])('refuses %s', async (_name, chunks, code, message) => {
+    const result = await run(chunks, { isTTY: true, end: false });
+    expect(result.code).toBe(code);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(message);
+    expect(result.rawModes).toEqual([true, false]);
+  });
+});

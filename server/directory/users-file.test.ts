@@ -1,0 +1,294 @@
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, createSilentLogger } from '../core/logger.js';
+import type { DirectoryChange } from './directory.js';
+import { hashPassword, MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from './password-hash.js';
+import { createUsersFileDirectory, UsersFileError, type UsersFileDirectory } from './users-file.js';
+
+const INVALID = { ok: false, reason: 'invalid-credentials' };
+
+let dir: string;
+let hashes: Record<'alice' | 'bob' | 'carol' | 'dave', string>;
+const open: UsersFileDirectory[] = [];
+
+type Entry = { name: string; hash: string; groups?: string[]; disabled?: boolean; displayname?: string };
+
+function usersYaml(entries: Entry[]): string {
+  return `users:\n${entries
+    .map((e) => `  ${e.name}:\n    displayname: ${e.displayname ?? e.name}\n    email: ${e.name.toLowerCase()}@corp.example\n    groups: [${(e.groups ?? []).join(', ')}]\n    password: "${e.hash}"\n    disabled: ${e.disabled ?? false}\n`)
+    .join('')}`;
+}
+
+function baseEntries(): Entry[] {
+  return [
+    { name: 'Alice', hash: hashes.alice, groups: ['admins', 'dev'] },
+    { name: 'bob', hash: hashes.bob, disabled: true },
+    { name: 'carol', hash: hashes.carol },
+  ];
+}
+
+function captureLogger() {
+  const lines: string[] = [];
+  return { lines, logger: createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } }) };
+}
+
+async function openDirectory(
+  name: string,
+  entries: Entry[],
+  extra: { watch?: boolean; logger?: ReturnType<typeof createSilentLogger>; pollIntervalMs?: number } = {},
+) {
+  const path = join(dir, name);
+  writeFileSync(path, usersYaml(entries));
+  const directory = await createUsersFileDirectory(
+    { logger: extra.logger ?? createSilentLogger() },
+    { path, watch: extra.watch ?? true, debounceMs: 30, pollIntervalMs: extra.pollIntervalMs ?? 100 },
+  );
+  open.push(directory);
+  return { path, directory };
+}
+
+async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the users file to reload');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const start = performance.now();
+  const result = await run();
+  return { result, ms: performance.now() - start };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gatehouse-users-'));
+  const [alice, bob, carol, dave] = await Promise.all(['alice-pw', 'bob-pw', 'carol-pw', 'dave-pw'].map(hashPassword));
+  hashes = { alice: alice!, bob: bob!, carol: carol!, dave: dave! };
+});
+
+afterEach(() => {
+  for (const directory of open.splice(0)) directory.close();
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('createUsersFileDirectory: sign-in', () => {
+  it('verifies the right password, matching usernames case-insensitively', async () => {
+    const { directory } = await openDirectory('ok.yml', baseEntries());
+    const expected = { ok: true, user: { username: 'alice', displayName: 'Alice', email: 'alice@corp.example', groups: ['admins', 'dev'] } };
+    expect(await directory.verifyPassword('alice', 'alice-pw')).toEqual(expected);
+    expect(await directory.verifyPassword('ALICE', 'alice-pw')).toEqual(expected);
+    expect(await directory.verifyPassword('carol', 'carol-pw')).toMatchObject({ ok: true });
+  });
+
+  it('gives unknown user, disabled user (even with the right password) and wrong password one identical result', async () => {
+    const { directory } = await openDirectory('enum.yml', baseEntries());
+    const results = [
+      await directory.verifyPassword('mallory', 'alice-pw'),
+      await directory.verifyPassword('bob', 'bob-pw'),
+      await directory.verifyPassword('alice', 'wrong'),
+      await directory.verifyPassword('alice', 'alice-pw '),
+      await directory.verifyPassword('alice ', 'alice-pw'),
+      await directory.verifyPassword('', ''),
+    ];
+    for (const result of results) expect(JSON.stringify(result)).toBe(JSON.stringify(INVALID));
+  });
+
+  it('takes about as long for an unknown or disabled user as for a wrong password', async () => {
+    const { directory } = await openDirectory('timing.yml', baseEntries());
+    // Load from other processes only blurs the comparison, so the best of three rounds counts;
+    // skipping argon2 for unknown users would put the ratio near 0 in every round.
+    const distance = (ratio: number) => Math.abs(Math.log2(ratio));
+    let best = { unknown: 0, disabled: 0 };
+    for (let round = 0; round < 3 && Math.max(distance(best.unknown), distance(best.disabled)) >= 1; round += 1) {
+      const unknown: number[] = [];
+      const disabled: number[] = [];
+      const wrong: number[] = [];
+      for (let i = 0; i < 5; i += 1) {
+        unknown.push((await timed(() => directory.verifyPassword(`nobody${i}`, 'guess'))).ms);
+        disabled.push((await timed(() => directory.verifyPassword('bob', 'guess'))).ms);
+        wrong.push((await timed(() => directory.verifyPassword('alice', 'guess'))).ms);
+      }
+      expect(median(wrong)).toBeGreaterThan(20); // argon2 ran at all
+      const ratios = { unknown: median(unknown) / median(wrong), disabled: median(disabled) / median(wrong) };
+      if (Math.max(distance(ratios.unknown), distance(ratios.disabled)) < Math.max(distance(best.unknown), distance(best.disabled))) best = ratios;
+    }
+    for (const ratio of [best.unknown, best.disabled]) {
+      expect(ratio).toBeGreaterThan(0.5);
+      expect(ratio).toBeLessThan(2);
+    }
+  }, 60_000);
+
+  it.each([
+    ['username over the limit', 'a'.repeat(MAX_USERNAME_LENGTH + 1), 'alice-pw'],
+    ['a megabyte username', 'a'.repeat(1 << 20), 'alice-pw'],
+    ['password over the limit', 'alice', 'p'.repeat(MAX_PASSWORD_BYTES + 1)],
+    ['password over the limit in UTF-8 bytes only', 'alice', '€'.repeat(342)],
+    ['a megabyte password', 'alice', 'p'.repeat(1 << 20)],
+    ['a 16 MB password for an unknown user', 'mallory', 'p'.repeat(1 << 24)],
+  ])('refuses a %s at once, without hashing', async (_name, username, password) => {
+    const { directory } = await openDirectory('long.yml', baseEntries());
+    const runs = [];
+    for (let i = 0; i < 3; i += 1) runs.push(await timed(() => directory.verifyPassword(username, password)));
+    for (const { result } of runs) expect(result).toEqual(INVALID);
+    // A hash takes ~100 ms; the fastest of three runs filters out a busy machine's hiccups.
+    expect(Math.min(...runs.map((r) => r.ms))).toBeLessThan(20);
+  });
+
+  it('refuses non-string input without throwing', async () => {
+    const { directory } = await openDirectory('types.yml', baseEntries());
+    expect(await directory.verifyPassword(undefined as unknown as string, 'x')).toEqual(INVALID);
+    expect(await directory.verifyPassword('alice', { length: 1 } as unknown as string)).toEqual(INVALID);
+    expect(directory.findUser(42 as unknown as string)).toBeUndefined();
+  });
+
+  it('finds active users only', async () => {
+    const { directory } = await openDirectory('find.yml', baseEntries());
+    expect(directory.findUser('alice')).toEqual({ username: 'alice', displayName: 'Alice', email: 'alice@corp.example', groups: ['admins', 'dev'] });
+    expect(directory.findUser('Alice')?.username).toBe('alice');
+    expect(directory.findUser('bob')).toBeUndefined();
+    expect(directory.findUser('mallory')).toBeUndefined();
+    expect(directory.findUser('a'.repeat(MAX_USERNAME_LENGTH + 1))).toBeUndefined();
+  });
+
+  it('hands out copies: a caller cannot change the directory’s groups', async () => {
+    const { directory } = await openDirectory('copy.yml', baseEntries());
+    directory.findUser('alice')!.groups.push('root');
+    expect(directory.findUser('alice')!.groups).toEqual(['admins', 'dev']);
+  });
+});
+
+describe('createUsersFileDirectory: boot', () => {
+  it('throws with every error of an invalid file', async () => {
+    const path = join(dir, 'invalid.yml');
+    writeFileSync(path, `users:\n  bob:\n    password: plain\n  "x y":\n    displayname: X\n    password: "${hashes.alice}"\n`);
+    const error = await createUsersFileDirectory({ logger: createSilentLogger() }, { path, watch: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsersFileError);
+    expect((error as UsersFileError).errors).toEqual([
+      'users.bob.displayname: is required',
+      expect.stringMatching(/^users\.bob\.password: is not an argon2id hash/),
+      expect.stringMatching(/^users\["x y"\]: is not a username/),
+    ]);
+    expect((error as Error).message).not.toContain(hashes.alice);
+  });
+
+  it('throws when the file cannot be read', async () => {
+    await expect(createUsersFileDirectory({ logger: createSilentLogger() }, { path: join(dir, 'missing.yml'), watch: false })).rejects.toThrow(
+      /cannot be read \(ENOENT\)/,
+    );
+  });
+});
+
+describe('createUsersFileDirectory: reload', () => {
+  it('reloads when the file is rewritten in place', async () => {
+    const { path, directory } = await openDirectory('rewrite.yml', baseEntries());
+    writeFileSync(path, usersYaml([...baseEntries(), { name: 'dave', hash: hashes.dave }]));
+    await waitFor(() => directory.findUser('dave') !== undefined);
+    expect(await directory.verifyPassword('dave', 'dave-pw')).toMatchObject({ ok: true });
+  });
+
+  it('reloads when an editor renames a new file over it (the directory watch alone, no poll in time)', async () => {
+    const { path, directory } = await openDirectory('atomic.yml', baseEntries(), { pollIntervalMs: 60_000 });
+    for (const [round, name] of ['dave', 'erin'].entries()) {
+      const temp = join(dir, `.atomic.yml.${round}.tmp`);
+      writeFileSync(temp, usersYaml([...baseEntries(), { name, hash: hashes.dave }]));
+      renameSync(temp, path);
+      // The second round proves the watch survived the first inode swap.
+      await waitFor(() => directory.findUser(name) !== undefined);
+    }
+  });
+
+  it('reloads a Kubernetes-style mount, where a symlink two levels up is swapped (the stat poll)', async () => {
+    // users.yml -> ..data/users.yml, ..data -> v1; an update renames a new ..data over the old.
+    // The directory watch only sees "..data" change, which is not our name: the poll must catch it.
+    const mount = mkdtempSync(join(dir, 'mount-'));
+    const versions: [string, Entry[]][] = [['v1', baseEntries()], ['v2', [...baseEntries(), { name: 'dave', hash: hashes.dave }]]];
+    for (const [version, entries] of versions) {
+      mkdirSync(join(mount, version));
+      writeFileSync(join(mount, version, 'users.yml'), usersYaml(entries));
+    }
+    symlinkSync('v1', join(mount, '..data'));
+    symlinkSync('..data/users.yml', join(mount, 'users.yml'));
+    const directory = await createUsersFileDirectory(
+      { logger: createSilentLogger() },
+      { path: join(mount, 'users.yml'), watch: true, debounceMs: 30, pollIntervalMs: 100 },
+    );
+    open.push(directory);
+    expect(directory.findUser('dave')).toBeUndefined();
+    symlinkSync('v2', join(mount, '..data_tmp'));
+    renameSync(join(mount, '..data_tmp'), join(mount, '..data'));
+    await waitFor(() => directory.findUser('dave') !== undefined);
+  });
+
+  it('keeps the last good users when a reload is invalid, logs why without hashes, and recovers', async () => {
+    const { lines, logger } = captureLogger();
+    const { path, directory } = await openDirectory('keep.yml', baseEntries(), { logger });
+    writeFileSync(path, `users:\n  alice:\n    displayname: Alice\n    password: "${hashes.alice.replace('m=65536', 'm=1024')}"\n`);
+    await waitFor(() => lines.some((line) => line.includes('users file invalid')));
+    expect(directory.findUser('carol')).toBeDefined();
+    expect(await directory.verifyPassword('alice', 'alice-pw')).toMatchObject({ ok: true });
+    const errorLine = lines.find((line) => line.includes('users file invalid'))!;
+    expect(errorLine).toContain('users.alice.password');
+    expect(errorLine).not.toContain(hashes.alice.split('$')[4]);
+
+    writeFileSync(path, usersYaml([{ name: 'alice', hash: hashes.alice }]));
+    await waitFor(() => directory.findUser('carol') === undefined);
+    expect(lines.some((line) => line.includes('users file reloaded') && line.includes('"users":1'))).toBe(true);
+    expect(lines.join('\n')).not.toContain(hashes.alice.split('$')[4]);
+  });
+
+  it('tells listeners who was disabled, removed or given a new password, and who merely changed', async () => {
+    const { path, directory } = await openDirectory('changes.yml', [
+      { name: 'alice', hash: hashes.alice },
+      { name: 'bob', hash: hashes.bob, disabled: true },
+      { name: 'carol', hash: hashes.carol },
+      { name: 'dave', hash: hashes.dave, groups: ['dev'] },
+      { name: 'erin', hash: hashes.alice },
+      { name: 'frank', hash: hashes.alice },
+    ]);
+    const changes: DirectoryChange[] = [];
+    directory.onChange((change) => changes.push(change));
+    writeFileSync(
+      path,
+      usersYaml([
+        { name: 'alice', hash: hashes.alice, disabled: true },
+        { name: 'bob', hash: hashes.bob, disabled: true },
+        { name: 'dave', hash: hashes.dave, groups: ['dev', 'admins'] },
+        { name: 'erin', hash: hashes.bob },
+        { name: 'frank', hash: hashes.alice },
+      ]),
+    );
+    await waitFor(() => changes.length > 0);
+    expect(changes).toEqual([{ revoked: ['alice', 'carol', 'erin'], updated: ['dave'] }]);
+    expect(directory.findUser('dave')?.groups).toEqual(['dev', 'admins']);
+  });
+
+  it('refuses a sign-in whose user was disabled while argon2 was running', async () => {
+    const { path, directory } = await openDirectory('race.yml', baseEntries(), { watch: false });
+    const pending = directory.verifyPassword('alice', 'alice-pw');
+    writeFileSync(path, usersYaml([{ name: 'alice', hash: hashes.alice, disabled: true }]));
+    await directory.reload();
+    expect(await pending).toEqual(INVALID);
+  });
+
+  it('does not watch when told not to, and stops watching on close', async () => {
+    const unwatched = await openDirectory('unwatched.yml', baseEntries(), { watch: false });
+    const closed = await openDirectory('closed.yml', baseEntries());
+    closed.directory.close();
+    writeFileSync(unwatched.path, usersYaml([{ name: 'alice', hash: hashes.alice }]));
+    writeFileSync(closed.path, usersYaml([{ name: 'alice', hash: hashes.alice }]));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(unwatched.directory.findUser('carol')).toBeDefined();
+    expect(closed.directory.findUser('carol')).toBeDefined();
+    await unwatched.directory.reload();
+    expect(unwatched.directory.findUser('carol')).toBeUndefined();
+  });
+});

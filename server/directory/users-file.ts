@@ -1,0 +1,157 @@
+import { readFile } from 'node:fs/promises';
+import type { Logger } from '../core/logger.js';
+import { randomToken } from '../core/random.js';
+import type { SessionUser } from '../session/session.js';
+import type { Directory, DirectoryChange, FirstFactorResult } from './directory.js';
+import { hashPassword, isAcceptablePasswordLength, MAX_USERNAME_LENGTH, verifyPasswordHash } from './password-hash.js';
+import { normalizeUsername, parseUsersFile, type UserRecord } from './parse-users-file.js';
+import { fileSignature, watchFileChanges } from './watch-file.js';
+
+export interface UsersFileOptions {
+  path: string;
+  /** Re-read the file when it changes. */
+  watch: boolean;
+  debounceMs?: number;
+  pollIntervalMs?: number;
+}
+
+export interface UsersFileDirectory extends Directory {
+  onChange(listener: (change: DirectoryChange) => void): () => void;
+  /** Re-reads the file now (the watcher calls this; main may call it on SIGHUP). Never throws. */
+  reload(): Promise<void>;
+}
+
+/** Thrown at boot when the users file cannot be read or is invalid; `errors` lists every problem. */
+export class UsersFileError extends Error {
+  constructor(readonly path: string, readonly errors: readonly string[]) {
+    super(`users file ${path} is invalid:\n  ${errors.join('\n  ')}`);
+    this.name = 'UsersFileError';
+  }
+}
+
+const INVALID: FirstFactorResult = Object.freeze({ ok: false, reason: 'invalid-credentials' });
+
+export async function createUsersFileDirectory(deps: { logger: Logger }, options: UsersFileOptions): Promise<UsersFileDirectory> {
+  const { logger } = deps;
+  const log = logger.child({ component: 'users-file', path: options.path });
+  // Taken before the read: a change between the two is then seen by the first poll.
+  const baseline = await fileSignature(options.path);
+  let lastText = await readFile(options.path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UsersFileError(options.path, [`cannot be read (${error.code ?? 'error'})`]);
+  });
+  const initial = parseUsersFile(lastText);
+  if (!initial.ok) throw new UsersFileError(options.path, initial.errors);
+  for (const warning of initial.warnings) log.warn(warning);
+  let users = initial.users;
+  log.info({ users: users.size }, 'users file loaded');
+
+  // Unknown and disabled users are checked against this, so they cost one argon2 run like everyone else.
+  const dummyHash = await hashPassword(randomToken(24));
+  const listeners = new Set<(change: DirectoryChange) => void>();
+
+  async function reloadOnce(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(options.path, 'utf8');
+    } catch (error) {
+      // Mid-rename or briefly removed: keep serving; the next event or poll tries again.
+      log.warn({ code: (error as NodeJS.ErrnoException).code }, 'users file unreadable; keeping the last good users');
+      return;
+    }
+    if (text === lastText) return;
+    lastText = text;
+    const parsed = parseUsersFile(text);
+    if (!parsed.ok) {
+      log.error({ errors: parsed.errors }, 'users file invalid; keeping the last good users');
+      return;
+    }
+    for (const warning of parsed.warnings) log.warn(warning);
+    const change = diffUsers(users, parsed.users);
+    users = parsed.users;
+    log.info({ users: users.size, revoked: change.revoked.length, updated: change.updated.length }, 'users file reloaded');
+    if (change.revoked.length === 0 && change.updated.length === 0) return;
+    for (const listener of listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        log.error({ err: error }, 'users change listener failed');
+      }
+    }
+  }
+
+  let running: Promise<void> | undefined;
+  let again = false;
+  function reload(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await reloadOnce().catch((error: unknown) => log.error({ err: error }, 'users file reload failed'));
+      } while (again);
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  const stopWatching = options.watch
+    ? watchFileChanges(options.path, () => void reload(), {
+        debounceMs: options.debounceMs ?? 200,
+        pollIntervalMs: options.pollIntervalMs ?? 2000,
+        baseline,
+        onError: (error) => log.warn({ err: error }, 'users file watch failed; polling only'),
+      })
+    : () => {};
+
+  return {
+    async verifyPassword(username, password) {
+      // Input no user can have is refused before hashing: its length says nothing about who exists.
+      if (typeof username !== 'string' || typeof password !== 'string') return INVALID;
+      if (username.length > MAX_USERNAME_LENGTH || !isAcceptablePasswordLength(password)) return INVALID;
+      const key = normalizeUsername(username);
+      const record = key === undefined ? undefined : users.get(key);
+      const usable = record && !record.disabled ? record : undefined;
+      const matches = await verifyPasswordHash(usable?.passwordHash ?? dummyHash, password, (error) =>
+        log.error({ username: key, err: error }, 'stored password hash could not be checked'),
+      );
+      if (!matches || !usable) return INVALID;
+      // A reload while argon2 ran may have disabled the user or changed the password.
+      const current = users.get(usable.username);
+      if (!current || current.disabled || current.passwordHash !== usable.passwordHash) return INVALID;
+      return { ok: true, user: toSessionUser(current) };
+    },
+    findUser(username) {
+      const key = typeof username === 'string' ? normalizeUsername(username) : undefined;
+      const record = key === undefined ? undefined : users.get(key);
+      return record && !record.disabled ? toSessionUser(record) : undefined;
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    reload,
+    close() {
+      stopWatching();
+      listeners.clear();
+    },
+  };
+}
+
+function toSessionUser(record: UserRecord): SessionUser {
+  return { username: record.username, displayName: record.displayName, email: record.email, groups: [...record.groups] };
+}
+
+function diffUsers(before: ReadonlyMap<string, UserRecord>, after: ReadonlyMap<string, UserRecord>): DirectoryChange {
+  const revoked: string[] = [];
+  const updated: string[] = [];
+  for (const [username, old] of before) {
+    if (old.disabled) continue;
+    const now = after.get(username);
+    if (!now || now.disabled || now.passwordHash !== old.passwordHash) revoked.push(username);
+    else if (now.displayName !== old.displayName || now.email !== old.email || now.groups.join('\n') !== old.groups.join('\n')) updated.push(username);
+  }
+  return { revoked, updated };
+}
