@@ -48,6 +48,15 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
   );
   const policy = compilePolicy(config.access_control);
   for (const warning of policy.warnings) logger.warn({ warning }, 'access_control');
+  // A user disabled, removed or given a new password loses every session at once (ASVS 7.4.2).
+  const stopWatchingUsers = directory.onChange?.((change) => {
+    for (const username of change.revoked) {
+      sessions
+        .destroyAllForUser(username)
+        .then((count) => logger.info({ event: 'sessions.revoked', username, sessions: count, reason: 'directory-change' }, 'sessions ended after a users file change'))
+        .catch((error) => logger.error({ err: (error as Error).message, username }, 'could not end sessions after a users file change'));
+    }
+  });
   const portalUrl = config.server.portal_url;
   const https = portalUrl.protocol === 'https:';
   const ctx: GatewayContext = {
@@ -100,6 +109,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
         server.closeAllConnections();
       });
       await ctx.proxy.close();
+      stopWatchingUsers?.();
       await sessions.close();
       directory.close();
       if (!deps.kv) await kv.close();

@@ -20,6 +20,9 @@ Commands:
   demo [--port 9091]               start a demo: gateway + sample app + two users, no Redis needed
 `;
 
+// argon2 hashes on libuv's thread pool, which DNS and file access share; 4 threads is thin.
+process.env.UV_THREADPOOL_SIZE ??= '8';
+
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [command, ...rest] = argv;
   const io = { stdout: process.stdout, stderr: process.stderr };
