@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cookieFrom } from '../testing/http-client.js';
 import { APP, PORTAL, TRUSTED_PROXY, WIKI, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
@@ -140,7 +140,9 @@ describe('access policy on the proxy path', () => {
     ['/public%2f..%2fadmin/panel', 'bob', [400]],
     ['/public%5c..%5cadmin/panel', 'bob', [400]],
     ['/public\\..\\admin/panel', 'bob', [400]],
-    ['/public?/../admin/panel', undefined, [200]],
+    ['/public/?/../admin/panel', undefined, [200]],
+    ['/public/;/../admin/panel', undefined, [400]],
+    ['/public/;jsessionid=1/../admin/panel', undefined, [400]],
     ['/%61dmin/panel', 'bob', [403]],
     ['/admin%00/panel', 'bob', [400]],
     ['/public/../../admin', 'bob', [400, 403]],
@@ -177,7 +179,15 @@ describe('hosts', () => {
     expect(res.body).not.toContain('"rawHeaders"');
   });
 
-  it.each(['', 'a b', 'user@app.localhost', 'app.localhost/x', '[::1', 'app.localhost:99999'])('a malformed Host %j → 400', async (host) => {
+  it.each([
+    ['an empty Host', 'GET /public/x HTTP/1.1\r\nHost: \r\nConnection: close\r\n\r\n'],
+    ['no Host at all (HTTP/1.0)', 'GET /public/x HTTP/1.0\r\n\r\n'],
+  ])('%s → 400', async (_name, raw) => {
+    const status = await rawRequest(h.port, raw);
+    expect(status).toBe(400);
+  });
+
+  it.each(['a b', 'user@app.localhost', 'app.localhost/x', '[::1', 'app.localhost:99999'])('a malformed Host %j → 400', async (host) => {
     const res = await h.request({ path: '/public/x', host });
     expect(res.status).toBe(400);
   });
@@ -199,7 +209,13 @@ describe('X-Forwarded-For', () => {
     expect(seenBy(res.body).headers['x-forwarded-for']).toBe(`10.1.2.3, ${TRUSTED_PROXY}`);
   });
 
-  it.each(['not-an-ip', '10.1.2.3, , ', '10.1.2.3,garbage', '999.1.1.1', '10.1.2.3\t', 'x'.repeat(5000), Array(100).fill('10.0.0.1').join(',')])(
+  it('only the hops after the registered proxies count, however many came before', async () => {
+    const xff = [...Array(100).fill('192.0.2.1'), '10.0.0.1'].join(',');
+    const res = await h.request({ path: '/office/x', host: APP, headers: { 'x-forwarded-for': xff }, localAddress: TRUSTED_PROXY });
+    expect(res.status).toBe(200);
+  });
+
+  it.each(['not-an-ip', '10.1.2.3, , ', '10.1.2.3,garbage', '999.1.1.1', '10.1.2.3 10.0.0.2', '10.1.2.3\tx', 'x'.repeat(5000), '10.1.2.3/8'])(
     'a malformed value %j from a registered proxy falls back to the real peer',
     async (xff) => {
       const res = await h.request({ path: '/office/x', host: APP, headers: { 'x-forwarded-for': xff }, localAddress: TRUSTED_PROXY });
@@ -286,3 +302,14 @@ describe('redirect targets after sign-in', () => {
     expect(cookieFrom(ok, 'gatehouse_session')).toBeDefined();
   });
 });
+
+/** Sends bytes the HTTP client would refuse to send; resolves with the status code. */
+function rawRequest(port: number, raw: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(raw));
+    let data = '';
+    socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+    socket.on('end', () => resolve(Number(/^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1] ?? 0)));
+    socket.on('error', reject);
+  });
+}

@@ -197,6 +197,19 @@ describe('normalizePath', () => {
     expect(normalizePath(input)).toEqual(refused('ambiguous-segment')),
   );
 
+  // nginx resolves "/public/;/../private" to /public/private, Tomcat to /private.
+  it.each([['/public/;/../private'], ['/public/;jsessionid=1/../private'], ['/a/;x/./b'], ['/a/;/b/../c'], ['/;x/..']])(
+    'refuses %s, a dot segment after a params-only segment',
+    (input) => expect(normalizePath(input)).toEqual(refused('ambiguous-segment')),
+  );
+
+  it.each([
+    ['/;jsessionid=1/x', '/;jsessionid=1/x', '/x'],
+    ['/a/../b/;x', '/b/;x', '/b/'],
+  ])('keeps params-only segments without dots after them: %s', (input, path, matchPath) =>
+    expect(normalizePath(input)).toEqual({ ok: true, path, matchPath, query: '' }),
+  );
+
   it.each([['http://wiki.corp.example/admin'], ['*'], [''], ['admin'], ['?/admin'], ['\\admin'], ['%2fadmin'], [' /admin']])(
     'refuses %j, which is not origin-form',
     (input) => expect(normalizePath(input)).toEqual(refused('not-origin-form')),

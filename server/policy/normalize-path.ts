@@ -43,6 +43,7 @@ export function normalizePath(requestTarget: string): NormalizePathResult {
   const segments: string[] = [];
   let trailing = false;
   let hasParams = false;
+  let hasBareParams = false;
   for (let i = 0; i < raw.length; i++) {
     const last = i === raw.length - 1;
     const rawSegment = raw[i]!;
@@ -54,6 +55,9 @@ export function normalizePath(requestTarget: string): NormalizePathResult {
     const segment = canonicalizeSegment(rawSegment);
     if (typeof segment !== 'string') return segment;
     if (segment === '.' || segment === '..') {
+      // After a params-only segment ("/;x/"), ".." pops that segment for nginx but the real
+      // parent for Java servers, which drop "/;x" first: two readings, so neither is given.
+      if (hasBareParams) return refuse('ambiguous-segment');
       if (segment === '..' && segments.pop() === undefined) return refuse('above-root');
       // RFC 3986 5.2.4: "/a/b/.." is "/a/", the dot segment leaves its slash behind.
       if (last) trailing = true;
@@ -61,6 +65,7 @@ export function normalizePath(requestTarget: string): NormalizePathResult {
     }
     if (isAmbiguous(segment)) return refuse('ambiguous-segment');
     if (segment.includes(';')) hasParams = true;
+    if (segment.charCodeAt(0) === 0x3b) hasBareParams = true;
     segments.push(segment);
   }
 

@@ -21,8 +21,8 @@ export function send(options: {
 }): Promise<TestResponse> {
   return new Promise((resolve, reject) => {
     const headers: OutgoingHttpHeaders | string[] = Array.isArray(options.headers)
-      ? [...(options.host ? ['host', options.host] : []), ...options.headers.flat()]
-      : { ...(options.host ? { host: options.host } : {}), ...options.headers };
+      ? [...(options.host !== undefined ? ['host', options.host] : []), ...options.headers.flat()]
+      : { ...(options.host !== undefined ? { host: options.host } : {}), ...options.headers };
     const req = httpRequest(
       { host: '127.0.0.1', port: options.port, method: options.method ?? 'GET', path: options.path, headers, localAddress: options.localAddress, agent: false },
       (res) => {
