@@ -1,0 +1,153 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { targetFromForwardedHeaders, targetFromOriginalUrl } from './forward-auth-target.js';
+
+const traefik: IncomingHttpHeaders = {
+  'x-forwarded-method': 'GET',
+  'x-forwarded-proto': 'https',
+  'x-forwarded-host': 'app.example.com',
+  'x-forwarded-uri': '/path/to?x=1&y=2',
+};
+
+describe('targetFromForwardedHeaders (Traefik, Caddy)', () => {
+  it('reads the four headers as given', () => {
+    expect(targetFromForwardedHeaders(traefik)).toEqual({
+      ok: true,
+      method: 'GET',
+      proto: 'https',
+      host: 'app.example.com',
+      requestTarget: '/path/to?x=1&y=2',
+    });
+  });
+
+  it.each([
+    [{ 'x-forwarded-method': 'patch' }, { method: 'PATCH' }],
+    [{ 'x-forwarded-method': 'PROPFIND' }, { method: 'PROPFIND' }],
+    [{ 'x-forwarded-proto': 'HTTP' }, { proto: 'http' }],
+    [{ 'x-forwarded-proto': 'wss' }, { proto: 'https' }],
+    [{ 'x-forwarded-proto': 'ws' }, { proto: 'http' }],
+    [{ 'x-forwarded-host': 'App.Example.COM.' }, { host: 'App.Example.COM.' }],
+    [{ 'x-forwarded-host': 'app.example.com:8443' }, { host: 'app.example.com:8443' }],
+    [{ 'x-forwarded-host': '10.0.0.1:80' }, { host: '10.0.0.1:80' }],
+    [{ 'x-forwarded-host': '[2001:db8::1]:443' }, { host: '[2001:db8::1]:443' }],
+    [{ 'x-forwarded-host': 'intranet' }, { host: 'intranet' }],
+    [{ 'x-forwarded-uri': '/' }, { requestTarget: '/' }],
+    [{ 'x-forwarded-uri': '/a,b;c=d/%2e%2e/..//x?q=a,b' }, { requestTarget: '/a,b;c=d/%2e%2e/..//x?q=a,b' }],
+    [{ 'x-forwarded-uri': '/a\\..\\b' }, { requestTarget: '/a\\..\\b' }],
+  ])('%j → %j (left for the caller to normalize)', (override, expected) => {
+    expect(targetFromForwardedHeaders({ ...traefik, ...override })).toMatchObject({ ok: true, ...expected });
+  });
+
+  it.each([
+    ['x-forwarded-method', undefined, 'missing'],
+    ['x-forwarded-method', '', 'missing'],
+    ['x-forwarded-method', ['GET', 'POST'], 'duplicated'],
+    ['x-forwarded-method', [], 'missing'],
+    ['x-forwarded-method', 'GET, POST', 'duplicated'],
+    ['x-forwarded-method', 'G ET', 'malformed'],
+    ['x-forwarded-method', 'GET\r\nX: 1', 'malformed'],
+    ['x-forwarded-method', 'GET\0', 'malformed'],
+    ['x-forwarded-method', 'GÉT', 'malformed'],
+    ['x-forwarded-method', 'GET/1.1', 'malformed'],
+    ['x-forwarded-method', 'A'.repeat(100), 'malformed'],
+    ['x-forwarded-proto', undefined, 'missing'],
+    ['x-forwarded-proto', ['https', 'http'], 'duplicated'],
+    ['x-forwarded-proto', 'https, http', 'duplicated'],
+    ['x-forwarded-proto', 'ftp', 'unsupported-scheme'],
+    ['x-forwarded-proto', 'javascript', 'unsupported-scheme'],
+    ['x-forwarded-proto', 'constructor', 'unsupported-scheme'],
+    ['x-forwarded-proto', '__proto__', 'malformed'],
+    ['x-forwarded-proto', 'https:', 'malformed'],
+    ['x-forwarded-proto', 'https://', 'malformed'],
+    ['x-forwarded-host', undefined, 'missing'],
+    ['x-forwarded-host', ' ', 'missing'],
+    ['x-forwarded-host', ['a.example.com', 'b.example.com'], 'duplicated'],
+    ['x-forwarded-host', 'a.example.com, b.example.com', 'duplicated'],
+    ['x-forwarded-host', 'a.example.com,b.example.com', 'duplicated'],
+    ['x-forwarded-host', 'user@app.example.com', 'userinfo'],
+    ['x-forwarded-host', 'user:pw@app.example.com', 'userinfo'],
+    ['x-forwarded-host', 'app.example.com/evil', 'malformed'],
+    ['x-forwarded-host', 'app.example.com\\evil', 'malformed'],
+    ['x-forwarded-host', 'app.example.com?x', 'malformed'],
+    ['x-forwarded-host', 'app.example.com#x', 'malformed'],
+    ['x-forwarded-host', 'app example.com', 'malformed'],
+    ['x-forwarded-host', 'app.example.com\r\nX-Evil: 1', 'malformed'],
+    ['x-forwarded-host', 'app.example.com:99999', 'malformed'],
+    ['x-forwarded-host', 'app.example.com:0', 'malformed'],
+    ['x-forwarded-host', 'app.example.com:', 'malformed'],
+    ['x-forwarded-host', 'app.example.com:80:80', 'malformed'],
+    ['x-forwarded-host', 'app.example.com:http', 'malformed'],
+    ['x-forwarded-host', '[2001:db8::1', 'malformed'],
+    ['x-forwarded-host', '[not-ip]', 'malformed'],
+    ['x-forwarded-host', '2001:db8::1', 'malformed'],
+    ['x-forwarded-host', '.example.com', 'malformed'],
+    ['x-forwarded-host', 'app..example.com', 'malformed'],
+    ['x-forwarded-host', 'аpp.example.com', 'malformed'],
+    ['x-forwarded-host', 'app%2eexample.com', 'malformed'],
+    ['x-forwarded-host', 'https://app.example.com', 'malformed'],
+    ['x-forwarded-uri', undefined, 'missing'],
+    ['x-forwarded-uri', ['/a', '/b'], 'duplicated'],
+    ['x-forwarded-uri', '/a, /b', 'malformed'],
+    ['x-forwarded-uri', 'a/b', 'malformed'],
+    ['x-forwarded-uri', '*', 'malformed'],
+    ['x-forwarded-uri', 'https://evil.example/x', 'malformed'],
+    ['x-forwarded-uri', '/a b', 'malformed'],
+    ['x-forwarded-uri', '/a\tb', 'malformed'],
+    ['x-forwarded-uri', '/a#frag', 'malformed'],
+    ['x-forwarded-uri', '/a\r\nX-Evil: 1', 'malformed'],
+    ['x-forwarded-uri', '/a\0', 'malformed'],
+    ['x-forwarded-uri', '/a\x7f', 'malformed'],
+    ['x-forwarded-uri', '/caf\u00e9', 'malformed'],
+  ])('%s = %j → %s', (header, value, reason) => {
+    const headers = { ...traefik, [header]: value } as IncomingHttpHeaders;
+    expect(targetFromForwardedHeaders(headers)).toEqual({ ok: false, reason, header });
+  });
+});
+
+describe('targetFromOriginalUrl (nginx auth_request)', () => {
+  it.each([
+    [{ 'x-original-url': 'https://app.example.com/path?q=1' }, { method: 'GET', proto: 'https', host: 'app.example.com', requestTarget: '/path?q=1' }],
+    [{ 'x-original-url': 'http://app.localhost:8080/', 'x-original-method': 'POST' }, { method: 'POST', proto: 'http', host: 'app.localhost:8080', requestTarget: '/' }],
+    [{ 'x-original-url': 'HTTPS://App.Example.com' }, { proto: 'https', host: 'App.Example.com', requestTarget: '/' }],
+    [{ 'x-original-url': 'https://[::1]:8443/x' }, { host: '[::1]:8443', requestTarget: '/x' }],
+    [{ 'x-original-url': 'https://app.example.com/a/../b//c;x=1/%2F?r=/d#' .slice(0, -1) }, { requestTarget: '/a/../b//c;x=1/%2F?r=/d' }],
+    [{ 'x-original-url': 'https://app.example.com/x', 'x-original-method': 'delete' }, { method: 'DELETE' }],
+  ])('%j → %j', (headers, expected) => {
+    expect(targetFromOriginalUrl(headers)).toMatchObject({ ok: true, ...expected });
+  });
+
+  it.each([
+    [{}, 'missing', 'x-original-url'],
+    [{ 'x-original-url': '' }, 'missing', 'x-original-url'],
+    [{ 'x-original-url': ['https://a.example.com/', 'https://b.example.com/'] }, 'duplicated', 'x-original-url'],
+    [{ 'x-original-url': 'https://a.example.com/, https://b.example.com/' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': '/relative/path' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': '//app.example.com/x' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': 'https:/app.example.com/x' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': 'https:\\\\app.example.com/x' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': 'https://app.example.com\\@evil.example/x' }, 'userinfo', 'x-original-url'],
+    [{ 'x-original-url': 'https://app.example.com\\.evil.example/x' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': 'https://user:pass@app.example.com/x' }, 'userinfo', 'x-original-url'],
+    [{ 'x-original-url': 'https://evil.example@app.example.com/x' }, 'userinfo', 'x-original-url'],
+    [{ 'x-original-url': 'https://@app.example.com/x' }, 'userinfo', 'x-original-url'],
+    [{ 'x-original-url': 'javascript://app.example.com/%0aalert(1)' }, 'unsupported-scheme', 'x-original-url'],
+    [{ 'x-original-url': 'ftp://app.example.com/x' }, 'unsupported-scheme', 'x-original-url'],
+    [{ 'x-original-url': 'wss://app.example.com/x' }, 'unsupported-scheme', 'x-original-url'],
+    [{ 'x-original-url': 'file:///etc/passwd' }, 'unsupported-scheme', 'x-original-url'],
+    [{ 'x-original-url': 'https:///x' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': 'https://app.example.com?x=1' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': 'https://app.example.com/x#frag' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': 'https://app.example.com/a b' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': 'https://app.example.com/a\r\nX-Evil: 1' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': 'https://app.example.com/\u00e9' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': 'https://app.example.com:99999/' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': 'https://app example.com/' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': 'https://app.example.com%2f.evil.example/' }, 'malformed', 'x-original-url'],
+    [{ 'x-original-url': 'https://app.example.com/', 'x-original-method': ['GET', 'POST'] }, 'duplicated', 'x-original-method'],
+    [{ 'x-original-url': 'https://app.example.com/', 'x-original-method': 'GET, POST' }, 'duplicated', 'x-original-method'],
+    [{ 'x-original-url': 'https://app.example.com/', 'x-original-method': '' }, 'missing', 'x-original-method'],
+    [{ 'x-original-url': 'https://app.example.com/', 'x-original-method': 'GE T' }, 'malformed', 'x-original-method'],
+  ])('%j → %s', (headers, reason, header) => {
+    expect(targetFromOriginalUrl(headers as IncomingHttpHeaders)).toEqual({ ok: false, reason, header });
+  });
+});

@@ -1,0 +1,141 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SessionUser } from '../session/session.js';
+import { HOP_BY_HOP, connectionListed } from './hop-by-hop.js';
+
+/** The headers that tell an upstream who is signed in (the names Authelia and its users use). */
+export const IDENTITY_HEADERS = ['remote-user', 'remote-groups', 'remote-name', 'remote-email'] as const;
+const IDENTITY = new Set<string>(IDENTITY_HEADERS);
+
+/**
+ * Headers we write ourselves, whoever the peer is; a client's or proxy's copy never passes, in
+ * any spelling. Forwarded (RFC 7239) is dropped rather than extended: an application that
+ * prefers it would otherwise read a chain that stops before us.
+ */
+const OURS = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'x-request-id', 'forwarded']);
+
+/**
+ * How an application behind us may see a header name: case-insensitively, and with `_` and `-`
+ * as one (CGI, WSGI, Rack and PHP all turn `Remote-User` and `Remote_User` into HTTP_REMOTE_USER).
+ */
+function canonicalName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.includes('_') ? lower.replaceAll('_', '-') : lower;
+}
+
+export function isIdentityHeader(name: string): boolean {
+  return IDENTITY.has(canonicalName(name));
+}
+
+/**
+ * The identity headers for a signed-in user. Groups are comma-separated, so a group whose name
+ * holds a comma is left out rather than let it read as two groups upstream.
+ */
+export function buildIdentityHeaders(user: SessionUser): Record<string, string> {
+  const groups = user.groups.map(headerValue).filter((group) => group !== '' && !group.includes(','));
+  return {
+    'remote-user': headerValue(user.username),
+    'remote-groups': groups.join(','),
+    'remote-name': headerValue(user.displayName),
+    'remote-email': headerValue(user.email),
+  };
+}
+
+/**
+ * A header value that cannot split or end the header: control characters (CR, LF, NUL, C1…)
+ * are removed. Non-ASCII text is sent as its UTF-8 bytes, held one byte per char in a latin1
+ * string because Node and undici write header strings as latin1. That is what nginx passes
+ * through from Authelia and what applications decode (as UTF-8), so "张伟" or "Zoë" arrive intact;
+ * Latin-1 characters are encoded the same way so that one decoding works for every value.
+ */
+export function headerValue(text: string): string {
+  const clean = text.replace(/\p{Cc}/gu, '').trim();
+  return /[^\x20-\x7e]/.test(clean) ? Buffer.from(clean, 'utf8').toString('latin1') : clean;
+}
+
+export interface UpstreamHeaderOptions {
+  /** Our session cookie: never handed to an upstream. */
+  cookieName: string;
+  /** The Host header to send (the browser's, or the upstream's own). */
+  host: string;
+  /** The socket's address, normalized (see normalizePeerAddress). */
+  peer: string;
+  clientIp: string;
+  viaTrustedProxy: boolean;
+  proto: 'http' | 'https';
+  forwardedHost: string;
+  forwardedPort: string;
+  requestId: string;
+  identity?: Record<string, string>;
+}
+
+/**
+ * The headers an upstream receives: the client's, minus hop-by-hop headers, every spelling of
+ * the identity headers, our session cookie and (from untrusted peers) forwarding headers; plus
+ * our forwarding headers and the real identity.
+ *
+ * X-Forwarded-For carries only what we vouch for: the client we resolved and the peer that
+ * handed it to us. Hops the client wrote itself never reach the upstream, so an application
+ * that believes the leftmost entry still gets the real client.
+ */
+export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, options: UpstreamHeaderOptions): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const connection: string[] = [];
+  const cookies: string[] = [];
+  for (const [rawName, value] of Object.entries(incoming)) {
+    if (value === undefined) continue;
+    const name = rawName.toLowerCase();
+    if (name === 'connection') connection.push(...asList(value));
+    if (HOP_BY_HOP.has(name) || name === 'host' || name === 'expect') continue;
+    const canonical = canonicalName(name);
+    if (IDENTITY.has(canonical) || OURS.has(canonical)) continue;
+    // Behind a trusted proxy its other X-Forwarded-* pass, but only in the spelling it writes.
+    if (canonical.startsWith('x-forwarded-') && (!options.viaTrustedProxy || name !== canonical)) continue;
+    if (name === 'cookie') cookies.push(...asList(value));
+    else append(out, name, value);
+  }
+  const listed = connectionListed(connection);
+  for (const name of listed) delete out[name];
+
+  const cookie = listed.has('cookie') ? undefined : withoutCookie(cookies, options.cookieName);
+  if (cookie !== undefined) out.cookie = cookie;
+  out.host = options.host;
+  if (options.peer !== '') {
+    const trustedClient = options.viaTrustedProxy && options.clientIp !== '' && options.clientIp !== options.peer;
+    out['x-forwarded-for'] = trustedClient ? `${options.clientIp}, ${options.peer}` : options.peer;
+  }
+  if (options.clientIp !== '') out['x-real-ip'] = options.clientIp;
+  out['x-forwarded-proto'] = options.proto;
+  out['x-forwarded-host'] = options.forwardedHost;
+  out['x-forwarded-port'] = options.forwardedPort;
+  out['x-request-id'] = options.requestId;
+  if (options.identity) Object.assign(out, options.identity);
+  return out;
+}
+
+/**
+ * The Cookie header without our cookie (in every Cookie header given), other pairs byte for
+ * byte as sent; undefined when nothing is left.
+ */
+export function withoutCookie(values: readonly string[], cookieName: string): string | undefined {
+  if (!values.some((value) => value.includes(cookieName))) return values.length > 0 ? values.join('; ') : undefined;
+  const kept: string[] = [];
+  for (const value of values) {
+    for (const part of value.split(';')) {
+      const pair = part.trim();
+      if (pair === '') continue;
+      const equals = pair.indexOf('=');
+      if (equals === -1 || pair.slice(0, equals).trim() !== cookieName) kept.push(pair);
+    }
+  }
+  return kept.length > 0 ? kept.join('; ') : undefined;
+}
+
+function asList(value: string | string[]): string[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+function append(out: Record<string, string | string[]>, name: string, value: string | string[]): void {
+  const existing = out[name];
+  if (existing === undefined) out[name] = Array.isArray(value) ? [...value] : value;
+  else out[name] = [...asList(existing), ...asList(value)];
+}
