@@ -108,7 +108,8 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await ctx.proxy.close();
+      // Requests still streaming get a few seconds to finish, not forever.
+      await Promise.race([ctx.proxy.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       stopWatchingUsers?.();
       await sessions.close();
       directory.close();

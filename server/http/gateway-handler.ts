@@ -104,7 +104,7 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
       proto: site.url.protocol === 'https:' ? 'https' : 'http',
       requestId: randomUUID(),
       identity: session ? buildIdentityHeaders(session.user) : undefined,
-      onError: () => refuseUpgrade(socket, 502),
+      onError: (kind) => refuseUpgrade(socket, kind === 'timeout' ? 504 : 502),
     });
   }
 
@@ -124,7 +124,7 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
   };
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 function refuseUpgrade(socket: Duplex, status: number): void {
   if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
