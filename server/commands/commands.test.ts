@@ -1,0 +1,105 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { runCheckConfig } from './check-config.js';
+import { runPolicyExplain } from './policy-explain.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+const HASH = '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymw';
+
+function io() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => (err += c));
+  return { io: { stdout, stderr }, out: () => out, err: () => err };
+}
+
+function writeConfig(name: string, config: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof config === 'string' ? config : stringify(config));
+  return path;
+}
+
+writeFileSync(join(dir, 'users.yml'), stringify({ users: { alice: { displayname: 'Alice', email: 'a@corp.example', groups: ['dev'], password: HASH } } }));
+
+const GOOD = {
+  server: { portal_url: 'https://auth.corp.example/' },
+  session: { store: 'memory' },
+  authentication: { users_file: 'users.yml' },
+  sites: [{ name: 'wiki', url: 'https://wiki.corp.example/' }],
+  access_control: {
+    rules: [
+      { domain: 'wiki.corp.example', resources: ['/admin/.*'], subject: ['group:admins'], policy: 'one_factor' },
+      { domain: 'wiki.corp.example', resources: ['/admin/.*'], policy: 'deny' },
+      { domain: 'wiki.corp.example', policy: 'one_factor' },
+    ],
+  },
+};
+
+describe('gatehouse check-config', () => {
+  it('exits 0 and says OK for a valid config and users file', async () => {
+    const t = io();
+    expect(await runCheckConfig(writeConfig('good.yml', GOOD), {}, t.io)).toBe(0);
+    expect(t.out()).toMatch(/OK \(1 sites, 3 rules\)/);
+  });
+
+  it('exits 1 and lists every error with its path', async () => {
+    const t = io();
+    const path = writeConfig('bad.yml', { ...GOOD, server: { portal_url: 'https://auth.corp.example/', trusted_proxies: ['10.0.0/8'], extra: 1 }, access_control: { default_policy: 'maybe' } });
+    expect(await runCheckConfig(path, {}, t.io)).toBe(1);
+    expect(t.err()).toContain('3 errors');
+    expect(t.err()).toContain('server.trusted_proxies[0]: "10.0.0/8" is not a CIDR');
+    expect(t.err()).toContain('server.extra: unknown key');
+    expect(t.err()).toContain('access_control.default_policy:');
+  });
+
+  it('exits 1 when the users file is invalid, naming the problem and never a hash', async () => {
+    writeFileSync(join(dir, 'bad-users.yml'), stringify({ users: { bob: { displayname: 'Bob', password: 'plaintext-oops' } } }));
+    const t = io();
+    const path = writeConfig('bad-users-config.yml', { ...GOOD, authentication: { users_file: 'bad-users.yml' } });
+    expect(await runCheckConfig(path, {}, t.io)).toBe(1);
+    expect(t.err()).toMatch(/users\.bob\.password/);
+    expect(t.err()).not.toContain('plaintext-oops');
+  });
+});
+
+describe('gatehouse policy explain', () => {
+  const path = writeConfig('explain.yml', GOOD);
+
+  it.each([
+    [['--user', 'bob', '--groups', 'dev', '--url', 'https://wiki.corp.example/admin/x'], /^decision: deny \(rule 1\)/],
+    [['--user', 'alice', '--groups', 'admins', '--url', 'https://wiki.corp.example/admin/x'], /^decision: allow \(rule 0, policy one_factor\)/],
+    [['--url', 'https://wiki.corp.example/admin/x'], /^decision: login \(rule 0\)/],
+    [['--url', 'https://other.corp.example/'], /^decision: deny \(default_policy\)/],
+    [['--user', 'bob', '--url', 'https://wiki.corp.example/public/../admin/x'], /^decision: deny \(rule 1\)/],
+  ])('%j', async (args, expected) => {
+    const t = io();
+    expect(await runPolicyExplain(['--config', path, ...args], {}, t.io)).toBe(0);
+    expect(t.out()).toMatch(expected);
+    expect(t.out()).toMatch(/because: /);
+  });
+
+  it('lists the rules it passed over and why', async () => {
+    const t = io();
+    await runPolicyExplain(['--config', path, '--user', 'bob', '--groups', 'dev', '--url', 'https://wiki.corp.example/admin/x'], {}, t.io);
+    expect(t.out()).toMatch(/rule 0: skipped — .*bob/);
+    expect(t.out()).toMatch(/rule 1: matched/);
+  });
+
+  it.each([
+    [[], 2],
+    [['--url', 'not a url'], 2],
+    [['--url', 'https://wiki.corp.example/a%2fb'], 1],
+    [['--url', 'https://wiki.corp.example/', '--factors', 'sms'], 2],
+  ])('refuses bad arguments %j with exit %i', async (args, code) => {
+    const t = io();
+    expect(await runPolicyExplain(['--config', path, ...args], {}, t.io)).toBe(code);
+    expect(t.err().length).toBeGreaterThan(0);
+  });
+});
