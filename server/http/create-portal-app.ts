@@ -1,6 +1,5 @@
 import express, { type Request, type Response } from 'express';
 import type { GatewayContext } from './context.js';
-import { createAuthzRouter } from './authz-router.js';
 import { createOpsRouter } from './ops-router.js';
 import { sendErrorPage } from './pages.js';
 import { createPortalRouter } from './portal-router.js';
@@ -8,7 +7,8 @@ import { findStaticDir } from './static-files.js';
 
 /**
  * The express app behind the gateway handler: the portal at its base path, and the service
- * routes (forward-auth, health, metrics) both there and at the root for internal callers.
+ * routes (health, metrics) both there and at the root for internal callers. Forward-auth is
+ * answered before express, by the gateway handler.
  */
 export function createPortalApp(ctx: GatewayContext): express.Express {
   const app = express();
@@ -17,7 +17,6 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
   app.set('query parser', 'simple');
 
   const service = express.Router();
-  service.use(createAuthzRouter(ctx));
   service.use(createOpsRouter(ctx));
 
   const portal = express.Router();

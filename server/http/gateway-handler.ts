@@ -6,11 +6,12 @@ import { parseHostHeader } from '../policy/normalize-host.js';
 import { buildIdentityHeaders } from '../proxy/identity-headers.js';
 import type { GatewayContext } from './context.js';
 import { signInUrl } from './context.js';
+import { AUTHZ_PATHS, handleAuthz } from './authz-handler.js';
 import { sendErrorPage } from './pages.js';
 import { decideProtectedRequest, originalUrl } from './protected-request.js';
 
 /** Paths the gateway answers on any host that is not a protected site (internal callers). */
-const SERVICE_PATHS = new Set(['/api/authz/forward-auth', '/api/authz/auth-request', '/healthz', '/readyz', '/metrics']);
+const SERVICE_PATHS = new Set([...AUTHZ_PATHS.keys(), '/healthz', '/readyz', '/metrics']);
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -50,10 +51,14 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
         return sendErrorPage(ctx, req, res, 'request.path_invalid', requestId);
       case 'unknown':
         return sendErrorPage(ctx, req, res, 'site.unknown', requestId);
-      case 'portal':
+      case 'portal': {
+        // Forward-auth is on every request of the sites behind other proxies: no express for it.
+        const authz = AUTHZ_PATHS.get(r.path.path.startsWith(base) ? r.path.path.slice(base.length - 1) : r.path.path);
+        if (authz) return handleAuthz(ctx, req, res, authz);
         // Express sees the normalized path: what we routed on is what it routes on.
         req.url = r.path.path + (r.path.query ? `?${r.path.query}` : '');
         return portalApp(req, res);
+      }
     }
     const { site, host, path } = r;
     const outcome = await decideProtectedRequest(ctx, req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for']);

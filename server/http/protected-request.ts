@@ -3,6 +3,7 @@ import { StoreUnavailableError } from '../core/errors.js';
 import { authorizeRequest, type Authorization } from '../gate/authorize-request.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { GatewayContext } from './context.js';
+import type { Route } from './metrics.js';
 
 export type Outcome =
   | { kind: 'decided'; auth: Authorization; clientIp: string; viaTrustedProxy: boolean }
@@ -18,6 +19,7 @@ export async function decideProtectedRequest(
   req: IncomingMessage,
   target: { domain: string; matchPath: string; method: string },
   forwardedFor: string | string[] | undefined,
+  route: Route = 'proxy',
 ): Promise<Outcome> {
   const started = performance.now();
   const client = ctx.clientAddress(req.socket.remoteAddress, forwardedFor);
@@ -36,7 +38,7 @@ export async function decideProtectedRequest(
     ctx.logger.error({ err: error }, 'authorization failed: refusing request');
     return { kind: 'error' };
   } finally {
-    ctx.metrics.duration.observe({ route: 'proxy' }, (performance.now() - started) / 1000);
+    ctx.metrics.duration.observe({ route }, (performance.now() - started) / 1000);
   }
 }
 
