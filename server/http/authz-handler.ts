@@ -21,7 +21,7 @@ export const AUTHZ_PATHS: ReadonlyMap<string, AuthzFlavour> = new Map([
  * - /api/authz/auth-request (nginx auth_request): 200 / 401 (with Location) / 403.
  * Only registered proxies (trusted_proxies) may ask. Every failure answers 4xx/5xx.
  */
-export async function handleAuthz(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, flavour: AuthzFlavour): Promise<void> {
+export async function handleAuthz(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, flavour: AuthzFlavour, requestId: string): Promise<void> {
   const answer = (status: number, decision: string, headers: OutgoingHttpHeaders = {}) => {
     ctx.metrics.decisions.inc({ route: flavour, decision });
     res.writeHead(status, { 'cache-control': 'no-store', 'content-length': 0, ...headers });
@@ -29,7 +29,7 @@ export async function handleAuthz(ctx: GatewayContext, req: IncomingMessage, res
   };
   const peer = req.socket.remoteAddress ?? '';
   if (!ctx.isTrustedProxy(peer)) {
-    ctx.logger.warn({ peer, flavour }, 'forward-auth request from an unregistered address refused');
+    ctx.logger.warn({ peer, flavour, requestId }, 'forward-auth request from an unregistered address refused');
     return answer(403, 'untrusted');
   }
   const target = flavour === 'forward_auth' ? targetFromForwardedHeaders(req.headers) : targetFromOriginalUrl(req.headers);
@@ -40,7 +40,7 @@ export async function handleAuthz(ctx: GatewayContext, req: IncomingMessage, res
   const site = ctx.sites.match(host.hostname, host.port, path.matchPath);
   if (!site || site.url.protocol !== `${target.proto}:`) return answer(403, 'unknown_site');
 
-  const outcome = await decideProtectedRequest(ctx, req, { domain: host.hostname, matchPath: path.matchPath, method: target.method }, req.headers['x-forwarded-for'], flavour);
+  const outcome = await decideProtectedRequest(ctx, req, { domain: host.hostname, matchPath: path.matchPath, method: target.method }, req.headers['x-forwarded-for'], { route: flavour, requestId });
   if (outcome.kind !== 'decided') return answer(outcome.kind === 'store-unavailable' ? 503 : 500, 'error');
   const { decision, session } = outcome.auth;
   switch (decision.kind) {

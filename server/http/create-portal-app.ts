@@ -39,7 +39,7 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
   app.use((error: unknown, req: Request, res: Response, _next: unknown) => {
     const status = (error as { status?: number }).status;
     if (status === 404) return sendErrorPage(ctx, req, res, 'route.not_found');
-    ctx.logger.error({ err: error, path: req.path }, 'portal error');
+    ctx.logger.error({ err: error, path: req.path, requestId: res.getHeader('x-request-id') }, 'portal error');
     sendErrorPage(ctx, req, res, 'internal');
   });
   return app;

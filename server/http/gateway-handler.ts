@@ -54,14 +54,15 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
       case 'portal': {
         // Forward-auth is on every request of the sites behind other proxies: no express for it.
         const authz = AUTHZ_PATHS.get(r.path.path.startsWith(base) ? r.path.path.slice(base.length - 1) : r.path.path);
-        if (authz) return handleAuthz(ctx, req, res, authz);
+        if (authz) return handleAuthz(ctx, req, res, authz, requestId);
+        res.setHeader('x-request-id', requestId);
         // Express sees the normalized path: what we routed on is what it routes on.
         req.url = r.path.path + (r.path.query ? `?${r.path.query}` : '');
         return portalApp(req, res);
       }
     }
     const { site, host, path } = r;
-    const outcome = await decideProtectedRequest(ctx, req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for']);
+    const outcome = await decideProtectedRequest(ctx, req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for'], { route: 'proxy', requestId });
     if (outcome.kind !== 'decided') {
       ctx.metrics.decisions.inc({ route: 'proxy', decision: 'error' });
       return sendErrorPage(ctx, req, res, outcome.kind === 'store-unavailable' ? 'store.unavailable' : 'internal', requestId);
@@ -92,10 +93,11 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
   /** WebSocket and other upgrades: the same decision as any request, then a tunnel. */
   async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
+    const requestId = randomUUID();
     const r = route(req);
     if (r.kind !== 'site') return refuseUpgrade(socket, r.kind === 'unknown' ? 404 : 400);
     const { site, host, path } = r;
-    const outcome = await decideProtectedRequest(ctx, req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for']);
+    const outcome = await decideProtectedRequest(ctx, req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for'], { route: 'proxy', requestId });
     if (outcome.kind !== 'decided') return refuseUpgrade(socket, outcome.kind === 'store-unavailable' ? 503 : 500);
     const { decision, session } = outcome.auth;
     ctx.metrics.decisions.inc({ route: 'proxy', decision: decision.kind });
@@ -107,7 +109,7 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
       clientIp: outcome.clientIp,
       viaTrustedProxy: outcome.viaTrustedProxy,
       proto: site.url.protocol === 'https:' ? 'https' : 'http',
-      requestId: randomUUID(),
+      requestId,
       identity: session ? buildIdentityHeaders(session.user) : undefined,
       onError: (kind) => refuseUpgrade(socket, kind === 'timeout' ? 504 : 502),
     });

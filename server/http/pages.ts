@@ -22,6 +22,7 @@ export function sendPage(ctx: GatewayContext, res: ServerResponse, status: numbe
 /** Renders the catalogue's public message for `code`; details never reach the client. */
 export function sendErrorPage(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, code: ErrorCode, requestId?: string): void {
   const error = new AppError(code);
+  requestId ??= requestIdOf(res);
   const { locale, t } = localeOf(req);
   const body = renderErrorPage({
     t,
@@ -32,4 +33,10 @@ export function sendErrorPage(ctx: GatewayContext, req: IncomingMessage, res: Se
     requestId,
   });
   sendPage(ctx, res, error.status, body);
+}
+
+/** The id the gateway gave this request (set on portal responses before express runs). */
+export function requestIdOf(res: ServerResponse): string | undefined {
+  const id = res.getHeader('x-request-id');
+  return typeof id === 'string' ? id : undefined;
 }

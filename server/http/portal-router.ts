@@ -13,7 +13,7 @@ import { signInWithPassword } from '../sign-in/sign-in-with-password.js';
 import { signOut } from '../sign-in/sign-out.js';
 import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
-import { localeOf, sendErrorPage, sendPage } from './pages.js';
+import { localeOf, requestIdOf, sendErrorPage, sendPage } from './pages.js';
 import { renderHomePage } from '../../client/views/home-page.js';
 import { renderSecondFactorNeededPage } from '../../client/views/second-factor-needed-page.js';
 import { renderSignInPage } from '../../client/views/sign-in-page.js';
@@ -109,7 +109,7 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
     const clientIp = ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']).ip;
     const result = await signInWithPassword(
       { directory: ctx.directory, sessions: ctx.sessions, logger: ctx.logger, now: ctx.clock.now, onResult: (r) => ctx.metrics.signIns.inc({ factor: 'password', result: r }) },
-      { username, password, rememberMe: remember_me === '1' && rememberMeDays !== undefined, previousToken: readSessionToken(req.headers.cookie, ctx.config.session.cookie_name), clientIp },
+      { username, password, rememberMe: remember_me === '1' && rememberMeDays !== undefined, previousToken: readSessionToken(req.headers.cookie, ctx.config.session.cookie_name), clientIp, requestId: requestIdOf(res) },
     );
     if (!result.ok) return signInPage(req, res, 401, { error: 'invalid_credentials', username, rd });
     res.append('set-cookie', serializeSessionCookie(result.token, sessionCookieOptions(ctx, result.session.rememberMe)));
@@ -133,7 +133,7 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
       return sendErrorPage(ctx, req, res, 'csrf.invalid');
     }
     const clientIp = ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']).ip;
-    await signOut({ sessions: ctx.sessions, logger: ctx.logger }, { token, session, scope: parsed.data.scope, clientIp });
+    await signOut({ sessions: ctx.sessions, logger: ctx.logger }, { token, session, scope: parsed.data.scope, clientIp, requestId: requestIdOf(res) });
     res.append('set-cookie', serializeClearedSessionCookie(sessionCookieOptions(ctx, false)));
     res.redirect(303, ctx.redirects.safeTarget(parsed.data.rd) ?? `${ctx.portal.basePath}logout`);
   });
@@ -142,7 +142,7 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
     if (res.headersSent) return next(error);
     const status = (error as { status?: number }).status;
     if (error instanceof StoreUnavailableError) {
-      ctx.logger.warn({ err: error.message, path: req.path }, 'session store unavailable on the portal');
+      ctx.logger.warn({ err: error.message, path: req.path, requestId: requestIdOf(res) }, 'session store unavailable on the portal');
       if (req.path === '/login' || req.path === '/') return signInPage(req, res, 503, { error: 'store_unavailable' });
       return sendErrorPage(ctx, req, res, 'store.unavailable');
     }

@@ -19,8 +19,9 @@ export async function decideProtectedRequest(
   req: IncomingMessage,
   target: { domain: string; matchPath: string; method: string },
   forwardedFor: string | string[] | undefined,
-  route: Route = 'proxy',
+  options: { route: Route; requestId: string },
 ): Promise<Outcome> {
+  const { route, requestId } = options;
   const started = performance.now();
   const client = ctx.clientAddress(req.socket.remoteAddress, forwardedFor);
   try {
@@ -32,10 +33,10 @@ export async function decideProtectedRequest(
     return { kind: 'decided', auth, clientIp: client.ip, viaTrustedProxy: client.viaTrustedProxy };
   } catch (error) {
     if (error instanceof StoreUnavailableError) {
-      ctx.logger.warn({ err: error.message }, 'session store unavailable: refusing request');
+      ctx.logger.warn({ err: error.message, requestId }, 'session store unavailable: refusing request');
       return { kind: 'store-unavailable' };
     }
-    ctx.logger.error({ err: error }, 'authorization failed: refusing request');
+    ctx.logger.error({ err: error, requestId }, 'authorization failed: refusing request');
     return { kind: 'error' };
   } finally {
     ctx.metrics.duration.observe({ route }, (performance.now() - started) / 1000);

@@ -21,11 +21,11 @@ export type SignInResult =
  */
 export async function signInWithPassword(
   deps: SignInDeps,
-  input: { username: string; password: string; rememberMe: boolean; previousToken?: string; clientIp: string },
+  input: { username: string; password: string; rememberMe: boolean; previousToken?: string; clientIp: string; requestId?: string },
 ): Promise<SignInResult> {
   const result = await deps.directory.verifyPassword(input.username, input.password);
   if (!result.ok) {
-    deps.logger.info({ event: 'sign_in.failure', factor: 'password', username: input.username, ip: input.clientIp, reason: result.reason }, 'sign-in failed');
+    deps.logger.info({ event: 'sign_in.failure', factor: 'password', username: input.username, ip: input.clientIp, requestId: input.requestId, reason: result.reason }, 'sign-in failed');
     deps.onResult?.('failure');
     return result;
   }
@@ -35,7 +35,7 @@ export async function signInWithPassword(
     factor: { kind: 'password', at: deps.now() },
     rememberMe: input.rememberMe,
   });
-  deps.logger.info({ event: 'sign_in.success', factor: 'password', username: result.user.username, ip: input.clientIp }, 'signed in');
+  deps.logger.info({ event: 'sign_in.success', factor: 'password', username: result.user.username, ip: input.clientIp, requestId: input.requestId }, 'signed in');
   deps.onResult?.('success');
   return { ok: true, token: created.token, session: created.session };
 }
