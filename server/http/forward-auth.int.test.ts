@@ -29,6 +29,12 @@ describe('forward-auth (Traefik, Caddy)', () => {
     expect(res.headers['remote-user']).toBeUndefined();
   });
 
+  it('answers a call that keeps the protected site’s Host (Caddy’s default)', async () => {
+    const res = await h.request({ path: '/api/authz/forward-auth', host: WIKI, headers: { ...traefik(WIKI, '/page'), cookie: alice }, localAddress: TRUSTED_PROXY });
+    expect(res.status).toBe(200);
+    expect(res.headers['remote-user']).toBe('alice');
+  });
+
   it('sends an anonymous user to the portal with the original URL', async () => {
     const res = await forwardAuth(traefik(WIKI, '/page?a=1'));
     expect(res.status).toBe(302);

@@ -37,7 +37,8 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
     if (isPortal(host.hostname, host.port, path.path)) return { kind: 'portal' as const, path };
     const site = ctx.sites.match(host.hostname, host.port, path.matchPath);
     if (site?.upstream) return { kind: 'site' as const, site, host, path };
-    if (!site && SERVICE_PATHS.has(path.path)) return { kind: 'portal' as const, path };
+    // Caddy's forward_auth keeps the site's Host: a site we do not proxy still reaches the service paths.
+    if (!site?.upstream && SERVICE_PATHS.has(path.path)) return { kind: 'portal' as const, path };
     return { kind: 'unknown' as const };
   }
 
