@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import type { Summary } from './measure.js';
+import type { FixedRateResult, MemoryResult, StormPhase } from './phases.js';
+import type { Profile } from './profiles.js';
+import type { Scenario, ScenarioKey } from './scenarios.js';
+
+export interface Results {
+  proxy_vs_nginx: number;
+  forward_auth_vs_bare_node: number;
+  auth_request_vs_nginx: number;
+  p99_over_nginx_ms: number;
+  redis_cmds_per_request: number;
+  redis_cmds_per_request_cold: number;
+  rss_mb: number;
+  rss_growth_1m_to_2m: number;
+  storm_p99_ratio: number;
+  max_event_loop_block_ms: number;
+  targets: Record<string, { value: number; target: string; met: boolean }>;
+  mode: Profile['name'];
+  date: string;
+  machine: { nproc: number; cpu: string; node: string; nginx: string; redis: string; wrk: string; load_before: number[]; load_after: number[]; pinned: boolean };
+  settings: Omit<Profile, 'name'>;
+  scenarios: Record<ScenarioKey, Summary & { label: string }>;
+  cold_cache: { requests: number; redisPerRequest: number; byCommand: Record<string, number>; failures: number };
+  fixed_rate: FixedRateResult;
+  memory: MemoryResult;
+  storm: StormPhase;
+  duration_s: number;
+}
+
+export function cpuModel(): string {
+  return /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown';
+}
+
+export function machine(versions: { node: string; nginx: string; redis: string; wrk: string }, pinned: boolean) {
+  return { nproc: availableParallelism(), cpu: cpuModel(), ...versions, load_before: loadavg().map(round2), load_after: [] as number[], pinned };
+}
+
+export function buildResults(input: {
+  profile: Profile;
+  machine: Results['machine'];
+  scenarios: readonly Scenario[];
+  summaries: Map<ScenarioKey, Summary>;
+  cold: Results['cold_cache'];
+  fixedRate: FixedRateResult;
+  memory: MemoryResult;
+  storm: StormPhase;
+  durationS: number;
+}): Results {
+  const s = (key: ScenarioKey) => input.summaries.get(key)!;
+  const gatewayRss = (['D', 'E', 'F', 'G'] as const).map((k) => s(k).peakRssMb ?? 0);
+  const rssMb = Math.max(...gatewayRss, input.fixedRate.gateway.peakRssMb ?? 0);
+  const { profile } = input;
+  const values = {
+    proxy_vs_nginx: s('D').rps / s('B').rps,
+    forward_auth_vs_bare_node: s('E').rps / s('C').rps,
+    auth_request_vs_nginx: s('F').rps / s('B').rps,
+    p99_over_nginx_ms: input.fixedRate.gateway.p99Ms - input.fixedRate.nginx.p99Ms,
+    redis_cmds_per_request: s('D').redisPerRequest ?? NaN,
+    redis_cmds_per_request_cold: input.cold.redisPerRequest,
+    rss_mb: rssMb,
+    rss_growth_1m_to_2m: input.memory.growth,
+    storm_p99_ratio: input.storm.p99Ratio,
+    max_event_loop_block_ms: input.storm.eventLoopMaxMs,
+  };
+  const targets: Results['targets'] = {
+    proxy_vs_nginx: { value: values.proxy_vs_nginx, target: '>= 0.6', met: values.proxy_vs_nginx >= 0.6 },
+    forward_auth_vs_bare_node: { value: values.forward_auth_vs_bare_node, target: '>= 0.8', met: values.forward_auth_vs_bare_node >= 0.8 },
+    p99_over_nginx_ms: { value: values.p99_over_nginx_ms, target: '<= 1', met: values.p99_over_nginx_ms <= 1 },
+    redis_cmds_per_request: { value: values.redis_cmds_per_request, target: '<= 0.05', met: values.redis_cmds_per_request <= 0.05 },
+    redis_cmds_per_request_cold: { value: values.redis_cmds_per_request_cold, target: '<= 1', met: values.redis_cmds_per_request_cold <= 1 },
+    rss_mb: { value: values.rss_mb, target: '<= 120', met: values.rss_mb <= 120 },
+    rss_growth_1m_to_2m: { value: values.rss_growth_1m_to_2m, target: '< 0.10', met: values.rss_growth_1m_to_2m < 0.1 },
+    storm_p99_ratio: { value: values.storm_p99_ratio, target: '<= 2', met: values.storm_p99_ratio <= 2 },
+    max_event_loop_block_ms: { value: values.max_event_loop_block_ms, target: '<= 20', met: values.max_event_loop_block_ms <= 20 },
+  };
+  const { name: mode, ...settings } = profile;
+  const scenarios = Object.fromEntries(input.scenarios.map((sc) => [sc.key, { label: sc.label, ...s(sc.key) }])) as Results['scenarios'];
+  return {
+    ...values,
+    targets,
+    mode,
+    date: new Date().toISOString(),
+    machine: { ...input.machine, load_after: loadavg().map(round2) },
+    settings,
+    scenarios,
+    cold_cache: input.cold,
+    fixed_rate: input.fixedRate,
+    memory: input.memory,
+    storm: input.storm,
+    duration_s: round2(input.durationS),
+  };
+}
+
+export function formatTable(r: Results): string {
+  const lines: string[] = [];
+  const m = r.machine;
+  lines.push('');
+  lines.push(`Gatehouse hot-path benchmark (${r.mode}${r.mode === 'quick' ? ': short runs, a rough check only' : ''}) — ${r.date}`);
+  lines.push(`${m.nproc} × ${m.cpu}; Node ${m.node}, nginx ${m.nginx}, Redis ${m.redis}, wrk ${m.wrk}; load ${m.load_before.join(' ')} → ${m.load_after.join(' ')}`);
+  lines.push(m.pinned ? 'wrk on core 0; servers, upstream, Redis and the gateway on core 1' : 'one core: nothing pinned');
+  lines.push(`${r.settings.connections} connections, ${r.settings.rounds} × ${r.settings.runS} s per scenario (median), ${r.settings.sessions} distinct sessions`);
+  lines.push('');
+  const header = ['', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'sock err', 'redis/req', 'peak RSS MB'];
+  const rows = Object.entries(r.scenarios).map(([key, s]) => [
+    key,
+    s.label,
+    fmt(s.rps, 0),
+    fmt(s.p50Ms, 2),
+    fmt(s.p99Ms, 2),
+    `${s.non2xx}/${s.requests}`,
+    String(s.socketErrors),
+    s.redisPerRequest === undefined ? '' : fmt(s.redisPerRequest, 4),
+    s.peakRssMb === undefined ? '' : fmt(s.peakRssMb, 1),
+  ]);
+  lines.push(...table([header, ...rows]));
+  lines.push('');
+  const fr = r.fixed_rate;
+  lines.push(`Fixed rate ${Math.round(fr.rate)} req/s (50 % of B): B p50 ${fmt(fr.nginx.p50Ms, 2)} / p99 ${fmt(fr.nginx.p99Ms, 2)} ms (${fmt(fr.nginx.rps, 0)}/s); D p50 ${fmt(fr.gateway.p50Ms, 2)} / p99 ${fmt(fr.gateway.p99Ms, 2)} ms (${fmt(fr.gateway.rps, 0)}/s)`);
+  lines.push(`Cold cache: ${fmt(r.cold_cache.redisPerRequest, 3)} Redis commands per request over ${r.cold_cache.requests} first requests (${Object.entries(r.cold_cache.byCommand).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  const st = r.storm;
+  lines.push(`Login storm (${r.settings.stormPerSecond}/s offered, D at ${Math.round(st.rate)} req/s): D p99 ${fmt(st.quiet.p99Ms, 2)} → ${fmt(st.storm.p99Ms, 2)} ms; sign-ins ${st.signIns.signedIn} done of ${st.signIns.attempted} (${fmt(st.signIns.achievedPerSecond, 1)}/s, p50 ${fmt(st.signIns.p50Ms, 0)} ms); event loop max ${fmt(st.quietEventLoopMaxMs, 1)} → ${fmt(st.eventLoopMaxMs, 1)} ms; peak RSS ${fmt(st.peakRssMb, 0)} MB`);
+  const [m1, m2] = r.memory.marks;
+  if (m1 && m2) lines.push(`Memory: RSS ${fmt(m1.rssMb, 1)} MB after ${m1.proxiedRequests} proxied requests, ${fmt(m2.rssMb, 1)} MB after ${m2.proxiedRequests}${r.mode === 'quick' ? ' (quick: not 1 M / 2 M)' : ''}`);
+  lines.push('');
+  lines.push(...table([['target', 'value', 'wanted', ''], ...Object.entries(r.targets).map(([k, t]) => [k, fmt(t.value, 3), t.target, t.met ? 'met' : 'MISSED'])]));
+  lines.push('');
+  return lines.join('\n');
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i <= 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd());
+}
+
+function fmt(value: number | undefined, digits: number): string {
+  return value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits);
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}

@@ -1,0 +1,54 @@
+/**
+ * `npm run bench [-- --quick]`: the hot path side by side with nginx and bare Node, on
+ * loopback, in one run. Prints a table and writes bench/results.json (bench/results.quick.json
+ * for --quick). BENCHMARKS.md says what each scenario is and holds the published figures.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { pinProcess, planCores } from './cores.js';
+import { measureColdCache, runFixedRate, runMemory, runScenarios, runStorm } from './phases.js';
+import { FULL, QUICK } from './profiles.js';
+import { buildResults, formatTable, machine } from './report.js';
+import { startStack } from './stack.js';
+import { ensureTools } from './tools.js';
+
+const log = (line: string) => process.stderr.write(`  · ${line}\n`);
+
+async function main(argv: readonly string[]): Promise<void> {
+  const profile = argv.includes('--quick') ? QUICK : FULL;
+  const started = performance.now();
+  const versions = ensureTools(log);
+  const plan = planCores();
+  const info = machine(versions, plan.pinned);
+  // The bench process (and the login storm it sends) stays off the server core too.
+  pinProcess(plan, process.pid, plan.loadCore);
+  log(`${profile.name} run`);
+  const stack = await startStack(plan, { sessions: profile.sessions, connections: profile.connections, log });
+  try {
+    const { bench, scenarios } = stack;
+    const cold = await measureColdCache(bench, stack.scenario('D'));
+    log(`cold cache: ${cold.redisPerRequest.toFixed(3)} Redis commands per request`);
+    const summaries = await runScenarios(bench, profile, scenarios, log);
+    const rate = summaries.get('B')!.rps / 2;
+    const fixedRate = await runFixedRate(bench, profile, stack.scenario('B'), stack.scenario('D'), rate, log);
+    const memory = await runMemory(bench, profile, stack.scenario('D'), log, summaries.get('D')!.rps);
+    // Last: sign-ins still hashing when it ends would disturb anything measured after it.
+    const storm = await runStorm(bench, profile, stack.scenario('D'), rate, log);
+
+    const results = buildResults({ profile, machine: info, scenarios, summaries, cold, fixedRate, memory, storm, durationS: (performance.now() - started) / 1000 });
+    const out = fileURLToPath(new URL(profile.name === 'full' ? 'results.json' : 'results.quick.json', import.meta.url));
+    writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+    process.stdout.write(formatTable(results));
+    process.stdout.write(`written: ${out} (${results.duration_s} s)\n`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
