@@ -1,3 +1,4 @@
+import { testStorage } from '../server/testing/test-storage.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,6 +53,7 @@ beforeAll(async () => {
     session: { store: 'redis', remember_me: '7d' },
     redis: { url: redis.url },
     authentication: { users_file: usersFile, watch: false },
+    storage: testStorage(),
     sites: [{ name: 'sample-app', url: `${origin}/`, upstream: `http://127.0.0.1:${appPort}` }],
     access_control: {
       default_policy: 'deny',

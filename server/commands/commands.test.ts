@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { testStorage } from '../testing/test-storage.js';
 import { runCheckConfig } from './check-config.js';
 import { runPolicyExplain } from './policy-explain.js';
 
@@ -32,6 +33,7 @@ const GOOD = {
   server: { portal_url: 'https://auth.corp.example/' },
   session: { store: 'memory' },
   authentication: { users_file: 'users.yml' },
+  storage: testStorage(),
   sites: [{ name: 'wiki', url: 'https://wiki.corp.example/' }],
   access_control: {
     rules: [

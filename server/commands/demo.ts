@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -44,6 +45,8 @@ export async function runDemo(args: string[], io: CommandIo): Promise<number> {
     log: { level: 'info' },
     session: { store: 'memory', idle_timeout: '1h', absolute_timeout: '12h', remember_me: '7d' },
     authentication: { users_file: 'users.yml' },
+    // A fresh key per demo run: the demo's database lives in a temporary folder too.
+    storage: { path: 'gatehouse.db', encryption_keys: [{ id: 'demo', key: randomBytes(32).toString('base64') }] },
     sites: [{ name: 'sample-app', url: `http://localhost:${port}/`, upstream: `http://127.0.0.1:${appPort}` }],
     access_control: {
       default_policy: 'deny',

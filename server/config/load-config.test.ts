@@ -14,6 +14,8 @@ session:
   store: memory
 authentication:
   users_file: users.yml
+storage:
+  encryption_keys: [{ id: k1, key: "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0" }]
 `;
 
 describe('loading the config', () => {
@@ -149,4 +151,39 @@ describe('timeouts', () => {
       expect(result.ok ? [] : result.errors.join('\n')).toMatch(/must be longer than 0/);
     },
   );
+});
+
+describe('storage and second factors', () => {
+  const withoutKeys = MINIMAL.replace(/storage:\n  encryption_keys: .*\n/, '');
+
+  it('needs an encryption key while second factors are enabled, and says how to make one', () => {
+    const result = parse(withoutKeys);
+    expect(result.ok ? [] : result.errors).toContain('storage.encryption_keys: needs at least one key while second factors are enabled (openssl rand -base64 32)');
+    expect(parse(`${withoutKeys}second_factors: { totp: { enabled: false } }\n`).ok).toBe(true);
+  });
+
+  it.each(['too-short', 'Zm9v', '0'.repeat(63), `${'0'.repeat(64)}00`, 'not base64 at all but 44 characters long!!'])('refuses the key %j', (key) => {
+    const result = parse(`${withoutKeys}storage: { encryption_keys: [{ id: k1, key: "${key}" }] }\n`);
+    expect(result.ok ? [] : result.errors).toContain('storage.encryption_keys[0].key: must be 32 bytes, as 64 hex digits or base64 (openssl rand -base64 32)');
+  });
+
+  it('refuses duplicate key ids', () => {
+    const key = '1'.repeat(64);
+    const result = parse(`${withoutKeys}storage: { encryption_keys: [{ id: k1, key: "${key}" }, { id: k1, key: "${key}" }] }\n`);
+    expect(result.ok ? [] : result.errors).toContain('storage.encryption_keys[1].id: duplicates encryption_keys[0].id');
+  });
+
+  it('needs smtp for email enrollment codes', () => {
+    const result = parse(`${MINIMAL}enrollment: { email_code: { enabled: true } }\n`);
+    expect(result.ok ? [] : result.errors).toContain('smtp: is required when enrollment.email_code is enabled');
+  });
+
+  it('fills second-factor defaults', () => {
+    const result = parse(MINIMAL);
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.config.second_factors.totp).toEqual({ enabled: true, issuer: 'Gatehouse', digits: 6, period: 30, algorithm: 'SHA1', window: 1, drift_warning: 180, max_drift: 600 });
+    expect(result.config.second_factors.hotp.look_ahead).toBe(10);
+    expect(result.config.enrollment.email_code).toEqual({ enabled: false, ttl: 3600 });
+    expect(result.config.enrollment.fresh_factor_age).toBe(600);
+  });
 });

@@ -19,7 +19,7 @@ export type SecondFactorKind = (typeof SECOND_FACTORS)[number];
 export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'] as const;
 
 /** Keys whose value may come from a file instead: `password_file: /run/secrets/x`. */
-export const SECRET_KEYS = new Set(['password']);
+export const SECRET_KEYS = new Set(['password', 'key']);
 
 const duration = (fallback?: string | number, options: { positive?: boolean } = {}) => {
   const schema = z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -149,6 +149,85 @@ const redis = z.strictObject({
 });
 export type RedisConfig = z.output<typeof redis>;
 
+/** A 256-bit key, written as 64 hex digits or 44 base64 characters. */
+const aesKey = z.string().refine((v) => decodeKey(v) !== undefined, { error: 'must be 32 bytes, as 64 hex digits or base64 (openssl rand -base64 32)' });
+
+export function decodeKey(value: string): Buffer | undefined {
+  const text = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(text)) {
+    const key = Buffer.from(text, 'base64');
+    return key.length === 32 ? key : undefined;
+  }
+  return undefined;
+}
+
+const storage = z.strictObject({
+  /** SQLite database file (relative to the config file). */
+  path: z.string().min(1).default('gatehouse.db'),
+  /**
+   * Keys that encrypt every secret at rest (AES-256-GCM). The first one encrypts; all of them
+   * decrypt, so a new key goes first and the old ones stay until `gatehouse storage rotate-key`.
+   */
+  encryption_keys: z
+    .array(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, { error: 'must be 1-32 letters, digits, "-" or "_"' }), key: aesKey }))
+    .default([]),
+});
+export type StorageConfig = z.output<typeof storage>;
+
+const secondFactors = z.strictObject({
+  totp: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Shown in authenticator apps next to the account name. */
+      issuer: z.string().min(1).max(64).default('Gatehouse'),
+      digits: z.union([z.literal(6), z.literal(8)]).default(6),
+      period: z.union([z.literal(30), z.literal(60)]).default(30),
+      algorithm: z.enum(['SHA1', 'SHA256', 'SHA512']).default('SHA1'),
+      /** Steps accepted either side of the server's current step (ASVS 6.5.5: keep it small). */
+      window: z.number().int().min(0).max(3).default(1),
+      /** A learned phone clock offset larger than this is shown as a warning. */
+      drift_warning: duration('3m'),
+      /** The largest phone clock offset Gatehouse learns and follows. */
+      max_drift: duration('10m'),
+    })
+    .prefault({} as never),
+  hotp: z
+    .strictObject({
+      /** How many counter values ahead a hardware token's code is looked for. */
+      look_ahead: z.number().int().min(1).max(100).default(10),
+    })
+    .prefault({} as never),
+  recovery_codes: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      count: z.number().int().min(5).max(20).default(10),
+    })
+    .prefault({} as never),
+});
+
+const enrollment = z.strictObject({
+  /** (a) A code sent by email to the address in the users file. */
+  email_code: z.strictObject({ enabled: z.boolean().default(false), ttl: duration('1h', { positive: true }) }).prefault({} as never),
+  /** (b) A one-time link or code issued by an administrator. */
+  admin_link: z.strictObject({ enabled: z.boolean().default(true), ttl: duration('24h', { positive: true }) }).prefault({} as never),
+  /** (c) Right after the password, only from these networks and only for users with no factor yet. Empty: off. */
+  trusted_networks: z.array(z.string()).default([]),
+  /** Adding or removing a factor later needs a second factor no older than this. */
+  fresh_factor_age: duration('10m', { positive: true }),
+});
+
+const smtp = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(587),
+  /** "tls": TLS from the start (port 465); "starttls": upgrade, required; "none": only for a local relay. */
+  security: z.enum(['tls', 'starttls', 'none']).default('starttls'),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  from: z.string().min(3),
+  timeout: duration('10s', { positive: true }),
+});
+
 export const configSchema = z
   .strictObject({
     server: z.strictObject({
@@ -190,6 +269,10 @@ export const configSchema = z
       /** Re-read the users file when it changes. */
       watch: z.boolean().default(true),
     }),
+    storage: storage.prefault({} as never),
+    second_factors: secondFactors.prefault({} as never),
+    enrollment: enrollment.prefault({} as never),
+    smtp: smtp.optional(),
     sites: z.array(site).default([]),
     access_control: z
       .strictObject({
@@ -240,7 +323,29 @@ export function crossFieldIssues(raw: unknown): Issue[] {
     if (urls.has(key)) issues.push({ path: ['sites', i, 'url'], message: `duplicates sites[${urls.get(key)}].url` });
     else urls.set(key, i);
   });
+  const storageDoc = asRecord(doc.storage);
+  const factorsDoc = asRecord(doc.second_factors);
+  const totpEnabled = asRecord(factorsDoc.totp).enabled !== false;
+  const keys = Array.isArray(storageDoc.encryption_keys) ? storageDoc.encryption_keys.map(asRecord) : [];
+  if (totpEnabled && keys.length === 0) {
+    issues.push({ path: ['storage', 'encryption_keys'], message: 'needs at least one key while second factors are enabled (openssl rand -base64 32)' });
+  }
+  const keyIds = new Map<unknown, number>();
+  keys.forEach((k, i) => {
+    if (keyIds.has(k.id)) issues.push({ path: ['storage', 'encryption_keys', i, 'id'], message: `duplicates encryption_keys[${keyIds.get(k.id)}].id` });
+    else keyIds.set(k.id, i);
+  });
+  const enrollmentDoc = asRecord(doc.enrollment);
+  if (asRecord(enrollmentDoc.email_code).enabled === true && doc.smtp === undefined) {
+    issues.push({ path: ['smtp'], message: 'is required when enrollment.email_code is enabled' });
+  }
   const aliases = asRecord(access.networks);
+  const trusted = Array.isArray(enrollmentDoc.trusted_networks) ? enrollmentDoc.trusted_networks : [];
+  trusted.forEach((n: unknown, j: number) => {
+    if (typeof n === 'string' && !isCidr(n) && !Object.hasOwn(aliases, n)) {
+      issues.push({ path: ['enrollment', 'trusted_networks', j], message: `"${n}" is not a CIDR or a network named in access_control.networks` });
+    }
+  });
   const rules = Array.isArray(access.rules) ? access.rules.map(asRecord) : [];
   rules.forEach((rule, i) => {
     const networks = typeof rule.networks === 'string' ? [rule.networks] : Array.isArray(rule.networks) ? rule.networks : [];

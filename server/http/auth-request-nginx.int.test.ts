@@ -1,3 +1,4 @@
+import { testStorage } from '../testing/test-storage.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -84,6 +85,7 @@ beforeAll(async () => {
     session: { store: 'redis', domain: 'localhost' },
     redis: { url: redis.url, timeout: '500ms' },
     authentication: { users_file: usersFile, watch: false },
+    storage: testStorage(),
     sites: [{ name: 'app', url: `${appOrigin}/` }],
     access_control: {
       default_policy: 'deny',

@@ -29,6 +29,7 @@ const CONFIG = `
 server: { portal_url: "https://auth.corp.example/" }
 session: { store: memory }
 authentication: { users_file: users.yml }
+storage: { encryption_keys: [{ id: k1, key: "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0" }] }
 access_control:
   default_policy: deny
   networks:

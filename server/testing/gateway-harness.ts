@@ -9,6 +9,7 @@ import { createGateway, type Gateway } from '../gateway.js';
 import { cookieFrom, csrfFieldOf, send, type TestResponse } from './http-client.js';
 import { startRedisServer } from './redis-server.js';
 import { startEchoUpstream } from './upstream-echo.js';
+import { testStorage } from './test-storage.js';
 
 export const USERS = {
   alice: { password: 'alice-correct-horse', displayname: 'Alice Liu', email: 'alice@corp.example', groups: ['admins', 'dev'], disabled: false },
@@ -29,6 +30,7 @@ export function baseConfig(options: { redisUrl: string; usersFile: string; upstr
     session: { store: 'redis', domain: 'localhost', idle_timeout: '1h', absolute_timeout: '12h', remember_me: '7d', cache_ttl: '10s' },
     redis: { url: options.redisUrl, timeout: '500ms' },
     authentication: { users_file: options.usersFile, watch: true },
+    storage: testStorage(),
     sites: [
       { name: 'app', url: `http://${APP}/`, upstream: `http://127.0.0.1:${options.upstreamPort}` },
       { name: 'docs', url: `http://${APP}/docs/`, upstream: `http://127.0.0.1:${options.upstreamPort}/v2/` },
