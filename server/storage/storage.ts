@@ -1,0 +1,135 @@
+/**
+ * Durable data behind one interface: SQLite embedded today, PostgreSQL later with the same
+ * migrations. Secrets (OTP seeds) are encrypted inside the storage layer with AES-256-GCM
+ * under the configured keys: callers read and write plaintext Buffers, and nothing outside
+ * this folder ever sees ciphertext or keys. Times are milliseconds since the epoch.
+ *
+ * Methods are async so that a networked backend can implement the same interface.
+ */
+
+export type OtpKind = 'totp' | 'hotp';
+export type OtpAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
+
+/** An authenticator app (TOTP) or an OATH hardware token (TOTP or HOTP). */
+export interface OtpDevice {
+  /** Random, non-secret id (base64url, 16 bytes). */
+  id: string;
+  /** Owner; null for an imported hardware token not assigned to anyone yet. */
+  username: string | null;
+  kind: OtpKind;
+  /** The user's name for it ("iPhone", "YubiKey 5"); for tokens, defaults to the serial. */
+  name: string;
+  secret: Buffer;
+  algorithm: OtpAlgorithm;
+  digits: 6 | 8;
+  /** TOTP period in seconds (30 or 60). */
+  period: number;
+  /** HOTP: the next counter value expected. TOTP: unused (0). */
+  counter: number;
+  /** TOTP: learned phone clock offset, in steps. */
+  driftSteps: number;
+  /** TOTP: the last time step accepted (replay floor). HOTP: unused. */
+  lastStep: number | null;
+  /** Hardware token serial number; null for authenticator apps. */
+  serial: string | null;
+  /** False until the user confirmed a first code (enrollment pending). */
+  confirmed: boolean;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export type NewOtpDevice = Omit<OtpDevice, 'id' | 'createdAt' | 'lastUsedAt' | 'driftSteps' | 'lastStep' | 'counter' | 'confirmed'> &
+  Partial<Pick<OtpDevice, 'counter' | 'confirmed'>>;
+
+export interface RecoveryCode {
+  id: string;
+  username: string;
+  /** argon2id or SHA-256 of the code; never the code. */
+  codeHash: string;
+  createdAt: number;
+  usedAt: number | null;
+}
+
+export type EnrollmentMethod = 'email' | 'admin';
+
+export interface EnrollmentCode {
+  id: string;
+  username: string;
+  method: EnrollmentMethod;
+  /** SHA-256 of the code or link token; never the token. */
+  codeHash: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+  /** Who issued it: an administrator's name, or "self" for an email code. */
+  issuedBy: string;
+}
+
+export interface OtpDeviceStore {
+  create(device: NewOtpDevice, now: number): Promise<OtpDevice>;
+  get(id: string): Promise<OtpDevice | undefined>;
+  listForUser(username: string): Promise<OtpDevice[]>;
+  findBySerial(serial: string): Promise<OtpDevice | undefined>;
+  /** Unassigned and assigned hardware tokens. */
+  listTokens(): Promise<OtpDevice[]>;
+  rename(id: string, name: string): Promise<boolean>;
+  confirm(id: string, now: number): Promise<boolean>;
+  remove(id: string): Promise<boolean>;
+  /**
+   * Records an accepted code atomically: succeeds only if the stored value still equals
+   * `expected` (HOTP counter or TOTP lastStep), so two racing verifications cannot both win.
+   */
+  recordUse(
+    id: string,
+    change: { expectedCounter?: number; counter?: number; expectedLastStep?: number | null; lastStep?: number; driftSteps?: number },
+    now: number,
+  ): Promise<boolean>;
+  /** Assigns an unassigned token to a user; false if it is someone's already or unknown. */
+  assign(serial: string, username: string): Promise<boolean>;
+  unassign(serial: string): Promise<boolean>;
+  /** Imports tokens all-or-nothing: one transaction; a duplicate serial fails the whole batch. */
+  importTokens(tokens: NewOtpDevice[], now: number): Promise<void>;
+}
+
+export interface RecoveryCodeStore {
+  /** Replaces the user's whole set in one transaction. */
+  replaceSet(username: string, codeHashes: string[], now: number): Promise<void>;
+  listForUser(username: string): Promise<RecoveryCode[]>;
+  /** Marks one unused code used; false if it was used already (single use, atomic). */
+  markUsed(id: string, now: number): Promise<boolean>;
+}
+
+export interface EnrollmentCodeStore {
+  create(code: Omit<EnrollmentCode, 'id' | 'usedAt'>): Promise<EnrollmentCode>;
+  findByHash(codeHash: string): Promise<EnrollmentCode | undefined>;
+  /** Marks it used if unused and unexpired at `now`; false otherwise (single use, atomic). */
+  redeem(id: string, now: number): Promise<boolean>;
+  /** Deletes codes expired before `now`. */
+  purgeExpired(now: number): Promise<number>;
+}
+
+/** Per-user preferences the sign-in page uses (the factor used last is offered first). */
+export interface UserFactorState {
+  username: string;
+  lastFactorKind: string | null;
+  lastDeviceId: string | null;
+}
+
+export interface UserStateStore {
+  get(username: string): Promise<UserFactorState | undefined>;
+  setLastUsed(username: string, kind: string, deviceId: string | null): Promise<void>;
+  /** Every trace of a user's factors: devices (tokens are unassigned, not deleted), codes, state. */
+  resetUser(username: string): Promise<void>;
+}
+
+export interface Storage {
+  otpDevices: OtpDeviceStore;
+  recoveryCodes: RecoveryCodeStore;
+  enrollmentCodes: EnrollmentCodeStore;
+  userState: UserStateStore;
+  /** Re-encrypts every secret under the first configured key; returns how many were rewritten. */
+  rotateKeys(onProgress?: (done: number, total: number) => void): Promise<number>;
+  /** Resolves when the database answers; used by /readyz. */
+  ping(): Promise<void>;
+  close(): void;
+}
