@@ -8,18 +8,20 @@ import type { GatewayMessage, GatewayRequest, GatewayStats } from './gateway-pro
 import { stopChild } from './servers.js';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
-/** Two levels below the repository, like dist/server/*.js, so the portal finds client/static. */
-const BUNDLE = join(BENCH_DIR, '.build', 'gateway-process.mjs');
 
 /**
- * One JavaScript file from the TypeScript sources (esbuild, which tsx already brings), with
+ * bench/.build/gateway-process.mjs of the checkout at `root` (default: this one): two levels
+ * below the repository like dist/server/*.js, so the portal finds client/static. One
+ * JavaScript file from the TypeScript sources (esbuild, which tsx already brings), with
  * npm packages left as imports: the gateway runs on plain `node`, without a loader thread
  * adding to its memory.
  */
-export async function buildGateway(): Promise<string> {
+export async function buildGateway(root?: string): Promise<string> {
+  const benchDir = root === undefined ? BENCH_DIR : join(root, 'bench');
+  const outfile = join(benchDir, '.build', 'gateway-process.mjs');
   await build({
-    entryPoints: [join(BENCH_DIR, 'gateway-process.ts')],
-    outfile: BUNDLE,
+    entryPoints: [join(benchDir, 'gateway-process.ts')],
+    outfile,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -27,7 +29,7 @@ export async function buildGateway(): Promise<string> {
     packages: 'external',
     logLevel: 'warning',
   });
-  return BUNDLE;
+  return outfile;
 }
 
 export interface GatewayChild {

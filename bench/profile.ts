@@ -28,7 +28,7 @@ async function main(argv: readonly string[]): Promise<void> {
     log(`${key}: ${Math.round(m.wrk.rps)} req/s (profiling slows it)`);
   } finally {
     await stack.stop();
-    const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort();
+    const files = readdirSync(profileDir).filter((f) => f.startsWith('CPU.') && f.endsWith('.cpuprofile')).sort();
     file = files.at(-1) && join(profileDir, files.at(-1)!);
   }
   if (!file) throw new Error('no profile written');

@@ -13,6 +13,8 @@ import { startBenchRedis, startHelloWorld, startNginx } from './servers.js';
 
 export interface Stack {
   bench: Bench;
+  /** Files the gateway was started with, for starting another one beside it. */
+  files: { usersFile: string; upstreamPort: number };
   scenarios: Scenario[];
   scenario(key: Scenario['key']): Scenario;
   dir: string;
@@ -24,7 +26,7 @@ export interface Stack {
  * front of Gatehouse, the hello world, the gateway (its own process), and signed-in sessions.
  * Checked end to end before it is returned.
  */
-export async function startStack(plan: CorePlan, options: { sessions: number; connections: number; gatewayNodeArgs?: string[]; log: (line: string) => void }): Promise<Stack> {
+export async function startStack(plan: CorePlan, options: { sessions: number; connections: number; gatewayNodeArgs?: string[]; gatewayRoot?: string; log: (line: string) => void }): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -32,7 +34,7 @@ export async function startStack(plan: CorePlan, options: { sessions: number; co
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const bundle = await buildGateway();
+    const bundle = await buildGateway(options.gatewayRoot);
     const redis = await startBenchRedis(plan);
     stops.push(() => redis.close());
     mkdirSync(join(dir, 'www'));
@@ -61,7 +63,7 @@ export async function startStack(plan: CorePlan, options: { sessions: number; co
     const ports = { upstream: upstream.port, nginxProxy: nginxProxy.port, hello: hello.port, gateway: gateway.port, authRequest: authRequest.port };
     await checkScenarios(bench, ports);
     const scenarios = defineScenarios(ports);
-    return { bench, scenarios, scenario: (key) => scenarios.find((s) => s.key === key)!, dir, stop };
+    return { bench, files: { usersFile, upstreamPort: upstream.port }, scenarios, scenario: (key) => scenarios.find((s) => s.key === key)!, dir, stop };
   } catch (error) {
     await stop();
     throw error;

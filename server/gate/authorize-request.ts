@@ -21,16 +21,20 @@ export type Authorization = { decision: Decision; session: Session | null };
  * Traefik/Caddy forward-auth or nginx auth_request. Keeping it single means a rule can never
  * be enforced on one route and forgotten on its twin.
  *
- * Throws StoreUnavailableError when the session store cannot answer: callers fail closed.
+ * Synchronous when the session is cached on this instance (or there is none): the common
+ * proxied request allocates no promise. A promise when the store must be asked, which rejects
+ * with StoreUnavailableError when it cannot answer: callers fail closed either way.
  */
-export async function authorizeRequest(
+export function authorizeRequest(
   deps: AuthorizeDeps,
   target: AccessTarget,
   cookieHeader: string | string[] | undefined,
-): Promise<Authorization> {
-  const session = await currentSession(deps, cookieHeader);
-  const subject = session && { username: session.user.username, groups: session.user.groups, factors: session.factors };
-  return { decision: evaluateAccess(deps.policy, target, subject, deps.now()), session };
+): Authorization | Promise<Authorization> {
+  const token = readSessionToken(cookieHeader, deps.cookieName);
+  if (!token) return decide(deps, target, null);
+  const cached = deps.sessions.peek(token);
+  if (cached !== undefined) return decide(deps, target, withCurrentUser(deps, cached));
+  return deps.sessions.read(token).then((session) => decide(deps, target, withCurrentUser(deps, session)));
 }
 
 /** The signed-in session, or null; a user disabled or removed since sign-in has none. */
@@ -40,8 +44,17 @@ export async function currentSession(
 ): Promise<Session | null> {
   const token = readSessionToken(cookieHeader, deps.cookieName);
   if (!token) return null;
-  const session = await deps.sessions.read(token);
+  return withCurrentUser(deps, await deps.sessions.read(token));
+}
+
+/** The session with its user as the directory has them now; null for a user no longer there. */
+function withCurrentUser(deps: Pick<AuthorizeDeps, 'directory'>, session: Session | null): Session | null {
   if (!session) return null;
   const user = deps.directory.findUser(session.user.username);
   return user ? { ...session, user } : null;
+}
+
+function decide(deps: AuthorizeDeps, target: AccessTarget, session: Session | null): Authorization {
+  const subject = session && { username: session.user.username, groups: session.user.groups, factors: session.factors };
+  return { decision: evaluateAccess(deps.policy, target, subject, deps.now()), session };
 }

@@ -4,7 +4,7 @@ import { parseHostHeader } from '../policy/normalize-host.js';
 import { targetFromForwardedHeaders, targetFromOriginalUrl } from '../proxy/forward-auth-target.js';
 import { buildIdentityHeaders } from '../proxy/identity-headers.js';
 import { signInUrl, type GatewayContext } from './context.js';
-import { decideProtectedRequest, originalUrl } from './protected-request.js';
+import { createProtectedRequestDecider, originalUrl, type Outcome } from './protected-request.js';
 
 export type AuthzFlavour = 'forward_auth' | 'auth_request';
 
@@ -14,45 +14,69 @@ export const AUTHZ_PATHS: ReadonlyMap<string, AuthzFlavour> = new Map([
   ['/api/authz/auth-request', 'auth_request'],
 ]);
 
+export type AuthzHandler = (req: IncomingMessage, res: ServerResponse, flavour: AuthzFlavour, requestId: string) => void | Promise<void>;
+
 /**
  * Forward-auth for proxies already in place, on node:http directly (it is on every request of
  * the sites behind them):
  * - /api/authz/forward-auth (Traefik forwardAuth, Caddy forward_auth): 200 / 302 / 403;
  * - /api/authz/auth-request (nginx auth_request): 200 / 401 (with Location) / 403.
  * Only registered proxies (trusted_proxies) may ask. Every failure answers 4xx/5xx.
+ *
+ * A request whose session is cached here is answered without a promise; one that needs the
+ * store returns the promise of its answer.
  */
-export async function handleAuthz(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, flavour: AuthzFlavour, requestId: string): Promise<void> {
-  const answer = (status: number, decision: string, headers: OutgoingHttpHeaders = {}) => {
-    ctx.metrics.decisions.inc({ route: flavour, decision });
-    res.writeHead(status, { 'cache-control': 'no-store', 'content-length': 0, ...headers });
-    res.end();
-  };
-  const peer = req.socket.remoteAddress ?? '';
-  if (!ctx.isTrustedProxy(peer)) {
-    ctx.logger.warn({ peer, flavour, requestId }, 'forward-auth request from an unregistered address refused');
-    return answer(403, 'untrusted');
-  }
-  const target = flavour === 'forward_auth' ? targetFromForwardedHeaders(req.headers) : targetFromOriginalUrl(req.headers);
-  if (!target.ok) return answer(400, 'malformed');
-  const host = parseHostHeader(target.host);
-  const path = normalizePath(target.requestTarget);
-  if (!host || !path.ok) return answer(400, 'malformed');
-  const site = ctx.sites.match(host.hostname, host.port, path.matchPath);
-  if (!site || site.url.protocol !== `${target.proto}:`) return answer(403, 'unknown_site');
+export function createAuthzHandler(ctx: GatewayContext): AuthzHandler {
+  const flavours = (['forward_auth', 'auth_request'] as const).map((flavour) => {
+    const counters = new Map<string, ReturnType<typeof ctx.metrics.decisions.labels>>();
+    const counter = (decision: string) => {
+      let c = counters.get(decision);
+      if (!c) counters.set(decision, (c = ctx.metrics.decisions.labels({ route: flavour, decision })));
+      return c;
+    };
+    return [flavour, { counter, decide: createProtectedRequestDecider(ctx, flavour) }] as const;
+  });
+  const byFlavour = new Map(flavours);
 
-  const outcome = await decideProtectedRequest(ctx, req, { domain: host.hostname, matchPath: path.matchPath, method: target.method }, req.headers['x-forwarded-for'], { route: flavour, requestId });
-  if (outcome.kind !== 'decided') return answer(outcome.kind === 'store-unavailable' ? 503 : 500, 'error');
-  const { decision, session } = outcome.auth;
-  switch (decision.kind) {
-    case 'allow':
-      return answer(200, 'allow', session ? buildIdentityHeaders(session.user) : {});
-    case 'deny':
-      return answer(403, 'deny');
-    default: {
-      const location = signInUrl(ctx, originalUrl(site, path.path, path.query));
-      if (flavour === 'auth_request') return answer(401, decision.kind, { location });
-      const safe = target.method === 'GET' || target.method === 'HEAD';
-      return answer(safe ? 302 : 303, decision.kind, { location });
+  return (req, res, flavour, requestId) => {
+    const { counter, decide } = byFlavour.get(flavour)!;
+    const answer = (status: number, decision: string, headers?: OutgoingHttpHeaders) => {
+      counter(decision).inc();
+      res.writeHead(status, headers ? { 'cache-control': 'no-store', 'content-length': 0, ...headers } : NO_CONTENT);
+      res.end();
+    };
+    const peer = req.socket.remoteAddress ?? '';
+    if (!ctx.isTrustedProxy(peer)) {
+      ctx.logger.warn({ peer, flavour, requestId }, 'forward-auth request from an unregistered address refused');
+      return answer(403, 'untrusted');
     }
-  }
+    const target = flavour === 'forward_auth' ? targetFromForwardedHeaders(req.headers) : targetFromOriginalUrl(req.headers);
+    if (!target.ok) return answer(400, 'malformed');
+    const host = parseHostHeader(target.host);
+    const path = normalizePath(target.requestTarget);
+    if (!host || !path.ok) return answer(400, 'malformed');
+    const site = ctx.sites.match(host.hostname, host.port, path.matchPath);
+    if (!site || site.url.protocol !== `${target.proto}:`) return answer(403, 'unknown_site');
+
+    const respond = (outcome: Outcome): void => {
+      if (outcome.kind !== 'decided') return answer(outcome.kind === 'store-unavailable' ? 503 : 500, 'error');
+      const { decision, session } = outcome.auth;
+      switch (decision.kind) {
+        case 'allow':
+          return answer(200, 'allow', session ? buildIdentityHeaders(session.user) : undefined);
+        case 'deny':
+          return answer(403, 'deny');
+        default: {
+          const location = signInUrl(ctx, originalUrl(site, path.path, path.query));
+          if (flavour === 'auth_request') return answer(401, decision.kind, { location });
+          const safe = target.method === 'GET' || target.method === 'HEAD';
+          return answer(safe ? 302 : 303, decision.kind, { location });
+        }
+      }
+    };
+    const outcome = decide(req, { domain: host.hostname, matchPath: path.matchPath, method: target.method }, req.headers['x-forwarded-for'], requestId);
+    return outcome instanceof Promise ? outcome.then(respond) : respond(outcome);
+  };
 }
+
+const NO_CONTENT: OutgoingHttpHeaders = Object.freeze({ 'cache-control': 'no-store', 'content-length': 0 });

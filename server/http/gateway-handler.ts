@@ -6,9 +6,11 @@ import { parseHostHeader } from '../policy/normalize-host.js';
 import { buildIdentityHeaders } from '../proxy/identity-headers.js';
 import type { GatewayContext } from './context.js';
 import { signInUrl } from './context.js';
-import { AUTHZ_PATHS, handleAuthz } from './authz-handler.js';
+import { AUTHZ_PATHS, createAuthzHandler } from './authz-handler.js';
 import { sendErrorPage } from './pages.js';
-import { decideProtectedRequest, originalUrl } from './protected-request.js';
+import { createProtectedRequestDecider, originalUrl, type Outcome } from './protected-request.js';
+import type { SiteConfig } from '../config/schema.js';
+import type { NormalizePathResult } from '../policy/normalize-path.js';
 
 /** Paths the gateway answers on any host that is not a protected site (internal callers). */
 const SERVICE_PATHS = new Set([...AUTHZ_PATHS.keys(), '/healthz', '/readyz', '/metrics']);
@@ -23,6 +25,16 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
   const portalHost = ctx.portal.url.hostname;
   const portalPort = effectivePort(ctx.portal.url);
   const base = ctx.portal.basePath;
+
+  const handleAuthz = createAuthzHandler(ctx);
+  const decideProxied = createProtectedRequestDecider(ctx, 'proxy');
+  const decisionCounters = new Map<string, ReturnType<typeof ctx.metrics.decisions.labels>>();
+  /** The proxy route's decision counter, bound once per decision kind. */
+  function proxyDecisions(decision: string) {
+    let counter = decisionCounters.get(decision);
+    if (!counter) decisionCounters.set(decision, (counter = ctx.metrics.decisions.labels({ route: 'proxy', decision })));
+    return counter;
+  }
 
   function isPortal(hostname: string, port: number | undefined, path: string): boolean {
     if (hostname !== portalHost || (port ?? portalPort) !== portalPort) return false;
@@ -42,7 +54,12 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
     return { kind: 'unknown' as const };
   }
 
-  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * Returns a promise only when something is still to happen after it (a store read, the
+   * upstream exchange); a request decided from the session cache is answered or handed to
+   * the proxy without an extra promise.
+   */
+  function handleRequest(req: IncomingMessage, res: ServerResponse): void | Promise<void> {
     const requestId = randomUUID();
     const r = route(req);
     switch (r.kind) {
@@ -55,7 +72,7 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
       case 'portal': {
         // Forward-auth is on every request of the sites behind other proxies: no express for it.
         const authz = AUTHZ_PATHS.get(r.path.path.startsWith(base) ? r.path.path.slice(base.length - 1) : r.path.path);
-        if (authz) return handleAuthz(ctx, req, res, authz, requestId);
+        if (authz) return handleAuthz(req, res, authz, requestId);
         res.setHeader('x-request-id', requestId);
         // Express sees the normalized path: what we routed on is what it routes on.
         req.url = r.path.path + (r.path.query ? `?${r.path.query}` : '');
@@ -63,13 +80,17 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
       }
     }
     const { site, host, path } = r;
-    const outcome = await decideProtectedRequest(ctx, req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for'], { route: 'proxy', requestId });
+    const outcome = decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for'], requestId);
+    return outcome instanceof Promise ? outcome.then((o) => forward(req, res, o, site, path, requestId)) : forward(req, res, outcome, site, path, requestId);
+  }
+
+  function forward(req: IncomingMessage, res: ServerResponse, outcome: Outcome, site: SiteConfig, path: Extract<NormalizePathResult, { ok: true }>, requestId: string): void | Promise<void> {
     if (outcome.kind !== 'decided') {
-      ctx.metrics.decisions.inc({ route: 'proxy', decision: 'error' });
+      proxyDecisions('error').inc();
       return sendErrorPage(ctx, req, res, outcome.kind === 'store-unavailable' ? 'store.unavailable' : 'internal', requestId);
     }
     const { decision, session } = outcome.auth;
-    ctx.metrics.decisions.inc({ route: 'proxy', decision: decision.kind });
+    proxyDecisions(decision.kind).inc();
     if (decision.kind === 'allow') {
       return ctx.proxy.web(req, res, {
         site,
@@ -98,10 +119,10 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
     const r = route(req);
     if (r.kind !== 'site') return refuseUpgrade(socket, r.kind === 'unknown' ? 404 : 400);
     const { site, host, path } = r;
-    const outcome = await decideProtectedRequest(ctx, req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for'], { route: 'proxy', requestId });
+    const outcome = await decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for'], requestId);
     if (outcome.kind !== 'decided') return refuseUpgrade(socket, outcome.kind === 'store-unavailable' ? 503 : 500);
     const { decision, session } = outcome.auth;
-    ctx.metrics.decisions.inc({ route: 'proxy', decision: decision.kind });
+    proxyDecisions(decision.kind).inc();
     if (decision.kind !== 'allow') return refuseUpgrade(socket, decision.kind === 'deny' ? 403 : 401);
     ctx.proxy.upgrade(req, socket, head, {
       site,
@@ -118,10 +139,15 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
 
   return {
     handleRequest: (req: IncomingMessage, res: ServerResponse) => {
-      handleRequest(req, res).catch((error) => {
+      const failed = (error: unknown) => {
         ctx.logger.error({ err: error }, 'unhandled error in request');
         sendErrorPage(ctx, req, res, 'internal');
-      });
+      };
+      try {
+        handleRequest(req, res)?.catch(failed);
+      } catch (error) {
+        failed(error);
+      }
     },
     handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       handleUpgrade(req, socket, head).catch((error) => {

@@ -10,37 +10,53 @@ export type Outcome =
   | { kind: 'store-unavailable' }
   | { kind: 'error' };
 
-/**
- * Session + policy for one protected request. Any failure is an outcome that callers turn
- * into 503/500: an error here can never fall through to "allow".
- */
-export async function decideProtectedRequest(
-  ctx: GatewayContext,
+export type DecideProtectedRequest = (
   req: IncomingMessage,
   target: { domain: string; matchPath: string; method: string },
   forwardedFor: string | string[] | undefined,
-  options: { route: Route; requestId: string },
-): Promise<Outcome> {
-  const { route, requestId } = options;
-  const started = performance.now();
-  const client = ctx.clientAddress(req.socket.remoteAddress, forwardedFor);
-  try {
-    const auth = await authorizeRequest(
-      { policy: ctx.policy, sessions: ctx.sessions, directory: ctx.directory, cookieName: ctx.config.session.cookie_name, now: ctx.clock.now },
-      { domain: target.domain, path: target.matchPath, method: target.method, ip: client.ip },
-      req.headers.cookie,
-    );
-    return { kind: 'decided', auth, clientIp: client.ip, viaTrustedProxy: client.viaTrustedProxy };
-  } catch (error) {
+  requestId: string,
+) => Outcome | Promise<Outcome>;
+
+/**
+ * Session + policy for the protected requests of one route. Any failure is an outcome that
+ * callers turn into 503/500: an error here can never fall through to "allow".
+ *
+ * The outcome is a plain value when the session is cached here or absent (no promise on the
+ * common path), a promise when the store had to be asked; callers handle both. The route's
+ * metric is bound once, not looked up by label on every request.
+ */
+export function createProtectedRequestDecider(ctx: GatewayContext, route: Route): DecideProtectedRequest {
+  const duration = ctx.metrics.duration.labels({ route });
+
+  function failed(error: unknown, requestId: string, started: number): Outcome {
+    duration.observe((performance.now() - started) / 1000);
     if (error instanceof StoreUnavailableError) {
       ctx.logger.warn({ err: error.message, requestId }, 'session store unavailable: refusing request');
       return { kind: 'store-unavailable' };
     }
     ctx.logger.error({ err: error, requestId }, 'authorization failed: refusing request');
     return { kind: 'error' };
-  } finally {
-    ctx.metrics.duration.observe({ route }, (performance.now() - started) / 1000);
   }
+
+  return (req, target, forwardedFor, requestId) => {
+    const started = performance.now();
+    try {
+      const client = ctx.clientAddress(req.socket.remoteAddress, forwardedFor);
+      const decided = (auth: Authorization): Outcome => {
+        duration.observe((performance.now() - started) / 1000);
+        return { kind: 'decided', auth, clientIp: client.ip, viaTrustedProxy: client.viaTrustedProxy };
+      };
+      const auth = authorizeRequest(
+        { policy: ctx.policy, sessions: ctx.sessions, directory: ctx.directory, cookieName: ctx.config.session.cookie_name, now: ctx.clock.now },
+        { domain: target.domain, path: target.matchPath, method: target.method, ip: client.ip },
+        req.headers.cookie,
+      );
+      if (auth instanceof Promise) return auth.then(decided, (error: unknown) => failed(error, requestId, started));
+      return decided(auth);
+    } catch (error) {
+      return failed(error, requestId, started);
+    }
+  };
 }
 
 /** The URL the browser asked for, rebuilt from the site's public origin (never from headers). */

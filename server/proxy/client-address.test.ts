@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { createClientAddressResolver, normalizePeerAddress } from './client-address.js';
 
@@ -120,4 +122,54 @@ describe('normalizePeerAddress', () => {
     [undefined, ''],
     ['nonsense', ''],
   ])('%j → %j', (peer, expected) => expect(normalizePeerAddress(peer)).toBe(expected));
+});
+
+describe('createClientAddressResolver: the integer path for IPv4 agrees with a full parse', () => {
+  // The resolver before the IPv4 fast path: every address through ipaddr.js.
+  function reference(trusted: readonly string[]) {
+    const parse = (text: string) => {
+      if (isIP(text) === 0) return undefined;
+      const a = ipaddr.parse(text);
+      return a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress() ? (a as ipaddr.IPv6).toIPv4Address() : a;
+    };
+    const ranges = trusted.map((t) => {
+      const [a, bits] = t.includes('/') ? ipaddr.parseCIDR(t) : ([ipaddr.parse(t), t.includes(':') ? 128 : 32] as const);
+      return a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96 ? ([(a as ipaddr.IPv6).toIPv4Address(), bits - 96] as const) : ([a, bits] as const);
+    });
+    const isTrusted = (a: ipaddr.IPv4 | ipaddr.IPv6) => ranges.some(([r, bits]) => a.kind() === r.kind() && a.match([r, bits] as never));
+    return (peer: string, xff: string | undefined) => {
+      const p = parse(peer);
+      if (!p || ranges.length === 0) return { ip: p?.toString() ?? '', viaTrustedProxy: false };
+      if (!isTrusted(p)) return { ip: p.toString(), viaTrustedProxy: false };
+      if (xff === undefined || xff.trim() === '') return { ip: p.toString(), viaTrustedProxy: true };
+      const hops = xff.split(',').map((h) => h.replace(/^[ \t]+|[ \t]+$/g, ''));
+      for (let i = hops.length - 1; i >= 0 && hops.length - i <= 32; i--) {
+        const a = parse(hops[i]!);
+        if (!a) return { ip: p.toString(), viaTrustedProxy: true };
+        if (!isTrusted(a) || i === 0) return { ip: a.toString(), viaTrustedProxy: true };
+      }
+      return { ip: p.toString(), viaTrustedProxy: true };
+    };
+  }
+
+  const configs = [
+    ['10.0.0.0/8', '192.168.1.1'],
+    ['0.0.0.0/0'],
+    ['::/0'],
+    ['::ffff:10.0.0.0/104', '127.0.0.1'],
+    ['172.16.0.0/12', 'fd00::/8', '::ffff:192.0.2.0/120'],
+    ['10.1.2.3/32', '10.1.2.0/31', '255.255.255.255'],
+  ];
+  const addresses = ['10.1.2.3', '10.255.0.1', '11.0.0.1', '127.0.0.1', '192.168.1.1', '192.168.1.2', '172.16.5.4', '172.32.0.1', '192.0.2.77', '0.0.0.0', '255.255.255.255', '10.1.2.0', '10.1.2.1', '10.1.2.2', '::ffff:10.1.2.3', 'fd00::1', '2001:db8::1', '::1', '010.1.2.3', '10.1.2', '1.2.3.4 ', 'x'];
+
+  it.each(configs.map((c) => [c.join(' ')] as const))('trusted %s: every peer and hop decided as the full parse decides it', (joined) => {
+    const trusted = joined.split(' ');
+    const fast = createClientAddressResolver(trusted);
+    const slow = reference(trusted);
+    for (const peer of addresses) {
+      for (const xff of [undefined, ...addresses, ...addresses.map((a) => `6.6.6.6, ${a}, 10.1.2.3`), '1.2.3.4,,10.0.0.1']) {
+        expect(fast(peer, xff), `${peer} / ${xff}`).toEqual(slow(peer, xff));
+      }
+    }
+  });
 });

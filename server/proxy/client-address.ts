@@ -28,31 +28,76 @@ const MAX_HOPS = 32;
  */
 export function createClientAddressResolver(trustedProxies: readonly string[]): ClientAddressResolver {
   const ranges = trustedProxies.map(parseRange);
+  const v4Ranges = ipv4Ranges(ranges);
   const isTrusted = (address: Address): boolean => ranges.some((range) => address.kind() === range[0].kind() && address.match(range));
+  /**
+   * The same answer as parseAddress + isTrusted, with the text as ipaddr.js would print it. An
+   * address that passed isIP as version 4 (four decimal parts, no leading zeros) prints as
+   * written, so the common case is decided on integers without a parse; anything else
+   * (IPv6, mapped IPv4, garbage) takes the full path.
+   */
+  const classify = (text: string): { ip: string; trusted: boolean } | undefined => {
+    if (isIP(text) === 4) return { ip: text, trusted: matchesV4(v4Ranges, ipv4Value(text)) };
+    const address = parseAddress(text);
+    return address && { ip: address.toString(), trusted: isTrusted(address) };
+  };
 
   return (peer, forwardedFor) => {
     const peerIp = normalizePeerAddress(peer);
     if (ranges.length === 0 || peerIp === '') return { ip: peerIp, viaTrustedProxy: false };
-    const peerAddress = parseAddress(peerIp);
-    if (!peerAddress || !isTrusted(peerAddress)) return { ip: peerIp, viaTrustedProxy: false };
+    if (!classify(peerIp)?.trusted) return { ip: peerIp, viaTrustedProxy: false };
     const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
     if (header === undefined || header.trim() === '') return { ip: peerIp, viaTrustedProxy: true };
-    return { ip: walkForwardedFor(header, isTrusted) ?? peerIp, viaTrustedProxy: true };
+    return { ip: walkForwardedFor(header, classify) ?? peerIp, viaTrustedProxy: true };
   };
 }
 
 /** The first untrusted hop from the right, the leftmost if all are trusted; undefined if malformed. */
-function walkForwardedFor(header: string, isTrusted: (address: Address) => boolean): string | undefined {
+function walkForwardedFor(header: string, classify: (text: string) => { ip: string; trusted: boolean } | undefined): string | undefined {
   let end = header.length;
   for (let hops = 0; hops < MAX_HOPS; hops++) {
     const comma = header.lastIndexOf(',', end - 1);
     const entry = header.slice(comma + 1, end).replace(/^[ \t]+|[ \t]+$/g, '');
-    const address = parseAddress(entry);
-    if (!address) return undefined;
-    if (!isTrusted(address) || comma === -1) return address.toString();
+    const hop = classify(entry);
+    if (!hop) return undefined;
+    if (!hop.trusted || comma === -1) return hop.ip;
     end = comma;
   }
   return undefined;
+}
+
+/** (network, mask) pairs of the IPv4 ranges; IPv6 ranges never match an IPv4 address here. */
+function ipv4Ranges(ranges: readonly Range[]): Uint32Array {
+  const out: number[] = [];
+  for (const [address, bits] of ranges) {
+    if (address.kind() !== 'ipv4') continue;
+    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    out.push((ipv4Value(address.toString()) & mask) >>> 0, mask);
+  }
+  return Uint32Array.from(out);
+}
+
+function matchesV4(ranges: Uint32Array, value: number): boolean {
+  for (let i = 0; i < ranges.length; i += 2) {
+    if (((value & ranges[i + 1]!) >>> 0) === ranges[i]) return true;
+  }
+  return false;
+}
+
+/** `text` has passed isIP as version 4. */
+function ipv4Value(text: string): number {
+  let value = 0;
+  let part = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      value = value * 256 + part;
+      part = 0;
+    } else {
+      part = part * 10 + (c - 0x30);
+    }
+  }
+  return (value * 256 + part) >>> 0;
 }
 
 /**

@@ -85,6 +85,24 @@ describe('buildIdentityHeaders', () => {
     expect(value).toMatch(/^[\x20-\x7e\x80-\xff]*$/);
   });
 
+  it.each([
+    ['alice', 'alice'],
+    ['Alice Liu', 'Alice Liu'],
+    ['a', 'a'],
+    ['', ''],
+    [' alice', 'alice'],
+    ['alice ', 'alice'],
+    [' ', ''],
+    ['al ice', 'al ice'],
+    ['alice\x7f', 'alice'],
+    ['alice\x1f', 'alice'],
+    ['alice\u00a0', 'alice'],
+    ['\ufeffalice', 'alice'],
+    ['~!#$%&*+', '~!#$%&*+'],
+  ])('%j, plain or not, comes out as %j', (text, expected) => {
+    expect(headerValue(text)).toBe(expected);
+  });
+
   it('produces only values Node accepts as header values', () => {
     const nasty = ['\u2028x', 'a\u0000b\r\nc', '𝔘𝔫𝔦', '\ud800', 'é\u0301'];
     for (const text of nasty) expect(headerValue(text)).toMatch(/^[\x20-\x7e\x80-\xff]*$/);

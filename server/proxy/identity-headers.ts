@@ -48,8 +48,22 @@ export function buildIdentityHeaders(user: SessionUser): Record<string, string> 
  * Latin-1 characters are encoded the same way so that one decoding works for every value.
  */
 export function headerValue(text: string): string {
+  if (isPlainAscii(text)) return text;
   const clean = text.replace(/\p{Cc}/gu, '').trim();
   return /[^\x20-\x7e]/.test(clean) ? Buffer.from(clean, 'utf8').toString('latin1') : clean;
+}
+
+/**
+ * Printable ASCII without a leading or trailing space: the value as it is, and what almost
+ * every user name, group and e-mail address is. Checked on every proxied request, so no regex.
+ */
+function isPlainAscii(text: string): boolean {
+  const last = text.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7e || c < 0x20 || (c === 0x20 && (i === 0 || i === last))) return false;
+  }
+  return true;
 }
 
 export interface UpstreamHeaderOptions {

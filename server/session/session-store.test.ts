@@ -5,7 +5,7 @@ import { createSilentLogger } from '../core/logger.js';
 import { hashToken } from '../core/random.js';
 import type { Kv } from '../kv/kv.js';
 import { createMemoryKv } from '../kv/memory-kv.js';
-import { createSessionStore, type SessionStoreOptions } from './session-store.js';
+import { createSessionStore, type SessionStore, type SessionStoreOptions } from './session-store.js';
 import type { SessionUser } from './session.js';
 
 const MIN = 60_000;
@@ -459,3 +459,78 @@ async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
   if (!condition()) throw new Error('condition not reached');
 }
+
+type Pair = { a: SessionStore; b: SessionStore };
+
+describe('createSessionStore: peek (the proxy fast path)', () => {
+  it('answers a cached session with no store call and no promise; read agrees', async () => {
+    const { store, counted, signIn } = await setup();
+    const { token, session } = await signIn();
+    expect(store.peek(token)).toBeUndefined(); // create does not fill the cache
+    await store.read(token);
+    const calls = counted.calls.length;
+    const peeked = store.peek(token);
+    expect(peeked).not.toBeInstanceOf(Promise);
+    expect(peeked).toEqual(session);
+    expect(counted.calls.length).toBe(calls);
+  });
+
+  it.each(['', 'short', 'A'.repeat(42) + '=', 'x'.repeat(44), 'A'.repeat(42) + '.', ' ' + 'A'.repeat(43)])('refuses %j as no session without looking it up', async (value) => {
+    const { store, counted } = await setup();
+    expect(store.peek(value)).toBeNull();
+    expect(counted.calls).not.toContain('get');
+  });
+
+  it('leaves a token it has not read recently to read(): never null for an unknown but well-formed token', async () => {
+    const { store } = await setup();
+    expect(store.peek('A'.repeat(43))).toBeUndefined();
+  });
+
+  it('never answers from the cache past the cache TTL, the idle end or the absolute end', async () => {
+    const { store, clock, signIn } = await setup({ cacheTtl: 10, idleTimeout: 60, absoluteTimeout: 120 });
+    const { token } = await signIn();
+    await store.read(token);
+    clock.advance(10_000);
+    expect(store.peek(token)).toBeUndefined();
+    await store.read(token);
+    clock.advance(9_000);
+    expect(store.peek(token)).not.toBeUndefined();
+    clock.advance(200_000);
+    expect(store.peek(token)).toBeUndefined();
+    expect(await store.read(token)).toBeNull();
+  });
+
+  it.each([
+    ['destroy on this instance', async (s: Pair, token: string) => s.a.destroy(token)],
+    ['destroy on another instance', async (s: Pair, token: string) => s.b.destroy(token)],
+    ['sign-out everywhere on another instance', async (s: Pair) => void (await s.b.destroyAllForUser('alice'))],
+    ['rotation on another instance', async (s: Pair, token: string) => void (await s.b.rotate(token, (x) => x))],
+  ])('a revoked session is never peeked: %s', async (_name, revoke) => {
+    const clock = createFixedClock();
+    const kv = createMemoryKv({ clock });
+    const logger = createSilentLogger();
+    const a = createSessionStore({ kv, clock, logger }, OPTIONS);
+    const b = createSessionStore({ kv, clock, logger }, OPTIONS);
+    await Promise.all([a.whenSubscribed(), b.whenSubscribed()]);
+    const { token } = await a.create({ user: alice, factor: { kind: 'password', at: clock.now() }, rememberMe: false });
+    await a.read(token);
+    expect(a.peek(token)).not.toBeUndefined();
+    await revoke({ a, b }, token);
+    expect(a.peek(token)).toBeUndefined();
+    expect(await a.read(token)).toBeNull();
+  });
+
+  it('writes activity when due, as read does, at most once per half idle window', async () => {
+    const { store, clock, counted, signIn } = await setup({ idleTimeout: 60, cacheTtl: 120 });
+    const { token } = await signIn();
+    await store.read(token);
+    const from = counted.calls.length;
+    clock.advance(20_000);
+    store.peek(token);
+    expect(counted.calls.slice(from)).toEqual([]);
+    clock.advance(11_000);
+    expect(store.peek(token)?.lastActiveAt).toBe(clock.now());
+    store.peek(token);
+    expect(counted.calls.slice(from)).toEqual(['setIfPresent']);
+  });
+});

@@ -30,6 +30,13 @@ export interface SessionStore {
   create(input: { user: SessionUser; factor: FactorUse; rememberMe: boolean }): Promise<{ token: string; session: Session }>;
   /** The live session for a token, or null. Throws StoreUnavailableError when the store cannot tell. */
   read(token: string): Promise<Session | null>;
+  /**
+   * What read() would answer, when this instance can tell without the store: a live session it
+   * read less than cacheTtl ago, or null for a value that cannot be a token. undefined: only
+   * read() can tell. Never waits and never throws, so a proxied request with a cached session
+   * is decided without a promise.
+   */
+  peek(token: string): Session | null | undefined;
   /** A new token for the (changed) session; the old one stops working on every instance. */
   rotate(token: string, change: (session: Session) => Session): Promise<{ token: string; session: Session } | null>;
   destroy(token: string): Promise<void>;
@@ -93,6 +100,16 @@ export function createSessionStore(deps: { kv: Kv; clock: Clock; logger: Logger 
     return session;
   }
 
+  /** A live cached session (its activity written back when due), or undefined. */
+  function readCached(hash: string, now: number): Session | undefined {
+    const cached = cache.get(hash, now);
+    if (cached === undefined || sessionExpiry(cached, now) !== null) return undefined;
+    if (!touchDue(cached, now)) return cached;
+    const touched = touch(hash, cached, now);
+    cache.update(hash, touched);
+    return touched;
+  }
+
   async function readCold(hash: string, now: number): Promise<Session | null> {
     const epoch = cache.epoch();
     const session = parseOrNull(await kv.get(sessionKey(hash)));
@@ -126,14 +143,12 @@ export function createSessionStore(deps: { kv: Kv; clock: Clock; logger: Logger 
       if (typeof token !== 'string' || !isSessionToken(token)) return null;
       const hash = sessionHash(token);
       const now = clock.now();
-      const cached = cache.get(hash, now);
-      if (cached !== undefined && sessionExpiry(cached, now) === null) {
-        if (!touchDue(cached, now)) return cached;
-        const touched = touch(hash, cached, now);
-        cache.update(hash, touched);
-        return touched;
-      }
-      return storeCall(readCold(hash, now));
+      return readCached(hash, now) ?? storeCall(readCold(hash, now));
+    },
+
+    peek(token) {
+      if (typeof token !== 'string' || !isSessionToken(token)) return null;
+      return readCached(sessionHash(token), clock.now());
     },
 
     async rotate(token, change) {

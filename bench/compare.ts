@@ -1,0 +1,97 @@
+/**
+ * `npx tsx bench/compare.ts BASE [HEAD] [--quick]`: the gateway at two commits in one run,
+ * against the same Redis, upstream and sessions, alternating run by run: D (proxy), E
+ * (forward-auth) and G (302). How BENCHMARKS.md gets before/after figures for a hot-path
+ * change. HEAD defaults to HEAD; each commit is checked out in a temporary git worktree, so
+ * uncommitted work in this tree is not measured.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getFreePort } from '../server/testing/free-port.js';
+import { pinProcess, planCores } from './cores.js';
+import { writeGatewayConfig } from './fixtures.js';
+import { buildGateway, startGateway } from './gateway-child.js';
+import { measure, summarize, type Bench, type Measurement } from './measure.js';
+import { startStack } from './stack.js';
+import { ensureTools } from './tools.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const log = (line: string) => process.stderr.write(`  · ${line}\n`);
+
+function checkout(ref: string, parent: string): { root: string; commit: string } {
+  const commit = execFileSync('git', ['-C', REPO, 'rev-parse', '--short', ref], { encoding: 'utf8' }).trim();
+  const root = join(parent, commit);
+  execFileSync('git', ['-C', REPO, 'worktree', 'add', '--detach', root, commit], { stdio: 'ignore' });
+  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+  // Commits from before the bench get today's wrapper; it only uses createGateway and the config loader.
+  if (!existsSync(join(root, 'bench', 'gateway-process.ts'))) {
+    execFileSync('mkdir', ['-p', join(root, 'bench')]);
+    copyFileSync(join(REPO, 'bench', 'gateway-process.ts'), join(root, 'bench', 'gateway-process.ts'));
+  }
+  return { root, commit };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const quick = argv.includes('--quick');
+  const [baseRef, headRef = 'HEAD'] = argv.filter((a) => !a.startsWith('--'));
+  if (!baseRef) throw new Error('usage: tsx bench/compare.ts BASE [HEAD] [--quick]');
+  ensureTools(log);
+  const plan = planCores();
+  pinProcess(plan, process.pid, plan.loadCore);
+  const parent = mkdtempSync(join(tmpdir(), 'gatehouse-compare-'));
+  const trees = [checkout(baseRef, parent), checkout(headRef, parent)] as const;
+  const [base, head] = trees;
+  try {
+    const stack = await startStack(plan, { sessions: 1000, connections: 64, gatewayRoot: head.root, log });
+    try {
+      const configFile = join(stack.dir, 'base.yml');
+      writeGatewayConfig(configFile, { port: await getFreePort(), redisUrl: stack.bench.redis.url, usersFile: stack.files.usersFile, upstreamPort: stack.files.upstreamPort });
+      const baseGateway = await startGateway(plan, { bundle: await buildGateway(base.root), configFile, logFile: join(stack.dir, 'base.log') });
+      try {
+        const benches: Record<'base' | 'head', Bench> = { head: stack.bench, base: { ...stack.bench, gateway: baseGateway } };
+        const ports = { head: stack.bench.gateway.port, base: baseGateway.port };
+        const keys = ['D', 'E', 'G'] as const;
+        const [warm, seconds, rounds] = quick ? [1, 2, 1] : [5, 10, 3];
+        const runs = new Map<string, Measurement[]>();
+        for (const key of keys) for (const side of ['base', 'head'] as const) await measure(benches[side], { ...stack.scenario(key), port: ports[side] }, warm);
+        for (let round = 1; round <= rounds; round++) {
+          for (const key of keys) {
+            for (const side of round % 2 === 1 ? (['base', 'head'] as const) : (['head', 'base'] as const)) {
+              const m = await measure(benches[side], { ...stack.scenario(key), port: ports[side] }, seconds);
+              (runs.get(`${key} ${side}`) ?? runs.set(`${key} ${side}`, []).get(`${key} ${side}`)!).push(m);
+              log(`round ${round} ${key} ${side}: ${Math.round(m.wrk.rps)} req/s`);
+            }
+          }
+        }
+        process.stdout.write(`\nbefore ${base.commit} → after ${head.commit} (median of ${rounds} × ${seconds} s, alternating)\n`);
+        process.stdout.write('scenario  before req/s  after req/s  change  before p50/p99 ms  after p50/p99 ms\n');
+        for (const key of keys) {
+          const b = summarize(runs.get(`${key} base`)!);
+          const h = summarize(runs.get(`${key} head`)!);
+          const change = `${h.rps >= b.rps ? '+' : ''}${(((h.rps - b.rps) / b.rps) * 100).toFixed(0)} %`;
+          process.stdout.write(
+            `${key.padEnd(8)}  ${b.rps.toFixed(0).padStart(12)}  ${h.rps.toFixed(0).padStart(11)}  ${change.padStart(6)}  ${`${b.p50Ms.toFixed(2)} / ${b.p99Ms.toFixed(2)}`.padStart(17)}  ${`${h.p50Ms.toFixed(2)} / ${h.p99Ms.toFixed(2)}`.padStart(16)}\n`,
+          );
+        }
+      } finally {
+        await baseGateway.stop();
+      }
+    } finally {
+      await stack.stop();
+    }
+  } finally {
+    for (const tree of trees) execFileSync('git', ['-C', REPO, 'worktree', 'remove', '--force', tree.root], { stdio: 'ignore' });
+    rmSync(parent, { recursive: true, force: true });
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`compare failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
