@@ -6,7 +6,7 @@
  * uncommitted work in this tree is not measured.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,11 +26,10 @@ function checkout(ref: string, parent: string): { root: string; commit: string }
   const root = join(parent, commit);
   execFileSync('git', ['-C', REPO, 'worktree', 'add', '--detach', root, commit], { stdio: 'ignore' });
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
-  // Commits from before the bench get today's wrapper; it only uses createGateway and the config loader.
-  if (!existsSync(join(root, 'bench', 'gateway-process.ts'))) {
-    execFileSync('mkdir', ['-p', join(root, 'bench')]);
-    copyFileSync(join(REPO, 'bench', 'gateway-process.ts'), join(root, 'bench', 'gateway-process.ts'));
-  }
+  // Both sides run under this checkout's wrapper (it only uses createGateway and the config
+  // loader), so the two differ in the gateway and nothing else.
+  mkdirSync(join(root, 'bench'), { recursive: true });
+  copyFileSync(join(REPO, 'bench', 'gateway-process.ts'), join(root, 'bench', 'gateway-process.ts'));
   return { root, commit };
 }
 

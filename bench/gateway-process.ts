@@ -8,7 +8,10 @@
  * what server/main.ts sets.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { loadConfigFile } from '../server/config/load-config.js';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseConfigText, type LoadResult } from '../server/config/load-config.js';
 import { createLogger } from '../server/core/logger.js';
 import { createGateway } from '../server/gateway.js';
 
@@ -28,7 +31,7 @@ export type GatewayMessage = { type: 'ready'; port: number } | { type: 'stats'; 
 
 async function main(configPath: string): Promise<void> {
   const send = (message: GatewayMessage) => process.send?.(message);
-  const loaded = loadConfigFile(configPath, {});
+  const loaded = loadBenchConfig(configPath);
   if (!loaded.ok) {
     send({ type: 'error', message: loaded.errors.join('\n') });
     process.exitCode = 1;
@@ -64,6 +67,22 @@ async function main(configPath: string): Promise<void> {
   // The bench going away (crash, Ctrl-C) takes the gateway with it.
   process.on('disconnect', () => void gateway.close().finally(() => process.exit(0)));
   send({ type: 'ready', port: address.port });
+}
+
+/**
+ * The bench's config as this checkout's schema takes it. Durable storage (with its encryption
+ * key) is new in the schema: a checkout that needs the section gets one in the run's
+ * directory, one that does not know it is given the config without it (bench/compare.ts runs
+ * commits from both sides of that change).
+ */
+function loadBenchConfig(path: string): LoadResult {
+  const text = readFileSync(path, 'utf8');
+  const baseDir = dirname(resolve(path));
+  const plain = parseConfigText(text, { env: {}, baseDir });
+  if (plain.ok) return plain;
+  const storage = `\nstorage:\n  path: ${JSON.stringify(join(baseDir, 'gatehouse.db'))}\n  encryption_keys:\n    - id: bench\n      key: ${randomBytes(32).toString('base64')}\n`;
+  const withStorage = parseConfigText(text + storage, { env: {}, baseDir });
+  return withStorage.ok ? withStorage : plain;
 }
 
 main(process.argv[2] ?? '').catch((error: unknown) => {
