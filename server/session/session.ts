@@ -31,4 +31,9 @@ export interface Session {
   rememberMe: boolean;
   /** Synchronizer token for state-changing portal requests of this session. */
   csrf: string;
+  /**
+   * Set when a user with no second factor proved it is them with an enrollment code: until
+   * then (ms since epoch) they may add their first factor.
+   */
+  enrollmentAllowedUntil?: number;
 }

@@ -1,0 +1,29 @@
+import type { Session } from '../session/session.js';
+
+export type EnrollmentDecision =
+  | { kind: 'allowed'; because: 'fresh-second-factor' | 'enrollment-code' | 'trusted-network' }
+  /** Has factors, but none recent enough: confirm with one first (ASVS 7.5.1). */
+  | { kind: 'needs-fresh-factor' }
+  /** Has no factor yet: prove it is them another way (email code, admin code, trusted network). */
+  | { kind: 'needs-proof' };
+
+/**
+ * May this session add or remove second factors now? A stolen password alone must never be
+ * enough to enroll an attacker's own device.
+ */
+export function decideEnrollment(input: {
+  session: Session;
+  hasFactors: boolean;
+  now: number;
+  freshFactorAgeSeconds: number;
+  isTrustedNetwork: boolean;
+}): EnrollmentDecision {
+  const { session, now } = input;
+  if (input.hasFactors) {
+    const fresh = session.factors.some((f) => f.kind !== 'password' && now - f.at <= input.freshFactorAgeSeconds * 1000);
+    return fresh ? { kind: 'allowed', because: 'fresh-second-factor' } : { kind: 'needs-fresh-factor' };
+  }
+  if (session.enrollmentAllowedUntil !== undefined && session.enrollmentAllowedUntil > now) return { kind: 'allowed', because: 'enrollment-code' };
+  if (input.isTrustedNetwork) return { kind: 'allowed', because: 'trusted-network' };
+  return { kind: 'needs-proof' };
+}
