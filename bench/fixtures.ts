@@ -1,4 +1,3 @@
-import { testStorage } from '../server/testing/test-storage.js';
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { systemClock } from '../server/core/clock.js';
@@ -30,7 +29,8 @@ export async function writeUsersFile(path: string): Promise<void> {
 }
 
 /**
- * The gateway's config: defaults wherever the product has one (cache_ttl 10 s, idle 1 h,
+ * The gateway's config (bench/gateway-process.ts adds a storage section where the schema
+ * needs one): defaults wherever the product has one (cache_ttl 10 s, idle 1 h,
  * Redis timeout 2 s), Redis sessions, and a policy shaped like a real one, so that a proxied
  * request passes a bypass and an admin rule before its one_factor rule matches.
  */
@@ -41,7 +41,6 @@ export function writeGatewayConfig(path: string, options: { port: number; redisU
     session: { store: 'redis', domain: 'localhost' },
     redis: { url: options.redisUrl },
     authentication: { users_file: options.usersFile },
-    storage: testStorage(),
     sites: [
       { name: 'app', url: `http://${APP_HOST}/`, upstream: `http://127.0.0.1:${options.upstreamPort}` },
       { name: 'wiki', url: `http://${WIKI_HOST}/` },
