@@ -11,7 +11,7 @@ import { commandsBetween } from './servers.js';
 type Log = (line: string) => void;
 
 /** Fails the bench before measuring if a scenario does not answer what it should: a fast 403 is no result. */
-export async function checkScenarios(bench: Bench, ports: Record<'upstream' | 'nginxProxy' | 'gateway' | 'authRequest', number>): Promise<void> {
+export async function checkScenarios(bench: Bench, ports: Record<'upstream' | 'nginxProxy' | 'gateway' | 'authRequest' | 'bareProxy', number>): Promise<void> {
   const cookie = readFileSync(bench.cookieFile, 'utf8').split('\n')[0]!;
   const expect = async (what: string, status: number, response: Promise<{ status: number; headers: Record<string, unknown>; body: string }>, check?: (r: { headers: Record<string, unknown>; body: string }) => boolean) => {
     const r = await response;
@@ -20,6 +20,7 @@ export async function checkScenarios(bench: Bench, ports: Record<'upstream' | 'n
   const page = (r: { body: string }) => r.body.length === 4096;
   await expect('A upstream', 200, send({ port: ports.upstream, path: PAGE_PATH, host: APP_HOST }), page);
   await expect('B nginx proxy', 200, send({ port: ports.nginxProxy, path: PAGE_PATH, host: APP_HOST }), page);
+  await expect('H bare proxy', 200, send({ port: ports.bareProxy, path: PAGE_PATH, host: APP_HOST }), page);
   await expect('D gateway proxy', 200, send({ port: ports.gateway, path: PAGE_PATH, host: APP_HOST, headers: { cookie } }), page);
   await expect('G gateway without session', 302, send({ port: ports.gateway, path: PAGE_PATH, host: APP_HOST }), (r) => String(r.headers.location).startsWith(`http://${PORTAL_HOST}/?rd=`));
   const forwardAuth = { 'x-forwarded-method': 'GET', 'x-forwarded-proto': 'http', 'x-forwarded-host': WIKI_HOST, 'x-forwarded-uri': PAGE_PATH, cookie };
@@ -77,21 +78,31 @@ export async function runScenarios(bench: Bench, profile: Profile, scenarios: re
 }
 
 export interface FixedRateResult {
+  /** Half of B's maximum, as the issue asks. */
   rate: number;
   nginx: Summary;
   gateway: Summary;
+  /** D at half of its own maximum, where it is not overloaded. */
+  ownHalfRate: number;
+  gatewayAtOwnHalf: Summary;
 }
 
-/** B and D at the same fixed rate (half of B's maximum), alternating. */
-export async function runFixedRate(bench: Bench, profile: Profile, nginx: Scenario, gateway: Scenario, rate: number, log: Log): Promise<FixedRateResult> {
+/**
+ * B and D at the same fixed rate (half of B's maximum), alternating; then D at half of its own
+ * maximum. When half of B is more than D can serve, D's latency there is queueing: the second
+ * figure shows its latency under a load it can carry.
+ */
+export async function runFixedRate(bench: Bench, profile: Profile, nginx: Scenario, gateway: Scenario, rates: { half: number; ownHalf: number }, log: Log): Promise<FixedRateResult> {
   const b: Measurement[] = [];
   const d: Measurement[] = [];
+  const own: Measurement[] = [];
   for (let round = 1; round <= profile.fixedRateRounds; round++) {
-    b.push(await measure(bench, nginx, profile.fixedRateS, rate));
-    d.push(await measure(bench, gateway, profile.fixedRateS, rate));
-    log(`fixed rate ${Math.round(rate)}/s round ${round}: B p99 ${b.at(-1)!.wrk.p99Ms.toFixed(2)} ms, D p99 ${d.at(-1)!.wrk.p99Ms.toFixed(2)} ms`);
+    b.push(await measure(bench, nginx, profile.fixedRateS, rates.half));
+    d.push(await measure(bench, gateway, profile.fixedRateS, rates.half));
+    own.push(await measure(bench, gateway, profile.fixedRateS, rates.ownHalf));
+    log(`fixed rate round ${round}: at ${Math.round(rates.half)}/s B p99 ${b.at(-1)!.wrk.p99Ms.toFixed(2)} ms, D p99 ${d.at(-1)!.wrk.p99Ms.toFixed(2)} ms (${Math.round(d.at(-1)!.wrk.rps)}/s); D at ${Math.round(rates.ownHalf)}/s p99 ${own.at(-1)!.wrk.p99Ms.toFixed(2)} ms`);
   }
-  return { rate, nginx: summarize(b), gateway: summarize(d) };
+  return { rate: rates.half, nginx: summarize(b), gateway: summarize(d), ownHalfRate: rates.ownHalf, gatewayAtOwnHalf: summarize(own) };
 }
 
 export interface MemoryResult {
@@ -129,7 +140,10 @@ export interface StormPhase {
   peakRssMb: number;
 }
 
-/** D at a fixed rate, first alone, then with password sign-ins at profile.stormPerSecond. */
+/**
+ * D at a fixed rate it can carry (half its maximum), first alone, then with password sign-ins
+ * at profile.stormPerSecond through the real portal form.
+ */
 export async function runStorm(bench: Bench, profile: Profile, gateway: Scenario, rate: number, log: Log): Promise<StormPhase> {
   const quietRun = await measure(bench, gateway, profile.stormS, rate);
   log(`storm baseline: D at ${Math.round(rate)}/s p99 ${quietRun.wrk.p99Ms.toFixed(2)} ms`);

@@ -9,6 +9,8 @@ export interface Results {
   proxy_vs_nginx: number;
   forward_auth_vs_bare_node: number;
   auth_request_vs_nginx: number;
+  /** D over H: the gateway against a Node.js proxy that does nothing else (not an issue target). */
+  proxy_vs_bare_node_proxy: number;
   p99_over_nginx_ms: number;
   redis_cmds_per_request: number;
   redis_cmds_per_request_cold: number;
@@ -56,6 +58,7 @@ export function buildResults(input: {
     proxy_vs_nginx: s('D').rps / s('B').rps,
     forward_auth_vs_bare_node: s('E').rps / s('C').rps,
     auth_request_vs_nginx: s('F').rps / s('B').rps,
+    proxy_vs_bare_node_proxy: s('D').rps / s('H').rps,
     p99_over_nginx_ms: input.fixedRate.gateway.p99Ms - input.fixedRate.nginx.p99Ms,
     redis_cmds_per_request: s('D').redisPerRequest ?? NaN,
     redis_cmds_per_request_cold: input.cold.redisPerRequest,
@@ -117,7 +120,8 @@ export function formatTable(r: Results): string {
   lines.push(...table([header, ...rows]));
   lines.push('');
   const fr = r.fixed_rate;
-  lines.push(`Fixed rate ${Math.round(fr.rate)} req/s (50 % of B): B p50 ${fmt(fr.nginx.p50Ms, 2)} / p99 ${fmt(fr.nginx.p99Ms, 2)} ms (${fmt(fr.nginx.rps, 0)}/s); D p50 ${fmt(fr.gateway.p50Ms, 2)} / p99 ${fmt(fr.gateway.p99Ms, 2)} ms (${fmt(fr.gateway.rps, 0)}/s)`);
+  lines.push(`Fixed rate ${Math.round(fr.rate)} req/s (50 % of B): B p50 ${fmt(fr.nginx.p50Ms, 2)} / p99 ${fmt(fr.nginx.p99Ms, 2)} ms (${fmt(fr.nginx.rps, 0)}/s served); D p50 ${fmt(fr.gateway.p50Ms, 2)} / p99 ${fmt(fr.gateway.p99Ms, 2)} ms (${fmt(fr.gateway.rps, 0)}/s served)`);
+  lines.push(`D at 50 % of its own maximum (${Math.round(fr.ownHalfRate)} req/s): p50 ${fmt(fr.gatewayAtOwnHalf.p50Ms, 2)} / p99 ${fmt(fr.gatewayAtOwnHalf.p99Ms, 2)} ms`);
   lines.push(`Cold cache: ${fmt(r.cold_cache.redisPerRequest, 3)} Redis commands per request over ${r.cold_cache.requests} first requests (${Object.entries(r.cold_cache.byCommand).map(([k, v]) => `${k} ${v}`).join(', ')})`);
   const st = r.storm;
   lines.push(`Login storm (${r.settings.stormPerSecond}/s offered, D at ${Math.round(st.rate)} req/s): D p99 ${fmt(st.quiet.p99Ms, 2)} → ${fmt(st.storm.p99Ms, 2)} ms; sign-ins ${st.signIns.signedIn} done of ${st.signIns.attempted} (${fmt(st.signIns.achievedPerSecond, 1)}/s, p50 ${fmt(st.signIns.p50Ms, 0)} ms); event loop max ${fmt(st.quietEventLoopMaxMs, 1)} → ${fmt(st.eventLoopMaxMs, 1)} ms; peak RSS ${fmt(st.peakRssMb, 0)} MB`);

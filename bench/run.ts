@@ -29,11 +29,11 @@ async function main(argv: readonly string[]): Promise<void> {
     const cold = await measureColdCache(bench, stack.scenario('D'));
     log(`cold cache: ${cold.redisPerRequest.toFixed(3)} Redis commands per request`);
     const summaries = await runScenarios(bench, profile, scenarios, log);
-    const rate = summaries.get('B')!.rps / 2;
-    const fixedRate = await runFixedRate(bench, profile, stack.scenario('B'), stack.scenario('D'), rate, log);
+    const rates = { half: summaries.get('B')!.rps / 2, ownHalf: summaries.get('D')!.rps / 2 };
+    const fixedRate = await runFixedRate(bench, profile, stack.scenario('B'), stack.scenario('D'), rates, log);
     const memory = await runMemory(bench, profile, stack.scenario('D'), log, summaries.get('D')!.rps);
     // Last: sign-ins still hashing when it ends would disturb anything measured after it.
-    const storm = await runStorm(bench, profile, stack.scenario('D'), rate, log);
+    const storm = await runStorm(bench, profile, stack.scenario('D'), rates.ownHalf, log);
 
     const results = buildResults({ profile, machine: info, scenarios, summaries, cold, fixedRate, memory, storm, durationS: (performance.now() - started) / 1000 });
     const out = fileURLToPath(new URL(profile.name === 'full' ? 'results.json' : 'results.quick.json', import.meta.url));

@@ -1,6 +1,6 @@
 import { APP_HOST, PORTAL_HOST, WIKI_HOST } from './fixtures.js';
 
-export type ScenarioKey = 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'G';
+export type ScenarioKey = 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'G' | 'H';
 
 export interface Scenario {
   key: ScenarioKey;
@@ -20,7 +20,7 @@ export interface Scenario {
 /** What a signed-in browser asks for; the upstream answers every path with its 4 KB page. */
 export const PAGE_PATH = '/reports/2024/q3.html?view=full';
 
-export function defineScenarios(ports: { upstream: number; nginxProxy: number; hello: number; gateway: number; authRequest: number }): Scenario[] {
+export function defineScenarios(ports: { upstream: number; nginxProxy: number; hello: number; gateway: number; authRequest: number; bareProxy: number }): Scenario[] {
   const forwardAuthHeaders = {
     'X-Forwarded-Method': 'GET',
     'X-Forwarded-Proto': 'http',
@@ -37,5 +37,7 @@ export function defineScenarios(ports: { upstream: number; nginxProxy: number; h
     { key: 'E', label: 'Gatehouse forward-auth, signed in', port: ports.gateway, host: PORTAL_HOST, path: '/api/authz/forward-auth', headers: forwardAuthHeaders, withSessions: true, throughGateway: true, proxiedByGateway: false },
     { key: 'F', label: 'nginx auth_request → Gatehouse', port: ports.authRequest, host: WIKI_HOST, path: PAGE_PATH, withSessions: true, throughGateway: true, proxiedByGateway: false },
     { key: 'G', label: 'Gatehouse, no session (302)', port: ports.gateway, ...page, withSessions: false, throughGateway: true, proxiedByGateway: false },
+    // Not one of the scenarios: the ceiling for a Node.js proxy, to read D against.
+    { key: 'H', label: 'reference: bare node:http + undici proxy', port: ports.bareProxy, ...page, withSessions: true, throughGateway: false, proxiedByGateway: false },
   ];
 }

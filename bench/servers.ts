@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { getFreePort } from '../server/testing/free-port.js';
 import { startRedisServer, type TestRedisServer } from '../server/testing/redis-server.js';
@@ -95,6 +96,16 @@ export async function startHelloWorld(plan: CorePlan): Promise<Running> {
   const [file, args] = onCore(plan, plan.serverCore, process.execPath, ['-e', code]);
   const child = spawn(file, args, { stdio: 'ignore' });
   await waitForPort(port, child, 'hello world');
+  return { port, pid: child.pid!, stop: () => stopChild(child) };
+}
+
+/** Scenario H: a bare node:http + undici proxy in front of the upstream (bench/bare-proxy.mjs). */
+export async function startBareProxy(plan: CorePlan, upstreamPort: number): Promise<Running> {
+  const port = await getFreePort();
+  const script = fileURLToPath(new URL('bare-proxy.mjs', import.meta.url));
+  const [file, args] = onCore(plan, plan.serverCore, process.execPath, [script, String(port), String(upstreamPort)]);
+  const child = spawn(file, args, { stdio: 'ignore' });
+  await waitForPort(port, child, 'bare proxy');
   return { port, pid: child.pid!, stop: () => stopChild(child) };
 }
 

@@ -9,7 +9,7 @@ import type { Bench } from './measure.js';
 import { authRequestConfig, proxyConfig, upstreamConfig } from './nginx-configs.js';
 import { checkScenarios } from './phases.js';
 import { defineScenarios, type Scenario } from './scenarios.js';
-import { startBenchRedis, startHelloWorld, startNginx } from './servers.js';
+import { startBareProxy, startBenchRedis, startHelloWorld, startNginx } from './servers.js';
 
 export interface Stack {
   bench: Bench;
@@ -45,6 +45,8 @@ export async function startStack(plan: CorePlan, options: { sessions: number; co
     stops.push(nginxProxy.stop);
     const hello = await startHelloWorld(plan);
     stops.push(hello.stop);
+    const bareProxy = await startBareProxy(plan, upstream.port);
+    stops.push(bareProxy.stop);
 
     const usersFile = join(dir, 'users.yml');
     const configFile = join(dir, 'gatehouse.yml');
@@ -60,7 +62,7 @@ export async function startStack(plan: CorePlan, options: { sessions: number; co
     options.log(`${options.sessions} sessions created; gateway pid ${gateway.pid} on port ${gateway.port}`);
 
     const bench: Bench = { plan, tmpDir: dir, redis, gateway, cookieFile, connections: options.connections, proxied: 0 };
-    const ports = { upstream: upstream.port, nginxProxy: nginxProxy.port, hello: hello.port, gateway: gateway.port, authRequest: authRequest.port };
+    const ports = { upstream: upstream.port, nginxProxy: nginxProxy.port, hello: hello.port, gateway: gateway.port, authRequest: authRequest.port, bareProxy: bareProxy.port };
     await checkScenarios(bench, ports);
     const scenarios = defineScenarios(ports);
     return { bench, files: { usersFile, upstreamPort: upstream.port }, scenarios, scenario: (key) => scenarios.find((s) => s.key === key)!, dir, stop };
