@@ -180,7 +180,7 @@ const secondFactors = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true),
       /** Shown in authenticator apps next to the account name. */
-      issuer: z.string().min(1).max(64).default('Gatehouse'),
+      issuer: z.string().min(1).max(64).regex(/^[^:]+$/, { error: 'must not contain ":" (it separates issuer and account in authenticator apps)' }).default('Gatehouse'),
       digits: z.union([z.literal(6), z.literal(8)]).default(6),
       period: z.union([z.literal(30), z.literal(60)]).default(30),
       algorithm: z.enum(['SHA1', 'SHA256', 'SHA512']).default('SHA1'),
@@ -189,7 +189,7 @@ const secondFactors = z.strictObject({
       /** A learned phone clock offset larger than this is shown as a warning. */
       drift_warning: duration('3m'),
       /** The largest phone clock offset Gatehouse learns and follows. */
-      max_drift: duration('10m'),
+      max_drift: duration('10m').refine((seconds) => seconds <= 3600, { error: 'must be at most 1h' }),
     })
     .prefault({} as never),
   hotp: z
