@@ -1,0 +1,56 @@
+import type { Logger } from '../core/logger.js';
+import type { Factor, VerifyResult } from '../factors/factor.js';
+import type { AttemptLimiter } from '../regulation/attempt-limiter.js';
+import type { Session } from '../session/session.js';
+import type { SessionStore } from '../session/session-store.js';
+import type { Storage } from '../storage/storage.js';
+
+export interface SecondFactorDeps {
+  sessions: SessionStore;
+  storage: Storage;
+  limiter: AttemptLimiter;
+  logger: Logger;
+  now: () => number;
+  onResult?: (factor: string, result: 'success' | 'failure') => void;
+}
+
+export type SecondFactorResult =
+  | { ok: true; token: string; session: Session; warning?: { kind: 'clock-drift'; seconds: number } }
+  | { ok: false; reason: Exclude<VerifyResult, { ok: true }>['reason'] | 'expired' };
+
+/**
+ * Checks a second factor for a signed-in session and, on success, records it in the session
+ * under a new id (rotation at every sign-in step). Regulation comes first: a user over their
+ * failure budget is refused before anything is verified.
+ */
+export async function completeSecondFactor(
+  deps: SecondFactorDeps,
+  input: { token: string; session: Session; factor: Factor; deviceId?: string; response: unknown; clientIp: string; requestId?: string },
+): Promise<SecondFactorResult> {
+  const username = input.session.user.username;
+  const context = { username, factor: input.factor.kind, device: input.deviceId, ip: input.clientIp, requestId: input.requestId };
+  if (await deps.limiter.isBlocked(username)) {
+    deps.logger.warn({ event: 'second_factor.throttled', ...context }, 'second factor refused: too many failures');
+    return { ok: false, reason: 'throttled' };
+  }
+  const now = deps.now();
+  const result = await input.factor.verify({ username, deviceId: input.deviceId, response: input.response, now });
+  if (!result.ok) {
+    // Malformed input is a failure too: it is how an attacker probes.
+    await deps.limiter.recordFailure(username);
+    deps.logger.info({ event: result.reason === 'replayed' ? 'second_factor.replay' : 'second_factor.failure', reason: result.reason, ...context }, 'second factor failed');
+    deps.onResult?.(input.factor.kind, 'failure');
+    return result;
+  }
+  const used = { kind: input.factor.kind, at: now, device: result.device.id };
+  const rotated = await deps.sessions.rotate(input.token, (s) => ({
+    ...s,
+    // One entry per kind: the newest use is what freshness rules look at.
+    factors: [...s.factors.filter((f) => f.kind !== used.kind), used],
+  }));
+  if (!rotated) return { ok: false, reason: 'expired' };
+  await deps.storage.userState.setLastUsed(username, input.factor.kind, result.device.id);
+  deps.logger.info({ event: 'second_factor.success', ...context, device: result.device.id }, 'second factor accepted');
+  deps.onResult?.(input.factor.kind, 'success');
+  return { ok: true, token: rotated.token, session: rotated.session, warning: result.warning };
+}
