@@ -2,7 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { normalizePath } from '../policy/normalize-path.js';
 import { parseHostHeader } from '../policy/normalize-host.js';
 import { targetFromForwardedHeaders, targetFromOriginalUrl } from '../proxy/forward-auth-target.js';
-import { buildIdentityHeaders } from '../proxy/identity-headers.js';
+import { createIdentityHeaderBuilder } from '../proxy/identity-headers.js';
 import { signInUrl, type GatewayContext } from './context.js';
 import { createProtectedRequestDecider, originalUrl, type Outcome } from './protected-request.js';
 
@@ -37,6 +37,7 @@ export function createAuthzHandler(ctx: GatewayContext): AuthzHandler {
     return [flavour, { counter, decide: createProtectedRequestDecider(ctx, flavour) }] as const;
   });
   const byFlavour = new Map(flavours);
+  const identityHeaders = createIdentityHeaderBuilder();
 
   return (req, res, flavour, requestId) => {
     const { counter, decide } = byFlavour.get(flavour)!;
@@ -63,7 +64,7 @@ export function createAuthzHandler(ctx: GatewayContext): AuthzHandler {
       const { decision, session } = outcome.auth;
       switch (decision.kind) {
         case 'allow':
-          return answer(200, 'allow', session ? buildIdentityHeaders(session.user) : undefined);
+          return answer(200, 'allow', session ? identityHeaders(session.user) : undefined);
         case 'deny':
           return answer(403, 'deny');
         default: {

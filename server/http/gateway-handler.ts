@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { normalizePath } from '../policy/normalize-path.js';
 import { parseHostHeader } from '../policy/normalize-host.js';
-import { buildIdentityHeaders } from '../proxy/identity-headers.js';
+import { createIdentityHeaderBuilder } from '../proxy/identity-headers.js';
 import type { GatewayContext } from './context.js';
 import { signInUrl } from './context.js';
 import { AUTHZ_PATHS, createAuthzHandler } from './authz-handler.js';
@@ -27,6 +27,7 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
   const base = ctx.portal.basePath;
 
   const handleAuthz = createAuthzHandler(ctx);
+  const identityHeaders = createIdentityHeaderBuilder();
   const decideProxied = createProtectedRequestDecider(ctx, 'proxy');
   const decisionCounters = new Map<string, ReturnType<typeof ctx.metrics.decisions.labels>>();
   /** The proxy route's decision counter, bound once per decision kind. */
@@ -100,7 +101,7 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
         viaTrustedProxy: outcome.viaTrustedProxy,
         proto: site.url.protocol === 'https:' ? 'https' : 'http',
         requestId,
-        identity: session ? buildIdentityHeaders(session.user) : undefined,
+        identity: session ? identityHeaders(session.user) : undefined,
         onError: (kind) => sendErrorPage(ctx, req, res, kind === 'timeout' ? 'upstream.timeout' : 'upstream.unavailable', requestId),
       });
     }
@@ -132,7 +133,7 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
       viaTrustedProxy: outcome.viaTrustedProxy,
       proto: site.url.protocol === 'https:' ? 'https' : 'http',
       requestId,
-      identity: session ? buildIdentityHeaders(session.user) : undefined,
+      identity: session ? identityHeaders(session.user) : undefined,
       onError: (kind) => refuseUpgrade(socket, kind === 'timeout' ? 504 : 502),
     });
   }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { SessionUser } from '../session/session.js';
 import {
   buildIdentityHeaders,
+  createIdentityHeaderBuilder,
   headerValue,
   isIdentityHeader,
   upstreamRequestHeaders,
@@ -271,5 +272,25 @@ describe('upstreamRequestHeaders: forwarding headers', () => {
   it('never lets a client-side clientIp through an untrusted peer', () => {
     const out = upstreamRequestHeaders({}, { ...base, clientIp: '1.2.3.4', viaTrustedProxy: false });
     expect(out['x-forwarded-for']).toBe('203.0.113.7');
+  });
+});
+
+describe('createIdentityHeaderBuilder: the hot path gives what buildIdentityHeaders gives', () => {
+  const names = ['alice', '張偉', 'Zoë', ' padded ', 'a\r\nInjected: 1', 'Ünal 😀', '\ud800', 'é\u0301', '', 'dev,ops', '\u2028x'];
+
+  it.each(names)('%j, the first time and every time after', (name) => {
+    const build = createIdentityHeaderBuilder();
+    const user = { ...alice, username: name, displayName: name, email: name, groups: [name, 'dev'] };
+    for (let i = 0; i < 3; i++) expect(build(user)).toEqual(buildIdentityHeaders(user));
+  });
+
+  it('stays right past the number of values it remembers', () => {
+    const build = createIdentityHeaderBuilder({ maxRemembered: 4 });
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 20; i++) {
+        const user = { ...alice, displayName: `名字 ${i}`, groups: [`組 ${i % 7}`] };
+        expect(build(user)).toEqual(buildIdentityHeaders(user));
+      }
+    }
   });
 });

@@ -31,12 +31,38 @@ export function isIdentityHeader(name: string): boolean {
  * holds a comma is left out rather than let it read as two groups upstream.
  */
 export function buildIdentityHeaders(user: SessionUser): Record<string, string> {
-  const groups = user.groups.map(headerValue).filter((group) => group !== '' && !group.includes(','));
+  return identityHeaders(user, headerValue);
+}
+
+/**
+ * buildIdentityHeaders for the hot path: values that are not plain ASCII (display names in
+ * most scripts) are encoded once per instance, not on every request. headerValue is a pure
+ * function of its input, so remembering its answers changes nothing but the time.
+ */
+export function createIdentityHeaderBuilder(options: { maxRemembered?: number } = {}): (user: SessionUser) => Record<string, string> {
+  const max = options.maxRemembered ?? 1024;
+  const encoded = new Map<string, string>();
+  const value = (text: string): string => {
+    if (isPlainAscii(text)) return text;
+    let out = encoded.get(text);
+    if (out === undefined) {
+      out = headerValue(text);
+      // A full table starts over: the names of the users active now come back at once.
+      if (encoded.size >= max) encoded.clear();
+      encoded.set(text, out);
+    }
+    return out;
+  };
+  return (user) => identityHeaders(user, value);
+}
+
+function identityHeaders(user: SessionUser, value: (text: string) => string): Record<string, string> {
+  const groups = user.groups.map(value).filter((group) => group !== '' && !group.includes(','));
   return {
-    'remote-user': headerValue(user.username),
+    'remote-user': value(user.username),
     'remote-groups': groups.join(','),
-    'remote-name': headerValue(user.displayName),
-    'remote-email': headerValue(user.email),
+    'remote-name': value(user.displayName),
+    'remote-email': value(user.email),
   };
 }
 
