@@ -133,3 +133,17 @@ export interface Storage {
   ping(): Promise<void>;
   close(): void;
 }
+
+/**
+ * A hardware token serial that is already stored, or twice in one import. Every backend
+ * throws this (not a driver error) so callers can name the serial to the administrator.
+ */
+export class DuplicateSerialError extends Error {
+  readonly serial: string;
+
+  constructor(serial: string, where: 'in-batch' | 'stored') {
+    super(where === 'in-batch' ? `serial ${serial} appears more than once in the batch` : `serial ${serial} is already stored`);
+    this.name = 'DuplicateSerialError';
+    this.serial = serial;
+  }
+}
