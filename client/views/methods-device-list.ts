@@ -1,0 +1,83 @@
+import { describeDeviceKind, describeDrift, type OtpDeviceKind } from './device-text.js';
+import { formatTime } from './format-time.js';
+import { html, type SafeHtml } from './html.js';
+import type { PageContext } from './layout.js';
+
+export interface MethodsPageDevice {
+  id: string;
+  kind: OtpDeviceKind;
+  name: string;
+  serial: string | null;
+  createdAt: number;
+  lastUsedAt: number | null;
+  /** Learned phone clock offset; positive means the phone is ahead. */
+  driftSeconds: number | null;
+}
+
+export interface DeviceListModel extends PageContext {
+  csrfToken: string;
+  devices: MethodsPageDevice[];
+  canManage: boolean;
+  requiresSecondFactor: boolean;
+  timeZone?: string;
+}
+
+/** Form field names the server reads from the POSTs of the "My sign-in methods" page. */
+export const METHODS_FIELDS = { csrf: 'csrf', device: 'device', name: 'name' } as const;
+export const DEVICE_NAME_MAX_LENGTH = 64;
+
+/** The user's OTP devices; with `canManage`, each with its rename and remove forms. */
+export function renderDeviceList(model: DeviceListModel): SafeHtml {
+  const { t, devices } = model;
+  if (devices.length === 0) {
+    return html`<p class="muted">${t('methods.devices_empty')}</p>
+${model.requiresSecondFactor && html`<p>${t('methods.requires_second_factor')}</p>`}`;
+  }
+  return html`<ul class="device-list">
+${devices.map((device, i) => renderDevice(model, device, i))}</ul>`;
+}
+
+function renderDevice(model: DeviceListModel, device: MethodsPageDevice, i: number): SafeHtml {
+  const { t, locale, timeZone } = model;
+  const drift = device.driftSeconds === null ? undefined : describeDrift(t, locale, device.driftSeconds);
+  return html`<li class="device">
+<h3 id="device-${i}-name">${device.name}</h3>
+<dl class="details">
+<dt>${t('methods.kind')}</dt><dd>${describeDeviceKind(t, device.kind, device.serial)}</dd>
+<dt>${t('methods.added')}</dt><dd>${formatTime(locale, device.createdAt, timeZone)}</dd>
+<dt>${t('methods.last_used')}</dt><dd>${device.lastUsedAt === null ? t('methods.never_used') : formatTime(locale, device.lastUsedAt, timeZone)}</dd>
+${drift !== undefined && html`<dt>${t('methods.clock')}</dt><dd>${drift}</dd>`}
+</dl>
+${model.canManage && renderDeviceForms(model, device, i)}
+</li>\n`;
+}
+
+function hiddenFields(model: DeviceListModel, device: MethodsPageDevice): SafeHtml {
+  return html`<input type="hidden" name="${METHODS_FIELDS.csrf}" value="${model.csrfToken}">
+<input type="hidden" name="${METHODS_FIELDS.device}" value="${device.id}">`;
+}
+
+// Removing sits behind a <details>: a second, deliberate click without any JavaScript. Both
+// buttons name their device through aria-describedby, since every card has the same labels.
+function renderDeviceForms(model: DeviceListModel, device: MethodsPageDevice, i: number): SafeHtml {
+  const { t, basePath } = model;
+  const last = model.devices.length === 1 && model.requiresSecondFactor;
+  return html`<div class="device-actions">
+<form class="inline-form" method="post" action="${basePath}methods/rename">
+${hiddenFields(model, device)}
+<div class="field">
+<label for="rename-${i}">${t('methods.rename_label')}</label>
+<input id="rename-${i}" name="${METHODS_FIELDS.name}" type="text" value="${device.name}" maxlength="${DEVICE_NAME_MAX_LENGTH}" autocomplete="off" required>
+</div>
+<button type="submit" class="button button-secondary" aria-describedby="device-${i}-name">${t('methods.rename_submit')}</button>
+</form>
+<details class="danger">
+<summary aria-describedby="device-${i}-name">${t('methods.remove_toggle')}</summary>
+<form method="post" action="${basePath}methods/remove">
+${hiddenFields(model, device)}
+<p id="remove-${i}-hint" class="${last ? 'warning' : 'hint'}">${t(last ? 'methods.remove_last_warning' : 'methods.remove_hint')}</p>
+<button type="submit" class="button button-danger" aria-describedby="device-${i}-name remove-${i}-hint">${t('methods.remove_submit')}</button>
+</form>
+</details>
+</div>`;
+}

@@ -1,0 +1,99 @@
+import type { MessageKey } from '../i18n.js';
+import { html, type SafeHtml } from './html.js';
+import { renderLayout, type PageContext } from './layout.js';
+import { DEVICE_NAME_MAX_LENGTH, METHODS_FIELDS, renderDeviceList, type MethodsPageDevice } from './methods-device-list.js';
+import { toSafeHref } from './safe-href.js';
+
+export { DEVICE_NAME_MAX_LENGTH, METHODS_FIELDS, type MethodsPageDevice };
+
+export type MethodsNotice = 'added' | 'renamed' | 'removed' | 'codes_regenerated' | 'needs_fresh_factor';
+
+export interface MethodsPageModel extends PageContext {
+  csrfToken: string;
+  user: { username: string; displayName: string };
+  devices: MethodsPageDevice[];
+  recoveryCodes: { enabled: boolean; remaining: number; total: number };
+  /** False until the session has a fresh second factor (ASVS 7.5.1): the page is then read-only. */
+  canManage: boolean;
+  /** Where to re-verify with a second factor when !canManage. */
+  confirmUrl: string;
+  totpEnabled: boolean;
+  /** The outcome of the POST that led here. */
+  notice?: MethodsNotice;
+  /** Some rule needs a second factor: removing the last device warns first. */
+  requiresSecondFactor: boolean;
+  /** IANA zone for the times shown; defaults to the server's. */
+  timeZone?: string;
+}
+
+const DONE: Readonly<Record<string, MessageKey>> = {
+  added: 'methods.notice_added',
+  renamed: 'methods.notice_renamed',
+  removed: 'methods.notice_removed',
+  codes_regenerated: 'methods.notice_codes_regenerated',
+};
+
+/** "My sign-in methods": the user's devices and recovery codes, and the forms to change them. */
+export function renderMethodsPage(model: MethodsPageModel): string {
+  const { t, user } = model;
+  const who = user.displayName ? t('methods.account_name', { name: user.displayName, username: user.username }) : user.username;
+  const done = model.notice !== undefined && Object.hasOwn(DONE, model.notice) ? DONE[model.notice] : undefined;
+  const body = html`<section class="card" aria-labelledby="page-heading">
+<h1 id="page-heading">${t('methods.title')}</h1>
+<p class="lead">${t('methods.intro')}</p>
+<p class="meta">${t('home.signed_in_as', { username: who })}</p>
+${done && html`<div class="notice notice-success" role="status"><p>${t(done)}</p></div>`}
+${(!model.canManage || model.notice === 'needs_fresh_factor') && renderConfirmFirst(model)}
+</section>
+<section class="card" aria-labelledby="devices-heading">
+<h2 id="devices-heading">${t('methods.devices_heading')}</h2>
+${renderDeviceList(model)}
+${model.canManage && model.totpEnabled && renderAddTotp(model)}
+<p class="hint">${t('methods.hardware_hint')}</p>
+</section>
+${model.recoveryCodes.enabled && renderRecoveryCodes(model)}
+<p><a href="${model.basePath}">${t('common.back_to_portal')}</a></p>`;
+  return renderLayout({ ...model, title: t('methods.title'), wide: true, body });
+}
+
+// Read-only until the user proves a second factor again: a stolen session alone must not change them.
+function renderConfirmFirst(model: MethodsPageModel): SafeHtml {
+  const { t } = model;
+  const href = toSafeHref(model.confirmUrl);
+  const refused = model.notice === 'needs_fresh_factor';
+  return html`<div class="notice"${refused ? html` role="alert"` : ''}>
+<p>${t(model.devices.length === 0 ? 'methods.confirm_first_enroll' : 'methods.confirm_first')}</p>
+${href && html`<p><a class="button button-primary" href="${href}">${t('methods.confirm_link')}</a></p>`}
+</div>`;
+}
+
+function renderAddTotp(model: MethodsPageModel): SafeHtml {
+  const { t } = model;
+  return html`<h3 id="add-heading">${t('methods.add_heading')}</h3>
+<form class="form" method="post" action="${model.basePath}methods/totp/start" aria-labelledby="add-heading">
+<input type="hidden" name="${METHODS_FIELDS.csrf}" value="${model.csrfToken}">
+<div class="field">
+<label for="totp-name">${t('methods.add_name_label')}</label>
+<input id="totp-name" name="${METHODS_FIELDS.name}" type="text" value="${t('methods.totp_default_name')}" maxlength="${DEVICE_NAME_MAX_LENGTH}" autocomplete="off" required aria-describedby="totp-name-hint">
+<p id="totp-name-hint" class="hint">${t('methods.add_name_hint')}</p>
+</div>
+<div><button type="submit" class="button button-primary">${t('methods.add_submit')}</button></div>
+</form>`;
+}
+
+function renderRecoveryCodes(model: MethodsPageModel): SafeHtml {
+  const { t, locale } = model;
+  const { remaining, total } = model.recoveryCodes;
+  const count = (n: number) => new Intl.NumberFormat(locale).format(n);
+  const has = total > 0;
+  return html`<section class="card" aria-labelledby="recovery-heading">
+<h2 id="recovery-heading">${t('methods.recovery_heading')}</h2>
+<p>${t('methods.recovery_intro')}</p>
+<p class="count">${has ? t('methods.recovery_left', { remaining: count(remaining), total: count(total) }) : t('methods.recovery_none')}</p>
+${model.canManage && html`<form method="post" action="${model.basePath}methods/recovery-codes">
+<input type="hidden" name="${METHODS_FIELDS.csrf}" value="${model.csrfToken}">
+<button type="submit" class="button button-secondary"${has ? html` aria-describedby="recovery-regenerate-hint"` : ''}>${t(has ? 'methods.recovery_regenerate' : 'methods.recovery_create')}</button>
+${has && html`<p id="recovery-regenerate-hint" class="hint">${t('methods.recovery_regenerate_hint')}</p>`}
+</form>`}
+</section>`;
+}
