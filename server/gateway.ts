@@ -15,6 +15,13 @@ import { createReverseProxy } from './proxy/reverse-proxy.js';
 import { createSessionStore } from './session/session-store.js';
 import { createRedirectPolicy } from './sites/redirect-target.js';
 import { createSiteTable } from './sites/site-table.js';
+import { decodeKey } from './config/schema.js';
+import { createEnrollmentMailer } from './enrollment/enrollment-email.js';
+import { createOtpFactor } from './factors/otp/otp-factor.js';
+import { createRecoveryCodeFactor } from './factors/recovery/recovery-codes.js';
+import { createAttemptLimiter } from './regulation/attempt-limiter.js';
+import { openSqliteStorage } from './storage/sqlite-storage.js';
+import type { Storage } from './storage/storage.js';
 import type { GatewayContext } from './http/context.js';
 import { createGatewayHandler } from './http/gateway-handler.js';
 import { createMetrics } from './http/metrics.js';
@@ -32,7 +39,7 @@ export interface Gateway {
  * Builds one gateway instance from a validated config. Dependencies a test wants to pin
  * (clock, kv, directory) can be passed in; everything else is made here.
  */
-export async function createGateway(config: Config, deps: { logger: Logger; clock?: Clock; kv?: Kv; directory?: Directory }): Promise<Gateway> {
+export async function createGateway(config: Config, deps: { logger: Logger; clock?: Clock; kv?: Kv; directory?: Directory; storage?: Storage }): Promise<Gateway> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
   const kv = deps.kv ?? (await createKv(config, logger, clock));
@@ -57,6 +64,8 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
         .catch((error) => logger.error({ err: (error as Error).message, username }, 'could not end sessions after a users file change'));
     }
   });
+  const storage = deps.storage ?? openSqliteStorage({ path: config.storage.path, keys: config.storage.encryption_keys.map((k) => ({ id: k.id, key: decodeKey(k.key)! })) }, { logger, clock });
+  const factorDeps = { storage, kv };
   const portalUrl = config.server.portal_url;
   const https = portalUrl.protocol === 'https:';
   const ctx: GatewayContext = {
@@ -73,6 +82,16 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
     clientAddress: createClientAddressResolver(config.server.trusted_proxies),
     isTrustedProxy: compileNetworks(config.server.trusted_proxies, {}),
     metrics: createMetrics(),
+    storage,
+    factors: {
+      totp: createOtpFactor(factorDeps, { kind: 'totp', config: config.second_factors }),
+      hotp: createOtpFactor(factorDeps, { kind: 'hotp', config: config.second_factors }),
+      recovery_code: createRecoveryCodeFactor({ storage }),
+    },
+    secondFactorLimiter: createAttemptLimiter(kv, { name: 'second-factor', maxFailures: 10, windowSeconds: 900 }),
+    enrollmentEmailLimiter: createAttemptLimiter(kv, { name: 'enrollment-email', maxFailures: 3, windowSeconds: 3600 }),
+    mailer: config.enrollment.email_code.enabled && config.smtp ? createEnrollmentMailer(config.smtp, clock.now) : undefined,
+    isEnrollmentNetwork: config.enrollment.trusted_networks.length > 0 ? compileNetworks(config.enrollment.trusted_networks, config.access_control.networks) : () => false,
     portal: {
       url: portalUrl,
       origin: portalUrl.origin,
@@ -113,6 +132,8 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
       stopWatchingUsers?.();
       await sessions.close();
       directory.close();
+      ctx.mailer?.close();
+      if (!deps.storage) storage.close();
       if (!deps.kv) await kv.close();
     },
   };

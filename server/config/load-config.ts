@@ -41,6 +41,7 @@ export function parseConfigText(text: string, options: { env: Record<string, str
   if (errors.length > 0) return { ok: false, errors };
   const config = parsed.data!;
   config.authentication.users_file = resolve(options.baseDir, config.authentication.users_file);
+  if (config.storage.path !== ':memory:') config.storage.path = resolve(options.baseDir, config.storage.path);
   return { ok: true, config: deepFreeze(config) };
 }
 

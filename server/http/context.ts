@@ -3,6 +3,10 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Config } from '../config/schema.js';
 import type { Directory } from '../directory/directory.js';
+import type { EnrollmentMailer } from '../enrollment/enrollment-email.js';
+import type { Factor } from '../factors/factor.js';
+import type { AttemptLimiter } from '../regulation/attempt-limiter.js';
+import type { Storage } from '../storage/storage.js';
 import type { Kv } from '../kv/kv.js';
 import type { CompiledPolicy } from '../policy/compile-policy.js';
 import type { createClientAddressResolver } from '../proxy/client-address.js';
@@ -28,6 +32,18 @@ export interface GatewayContext {
   /** Whether a socket peer is a registered proxy (server.trusted_proxies). */
   isTrustedProxy: (ip: string) => boolean;
   metrics: Metrics;
+  /** Durable data: second-factor devices, tokens, recovery and enrollment codes. */
+  storage: Storage;
+  /** The second factors, by kind. */
+  factors: { totp: Factor; hotp: Factor; recovery_code: Factor };
+  /** Failure budget of second-factor and enrollment-code attempts, per user. */
+  secondFactorLimiter: AttemptLimiter;
+  /** Enrollment emails sent per user and hour. */
+  enrollmentEmailLimiter: AttemptLimiter;
+  /** Present when enrollment codes by email are enabled. */
+  mailer?: EnrollmentMailer;
+  /** Whether an address may enroll a first factor right after the password (enrollment.trusted_networks). */
+  isEnrollmentNetwork: (ip: string) => boolean;
   /** Derived once from config. */
   portal: {
     url: URL;

@@ -2,7 +2,9 @@ import express, { type Request, type Response } from 'express';
 import type { GatewayContext } from './context.js';
 import { createOpsRouter } from './ops-router.js';
 import { sendErrorPage } from './pages.js';
+import { createMethodsRouter } from './methods-router.js';
 import { createPortalRouter } from './portal-router.js';
+import { createSecondFactorRouter } from './second-factor-router.js';
 import { findStaticDir } from './static-files.js';
 
 /**
@@ -31,6 +33,8 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
     }),
   );
   portal.use(service);
+  portal.use(createSecondFactorRouter(ctx));
+  portal.use(createMethodsRouter(ctx));
   portal.use(createPortalRouter(ctx));
 
   app.use(ctx.portal.basePath, portal);

@@ -13,12 +13,9 @@ export function createOpsRouter(ctx: GatewayContext): Router {
 
   router.get('/readyz', async (_req, res) => {
     res.set('cache-control', 'no-store');
-    try {
-      await ctx.kv.ping();
-      res.json({ status: 'ready', checks: { session_store: 'ok', directory: 'ok' } });
-    } catch {
-      res.status(503).json({ status: 'not-ready', checks: { session_store: 'unavailable', directory: 'ok' } });
-    }
+    const [sessionStore, storage] = await Promise.all([ctx.kv.ping().then(() => 'ok', () => 'unavailable'), ctx.storage.ping().then(() => 'ok', () => 'unavailable')]);
+    const ready = sessionStore === 'ok' && storage === 'ok';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks: { session_store: sessionStore, storage, directory: 'ok' } });
   });
 
   router.get('/metrics', async (req, res) => {

@@ -5,8 +5,6 @@ import { randomToken } from '../core/random.js';
 import { StoreUnavailableError } from '../core/errors.js';
 import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from '../directory/password-hash.js';
 import { currentSession } from '../gate/authorize-request.js';
-import { evaluateAccess } from '../policy/evaluate-access.js';
-import { normalizePath } from '../policy/normalize-path.js';
 import { readSessionToken, serializeClearedSessionCookie, serializeSessionCookie } from '../session/session-cookie.js';
 import type { Session } from '../session/session.js';
 import { signInWithPassword } from '../sign-in/sign-in-with-password.js';
@@ -14,8 +12,8 @@ import { signOut } from '../sign-in/sign-out.js';
 import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
 import { localeOf, requestIdOf, sendErrorPage, sendPage } from './pages.js';
+import { decideFor, portalPath } from './portal-session.js';
 import { renderHomePage } from '../../client/views/home-page.js';
-import { renderSecondFactorNeededPage } from '../../client/views/second-factor-needed-page.js';
 import { renderSignInPage } from '../../client/views/sign-in-page.js';
 import { renderSignOutPage } from '../../client/views/sign-out-page.js';
 import { renderSignedOutPage } from '../../client/views/signed-out-page.js';
@@ -74,28 +72,18 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
     if (rd) return continueTo(req, res, session, rd);
     const { locale, t } = localeOf(req);
     const sites = ctx.sites.sites
-      .filter((site) => decideFor(req, session, site.url.href).kind === 'allow')
+      .filter((site) => decideFor(ctx, req, session, site.url.href).kind === 'allow')
       .map((site) => ({ name: site.name, url: site.url.href }));
     sendPage(ctx, res, 200, renderHomePage({ t, locale, basePath: ctx.portal.basePath, csrfToken: session.csrf, user: session.user, factors: session.factors, sessionStartedAt: session.createdAt, sites }));
   });
 
   /** Already signed in and sent here with a target: go on if the session now satisfies it. */
   function continueTo(req: Request, res: Response, session: Session, rd: string) {
-    const decision = decideFor(req, session, rd);
+    const decision = decideFor(ctx, req, session, rd);
     if (decision.kind === 'allow') return void res.redirect(302, rd);
     if (decision.kind === 'deny') return sendErrorPage(ctx, req, res, 'access.denied');
     if (decision.kind === 'login') return signInPage(req, res, 200, { rd, username: session.user.username });
-    const { locale, t } = localeOf(req);
-    sendPage(ctx, res, 200, renderSecondFactorNeededPage({ t, locale, basePath: ctx.portal.basePath, siteName: ctx.sites.match(new URL(rd).hostname, undefined, new URL(rd).pathname)?.name }));
-  }
-
-  function decideFor(req: Request, session: Session, target: string) {
-    const url = new URL(target);
-    const path = normalizePath(url.pathname + url.search);
-    const ip = ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']).ip;
-    if (!path.ok) return { kind: 'deny' as const };
-    const subject = { username: session.user.username, groups: session.user.groups, factors: session.factors };
-    return evaluateAccess(ctx.policy, { domain: url.hostname, path: path.matchPath, method: 'GET', ip }, subject, ctx.clock.now());
+    res.redirect(303, portalPath(ctx, 'second-factor', rd));
   }
 
   router.post('/login', form, async (req, res) => {
@@ -113,6 +101,8 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
     );
     if (!result.ok) return signInPage(req, res, 401, { error: 'invalid_credentials', username, rd });
     res.append('set-cookie', serializeSessionCookie(result.token, sessionCookieOptions(ctx, result.session.rememberMe)));
+    // A target that needs a second factor goes through the second step first.
+    if (rd && decideFor(ctx, req, result.session, rd).kind === 'step_up') return void res.redirect(303, portalPath(ctx, 'second-factor', rd));
     res.redirect(303, rd ?? ctx.portal.url.href);
   });
 

@@ -120,10 +120,16 @@ describe('access policy on the proxy path', () => {
     expect(res.status).toBe(status);
   });
 
-  it('the portal explains a second factor is needed rather than looping', async () => {
-    const res = await h.request({ path: `/?rd=${encodeURIComponent(`http://${APP}/secure/vault`)}`, host: PORTAL, headers: { cookie: alice } });
-    expect(res.status).toBe(200);
-    expect(res.headers.location).toBeUndefined();
+  it('the portal sends a password-only session to the second step, which answers without looping', async () => {
+    const rd = `http://${APP}/secure/vault`;
+    const res = await h.request({ path: `/?rd=${encodeURIComponent(rd)}`, host: PORTAL, headers: { cookie: alice } });
+    expect(res.status).toBe(303);
+    const next = new URL(res.headers.location!, `http://${PORTAL}/`);
+    expect(next.pathname).toBe('/second-factor');
+    expect(next.searchParams.get('rd')).toBe(rd);
+    const page = await h.request({ path: next.pathname + next.search, host: PORTAL, headers: { cookie: alice } });
+    expect(page.status).toBe(200);
+    expect(page.headers.location).toBeUndefined();
   });
 
   // Each confusable path gets the decision of its normalized form, or 400.

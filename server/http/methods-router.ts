@@ -1,0 +1,234 @@
+import express, { type Request, type Response } from 'express';
+import { maskEmail } from '../enrollment/enrollment-email.js';
+import { issueEnrollmentCode, redeemEnrollmentCode } from '../enrollment/enrollment-codes.js';
+import { decideEnrollment } from '../enrollment/enrollment-policy.js';
+import { driftSeconds } from '../factors/otp/totp-drift.js';
+import { confirmTotpEnrollment, describeEnrollment, startTotpEnrollment } from '../factors/otp/enroll-totp.js';
+import { regenerateRecoveryCodes } from '../factors/recovery/recovery-codes.js';
+import { serializeSessionCookie } from '../session/session-cookie.js';
+import type { Session } from '../session/session.js';
+import { renderEnrollmentGatePage, type EnrollmentGateError } from '../../client/views/enrollment-gate-page.js';
+import { renderMethodsPage, type MethodsNotice } from '../../client/views/methods-page.js';
+import { renderRecoveryCodesPage } from '../../client/views/recovery-codes-page.js';
+import { renderTotpEnrollPage, type TotpEnrollError } from '../../client/views/totp-enroll-page.js';
+import type { GatewayContext } from './context.js';
+import { localeOf, requestIdOf, sendErrorPage, sendPage } from './pages.js';
+import { clientIpOf, isValidSessionPost, portalPath, portalSession, redirectToSignIn } from './portal-session.js';
+import { sessionCookieOptions } from './portal-router.js';
+
+const NOTICES = new Set<MethodsNotice>(['added', 'renamed', 'removed', 'codes_regenerated', 'needs_fresh_factor']);
+/** How long a redeemed enrollment code lets a user add their first factor. */
+const ENROLLMENT_GRANT_MS = 15 * 60_000;
+
+/**
+ * "My sign-in methods": the list, adding an authenticator app, renaming, removing, recovery
+ * codes — and the gate a user with no factor passes first, so a stolen password alone never
+ * enrolls an attacker's device.
+ */
+export function createMethodsRouter(ctx: GatewayContext): express.Router {
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: ctx.config.server.body_limit, parameterLimit: 20 });
+  const { second_factors: factorsConfig, enrollment } = ctx.config;
+
+  async function enrollmentState(req: Request, session: Session) {
+    const username = session.user.username;
+    const devices = (await ctx.storage.otpDevices.listForUser(username)).filter((d) => d.confirmed);
+    const codes = await ctx.storage.recoveryCodes.listForUser(username);
+    const remaining = codes.filter((c) => c.usedAt === null).length;
+    const decision = decideEnrollment({
+      session,
+      hasFactors: devices.length > 0 || remaining > 0,
+      now: ctx.clock.now(),
+      freshFactorAgeSeconds: enrollment.fresh_factor_age,
+      isTrustedNetwork: ctx.isEnrollmentNetwork(clientIpOf(ctx, req)),
+    });
+    return { devices, codes, remaining, decision };
+  }
+
+  function gate(req: Request, res: Response, session: Session, status: number, extra: { error?: EnrollmentGateError; sent?: boolean } = {}) {
+    const { locale, t } = localeOf(req);
+    const emailEnabled = enrollment.email_code.enabled && Boolean(ctx.mailer) && Boolean(session.user.email);
+    sendPage(
+      ctx,
+      res,
+      status,
+      renderEnrollmentGatePage({
+        t,
+        locale,
+        basePath: ctx.portal.basePath,
+        csrfToken: session.csrf,
+        emailOption: { enabled: emailEnabled, maskedAddress: emailEnabled ? maskEmail(session.user.email) : null, sent: extra.sent ?? false },
+        codeOption: enrollment.admin_link.enabled || enrollment.email_code.enabled,
+        error: extra.error,
+        redirectTarget: ctx.redirects.safeTarget(req.body?.rd ?? req.query.rd),
+      }),
+    );
+  }
+
+  async function methodsPage(req: Request, res: Response, session: Session, notice?: MethodsNotice) {
+    const { devices, codes, remaining, decision } = await enrollmentState(req, session);
+    if (decision.kind === 'needs-proof') return gate(req, res, session, 200);
+    const { locale, t } = localeOf(req);
+    sendPage(
+      ctx,
+      res,
+      200,
+      renderMethodsPage({
+        t,
+        locale,
+        basePath: ctx.portal.basePath,
+        csrfToken: session.csrf,
+        user: { username: session.user.username, displayName: session.user.displayName },
+        devices: devices.map((d) => ({ id: d.id, kind: d.kind, name: d.name, serial: d.serial, createdAt: d.createdAt, lastUsedAt: d.lastUsedAt, driftSeconds: d.kind === 'totp' && d.driftSteps !== 0 ? driftSeconds(d.driftSteps, d.period) : null })),
+        recoveryCodes: { enabled: factorsConfig.recovery_codes.enabled, remaining, total: codes.length },
+        canManage: decision.kind === 'allowed',
+        confirmUrl: portalPath(ctx, 'second-factor', new URL('methods', ctx.portal.url).href),
+        totpEnabled: factorsConfig.totp.enabled,
+        notice,
+        requiresSecondFactor: ctx.policy.rules.some((r) => r.policy === 'two_factor') || ctx.policy.defaultRule.policy === 'two_factor',
+      }),
+    );
+  }
+
+  /** Every change below needs a valid post and an enrollment decision of "allowed". */
+  async function authorizeChange(req: Request, res: Response): Promise<{ token: string; session: Session } | undefined> {
+    const signedIn = await portalSession(ctx, req);
+    if (!signedIn) return void redirectToSignIn(ctx, req, res);
+    if (!isValidSessionPost(ctx, req, signedIn.session)) return void sendErrorPage(ctx, req, res, 'csrf.invalid');
+    const { decision } = await enrollmentState(req, signedIn.session);
+    if (decision.kind === 'needs-proof') return void gate(req, res, signedIn.session, 403);
+    if (decision.kind === 'needs-fresh-factor') return void res.redirect(303, portalPath(ctx, 'methods?notice=needs_fresh_factor'));
+    return signedIn;
+  }
+
+  function audit(event: string, req: Request, res: Response, session: Session, extra: object = {}) {
+    ctx.logger.info({ event, username: session.user.username, ip: clientIpOf(ctx, req), requestId: requestIdOf(res), ...extra }, event.replace(/[._]/g, ' '));
+  }
+
+  router.get('/methods', async (req, res) => {
+    const signedIn = await portalSession(ctx, req);
+    if (!signedIn) return redirectToSignIn(ctx, req, res);
+    const notice = typeof req.query.notice === 'string' && NOTICES.has(req.query.notice as MethodsNotice) ? (req.query.notice as MethodsNotice) : undefined;
+    await methodsPage(req, res, signedIn.session, notice);
+  });
+
+  router.post('/methods/totp/start', form, async (req, res) => {
+    const allowed = await authorizeChange(req, res);
+    if (!allowed) return;
+    if (!factorsConfig.totp.enabled) return sendErrorPage(ctx, req, res, 'access.denied');
+    const name = typeof req.body?.name === 'string' && req.body.name.trim() ? req.body.name.trim().slice(0, 64) : 'Authenticator app';
+    const view = await startTotpEnrollment(ctx.storage, { username: allowed.session.user.username, name, config: factorsConfig.totp, now: ctx.clock.now() });
+    enrollPage(req, res, allowed.session, view, 200);
+  });
+
+  function enrollPage(req: Request, res: Response, session: Session, view: Awaited<ReturnType<typeof describeEnrollment>>, status: number, error?: TotpEnrollError) {
+    const { locale, t } = localeOf(req);
+    const totp = factorsConfig.totp;
+    sendPage(
+      ctx,
+      res,
+      status,
+      renderTotpEnrollPage({ t, locale, basePath: ctx.portal.basePath, csrfToken: session.csrf, deviceId: view.device.id, deviceName: view.device.name, qrDataUri: view.qrDataUri, secretGroups: view.secretGroups, issuer: totp.issuer, account: session.user.username, digits: view.device.digits, period: view.device.period, algorithm: view.device.algorithm, error }),
+    );
+  }
+
+  router.post('/methods/totp/confirm', form, async (req, res) => {
+    const allowed = await authorizeChange(req, res);
+    if (!allowed) return;
+    const { session, token } = allowed;
+    const username = session.user.username;
+    const before = await enrollmentState(req, session);
+    const result = await confirmTotpEnrollment({ storage: ctx.storage, kv: ctx.kv }, { username, deviceId: req.body?.device, code: req.body?.code, config: factorsConfig.totp, now: ctx.clock.now() });
+    if (!result.ok) {
+      await ctx.secondFactorLimiter.recordFailure(username);
+      const pending = typeof req.body?.device === 'string' ? await ctx.storage.otpDevices.get(req.body.device) : undefined;
+      if (result.reason === 'expired' || !pending || pending.username !== username || pending.confirmed) return methodsPage(req, res, session);
+      const view = await describeEnrollment(pending, username, factorsConfig.totp.issuer);
+      return enrollPage(req, res, session, view, 400, result.reason === 'malformed' ? 'malformed' : 'invalid_code');
+    }
+    audit('factor.enrolled', req, res, session, { kind: 'totp', device: result.device.id });
+    // Typing the code proved possession: it counts as a fresh second factor, under a new id.
+    const now = ctx.clock.now();
+    const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: undefined, factors: [...s.factors.filter((f) => f.kind !== 'totp'), { kind: 'totp', at: now, device: result.device.id }] }));
+    if (rotated) res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
+    const first = before.devices.length === 0 && before.remaining === 0;
+    if (first && factorsConfig.recovery_codes.enabled) return showRecoveryCodes(req, res, session, await regenerateRecoveryCodes(ctx.storage, username, factorsConfig.recovery_codes.count, now));
+    res.redirect(303, portalPath(ctx, 'methods?notice=added'));
+  });
+
+  function showRecoveryCodes(req: Request, res: Response, session: Session, codes: string[]) {
+    audit('recovery_codes.issued', req, res, session, { count: codes.length });
+    const { locale, t } = localeOf(req);
+    sendPage(ctx, res, 200, renderRecoveryCodesPage({ t, locale, basePath: ctx.portal.basePath, codes, continueUrl: ctx.redirects.safeTarget(req.body?.rd) ?? portalPath(ctx, 'methods?notice=added'), username: session.user.username }));
+  }
+
+  router.post('/methods/recovery-codes', form, async (req, res) => {
+    const allowed = await authorizeChange(req, res);
+    if (!allowed || !factorsConfig.recovery_codes.enabled) return allowed ? sendErrorPage(ctx, req, res, 'access.denied') : undefined;
+    showRecoveryCodes(req, res, allowed.session, await regenerateRecoveryCodes(ctx.storage, allowed.session.user.username, factorsConfig.recovery_codes.count, ctx.clock.now()));
+  });
+
+  router.post('/methods/rename', form, async (req, res) => {
+    const allowed = await authorizeChange(req, res);
+    if (!allowed) return;
+    const name = typeof req.body?.name === 'string' ? req.body.name.trim() : '';
+    const device = typeof req.body?.device === 'string' ? await ctx.storage.otpDevices.get(req.body.device) : undefined;
+    if (!device || device.username !== allowed.session.user.username || name.length === 0 || name.length > 64 || /[\u0000-\u001f\u007f]/.test(name)) {
+      return sendErrorPage(ctx, req, res, 'request.invalid');
+    }
+    await ctx.storage.otpDevices.rename(device.id, name);
+    audit('factor.renamed', req, res, allowed.session, { device: device.id });
+    res.redirect(303, portalPath(ctx, 'methods?notice=renamed'));
+  });
+
+  router.post('/methods/remove', form, async (req, res) => {
+    const allowed = await authorizeChange(req, res);
+    if (!allowed) return;
+    const device = typeof req.body?.device === 'string' ? await ctx.storage.otpDevices.get(req.body.device) : undefined;
+    if (!device || device.username !== allowed.session.user.username) return sendErrorPage(ctx, req, res, 'request.invalid');
+    await ctx.factors[device.kind].remove(allowed.session.user.username, device.id);
+    audit('factor.removed', req, res, allowed.session, { kind: device.kind, device: device.id });
+    res.redirect(303, portalPath(ctx, 'methods?notice=removed'));
+  });
+
+  router.post('/enroll/email', form, async (req, res) => {
+    const signedIn = await portalSession(ctx, req);
+    if (!signedIn) return redirectToSignIn(ctx, req, res);
+    const { session } = signedIn;
+    if (!isValidSessionPost(ctx, req, session)) return gate(req, res, session, 403, { error: 'csrf' });
+    if (!enrollment.email_code.enabled || !ctx.mailer || !session.user.email) return gate(req, res, session, 400, { error: 'email_failed' });
+    if (await ctx.enrollmentEmailLimiter.isBlocked(session.user.username)) return gate(req, res, session, 429, { error: 'email_failed' });
+    await ctx.enrollmentEmailLimiter.recordFailure(session.user.username); // counts every send
+    const { code, expiresAt } = await issueEnrollmentCode(ctx.storage, { username: session.user.username, method: 'email', ttlSeconds: enrollment.email_code.ttl, issuedBy: 'self', now: ctx.clock.now() });
+    try {
+      await ctx.mailer.sendEnrollmentCode({ to: session.user.email, displayName: session.user.displayName, code, expiresAt, portalUrl: new URL('methods', ctx.portal.url).href, locale: localeOf(req).locale });
+    } catch (error) {
+      ctx.logger.error({ err: (error as Error).message, username: session.user.username, requestId: requestIdOf(res) }, 'enrollment email could not be sent');
+      return gate(req, res, session, 502, { error: 'email_failed' });
+    }
+    audit('enrollment.email_sent', req, res, session);
+    gate(req, res, session, 200, { sent: true });
+  });
+
+  router.post('/enroll/code', form, async (req, res) => {
+    const signedIn = await portalSession(ctx, req);
+    if (!signedIn) return redirectToSignIn(ctx, req, res);
+    const { session, token } = signedIn;
+    const username = session.user.username;
+    if (!isValidSessionPost(ctx, req, session)) return gate(req, res, session, 403, { error: 'csrf' });
+    if (await ctx.secondFactorLimiter.isBlocked(username)) return gate(req, res, session, 429, { error: 'invalid' });
+    const result = await redeemEnrollmentCode(ctx.storage, { username, code: req.body?.code, now: ctx.clock.now() });
+    if (!result.ok) {
+      await ctx.secondFactorLimiter.recordFailure(username);
+      audit('enrollment.code_refused', req, res, session, { reason: result.reason });
+      return gate(req, res, session, 400, { error: result.reason });
+    }
+    const until = ctx.clock.now() + ENROLLMENT_GRANT_MS;
+    const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: until }));
+    if (rotated) res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
+    audit('enrollment.code_redeemed', req, res, session);
+    res.redirect(303, portalPath(ctx, 'methods', ctx.redirects.safeTarget(req.body?.rd)));
+  });
+
+  return router;
+}

@@ -1,0 +1,107 @@
+import express, { type Request, type Response } from 'express';
+import { SECOND_FACTORS, type SecondFactorKind } from '../config/schema.js';
+import type { Factor } from '../factors/factor.js';
+import { serializeSessionCookie } from '../session/session-cookie.js';
+import type { Session } from '../session/session.js';
+import { completeSecondFactor } from '../sign-in/complete-second-factor.js';
+import { renderClockDriftPage } from '../../client/views/clock-drift-page.js';
+import { renderSecondFactorPage, type SecondFactorError } from '../../client/views/second-factor-page.js';
+import type { GatewayContext } from './context.js';
+import { localeOf, requestIdOf, sendPage } from './pages.js';
+import { clientIpOf, decideFor, isValidSessionPost, portalPath, portalSession, redirectToSignIn } from './portal-session.js';
+import { sessionCookieOptions } from './portal-router.js';
+
+const ERRORS: Record<string, { error: SecondFactorError; status: number }> = {
+  'invalid-code': { error: 'invalid_code', status: 401 },
+  'no-device': { error: 'invalid_code', status: 401 },
+  replayed: { error: 'replayed', status: 401 },
+  malformed: { error: 'malformed', status: 400 },
+  throttled: { error: 'throttled', status: 429 },
+  locked: { error: 'throttled', status: 429 },
+  expired: { error: 'invalid_code', status: 401 },
+};
+
+/** The second sign-in step, after the password or when a rule asks again (step-up). */
+export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: ctx.config.server.body_limit, parameterLimit: 20 });
+
+  /** Which second factors count for the target: the rule's list, or any. */
+  function allowedKinds(req: Request, session: Session, rd: string | undefined): readonly SecondFactorKind[] {
+    if (!rd) return SECOND_FACTORS;
+    const decision = decideFor(ctx, req, session, rd);
+    return decision.kind === 'step_up' ? decision.factors : SECOND_FACTORS;
+  }
+
+  async function render(req: Request, res: Response, session: Session, rd: string | undefined, status: number, extra: { error?: SecondFactorError; submittedWith?: 'device' | 'recovery' } = {}) {
+    const kinds = allowedKinds(req, session, rd);
+    const username = session.user.username;
+    const devices = [];
+    for (const kind of ['totp', 'hotp'] as const) {
+      if (kinds.includes(kind)) devices.push(...(await ctx.factors[kind].listDevices(username)).map((d) => ({ id: d.id, kind, name: d.name, lastUsedAt: d.lastUsedAt })));
+    }
+    const recoveryCodesAllowed = ctx.config.second_factors.recovery_codes.enabled && kinds.includes('recovery_code') && (await ctx.factors.recovery_code.listDevices(username)).length > 0;
+    const state = await ctx.storage.userState.get(username);
+    const hasSecond = session.factors.some((f) => f.kind !== 'password');
+    const { locale, t } = localeOf(req);
+    const body = renderSecondFactorPage({
+      t,
+      locale,
+      basePath: ctx.portal.basePath,
+      csrfToken: session.csrf,
+      redirectTarget: rd,
+      devices,
+      selectedDeviceId: state?.lastDeviceId ?? undefined,
+      recoveryCodesAllowed,
+      reason: !hasSecond ? 'sign_in' : 'step_up',
+      setUpUrl: devices.length === 0 ? portalPath(ctx, 'methods', rd) : undefined,
+      ...extra,
+    });
+    sendPage(ctx, res, status, body);
+  }
+
+  router.get('/second-factor', async (req, res) => {
+    const signedIn = await portalSession(ctx, req);
+    if (!signedIn) return redirectToSignIn(ctx, req, res);
+    const rd = ctx.redirects.safeTarget(req.query.rd);
+    if (rd && decideFor(ctx, req, signedIn.session, rd).kind === 'allow') return void res.redirect(302, rd);
+    await render(req, res, signedIn.session, rd, 200);
+  });
+
+  router.post('/second-factor', form, async (req, res) => {
+    const signedIn = await portalSession(ctx, req);
+    if (!signedIn) return redirectToSignIn(ctx, req, res);
+    const { token, session } = signedIn;
+    const rd = ctx.redirects.safeTarget(req.body?.rd);
+    if (!isValidSessionPost(ctx, req, session)) return render(req, res, session, rd, 403, { error: 'csrf' });
+    const deviceField = req.body?.device;
+    const submittedWith = deviceField === 'recovery' ? 'recovery' : 'device';
+    const factor = await factorFor(ctx, session.user.username, deviceField);
+    if (!factor || !allowedKinds(req, session, rd).includes(factor.kind)) return render(req, res, session, rd, 401, { error: 'invalid_code', submittedWith });
+
+    const result = await completeSecondFactor(
+      { sessions: ctx.sessions, storage: ctx.storage, limiter: ctx.secondFactorLimiter, logger: ctx.logger, now: ctx.clock.now, onResult: (f, r) => ctx.metrics.signIns.inc({ factor: f, result: r }) },
+      { token, session, factor, deviceId: factor.kind === 'recovery_code' ? undefined : deviceField, response: req.body?.code, clientIp: clientIpOf(ctx, req), requestId: requestIdOf(res) },
+    );
+    if (!result.ok) {
+      const mapped = ERRORS[result.reason] ?? ERRORS['invalid-code']!;
+      return render(req, res, session, rd, mapped.status, { error: mapped.error, submittedWith });
+    }
+    res.append('set-cookie', serializeSessionCookie(result.token, sessionCookieOptions(ctx, result.session.rememberMe)));
+    const next = rd ?? ctx.portal.url.href;
+    if (result.warning) {
+      const { locale, t } = localeOf(req);
+      return sendPage(ctx, res, 200, renderClockDriftPage({ t, locale, basePath: ctx.portal.basePath, driftSeconds: result.warning.seconds, continueUrl: next }));
+    }
+    res.redirect(303, next);
+  });
+  return router;
+}
+
+/** The factor a submitted `device` field names: "recovery", or one of the user's OTP devices. */
+async function factorFor(ctx: GatewayContext, username: string, device: unknown): Promise<Factor | undefined> {
+  if (device === 'recovery') return ctx.config.second_factors.recovery_codes.enabled ? ctx.factors.recovery_code : undefined;
+  if (typeof device !== 'string' || device.length > 64) return undefined;
+  const found = await ctx.storage.otpDevices.get(device);
+  return found && found.username === username && found.confirmed ? ctx.factors[found.kind] : undefined;
+}
