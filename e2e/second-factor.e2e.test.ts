@@ -1,0 +1,177 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { DEMO_USERS } from '../server/commands/demo.js';
+import { parseConfigText } from '../server/config/load-config.js';
+import { createSilentLogger } from '../server/core/logger.js';
+import { createSampleApp } from '../server/demo/sample-app.js';
+import { issueEnrollmentCode } from '../server/enrollment/enrollment-codes.js';
+import { decodeBase32 } from '../server/factors/otp/base32.js';
+import { generateTotp } from '../server/factors/otp/generate-otp.js';
+import { createGateway, type Gateway } from '../server/gateway.js';
+import { launchChromium, type LaunchedChromium } from '../server/testing/chromium.js';
+import { getFreePort } from '../server/testing/free-port.js';
+import { writeUsersFile } from '../server/testing/gateway-harness.js';
+import { startRedisServer, type TestRedisServer } from '../server/testing/redis-server.js';
+import { testStorage } from '../server/testing/test-storage.js';
+
+/**
+ * A second factor in a real browser: enroll an authenticator app (reading the key from the page),
+ * sign out, sign in with password + code, get refused on a replayed code, and pass a step-up rule.
+ */
+
+const alice = DEMO_USERS.find((u) => u.username === 'alice')!;
+/** Screenshots land here (overwritten each run) so a person can look at the pages. */
+const SCREENSHOT_DIR = join(tmpdir(), 'gatehouse-e2e-screenshots');
+let dir: string;
+let redis: TestRedisServer;
+let app: Server;
+let gateway: Gateway;
+let chromium: LaunchedChromium;
+let origin: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-2fa-'));
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const port = await getFreePort();
+  origin = `http://localhost:${port}`;
+  redis = await startRedisServer();
+  app = createSampleApp({ portalUrl: `${origin}/auth/` });
+  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+  const usersFile = join(dir, 'users.yml');
+  await writeUsersFile(usersFile, Object.fromEntries(DEMO_USERS.map(({ username, ...u }) => [username, { ...u, disabled: false }])));
+  const config = {
+    server: { host: '127.0.0.1', port, portal_url: `${origin}/auth/` },
+    session: { store: 'redis' },
+    redis: { url: redis.url },
+    authentication: { users_file: usersFile, watch: false },
+    storage: testStorage(join(dir, 'gatehouse.db')),
+    sites: [{ name: 'sample-app', url: `${origin}/`, upstream: `http://127.0.0.1:${(app.address() as AddressInfo).port}` }],
+    access_control: {
+      default_policy: 'deny',
+      rules: [
+        { domain: 'localhost', resources: ['/secure/.*'], policy: 'two_factor' },
+        { domain: 'localhost', resources: ['/fresh/.*'], policy: 'two_factor', max_auth_age: '3s' },
+        { domain: 'localhost', policy: 'one_factor' },
+      ],
+    },
+  };
+  const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
+  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  gateway = await createGateway(loaded.config, { logger: createSilentLogger() });
+  await gateway.listen(port, '127.0.0.1');
+  chromium = await launchChromium();
+});
+
+afterAll(async () => {
+  for (const step of [() => chromium?.close(), () => gateway?.close(), () => new Promise<void>((r) => app?.close(() => r())), () => redis?.stop()]) {
+    await Promise.resolve().then(step).catch(() => undefined);
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function newPage(): Promise<Page> {
+  const context = await chromium.browser.newContext({ locale: 'en-US' });
+  return context.newPage();
+}
+
+async function signIn(page: Page, target: string) {
+  await page.goto(target);
+  await page.getByLabel('Username').fill('alice');
+  await page.getByLabel('Password').fill(alice.password);
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Sign in' }).click()]);
+}
+
+const totp = (secret: Buffer) => generateTotp(secret, Date.now(), { period: 30, digits: 6, algorithm: 'SHA1' });
+
+/** Waits for the next 30 s step, so a new code is not the one used a moment ago. */
+const nextStep = () => new Promise((r) => setTimeout(r, 30_000 - (Date.now() % 30_000) + 100));
+
+describe('second factor in a real browser', () => {
+  let secret: Buffer;
+  let recoveryCodes: string[];
+  let usedCode: string;
+  const SECURE = () => `${origin}/secure/reports`;
+
+  it('enrolls an authenticator app after the IT desk’s code, then reaches a two_factor page', async () => {
+    const page = await newPage();
+    await signIn(page, SECURE());
+    expect(new URL(page.url()).pathname).toBe('/auth/second-factor');
+    await page.getByRole('link', { name: /set up/i }).click();
+    expect(new URL(page.url()).pathname).toBe('/auth/methods');
+
+    const { code } = await issueEnrollmentCode(gateway.ctx.storage, { username: 'alice', method: 'admin', ttlSeconds: 600, issuedBy: 'it-desk', now: Date.now() });
+    await page.locator('form[action$="enroll/code"] input[name="code"]').fill(code);
+    await Promise.all([page.waitForURL(/\/auth\/methods/), page.locator('form[action$="enroll/code"] button[type="submit"]').click()]);
+    await Promise.all([page.waitForLoadState('load'), page.locator('form[action$="methods/totp/start"] button[type="submit"]').click()]);
+
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'totp-enroll-en.png'), fullPage: true });
+    const qr = page.locator('img[src^="data:image/svg+xml;base64,"]');
+    expect(await qr.count()).toBe(1);
+    expect(await qr.getAttribute('alt')).toBeTruthy();
+    secret = decodeBase32((await page.locator('#totp-secret').textContent())!.replace(/\s/g, ''))!;
+    expect(secret.length).toBe(20);
+    await page.locator('form[action$="methods/totp/confirm"] input[name="code"]').fill(totp(secret));
+    await Promise.all([page.waitForLoadState('load'), page.locator('form[action$="methods/totp/confirm"] button[type="submit"]').click()]);
+
+    const text = (await page.locator('main').textContent()) ?? '';
+    recoveryCodes = [...text.matchAll(/[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}/g)].map((m) => m[0]);
+    expect(new Set(recoveryCodes).size).toBe(10);
+    await page.goto(`${origin}/auth/methods`);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'methods-en.png'), fullPage: true });
+
+    await page.goto(SECURE());
+    expect(page.url()).toBe(SECURE());
+    expect(await page.locator('#remote-user').textContent()).toBe('alice');
+    await page.context().close();
+  });
+
+  it('signs in with password and code, and refuses the same code again', async () => {
+    await nextStep();
+    const page = await newPage();
+    await signIn(page, SECURE());
+    expect(new URL(page.url()).pathname).toBe('/auth/second-factor');
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'second-factor-en.png'), fullPage: true });
+    usedCode = totp(secret);
+    await page.locator('input[name="code"]').first().fill(usedCode);
+    await Promise.all([page.waitForURL(SECURE()), page.getByRole('button', { name: /verify|continue|sign in/i }).first().click()]);
+    expect(await page.locator('#remote-user').textContent()).toBe('alice');
+    await page.context().close();
+
+    const other = await newPage();
+    await signIn(other, SECURE());
+    await other.locator('input[name="code"]').first().fill(usedCode);
+    await other.getByRole('button', { name: /verify|continue|sign in/i }).first().click();
+    const alert = other.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/already used/i);
+    // Still no second factor in this session: the site sends it back to the second step.
+    await other.goto(SECURE());
+    expect(new URL(other.url()).pathname).toBe('/auth/second-factor');
+    await other.context().close();
+  }, 45_000);
+
+  it('passes a step-up rule: asked again once the second factor is older than max_auth_age', async () => {
+    const page = await newPage();
+    const FRESH = `${origin}/fresh/report`;
+    await signIn(page, FRESH);
+    expect(new URL(page.url()).pathname).toBe('/auth/second-factor');
+    // The recovery-code form, for variety: each code works once.
+    await page.locator('details summary').click();
+    await page.locator('input[name="code"]').last().fill(recoveryCodes[0]!);
+    await Promise.all([page.waitForURL(FRESH), page.locator('form:has(input[name="device"][value="recovery"]) button[type="submit"]').click()]);
+    await new Promise((r) => setTimeout(r, 3200));
+    await page.goto(FRESH);
+    expect(new URL(page.url()).pathname).toBe('/auth/second-factor');
+    await page.locator('details summary').click();
+    await page.locator('input[name="code"]').last().fill(recoveryCodes[1]!);
+    await Promise.all([page.waitForURL(FRESH), page.locator('form:has(input[name="device"][value="recovery"]) button[type="submit"]').click()]);
+    expect(await page.locator('#remote-user').textContent()).toBe('alice');
+    await page.context().close();
+  });
+});
