@@ -26,7 +26,7 @@ export interface Stack {
  * front of Gatehouse, the hello world, the gateway (its own process), and signed-in sessions.
  * Checked end to end before it is returned.
  */
-export async function startStack(plan: CorePlan, options: { sessions: number; connections: number; gatewayNodeArgs?: string[]; gatewayRoot?: string; log: (line: string) => void }): Promise<Stack> {
+export async function startStack(plan: CorePlan, options: { sessions: number; connections: number; gatewayNodeArgs?: string[]; gatewayRoot?: string; threadPoolSize?: number; log: (line: string) => void }): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -52,7 +52,7 @@ export async function startStack(plan: CorePlan, options: { sessions: number; co
     const configFile = join(dir, 'gatehouse.yml');
     await writeUsersFile(usersFile);
     writeGatewayConfig(configFile, { port: await getFreePort(), redisUrl: redis.url, usersFile, upstreamPort: upstream.port });
-    const gateway = await startGateway(plan, { bundle, configFile, logFile: join(dir, 'gateway.log'), nodeArgs: options.gatewayNodeArgs ?? [] });
+    const gateway = await startGateway(plan, { bundle, configFile, logFile: join(dir, 'gateway.log'), nodeArgs: options.gatewayNodeArgs ?? [], ...(options.threadPoolSize ? { threadPoolSize: options.threadPoolSize } : {}) });
     stops.push(gateway.stop);
     const authRequest = await startNginx(plan, dir, 'auth-request', authRequestConfig(upstream.port, gateway.port));
     stops.push(authRequest.stop);
