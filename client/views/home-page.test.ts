@@ -25,6 +25,11 @@ describe('renderHomePage', () => {
     expect(render({ user: { username: 'bob', displayName: '', email: '', groups: [] } })).toContain('Hello, bob');
   });
 
+  it('links to the sign-in methods page under the base path', () => {
+    expect(render({ basePath: '/auth/' })).toContain('<a href="/auth/methods">My sign-in methods</a>');
+    expect(render({}, 'zh-TW')).toContain('我的登入方式');
+  });
+
   it('lists the sites as links', () => {
     const out = render({ sites: [{ name: 'wiki', url: 'https://wiki.example.com/' }, { name: 'git', url: 'https://example.com/git/' }] });
     expect(out).toContain('<a class="site-link" href="https://wiki.example.com/"><span class="site-name">wiki</span><span class="site-url">wiki.example.com</span></a>');

@@ -31,6 +31,7 @@ ${renderSites(t, model.sites)}
 <ul class="plain-list">
 ${model.factors.map((f) => html`<li>${t('home.factor_at', { factor: factorLabel(t, f.kind), time: time(f.at) })}</li>\n`)}
 </ul>
+<p><a href="${model.basePath}methods">${t('home.methods_link')}</a></p>
 ${renderSignOutForms(model)}
 </section>
 <section class="card" aria-labelledby="profile-heading">

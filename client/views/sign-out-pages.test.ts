@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { createTranslator, type Locale } from '../i18n.js';
-import { renderSecondFactorNeededPage } from './second-factor-needed-page.js';
 import { renderSignOutPage } from './sign-out-page.js';
 import { renderSignedOutPage } from './signed-out-page.js';
 
@@ -43,23 +42,5 @@ describe('renderSignedOutPage', () => {
 
   it('is translated', () => {
     expect(renderSignedOutPage(base('zh-TW'))).toContain('您已登出');
-  });
-});
-
-describe('renderSecondFactorNeededPage', () => {
-  it.each([
-    [undefined, 'This site requires a second sign-in step'],
-    ['Payroll', 'Payroll requires a second sign-in step'],
-  ])('for site %s explains the missing step and whom to ask', (siteName, text) => {
-    const out = renderSecondFactorNeededPage({ ...base(), siteName });
-    expect(out).toContain(text);
-    expect(out).toContain('Contact your IT desk to get access.');
-    expect(out).toContain('<a href="/auth/">Back to Gatehouse</a>');
-  });
-
-  it('is translated', () => {
-    const out = renderSecondFactorNeededPage({ ...base('zh-TW'), siteName: 'Payroll' });
-    expect(out).toContain('「Payroll」需要第二道登入步驟');
-    expect(out).toContain('請聯絡資訊服務台');
   });
 });

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { createTranslator, LOCALES, type Locale } from '../i18n.js';
 import { renderErrorPage } from './error-page.js';
 import { renderHomePage } from './home-page.js';
-import { renderSecondFactorNeededPage } from './second-factor-needed-page.js';
 import { renderSignInPage } from './sign-in-page.js';
 import { renderSignOutPage } from './sign-out-page.js';
 import { renderSignedOutPage } from './signed-out-page.js';
@@ -36,7 +35,6 @@ function pages(locale: Locale, basePath = BASE): Array<[string, string]> {
     })],
     ['sign-out', renderSignOutPage({ ...base, csrfToken: CSRF, redirectTarget: EVIL })],
     ['signed-out', renderSignedOutPage({ ...base, everywhere: true })],
-    ['second-factor-needed', renderSecondFactorNeededPage({ ...base, siteName: EVIL })],
     ['error', renderErrorPage({ ...base, status: 403, messageKey: 'error.forbidden', requestId: EVIL })],
   ];
 }
