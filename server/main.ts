@@ -5,6 +5,9 @@
 import { parseArgs } from 'node:util';
 import { runCheckConfig } from './commands/check-config.js';
 import { runDemo } from './commands/demo.js';
+import { runEnrollCommand } from './commands/enroll.js';
+import { runStorageRotateKey } from './commands/storage-rotate-key.js';
+import { runTokensCommand } from './commands/tokens.js';
 import { runPolicyExplain } from './commands/policy-explain.js';
 import { runServe } from './commands/serve.js';
 import { runHashPassword } from './directory/hash-password-command.js';
@@ -17,6 +20,11 @@ Commands:
   hash-password                    read a password on stdin, print its argon2id hash
   policy explain [--config FILE] --url URL [--user NAME] [--groups a,b] [--ip ADDR] [--method GET] [--factors totp,...]
                                    print the access decision and the rule that made it
+  tokens import FILE [--format pskc|csv] [--password-file F] [--key-file F]
+  tokens assign SERIAL USERNAME | tokens unassign SERIAL | tokens list
+                                   OATH hardware tokens (all-or-nothing import; --config as above)
+  enroll issue USERNAME [--ttl 24h] a single-use code for a user's first second factor
+  storage rotate-key [--config FILE] re-encrypt every secret under the first encryption key
   demo [--port 9091]               start a demo: gateway + sample app + two users, no Redis needed
 `;
 
@@ -37,6 +45,13 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       case 'policy':
         if (rest[0] !== 'explain') break;
         return await runPolicyExplain(rest.slice(1), env, io);
+      case 'tokens':
+        return await runTokensCommand(rest, env, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, isTTY: Boolean(process.stdin.isTTY) });
+      case 'storage':
+        if (rest[0] !== 'rotate-key') break;
+        return await runStorageRotateKey(configPath(rest.slice(1), env), env, io);
+      case 'enroll':
+        return await runEnrollCommand(rest, env, io);
       case 'demo':
         return await runDemo(rest, io);
       case undefined:
