@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { loadConfigFile } from '../config/load-config.js';
 import { createFixedClock } from '../core/clock.js';
 import { createSilentLogger } from '../core/logger.js';
+import { generateHotp, generateTotp } from '../factors/otp/generate-otp.js';
 import { createOtpFactor } from '../factors/otp/otp-factor.js';
 import { createMemoryKv } from '../kv/memory-kv.js';
 import { openSqliteStorage } from '../storage/sqlite-storage.js';
@@ -149,5 +150,62 @@ describe('gatehouse tokens on SQLite', () => {
     stderr.on('data', (c) => (err += c));
     expect(await runTokensCommand(['list', '--config', otherKey], {}, { stdout, stderr })).toBe(1);
     expect(err).toMatch(/key id "test-1"/);
+  });
+});
+
+describe('gatehouse tokens resync', () => {
+  const hotp = (counter: number) => generateHotp(RFC_SECRET, counter, { digits: 6, algorithm: 'SHA1' });
+  const TOTP_SECRET = Buffer.alloc(20, 0x42);
+  const totpAt = (ms: number) => generateTotp(TOTP_SECRET, ms, { period: 30, digits: 6, algorithm: 'SHA1' });
+
+  async function factorFor(kind: 'hotp' | 'totp', now: number) {
+    const loaded = loadConfigFile(CONFIG, {});
+    if (!loaded.ok) throw new Error('config');
+    const storage = openDatabase();
+    return { storage, factor: createOtpFactor({ storage, kv: createMemoryKv({ clock: createFixedClock(now) }) }, { kind, config: loaded.config.second_factors }) };
+  }
+
+  it('puts an HOTP token whose counter ran past the look-ahead back in step, from two consecutive codes', async () => {
+    const csv = ['serial,secret,type,digits,period,counter', `RS-1,hex:${RFC_SECRET.toString('hex')},hotp,6,,0`].join('\n');
+    expect((await run('import', file('resync.csv', csv))).code).toBe(0);
+    expect((await run('assign', 'RS-1', 'bob')).code).toBe(0);
+    // The button was pressed 40 times away from any sign-in.
+    let { storage, factor } = await factorFor('hotp', NOW);
+    expect(await factor.verify({ username: 'bob', response: hotp(40), now: NOW })).toEqual({ ok: false, reason: 'invalid-code' });
+    storage.close();
+
+    expect((await run('resync', 'RS-1', hotp(40), hotp(42))).code).toBe(1); // not consecutive
+    const ok = await run('resync', 'RS-1', hotp(40), hotp(41));
+    expect(ok).toMatchObject({ code: 0, out: 'RS-1 resynchronised: next counter 42.\n' });
+    expect((await run('resync', 'RS-1', hotp(40), hotp(41))).code).toBe(1); // those codes are behind it now
+
+    ({ storage, factor } = await factorFor('hotp', NOW));
+    try {
+      expect(await factor.verify({ username: 'bob', response: hotp(41), now: NOW })).toMatchObject({ ok: false });
+      expect(await factor.verify({ username: 'bob', response: hotp(42), now: NOW })).toMatchObject({ ok: true });
+    } finally {
+      storage.close();
+    }
+  });
+
+  it('learns the offset of a TOTP token whose clock runs 5 minutes fast', async () => {
+    const csv = ['serial,secret,type,digits,period,counter', `RS-2,hex:${TOTP_SECRET.toString('hex')},totp,6,30,0`].join('\n');
+    expect((await run('import', file('resync-totp.csv', csv))).code).toBe(0);
+    expect((await run('assign', 'RS-2', 'bob')).code).toBe(0);
+    const FAST = 5 * 60_000;
+    let { storage, factor } = await factorFor('totp', NOW);
+    expect(await factor.verify({ username: 'bob', response: totpAt(NOW + FAST), now: NOW })).toEqual({ ok: false, reason: 'invalid-code' });
+    storage.close();
+
+    const ok = await run('resync', 'RS-2', totpAt(NOW + FAST), totpAt(NOW + FAST + 30_000));
+    expect(ok).toMatchObject({ code: 0, out: 'RS-2 resynchronised: clock offset 11 steps.\n' });
+
+    const later = NOW + 60_000;
+    ({ storage, factor } = await factorFor('totp', later));
+    try {
+      expect(await factor.verify({ username: 'bob', response: totpAt(later + FAST), now: later })).toMatchObject({ ok: true });
+    } finally {
+      storage.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { createSilentLogger } from '../core/logger.js';
 import type { Directory } from '../directory/directory.js';
 import { createUsersFileDirectory } from '../directory/users-file.js';
 import { openSqliteStorage } from '../storage/sqlite-storage.js';
+import { resyncOtpDevice } from '../factors/otp/resync-device.js';
 import { storageOptionsFromConfig } from '../storage/storage-options.js';
 import type { Storage } from '../storage/storage.js';
 import { assignToken, listTokenSummaries, unassignToken } from '../tokens/assign-token.js';
@@ -38,6 +39,7 @@ export const TOKENS_USAGE = `Usage:
   gatehouse tokens assign SERIAL USERNAME [--config FILE]
   gatehouse tokens unassign SERIAL [--config FILE]
   gatehouse tokens list [--config FILE]
+  gatehouse tokens resync SERIAL CODE1 CODE2 [--config FILE]
 `;
 
 const ARITY: ReadonlyMap<string, number> = new Map([
@@ -45,6 +47,7 @@ const ARITY: ReadonlyMap<string, number> = new Map([
   ['assign', 2],
   ['unassign', 1],
   ['list', 0],
+  ['resync', 3],
 ]);
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -110,6 +113,7 @@ export async function runTokensCommand(args: string[], env: Record<string, strin
     }
     if (subcommand === 'list') return await printTokenList(storage, io);
     if (subcommand === 'unassign') return await runUnassign(storage, first, io);
+    if (subcommand === 'resync') return await runResync(storage, config, first, second, operands[2] ?? '', (deps.now ?? Date.now)(), io);
     return await runAssign(storage, deps.openDirectory ?? openUsersFile, config, first, second, io);
   } finally {
     storage.close();
@@ -138,6 +142,23 @@ async function runAssign(storage: Storage, openDirectory: NonNullable<TokensComm
   } finally {
     directory.close();
   }
+}
+
+/** `tokens resync SERIAL CODE1 CODE2`: two consecutive codes from the token put it back in step. */
+async function runResync(storage: Storage, config: Config, serial: string, code1: string, code2: string, now: number, io: CommandIo): Promise<number> {
+  const device = await storage.otpDevices.findBySerial(serial);
+  if (!device) {
+    io.stderr.write(`gatehouse tokens: no token with serial ${quoteValue(serial)}\n`);
+    return EXIT_FAILED;
+  }
+  const result = await resyncOtpDevice(storage, { device, code1, code2, config: config.second_factors, now });
+  if (!result.ok) {
+    const why = { malformed: 'the codes are not codes of this token', 'invalid-code': 'those two codes are not consecutive codes of this token (within its search window)', replayed: 'those codes were used already', changed: 'the token was used meanwhile; try again' }[result.reason];
+    io.stderr.write(`gatehouse tokens: ${serial} not resynchronised: ${why}\n`);
+    return EXIT_FAILED;
+  }
+  io.stdout.write(result.kind === 'hotp' ? `${serial} resynchronised: next counter ${result.counter}.\n` : `${serial} resynchronised: clock offset ${result.driftSteps} step${Math.abs(result.driftSteps) === 1 ? '' : 's'}.\n`);
+  return EXIT_OK;
 }
 
 async function runUnassign(storage: Storage, serial: string, io: CommandIo): Promise<number> {
