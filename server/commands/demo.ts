@@ -47,11 +47,14 @@ export async function runDemo(args: string[], io: CommandIo): Promise<number> {
     authentication: { users_file: 'users.yml' },
     // A fresh key per demo run: the demo's database lives in a temporary folder too.
     storage: { path: 'gatehouse.db', encryption_keys: [{ id: 'demo', key: randomBytes(32).toString('base64') }] },
+    // On this machine a user may add their first second factor right after the password.
+    enrollment: { trusted_networks: ['127.0.0.0/8', '::1/128'] },
     sites: [{ name: 'sample-app', url: `http://localhost:${port}/`, upstream: `http://127.0.0.1:${appPort}` }],
     access_control: {
       default_policy: 'deny',
       rules: [
         { domain: 'localhost', resources: ['/public/.*'], policy: 'bypass' },
+        { domain: 'localhost', resources: ['/secure/.*'], policy: 'two_factor' },
         { domain: 'localhost', resources: ['/admin/.*'], subject: ['group:admins'], policy: 'one_factor' },
         { domain: 'localhost', resources: ['/admin/.*'], policy: 'deny' },
         { domain: 'localhost', policy: 'one_factor' },
@@ -79,7 +82,8 @@ export async function runDemo(args: string[], io: CommandIo): Promise<number> {
       '',
       ...DEMO_USERS.map((u) => `    ${u.username.padEnd(6)} password: ${u.password.padEnd(16)} groups: ${u.groups.join(', ')}`),
       '',
-      `  /public/ needs no sign-in; /admin/ is for the admins group only.`,
+      `  /public/ needs no sign-in; /admin/ is for the admins group only;`,
+      `  /secure/ needs a second factor: add an authenticator app at http://localhost:${port}/auth/methods`,
       `  Config used: ${join(dir, 'gatehouse.yml')}`,
       '  Press Ctrl+C to stop.',
       '',

@@ -20,7 +20,7 @@ export function createSampleApp(options: { portalUrl: string }): Server {
 <p>${user ? `Signed in as <strong id="remote-user">${escape(String(user))}</strong>.` : 'This page is public: no identity was sent.'}</p>
 <p>Path: <code>${escape(req.url ?? '')}</code></p>
 <table>${rows}</table>
-<p><a href="/">Home</a> · <a href="/public/">Public page</a> · <a href="/admin/">Admins only</a> · <a href="${escape(options.portalUrl)}logout">Sign out</a></p>
+<p><a href="/">Home</a> · <a href="/public/">Public page</a> · <a href="/admin/">Admins only</a> · <a href="/secure/">Second factor needed</a> · <a href="${escape(options.portalUrl)}methods">My sign-in methods</a> · <a href="${escape(options.portalUrl)}logout">Sign out</a></p>
 </body></html>`;
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(body);
