@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { runCheckConfig } from './commands/check-config.js';
 import { runDemo } from './commands/demo.js';
 import { runEnrollCommand } from './commands/enroll.js';
+import { runFactorsCommand } from './commands/factors.js';
 import { runStorageRotateKey } from './commands/storage-rotate-key.js';
 import { runTokensCommand } from './commands/tokens.js';
 import { runPolicyExplain } from './commands/policy-explain.js';
@@ -24,6 +25,7 @@ Commands:
   tokens assign SERIAL USERNAME | tokens unassign SERIAL | tokens list
                                    OATH hardware tokens (all-or-nothing import; --config as above)
   enroll issue USERNAME [--ttl 24h] a single-use code for a user's first second factor
+  factors list USERNAME            a user's second factors: added, last used, clock drift
   storage rotate-key [--config FILE] re-encrypt every secret under the first encryption key
   demo [--port 9091]               start a demo: gateway + sample app + two users, no Redis needed
 `;
@@ -50,6 +52,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       case 'storage':
         if (rest[0] !== 'rotate-key') break;
         return await runStorageRotateKey(configPath(rest.slice(1), env), env, io);
+      case 'factors':
+        return await runFactorsCommand(rest, env, io);
       case 'enroll':
         return await runEnrollCommand(rest, env, io);
       case 'demo':
