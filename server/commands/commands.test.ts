@@ -1,7 +1,7 @@
+import { captureIo } from '../testing/capture-io.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { testStorage } from '../testing/test-storage.js';
@@ -11,15 +11,7 @@ import { runPolicyExplain } from './policy-explain.js';
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
 const HASH = '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymw';
 
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  return { io: { stdout, stderr }, out: () => out, err: () => err };
-}
+const io = captureIo;
 
 function writeConfig(name: string, config: unknown): string {
   const path = join(dir, name);

@@ -1,7 +1,7 @@
+import { captureIo } from '../testing/capture-io.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfigFile } from '../config/load-config.js';
@@ -16,14 +16,9 @@ const CONFIG = join(dir, 'gatehouse.yml');
 writeFileSync(CONFIG, stringify({ server: { portal_url: 'https://auth.corp.example/' }, session: { store: 'memory' }, authentication: { users_file: 'users.yml' }, storage: testStorage('g.db') }));
 
 async function run(...args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const code = await runFactorsCommand(args, { GATEHOUSE_CONFIG: CONFIG }, { stdout, stderr });
-  return { code, out, err };
+  const captured = captureIo();
+  const code = await runFactorsCommand(args, { GATEHOUSE_CONFIG: CONFIG }, captured.io);
+  return { code, out: captured.out(), err: captured.err() };
 }
 
 describe('gatehouse factors list', () => {

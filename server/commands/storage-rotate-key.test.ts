@@ -1,7 +1,7 @@
+import { captureIo } from '../testing/capture-io.js';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createSilentLogger } from '../core/logger.js';
@@ -17,15 +17,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  return { io: { stdout, stderr }, out: () => out, err: () => err };
-}
+const io = captureIo;
 
 /** A config whose storage.path is relative, as operators write it: it must resolve beside the config. */
 function writeConfig(keys: { id: string; key: Buffer }[], extra: Record<string, unknown> = {}): string {

@@ -1,3 +1,4 @@
+import { captureIo } from '../testing/capture-io.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,14 +53,9 @@ const CONFIG = config('gatehouse.yml', 'data/../tokens.db');
 const DATABASE = join(dir, 'tokens.db');
 
 async function run(...args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const code = await runTokensCommand([...args, '--config', CONFIG], {}, { stdout, stderr, stdin: new PassThrough().end(), isTTY: false }, { now: () => NOW });
-  return { code, out, err };
+  const captured = captureIo();
+  const code = await runTokensCommand([...args, '--config', CONFIG], {}, { ...captured.io, stdin: new PassThrough().end(), isTTY: false }, { now: () => NOW });
+  return { code, out: captured.out(), err: captured.err() };
 }
 
 function openDatabase(): Storage {
