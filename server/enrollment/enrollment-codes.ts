@@ -28,6 +28,8 @@ export async function issueEnrollmentCode(
   let raw = '';
   for (let i = 0; i < CODE_LENGTH; i++) raw += ALPHABET[randomInt(ALPHABET.length)];
   const expiresAt = input.now + input.ttlSeconds * 1000;
+  // Issuing is rare: a fine moment to drop codes that can no longer be used.
+  await storage.enrollmentCodes.purgeExpired(input.now);
   await storage.enrollmentCodes.create({
     username: input.username,
     method: input.method,

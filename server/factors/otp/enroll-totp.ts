@@ -24,6 +24,10 @@ type TotpConfig = Config['second_factors']['totp'];
 /** Creates an unconfirmed authenticator-app device and what the enrollment page shows for it. */
 export async function startTotpEnrollment(storage: Storage, input: { username: string; name: string; config: TotpConfig; now: number }): Promise<TotpEnrollmentView> {
   const { config } = input;
+  // One pending enrollment per user: an abandoned one (the page closed, a second click) goes.
+  for (const pending of await storage.otpDevices.listForUser(input.username)) {
+    if (!pending.confirmed && pending.kind === 'totp') await storage.otpDevices.remove(pending.id);
+  }
   const device = await storage.otpDevices.create(
     { username: input.username, kind: 'totp', name: input.name, secret: generateOtpSecret(config.algorithm), algorithm: config.algorithm, digits: config.digits, period: config.period, serial: null, confirmed: false },
     input.now,

@@ -41,6 +41,15 @@ describe('TOTP enrollment', () => {
     expect(await factor.verify({ username: 'alice', response: generateTotp(view.device.secret, T0, params), now: T0 })).toEqual({ ok: false, reason: 'no-device' });
   });
 
+  it('keeps one pending enrollment per user', async () => {
+    const first = await startTotpEnrollment(storage, { username: 'alice', name: 'A', config: config.totp, now: T0 });
+    const second = await startTotpEnrollment(storage, { username: 'alice', name: 'B', config: config.totp, now: T0 });
+    const other = await startTotpEnrollment(storage, { username: 'bob', name: 'C', config: config.totp, now: T0 });
+    expect(await storage.otpDevices.get(first.device.id)).toBeUndefined();
+    expect(await storage.otpDevices.get(second.device.id)).toBeDefined();
+    expect(await storage.otpDevices.get(other.device.id)).toBeDefined();
+  });
+
   it('refuses a wrong code, another user’s device and an expired enrollment', async () => {
     const view = await startTotpEnrollment(storage, { username: 'alice', name: 'Phone', config: config.totp, now: T0 });
     const confirm = (over: object) => confirmTotpEnrollment({ storage, kv }, { username: 'alice', deviceId: view.device.id, code: generateTotp(view.device.secret, T0, params), config: config.totp, now: T0, ...over });
