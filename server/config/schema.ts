@@ -122,6 +122,8 @@ const rule = z.strictObject({
   policy: z.enum(POLICIES),
   factors: z.array(z.enum(SECOND_FACTORS)).min(1).optional(),
   max_auth_age: duration().optional(),
+  /** Overrides second_factors.webauthn.passwordless for this rule. */
+  passwordless: z.boolean().optional(),
 });
 export type RuleConfig = z.output<typeof rule>;
 
@@ -196,6 +198,32 @@ const secondFactors = z.strictObject({
     .strictObject({
       /** How many counter values ahead a hardware token's code is looked for. */
       look_ahead: z.number().int().min(1).max(100).default(10),
+    })
+    .prefault({} as never),
+  webauthn: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Relying party id: the portal's host or a parent domain of it. Never taken from a request. */
+      rp_id: z.string().regex(/^[a-z0-9.-]+$/, { error: 'must be a lower-case host name' }).optional(),
+      /** Shown by the authenticator when creating a credential. */
+      rp_name: z.string().min(1).max(64).default('Gatehouse'),
+      /** Origins allowed in clientDataJSON; default: the portal's origin only. */
+      origins: z.array(httpUrl.transform((u) => u.origin)).default([]),
+      user_verification: z.enum(['required', 'preferred', 'discouraged']).default('preferred'),
+      attestation: z.enum(['none', 'indirect', 'direct', 'enterprise']).default('none'),
+      /** Restrict to built-in (platform) or roaming (cross-platform) authenticators. */
+      authenticator_attachment: z.enum(['platform', 'cross-platform']).optional(),
+      resident_key: z.enum(['required', 'preferred', 'discouraged']).default('preferred'),
+      /** Only authenticators of these models (AAGUIDs) may register; empty: any. */
+      aaguid_allowlist: z
+        .array(z.strictObject({ aaguid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { error: 'must be a lower-case UUID' }), name: z.string().min(1).max(64) }))
+        .default([]),
+      /** Allow backup-eligible (synced) passkeys, e.g. iCloud Keychain or Google Password Manager. */
+      allow_synced: z.boolean().default(true),
+      /** A passkey verified with user verification counts as both factors (per rule: passwordless). */
+      passwordless: z.boolean().default(false),
+      /** How long a registration or sign-in challenge stays valid. */
+      challenge_ttl: duration('2m', { positive: true }),
     })
     .prefault({} as never),
   recovery_codes: z

@@ -122,6 +122,52 @@ export interface UserStateStore {
   resetUser(username: string): Promise<void>;
 }
 
+/** A WebAuthn credential (passkey or security key). Public data: nothing here is secret. */
+export interface WebAuthnCredential {
+  /** Credential id, base64url. */
+  id: string;
+  username: string;
+  /** The user handle this credential was registered under (base64url); one per user. */
+  userHandle: string;
+  /** COSE public key. */
+  publicKey: Buffer;
+  counter: number;
+  transports: string[];
+  /** Authenticator model, lower-case UUID (all zeros when not attested). */
+  aaguid: string;
+  backupEligible: boolean;
+  backupState: boolean;
+  /** Whether user verification was done at registration. */
+  userVerified: boolean;
+  /** Discoverable (resident) credential, when the client said so. */
+  discoverable: boolean | null;
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface WebAuthnCredentialStore {
+  /** Fails with DuplicateCredentialError when the id is registered already (to anyone). */
+  create(credential: Omit<WebAuthnCredential, 'createdAt' | 'lastUsedAt'>, now: number): Promise<WebAuthnCredential>;
+  get(id: string): Promise<WebAuthnCredential | undefined>;
+  listForUser(username: string): Promise<WebAuthnCredential[]>;
+  /** The user's handle, made with `create()` the first time and stable afterwards. */
+  userHandleFor(username: string, create: () => string): Promise<string>;
+  /** The user a handle belongs to (for passwordless sign-in). */
+  findUserByHandle(userHandle: string): Promise<string | undefined>;
+  /** Compare-and-set on the signature counter, as OtpDeviceStore.recordUse. */
+  recordUse(id: string, change: { expectedCounter: number; counter: number; backupState: boolean }, now: number): Promise<boolean>;
+  rename(id: string, name: string): Promise<boolean>;
+  remove(id: string): Promise<boolean>;
+}
+
+export class DuplicateCredentialError extends Error {
+  constructor(readonly credentialId: string) {
+    super('this credential is registered already');
+    this.name = 'DuplicateCredentialError';
+  }
+}
+
 export interface Storage {
   otpDevices: OtpDeviceStore;
   recoveryCodes: RecoveryCodeStore;
