@@ -53,7 +53,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
       cacheTtl: config.session.cache_ttl,
     },
   );
-  const policy = compilePolicy(config.access_control);
+  const policy = compilePolicy(config.access_control, { passwordless: config.second_factors.webauthn.passwordless });
   for (const warning of policy.warnings) logger.warn({ warning }, 'access_control');
   // A user disabled, removed or given a new password loses every session at once (ASVS 7.4.2).
   const stopWatchingUsers = directory.onChange?.((change) => {

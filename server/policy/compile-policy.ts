@@ -13,12 +13,13 @@ type AccessControl = Config['access_control'];
  * linear-time regex runs. Config validation has already checked every pattern and CIDR: an
  * Error here, naming the config path, is a bug, and it stops the boot rather than a request.
  */
-export function compilePolicy(access: AccessControl): CompiledPolicy {
+export function compilePolicy(access: AccessControl, options: { passwordless?: boolean } = {}): CompiledPolicy {
+  const passwordless = options.passwordless ?? false;
   const warnings: string[] = [];
   for (const [name, cidrs] of Object.entries(access.networks)) {
     guard(`access_control.networks.${name}`, () => compileNetworks(cidrs));
   }
-  const rules = access.rules.map((rule, index) => compileRule(rule, index, access.networks, warnings));
+  const rules = access.rules.map((rule, index) => compileRule(rule, index, access.networks, warnings, passwordless));
   const defaultRule = withDecisions({
     index: 'default',
     policy: access.default_policy,
@@ -30,6 +31,7 @@ export function compilePolicy(access: AccessControl): CompiledPolicy {
     factors: undefined,
     maxAuthAge: undefined,
     maxAuthAgeMs: undefined,
+    passwordless,
   });
   return Object.freeze({ rules: Object.freeze(rules), ...indexByDomain(rules), defaultRule, warnings: Object.freeze(warnings) });
 }
@@ -44,7 +46,7 @@ function indexByDomain(rules: readonly CompiledRule[]): Pick<CompiledPolicy, 'ru
   return { rulesByDomain, wildcardRules: Object.freeze(rules.filter((r) => r.domains!.suffixes.length > 0)) };
 }
 
-function compileRule(rule: RuleConfig, index: number, aliases: AccessControl['networks'], warnings: string[]): CompiledRule {
+function compileRule(rule: RuleConfig, index: number, aliases: AccessControl['networks'], warnings: string[], passwordless: boolean): CompiledRule {
   const path = `access_control.rules[${index}]`;
   // Every rule gets every key, in one order: one hidden class keeps the hot loop monomorphic.
   const compiled: Omit<CompiledRule, 'decisions'> = {
@@ -58,6 +60,7 @@ function compileRule(rule: RuleConfig, index: number, aliases: AccessControl['ne
     factors: rule.factors && new Set(rule.factors),
     maxAuthAge: rule.max_auth_age,
     maxAuthAgeMs: rule.max_auth_age === undefined ? undefined : rule.max_auth_age * 1000,
+    passwordless: rule.passwordless ?? passwordless,
   };
   return withDecisions(compiled);
 }

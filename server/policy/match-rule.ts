@@ -73,16 +73,26 @@ export function decide(rule: CompiledRule, who: AccessSubject | null, now: numbe
       return rule.maxAuthAgeMs === undefined || isFresh(newestFactorAt(who), rule.maxAuthAgeMs, now) ? decisions.allow : decisions.reauthenticate;
     case 'two_factor':
       if (who === null) return decisions.login;
-      return hasSecondFactor(rule, who, now) ? decisions.allow : decisions.stepUp;
+      if (hasSecondFactor(rule, who, now)) return decisions.allow;
+      // A passkey-only session where passwordless does not count lacks the password: sign in
+      // with it, rather than be sent round the second step again.
+      return who.factors.some((f) => f.kind === 'password') ? decisions.stepUp : decisions.reauthenticate;
   }
 }
 
+/**
+ * Two factors: the password plus a second factor the rule accepts, fresh enough — or, where the
+ * rule allows passwordless, a passkey verified with user verification (possession + PIN or
+ * biometric) on its own.
+ */
 export function hasSecondFactor(rule: CompiledRule, who: AccessSubject, now: number): boolean {
+  let hasPassword = false;
+  for (const use of who.factors) if (use.kind === 'password') hasPassword = true;
   for (const use of who.factors) {
     if (use.kind === 'password') continue;
     if (rule.factors !== undefined && !rule.factors.has(use.kind)) continue;
     if (rule.maxAuthAgeMs !== undefined && !isFresh(use.at, rule.maxAuthAgeMs, now)) continue;
-    return true;
+    if (hasPassword || (rule.passwordless && use.kind === 'webauthn' && use.userVerified === true)) return true;
   }
   return false;
 }

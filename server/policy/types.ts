@@ -58,6 +58,8 @@ export interface CompiledRule {
   /** max_auth_age in seconds and in milliseconds. */
   maxAuthAge?: number;
   maxAuthAgeMs?: number;
+  /** Whether a passkey with user verification alone satisfies two_factor here. */
+  passwordless: boolean;
   /** Every answer this rule can give, built once so evaluation allocates nothing. */
   decisions: {
     allow: Decision;

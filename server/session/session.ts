@@ -8,6 +8,8 @@ export interface FactorUse {
   at: number;
   /** The device or credential used, for second factors. */
   device?: string;
+  /** WebAuthn: the authenticator verified the user (PIN or biometric). */
+  userVerified?: boolean;
 }
 
 /** What a session knows about its user, copied from the directory at sign-in. */
