@@ -4,7 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrateSqlite, SchemaVersionError, type Migration } from './migrations.js';
 
 const NOW = Date.UTC(2026, 0, 1);
-const SECOND: Migration = { version: 2, name: 'add-notes', statements: ['CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT NOT NULL)'] };
+const LATEST = MIGRATIONS.length;
+const NEXT: Migration = { version: LATEST + 1, name: 'add-notes', statements: ['CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT NOT NULL)'] };
+const RELEASED = MIGRATIONS.map((m) => ({ version: m.version, name: m.name, appliedAt: NOW }));
 
 let db: Database;
 beforeEach(() => {
@@ -19,39 +21,41 @@ const tables = () =>
 describe('migrateSqlite', () => {
   it('creates every table on an empty database and records the version', () => {
     expect(migrateSqlite(db, NOW)).toEqual({ from: 0, to: MIGRATIONS.length, applied: MIGRATIONS.map((m) => m.version) });
-    expect(tables()).toEqual(['enrollment_codes', 'otp_devices', 'recovery_codes', 'schema_migrations', 'user_factor_state']);
-    expect(versions()).toEqual([{ version: 1, name: 'initial', appliedAt: NOW }]);
+    expect(tables()).toEqual([
+      'enrollment_codes', 'otp_devices', 'recovery_codes', 'schema_migrations', 'user_factor_state', 'webauthn_credentials', 'webauthn_user_handles',
+    ]);
+    expect(versions()).toEqual([
+      { version: 1, name: 'initial', appliedAt: NOW },
+      { version: 2, name: 'webauthn', appliedAt: NOW },
+    ]);
   });
 
   it('does nothing the second time', () => {
     migrateSqlite(db, NOW);
-    expect(migrateSqlite(db, NOW + 1)).toEqual({ from: 1, to: 1, applied: [] });
-    expect(versions()).toEqual([{ version: 1, name: 'initial', appliedAt: NOW }]);
+    expect(migrateSqlite(db, NOW + 1)).toEqual({ from: LATEST, to: LATEST, applied: [] });
+    expect(versions()).toEqual(RELEASED);
   });
 
   it('applies only the new migration to an existing database, keeping its rows', () => {
     migrateSqlite(db, NOW);
     db.prepare("INSERT INTO recovery_codes (id, username, code_hash, created_at) VALUES ('r1', 'alice', 'h', 1)").run();
-    expect(migrateSqlite(db, NOW + 5, [...MIGRATIONS, SECOND])).toEqual({ from: 1, to: 2, applied: [2] });
+    expect(migrateSqlite(db, NOW + 5, [...MIGRATIONS, NEXT])).toEqual({ from: LATEST, to: LATEST + 1, applied: [LATEST + 1] });
     expect(tables()).toContain('notes');
     expect(db.prepare('SELECT count(*) FROM recovery_codes').pluck().get()).toBe(1);
-    expect(versions()).toEqual([
-      { version: 1, name: 'initial', appliedAt: NOW },
-      { version: 2, name: 'add-notes', appliedAt: NOW + 5 },
-    ]);
+    expect(versions()).toEqual([...RELEASED, { version: LATEST + 1, name: 'add-notes', appliedAt: NOW + 5 }]);
   });
 
   it('rolls a failing migration back whole and leaves the version where it was', () => {
     migrateSqlite(db, NOW);
-    const broken: Migration = { version: 2, name: 'broken', statements: ['CREATE TABLE half (id TEXT)', 'CREATE TABLE oops (']};
+    const broken: Migration = { version: LATEST + 1, name: 'broken', statements: ['CREATE TABLE half (id TEXT)', 'CREATE TABLE oops (']};
     expect(() => migrateSqlite(db, NOW, [...MIGRATIONS, broken])).toThrow();
     expect(tables()).not.toContain('half');
-    expect(versions()).toHaveLength(1);
-    expect(migrateSqlite(db, NOW, [...MIGRATIONS, SECOND]).applied).toEqual([2]);
+    expect(versions()).toHaveLength(LATEST);
+    expect(migrateSqlite(db, NOW, [...MIGRATIONS, NEXT]).applied).toEqual([LATEST + 1]);
   });
 
   it('refuses a database newer than the code, with the versions in the message', () => {
-    migrateSqlite(db, NOW, [...MIGRATIONS, SECOND]);
+    migrateSqlite(db, NOW, [...MIGRATIONS, NEXT]);
     let error: unknown;
     try {
       migrateSqlite(db, NOW);
@@ -59,7 +63,7 @@ describe('migrateSqlite', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(SchemaVersionError);
-    expect((error as Error).message).toMatch(/schema version 2.*versions up to 1/);
+    expect((error as Error).message).toMatch(new RegExp(`schema version ${LATEST + 1}.*versions up to ${LATEST}`));
     expect(tables()).toContain('notes');
   });
 
@@ -70,9 +74,9 @@ describe('migrateSqlite', () => {
   });
 
   it.each([
-    ['a gap', [MIGRATIONS[0]!, { ...SECOND, version: 3 }]],
-    ['a duplicate', [MIGRATIONS[0]!, { ...SECOND, version: 1 }]],
-    ['not starting at 1', [{ ...SECOND, version: 2 }]],
+    ['a gap', [...MIGRATIONS, { ...NEXT, version: LATEST + 2 }]],
+    ['a duplicate', [...MIGRATIONS, { ...NEXT, version: LATEST }]],
+    ['not starting at 1', [{ ...NEXT, version: 2 }]],
   ])('refuses a migration list with %s', (_name, list) => {
     expect(() => migrateSqlite(db, NOW, list)).toThrow(RangeError);
     expect(tables()).toEqual([]);
@@ -102,5 +106,33 @@ describe('migrateSqlite', () => {
     migrateSqlite(db, NOW);
     db.prepare("INSERT INTO otp_devices (id, username, kind, name, secret, secret_key_id, algorithm, digits, period, created_at) VALUES ('a', 'u', 'totp', 'n', 's', 'k', 'SHA1', 6, 30, 1)").run();
     expect(() => db.prepare(`UPDATE otp_devices SET ${assignment}`).run()).toThrow(/CHECK/);
+  });
+
+  it('upgrades a database at the first release to WebAuthn, keeping its devices', () => {
+    migrateSqlite(db, NOW, MIGRATIONS.slice(0, 1));
+    db.prepare("INSERT INTO otp_devices (id, username, kind, name, secret, secret_key_id, algorithm, digits, period, created_at) VALUES ('a', 'u', 'totp', 'n', 's', 'k', 'SHA1', 6, 30, 1)").run();
+    expect(migrateSqlite(db, NOW + 1)).toEqual({ from: 1, to: LATEST, applied: MIGRATIONS.slice(1).map((m) => m.version) });
+    expect(tables()).toContain('webauthn_credentials');
+    expect(db.prepare('SELECT count(*) FROM otp_devices').pluck().get()).toBe(1);
+  });
+
+  it.each([
+    ['counter', 'counter = -1'],
+    ['backup_eligible', 'backup_eligible = 2'],
+    ['backup_state', 'backup_state = -1'],
+    ['user_verified', 'user_verified = 3'],
+    ['discoverable', 'discoverable = 2'],
+  ])('checks webauthn %s', (_name, assignment) => {
+    migrateSqlite(db, NOW);
+    db.prepare(
+      "INSERT INTO webauthn_credentials (id, username, user_handle, public_key, counter, transports, aaguid, backup_eligible, backup_state, user_verified, discoverable, name, created_at) VALUES ('c', 'u', 'h', 'k', 0, '[]', 'g', 0, 0, 0, NULL, 'n', 1)",
+    ).run();
+    expect(() => db.prepare(`UPDATE webauthn_credentials SET ${assignment}`).run()).toThrow(/CHECK/);
+  });
+
+  it('gives a user handle to one user only', () => {
+    migrateSqlite(db, NOW);
+    db.prepare("INSERT INTO webauthn_user_handles (username, user_handle) VALUES ('alice', 'h')").run();
+    expect(() => db.prepare("INSERT INTO webauthn_user_handles (username, user_handle) VALUES ('bob', 'h')").run()).toThrow(/UNIQUE/);
   });
 });

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { initialMigration } from './migrations/0001-initial.js';
+import { webauthnMigration } from './migrations/0002-webauthn.js';
 
 /**
  * Versioned schema changes, kept as plain SQL statements so a PostgreSQL backend can run the
@@ -11,7 +12,7 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [initialMigration];
+export const MIGRATIONS: readonly Migration[] = [initialMigration, webauthnMigration];
 
 /** The database was written by a newer Gatehouse, or by a different migration history. */
 export class SchemaVersionError extends Error {

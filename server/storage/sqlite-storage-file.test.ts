@@ -5,7 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../core/errors.js';
 import { createSilentLogger } from '../core/logger.js';
-import { SchemaVersionError } from './migrations.js';
+import { MIGRATIONS, SchemaVersionError } from './migrations.js';
 import { SecretBoxError, type SecretKey } from './secret-box.js';
 import { openSqliteStorage, type SqliteStorageOptions } from './sqlite-storage.js';
 import type { NewOtpDevice, Storage } from './storage.js';
@@ -81,17 +81,17 @@ describe('SQLite storage on a file', () => {
     expect((await second.otpDevices.get(id))!.secret.toString()).toBe('seed-one-seed-one-12');
     expect(await second.recoveryCodes.listForUser('alice')).toHaveLength(1);
     const raw = new BetterSqlite3(path, { readonly: true });
-    expect(raw.prepare('SELECT count(*) FROM schema_migrations').pluck().get()).toBe(1);
+    expect(raw.prepare('SELECT count(*) FROM schema_migrations').pluck().get()).toBe(MIGRATIONS.length);
     raw.close();
   });
 
   it('refuses a database written by a newer Gatehouse', () => {
     open([NEW]).close();
     const raw = new BetterSqlite3(path);
-    raw.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (2, 'from-the-future', 0)").run();
+    raw.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from-the-future', 0)").run(MIGRATIONS.length + 1);
     raw.close();
     expect(() => open([NEW])).toThrow(SchemaVersionError);
-    expect(() => open([NEW])).toThrow(/schema version 2, but this Gatehouse knows versions up to 1/);
+    expect(() => open([NEW])).toThrow(new RegExp(`schema version ${MIGRATIONS.length + 1}, but this Gatehouse knows versions up to ${MIGRATIONS.length}`));
   });
 
   it('refuses to open when a stored secret\'s key is no longer configured, naming the key', async () => {

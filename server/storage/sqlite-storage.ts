@@ -12,6 +12,7 @@ import { guardStore, toStoreError } from './sqlite-errors.js';
 import { createSqliteOtpDeviceStore } from './sqlite-otp-devices.js';
 import { rotateSqliteSecrets } from './sqlite-rotate-keys.js';
 import { createSqliteUserStateStore } from './sqlite-user-state.js';
+import { createSqliteWebAuthnCredentialStore } from './sqlite-webauthn-credentials.js';
 import type { Storage } from './storage.js';
 
 export interface SqliteStorageOptions {
@@ -63,6 +64,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, deps: { logger:
     recoveryCodes: guardStore(createSqliteRecoveryCodeStore(db)),
     enrollmentCodes: guardStore(createSqliteEnrollmentCodeStore(db)),
     userState: guardStore(createSqliteUserStateStore(db)),
+    webauthnCredentials: guardStore(createSqliteWebAuthnCredentialStore(db)),
     rotateKeys: async (onProgress) => {
       try {
         return rotateSqliteSecrets(db, secrets, onProgress);

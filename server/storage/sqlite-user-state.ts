@@ -17,6 +17,9 @@ export function createSqliteUserStateStore(db: Database): UserStateStore {
     // and a link sent before it must not enroll a factor after it.
     db.prepare('DELETE FROM enrollment_codes WHERE username = ?').run(username);
     db.prepare('DELETE FROM user_factor_state WHERE username = ?').run(username);
+    // The handle goes with the credentials: a passkey left on an old device then names nobody.
+    db.prepare('DELETE FROM webauthn_credentials WHERE username = ?').run(username);
+    db.prepare('DELETE FROM webauthn_user_handles WHERE username = ?').run(username);
   });
 
   return {

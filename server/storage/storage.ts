@@ -118,7 +118,10 @@ export interface UserFactorState {
 export interface UserStateStore {
   get(username: string): Promise<UserFactorState | undefined>;
   setLastUsed(username: string, kind: string, deviceId: string | null): Promise<void>;
-  /** Every trace of a user's factors: devices (tokens are unassigned, not deleted), codes, state. */
+  /**
+   * Every trace of a user's factors: devices (tokens are unassigned, not deleted), codes, state,
+   * WebAuthn credentials and the user's WebAuthn handle.
+   */
   resetUser(username: string): Promise<void>;
 }
 
@@ -173,6 +176,7 @@ export interface Storage {
   recoveryCodes: RecoveryCodeStore;
   enrollmentCodes: EnrollmentCodeStore;
   userState: UserStateStore;
+  webauthnCredentials: WebAuthnCredentialStore;
   /** Re-encrypts every secret under the first configured key; returns how many were rewritten. */
   rotateKeys(onProgress?: (done: number, total: number) => void): Promise<number>;
   /** Resolves when the database answers; used by /readyz. */

@@ -55,6 +55,9 @@ export function createMemoryTokenStorage(options: { failImport?: Error } = {}): 
     recoveryCodes: { replaceSet: notUsed, listForUser: notUsed, markUsed: notUsed },
     enrollmentCodes: { create: notUsed, findByHash: notUsed, redeem: notUsed, purgeExpired: notUsed },
     userState: { get: notUsed, setLastUsed: notUsed, resetUser: notUsed },
+    webauthnCredentials: {
+      create: notUsed, get: notUsed, listForUser: notUsed, userHandleFor: notUsed, findUserByHandle: notUsed, recordUse: notUsed, rename: notUsed, remove: notUsed,
+    },
     rotateKeys: notUsed,
     ping: async () => {},
     close() {
