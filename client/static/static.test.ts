@@ -1,4 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const file = (name: string) => new URL(`./${name}`, import.meta.url);
@@ -7,7 +9,7 @@ const svg = readFileSync(file('favicon.svg'), 'utf8');
 
 describe('portal.css', () => {
   it('stays small', () => {
-    expect(statSync(file('portal.css')).size).toBeLessThan(8 * 1024);
+    expect(statSync(file('portal.css')).size).toBeLessThan(9 * 1024);
   });
 
   it('loads nothing else: no imports, web fonts or remote URLs', () => {
@@ -37,5 +39,56 @@ describe('favicon.svg', () => {
     expect(svg.trimStart().startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg).not.toMatch(/<script|\son[a-z]+=|href=|<foreignObject/i);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+  });
+});
+
+const IMPORT = /\b(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]|\bimport\s+['"]([^'"]+)['"]/g;
+const imports = (source: string): string[] => [...source.matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+
+describe.each(['webauthn.js', 'webauthn-ceremonies.js'])('%s', (name) => {
+  const source = readFileSync(file(name), 'utf8');
+
+  it('loads only same-origin modules by relative path: the browser has no node_modules', () => {
+    for (const specifier of imports(source)) expect(specifier).toMatch(/^\.\/[a-z0-9/.-]+\.js$/);
+  });
+
+  it('writes text, never markup, and runs no strings as code', () => {
+    expect(source).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|setTimeout\(\s*['"`]/);
+  });
+});
+
+describe('webauthn.js', () => {
+  const source = readFileSync(file('webauthn.js'), 'utf8');
+
+  it('imports the library from the vendor folder the server maps to the ESM build, and its own helpers', () => {
+    expect(imports(source).sort()).toEqual(['./vendor/simplewebauthn-browser/index.js', './webauthn-ceremonies.js']);
+  });
+});
+
+describe('@simplewebauthn/browser ESM build (served at static/vendor/simplewebauthn-browser/)', () => {
+  const esm = dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser')));
+  const files = readdirSync(esm, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+
+  it('is the esm folder of version 14', () => {
+    expect(esm.replaceAll('\\', '/')).toMatch(/node_modules\/@simplewebauthn\/browser\/esm$/);
+    const pkg = JSON.parse(readFileSync(join(esm, '..', 'package.json'), 'utf8')) as { version: string };
+    expect(pkg.version).toMatch(/^14\./);
+  });
+
+  it('imports nothing but its own files by relative path, so a browser can load it as it is', () => {
+    expect(files).toContain('index.js');
+    for (const f of files) {
+      for (const specifier of imports(readFileSync(join(esm, f), 'utf8'))) {
+        expect(specifier, `${f}: ${specifier}`).toMatch(/^\.\.?\//);
+        expect(files, `${f}: ${specifier}`).toContain(join(dirname(f), specifier).replaceAll('\\', '/'));
+      }
+    }
+  });
+
+  it('exports what webauthn.js imports, as functions', async () => {
+    const library = (await import('@simplewebauthn/browser')) as Record<string, unknown>;
+    for (const name of ['startRegistration', 'startAuthentication', 'browserSupportsWebAuthn', 'browserSupportsWebAuthnAutofill']) {
+      expect(typeof library[name], name).toBe('function');
+    }
   });
 });

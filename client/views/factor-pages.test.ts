@@ -23,9 +23,14 @@ const QR = 'data:image/svg+xml;base64,' + Buffer.from('<svg xmlns="http://www.w3
 const ALLOWED_TAGS = new Set([
   'html', 'head', 'meta', 'title', 'link', 'body', 'header', 'main', 'footer', 'section', 'div', 'p', 'a', 'img', 'span',
   'h1', 'h2', 'h3', 'form', 'label', 'input', 'button', 'ul', 'ol', 'li', 'dl', 'dt', 'dd', 'fieldset', 'legend', 'details',
-  'summary', 'code',
+  'summary', 'code', 'script',
 ]);
-const BARE_ATTRIBUTES = new Set(['required', 'autofocus', 'checked', 'open']);
+const BARE_ATTRIBUTES = new Set(['required', 'autofocus', 'checked', 'open', 'hidden']);
+
+/** The only script a page may have: the passkey module from static/, with no inline text. */
+const scriptTag = (basePath: string) => `<script type="module" src="${basePath}static/webauthn.js"></script>`;
+/** The form that names a new passkey: the script sends it, so it posts nothing and needs no csrf field. */
+const SCRIPT_FORM = /<form id="webauthn-register"[^>]*>[\s\S]*?<\/form>/;
 
 interface Variant {
   name: string;
@@ -35,6 +40,8 @@ interface Variant {
   /** Form actions this variant must have, relative to the base path; every form posts to one of them. */
   actions: string[];
   error: boolean;
+  /** Loads static/webauthn.js. */
+  script?: boolean;
 }
 
 function variants(locale: Locale, basePath = BASE): Variant[] {
@@ -58,6 +65,10 @@ function variants(locale: Locale, basePath = BASE): Variant[] {
   const device = (n: number) => ({
     id: evil(`id${n}`), kind: n % 2 ? ('hotp' as const) : ('totp' as const), name: evil(`name${n}`), serial: n % 2 ? evil(`serial${n}`) : null,
     createdAt: AT, lastUsedAt: n === 0 ? null : AT, driftSeconds: n === 0 ? null : 240,
+  });
+  const credential = (n: number) => ({
+    id: evil(`cred${n}`), name: evil(`credName${n}`), authenticatorName: n === 0 ? evil(`model${n}`) : null, discoverable: n === 1 ? null : n === 2,
+    backupEligible: n === 1, backedUp: n === 1, createdAt: AT, lastUsedAt: n === 0 ? null : AT,
   });
   return [
     {
@@ -86,6 +97,25 @@ function variants(locale: Locale, basePath = BASE): Variant[] {
     },
     { name: 'second factor: no device, nothing else', out: secondFactor({ setUpUrl: evil('setUpUrl') }), shown: [], actions: [], error: false },
     {
+      name: 'second factor: security key and devices, error',
+      out: secondFactor({
+        webauthnAvailable: true, redirectTarget: evil('rd'), siteName: evil('site'), error: 'throttled', recoveryCodesAllowed: true,
+        devices: [{ id: evil('id'), kind: 'totp', name: evil('name'), lastUsedAt: AT }],
+      }),
+      shown: ['rd', 'site', 'id', 'name'],
+      actions: ['second-factor'],
+      error: true,
+      script: true,
+    },
+    {
+      name: 'second factor: security key only, step-up',
+      out: secondFactor({ webauthnAvailable: true, reason: 'step_up', redirectTarget: evil('rd'), siteName: evil('site') }),
+      shown: ['rd', 'site'],
+      actions: [],
+      error: false,
+      script: true,
+    },
+    {
       name: 'clock drift: fast',
       out: renderClockDriftPage({ ...base, driftSeconds: 245, continueUrl: 'https://wiki.example.com/?q="><script>alert(1)</script>' }),
       shown: [], actions: [], error: false,
@@ -113,6 +143,29 @@ function variants(locale: Locale, basePath = BASE): Variant[] {
       error: false,
     },
     { name: 'methods: nothing yet', out: methods({ recoveryCodes: { enabled: true, remaining: 0, total: 0 } }), shown: ['username'], actions: ['methods/totp/start', 'methods/recovery-codes'], error: false },
+    {
+      name: 'methods: manage, passkeys and devices',
+      out: methods({ devices: [0, 1].map(device), webauthn: { enabled: true, credentials: [0, 1, 2].map(credential) }, notice: 'webauthn_added' }),
+      shown: ['username', 'displayName', 'id0', 'name1', 'cred0', 'cred1', 'cred2', 'credName0', 'credName1', 'credName2', 'model0'],
+      actions: ['methods/rename', 'methods/remove', 'methods/webauthn/rename', 'methods/webauthn/remove', 'methods/totp/start', 'methods/recovery-codes'],
+      error: false,
+      script: true,
+    },
+    {
+      name: 'methods: manage, only a passkey',
+      out: methods({ webauthn: { enabled: true, credentials: [credential(2)] }, totpEnabled: false }),
+      shown: ['username', 'cred2', 'credName2'],
+      actions: ['methods/webauthn/rename', 'methods/webauthn/remove', 'methods/recovery-codes'],
+      error: false,
+      script: true,
+    },
+    {
+      name: 'methods: read-only with passkeys',
+      out: methods({ canManage: false, notice: 'needs_fresh_factor', webauthn: { enabled: true, credentials: [0, 1].map(credential) } }),
+      shown: ['username', 'credName0', 'credName1', 'model0'],
+      actions: [],
+      error: false,
+    },
     {
       name: 'totp enrollment',
       out: renderTotpEnrollPage({
@@ -172,7 +225,7 @@ function attributeValues(out: string, attribute: string): string[] {
   return [...out.matchAll(new RegExp(`\\s${attribute}="([^"]*)"`, 'g'))].map((m) => m[1]!);
 }
 
-describe.each(cases)('$name ($locale)', ({ name, locale, out, shown, actions, error }) => {
+describe.each(cases)('$name ($locale)', ({ name, locale, out, shown, actions, error, script }) => {
   it('is a whole document in the right language with one h1', () => {
     expect(out.startsWith('<!doctype html>\n<html')).toBe(true);
     expect(out).toContain(`<html lang="${locale}" dir="ltr">`);
@@ -182,8 +235,10 @@ describe.each(cases)('$name ($locale)', ({ name, locale, out, shown, actions, er
     if (locale === 'zh-TW') expect(out).toMatch(/<h1[^>]*>[^<]*[\u4e00-\u9fff]/);
   });
 
-  it('has no script, no inline style and no event handler: it runs under the strict CSP', () => {
-    expect(out).not.toMatch(/<script/i);
+  it('has no inline script, no inline style and no event handler: it runs under the strict CSP', () => {
+    const scripts = out.match(/<script/gi) ?? [];
+    expect(out.split(scriptTag(BASE)).length - 1).toBe(scripts.length);
+    expect(scripts.length).toBe(script ? 1 : 0);
     expect(out).not.toMatch(/<style/i);
     expect(out).not.toMatch(/\sstyle\s*=/i);
     expect(out).not.toMatch(/\son[a-z]+\s*=/i);
@@ -214,14 +269,29 @@ describe.each(cases)('$name ($locale)', ({ name, locale, out, shown, actions, er
   });
 
   it('protects every form with one csrf token and posts it to its route under the base path', () => {
-    const forms = [...out.matchAll(/<form([^>]*)>([\s\S]*?)<\/form>/g)];
-    expect(forms.length).toBe(tags(out).filter((t) => t.name === 'form' && !t.closing).length);
+    const page = out.replace(SCRIPT_FORM, '');
+    const forms = [...page.matchAll(/<form([^>]*)>([\s\S]*?)<\/form>/g)];
+    expect(forms.length).toBe(tags(page).filter((t) => t.name === 'form' && !t.closing).length);
     for (const [, attributes, content] of forms) {
       expect(attributes).toContain('method="post"');
       expect(content!.split(`<input type="hidden" name="csrf" value="${CSRF}">`)).toHaveLength(2);
     }
     const used = new Set(forms.map(([, attributes]) => /action="([^"]*)"/.exec(attributes!)?.[1]));
     expect([...used].sort()).toEqual(actions.map((a) => BASE + a).sort());
+  });
+
+  it('keeps the form that only the script submits inside its hidden block, posting nothing', () => {
+    const form = SCRIPT_FORM.exec(out)?.[0];
+    if (!form) return;
+    expect(form).not.toMatch(/<form[^>]*\s(method|action)=/);
+    expect(form).not.toContain('name="csrf"');
+    expect(out).toMatch(/<div class="webauthn" data-webauthn="register"[^>]* hidden>\n<h3[^>]*>[^<]*<\/h3>\n<div id="webauthn-alert" class="alert-slot"><\/div>\n<form id="webauthn-register"/);
+  });
+
+  it('renders every WebAuthn block hidden, for the script to show', () => {
+    const blocks = tags(out).filter((t) => t.attributes.includes('data-webauthn='));
+    expect(blocks.length).toBe(script ? 1 : 0);
+    for (const block of blocks) expect(block.attributes).toMatch(/\shidden$/);
   });
 
   it('has unique ids, and every label and aria reference points at one', () => {
@@ -258,7 +328,7 @@ describe.each(cases)('$name ($locale)', ({ name, locale, out, shown, actions, er
 describe('a hostile base path', () => {
   it.each(variants('en', evil('base')).map((v) => [v.name, v.out] as const))('is escaped on %s', (_name, out) => {
     expect(out).toContain(`href="${escaped('base')}static/portal.css"`);
-    expect(out).not.toMatch(/<script/i);
+    expect((out.match(/<script/gi) ?? []).length).toBe(out.split(scriptTag(escaped('base'))).length - 1);
     expect(out).not.toContain('<img src=x');
   });
 });

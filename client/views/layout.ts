@@ -16,9 +16,14 @@ export interface LayoutModel extends PageContext {
   /** Wider column for pages with lists (the account page). */
   wide?: boolean;
   body: SafeHtml;
+  /** Module scripts from static/, by name; only the ones the portal ships can be named. */
+  scripts?: readonly PageScript[];
 }
 
-/** The shared document: one stylesheet, no scripts, nothing from another origin. */
+/** Scripts in client/static/. A page that needs none works without JavaScript; one that has one still works without it for everything else. */
+export type PageScript = 'webauthn';
+
+/** The shared document: one stylesheet, no inline script, nothing from another origin. */
 export function renderLayout(model: LayoutModel): string {
   const { t, locale, basePath } = model;
   const title = t(model.hasError ? 'layout.title_error' : 'layout.title', { page: model.title });
@@ -32,7 +37,7 @@ export function renderLayout(model: LayoutModel): string {
 <title>${title}</title>
 <link rel="stylesheet" href="${basePath}static/portal.css">
 <link rel="icon" href="${basePath}static/favicon.svg" type="image/svg+xml">
-</head>
+${(model.scripts ?? []).map((name) => html`<script type="module" src="${basePath}static/${name}.js"></script>\n`)}</head>
 <body>
 <a class="skip-link" href="#main">${t('layout.skip_link')}</a>
 <header class="site-header">

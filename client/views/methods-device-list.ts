@@ -19,6 +19,8 @@ export interface DeviceListModel extends PageContext {
   devices: MethodsPageDevice[];
   canManage: boolean;
   requiresSecondFactor: boolean;
+  /** The user's second factors that are not OTP devices (passkeys, security keys), for the last-one warning. */
+  otherFactors?: number;
   timeZone?: string;
 }
 
@@ -31,7 +33,7 @@ export function renderDeviceList(model: DeviceListModel): SafeHtml {
   const { t, devices } = model;
   if (devices.length === 0) {
     return html`<p class="muted">${t('methods.devices_empty')}</p>
-${model.requiresSecondFactor && html`<p>${t('methods.requires_second_factor')}</p>`}`;
+${model.requiresSecondFactor && (model.otherFactors ?? 0) === 0 && html`<p>${t('methods.requires_second_factor')}</p>`}`;
   }
   return html`<ul class="device-list">
 ${devices.map((device, i) => renderDevice(model, device, i))}</ul>`;
@@ -61,7 +63,7 @@ function hiddenFields(model: DeviceListModel, device: MethodsPageDevice): SafeHt
 // buttons name their device through aria-describedby, since every card has the same labels.
 function renderDeviceForms(model: DeviceListModel, device: MethodsPageDevice, i: number): SafeHtml {
   const { t, basePath } = model;
-  const last = model.devices.length === 1 && model.requiresSecondFactor;
+  const last = model.devices.length + (model.otherFactors ?? 0) === 1 && model.requiresSecondFactor;
   return html`<div class="device-actions">
 <form class="inline-form" method="post" action="${basePath}methods/rename">
 ${hiddenFields(model, device)}

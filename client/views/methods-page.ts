@@ -1,12 +1,22 @@
 import type { MessageKey } from '../i18n.js';
 import { html, type SafeHtml } from './html.js';
 import { renderLayout, type PageContext } from './layout.js';
+import { CREDENTIAL_FIELDS, CREDENTIAL_NAME_MAX_LENGTH, renderCredentialList, type MethodsPageCredential } from './methods-credential-list.js';
 import { DEVICE_NAME_MAX_LENGTH, METHODS_FIELDS, renderDeviceList, type MethodsPageDevice } from './methods-device-list.js';
 import { toSafeHref } from './safe-href.js';
+import { renderWebAuthnAlertSlot, renderWebAuthnData } from './webauthn-data.js';
 
-export { DEVICE_NAME_MAX_LENGTH, METHODS_FIELDS, type MethodsPageDevice };
+export { CREDENTIAL_FIELDS, CREDENTIAL_NAME_MAX_LENGTH, DEVICE_NAME_MAX_LENGTH, METHODS_FIELDS, type MethodsPageCredential, type MethodsPageDevice };
 
-export type MethodsNotice = 'added' | 'renamed' | 'removed' | 'codes_regenerated' | 'needs_fresh_factor';
+export type MethodsNotice =
+  | 'added'
+  | 'renamed'
+  | 'removed'
+  | 'codes_regenerated'
+  | 'needs_fresh_factor'
+  | 'webauthn_added'
+  | 'webauthn_renamed'
+  | 'webauthn_removed';
 
 export interface MethodsPageModel extends PageContext {
   csrfToken: string;
@@ -24,6 +34,8 @@ export interface MethodsPageModel extends PageContext {
   requiresSecondFactor: boolean;
   /** IANA zone for the times shown; defaults to the server's. */
   timeZone?: string;
+  /** Passkeys and security keys; absent or not enabled hides the section. */
+  webauthn?: { enabled: boolean; credentials: MethodsPageCredential[] };
 }
 
 const DONE: Readonly<Record<string, MessageKey>> = {
@@ -31,6 +43,9 @@ const DONE: Readonly<Record<string, MessageKey>> = {
   renamed: 'methods.notice_renamed',
   removed: 'methods.notice_removed',
   codes_regenerated: 'methods.notice_codes_regenerated',
+  webauthn_added: 'methods.notice_webauthn_added',
+  webauthn_renamed: 'methods.notice_webauthn_renamed',
+  webauthn_removed: 'methods.notice_webauthn_removed',
 };
 
 /** "My sign-in methods": the user's devices and recovery codes, and the forms to change them. */
@@ -38,6 +53,8 @@ export function renderMethodsPage(model: MethodsPageModel): string {
   const { t, user } = model;
   const who = user.displayName ? t('methods.account_name', { name: user.displayName, username: user.username }) : user.username;
   const done = model.notice !== undefined && Object.hasOwn(DONE, model.notice) ? DONE[model.notice] : undefined;
+  const webauthn = model.webauthn?.enabled === true;
+  const credentials = model.webauthn?.credentials ?? [];
   const body = html`<section class="card" aria-labelledby="page-heading">
 <h1 id="page-heading">${t('methods.title')}</h1>
 <p class="lead">${t('methods.intro')}</p>
@@ -45,15 +62,16 @@ export function renderMethodsPage(model: MethodsPageModel): string {
 ${done && html`<div class="notice notice-success" role="status"><p>${t(done)}</p></div>`}
 ${(!model.canManage || model.notice === 'needs_fresh_factor') && renderConfirmFirst(model)}
 </section>
+${webauthn && renderCredentials(model, credentials)}
 <section class="card" aria-labelledby="devices-heading">
 <h2 id="devices-heading">${t('methods.devices_heading')}</h2>
-${renderDeviceList(model)}
+${renderDeviceList({ ...model, otherFactors: credentials.length })}
 ${model.canManage && model.totpEnabled && renderAddTotp(model)}
 <p class="hint">${t('methods.hardware_hint')}</p>
 </section>
 ${model.recoveryCodes.enabled && renderRecoveryCodes(model)}
 <p><a href="${model.basePath}">${t('common.back_to_portal')}</a></p>`;
-  return renderLayout({ ...model, title: t('methods.title'), wide: true, body });
+  return renderLayout({ ...model, title: t('methods.title'), wide: true, body, scripts: webauthn && model.canManage ? ['webauthn'] : [] });
 }
 
 // Read-only until the user proves a second factor again: a stolen session alone must not change them.
@@ -62,9 +80,41 @@ function renderConfirmFirst(model: MethodsPageModel): SafeHtml {
   const href = toSafeHref(model.confirmUrl);
   const refused = model.notice === 'needs_fresh_factor';
   return html`<div class="notice"${refused ? html` role="alert"` : ''}>
-<p>${t(model.devices.length === 0 ? 'methods.confirm_first_enroll' : 'methods.confirm_first')}</p>
+<p>${t(model.devices.length + (model.webauthn?.credentials.length ?? 0) === 0 ? 'methods.confirm_first_enroll' : 'methods.confirm_first')}</p>
 ${href && html`<p><a class="button button-primary" href="${href}">${t('methods.confirm_link')}</a></p>`}
 </div>`;
+}
+
+function renderCredentials(model: MethodsPageModel, credentials: MethodsPageCredential[]): SafeHtml {
+  const { t } = model;
+  return html`<section class="card" aria-labelledby="webauthn-heading">
+<h2 id="webauthn-heading">${t('methods.webauthn_heading')}</h2>
+<p>${t('methods.webauthn_intro')}</p>
+${renderCredentialList({ ...model, credentials, otherFactors: model.devices.length })}
+${model.canManage && renderAddCredential(model)}
+</section>`;
+}
+
+/**
+ * Adding needs the browser's WebAuthn API, so the form is hidden until static/webauthn.js shows it;
+ * it posts nothing itself (the script sends the name with the new credential). Without the
+ * script, a note says what is needed instead.
+ */
+function renderAddCredential(model: MethodsPageModel): SafeHtml {
+  const { t } = model;
+  return html`<div class="webauthn"${renderWebAuthnData(model, 'register')} hidden>
+<h3 id="webauthn-add-heading">${t('methods.webauthn_add_heading')}</h3>
+${renderWebAuthnAlertSlot()}
+<form id="webauthn-register" class="form" aria-labelledby="webauthn-add-heading">
+<div class="field">
+<label for="webauthn-name">${t('methods.add_name_label')}</label>
+<input id="webauthn-name" name="${CREDENTIAL_FIELDS.name}" type="text" maxlength="${CREDENTIAL_NAME_MAX_LENGTH}" autocomplete="off" required aria-describedby="webauthn-name-hint">
+<p id="webauthn-name-hint" class="hint">${t('methods.webauthn_name_hint')}</p>
+</div>
+<div><button id="webauthn-start" type="submit" class="button button-primary">${t('methods.webauthn_add_submit')}</button></div>
+</form>
+</div>
+<p id="webauthn-fallback" class="hint">${t('methods.webauthn_needs_script')}</p>`;
 }
 
 function renderAddTotp(model: MethodsPageModel): SafeHtml {

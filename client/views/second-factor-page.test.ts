@@ -197,4 +197,74 @@ describe('renderSecondFactorPage', () => {
     expect(out).toContain('<summary>改用復原碼</summary>');
     expect(out).toContain('<label for="recovery-code">復原碼</label>');
   });
+
+  describe('with a security key or passkey', () => {
+    const block = (out: string) => /<div class="webauthn"[^>]*>[\s\S]*?<\/div>/.exec(out)?.[0] ?? '';
+
+    it('offers nothing of WebAuthn when the user has none', () => {
+      for (const out of [render(), render({ webauthnAvailable: false, devices: [] })]) {
+        expect(out).not.toContain('<script');
+        expect(out).not.toContain('data-webauthn');
+        expect(out).not.toContain('webauthn-fallback');
+      }
+    });
+
+    it.each([
+      ['en', 'Use your security key or passkey', 'or enter a code'],
+      ['zh-TW', '使用安全金鑰或通行密鑰', '或輸入驗證碼'],
+    ] as const)('in %s offers it first, hidden until the script shows it, with the code form after it', (locale, label, or) => {
+      const out = render({ webauthnAvailable: true, redirectTarget: 'https://wiki.example.com/a?b=1' }, locale);
+      const html = block(out);
+      expect(html).toMatch(/^<div class="webauthn" data-webauthn="second-factor" data-base-path="\/auth\/" data-csrf="tok" data-rd="https:\/\/wiki.example.com\/a\?b&#61;1" data-messages="\{[^"]*\}" hidden>/);
+      expect(html).toContain(`<button id="webauthn-start" type="button" class="button button-primary button-block">${label}</button>`);
+      expect(html).toContain(`<p class="divider">${or}</p>`);
+      expect(out.indexOf('<div class="webauthn"')).toBeLessThan(out.indexOf('<form'));
+      expect(forms(out)[0]?.body).toContain('<input type="hidden" name="device" value="dev-phone">');
+      expect(out).not.toContain('webauthn-fallback');
+    });
+
+    it('loads the script as a module from static/ and nothing inline', () => {
+      const out = render({ webauthnAvailable: true });
+      expect(out.match(/<script[^>]*>[^<]*<\/script>/g)).toEqual(['<script type="module" src="/auth/static/webauthn.js"></script>']);
+    });
+
+    it('keeps an empty alert slot after the server\'s alert', () => {
+      const out = render({ webauthnAvailable: true, error: 'invalid_code' });
+      expect(out).toContain('</p></div>\n<div id="webauthn-alert" class="alert-slot"></div>');
+      expect(out.match(/role="alert"/g)).toHaveLength(1);
+    });
+
+    it('as the only method: no "no devices" message, no code form, and a note for browsers without it', () => {
+      const out = render({ webauthnAvailable: true, devices: [] });
+      expect(out).not.toContain('No second factor is set up');
+      expect(out).not.toContain('Set up a second factor');
+      expect(forms(out)).toHaveLength(0);
+      expect(block(out)).not.toContain('divider');
+      expect(out).toContain('<p id="webauthn-fallback">Your security key or passkey needs JavaScript');
+    });
+
+    it('as the only method keeps the recovery form closed: it is not the only way in', () => {
+      const out = render({ webauthnAvailable: true, devices: [], recoveryCodesAllowed: true });
+      expect(out).toContain('<details class="alternative">');
+      expect(forms(out)).toHaveLength(1);
+    });
+
+    it.each([
+      ['sign_in', undefined, 'Finish signing in', 'To finish signing in, confirm it&#39;s you with one of your sign-in methods.'],
+      ['sign_in', 'Payroll', 'Finish signing in', 'To continue to Payroll, confirm it&#39;s you with one of your sign-in methods.'],
+      ['step_up', 'Payroll', 'Confirm it&#39;s you', 'Payroll asks you to confirm it&#39;s you again.</p>'],
+      ['stale', undefined, 'Confirm it&#39;s you', 'Confirm it again to continue.</p>'],
+    ] as const)('for %s (site %s) does not ask only for a code', (reason, siteName, heading, lead) => {
+      const out = render({ webauthnAvailable: true, reason, siteName });
+      expect(out).toContain(`<h1 id="page-heading">${heading}</h1>`);
+      expect(out).toContain(lead);
+      expect(out).not.toMatch(/<p class="lead">[^<]*code/);
+    });
+
+    it('escapes a hostile redirect target in its data', () => {
+      const out = render({ webauthnAvailable: true, redirectTarget: '"><script>alert(1)</script>' });
+      expect(block(out)).toContain('data-rd="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
+      expect(out).not.toContain('<script>alert');
+    });
+  });
 });

@@ -5,6 +5,7 @@ import { html, type SafeHtml } from './html.js';
 import { renderLayout, type PageContext } from './layout.js';
 import { renderOtpCodeField } from './otp-code-field.js';
 import { toSafeHref } from './safe-href.js';
+import { renderWebAuthnAlertSlot, renderWebAuthnData } from './webauthn-data.js';
 
 export type SecondFactorError = 'invalid_code' | 'replayed' | 'malformed' | 'throttled' | 'csrf' | 'store_unavailable';
 export type SecondFactorReason = 'sign_in' | 'step_up' | 'stale';
@@ -34,6 +35,8 @@ export interface SecondFactorPageModel extends PageContext {
   setUpUrl?: string;
   /** IANA zone for "last used" times; defaults to the server's. */
   timeZone?: string;
+  /** The user has a passkey or security key that this step accepts: offered first, through static/webauthn.js. */
+  webauthnAvailable?: boolean;
 }
 
 /** Form field names the server reads from the POST to `second-factor`. */
@@ -63,19 +66,21 @@ export function renderSecondFactorPage(model: SecondFactorPageModel): string {
   const { t, error } = model;
   const onRecovery = model.submittedWith === 'recovery';
   const fieldError = error !== undefined && FIELD_ERRORS.has(error) ? 'form-error' : undefined;
-  const title = t(model.reason === 'sign_in' ? 'mfa.title_sign_in' : 'mfa.title_confirm');
+  const title = t(model.reason !== 'sign_in' ? 'mfa.title_confirm' : model.webauthnAvailable === true ? 'mfa.title_finish' : 'mfa.title_sign_in');
   const message = error === undefined ? undefined : errorMessage(error, onRecovery);
   const hasDevices = model.devices.length > 0;
+  const webauthn = model.webauthnAvailable === true;
   const body = html`<section class="card" aria-labelledby="page-heading">
 <h1 id="page-heading">${title}</h1>
 <p class="lead">${intro(model)}</p>
 ${model.reason === 'sign_in' && html`<p class="hint">${t('mfa.why')}</p>`}
 ${message !== undefined && html`<div id="form-error" class="alert" role="alert"><p>${t(message)}</p></div>`}
-${hasDevices ? renderDeviceForm(model, onRecovery ? undefined : fieldError) : renderNoDevices(model)}
-${model.recoveryCodesAllowed && renderRecoveryForm(model, onRecovery, onRecovery ? fieldError : undefined, !hasDevices)}
+${webauthn && renderWebAuthnOption(model, hasDevices)}
+${hasDevices ? renderDeviceForm(model, onRecovery ? undefined : fieldError) : !webauthn && renderNoDevices(model)}
+${model.recoveryCodesAllowed && renderRecoveryForm(model, onRecovery, onRecovery ? fieldError : undefined, !hasDevices && !webauthn)}
 <p>${model.reason === 'sign_in' ? html`<a href="${model.basePath}logout">${t('mfa.sign_in_other')}</a>` : html`<a href="${model.basePath}">${t('common.back_to_portal')}</a>`}</p>
 </section>`;
-  return renderLayout({ ...model, title, hasError: error !== undefined, body });
+  return renderLayout({ ...model, title, hasError: error !== undefined, body, scripts: webauthn ? ['webauthn'] : [] });
 }
 
 // The error arrives from the server at run time; an unknown value shows the generic text, never raw.
@@ -84,14 +89,35 @@ function errorMessage(error: SecondFactorError, onRecovery: boolean): MessageKey
   return Object.hasOwn(ERRORS, error) ? ERRORS[error] : 'mfa.error_invalid_code';
 }
 
-function intro({ t, reason, siteName }: SecondFactorPageModel): string {
-  const keys: Record<SecondFactorReason, [MessageKey, MessageKey]> = {
-    sign_in: ['mfa.intro_sign_in', 'mfa.intro_sign_in_site'],
-    step_up: ['mfa.intro_step_up', 'mfa.intro_step_up_site'],
-    stale: ['mfa.intro_stale', 'mfa.intro_stale_site'],
-  };
+// With a security key on offer the intro stops saying "enter the code": it names no method.
+function intro({ t, reason, siteName, webauthnAvailable }: SecondFactorPageModel): string {
+  const keys: Record<SecondFactorReason, [MessageKey, MessageKey]> = webauthnAvailable === true
+    ? {
+        sign_in: ['mfa.intro_sign_in_any', 'mfa.intro_sign_in_any_site'],
+        step_up: ['mfa.intro_step_up_any', 'mfa.intro_step_up_any_site'],
+        stale: ['mfa.intro_stale_any', 'mfa.intro_stale_any_site'],
+      }
+    : {
+        sign_in: ['mfa.intro_sign_in', 'mfa.intro_sign_in_site'],
+        step_up: ['mfa.intro_step_up', 'mfa.intro_step_up_site'],
+        stale: ['mfa.intro_stale', 'mfa.intro_stale_site'],
+      };
   const [plain, withSite] = Object.hasOwn(keys, reason) ? keys[reason] : keys.sign_in;
   return siteName ? t(withSite, { site: siteName }) : t(plain);
+}
+
+/**
+ * The security key button, hidden until static/webauthn.js finds WebAuthn in this browser. When
+ * it is the only way in, a note says why nothing else is shown; the script hides it again.
+ */
+function renderWebAuthnOption(model: SecondFactorPageModel, hasDevices: boolean): SafeHtml {
+  const { t } = model;
+  return html`${renderWebAuthnAlertSlot()}
+<div class="webauthn"${renderWebAuthnData(model, 'second-factor')} hidden>
+<button id="webauthn-start" type="button" class="button button-primary button-block">${t('mfa.webauthn_button')}</button>
+${hasDevices && html`<p class="divider">${t('mfa.or_code')}</p>`}
+</div>
+${!hasDevices && html`<p id="webauthn-fallback">${t('mfa.webauthn_needs_script')}</p>`}`;
 }
 
 function hiddenFields(model: SecondFactorPageModel): SafeHtml {

@@ -102,4 +102,63 @@ describe('renderSignInPage', () => {
     expect(out).toContain(`<label for="remember-me">${label}</label>`);
     expect(out).toContain('<input id="remember-me" name="remember_me" type="checkbox" value="1" aria-describedby="remember-me-hint">');
   });
+
+  describe('with passkeys', () => {
+    const block = (out: string) => /<div class="webauthn"[^>]*>[\s\S]*?<\/div>/.exec(out)?.[0] ?? '';
+
+    it('offers nothing of WebAuthn when passkeys are off: no script, no button, plain username autofill', () => {
+      for (const out of [render(), render({ passkeySignIn: false })]) {
+        expect(out).not.toContain('<script');
+        expect(out).not.toContain('data-webauthn');
+        expect(out).not.toContain('webauthn-alert');
+        expect(inputTag(out, 'username')).toContain('autocomplete="username"');
+      }
+    });
+
+    it('lets the browser offer passkeys in the username field', () => {
+      expect(inputTag(render({ passkeySignIn: true }), 'username')).toContain('autocomplete="username webauthn"');
+    });
+
+    it('loads the passkey script as a module from static/, once, and nothing inline', () => {
+      const out = render({ passkeySignIn: true, basePath: '/portal/' });
+      expect(out.match(/<script[^>]*>/g)).toEqual(['<script type="module" src="/portal/static/webauthn.js">']);
+      expect(out).toContain('<script type="module" src="/portal/static/webauthn.js"></script>\n</head>');
+    });
+
+    it.each([
+      ['en', 'Sign in with a passkey', 'or'],
+      ['zh-TW', '使用通行密鑰登入', '或'],
+    ] as const)('in %s renders the passkey button hidden, below the password form, until the script shows it', (locale, label, or) => {
+      const out = render({ passkeySignIn: true }, locale);
+      const html = block(out);
+      expect(html).toMatch(/^<div class="webauthn" data-webauthn="passwordless" [^>]* hidden>/);
+      expect(html).toContain(`<p class="divider">${or}</p>`);
+      expect(html).toContain(`<button id="webauthn-start" type="button" class="button button-secondary button-block">${label}</button>`);
+      expect(out.indexOf('</form>')).toBeLessThan(out.indexOf('<div class="webauthn"'));
+    });
+
+    it('gives the script the portal path, the csrf token and rd, escaped', () => {
+      const html = block(render({ passkeySignIn: true, basePath: '/portal/', csrfToken: 'tok"<', redirectTarget: 'https://wiki.example.com/a?b=1&c="2"' }));
+      expect(html).toContain(' data-base-path="/portal/" data-csrf="tok&quot;&lt;" data-rd="https://wiki.example.com/a?b&#61;1&amp;c&#61;&quot;2&quot;" data-messages="{');
+      expect(html).not.toContain('"2"');
+    });
+
+    it('leaves data-rd out without a redirect target', () => {
+      expect(block(render({ passkeySignIn: true }))).not.toContain('data-rd');
+    });
+
+    it('keeps an empty slot for the script\'s alerts next to the server\'s, and the server\'s alert as before', () => {
+      const out = render({ passkeySignIn: true, error: 'invalid_credentials' });
+      expect(out).toContain('<p>Incorrect username or password.</p></div>\n<div id="webauthn-alert" class="alert-slot"></div>');
+      expect(out.match(/role="alert"/g)).toHaveLength(1);
+      expect(render({ passkeySignIn: true })).not.toContain('role="alert"');
+    });
+
+    it('keeps the password form working without JavaScript', () => {
+      const out = render({ passkeySignIn: true });
+      expect(out).toContain('<form class="form" method="post" action="/login">');
+      expect(inputTag(out, 'password')).toContain('required');
+      expect(out).toContain('<button type="submit" class="button button-primary button-block">Sign in</button>');
+    });
+  });
 });

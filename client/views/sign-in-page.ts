@@ -1,6 +1,7 @@
 import type { MessageKey } from '../i18n.js';
 import { html } from './html.js';
 import { renderLayout, type PageContext } from './layout.js';
+import { renderWebAuthnAlertSlot, renderWebAuthnData } from './webauthn-data.js';
 
 export type SignInError = 'invalid_credentials' | 'too_large' | 'store_unavailable' | 'csrf';
 
@@ -14,6 +15,11 @@ export interface SignInPageModel extends PageContext {
   siteName?: string;
   /** Lifetime of a "remember me" session in days; absent or not positive hides the option. */
   rememberMeDays?: number;
+  /**
+   * Offer passkeys: a "Sign in with a passkey" button and passkey autofill in the username field.
+   * Both need static/webauthn.js, which shows the button only where the browser can use it.
+   */
+  passkeySignIn?: boolean;
 }
 
 /** Form field names the server reads from the POST to `login`. */
@@ -44,16 +50,18 @@ export function renderSignInPage(model: SignInPageModel): string {
   const fieldError = error !== undefined && FIELD_ERRORS.has(error);
   const invalid = fieldError ? html` aria-invalid="true" aria-describedby="form-error"` : '';
   const hasUsername = model.username !== undefined && model.username !== '';
+  const passkeys = model.passkeySignIn === true;
   const body = html`<section class="card" aria-labelledby="page-heading">
 <h1 id="page-heading">${t('signin.title')}</h1>
 <p class="lead">${model.siteName ? t('signin.intro_site', { site: model.siteName }) : t('signin.intro')}</p>
 ${error !== undefined && html`<div id="form-error" class="alert" role="alert"><p>${t(ERROR_MESSAGES[error] ?? 'signin.error_invalid_credentials')}</p></div>`}
+${passkeys && renderWebAuthnAlertSlot()}
 <form class="form" method="post" action="${basePath}login">
 <input type="hidden" name="${SIGN_IN_FIELDS.csrf}" value="${model.csrfToken}">
 ${model.redirectTarget !== undefined && html`<input type="hidden" name="${SIGN_IN_FIELDS.redirectTarget}" value="${model.redirectTarget}">`}
 <div class="field">
 <label for="username">${t('signin.username')}</label>
-<input id="username" name="${SIGN_IN_FIELDS.username}" type="text" value="${model.username ?? ''}" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="${USERNAME_MAX_LENGTH}" required${invalid}${hasUsername ? '' : html` autofocus`}>
+<input id="username" name="${SIGN_IN_FIELDS.username}" type="text" value="${model.username ?? ''}" autocomplete="${passkeys ? 'username webauthn' : 'username'}" autocapitalize="none" spellcheck="false" maxlength="${USERNAME_MAX_LENGTH}" required${invalid}${hasUsername ? '' : html` autofocus`}>
 </div>
 <div class="field">
 <label for="password">${t('signin.password')}</label>
@@ -62,8 +70,9 @@ ${model.redirectTarget !== undefined && html`<input type="hidden" name="${SIGN_I
 ${renderRememberMe(model)}
 <button type="submit" class="button button-primary button-block">${t('signin.submit')}</button>
 </form>
+${passkeys && renderPasskeyButton(model)}
 </section>`;
-  return renderLayout({ ...model, title: t('signin.title'), hasError: error !== undefined, body });
+  return renderLayout({ ...model, title: t('signin.title'), hasError: error !== undefined, body, scripts: passkeys ? ['webauthn'] : [] });
 }
 
 function renderRememberMe({ t, locale, rememberMeDays: days }: SignInPageModel) {
@@ -74,5 +83,14 @@ function renderRememberMe({ t, locale, rememberMeDays: days }: SignInPageModel) 
 <input id="remember-me" name="${SIGN_IN_FIELDS.rememberMe}" type="checkbox" value="1" aria-describedby="remember-me-hint">
 <label for="remember-me">${label}</label>
 <p id="remember-me-hint" class="hint">${t('signin.remember_me_hint')}</p>
+</div>`;
+}
+
+// Hidden until the script has checked that this browser can use passkeys: without it the button would do nothing.
+function renderPasskeyButton(model: SignInPageModel) {
+  const { t } = model;
+  return html`<div class="webauthn"${renderWebAuthnData(model, 'passwordless')} hidden>
+<p class="divider">${t('signin.or')}</p>
+<button id="webauthn-start" type="button" class="button button-secondary button-block">${t('signin.passkey')}</button>
 </div>`;
 }
