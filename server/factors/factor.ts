@@ -26,7 +26,14 @@ export interface Factor {
    * Checks a response (an OTP code; later a WebAuthn assertion or push answer) for one device,
    * or any of the user's devices of this kind when deviceId is absent. Atomic against replay.
    */
-  verify(input: { username: string; deviceId?: string; response: unknown; now: number }): Promise<VerifyResult>;
+  verify(input: {
+    username: string;
+    deviceId?: string;
+    response: unknown;
+    now: number;
+    /** The per-session value a challenge was bound to (WebAuthn); factors without challenges ignore it. */
+    binding?: string;
+  }): Promise<VerifyResult>;
   /** Removes one device of the user; false if it is not theirs. */
   remove(username: string, deviceId: string): Promise<boolean>;
 }
