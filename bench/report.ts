@@ -124,7 +124,7 @@ export function formatTable(r: Results): string {
   lines.push(`D at 50 % of its own maximum (${Math.round(fr.ownHalfRate)} req/s): p50 ${fmt(fr.gatewayAtOwnHalf.p50Ms, 2)} / p99 ${fmt(fr.gatewayAtOwnHalf.p99Ms, 2)} ms`);
   lines.push(`Cold cache: ${fmt(r.cold_cache.redisPerRequest, 3)} Redis commands per request over ${r.cold_cache.requests} first requests (${Object.entries(r.cold_cache.byCommand).map(([k, v]) => `${k} ${v}`).join(', ')})`);
   const st = r.storm;
-  lines.push(`Login storm (${r.settings.stormPerSecond}/s offered, D at ${Math.round(st.rate)} req/s): D p99 ${fmt(st.quiet.p99Ms, 2)} → ${fmt(st.storm.p99Ms, 2)} ms; sign-ins ${st.signIns.signedIn} done of ${st.signIns.attempted} (${fmt(st.signIns.achievedPerSecond, 1)}/s, p50 ${fmt(st.signIns.p50Ms, 0)} ms); event loop max ${fmt(st.quietEventLoopMaxMs, 1)} → ${fmt(st.eventLoopMaxMs, 1)} ms; peak RSS ${fmt(st.peakRssMb, 0)} MB`);
+  lines.push(`Login storm (${r.settings.stormPerSecond}/s offered, D offered ${Math.round(st.rate)} req/s): D served ${fmt(st.quiet.rps, 0)} → ${fmt(st.storm.rps, 0)} req/s, p99 ${fmt(st.quiet.p99Ms, 2)} → ${fmt(st.storm.p99Ms, 2)} ms; sign-ins ${st.signIns.signedIn} done of ${st.signIns.attempted} (${fmt(st.signIns.achievedPerSecond, 1)}/s, p50 ${fmt(st.signIns.p50Ms, 0)} ms); event loop max ${fmt(st.quietEventLoopMaxMs, 1)} → ${fmt(st.eventLoopMaxMs, 1)} ms; peak RSS ${fmt(st.peakRssMb, 0)} MB`);
   const [m1, m2] = r.memory.marks;
   if (m1 && m2) lines.push(`Memory: RSS ${fmt(m1.rssMb, 1)} MB after ${m1.proxiedRequests} proxied requests, ${fmt(m2.rssMb, 1)} MB after ${m2.proxiedRequests}${r.mode === 'quick' ? ' (quick: not 1 M / 2 M)' : ''}`);
   lines.push('');
