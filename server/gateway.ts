@@ -19,6 +19,8 @@ import { decodeKey } from './config/schema.js';
 import { createEnrollmentMailer } from './enrollment/enrollment-email.js';
 import { createOtpFactor } from './factors/otp/otp-factor.js';
 import { createRecoveryCodeFactor } from './factors/recovery/recovery-codes.js';
+import { createWebAuthnFactor } from './factors/webauthn/webauthn-factor.js';
+import { createWebAuthnService } from './factors/webauthn/webauthn-service.js';
 import { createAttemptLimiter } from './regulation/attempt-limiter.js';
 import { openSqliteStorage } from './storage/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
@@ -66,6 +68,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
   });
   const storage = deps.storage ?? openSqliteStorage({ path: config.storage.path, keys: config.storage.encryption_keys.map((k) => ({ id: k.id, key: decodeKey(k.key)! })) }, { logger, clock });
   const factorDeps = { storage, kv };
+  const webauthn = createWebAuthnService({ storage, kv, logger }, { config: config.second_factors.webauthn, portalUrl: config.server.portal_url });
   const portalUrl = config.server.portal_url;
   const https = portalUrl.protocol === 'https:';
   const ctx: GatewayContext = {
@@ -87,7 +90,10 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
       totp: createOtpFactor(factorDeps, { kind: 'totp', config: config.second_factors }),
       hotp: createOtpFactor(factorDeps, { kind: 'hotp', config: config.second_factors }),
       recovery_code: createRecoveryCodeFactor({ storage }),
+      webauthn: createWebAuthnFactor(webauthn),
     },
+    webauthn,
+    passwordlessLimiter: createAttemptLimiter(kv, { name: 'passwordless', maxFailures: 30, windowSeconds: 900 }),
     secondFactorLimiter: createAttemptLimiter(kv, { name: 'second-factor', maxFailures: 10, windowSeconds: 900 }),
     enrollmentEmailLimiter: createAttemptLimiter(kv, { name: 'enrollment-email', maxFailures: 3, windowSeconds: 3600 }),
     mailer: config.enrollment.email_code.enabled && config.smtp ? createEnrollmentMailer(config.smtp, clock.now) : undefined,

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { Directory } from '../directory/directory.js';
 import type { EnrollmentMailer } from '../enrollment/enrollment-email.js';
 import type { Factor } from '../factors/factor.js';
+import type { WebAuthnService } from '../factors/webauthn/webauthn-service.js';
 import type { AttemptLimiter } from '../regulation/attempt-limiter.js';
 import type { Storage } from '../storage/storage.js';
 import type { Kv } from '../kv/kv.js';
@@ -35,7 +36,11 @@ export interface GatewayContext {
   /** Durable data: second-factor devices, tokens, recovery and enrollment codes. */
   storage: Storage;
   /** The second factors, by kind. */
-  factors: { totp: Factor; hotp: Factor; recovery_code: Factor };
+  factors: { totp: Factor; hotp: Factor; recovery_code: Factor; webauthn: Factor };
+  /** Passkey and security-key ceremonies. */
+  webauthn: WebAuthnService;
+  /** Failure budget of passwordless sign-ins (and their challenges), per client address. */
+  passwordlessLimiter: AttemptLimiter;
   /** Failure budget of second-factor and enrollment-code attempts, per user. */
   secondFactorLimiter: AttemptLimiter;
   /** Enrollment emails sent per user and hour. */

@@ -5,6 +5,9 @@ import { sendErrorPage } from './pages.js';
 import { createMethodsRouter } from './methods-router.js';
 import { createPortalRouter } from './portal-router.js';
 import { createSecondFactorRouter } from './second-factor-router.js';
+import { createWebAuthnRouter } from './webauthn-router.js';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { findStaticDir } from './static-files.js';
 
 /**
@@ -22,6 +25,16 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
   service.use(createOpsRouter(ctx));
 
   const portal = express.Router();
+  // @simplewebauthn/browser's ES modules, served as they ship (a folder of relative imports).
+  portal.use(
+    '/static/vendor/simplewebauthn-browser',
+    express.static(dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser'))), {
+      index: false,
+      fallthrough: false,
+      maxAge: '1h',
+      setHeaders: (res) => res.setHeader('x-content-type-options', 'nosniff'),
+    }),
+  );
   portal.use(
     '/static',
     express.static(findStaticDir(), {
@@ -33,6 +46,7 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
     }),
   );
   portal.use(service);
+  portal.use(createWebAuthnRouter(ctx));
   portal.use(createSecondFactorRouter(ctx));
   portal.use(createMethodsRouter(ctx));
   portal.use(createPortalRouter(ctx));

@@ -16,7 +16,7 @@ import { localeOf, requestIdOf, sendErrorPage, sendPage } from './pages.js';
 import { clientIpOf, isValidSessionPost, portalPath, portalSession, redirectToSignIn } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
 
-const NOTICES = new Set<MethodsNotice>(['added', 'renamed', 'removed', 'codes_regenerated', 'needs_fresh_factor']);
+const NOTICES = new Set<MethodsNotice>(['added', 'renamed', 'removed', 'codes_regenerated', 'needs_fresh_factor', 'webauthn_added', 'webauthn_renamed', 'webauthn_removed']);
 /** How long a redeemed enrollment code lets a user add their first factor. */
 const ENROLLMENT_GRANT_MS = 15 * 60_000;
 
@@ -30,20 +30,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
   const form = express.urlencoded({ extended: false, limit: ctx.config.server.body_limit, parameterLimit: 20 });
   const { second_factors: factorsConfig, enrollment } = ctx.config;
 
-  async function enrollmentState(req: Request, session: Session) {
-    const username = session.user.username;
-    const devices = (await ctx.storage.otpDevices.listForUser(username)).filter((d) => d.confirmed);
-    const codes = await ctx.storage.recoveryCodes.listForUser(username);
-    const remaining = codes.filter((c) => c.usedAt === null).length;
-    const decision = decideEnrollment({
-      session,
-      hasFactors: devices.length > 0 || remaining > 0,
-      now: ctx.clock.now(),
-      freshFactorAgeSeconds: enrollment.fresh_factor_age,
-      isTrustedNetwork: ctx.isEnrollmentNetwork(clientIpOf(ctx, req)),
-    });
-    return { devices, codes, remaining, decision };
-  }
+  const enrollmentState = (req: Request, session: Session) => enrollmentStateOf(ctx, req, session);
 
   function gate(req: Request, res: Response, session: Session, status: number, extra: { error?: EnrollmentGateError; sent?: boolean } = {}) {
     const { locale, t } = localeOf(req);
@@ -66,7 +53,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
   }
 
   async function methodsPage(req: Request, res: Response, session: Session, notice?: MethodsNotice) {
-    const { devices, codes, remaining, decision } = await enrollmentState(req, session);
+    const { devices, credentials, codes, remaining, decision } = await enrollmentState(req, session);
     if (decision.kind === 'needs-proof') return gate(req, res, session, 200);
     const { locale, t } = localeOf(req);
     sendPage(
@@ -84,6 +71,10 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
         canManage: decision.kind === 'allowed',
         confirmUrl: portalPath(ctx, 'second-factor', new URL('methods', ctx.portal.url).href),
         totpEnabled: factorsConfig.totp.enabled,
+        webauthn: {
+          enabled: factorsConfig.webauthn.enabled,
+          credentials: credentials.map((c) => ({ id: c.id, name: c.name, authenticatorName: c.model, discoverable: c.discoverable, backupEligible: c.backupEligible, backedUp: c.backupState, createdAt: c.createdAt, lastUsedAt: c.lastUsedAt })),
+        },
         notice,
         requiresSecondFactor: ctx.policy.rules.some((r) => r.policy === 'two_factor') || ctx.policy.defaultRule.policy === 'two_factor',
       }),
@@ -151,7 +142,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const now = ctx.clock.now();
     const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: undefined, factors: [...s.factors.filter((f) => f.kind !== 'totp'), { kind: 'totp', at: now, device: result.device.id }] }));
     if (rotated) res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
-    const first = before.devices.length === 0 && before.remaining === 0;
+    const first = before.devices.length === 0 && before.credentials.length === 0 && before.remaining === 0;
     if (first && factorsConfig.recovery_codes.enabled) return showRecoveryCodes(req, res, session, await regenerateRecoveryCodes(ctx.storage, username, factorsConfig.recovery_codes.count, now));
     res.redirect(303, portalPath(ctx, 'methods?notice=added'));
   });
@@ -189,6 +180,25 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     await ctx.factors[device.kind].remove(allowed.session.user.username, device.id);
     audit('factor.removed', req, res, allowed.session, { kind: device.kind, device: device.id });
     res.redirect(303, portalPath(ctx, 'methods?notice=removed'));
+  });
+
+  router.post('/methods/webauthn/rename', form, async (req, res) => {
+    const allowed = await authorizeChange(req, res);
+    if (!allowed) return;
+    const id = typeof req.body?.credential === 'string' ? req.body.credential : '';
+    const result = await ctx.webauthn.renameCredential(allowed.session.user.username, id, req.body?.name);
+    if (!result.ok) return sendErrorPage(ctx, req, res, 'request.invalid');
+    audit('factor.renamed', req, res, allowed.session, { kind: 'webauthn', device: id });
+    res.redirect(303, portalPath(ctx, 'methods?notice=webauthn_renamed'));
+  });
+
+  router.post('/methods/webauthn/remove', form, async (req, res) => {
+    const allowed = await authorizeChange(req, res);
+    if (!allowed) return;
+    const id = typeof req.body?.credential === 'string' ? req.body.credential : '';
+    if (!(await ctx.webauthn.removeCredential(allowed.session.user.username, id))) return sendErrorPage(ctx, req, res, 'request.invalid');
+    audit('factor.removed', req, res, allowed.session, { kind: 'webauthn', device: id });
+    res.redirect(303, portalPath(ctx, 'methods?notice=webauthn_removed'));
   });
 
   router.post('/enroll/email', form, async (req, res) => {
@@ -231,4 +241,21 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
   });
 
   return router;
+}
+
+/** A user's factors and whether this session may change them now. */
+export async function enrollmentStateOf(ctx: GatewayContext, req: Request, session: Session) {
+  const username = session.user.username;
+  const devices = (await ctx.storage.otpDevices.listForUser(username)).filter((d) => d.confirmed);
+  const credentials = ctx.config.second_factors.webauthn.enabled ? await ctx.webauthn.listCredentials(username) : [];
+  const codes = await ctx.storage.recoveryCodes.listForUser(username);
+  const remaining = codes.filter((c) => c.usedAt === null).length;
+  const decision = decideEnrollment({
+    session,
+    hasFactors: devices.length > 0 || credentials.length > 0 || remaining > 0,
+    now: ctx.clock.now(),
+    freshFactorAgeSeconds: ctx.config.enrollment.fresh_factor_age,
+    isTrustedNetwork: ctx.isEnrollmentNetwork(clientIpOf(ctx, req)),
+  });
+  return { devices, credentials, codes, remaining, decision };
 }

@@ -57,6 +57,7 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
       username: extra.username,
       error: extra.error,
       rememberMeDays,
+      passkeySignIn: passkeySignIn(ctx),
     });
     sendPage(ctx, res, status, body);
   }
@@ -150,4 +151,10 @@ export function sessionCookieOptions(ctx: GatewayContext, rememberMe: boolean) {
     secure: ctx.portal.https,
     maxAgeSeconds: rememberMe ? ctx.config.session.remember_me : undefined,
   };
+}
+
+/** The passkey button shows where a passkey alone may sign in: globally or on some rule. */
+function passkeySignIn(ctx: GatewayContext): boolean {
+  const webauthn = ctx.config.second_factors.webauthn;
+  return webauthn.enabled && (webauthn.passwordless || ctx.config.access_control.rules.some((r) => r.passwordless === true));
 }

@@ -40,6 +40,7 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
     for (const kind of ['totp', 'hotp'] as const) {
       if (kinds.includes(kind)) devices.push(...(await ctx.factors[kind].listDevices(username)).map((d) => ({ id: d.id, kind, name: d.name, lastUsedAt: d.lastUsedAt })));
     }
+    const webauthnAvailable = ctx.config.second_factors.webauthn.enabled && kinds.includes('webauthn') && (await ctx.factors.webauthn.listDevices(username)).length > 0;
     const recoveryCodesAllowed = ctx.config.second_factors.recovery_codes.enabled && kinds.includes('recovery_code') && (await ctx.factors.recovery_code.listDevices(username)).length > 0;
     const state = await ctx.storage.userState.get(username);
     const hasSecond = session.factors.some((f) => f.kind !== 'password');
@@ -54,7 +55,8 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
       selectedDeviceId: state?.lastDeviceId ?? undefined,
       recoveryCodesAllowed,
       reason: !hasSecond ? 'sign_in' : 'step_up',
-      setUpUrl: devices.length === 0 ? portalPath(ctx, 'methods', rd) : undefined,
+      webauthnAvailable,
+      setUpUrl: devices.length === 0 && !webauthnAvailable ? portalPath(ctx, 'methods', rd) : undefined,
       ...extra,
     });
     sendPage(ctx, res, status, body);
