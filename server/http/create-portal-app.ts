@@ -57,6 +57,8 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
   app.use((error: unknown, req: Request, res: Response, _next: unknown) => {
     const status = (error as { status?: number }).status;
     if (status === 404) return sendErrorPage(ctx, req, res, 'route.not_found');
+    if (status === 413) return sendErrorPage(ctx, req, res, 'request.too_large');
+    if (status && status >= 400 && status < 500) return sendErrorPage(ctx, req, res, 'request.invalid');
     ctx.logger.error({ err: error, path: req.path, requestId: res.getHeader('x-request-id') }, 'portal error');
     sendErrorPage(ctx, req, res, 'internal');
   });

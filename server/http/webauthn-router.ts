@@ -141,5 +141,12 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     ok(res, { redirect: rd ?? ctx.portal.url.href });
   }
 
+  // Body-parser refusals (malformed or oversized JSON) are the client's fault: JSON 4xx, not 500.
+  router.use((error: unknown, _req: Request, res: Response, next: (e?: unknown) => void) => {
+    const status = (error as { status?: number }).status;
+    if (res.headersSent || !status || status < 400 || status >= 500) return next(error);
+    fail(res, status === 413 ? 413 : 400, status === 413 ? 'too-large' : 'malformed');
+  });
+
   return router;
 }

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cookieFrom, csrfFieldOf } from '../testing/http-client.js';
+import { APP, PORTAL, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
+
+/**
+ * The WebAuthn JSON routes refuse what does not come from the portal's own page, and answer
+ * garbage with 4xx — never 500, never a session. (The ceremonies' cryptographic checks are tested
+ * with a software authenticator in server/factors/webauthn, and end to end in Chromium.)
+ */
+let h: GatewayHarness;
+beforeAll(async () => {
+  h = await startGatewayHarness({ configure: (c) => Object.assign(c, { second_factors: { webauthn: { passwordless: true } } }) });
+});
+afterAll(() => h?.close());
+
+const API = '/api/webauthn';
+function call(path: string, body: unknown, headers: Record<string, string> = {}) {
+  return h.request({ method: 'POST', path: `${API}${path}`, host: PORTAL, headers: { 'content-type': 'application/json', origin: `http://${PORTAL}`, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+}
+
+describe('WebAuthn routes', () => {
+  it('registration needs a session, the portal origin and the session’s CSRF token', async () => {
+    expect((await call('/register/options', {})).status).toBe(401);
+    const cookie = await h.signIn('alice');
+    const csrf = csrfFieldOf((await h.request({ path: '/', host: PORTAL, headers: { cookie } })).body)!;
+    expect((await call('/register/options', {}, { cookie })).status).toBe(403);
+    expect((await call('/register/options', {}, { cookie, 'x-csrf-token': 'forged' })).status).toBe(403);
+    expect((await call('/register/options', {}, { cookie, 'x-csrf-token': csrf, origin: `http://${APP}` })).status).toBe(403);
+    // A password alone is not enough to add a factor (no enrollment proof yet).
+    const res = await call('/register/options', {}, { cookie, 'x-csrf-token': csrf });
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.body)).toEqual({ ok: false, error: 'needs-fresh-factor' });
+  });
+
+  it('passwordless challenges need the browser’s CSRF cookie echoed, from the portal origin', async () => {
+    const { csrfCookie } = await h.signInForm();
+    expect((await call('/authenticate/options', { mode: 'passwordless' })).status).toBe(403);
+    expect((await call('/authenticate/options', { mode: 'passwordless' }, { cookie: `gatehouse_csrf=${csrfCookie}`, 'x-csrf-token': 'x'.repeat(43) })).status).toBe(403);
+    const ok = await call('/authenticate/options', { mode: 'passwordless' }, { cookie: `gatehouse_csrf=${csrfCookie}`, 'x-csrf-token': csrfCookie });
+    expect(ok.status).toBe(200);
+    const { options } = JSON.parse(ok.body);
+    expect(options.allowCredentials).toEqual([]);
+    expect(options.userVerification).toBe('required');
+    expect(Buffer.from(options.challenge, 'base64url').length).toBeGreaterThanOrEqual(16);
+  });
+
+  it.each([
+    ['no response', {}],
+    ['a string response', { response: 'x' }],
+    ['a registration response at sign-in', { response: { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', attestationObject: 'oA' } } }],
+    ['bad base64url', { response: { id: '***', rawId: '***', type: 'public-key', response: { clientDataJSON: '***', authenticatorData: '***', signature: '***' } } }],
+    ['an unknown credential', { response: { id: 'AAAAAAAA', rawId: 'AAAAAAAA', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA', userHandle: 'AAAA' } } }],
+  ])('a passwordless verify with %s → 4xx, no session', async (_name, body) => {
+    const { csrfCookie } = await h.signInForm();
+    const headers = { cookie: `gatehouse_csrf=${csrfCookie}`, 'x-csrf-token': csrfCookie };
+    await call('/authenticate/options', { mode: 'passwordless' }, headers);
+    const res = await call('/authenticate/verify', { mode: 'passwordless', ...body }, headers);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(JSON.parse(res.body).ok).toBe(false);
+    expect(cookieFrom(res, 'gatehouse_session')).toBeUndefined();
+    expect(res.body).not.toMatch(/expected|challenge/i); // no library detail reaches the browser
+  });
+
+  it.each([
+    ['malformed JSON', '{"mode":'],
+    ['a 200 KB body', JSON.stringify({ mode: 'passwordless', response: 'x'.repeat(200_000) })],
+  ])('answers %s with 4xx', async (_name, body) => {
+    const { csrfCookie } = await h.signInForm();
+    const res = await call('/authenticate/verify', body, { cookie: `gatehouse_csrf=${csrfCookie}`, 'x-csrf-token': csrfCookie });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+  });
+});
