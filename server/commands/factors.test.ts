@@ -37,11 +37,16 @@ describe('gatehouse factors list', () => {
     await storage.otpDevices.recordUse(device.id, { expectedLastStep: null, lastStep: 1, driftSteps: -7 }, Date.UTC(2026, 10, 2));
     await storage.otpDevices.create({ username: 'alice', kind: 'totp', name: 'Unconfirmed', secret, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: false }, Date.UTC(2026, 10, 3));
     await storage.recoveryCodes.replaceSet('alice', ['h1', 'h2'], Date.UTC(2026, 10, 1));
+    await storage.webauthnCredentials.create(
+      { id: 'cred-1', username: 'alice', userHandle: 'h', publicKey: Buffer.alloc(77, 1), counter: 5, transports: ['usb'], aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8', backupEligible: false, backupState: false, userVerified: false, discoverable: false, name: 'Desk key' },
+      Date.UTC(2026, 10, 4),
+    );
     storage.close();
 
     const result = await run('list', 'Alice');
     expect(result.code).toBe(0);
-    expect(result.out).toContain('totp  Phone  -       2026-11-01T00:00:00Z  2026-11-02T00:00:00Z  -210s');
+    expect(result.out).toMatch(/totp\s+Phone\s+-\s+2026-11-01T00:00:00Z\s+2026-11-02T00:00:00Z\s+-210s/);
+    expect(result.out).toMatch(/webauthn\s+Desk key\s+security key\s+2026-11-04T00:00:00Z\s+-\s+counter 5/);
     expect(result.out).not.toContain('Unconfirmed');
     expect(result.out).toContain('recovery codes: 2 of 2 unused');
     expect(result.out).not.toContain(secret.toString());

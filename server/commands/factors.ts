@@ -41,6 +41,8 @@ export async function runFactorsCommand(args: string[], env: Record<string, stri
     const name = username.toLowerCase();
     const devices = (await storage.otpDevices.listForUser(name)).filter((d) => d.confirmed);
     const codes = await storage.recoveryCodes.listForUser(name);
+    const models = new Map(loaded.config.second_factors.webauthn.aaguid_allowlist.map((m) => [m.aaguid, m.name]));
+    const credentials = await storage.webauthnCredentials.listForUser(name);
     const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
     const rows = devices.map((d) => [
       d.kind,
@@ -50,11 +52,15 @@ export async function runFactorsCommand(args: string[], env: Record<string, stri
       when(d.lastUsedAt),
       d.kind === 'totp' ? `${driftSeconds(d.driftSteps, d.period)}s` : `counter ${d.counter}`,
     ]);
+    for (const c of credentials) {
+      const model = models.get(c.aaguid) ?? (c.backupEligible ? 'synced passkey' : c.discoverable ? 'passkey' : 'security key');
+      rows.push(['webauthn', c.name, model, when(c.createdAt), when(c.lastUsedAt), `counter ${c.counter}`]);
+    }
     if (rows.length === 0 && codes.length === 0) {
       io.stdout.write(`${name} has no second factor.\n`);
       return 0;
     }
-    const header = ['KIND', 'NAME', 'SERIAL', 'ADDED', 'LAST USED', 'DRIFT'];
+    const header = ['KIND', 'NAME', 'SERIAL/MODEL', 'ADDED', 'LAST USED', 'DRIFT'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const row of [header, ...rows]) io.stdout.write(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
     if (codes.length > 0) io.stdout.write(`recovery codes: ${codes.filter((c) => c.usedAt === null).length} of ${codes.length} unused\n`);
