@@ -157,7 +157,7 @@ export async function runStorm(bench: Bench, profile: Profile, gateway: Scenario
   }
   log(`storm: D p99 ${stormRun.wrk.p99Ms.toFixed(2)} ms; ${signIns.signedIn}/${signIns.attempted} sign-ins done (${signIns.unfinished} still running)`);
   // Sign-ins still queued keep the gateway busy; let them finish before anything else is measured.
-  await storm.drained(profile.name === 'full' ? 120_000 : 5_000);
+  await storm.drained(profile.name === 'full' ? 120_000 : 3_000);
   const quiet = summarize([quietRun]);
   const loud = summarize([stormRun]);
   return {

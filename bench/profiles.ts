@@ -30,7 +30,7 @@ export const FULL: Profile = {
   stormPerSecond: 20,
 };
 
-/** Under a minute: one short run each, and RSS after 25 k / 50 k requests instead of 1 M / 2 M. */
+/** Under a minute: one short run each, and RSS after 20 k / 40 k requests instead of 1 M / 2 M. */
 export const QUICK: Profile = {
   name: 'quick',
   warmupS: 1,
@@ -39,7 +39,7 @@ export const QUICK: Profile = {
   fixedRateS: 2,
   fixedRateRounds: 1,
   stormS: 2,
-  memoryMarks: [25_000, 50_000],
+  memoryMarks: [20_000, 40_000],
   sessions: 1000,
   connections: 64,
   stormPerSecond: 20,
