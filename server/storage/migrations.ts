@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { initialMigration } from './migrations/0001-initial.js';
 import { webauthnMigration } from './migrations/0002-webauthn.js';
+import { auditEventsMigration } from './migrations/0003-audit-events.js';
 
 /**
  * Versioned schema changes, kept as plain SQL statements so a PostgreSQL backend can run the
@@ -12,7 +13,7 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [initialMigration, webauthnMigration];
+export const MIGRATIONS: readonly Migration[] = [initialMigration, webauthnMigration, auditEventsMigration];
 
 /** The database was written by a newer Gatehouse, or by a different migration history. */
 export class SchemaVersionError extends Error {

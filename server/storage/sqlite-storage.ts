@@ -7,6 +7,7 @@ import { createDeviceSecrets } from './device-secrets.js';
 import { migrateSqlite } from './migrations.js';
 import type { SecretKey } from './secret-box.js';
 import { SecretBoxError } from './secret-box.js';
+import { createSqliteAuditStore } from './sqlite-audit-events.js';
 import { createSqliteEnrollmentCodeStore, createSqliteRecoveryCodeStore } from './sqlite-codes.js';
 import { guardStore, toStoreError } from './sqlite-errors.js';
 import { createSqliteOtpDeviceStore } from './sqlite-otp-devices.js';
@@ -65,6 +66,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, deps: { logger:
     enrollmentCodes: guardStore(createSqliteEnrollmentCodeStore(db)),
     userState: guardStore(createSqliteUserStateStore(db)),
     webauthnCredentials: guardStore(createSqliteWebAuthnCredentialStore(db)),
+    auditEvents: guardStore(createSqliteAuditStore(db)),
     rotateKeys: async (onProgress) => {
       try {
         return rotateSqliteSecrets(db, secrets, onProgress);

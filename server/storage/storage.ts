@@ -171,12 +171,57 @@ export class DuplicateCredentialError extends Error {
   }
 }
 
+export type AuditResult = 'success' | 'failure' | 'info';
+/** Scalars only: details are small, flat and allow-listed (see audit-details.ts). */
+export type AuditDetails = Readonly<Record<string, string | number | boolean | null>>;
+
+/** One security event. Times in ms since the epoch; `id` grows with every append. */
+export interface AuditEvent {
+  id: number;
+  at: number;
+  /** e.g. "sign_in.failure"; the audit module owns the list. */
+  kind: string;
+  /** Who did it: the user themself, an administrator, or "system". */
+  actor: string | null;
+  /** The account it concerns. */
+  subject: string | null;
+  clientIp: string | null;
+  userAgent: string | null;
+  site: string | null;
+  result: AuditResult;
+  reason: string | null;
+  details: AuditDetails;
+}
+
+export type NewAuditEvent = Pick<AuditEvent, 'at' | 'kind' | 'result'> &
+  Partial<Pick<AuditEvent, 'actor' | 'subject' | 'clientIp' | 'userAgent' | 'site' | 'reason' | 'details'>>;
+
+export interface AuditQuery {
+  subject?: string;
+  kind?: string;
+  /** Inclusive lower bound on `at`. */
+  since?: number;
+  /** Exclusive upper bound on `at`. */
+  until?: number;
+  limit: number;
+}
+
+export interface AuditStore {
+  /** Refuses (RangeError) details outside the allow-list: a secret must never reach the table. */
+  append(event: NewAuditEvent): Promise<AuditEvent>;
+  /** Newest first. */
+  query(query: AuditQuery): Promise<AuditEvent[]>;
+  /** Events with an id above `id`, oldest first: for tailing. */
+  after(id: number, limit: number): Promise<AuditEvent[]>;
+}
+
 export interface Storage {
   otpDevices: OtpDeviceStore;
   recoveryCodes: RecoveryCodeStore;
   enrollmentCodes: EnrollmentCodeStore;
   userState: UserStateStore;
   webauthnCredentials: WebAuthnCredentialStore;
+  auditEvents: AuditStore;
   /** Re-encrypts every secret under the first configured key; returns how many were rewritten. */
   rotateKeys(onProgress?: (done: number, total: number) => void): Promise<number>;
   /** Resolves when the database answers; used by /readyz. */

@@ -58,6 +58,7 @@ export function createMemoryTokenStorage(options: { failImport?: Error } = {}): 
     webauthnCredentials: {
       create: notUsed, get: notUsed, listForUser: notUsed, userHandleFor: notUsed, findUserByHandle: notUsed, recordUse: notUsed, rename: notUsed, remove: notUsed,
     },
+    auditEvents: { append: notUsed, query: notUsed, after: notUsed },
     rotateKeys: notUsed,
     ping: async () => {},
     close() {
