@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { RE2JS } from 're2js';
 import { parseDuration } from '../core/duration.js';
@@ -19,7 +20,7 @@ export type SecondFactorKind = (typeof SECOND_FACTORS)[number];
 export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'] as const;
 
 /** Keys whose value may come from a file instead: `password_file: /run/secrets/x`. */
-export const SECRET_KEYS = new Set(['password', 'key']);
+export const SECRET_KEYS = new Set(['password', 'key', 'private_key']);
 
 const duration = (fallback?: string | number, options: { positive?: boolean } = {}) => {
   const schema = z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -137,6 +138,8 @@ const site = z.strictObject({
   preserve_host: z.boolean().default(true),
   /** How long the upstream may take to send response headers. */
   timeout: duration('30s', { positive: true }),
+  /** Send the upstream a signed identity JWT (identity_jwt) besides the identity headers. Absent: false. */
+  identity_jwt: z.boolean().optional(),
 });
 export type SiteConfig = z.output<typeof site>;
 
@@ -163,6 +166,49 @@ export function decodeKey(value: string): Buffer | undefined {
   }
   return undefined;
 }
+
+/**
+ * A PEM private key for ES256: parsed at load so that a wrong key stops the boot with its
+ * path, not the first signed request. The message never repeats the key.
+ */
+export function checkEs256PrivateKey(pem: string, ctx: z.RefinementCtx): void {
+  let key;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not a PEM private key (openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt)' });
+    return;
+  }
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  if (key.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') {
+    const got = key.asymmetricKeyType === 'ec' ? `EC ${curve ?? 'unknown curve'}` : (key.asymmetricKeyType ?? 'unknown').toUpperCase();
+    ctx.addIssue({ code: 'custom', message: `must be an EC P-256 key for ES256 (got ${got})` });
+  }
+}
+
+const identityJwt = z.strictObject({
+  /** The first key signs; all are published in the JWKS, so a new key goes first and the old one stays a while. */
+  keys: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'must be 1-64 letters, digits, ".", "-" or "_"' }),
+        private_key: z.string().superRefine(checkEs256PrivateKey),
+      }),
+    )
+    .min(1, { error: 'needs at least one key' }),
+  /** Request header that carries the token to the upstream (and in forward-auth answers). */
+  header: z
+    .string()
+    .regex(/^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/, { error: 'must be a header name of letters, digits and "-"' })
+    .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), { error: 'must not be a header Gatehouse already writes or strips' })
+    .default('Remote-Jwt'),
+  ttl: duration('30s', { positive: true }).refine((seconds) => seconds <= 60, { error: 'must be at most 60s' }),
+  /** The token's iss; default: server.portal_url. */
+  issuer: z.string().min(1).optional(),
+});
+export type IdentityJwtConfig = z.output<typeof identityJwt>;
+
+const RESERVED_HEADERS = new Set(['remote-user', 'remote-groups', 'remote-name', 'remote-email', 'cookie', 'host', 'authorization', 'connection', 'forwarded', 'x-forwarded-for', 'x-real-ip', 'x-request-id']);
 
 const storage = z.strictObject({
   /** SQLite database file (relative to the config file). */
@@ -256,6 +302,21 @@ const smtp = z.strictObject({
   timeout: duration('10s', { positive: true }),
 });
 
+const audit = z.strictObject({
+  /** Posts chosen audit events as JSON to a SIEM or chat hook; absent: no alerts. */
+  webhook: z
+    .strictObject({
+      url: httpUrl,
+      /** Event kinds to send, e.g. webauthn.clone_warning, lockout. */
+      kinds: z.array(z.string().regex(/^[a-z_]+(\.[a-z_]+)*$/, { error: 'must be an event kind such as sign_in.failure' })).min(1),
+      timeout: duration('5s', { positive: true }),
+      /** Further attempts after a failed delivery, with growing pauses between them. */
+      retries: z.number().int().min(0).max(10).default(3),
+    })
+    .optional(),
+});
+export type AuditConfig = z.output<typeof audit>;
+
 export const configSchema = z
   .strictObject({
     server: z.strictObject({
@@ -301,7 +362,9 @@ export const configSchema = z
     second_factors: secondFactors.prefault({} as never),
     enrollment: enrollment.prefault({} as never),
     smtp: smtp.optional(),
+    audit: audit.prefault({} as never),
     sites: z.array(site).default([]),
+    identity_jwt: identityJwt.optional(),
     access_control: z
       .strictObject({
         default_policy: z.enum(POLICIES).default('deny'),
@@ -362,6 +425,17 @@ export function crossFieldIssues(raw: unknown): Issue[] {
   keys.forEach((k, i) => {
     if (keyIds.has(k.id)) issues.push({ path: ['storage', 'encryption_keys', i, 'id'], message: `duplicates encryption_keys[${keyIds.get(k.id)}].id` });
     else keyIds.set(k.id, i);
+  });
+  const jwtKeys = Array.isArray(asRecord(doc.identity_jwt).keys) ? asRecord(doc.identity_jwt).keys.map(asRecord) : [];
+  const jwtKeyIds = new Map<unknown, number>();
+  jwtKeys.forEach((k: Record<string, any>, i: number) => {
+    if (jwtKeyIds.has(k.id)) issues.push({ path: ['identity_jwt', 'keys', i, 'id'], message: `duplicates identity_jwt.keys[${jwtKeyIds.get(k.id)}].id` });
+    else jwtKeyIds.set(k.id, i);
+  });
+  sites.forEach((site, i) => {
+    if (site.identity_jwt === true && doc.identity_jwt === undefined) {
+      issues.push({ path: ['sites', i, 'identity_jwt'], message: 'needs the identity_jwt section (its signing keys)' });
+    }
   });
   const enrollmentDoc = asRecord(doc.enrollment);
   if (asRecord(enrollmentDoc.email_code).enabled === true && doc.smtp === undefined) {
