@@ -50,7 +50,8 @@ async function main(argv: string[]): Promise<void> {
       writeGatewayConfig(configFile, { port: await getFreePort(), redisUrl: stack.bench.redis.url, usersFile: stack.files.usersFile, upstreamPort: stack.files.upstreamPort });
       const baseGateway = await startGateway(plan, { bundle: await buildGateway(base.root), configFile, logFile: join(stack.dir, 'base.log') });
       try {
-        const benches: Record<'base' | 'head', Bench> = { head: stack.bench, base: { ...stack.bench, gateway: baseGateway } };
+        const serverPids = [...stack.bench.serverPids, baseGateway.pid];
+        const benches: Record<'base' | 'head', Bench> = { head: { ...stack.bench, serverPids }, base: { ...stack.bench, gateway: baseGateway, serverPids } };
         const ports = { head: stack.bench.gateway.port, base: baseGateway.port };
         const keys = ['D', 'E', 'G'] as const;
         const [warm, seconds, rounds] = quick ? [1, 2, 1] : [5, 10, 3];
@@ -66,13 +67,13 @@ async function main(argv: string[]): Promise<void> {
           }
         }
         process.stdout.write(`\nbefore ${base.commit} → after ${head.commit} (median of ${rounds} × ${seconds} s, alternating)\n`);
-        process.stdout.write('scenario  before req/s  after req/s  change  before p50/p99 ms  after p50/p99 ms\n');
+        process.stdout.write('scenario  before req/s  after req/s  change  before p50/p99 ms  after p50/p99 ms  CPU µs/req before → after\n');
         for (const key of keys) {
           const b = summarize(runs.get(`${key} base`)!);
           const h = summarize(runs.get(`${key} head`)!);
           const change = `${h.rps >= b.rps ? '+' : ''}${(((h.rps - b.rps) / b.rps) * 100).toFixed(0)} %`;
           process.stdout.write(
-            `${key.padEnd(8)}  ${b.rps.toFixed(0).padStart(12)}  ${h.rps.toFixed(0).padStart(11)}  ${change.padStart(6)}  ${`${b.p50Ms.toFixed(2)} / ${b.p99Ms.toFixed(2)}`.padStart(17)}  ${`${h.p50Ms.toFixed(2)} / ${h.p99Ms.toFixed(2)}`.padStart(16)}\n`,
+            `${key.padEnd(8)}  ${b.rps.toFixed(0).padStart(12)}  ${h.rps.toFixed(0).padStart(11)}  ${change.padStart(6)}  ${`${b.p50Ms.toFixed(2)} / ${b.p99Ms.toFixed(2)}`.padStart(17)}  ${`${h.p50Ms.toFixed(2)} / ${h.p99Ms.toFixed(2)}`.padStart(16)}  ${`${b.serverCpuUs.toFixed(1)} → ${h.serverCpuUs.toFixed(1)}`.padStart(25)}\n`,
           );
         }
       } finally {

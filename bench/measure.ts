@@ -1,11 +1,14 @@
 import type { CorePlan } from './cores.js';
 import type { GatewayChild } from './gateway-child.js';
 import type { Scenario } from './scenarios.js';
+import { serverCpuSeconds } from './cpu.js';
 import { commandsBetween, type BenchRedis } from './servers.js';
 import { runWrk, type WrkRun } from './wrk.js';
 
 export interface Measurement {
   wrk: WrkRun;
+  /** CPU time the processes under test spent per response, in µs (all of them: proxy, upstream, Redis). */
+  serverCpuUs: number;
   /** Redis commands per response (gateway scenarios only). */
   redisPerRequest?: number;
   redisByCommand?: Record<string, number>;
@@ -22,6 +25,8 @@ export interface Bench {
   gateway: GatewayChild;
   cookieFile: string;
   connections: number;
+  /** Every process under test (nginx masters count their workers), for serverCpuSeconds. */
+  serverPids: number[];
   /** Requests the gateway has proxied so far (memory marks count these). */
   proxied: number;
 }
@@ -30,6 +35,7 @@ export interface Bench {
 export async function measure(bench: Bench, scenario: Scenario, durationS: number, rate?: number): Promise<Measurement> {
   const { gateway, redis } = bench;
   const before = scenario.throughGateway ? await redis.commandCounts() : undefined;
+  const cpuBefore = serverCpuSeconds(bench.serverPids);
   if (scenario.throughGateway) {
     gateway.resetPeak();
     gateway.resetEventLoop();
@@ -44,12 +50,14 @@ export async function measure(bench: Bench, scenario: Scenario, durationS: numbe
     connections: bench.connections,
     ...(rate !== undefined ? { rate } : {}),
   });
+  const serverCpuUs = wrk.requests > 0 ? ((serverCpuSeconds(bench.serverPids) - cpuBefore) * 1e6) / wrk.requests : NaN;
   if (scenario.proxiedByGateway) bench.proxied += wrk.requests;
-  if (!before) return { wrk };
+  if (!before) return { wrk, serverCpuUs };
   const commands = commandsBetween(before, await redis.commandCounts());
   const stats = await gateway.stats();
   return {
     wrk,
+    serverCpuUs,
     redisPerRequest: wrk.requests > 0 ? commands.total / wrk.requests : NaN,
     redisByCommand: commands.byCommand,
     peakRssBytes: gateway.memory().peakBytes,
@@ -69,6 +77,8 @@ export interface Summary {
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  /** Median CPU µs per response of the processes under test: barely moved by other load on the machine. */
+  serverCpuUs: number;
   requests: number;
   non2xx: number;
   socketErrors: number;
@@ -88,6 +98,7 @@ export function summarize(runs: readonly Measurement[]): Summary {
     rps: median(pick((m) => m.wrk.rps)),
     p50Ms: median(pick((m) => m.wrk.p50Ms)),
     p99Ms: median(pick((m) => m.wrk.p99Ms)),
+    serverCpuUs: median(pick((m) => m.serverCpuUs)),
     requests: runs.reduce((n, m) => n + m.wrk.requests, 0),
     non2xx: runs.reduce((n, m) => n + m.wrk.non2xx, 0),
     socketErrors: runs.reduce((n, m) => n + m.wrk.socketErrors, 0),

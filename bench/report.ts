@@ -11,6 +11,14 @@ export interface Results {
   auth_request_vs_nginx: number;
   /** D over H: the gateway against a Node.js proxy that does nothing else (not an issue target). */
   proxy_vs_bare_node_proxy: number;
+  /**
+   * The same ratios from CPU time per request of everything under test (B's CPU µs over D's…):
+   * what the throughput ratios would be on an idle core. Not issue targets; they hardly move
+   * when other work shares the machine, which the throughput ratios do.
+   */
+  proxy_vs_nginx_by_cpu: number;
+  forward_auth_vs_bare_node_by_cpu: number;
+  auth_request_vs_nginx_by_cpu: number;
   p99_over_nginx_ms: number;
   redis_cmds_per_request: number;
   redis_cmds_per_request_cold: number;
@@ -59,6 +67,9 @@ export function buildResults(input: {
     forward_auth_vs_bare_node: s('E').rps / s('C').rps,
     auth_request_vs_nginx: s('F').rps / s('B').rps,
     proxy_vs_bare_node_proxy: s('D').rps / s('H').rps,
+    proxy_vs_nginx_by_cpu: s('B').serverCpuUs / s('D').serverCpuUs,
+    forward_auth_vs_bare_node_by_cpu: s('C').serverCpuUs / s('E').serverCpuUs,
+    auth_request_vs_nginx_by_cpu: s('B').serverCpuUs / s('F').serverCpuUs,
     p99_over_nginx_ms: input.fixedRate.gateway.p99Ms - input.fixedRate.nginx.p99Ms,
     redis_cmds_per_request: s('D').redisPerRequest ?? NaN,
     redis_cmds_per_request_cold: input.cold.redisPerRequest,
@@ -105,7 +116,7 @@ export function formatTable(r: Results): string {
   lines.push(m.pinned ? 'wrk on core 0; servers, upstream, Redis and the gateway on core 1' : 'one core: nothing pinned');
   lines.push(`${r.settings.connections} connections, ${r.settings.rounds} × ${r.settings.runS} s per scenario (median), ${r.settings.sessions} distinct sessions`);
   lines.push('');
-  const header = ['', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'sock err', 'redis/req', 'peak RSS MB'];
+  const header = ['', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'sock err', 'CPU µs/req', 'redis/req', 'peak RSS MB'];
   const rows = Object.entries(r.scenarios).map(([key, s]) => [
     key,
     s.label,
@@ -114,6 +125,7 @@ export function formatTable(r: Results): string {
     fmt(s.p99Ms, 2),
     `${s.non2xx}/${s.requests}`,
     String(s.socketErrors),
+    fmt(s.serverCpuUs, 1),
     s.redisPerRequest === undefined ? '' : fmt(s.redisPerRequest, 4),
     s.peakRssMb === undefined ? '' : fmt(s.peakRssMb, 1),
   ]);
@@ -127,6 +139,8 @@ export function formatTable(r: Results): string {
   lines.push(`Login storm (${r.settings.stormPerSecond}/s offered, D offered ${Math.round(st.rate)} req/s): D served ${fmt(st.quiet.rps, 0)} → ${fmt(st.storm.rps, 0)} req/s, p99 ${fmt(st.quiet.p99Ms, 2)} → ${fmt(st.storm.p99Ms, 2)} ms; sign-ins ${st.signIns.signedIn} done of ${st.signIns.attempted} (${fmt(st.signIns.achievedPerSecond, 1)}/s, p50 ${fmt(st.signIns.p50Ms, 0)} ms); event loop max ${fmt(st.quietEventLoopMaxMs, 1)} → ${fmt(st.eventLoopMaxMs, 1)} ms; peak RSS ${fmt(st.peakRssMb, 0)} MB`);
   const [m1, m2] = r.memory.marks;
   if (m1 && m2) lines.push(`Memory: RSS ${fmt(m1.rssMb, 1)} MB after ${m1.proxiedRequests} proxied requests, ${fmt(m2.rssMb, 1)} MB after ${m2.proxiedRequests}${r.mode === 'quick' ? ' (quick: not 1 M / 2 M)' : ''}`);
+  lines.push('');
+  lines.push(`By CPU time per request (what the ratios would be on an idle core): D/B ${fmt(r.proxy_vs_nginx_by_cpu, 3)}, E/C ${fmt(r.forward_auth_vs_bare_node_by_cpu, 3)}, F/B ${fmt(r.auth_request_vs_nginx_by_cpu, 3)}; D/H by throughput ${fmt(r.proxy_vs_bare_node_proxy, 3)}`);
   lines.push('');
   lines.push(...table([['target', 'value', 'wanted', ''], ...Object.entries(r.targets).map(([k, t]) => [k, fmt(t.value, 3), t.target, t.met ? 'met' : 'MISSED'])]));
   lines.push('');

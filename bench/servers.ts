@@ -111,6 +111,7 @@ export async function startBareProxy(plan: CorePlan, upstreamPort: number): Prom
 
 export interface BenchRedis {
   url: string;
+  pid: number;
   server: TestRedisServer;
   /** Total calls per command since start (INFO commandstats). */
   commandCounts(): Promise<Map<string, number>>;
@@ -127,6 +128,7 @@ export async function startBenchRedis(plan: CorePlan): Promise<BenchRedis> {
   if (pid > 0) pinProcess(plan, pid, plan.serverCore);
   return {
     url: server.url,
+    pid,
     server,
     async commandCounts() {
       const counts = new Map<string, number>();

@@ -61,7 +61,8 @@ export async function startStack(plan: CorePlan, options: { sessions: number; co
     await createSessions({ redisUrl: redis.url, count: options.sessions, cookieFile });
     options.log(`${options.sessions} sessions created; gateway pid ${gateway.pid} on port ${gateway.port}`);
 
-    const bench: Bench = { plan, tmpDir: dir, redis, gateway, cookieFile, connections: options.connections, proxied: 0 };
+    const serverPids = [redis.pid, upstream.pid, nginxProxy.pid, hello.pid, bareProxy.pid, gateway.pid, authRequest.pid];
+    const bench: Bench = { plan, tmpDir: dir, redis, gateway, cookieFile, connections: options.connections, serverPids, proxied: 0 };
     const ports = { upstream: upstream.port, nginxProxy: nginxProxy.port, hello: hello.port, gateway: gateway.port, authRequest: authRequest.port, bareProxy: bareProxy.port };
     await checkScenarios(bench, ports);
     const scenarios = defineScenarios(ports);
