@@ -1,0 +1,61 @@
+import type { AuditEvent, AuditResult } from '../storage/storage.js';
+
+/** Every kind of audit event. New kinds are added here first, so a typo cannot invent one. */
+export const AUDIT_KINDS = [
+  'sign_in.success',
+  'sign_in.failure',
+  'second_factor.success',
+  'second_factor.failure',
+  'second_factor.replay',
+  'second_factor.throttled',
+  'sign_out',
+  'sign_out.everywhere',
+  'sessions.revoked',
+  'session.revoked',
+  'factor.enrolled',
+  'factor.enroll_refused',
+  'factor.renamed',
+  'factor.removed',
+  'recovery_codes.issued',
+  'enrollment.code_issued',
+  'enrollment.email_sent',
+  'enrollment.code_refused',
+  'enrollment.code_redeemed',
+  'webauthn.clone_warning',
+  'lockout',
+  'unlock',
+  'admin.action',
+  'config.reload',
+] as const;
+export type AuditKind = (typeof AUDIT_KINDS)[number];
+
+export function isAuditKind(value: string): value is AuditKind {
+  return (AUDIT_KINDS as readonly string[]).includes(value);
+}
+
+/** What a call site knows about an event. Details keep the call site's own log field names. */
+export interface AuditInput {
+  kind: AuditKind;
+  result: AuditResult;
+  /** The account concerned (logged as `username`, as before). */
+  subject?: string;
+  /** Who acted; defaults to the subject. */
+  actor?: string;
+  clientIp?: string;
+  userAgent?: string;
+  site?: string;
+  reason?: string;
+  requestId?: string;
+  /** Allow-listed scalars only (storage/audit-details.ts); anything else is dropped, never stored. */
+  details?: Readonly<Record<string, unknown>>;
+  level?: 'info' | 'warn';
+  /** The log line's message; default: the kind in words. */
+  message?: string;
+}
+
+/** An event as exported and posted: ISO time, the rest as stored (id null if storage failed). */
+export type AuditJson = Omit<AuditEvent, 'at' | 'id'> & { id: number | null; at: string };
+
+export function toAuditJson(event: Omit<AuditEvent, 'id'> & { id?: number }): AuditJson {
+  return { ...event, id: event.id ?? null, at: new Date(event.at).toISOString() };
+}
