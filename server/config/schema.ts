@@ -317,21 +317,6 @@ const audit = z.strictObject({
 });
 export type AuditConfig = z.output<typeof audit>;
 
-const audit = z.strictObject({
-  /** Posts chosen audit events as JSON to a SIEM or chat hook; absent: no alerts. */
-  webhook: z
-    .strictObject({
-      url: httpUrl,
-      /** Event kinds to send, e.g. webauthn.clone_warning, lockout. */
-      kinds: z.array(z.string().regex(/^[a-z_]+(\.[a-z_]+)*$/, { error: 'must be an event kind such as sign_in.failure' })).min(1),
-      timeout: duration('5s', { positive: true }),
-      /** Further attempts after a failed delivery, with growing pauses between them. */
-      retries: z.number().int().min(0).max(10).default(3),
-    })
-    .optional(),
-});
-export type AuditConfig = z.output<typeof audit>;
-
 export const configSchema = z
   .strictObject({
     server: z.strictObject({
@@ -377,7 +362,6 @@ export const configSchema = z
     second_factors: secondFactors.prefault({} as never),
     enrollment: enrollment.prefault({} as never),
     smtp: smtp.optional(),
-    audit: audit.prefault({} as never),
     audit: audit.prefault({} as never),
     sites: z.array(site).default([]),
     identity_jwt: identityJwt.optional(),
