@@ -26,6 +26,7 @@ import { openSqliteStorage } from './storage/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
 import type { GatewayContext } from './http/context.js';
 import { createGatewayHandler } from './http/gateway-handler.js';
+import { createIdentityTokenIssuer } from './identity/identity-token-issuer.js';
 import { createMetrics } from './http/metrics.js';
 import { createPortalApp } from './http/create-portal-app.js';
 import { createPageHeaders } from './http/security-headers.js';
@@ -71,6 +72,9 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
   const webauthn = createWebAuthnService({ storage, kv, logger }, { config: config.second_factors.webauthn, portalUrl: config.server.portal_url });
   const portalUrl = config.server.portal_url;
   const https = portalUrl.protocol === 'https:';
+  const identityTokens = config.identity_jwt
+    ? createIdentityTokenIssuer({ clock }, { config: config.identity_jwt, issuer: config.identity_jwt.issuer ?? portalUrl.href })
+    : undefined;
   const ctx: GatewayContext = {
     config,
     logger,
@@ -81,10 +85,15 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
     policy,
     sites: createSiteTable(config.sites, portalUrl),
     redirects: createRedirectPolicy(config.sites, portalUrl),
-    proxy: createReverseProxy({ logger }, { sites: config.sites.filter((s) => s.upstream), cookieName: config.session.cookie_name }),
+    proxy: createReverseProxy(
+      { logger },
+      // A client's copy of the JWT header never passes, whether or not the site gets a real one.
+      { sites: config.sites.filter((s) => s.upstream), cookieName: config.session.cookie_name, strippedHeaders: [config.identity_jwt?.header ?? 'Remote-Jwt'] },
+    ),
     clientAddress: createClientAddressResolver(config.server.trusted_proxies),
     isTrustedProxy: compileNetworks(config.server.trusted_proxies, {}),
     metrics: createMetrics(),
+    ...(identityTokens ? { identityTokens } : {}),
     storage,
     factors: {
       totp: createOtpFactor(factorDeps, { kind: 'totp', config: config.second_factors }),

@@ -3,6 +3,7 @@ import { normalizePath } from '../policy/normalize-path.js';
 import { parseHostHeader } from '../policy/normalize-host.js';
 import { targetFromForwardedHeaders, targetFromOriginalUrl } from '../proxy/forward-auth-target.js';
 import { createIdentityHeaderBuilder } from '../proxy/identity-headers.js';
+import { withIdentityToken } from '../identity/with-identity-token.js';
 import { signInUrl, type GatewayContext } from './context.js';
 import { createProtectedRequestDecider, originalUrl, type Outcome } from './protected-request.js';
 
@@ -59,12 +60,23 @@ export function createAuthzHandler(ctx: GatewayContext): AuthzHandler {
     const site = ctx.sites.match(host.hostname, host.port, path.matchPath);
     if (!site || site.url.protocol !== `${target.proto}:`) return answer(403, 'unknown_site');
 
-    const respond = (outcome: Outcome): void => {
+    const respond = (outcome: Outcome): void | Promise<void> => {
       if (outcome.kind !== 'decided') return answer(outcome.kind === 'store-unavailable' ? 503 : 500, 'error');
       const { decision, session } = outcome.auth;
       switch (decision.kind) {
-        case 'allow':
-          return answer(200, 'allow', session ? identityHeaders(session.user) : undefined);
+        case 'allow': {
+          if (!session) return answer(200, 'allow');
+          // The proxy passes the token on to the app (auth_request_set / authResponseHeaders).
+          const headers = withIdentityToken(ctx.identityTokens, site, session, identityHeaders(session.user));
+          if (!(headers instanceof Promise)) return answer(200, 'allow', headers);
+          return headers.then(
+            (signed) => answer(200, 'allow', signed),
+            (error: unknown) => {
+              ctx.logger.error({ err: error, requestId }, 'signing the identity token failed: refusing request');
+              answer(500, 'error');
+            },
+          );
+        }
         case 'deny':
           return answer(403, 'deny');
         default: {

@@ -8,6 +8,7 @@ import type { Factor } from '../factors/factor.js';
 import type { WebAuthnService } from '../factors/webauthn/webauthn-service.js';
 import type { AttemptLimiter } from '../regulation/attempt-limiter.js';
 import type { Storage } from '../storage/storage.js';
+import type { IdentityTokenIssuer } from '../identity/identity-token-issuer.js';
 import type { Kv } from '../kv/kv.js';
 import type { CompiledPolicy } from '../policy/compile-policy.js';
 import type { createClientAddressResolver } from '../proxy/client-address.js';
@@ -33,6 +34,8 @@ export interface GatewayContext {
   /** Whether a socket peer is a registered proxy (server.trusted_proxies). */
   isTrustedProxy: (ip: string) => boolean;
   metrics: Metrics;
+  /** Signs the identity JWT for sites with identity_jwt; present when the identity_jwt section is. */
+  identityTokens?: IdentityTokenIssuer;
   /** Durable data: second-factor devices, tokens, recovery and enrollment codes. */
   storage: Storage;
   /** The second factors, by kind. */

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { normalizePath } from '../policy/normalize-path.js';
 import { parseHostHeader } from '../policy/normalize-host.js';
 import { createIdentityHeaderBuilder } from '../proxy/identity-headers.js';
+import { withIdentityToken } from '../identity/with-identity-token.js';
 import type { GatewayContext } from './context.js';
 import { signInUrl } from './context.js';
 import { AUTHZ_PATHS, createAuthzHandler } from './authz-handler.js';
@@ -13,7 +14,7 @@ import type { SiteConfig } from '../config/schema.js';
 import type { NormalizePathResult } from '../policy/normalize-path.js';
 
 /** Paths the gateway answers on any host that is not a protected site (internal callers). */
-const SERVICE_PATHS = new Set([...AUTHZ_PATHS.keys(), '/healthz', '/readyz', '/metrics']);
+const SERVICE_PATHS = new Set([...AUTHZ_PATHS.keys(), '/healthz', '/readyz', '/metrics', '/.well-known/jwks.json']);
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -93,17 +94,21 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
     const { decision, session } = outcome.auth;
     proxyDecisions(decision.kind).inc();
     if (decision.kind === 'allow') {
-      return ctx.proxy.web(req, res, {
-        site,
-        path: path.path,
-        query: path.query,
-        clientIp: outcome.clientIp,
-        viaTrustedProxy: outcome.viaTrustedProxy,
-        proto: site.url.protocol === 'https:' ? 'https' : 'http',
-        requestId,
-        identity: session ? identityHeaders(session.user) : undefined,
-        onError: (kind) => sendErrorPage(ctx, req, res, kind === 'timeout' ? 'upstream.timeout' : 'upstream.unavailable', requestId),
-      });
+      const proxy = (identity: Record<string, string> | undefined) =>
+        ctx.proxy.web(req, res, {
+          site,
+          path: path.path,
+          query: path.query,
+          clientIp: outcome.clientIp,
+          viaTrustedProxy: outcome.viaTrustedProxy,
+          proto: site.url.protocol === 'https:' ? 'https' : 'http',
+          requestId,
+          identity,
+          onError: (kind) => sendErrorPage(ctx, req, res, kind === 'timeout' ? 'upstream.timeout' : 'upstream.unavailable', requestId),
+        });
+      const identity = session ? withIdentityToken(ctx.identityTokens, site, session, identityHeaders(session.user)) : undefined;
+      // A cached token (the common case) adds no promise; one that fails to sign fails closed.
+      return identity instanceof Promise ? identity.then(proxy, (error: unknown) => signingFailed(req, res, error, requestId)) : proxy(identity);
     }
     if (decision.kind === 'deny') return sendErrorPage(ctx, req, res, 'access.denied', requestId);
     // login or step-up: the portal takes it from here and sends the user back afterwards.
@@ -111,6 +116,11 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
     const status = method === 'GET' || method === 'HEAD' ? 302 : 303;
     res.writeHead(status, { location: signInUrl(ctx, originalUrl(site, path.path, path.query)), 'cache-control': 'no-store', 'content-length': 0 });
     res.end();
+  }
+
+  function signingFailed(req: IncomingMessage, res: ServerResponse, error: unknown, requestId: string): void {
+    ctx.logger.error({ err: error, requestId }, 'signing the identity token failed: refusing request');
+    sendErrorPage(ctx, req, res, 'internal', requestId);
   }
 
   /** WebSocket and other upgrades: the same decision as any request, then a tunnel. */
@@ -133,7 +143,7 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
       viaTrustedProxy: outcome.viaTrustedProxy,
       proto: site.url.protocol === 'https:' ? 'https' : 'http',
       requestId,
-      identity: session ? identityHeaders(session.user) : undefined,
+      identity: session ? await withIdentityToken(ctx.identityTokens, site, session, identityHeaders(session.user)) : undefined,
       onError: (kind) => refuseUpgrade(socket, kind === 'timeout' ? 504 : 502),
     });
   }

@@ -18,6 +18,12 @@ export function createOpsRouter(ctx: GatewayContext): Router {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks: { session_store: sessionStore, storage, directory: 'ok' } });
   });
 
+  // Public keys of the identity JWT, for apps to verify it; absent without identity_jwt.
+  router.get('/.well-known/jwks.json', (_req, res, next) => {
+    if (!ctx.identityTokens) return next();
+    res.set('cache-control', 'public, max-age=300').json(ctx.identityTokens.jwks);
+  });
+
   router.get('/metrics', async (req, res) => {
     const peer = ctx.clientAddress(req.socket.remoteAddress, undefined).ip;
     if (!ctx.config.metrics.enabled || !mayReadMetrics(peer)) {

@@ -106,6 +106,8 @@ export interface UpstreamHeaderOptions {
   forwardedPort: string;
   requestId: string;
   identity?: Record<string, string>;
+  /** More header names (lower case) that are ours alone, e.g. the signed identity JWT's. */
+  stripped?: ReadonlySet<string>;
 }
 
 /**
@@ -127,7 +129,7 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, options: U
     if (name === 'connection') connection.push(...asList(value));
     if (HOP_BY_HOP.has(name) || name === 'host' || name === 'expect') continue;
     const canonical = canonicalName(name);
-    if (IDENTITY.has(canonical) || OURS.has(canonical)) continue;
+    if (IDENTITY.has(canonical) || OURS.has(canonical) || options.stripped?.has(canonical)) continue;
     // Behind a trusted proxy its other X-Forwarded-* pass, but only in the spelling it writes.
     if (canonical.startsWith('x-forwarded-') && (!options.viaTrustedProxy || name !== canonical)) continue;
     if (name === 'cookie') cookies.push(...asList(value));

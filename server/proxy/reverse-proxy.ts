@@ -35,12 +35,13 @@ type DispatchOptions = Dispatcher.DispatchOptions & { servername?: string };
  */
 export function createReverseProxy(
   deps: { logger: Logger },
-  options: { sites: readonly SiteConfig[]; cookieName: string; connections?: number },
+  options: { sites: readonly SiteConfig[]; cookieName: string; connections?: number; strippedHeaders?: readonly string[] },
 ): ReverseProxy {
   const { logger } = deps;
   const routes = new WeakMap<SiteConfig, UpstreamRoute>();
   const pools = new Map<string, Pool>();
   const tunnels = new Set<Duplex>();
+  const stripped = options.strippedHeaders?.length ? new Set(options.strippedHeaders.map((name) => name.toLowerCase())) : undefined;
 
   function poolFor(route: UpstreamRoute): Pool {
     let pool = pools.get(route.origin);
@@ -78,6 +79,7 @@ export function createReverseProxy(
       forwardedPort: route.publicPort,
       requestId: ctx.requestId,
       ...(ctx.identity ? { identity: ctx.identity } : {}),
+      ...(stripped ? { stripped } : {}),
     });
     const dispatch: DispatchOptions = {
       path: route.mapPath(ctx.path, ctx.query),
