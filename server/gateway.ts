@@ -24,6 +24,7 @@ import { createWebAuthnService } from './factors/webauthn/webauthn-service.js';
 import { createAttemptLimiter } from './regulation/attempt-limiter.js';
 import { openSqliteStorage } from './storage/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
+import { createAuditLog } from './audit/create-audit-log.js';
 import type { GatewayContext } from './http/context.js';
 import { createGatewayHandler } from './http/gateway-handler.js';
 import { createIdentityTokenIssuer } from './identity/identity-token-issuer.js';
@@ -63,11 +64,12 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
     for (const username of change.revoked) {
       sessions
         .destroyAllForUser(username)
-        .then((count) => logger.info({ event: 'sessions.revoked', username, sessions: count, reason: 'directory-change' }, 'sessions ended after a users file change'))
+        .then((count) => audit.record({ kind: 'sessions.revoked', subject: username, actor: 'system', reason: 'directory-change', details: { sessions: count }, message: 'sessions ended after a users file change' }))
         .catch((error) => logger.error({ err: (error as Error).message, username }, 'could not end sessions after a users file change'));
     }
   });
   const storage = deps.storage ?? openSqliteStorage({ path: config.storage.path, keys: config.storage.encryption_keys.map((k) => ({ id: k.id, key: decodeKey(k.key)! })) }, { logger, clock });
+  const audit = createAuditLog({ storage, logger, clock }, { config: config.audit });
   const factorDeps = { storage, kv };
   const webauthn = createWebAuthnService({ storage, kv, logger }, { config: config.second_factors.webauthn, portalUrl: config.server.portal_url });
   const portalUrl = config.server.portal_url;
@@ -95,6 +97,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
     metrics: createMetrics(),
     ...(identityTokens ? { identityTokens } : {}),
     storage,
+    audit,
     factors: {
       totp: createOtpFactor(factorDeps, { kind: 'totp', config: config.second_factors }),
       hotp: createOtpFactor(factorDeps, { kind: 'hotp', config: config.second_factors }),
@@ -148,6 +151,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
       await sessions.close();
       directory.close();
       ctx.mailer?.close();
+      audit.close();
       if (!deps.storage) storage.close();
       if (!deps.kv) await kv.close();
     },

@@ -36,7 +36,8 @@ export function isAuditKind(value: string): value is AuditKind {
 /** What a call site knows about an event. Details keep the call site's own log field names. */
 export interface AuditInput {
   kind: AuditKind;
-  result: AuditResult;
+  /** Default: from the kind (resultOf). */
+  result?: AuditResult;
   /** The account concerned (logged as `username`, as before). */
   subject?: string;
   /** Who acted; defaults to the subject. */
@@ -58,4 +59,10 @@ export type AuditJson = Omit<AuditEvent, 'at' | 'id'> & { id: number | null; at:
 
 export function toAuditJson(event: Omit<AuditEvent, 'id'> & { id?: number }): AuditJson {
   return { ...event, id: event.id ?? null, at: new Date(event.at).toISOString() };
+}
+
+/** Failures and refusals are failures, `*.success` a success, anything else information. */
+export function resultOf(kind: AuditKind): AuditResult {
+  if (/(failure|refused|replay|throttled|clone_warning)$/.test(kind) || kind === 'lockout') return 'failure';
+  return kind.endsWith('.success') ? 'success' : 'info';
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { AuditConfig } from '../config/schema.js';
 import { pickAuditDetails } from '../storage/audit-details.js';
 import type { AuditEvent, Storage } from '../storage/storage.js';
-import { isAuditKind, toAuditJson, type AuditInput } from './audit-event.js';
+import { isAuditKind, resultOf, toAuditJson, type AuditInput } from './audit-event.js';
 import { createAuditWebhook, type AuditWebhook } from './audit-webhook.js';
 
 export interface AuditLog {
@@ -42,7 +42,7 @@ export function createAuditLog(deps: { storage: Pick<Storage, 'auditEvents'>; lo
       const event: Omit<AuditEvent, 'id'> = {
         at: deps.clock.now(),
         kind: input.kind,
-        result: input.result,
+        result: input.result ?? resultOf(input.kind),
         actor: input.actor ?? input.subject ?? null,
         subject: input.subject ?? null,
         clientIp: input.clientIp ?? null,

@@ -8,6 +8,7 @@ import type { Factor } from '../factors/factor.js';
 import type { WebAuthnService } from '../factors/webauthn/webauthn-service.js';
 import type { AttemptLimiter } from '../regulation/attempt-limiter.js';
 import type { Storage } from '../storage/storage.js';
+import type { AuditLog } from '../audit/create-audit-log.js';
 import type { IdentityTokenIssuer } from '../identity/identity-token-issuer.js';
 import type { Kv } from '../kv/kv.js';
 import type { CompiledPolicy } from '../policy/compile-policy.js';
@@ -38,6 +39,8 @@ export interface GatewayContext {
   identityTokens?: IdentityTokenIssuer;
   /** Durable data: second-factor devices, tokens, recovery and enrollment codes. */
   storage: Storage;
+  /** Security events: stored, logged, and optionally alerted. */
+  audit: AuditLog;
   /** The second factors, by kind. */
   factors: { totp: Factor; hotp: Factor; recovery_code: Factor; webauthn: Factor };
   /** Passkey and security-key ceremonies. */

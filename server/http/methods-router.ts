@@ -1,4 +1,5 @@
 import express, { type Request, type Response } from 'express';
+import type { AuditKind } from '../audit/audit-event.js';
 import { maskEmail } from '../enrollment/enrollment-email.js';
 import { issueEnrollmentCode, redeemEnrollmentCode } from '../enrollment/enrollment-codes.js';
 import { decideEnrollment } from '../enrollment/enrollment-policy.js';
@@ -92,8 +93,9 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     return signedIn;
   }
 
-  function audit(event: string, req: Request, res: Response, session: Session, extra: object = {}) {
-    ctx.logger.info({ event, username: session.user.username, ip: clientIpOf(ctx, req), requestId: requestIdOf(res), ...extra }, event.replace(/[._]/g, ' '));
+  function audit(event: AuditKind, req: Request, res: Response, session: Session, extra: { reason?: string; [field: string]: unknown } = {}) {
+    const { reason, ...details } = extra;
+    void ctx.audit.record({ kind: event, subject: session.user.username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), reason, details });
   }
 
   router.get('/methods', async (req, res) => {

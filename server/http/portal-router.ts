@@ -97,8 +97,8 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
     const { username, password, remember_me } = parsed.data;
     const clientIp = ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']).ip;
     const result = await signInWithPassword(
-      { directory: ctx.directory, sessions: ctx.sessions, logger: ctx.logger, now: ctx.clock.now, onResult: (r) => ctx.metrics.signIns.inc({ factor: 'password', result: r }) },
-      { username, password, rememberMe: remember_me === '1' && rememberMeDays !== undefined, previousToken: readSessionToken(req.headers.cookie, ctx.config.session.cookie_name), clientIp, requestId: requestIdOf(res) },
+      { directory: ctx.directory, sessions: ctx.sessions, logger: ctx.logger, audit: ctx.audit, now: ctx.clock.now, onResult: (r) => ctx.metrics.signIns.inc({ factor: 'password', result: r }) },
+      { username, password, rememberMe: remember_me === '1' && rememberMeDays !== undefined, previousToken: readSessionToken(req.headers.cookie, ctx.config.session.cookie_name), clientIp, userAgent: req.headers['user-agent'], requestId: requestIdOf(res) },
     );
     if (!result.ok) return signInPage(req, res, 401, { error: 'invalid_credentials', username, rd });
     res.append('set-cookie', serializeSessionCookie(result.token, sessionCookieOptions(ctx, result.session.rememberMe)));
@@ -124,7 +124,7 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
       return sendErrorPage(ctx, req, res, 'csrf.invalid');
     }
     const clientIp = ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']).ip;
-    await signOut({ sessions: ctx.sessions, logger: ctx.logger }, { token, session, scope: parsed.data.scope, clientIp, requestId: requestIdOf(res) });
+    await signOut({ sessions: ctx.sessions, logger: ctx.logger, audit: ctx.audit }, { token, session, scope: parsed.data.scope, clientIp, userAgent: req.headers['user-agent'], requestId: requestIdOf(res) });
     res.append('set-cookie', serializeClearedSessionCookie(sessionCookieOptions(ctx, false)));
     res.redirect(303, ctx.redirects.safeTarget(parsed.data.rd) ?? `${ctx.portal.basePath}logout`);
   });

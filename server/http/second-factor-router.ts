@@ -82,8 +82,8 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
     if (!factor || !allowedKinds(req, session, rd).includes(factor.kind)) return render(req, res, session, rd, 401, { error: 'invalid_code', submittedWith });
 
     const result = await completeSecondFactor(
-      { sessions: ctx.sessions, storage: ctx.storage, limiter: ctx.secondFactorLimiter, logger: ctx.logger, now: ctx.clock.now, onResult: (f, r) => ctx.metrics.signIns.inc({ factor: f, result: r }) },
-      { token, session, factor, deviceId: factor.kind === 'recovery_code' ? undefined : deviceField, response: req.body?.code, clientIp: clientIpOf(ctx, req), requestId: requestIdOf(res) },
+      { sessions: ctx.sessions, storage: ctx.storage, limiter: ctx.secondFactorLimiter, logger: ctx.logger, audit: ctx.audit, now: ctx.clock.now, onResult: (f, r) => ctx.metrics.signIns.inc({ factor: f, result: r }) },
+      { token, session, factor, deviceId: factor.kind === 'recovery_code' ? undefined : deviceField, response: req.body?.code, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res) },
     );
     if (!result.ok) {
       const mapped = ERRORS[result.reason] ?? ERRORS['invalid-code']!;

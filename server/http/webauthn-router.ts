@@ -1,4 +1,5 @@
 import express, { type Request, type Response } from 'express';
+import type { AuditKind } from '../audit/audit-event.js';
 import { parse as parseCookies } from 'cookie';
 import { hashToken } from '../core/random.js';
 import { serializeSessionCookie } from '../session/session-cookie.js';
@@ -47,8 +48,9 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     return (await enrollmentStateOf(ctx, req, session)).decision.kind === 'allowed';
   }
 
-  function audit(event: string, req: Request, res: Response, fields: object) {
-    ctx.logger.info({ event, ip: clientIpOf(ctx, req), requestId: requestIdOf(res), ...fields }, event.replace(/[._]/g, ' '));
+  function audit(event: AuditKind, req: Request, res: Response, fields: { username?: string; reason?: string; [field: string]: unknown }) {
+    const { username, reason, ...details } = fields;
+    void ctx.audit.record({ kind: event, subject: username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), reason, details });
   }
 
   router.post('/api/webauthn/register/options', json, async (req, res) => {

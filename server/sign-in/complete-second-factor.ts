@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/create-audit-log.js';
 import type { Logger } from '../core/logger.js';
 import type { Factor, VerifyResult } from '../factors/factor.js';
 import type { AttemptLimiter } from '../regulation/attempt-limiter.js';
@@ -10,6 +11,7 @@ export interface SecondFactorDeps {
   storage: Storage;
   limiter: AttemptLimiter;
   logger: Logger;
+  audit: AuditLog;
   now: () => number;
   onResult?: (factor: string, result: 'success' | 'failure') => void;
 }
@@ -25,12 +27,12 @@ export type SecondFactorResult =
  */
 export async function completeSecondFactor(
   deps: SecondFactorDeps,
-  input: { token: string; session: Session; factor: Factor; deviceId?: string; response: unknown; clientIp: string; requestId?: string },
+  input: { token: string; session: Session; factor: Factor; deviceId?: string; response: unknown; clientIp: string; userAgent?: string; requestId?: string },
 ): Promise<SecondFactorResult> {
   const username = input.session.user.username;
-  const context = { username, factor: input.factor.kind, device: input.deviceId, ip: input.clientIp, requestId: input.requestId };
+  const context = { subject: username, clientIp: input.clientIp, userAgent: input.userAgent, requestId: input.requestId, details: { factor: input.factor.kind, device: input.deviceId } };
   if (await deps.limiter.isBlocked(username)) {
-    deps.logger.warn({ event: 'second_factor.throttled', ...context }, 'second factor refused: too many failures');
+    await deps.audit.record({ kind: 'second_factor.throttled', ...context, level: 'warn', message: 'second factor refused: too many failures' });
     return { ok: false, reason: 'throttled' };
   }
   const now = deps.now();
@@ -38,7 +40,7 @@ export async function completeSecondFactor(
   if (!result.ok) {
     // Malformed input is a failure too: it is how an attacker probes.
     await deps.limiter.recordFailure(username);
-    deps.logger.info({ event: result.reason === 'replayed' ? 'second_factor.replay' : 'second_factor.failure', reason: result.reason, ...context }, 'second factor failed');
+    await deps.audit.record({ kind: result.reason === 'replayed' ? 'second_factor.replay' : 'second_factor.failure', reason: result.reason, ...context, message: 'second factor failed' });
     deps.onResult?.(input.factor.kind, 'failure');
     return result;
   }
@@ -50,7 +52,7 @@ export async function completeSecondFactor(
   }));
   if (!rotated) return { ok: false, reason: 'expired' };
   await deps.storage.userState.setLastUsed(username, input.factor.kind, result.device.id);
-  deps.logger.info({ event: 'second_factor.success', ...context, device: result.device.id }, 'second factor accepted');
+  await deps.audit.record({ kind: 'second_factor.success', ...context, details: { ...context.details, device: result.device.id }, message: 'second factor accepted' });
   deps.onResult?.(input.factor.kind, 'success');
   return { ok: true, token: rotated.token, session: rotated.session, warning: result.warning };
 }

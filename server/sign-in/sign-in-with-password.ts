@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/create-audit-log.js';
 import type { Logger } from '../core/logger.js';
 import type { Directory } from '../directory/directory.js';
 import type { Session } from '../session/session.js';
@@ -7,6 +8,7 @@ export interface SignInDeps {
   directory: Directory;
   sessions: SessionStore;
   logger: Logger;
+  audit: AuditLog;
   now: () => number;
   onResult?: (result: 'success' | 'failure') => void;
 }
@@ -21,11 +23,11 @@ export type SignInResult =
  */
 export async function signInWithPassword(
   deps: SignInDeps,
-  input: { username: string; password: string; rememberMe: boolean; previousToken?: string; clientIp: string; requestId?: string },
+  input: { username: string; password: string; rememberMe: boolean; previousToken?: string; clientIp: string; userAgent?: string; requestId?: string },
 ): Promise<SignInResult> {
   const result = await deps.directory.verifyPassword(input.username, input.password);
   if (!result.ok) {
-    deps.logger.info({ event: 'sign_in.failure', factor: 'password', username: input.username, ip: input.clientIp, requestId: input.requestId, reason: result.reason }, 'sign-in failed');
+    await deps.audit.record({ kind: 'sign_in.failure', subject: input.username, clientIp: input.clientIp, userAgent: input.userAgent, requestId: input.requestId, reason: result.reason, details: { factor: 'password' }, message: 'sign-in failed' });
     deps.onResult?.('failure');
     return result;
   }
@@ -35,7 +37,7 @@ export async function signInWithPassword(
     factor: { kind: 'password', at: deps.now() },
     rememberMe: input.rememberMe,
   });
-  deps.logger.info({ event: 'sign_in.success', factor: 'password', username: result.user.username, ip: input.clientIp, requestId: input.requestId }, 'signed in');
+  await deps.audit.record({ kind: 'sign_in.success', subject: result.user.username, clientIp: input.clientIp, userAgent: input.userAgent, requestId: input.requestId, details: { factor: 'password' }, message: 'signed in' });
   deps.onResult?.('success');
   return { ok: true, token: created.token, session: created.session };
 }
