@@ -95,17 +95,7 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
     proxyDecisions(decision.kind).inc();
     if (decision.kind === 'allow') {
       const proxy = (identity: Record<string, string> | undefined) =>
-        ctx.proxy.web(req, res, {
-          site,
-          path: path.path,
-          query: path.query,
-          clientIp: outcome.clientIp,
-          viaTrustedProxy: outcome.viaTrustedProxy,
-          proto: site.url.protocol === 'https:' ? 'https' : 'http',
-          requestId,
-          identity,
-          onError: (kind) => sendErrorPage(ctx, req, res, kind === 'timeout' ? 'upstream.timeout' : 'upstream.unavailable', requestId),
-        });
+        ctx.proxy.web(req, res, proxyContext(site, path, outcome, requestId, identity, (kind) => sendErrorPage(ctx, req, res, kind === 'timeout' ? 'upstream.timeout' : 'upstream.unavailable', requestId)));
       const identity = session ? withIdentityToken(ctx.identityTokens, site, session, identityHeaders(session.user)) : undefined;
       // A cached token (the common case) adds no promise; one that fails to sign fails closed.
       return identity instanceof Promise ? identity.then(proxy, (error: unknown) => signingFailed(req, res, error, requestId)) : proxy(identity);
@@ -135,17 +125,8 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
     const { decision, session } = outcome.auth;
     proxyDecisions(decision.kind).inc();
     if (decision.kind !== 'allow') return refuseUpgrade(socket, decision.kind === 'deny' ? 403 : 401);
-    ctx.proxy.upgrade(req, socket, head, {
-      site,
-      path: path.path,
-      query: path.query,
-      clientIp: outcome.clientIp,
-      viaTrustedProxy: outcome.viaTrustedProxy,
-      proto: site.url.protocol === 'https:' ? 'https' : 'http',
-      requestId,
-      identity: session ? await withIdentityToken(ctx.identityTokens, site, session, identityHeaders(session.user)) : undefined,
-      onError: (kind) => refuseUpgrade(socket, kind === 'timeout' ? 504 : 502),
-    });
+    const identity = session ? await withIdentityToken(ctx.identityTokens, site, session, identityHeaders(session.user)) : undefined;
+    ctx.proxy.upgrade(req, socket, head, proxyContext(site, path, outcome, requestId, identity, (kind) => refuseUpgrade(socket, kind === 'timeout' ? 504 : 502)));
   }
 
   return {
@@ -178,4 +159,26 @@ function refuseUpgrade(socket: Duplex, status: number): void {
 
 export function effectivePort(url: URL): number {
   return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+}
+
+/** What the reverse proxy needs to forward one allowed request (or upgrade). */
+function proxyContext(
+  site: SiteConfig,
+  path: { path: string; query: string },
+  client: { clientIp: string; viaTrustedProxy: boolean },
+  requestId: string,
+  identity: Record<string, string> | undefined,
+  onError: (kind: 'unavailable' | 'timeout') => void,
+) {
+  return {
+    site,
+    path: path.path,
+    query: path.query,
+    clientIp: client.clientIp,
+    viaTrustedProxy: client.viaTrustedProxy,
+    proto: site.url.protocol === 'https:' ? ('https' as const) : ('http' as const),
+    requestId,
+    identity,
+    onError,
+  };
 }
