@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { runCheckConfig } from './commands/check-config.js';
 import { runDemo } from './commands/demo.js';
 import { runEnrollCommand } from './commands/enroll.js';
+import { runAuditCommand } from './commands/audit.js';
 import { runFactorsCommand } from './commands/factors.js';
 import { runStorageRotateKey } from './commands/storage-rotate-key.js';
 import { runTokensCommand } from './commands/tokens.js';
@@ -26,6 +27,8 @@ Commands:
                                    OATH hardware tokens (all-or-nothing import; --config as above)
   enroll issue USERNAME [--ttl 24h] a single-use code for a user's first second factor
   factors list USERNAME            a user's second factors: added, last used, clock drift
+  audit tail [--follow] [--lines N] [--kind K] [--user U]   recent audit events as JSON lines
+  audit export [--since ISO|DURATION] [--until ...] [--kind K] [--user U]   the audit log as JSON lines
   storage rotate-key [--config FILE] re-encrypt every secret under the first encryption key
   demo [--port 9091]               start a demo: gateway + sample app + two users, no Redis needed
 `;
@@ -52,6 +55,12 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       case 'storage':
         if (rest[0] !== 'rotate-key') break;
         return await runStorageRotateKey(configPath(rest.slice(1), env), env, io);
+      case 'audit': {
+        // Ctrl-C ends `audit tail --follow` cleanly (the database is closed).
+        const stop = new AbortController();
+        process.once('SIGINT', () => stop.abort());
+        return await runAuditCommand(rest, env, io, { signal: stop.signal });
+      }
       case 'factors':
         return await runFactorsCommand(rest, env, io);
       case 'enroll':
