@@ -75,6 +75,9 @@ export function median(values: readonly number[]): number {
 export interface Summary {
   runs: number;
   rps: number;
+  /** Slowest and fastest run: far apart means something else took the core meanwhile. */
+  rpsMin: number;
+  rpsMax: number;
   p50Ms: number;
   p99Ms: number;
   /** Median CPU µs per response of the processes under test: barely moved by other load on the machine. */
@@ -96,6 +99,8 @@ export function summarize(runs: readonly Measurement[]): Summary {
   return {
     runs: runs.length,
     rps: median(pick((m) => m.wrk.rps)),
+    rpsMin: Math.min(...pick((m) => m.wrk.rps)),
+    rpsMax: Math.max(...pick((m) => m.wrk.rps)),
     p50Ms: median(pick((m) => m.wrk.p50Ms)),
     p99Ms: median(pick((m) => m.wrk.p99Ms)),
     serverCpuUs: median(pick((m) => m.serverCpuUs)),

@@ -27,6 +27,8 @@ export interface Results {
   storm_p99_ratio: number;
   max_event_loop_block_ms: number;
   targets: Record<string, { value: number; target: string; met: boolean }>;
+  /** Scenarios whose slowest and fastest runs were more than 25 % apart: the throughput ratios of this run are unreliable. */
+  noisy_scenarios: string[];
   mode: Profile['name'];
   date: string;
   machine: { nproc: number; cpu: string; node: string; nginx: string; redis: string; wrk: string; load_before: number[]; load_after: number[]; pinned: boolean };
@@ -91,9 +93,11 @@ export function buildResults(input: {
   };
   const { name: mode, ...settings } = profile;
   const scenarios = Object.fromEntries(input.scenarios.map((sc) => [sc.key, { label: sc.label, ...s(sc.key) }])) as Results['scenarios'];
+  const noisy = input.scenarios.map((sc) => sc.key).filter((k) => s(k).runs > 1 && s(k).rpsMax > 1.25 * s(k).rpsMin);
   return {
     ...values,
     targets,
+    noisy_scenarios: noisy,
     mode,
     date: new Date().toISOString(),
     machine: { ...input.machine, load_after: loadavg().map(round2) },
@@ -140,6 +144,10 @@ export function formatTable(r: Results): string {
   const [m1, m2] = r.memory.marks;
   if (m1 && m2) lines.push(`Memory: RSS ${fmt(m1.rssMb, 1)} MB after ${m1.proxiedRequests} proxied requests, ${fmt(m2.rssMb, 1)} MB after ${m2.proxiedRequests}${r.mode === 'quick' ? ' (quick: not 1 M / 2 M)' : ''}`);
   lines.push('');
+  const noisy = Object.entries(r.scenarios).filter(([, s]) => s.runs > 1 && s.rpsMax > 1.25 * s.rpsMin);
+  if (noisy.length > 0) {
+    lines.push(`NOISY: ${noisy.map(([k, s]) => `${k} ran ${fmt(s.rpsMin, 0)}–${fmt(s.rpsMax, 0)} req/s`).join(', ')}: other work took the server core; trust the CPU ratios below over the req/s ratios.`);
+  }
   lines.push(`By CPU time per request (what the ratios would be on an idle core): D/B ${fmt(r.proxy_vs_nginx_by_cpu, 3)}, E/C ${fmt(r.forward_auth_vs_bare_node_by_cpu, 3)}, F/B ${fmt(r.auth_request_vs_nginx_by_cpu, 3)}; D/H by throughput ${fmt(r.proxy_vs_bare_node_proxy, 3)}`);
   lines.push('');
   lines.push(...table([['target', 'value', 'wanted', ''], ...Object.entries(r.targets).map(([k, t]) => [k, fmt(t.value, 3), t.target, t.met ? 'met' : 'MISSED'])]));
