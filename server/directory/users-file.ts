@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import { randomToken } from '../core/random.js';
 import type { SessionUser } from '../session/session.js';
 import type { Directory, DirectoryChange, FirstFactorResult } from './directory.js';
+import { createHashQueue } from './hash-queue.js';
 import { hashPassword, isAcceptablePasswordLength, MAX_USERNAME_LENGTH, verifyPasswordHash } from './password-hash.js';
 import { normalizeUsername, parseUsersFile, type UserRecord } from './parse-users-file.js';
 import { fileSignature, watchFileChanges } from './watch-file.js';
@@ -34,6 +35,7 @@ const INVALID: FirstFactorResult = Object.freeze({ ok: false, reason: 'invalid-c
 export async function createUsersFileDirectory(deps: { logger: Logger }, options: UsersFileOptions): Promise<UsersFileDirectory> {
   const { logger } = deps;
   const log = logger.child({ component: 'users-file', path: options.path });
+  const hashQueue = createHashQueue();
   // Taken before the read: a change between the two is then seen by the first poll.
   const baseline = await fileSignature(options.path);
   let lastText = await readFile(options.path, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -114,8 +116,9 @@ export async function createUsersFileDirectory(deps: { logger: Logger }, options
       const key = normalizeUsername(username);
       const record = key === undefined ? undefined : users.get(key);
       const usable = record && !record.disabled ? record : undefined;
-      const matches = await verifyPasswordHash(usable?.passwordHash ?? dummyHash, password, (error) =>
-        log.error({ username: key, err: error }, 'stored password hash could not be checked'),
+      // Known and unknown users queue alike, so waiting tells nothing either.
+      const matches = await hashQueue.run(() =>
+        verifyPasswordHash(usable?.passwordHash ?? dummyHash, password, (error) => log.error({ username: key, err: error }, 'stored password hash could not be checked')),
       );
       if (!matches || !usable) return INVALID;
       // A reload while argon2 ran may have disabled the user or changed the password.
