@@ -36,6 +36,8 @@ export interface GatewayChild {
   pid: number;
   port: number;
   stats(): Promise<GatewayStats>;
+  /** A full GC in the gateway, then its stats: memory that is actually retained. */
+  collectGarbage(): Promise<GatewayStats>;
   /** Starts a new window for the event-loop delay maximum. */
   resetEventLoop(): void;
   /** Current and peak RSS from /proc; resetPeak starts a new peak window. */
@@ -47,7 +49,7 @@ export interface GatewayChild {
 /** Starts the bundled gateway on the server core, with the thread pool size main.ts sets. */
 export async function startGateway(plan: CorePlan, options: { bundle: string; configFile: string; logFile: string; nodeArgs?: string[]; threadPoolSize?: number }): Promise<GatewayChild> {
   const log = openSync(options.logFile, 'a');
-  const [file, args] = onCore(plan, plan.serverCore, '/usr/bin/env', [`UV_THREADPOOL_SIZE=${options.threadPoolSize ?? 8}`, process.execPath, ...(options.nodeArgs ?? []), options.bundle, options.configFile]);
+  const [file, args] = onCore(plan, plan.serverCore, '/usr/bin/env', [`UV_THREADPOOL_SIZE=${options.threadPoolSize ?? 8}`, process.execPath, '--expose-gc', ...(options.nodeArgs ?? []), options.bundle, options.configFile]);
   const child: ChildProcess = spawn(file, args, { stdio: ['ignore', log, log, 'ipc'] });
   closeSync(log);
   const pid = child.pid!;
@@ -57,18 +59,20 @@ export async function startGateway(plan: CorePlan, options: { bundle: string; co
     throw new Error(`the gateway did not start: ${first.type === 'error' ? first.message : first.type}\n(log: ${options.logFile})`);
   }
   const send = (message: GatewayRequest) => child.send(message);
+  const ask = async (type: 'stats' | 'gc') => {
+    const reply = nextMessage(child, 10_000);
+    send({ type });
+    const message = await reply;
+    if (message.type !== 'stats') throw new Error(`unexpected message from the gateway: ${message.type}`);
+    return message.stats;
+  };
   const proc = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
   return {
     pid,
     port: first.port,
-    async stats() {
-      const reply = nextMessage(child, 10_000);
-      send({ type: 'stats' });
-      const message = await reply;
-      if (message.type !== 'stats') throw new Error(`unexpected message from the gateway: ${message.type}`);
-      return message.stats;
-    },
+    stats: () => ask('stats'),
+    collectGarbage: () => ask('gc'),
     resetEventLoop: () => send({ type: 'reset' }),
     memory: () => ({ rssBytes: proc('VmRSS'), peakBytes: proc('VmHWM') }),
     resetPeak() {

@@ -15,7 +15,8 @@ import { parseConfigText, type LoadResult } from '../server/config/load-config.j
 import { createLogger } from '../server/core/logger.js';
 import { createGateway } from '../server/gateway.js';
 
-export type GatewayRequest = { type: 'stats' } | { type: 'reset' } | { type: 'stop' };
+/** `gc`: a full collection (the process runs with --expose-gc), then stats: what stays live. */
+export type GatewayRequest = { type: 'stats' } | { type: 'gc' } | { type: 'reset' } | { type: 'stop' };
 
 export interface GatewayStats {
   rssBytes: number;
@@ -46,7 +47,8 @@ async function main(configPath: string): Promise<void> {
 
   process.on('message', (message: GatewayRequest) => {
     if (message.type === 'reset') delay.reset();
-    if (message.type === 'stats') {
+    if (message.type === 'gc') (globalThis as { gc?: () => void }).gc?.();
+    if (message.type === 'stats' || message.type === 'gc') {
       send({
         type: 'stats',
         stats: {

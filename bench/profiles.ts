@@ -30,7 +30,7 @@ export const FULL: Profile = {
   stormPerSecond: 20,
 };
 
-/** Under a minute: one short run each, and RSS after 20 k / 40 k requests instead of 1 M / 2 M. */
+/** Under a minute: one short run each, and RSS after 20 k / 40 k more requests instead of at 1 M / 2 M. */
 export const QUICK: Profile = {
   name: 'quick',
   warmupS: 1,

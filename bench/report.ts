@@ -76,6 +76,7 @@ export function buildResults(input: {
     redis_cmds_per_request: s('D').redisPerRequest ?? NaN,
     redis_cmds_per_request_cold: input.cold.redisPerRequest,
     rss_mb: rssMb,
+    // Retained memory (after a full GC): the RSS as found swings with the GC's timing.
     rss_growth_1m_to_2m: input.memory.growth,
     storm_p99_ratio: input.storm.p99Ratio,
     max_event_loop_block_ms: input.storm.eventLoopMaxMs,
@@ -142,7 +143,12 @@ export function formatTable(r: Results): string {
   const st = r.storm;
   lines.push(`Login storm (${r.settings.stormPerSecond}/s offered, D offered ${Math.round(st.rate)} req/s): D served ${fmt(st.quiet.rps, 0)} → ${fmt(st.storm.rps, 0)} req/s, p99 ${fmt(st.quiet.p99Ms, 2)} → ${fmt(st.storm.p99Ms, 2)} ms; sign-ins ${st.signIns.signedIn} done of ${st.signIns.attempted} (${fmt(st.signIns.achievedPerSecond, 1)}/s, p50 ${fmt(st.signIns.p50Ms, 0)} ms); event loop max ${fmt(st.quietEventLoopMaxMs, 1)} → ${fmt(st.eventLoopMaxMs, 1)} ms; peak RSS ${fmt(st.peakRssMb, 0)} MB`);
   const [m1, m2] = r.memory.marks;
-  if (m1 && m2) lines.push(`Memory: RSS ${fmt(m1.rssMb, 1)} MB after ${m1.proxiedRequests} proxied requests, ${fmt(m2.rssMb, 1)} MB after ${m2.proxiedRequests}${r.mode === 'quick' ? ' (quick: not 1 M / 2 M)' : ''}`);
+  if (m1 && m2) {
+    lines.push(
+      `Memory: RSS ${fmt(m1.rssMb, 1)} MB (${fmt(m1.rssAfterGcMb, 1)} after a full GC, heap ${fmt(m1.heapAfterGcMb, 1)}) after ${m1.proxiedRequests} proxied requests; ` +
+        `${fmt(m2.rssMb, 1)} MB (${fmt(m2.rssAfterGcMb, 1)}, heap ${fmt(m2.heapAfterGcMb, 1)}) after ${m2.proxiedRequests}${r.mode === 'quick' ? ' (quick: not 1 M / 2 M)' : ''}`,
+    );
+  }
   lines.push('');
   const noisy = Object.entries(r.scenarios).filter(([, s]) => s.runs > 1 && s.rpsMax > 1.25 * s.rpsMin);
   if (noisy.length > 0) {
