@@ -223,6 +223,32 @@ const storage = z.strictObject({
 });
 export type StorageConfig = z.output<typeof storage>;
 
+const push = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** How long a push request waits for an answer (NIST SP 800-63B: out-of-band at most 10 min). */
+  ttl: duration('30s', { positive: true }).refine((seconds) => seconds <= 600, { error: 'must be at most 10m' }),
+  /** Pushes per account within request_window (push bombing). */
+  max_requests: z.number().int().min(1).max(100).default(3),
+  request_window: duration('5m', { positive: true }),
+  /** What "This wasn't me" does to the account: suspend push for suspend_time, or lock it. */
+  on_not_me: z.enum(['suspend_push', 'lock']).default('suspend_push'),
+  suspend_time: duration('24h', { positive: true }),
+  /** How long an "Add phone" QR link is valid. */
+  enrollment_ttl: duration('10m', { positive: true }),
+  /** Web Push (VAPID, RFC 8292) keys; absent: only the live channel delivers. */
+  vapid: z
+    .strictObject({
+      /** Base64url P-256 public key (npx web-push generate-vapid-keys). */
+      public_key: z.string().regex(/^[A-Za-z0-9_-]{87}$/, { error: 'must be a base64url P-256 public key (87 characters)' }),
+      /** Base64url P-256 private key. */
+      private_key: z.string().regex(/^[A-Za-z0-9_-]{43}$/, { error: 'must be a base64url P-256 private key (43 characters)' }),
+      /** Contact for push services: mailto: or https: URL. */
+      subject: z.string().regex(/^(mailto:|https:\/\/)/, { error: 'must start with mailto: or https://' }),
+    })
+    .optional(),
+});
+export type PushConfig = z.output<typeof push>;
+
 const secondFactors = z.strictObject({
   totp: z
     .strictObject({
@@ -278,6 +304,7 @@ const secondFactors = z.strictObject({
       count: z.number().int().min(5).max(20).default(10),
     })
     .prefault({} as never),
+  push: push.prefault({} as never),
 });
 
 const enrollment = z.strictObject({
@@ -316,6 +343,42 @@ const audit = z.strictObject({
     .optional(),
 });
 export type AuditConfig = z.output<typeof audit>;
+
+/** A sliding window of failures and what reaching it does. */
+const window = (maxRetries: number, findTime: string, banTime: string) =>
+  z
+    .strictObject({
+      /** Failures counted within find_time before the ban starts. */
+      max_retries: z.number().int().min(1).max(1000).default(maxRetries),
+      find_time: duration(findTime, { positive: true }),
+      ban_time: duration(banTime, { positive: true }),
+    })
+    .prefault({} as never);
+
+const regulation = z.strictObject({
+  /** Per account and factor kind (password, otp, push, webauthn, recovery_code, email_otp, enrollment_code). */
+  account: window(5, '10m', '15m'),
+  /** Per client address, across accounts and kinds. */
+  address: window(30, '10m', '15m'),
+  lockout: z
+    .strictObject({
+      /** Failures of all kinds on one account within find_time that lock it (NIST SP 800-63B: at most 100). */
+      max_failures: z.number().int().min(1).max(100).default(20),
+      find_time: duration('24h', { positive: true }),
+      /** How long a lock lasts; 0: until an administrator unlocks it. */
+      duration: duration('1h'),
+    })
+    .prefault({} as never),
+});
+export type RegulationConfig = z.output<typeof regulation>;
+
+const admin = z.strictObject({
+  /** Members of this group (users file) may use the admin API. */
+  group: z.string().min(1).default('admins'),
+  /** Admin calls need a second factor at most this old. */
+  fresh_factor_age: duration('10m', { positive: true }),
+});
+
 
 export const configSchema = z
   .strictObject({
@@ -363,6 +426,8 @@ export const configSchema = z
     enrollment: enrollment.prefault({} as never),
     smtp: smtp.optional(),
     audit: audit.prefault({} as never),
+    regulation: regulation.prefault({} as never),
+    admin: admin.prefault({} as never),
     sites: z.array(site).default([]),
     identity_jwt: identityJwt.optional(),
     access_control: z

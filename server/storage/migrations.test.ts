@@ -22,12 +22,14 @@ describe('migrateSqlite', () => {
   it('creates every table on an empty database and records the version', () => {
     expect(migrateSqlite(db, NOW)).toEqual({ from: 0, to: MIGRATIONS.length, applied: MIGRATIONS.map((m) => m.version) });
     expect(tables()).toEqual([
-      'audit_events', 'enrollment_codes', 'otp_devices', 'recovery_codes', 'schema_migrations', 'user_factor_state', 'webauthn_credentials', 'webauthn_user_handles',
+      'account_states', 'audit_events', 'enrollment_codes', 'otp_devices', 'push_devices', 'recovery_codes', 'schema_migrations', 'user_factor_state', 'webauthn_credentials', 'webauthn_user_handles',
     ]);
     expect(versions()).toEqual([
       { version: 1, name: 'initial', appliedAt: NOW },
       { version: 2, name: 'webauthn', appliedAt: NOW },
       { version: 3, name: 'audit-events', appliedAt: NOW },
+      { version: 4, name: 'account-states', appliedAt: NOW },
+      { version: 5, name: 'push-devices', appliedAt: NOW },
     ]);
   });
 

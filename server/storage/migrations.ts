@@ -2,6 +2,8 @@ import type { Database } from 'better-sqlite3';
 import { initialMigration } from './migrations/0001-initial.js';
 import { webauthnMigration } from './migrations/0002-webauthn.js';
 import { auditEventsMigration } from './migrations/0003-audit-events.js';
+import { accountStatesMigration } from './migrations/0004-account-states.js';
+import { pushDevicesMigration } from './migrations/0005-push-devices.js';
 
 /**
  * Versioned schema changes, kept as plain SQL statements so a PostgreSQL backend can run the
@@ -13,7 +15,7 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [initialMigration, webauthnMigration, auditEventsMigration];
+export const MIGRATIONS: readonly Migration[] = [initialMigration, webauthnMigration, auditEventsMigration, accountStatesMigration, pushDevicesMigration];
 
 /** The database was written by a newer Gatehouse, or by a different migration history. */
 export class SchemaVersionError extends Error {

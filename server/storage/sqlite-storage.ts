@@ -7,6 +7,9 @@ import { createDeviceSecrets } from './device-secrets.js';
 import { migrateSqlite } from './migrations.js';
 import type { SecretKey } from './secret-box.js';
 import { SecretBoxError } from './secret-box.js';
+import { randomToken } from '../core/random.js';
+import { createSqliteAccountStateStore } from './sqlite-account-states.js';
+import { createSqlitePushDeviceStore } from './sqlite-push-devices.js';
 import { createSqliteAuditStore } from './sqlite-audit-events.js';
 import { createSqliteEnrollmentCodeStore, createSqliteRecoveryCodeStore } from './sqlite-codes.js';
 import { guardStore, toStoreError } from './sqlite-errors.js';
@@ -62,6 +65,8 @@ export function openSqliteStorage(options: SqliteStorageOptions, deps: { logger:
   const ping = db.prepare('SELECT 1');
   return {
     otpDevices: guardStore(createSqliteOtpDeviceStore(db, secrets)),
+    pushDevices: guardStore(createSqlitePushDeviceStore(db, secrets, () => randomToken(16))),
+    accountStates: guardStore(createSqliteAccountStateStore(db)),
     recoveryCodes: guardStore(createSqliteRecoveryCodeStore(db)),
     enrollmentCodes: guardStore(createSqliteEnrollmentCodeStore(db)),
     userState: guardStore(createSqliteUserStateStore(db)),

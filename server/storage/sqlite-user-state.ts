@@ -20,6 +20,7 @@ export function createSqliteUserStateStore(db: Database): UserStateStore {
     // The handle goes with the credentials: a passkey left on an old device then names nobody.
     db.prepare('DELETE FROM webauthn_credentials WHERE username = ?').run(username);
     db.prepare('DELETE FROM webauthn_user_handles WHERE username = ?').run(username);
+    db.prepare('DELETE FROM push_devices WHERE username = ?').run(username);
   });
 
   return {

@@ -215,8 +215,62 @@ export interface AuditStore {
   after(id: number, limit: number): Promise<AuditEvent[]>;
 }
 
+/** An account an administrator disabled in Gatehouse. */
+export interface AccountState {
+  username: string;
+  disabledAt: number;
+  disabledBy: string;
+  reason: string | null;
+}
+
+export interface AccountStateStore {
+  /** The state of a disabled account; undefined while enabled. */
+  get(username: string): Promise<AccountState | undefined>;
+  /** Disables (idempotent: the first disabling's time and actor stay). */
+  disable(username: string, input: { actor: string; reason: string | null; now: number }): Promise<void>;
+  /** Enables; false if it was not disabled. */
+  enable(username: string): Promise<boolean>;
+  listDisabled(): Promise<AccountState[]>;
+}
+
+/** A phone enrolled for push approval (the companion app). */
+export interface PushDevice {
+  /** Random, non-secret id (base64url, 16 bytes). */
+  id: string;
+  username: string;
+  name: string;
+  /** The device's P-256 signing key, SPKI DER. Its private half never leaves the phone. */
+  publicKey: Buffer;
+  /** Web Push subscription as JSON ({ endpoint, keys: { p256dh, auth } }); sealed at rest. Null: live channel only. */
+  subscription: string | null;
+  /** The TOTP device (otpDevices) that holds this phone's offline-code seed. */
+  otpDeviceId: string | null;
+  /** Phone clock minus server clock at the last contact, ms. */
+  clockOffsetMs: number;
+  createdAt: number;
+  lastUsedAt: number | null;
+  lastSeenAt: number | null;
+}
+
+export type NewPushDevice = Pick<PushDevice, 'username' | 'name' | 'publicKey' | 'subscription' | 'otpDeviceId'>;
+
+export interface PushDeviceStore {
+  create(device: NewPushDevice, now: number): Promise<PushDevice>;
+  get(id: string): Promise<PushDevice | undefined>;
+  listForUser(username: string): Promise<PushDevice[]>;
+  rename(id: string, name: string): Promise<boolean>;
+  updateSubscription(id: string, subscription: string | null): Promise<boolean>;
+  /** The phone made contact: its clock offset and the time. */
+  recordSeen(id: string, clockOffsetMs: number, now: number): Promise<boolean>;
+  recordUse(id: string, now: number): Promise<boolean>;
+  /** Removes the phone and its offline-code TOTP device. */
+  remove(id: string): Promise<boolean>;
+}
+
 export interface Storage {
   otpDevices: OtpDeviceStore;
+  pushDevices: PushDeviceStore;
+  accountStates: AccountStateStore;
   recoveryCodes: RecoveryCodeStore;
   enrollmentCodes: EnrollmentCodeStore;
   userState: UserStateStore;

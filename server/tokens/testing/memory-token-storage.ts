@@ -52,6 +52,8 @@ export function createMemoryTokenStorage(options: { failImport?: Error } = {}): 
     devices,
     closed: 0,
     otpDevices,
+    pushDevices: { create: notUsed, get: notUsed, listForUser: notUsed, rename: notUsed, updateSubscription: notUsed, recordSeen: notUsed, recordUse: notUsed, remove: notUsed },
+    accountStates: { get: notUsed, disable: notUsed, enable: notUsed, listDisabled: notUsed },
     recoveryCodes: { replaceSet: notUsed, listForUser: notUsed, markUsed: notUsed },
     enrollmentCodes: { create: notUsed, findByHash: notUsed, redeem: notUsed, purgeExpired: notUsed },
     userState: { get: notUsed, setLastUsed: notUsed, resetUser: notUsed },
