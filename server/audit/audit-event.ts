@@ -23,8 +23,17 @@ export const AUDIT_KINDS = [
   'enrollment.code_redeemed',
   'webauthn.clone_warning',
   'lockout',
+  'regulation.banned',
   'unlock',
   'admin.action',
+  'admin.unlock',
+  'admin.reset_factors',
+  'admin.disable',
+  'admin.enable',
+  'admin.session_revoke',
+  'admin.token_assign',
+  'admin.token_unassign',
+  'admin.enrollment_issued',
   'config.reload',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];

@@ -16,7 +16,17 @@ export interface Directory {
    * directory that cannot tell (LDAP) leaves it out. Returns a function that unsubscribes.
    */
   onChange?(listener: (change: DirectoryChange) => void): () => void;
+  /**
+   * Every user, disabled ones included, sorted by username: for administrators. Optional: a
+   * directory that cannot enumerate its users cheaply leaves it out.
+   */
+  listUsers?(): DirectoryEntry[];
   close(): void;
+}
+
+/** A user as an administrator sees them: disabled users too. */
+export interface DirectoryEntry extends SessionUser {
+  disabled: boolean;
 }
 
 /** What a reload changed, by lower-case username. */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from '../core/logger.js';
 import { randomToken } from '../core/random.js';
 import type { SessionUser } from '../session/session.js';
-import type { Directory, DirectoryChange, FirstFactorResult } from './directory.js';
+import type { Directory, DirectoryChange, DirectoryEntry, FirstFactorResult } from './directory.js';
 import { createHashQueue } from './hash-queue.js';
 import { hashPassword, isAcceptablePasswordLength, MAX_USERNAME_LENGTH, verifyPasswordHash } from './password-hash.js';
 import { normalizeUsername, parseUsersFile, type UserRecord } from './parse-users-file.js';
@@ -17,6 +17,7 @@ export interface UsersFileOptions {
 }
 
 export interface UsersFileDirectory extends Directory {
+  listUsers(): DirectoryEntry[];
   onChange(listener: (change: DirectoryChange) => void): () => void;
   /** Re-reads the file now (the watcher calls this; main may call it on SIGHUP). Never throws. */
   reload(): Promise<void>;
@@ -130,6 +131,9 @@ export async function createUsersFileDirectory(deps: { logger: Logger }, options
       const key = typeof username === 'string' ? normalizeUsername(username) : undefined;
       const record = key === undefined ? undefined : users.get(key);
       return record && !record.disabled ? toSessionUser(record) : undefined;
+    },
+    listUsers() {
+      return [...users.values()].map((record) => ({ ...toSessionUser(record), disabled: record.disabled })).sort((a, b) => a.username.localeCompare(b.username));
     },
     onChange(listener) {
       listeners.add(listener);
