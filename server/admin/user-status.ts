@@ -1,0 +1,75 @@
+import type { DirectoryEntry } from '../directory/directory.js';
+import type { AdminDeps, UnknownUser } from './admin-deps.js';
+import { lookupUser, UNKNOWN_USER } from './admin-deps.js';
+
+/** Counts of a user's enrolled second factors, by kind; pending (unconfirmed) ones do not count. */
+export interface FactorCounts {
+  totp: number;
+  /** OATH hardware tokens (HOTP or TOTP with a serial). */
+  hardware_token: number;
+  webauthn: number;
+  push: number;
+  /** Unused recovery codes. */
+  recovery_codes: number;
+}
+
+export interface AdminUserView {
+  username: string;
+  displayName: string;
+  email: string;
+  groups: string[];
+  /** Disabled in the users file, or in Gatehouse by an administrator (with who, when, why). */
+  disabled: { directory: boolean; gatehouse: { at: number; by: string; reason: string | null } | null };
+  lock: { locked: boolean; until: number | null; reason: string | null };
+  factors: FactorCounts;
+  /** Time of the last successful sign-in in the audit log, or null. */
+  lastSignInAt: number | null;
+}
+
+const MAX_SEARCH = 100;
+
+/** Every user the directory lists, filtered by a case-insensitive search in name, display name and email. */
+export async function listUsers(deps: AdminDeps, options: { search?: string } = {}): Promise<AdminUserView[]> {
+  const needle = (options.search ?? '').trim().toLowerCase().slice(0, MAX_SEARCH);
+  const entries = deps.directory.listUsers?.() ?? [];
+  const matching = entries.filter((u) => !needle || [u.username, u.displayName, u.email].some((field) => field.toLowerCase().includes(needle)));
+  return Promise.all(matching.map((entry) => describeUser(deps, entry)));
+}
+
+export async function getUser(deps: AdminDeps, name: string): Promise<{ ok: true; user: AdminUserView } | UnknownUser> {
+  const entry = lookupUser(deps.directory, name);
+  if (!entry) return UNKNOWN_USER;
+  return { ok: true, user: await describeUser(deps, entry) };
+}
+
+async function describeUser(deps: AdminDeps, entry: DirectoryEntry): Promise<AdminUserView> {
+  const { storage } = deps;
+  const name = entry.username;
+  const [state, lock, otp, credentials, phones, codes, lastSignIn] = await Promise.all([
+    storage.accountStates.get(name),
+    deps.regulator.lockState(name),
+    storage.otpDevices.listForUser(name),
+    storage.webauthnCredentials.listForUser(name),
+    storage.pushDevices.listForUser(name),
+    storage.recoveryCodes.listForUser(name),
+    storage.auditEvents.query({ subject: name, kind: 'sign_in.success', limit: 1 }),
+  ]);
+  const confirmed = otp.filter((d) => d.confirmed);
+  return {
+    username: name,
+    displayName: entry.displayName,
+    email: entry.email,
+    groups: [...entry.groups],
+    disabled: { directory: entry.disabled, gatehouse: state ? { at: state.disabledAt, by: state.disabledBy, reason: state.reason } : null },
+    lock: { locked: lock.locked, until: lock.until, reason: lock.reason },
+    factors: {
+      // A phone's offline-code seed is part of its push device, not a TOTP app of its own.
+      totp: confirmed.filter((d) => d.serial === null && !phones.some((p) => p.otpDeviceId === d.id)).length,
+      hardware_token: confirmed.filter((d) => d.serial !== null).length,
+      webauthn: credentials.length,
+      push: phones.length,
+      recovery_codes: codes.filter((c) => c.usedAt === null).length,
+    },
+    lastSignInAt: lastSignIn[0]?.at ?? null,
+  };
+}
