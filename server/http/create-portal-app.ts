@@ -1,5 +1,7 @@
 import express, { type Request, type Response } from 'express';
 import type { GatewayContext } from './context.js';
+import { ADMIN_API_PATH, createAdminRouter } from './admin-router.js';
+import { createCompanionRouter } from './companion-router.js';
 import { createOpsRouter } from './ops-router.js';
 import { sendErrorPage } from './pages.js';
 import { createMethodsRouter } from './methods-router.js';
@@ -45,6 +47,8 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
       setHeaders: (res) => res.setHeader('x-content-type-options', 'nosniff'),
     }),
   );
+  portal.use(createCompanionRouter(ctx));
+  portal.use(`/${ADMIN_API_PATH}`, createAdminRouter(ctx, { regulator: ctx.regulator }));
   portal.use(service);
   portal.use(createWebAuthnRouter(ctx));
   portal.use(createSecondFactorRouter(ctx));

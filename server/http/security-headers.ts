@@ -16,6 +16,9 @@ export function createPageHeaders(options: { https: boolean; formTargets: readon
       "script-src 'self'",
       "img-src 'self' data:",
       "connect-src 'self'",
+      // The companion app (a PWA under the portal): its manifest and service worker.
+      "manifest-src 'self'",
+      "worker-src 'self'",
       `form-action ${formAction}`,
       "frame-ancestors 'none'",
       "base-uri 'none'",

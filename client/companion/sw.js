@@ -1,0 +1,66 @@
+/**
+ * The companion's service worker: a Web Push message ({ type: 'approval', approval }) becomes a
+ * notification; a tap on it opens (or focuses) the app at #approval=<id>. Open windows are told
+ * at once, so an app in the foreground shows the request without waiting for the tap.
+ */
+const STRINGS = {
+  en: { title: 'Sign-in request', body: '{site}: tap to approve or deny' },
+  'zh-TW': { title: '登入要求', body: '{site}：點一下以核准或拒絕' },
+};
+
+function locale() {
+  const tag = String(self.navigator?.language ?? 'en').toLowerCase();
+  return tag === 'zh-tw' || tag === 'zh-hk' || tag === 'zh-mo' || tag.startsWith('zh-hant') ? 'zh-TW' : 'en';
+}
+
+function appUrl(approvalId) {
+  return new URL(`./#approval=${encodeURIComponent(approvalId)}`, self.registration.scope).href;
+}
+
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+self.addEventListener('push', (event) => {
+  let message;
+  try {
+    message = event.data ? event.data.json() : undefined;
+  } catch {
+    message = undefined;
+  }
+  const approval = message?.type === 'approval' ? message.approval : undefined;
+  if (!approval || typeof approval.approvalId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(approval.approvalId)) return;
+  const text = STRINGS[locale()];
+  const site = typeof approval.site === 'string' ? approval.site.slice(0, 200) : '';
+  event.waitUntil(
+    (async () => {
+      await self.registration.showNotification(text.title, {
+        body: text.body.replace('{site}', site),
+        tag: `approval-${approval.approvalId}`,
+        icon: new URL('icons/icon-192.png', self.registration.scope).href,
+        badge: new URL('icons/icon-192.png', self.registration.scope).href,
+        requireInteraction: true,
+        data: { approvalId: approval.approvalId, expiresAt: approval.expiresAt },
+      });
+      const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+      for (const client of windows) client.postMessage({ type: 'approval', approval });
+    })(),
+  );
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const approvalId = event.notification.data?.approvalId;
+  if (typeof approvalId !== 'string') return;
+  event.waitUntil(
+    (async () => {
+      const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+      const open = windows.find((client) => client.url.startsWith(self.registration.scope));
+      if (open) {
+        await open.focus().catch(() => undefined);
+        open.postMessage({ type: 'open-approval', approvalId });
+        return;
+      }
+      await self.clients.openWindow(appUrl(approvalId));
+    })(),
+  );
+});
