@@ -464,6 +464,7 @@ function listenToServiceWorker() {
   navigator.serviceWorker.register('sw.js', { scope: './' }).catch(() => undefined);
   navigator.serviceWorker.addEventListener('message', (event) => {
     const data = event.data;
+    if (!enrollment) return;
     if (data?.type === 'approval' && isApproval(data.approval)) {
       addApproval(data.approval);
       refreshPending();

@@ -33,6 +33,9 @@ self.addEventListener('push', (event) => {
   const site = typeof approval.site === 'string' ? approval.site.slice(0, 200) : '';
   event.waitUntil(
     (async () => {
+      // Windows first: an open app shows the request even where notifications are not allowed.
+      const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+      for (const client of windows) client.postMessage({ type: 'approval', approval });
       await self.registration.showNotification(text.title, {
         body: text.body.replace('{site}', site),
         tag: `approval-${approval.approvalId}`,
@@ -41,8 +44,6 @@ self.addEventListener('push', (event) => {
         requireInteraction: true,
         data: { approvalId: approval.approvalId, expiresAt: approval.expiresAt },
       });
-      const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-      for (const client of windows) client.postMessage({ type: 'approval', approval });
     })(),
   );
 });

@@ -1,0 +1,143 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import webpush from 'web-push';
+import { stringify } from 'yaml';
+import { DEMO_USERS } from '../../server/commands/demo.js';
+import { parseConfigText } from '../../server/config/load-config.js';
+import { createLogger } from '../../server/core/logger.js';
+import { createSampleApp } from '../../server/demo/sample-app.js';
+import { createGateway, type Gateway } from '../../server/gateway.js';
+import { getFreePort } from '../../server/testing/free-port.js';
+import { writeUsersFile } from '../../server/testing/gateway-harness.js';
+import { startRedisServer, type TestRedisServer } from '../../server/testing/redis-server.js';
+import { testStorage } from '../../server/testing/test-storage.js';
+
+/**
+ * The demo layout for push-approval browser tests: the sample app behind the gateway at
+ * http://localhost:PORT/, the portal at /auth/, push enabled with fresh VAPID keys, and one or two
+ * gateway instances sharing one Redis and one storage file. With two, a small front proxy (a load
+ * balancer) listens at the origin and `route` picks the instance for each request; every request
+ * is recorded in `hits` so a test can show which instance answered what.
+ */
+export type Hit = { instance: number; method: string; path: string };
+
+export async function startPushStack(
+  options: {
+    instances?: 1 | 2;
+    configure?: (config: Record<string, any>) => void;
+    /** With two instances: which one takes a request (default: the phone's API and app → 1, the rest → 0). */
+    route?: (req: IncomingMessage) => number;
+  } = {},
+) {
+  const count = options.instances ?? 1;
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-push-'));
+  const port = await getFreePort();
+  const origin = `http://localhost:${port}`;
+  const redis: TestRedisServer = await startRedisServer();
+  const app: Server = createSampleApp({ portalUrl: `${origin}/auth/` });
+  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+  const usersFile = join(dir, 'users.yml');
+  await writeUsersFile(usersFile, Object.fromEntries(DEMO_USERS.map(({ username, ...u }) => [username, { ...u, disabled: false }])));
+  const vapid = webpush.generateVAPIDKeys();
+  const config: Record<string, any> = {
+    server: { host: '127.0.0.1', port, portal_url: `${origin}/auth/` },
+    session: { store: 'redis' },
+    redis: { url: redis.url },
+    authentication: { users_file: usersFile, watch: false },
+    storage: testStorage(join(dir, 'gatehouse.db')),
+    enrollment: { trusted_networks: ['127.0.0.0/8'] },
+    second_factors: { push: { enabled: true, vapid: { public_key: vapid.publicKey, private_key: vapid.privateKey, subject: 'mailto:security@corp.example' } } },
+    sites: [{ name: 'sample-app', url: `${origin}/`, upstream: `http://127.0.0.1:${(app.address() as AddressInfo).port}` }],
+    access_control: {
+      default_policy: 'deny',
+      rules: [
+        { domain: 'localhost', resources: ['/secure/.*'], policy: 'two_factor' },
+        { domain: 'localhost', policy: 'one_factor' },
+      ],
+    },
+  };
+  options.configure?.(config);
+  const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
+  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+
+  const logs: Record<string, unknown>[] = [];
+  const gateways: Gateway[] = [];
+  const closers: (() => Promise<unknown>)[] = [() => redis.stop(), () => new Promise<void>((r) => app.close(() => r()))];
+  const hits: Hit[] = [];
+  const ports: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const stream = new PassThrough();
+      stream.on('data', (chunk: Buffer) =>
+        chunk.toString('utf8').split('\n').filter(Boolean).forEach((line) => logs.push({ instance: i, ...JSON.parse(line) })),
+      );
+      // One after the other: both open the same storage file, and the first runs its migrations.
+      const gateway = await createGateway(loaded.config, { logger: createLogger({ level: 'info', destination: stream }) });
+      gateways.push(gateway);
+      closers.unshift(() => gateway.close());
+      ports.push((await gateway.listen(count === 1 ? port : await getFreePort(), '127.0.0.1')).port);
+    }
+    if (count > 1) {
+      const route = options.route ?? ((req: IncomingMessage) => (/^\/auth\/(api\/push\/|companion\/)/.test(req.url ?? '') ? 1 : 0));
+      const front = createFrontProxy(ports, route, hits);
+      await new Promise<void>((resolve) => front.listen(port, '127.0.0.1', resolve));
+      closers.unshift(
+        () =>
+          new Promise<void>((resolve) => {
+            front.close(() => resolve());
+            front.closeAllConnections();
+          }),
+      );
+    }
+  } catch (error) {
+    await closeAll(closers);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+
+  return {
+    origin,
+    /** The first instance (the only one, or the one the sign-in browser talks to). */
+    gateway: gateways[0]!,
+    gateways,
+    hits,
+    logs,
+    vapid,
+    async close() {
+      await closeAll(closers);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function closeAll(closers: (() => Promise<unknown>)[]) {
+  for (const step of closers) await Promise.resolve().then(step).catch(() => undefined);
+}
+
+/** A plain HTTP load balancer: streams both ways (the companion's EventSource included). */
+function createFrontProxy(ports: number[], route: (req: IncomingMessage) => number, hits: Hit[]): Server {
+  return createServer((req, res) => {
+    const instance = route(req);
+    hits.push({ instance, method: req.method ?? 'GET', path: req.url ?? '/' });
+    const upstream = request(
+      { host: '127.0.0.1', port: ports[instance], method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+        res.flushHeaders();
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => {
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
+    });
+    res.on('close', () => upstream.destroy());
+    req.pipe(upstream);
+  });
+}
+
+export type PushStack = Awaited<ReturnType<typeof startPushStack>>;
