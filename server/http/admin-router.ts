@@ -1,0 +1,161 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { disableUser, enableUser, resetFactors, unlockUser } from '../admin/account-actions.js';
+import type { Actor, AdminDeps } from '../admin/admin-deps.js';
+import { assignHardwareToken, unassignHardwareToken } from '../admin/hardware-tokens.js';
+import { issueEnrollmentLink } from '../admin/issue-enrollment-link.js';
+import { listUserSessions, revokeAllUserSessions, revokeUserSession } from '../admin/user-sessions.js';
+import { getUser, listUsers } from '../admin/user-status.js';
+import { StoreUnavailableError } from '../core/errors.js';
+import type { Regulator } from '../regulation/regulator.js';
+import type { Session } from '../session/session.js';
+import type { GatewayContext } from './context.js';
+import { isSameOriginRequest, tokensMatch } from './csrf.js';
+import { requestIdOf } from './pages.js';
+import { clientIpOf, portalSession } from './portal-session.js';
+
+/** Mounted at `{base}api/admin/v1`. */
+export const ADMIN_API_PATH = 'api/admin/v1';
+
+const BODY_LIMIT = 8 * 1024;
+const STATUS_OF: Record<string, number> = { unknown_user: 404, unknown_session: 404, unknown_token: 404, assigned_to_other: 409, user_disabled: 409, links_disabled: 409 };
+
+const noBody = z.strictObject({});
+const searchQuery = z.strictObject({ search: z.string().max(100).optional() });
+const disableBody = z.strictObject({ reason: z.string().max(200).optional() });
+const assignBody = z.strictObject({ username: z.string().min(1).max(128) });
+const linkBody = z.strictObject({ ttlSeconds: z.number().int().min(60).max(30 * 86_400).optional() });
+
+/** Whether the session holds a second factor used within the last `maxAgeSeconds`; when it stops being fresh, or null. */
+export function freshFactorUntil(session: Session, now: number, maxAgeSeconds: number): number | null {
+  const latest = Math.max(-Infinity, ...session.factors.filter((f) => f.kind !== 'password' && f.at <= now).map((f) => f.at));
+  const until = latest + maxAgeSeconds * 1000;
+  return Number.isFinite(until) && until > now ? until : null;
+}
+
+/**
+ * The admin API: JSON for the console and scripts. A caller needs a portal session of a member of
+ * `admin.group` whose second factor is at most `admin.fresh_factor_age` old; every non-GET must
+ * come from the portal's origin with the session's CSRF token in X-CSRF-Token. Handlers parse,
+ * call one operation from server/admin (which audits), and map its value to a status.
+ */
+export function createAdminRouter(ctx: GatewayContext, deps: { regulator: Pick<Regulator, 'lockState' | 'unlock'> }): express.Router {
+  const router = express.Router();
+  const admin: AdminDeps = { storage: ctx.storage, sessions: ctx.sessions, regulator: deps.regulator, directory: ctx.directory, audit: ctx.audit, clock: ctx.clock };
+  const fail = (res: Response, status: number, error: string) => void res.status(status).json({ error });
+  const sessionOf = (res: Response) => res.locals.adminSession as Session;
+  const actorOf = (req: Request, res: Response): Actor => ({ name: sessionOf(res).user.username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res) });
+  /** A value result as JSON: the result itself (without `ok`) or `body`; a refusal as its status and reason. */
+  function answer<R extends { ok: true } | { ok: false; reason: string }>(res: Response, result: R, body?: (r: Extract<R, { ok: true }>) => object): void {
+    if (!result.ok) return fail(res, STATUS_OF[result.reason] ?? 400, result.reason);
+    const { ok: _ok, ...rest } = result as Extract<R, { ok: true }>;
+    res.json(body ? body(result as Extract<R, { ok: true }>) : rest);
+  }
+  const param = (req: Request, name: string) => String(req.params[name] ?? '');
+
+  router.use(async (req, res, next) => {
+    res.set('cache-control', 'no-store');
+    const signedIn = await portalSession(ctx, req);
+    if (!signedIn) return fail(res, 401, 'signed_out');
+    const { session } = signedIn;
+    const safe = req.method === 'GET' || req.method === 'HEAD';
+    if (!safe && !(isSameOriginRequest(req.headers, ctx.portal.origin) && tokensMatch(req.headers['x-csrf-token'], session.csrf))) return fail(res, 403, 'csrf');
+    if (!session.user.groups.includes(ctx.config.admin.group)) return fail(res, 403, 'forbidden');
+    // A body, when there is one, must be JSON: no form or text/plain body (what a cross-site form can send) is read.
+    const hasContent = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (hasContent && !req.is('application/json')) return fail(res, 415, 'json_required');
+    res.locals.adminSession = session;
+    next();
+  });
+
+  /** Who is calling, and the CSRF token the console sends back; answered without a fresh factor so it can ask for one. */
+  router.get('/session', (_req, res) => {
+    const session = sessionOf(res);
+    const until = freshFactorUntil(session, ctx.clock.now(), ctx.config.admin.fresh_factor_age);
+    res.json({ username: session.user.username, displayName: session.user.displayName, csrfToken: session.csrf, freshFactorUntil: until });
+  });
+
+  router.use((_req, res, next) => {
+    if (freshFactorUntil(sessionOf(res), ctx.clock.now(), ctx.config.admin.fresh_factor_age) === null) return fail(res, 403, 'fresh_factor_required');
+    next();
+  });
+  router.use(express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }));
+
+  /** The parsed body (absent counts as {}), or undefined after answering 400. */
+  function bodyOf<T>(req: Request, res: Response, schema: z.ZodType<T>): T | undefined {
+    const parsed = schema.safeParse(req.body ?? {});
+    if (!parsed.success) return void fail(res, 400, 'malformed');
+    return parsed.data;
+  }
+
+  router.get('/users', async (req, res) => {
+    const query = searchQuery.safeParse(req.query);
+    if (!query.success) return fail(res, 400, 'malformed');
+    res.json({ users: await listUsers(admin, query.data) });
+  });
+
+  router.get('/users/:name', async (req, res) => {
+    answer(res, await getUser(admin, param(req, 'name')), (r) => ({ user: r.user }));
+  });
+
+  const simple = [
+    ['unlock', unlockUser],
+    ['reset-factors', resetFactors],
+    ['enable', enableUser],
+  ] as const;
+  for (const [path, operation] of simple) {
+    router.post(`/users/:name/${path}`, async (req, res) => {
+      if (!bodyOf(req, res, noBody)) return;
+      answer(res, await operation(admin, actorOf(req, res), param(req, 'name')));
+    });
+  }
+
+  router.post('/users/:name/disable', async (req, res) => {
+    const body = bodyOf(req, res, disableBody);
+    if (!body) return;
+    answer(res, await disableUser(admin, actorOf(req, res), param(req, 'name'), { reason: body.reason ?? null }));
+  });
+
+  router.get('/users/:name/sessions', async (req, res) => answer(res, await listUserSessions(admin, param(req, 'name'))));
+
+  router.delete('/users/:name/sessions/:id', async (req, res) => {
+    if (!bodyOf(req, res, noBody)) return;
+    answer(res, await revokeUserSession(admin, actorOf(req, res), param(req, 'name'), param(req, 'id')));
+  });
+
+  router.delete('/users/:name/sessions', async (req, res) => {
+    if (!bodyOf(req, res, noBody)) return;
+    answer(res, await revokeAllUserSessions(admin, actorOf(req, res), param(req, 'name')));
+  });
+
+  router.post('/users/:name/enrollment-links', async (req, res) => {
+    const body = bodyOf(req, res, linkBody);
+    if (!body) return;
+    const { admin_link } = ctx.config.enrollment;
+    const options = { enabled: admin_link.enabled, ttlSeconds: body.ttlSeconds ?? admin_link.ttl, portalUrl: ctx.portal.url };
+    answer(res, await issueEnrollmentLink(admin, actorOf(req, res), param(req, 'name'), options));
+  });
+
+  router.post('/tokens/:serial/assign', async (req, res) => {
+    const body = bodyOf(req, res, assignBody);
+    if (!body) return;
+    answer(res, await assignHardwareToken(admin, actorOf(req, res), param(req, 'serial'), body.username));
+  });
+
+  router.post('/tokens/:serial/unassign', async (req, res) => {
+    if (!bodyOf(req, res, noBody)) return;
+    answer(res, await unassignHardwareToken(admin, actorOf(req, res), param(req, 'serial')));
+  });
+
+  router.use((_req, res) => fail(res, 404, 'not_found'));
+  router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (error as { status?: number }).status;
+    if (status === 413) return fail(res, 413, 'too_large');
+    if (status === 415) return fail(res, 415, 'json_required');
+    if (error instanceof StoreUnavailableError) return fail(res, 503, 'store_unavailable');
+    if (status && status >= 400 && status < 500) return fail(res, 400, 'malformed');
+    ctx.logger.error({ err: error, path: req.path, requestId: requestIdOf(res) }, 'admin API error');
+    fail(res, 500, 'internal');
+  });
+  return router;
+}
