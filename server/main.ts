@@ -10,6 +10,7 @@ import { runAuditCommand } from './commands/audit.js';
 import { runFactorsCommand } from './commands/factors.js';
 import { runStorageRotateKey } from './commands/storage-rotate-key.js';
 import { runTokensCommand } from './commands/tokens.js';
+import { runSessionsCommand, runUsersCommand } from './commands/users.js';
 import { runPolicyExplain } from './commands/policy-explain.js';
 import { runServe } from './commands/serve.js';
 import { runHashPassword } from './directory/hash-password-command.js';
@@ -27,6 +28,12 @@ Commands:
                                    OATH hardware tokens (all-or-nothing import; --config as above)
   enroll issue USERNAME [--ttl 24h] a single-use code for a user's first second factor
   factors list USERNAME            a user's second factors: added, last used, clock drift
+  users list [--search S] | users show NAME
+                                   accounts with lock, disabling, factors and last sign-in
+  users unlock NAME | users reset-factors NAME | users disable NAME [--reason R] | users enable NAME
+                                   an administrator's actions (audited as cli:<OS user>; needs Redis)
+  sessions list NAME | sessions revoke NAME (ID | --all)
+                                   a user's live sessions on every instance, and ending them
   audit tail [--follow] [--lines N] [--kind K] [--user U]   recent audit events as JSON lines
   audit export [--since ISO|DURATION] [--until ...] [--kind K] [--user U]   the audit log as JSON lines
   storage rotate-key [--config FILE] re-encrypt every secret under the first encryption key
@@ -63,6 +70,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       }
       case 'factors':
         return await runFactorsCommand(rest, env, io);
+      case 'users':
+        return await runUsersCommand(rest, env, io);
+      case 'sessions':
+        return await runSessionsCommand(rest, env, io);
       case 'enroll':
         return await runEnrollCommand(rest, env, io);
       case 'demo':
