@@ -159,6 +159,15 @@ describe('createUsersFileDirectory: sign-in', () => {
     expect(directory.findUser('a'.repeat(MAX_USERNAME_LENGTH + 1))).toBeUndefined();
   });
 
+  it('lists every user for administrators, disabled ones too, sorted, with no password hash', async () => {
+    const { directory } = await openDirectory('list.yml', baseEntries());
+    const users = directory.listUsers();
+    expect(users.map((u) => [u.username, u.disabled])).toEqual([['alice', false], ['bob', true], ['carol', false]]);
+    expect(JSON.stringify(users)).not.toContain('$argon2');
+    users[0]!.groups.push('root');
+    expect(directory.listUsers()[0]!.groups).toEqual(['admins', 'dev']);
+  });
+
   it('hands out copies: a caller cannot change the directory’s groups', async () => {
     const { directory } = await openDirectory('copy.yml', baseEntries());
     directory.findUser('alice')!.groups.push('root');
