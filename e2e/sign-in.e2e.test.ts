@@ -160,7 +160,7 @@ describe('signing in with a password in a real browser', () => {
       await page.getByRole('button', { name: 'Sign in' }).click();
       const alert = page.getByRole('alert');
       await alert.waitFor();
-      expect((await alert.textContent())?.trim(), username).toBe('Incorrect username or password.');
+      expect((await alert.textContent())?.trim(), username).toBe('Incorrect username or password, or too many attempts — try again later or contact your IT desk.');
       expect(page.url().startsWith(`${origin}/auth/`), username).toBe(true);
       // The name typed stays, the password does not, and both fields are marked for assistive tech.
       expect(await page.getByLabel('Username').inputValue()).toBe(username);
@@ -196,7 +196,7 @@ describe('signing in with a password in a real browser', () => {
     await page.getByLabel('帳號').fill('alice');
     await page.getByLabel('密碼').fill('wrong-password');
     await page.getByRole('button', { name: '登入' }).click();
-    expect((await page.getByRole('alert').textContent())?.trim()).toBe('帳號或密碼不正確。');
+    expect((await page.getByRole('alert').textContent())?.trim()).toBe('帳號或密碼不正確，或嘗試次數過多 — 請稍後再試或聯絡資訊服務台。');
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'sign-in-error-zh-TW.png'), fullPage: true });
 
     await page.getByLabel('密碼').fill(alice.password);

@@ -21,7 +21,9 @@ import { createOtpFactor } from './factors/otp/otp-factor.js';
 import { createRecoveryCodeFactor } from './factors/recovery/recovery-codes.js';
 import { createWebAuthnFactor } from './factors/webauthn/webauthn-factor.js';
 import { createWebAuthnService } from './factors/webauthn/webauthn-service.js';
+import { createPushService } from './factors/push/push-service.js';
 import { createAttemptLimiter } from './regulation/attempt-limiter.js';
+import { createRegulator } from './regulation/create-regulator.js';
 import { openSqliteStorage } from './storage/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
 import { createAuditLog } from './audit/create-audit-log.js';
@@ -105,8 +107,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
       webauthn: createWebAuthnFactor(webauthn),
     },
     webauthn,
-    passwordlessLimiter: createAttemptLimiter(kv, { name: 'passwordless', maxFailures: 30, windowSeconds: 900 }),
-    secondFactorLimiter: createAttemptLimiter(kv, { name: 'second-factor', maxFailures: 10, windowSeconds: 900 }),
+    regulator: createRegulator({ kv, clock, audit, endSessions: (username) => sessions.destroyAllForUser(username) }, config.regulation),
     enrollmentEmailLimiter: createAttemptLimiter(kv, { name: 'enrollment-email', maxFailures: 3, windowSeconds: 3600 }),
     mailer: config.enrollment.email_code.enabled && config.smtp ? createEnrollmentMailer(config.smtp, clock.now) : undefined,
     isEnrollmentNetwork: config.enrollment.trusted_networks.length > 0 ? compileNetworks(config.enrollment.trusted_networks, config.access_control.networks) : () => false,
@@ -120,6 +121,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
     },
   };
 
+  if (config.second_factors.push.enabled) ctx.push = createPushService({ kv, storage, clock, logger, audit, regulator: ctx.regulator }, { config: config.second_factors, portalUrl });
   const portalApp = createPortalApp(ctx);
   const handler = createGatewayHandler(ctx, portalApp);
   const server = createServer({ headersTimeout: 15_000, requestTimeout: 300_000, keepAliveTimeout: 65_000, maxHeaderSize: 16 * 1024 }, handler.handleRequest);
@@ -148,6 +150,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
       // Requests still streaming get a few seconds to finish, not forever.
       await Promise.race([ctx.proxy.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       stopWatchingUsers?.();
+      await ctx.push?.close();
       await sessions.close();
       directory.close();
       ctx.mailer?.close();

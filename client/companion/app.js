@@ -280,7 +280,8 @@ function addApproval(approval) {
   if (!isApproval(approval) || answered.has(approval.approvalId)) return;
   pending.set(approval.approvalId, approval);
   renderPending();
-  if (!shownApproval) showApproval(approval);
+  // A new request takes the screen unless one still waiting for an answer is on it.
+  if (!shownApproval || !pending.has(shownApproval.approvalId) || $('screen-approval').hidden) showApproval(approval);
 }
 
 function closeApproval(approvalId) {
@@ -335,6 +336,7 @@ function renderPending() {
 
 function showApproval(approval) {
   shownApproval = approval;
+  $('screen-approval').dataset.approvalId = approval.approvalId;
   const when = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' });
   $('approval-site').textContent = approval.site ?? '—';
   $('approval-time').textContent = when.format(new Date(approval.requestedAt));

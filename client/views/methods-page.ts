@@ -3,6 +3,7 @@ import { html, type SafeHtml } from './html.js';
 import { renderLayout, type PageContext } from './layout.js';
 import { CREDENTIAL_FIELDS, CREDENTIAL_NAME_MAX_LENGTH, renderCredentialList, type MethodsPageCredential } from './methods-credential-list.js';
 import { DEVICE_NAME_MAX_LENGTH, METHODS_FIELDS, renderDeviceList, type MethodsPageDevice } from './methods-device-list.js';
+import { renderPhoneSection, type MethodsPagePhone } from './methods-phone-list.js';
 import { toSafeHref } from './safe-href.js';
 import { renderWebAuthnAlertSlot, renderWebAuthnData } from './webauthn-data.js';
 
@@ -16,7 +17,8 @@ export type MethodsNotice =
   | 'needs_fresh_factor'
   | 'webauthn_added'
   | 'webauthn_renamed'
-  | 'webauthn_removed';
+  | 'webauthn_removed'
+  | 'push_removed';
 
 export interface MethodsPageModel extends PageContext {
   csrfToken: string;
@@ -36,6 +38,8 @@ export interface MethodsPageModel extends PageContext {
   timeZone?: string;
   /** Passkeys and security keys; absent or not enabled hides the section. */
   webauthn?: { enabled: boolean; credentials: MethodsPageCredential[] };
+  /** Phones for push approval; absent or not enabled hides the section. */
+  push?: { enabled: boolean; phones: MethodsPagePhone[] };
 }
 
 const DONE: Readonly<Record<string, MessageKey>> = {
@@ -46,6 +50,7 @@ const DONE: Readonly<Record<string, MessageKey>> = {
   webauthn_added: 'methods.notice_webauthn_added',
   webauthn_renamed: 'methods.notice_webauthn_renamed',
   webauthn_removed: 'methods.notice_webauthn_removed',
+  push_removed: 'push.notice_removed',
 };
 
 /** "My sign-in methods": the user's devices and recovery codes, and the forms to change them. */
@@ -63,6 +68,7 @@ ${done && html`<div class="notice notice-success" role="status"><p>${t(done)}</p
 ${(!model.canManage || model.notice === 'needs_fresh_factor') && renderConfirmFirst(model)}
 </section>
 ${webauthn && renderCredentials(model, credentials)}
+${model.push?.enabled === true && renderPhoneSection({ ...model, phones: model.push.phones })}
 <section class="card" aria-labelledby="devices-heading">
 <h2 id="devices-heading">${t('methods.devices_heading')}</h2>
 ${renderDeviceList({ ...model, otherFactors: credentials.length })}

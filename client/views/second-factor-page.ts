@@ -37,6 +37,8 @@ export interface SecondFactorPageModel extends PageContext {
   timeZone?: string;
   /** The user has a passkey or security key that this step accepts: offered first, through static/webauthn.js. */
   webauthnAvailable?: boolean;
+  /** Phones enrolled for push approval that this step accepts: "Approve on my phone", with a choice when several. */
+  pushDevices?: Array<{ id: string; name: string }>;
 }
 
 /** Form field names the server reads from the POST to `second-factor`. */
@@ -66,7 +68,8 @@ export function renderSecondFactorPage(model: SecondFactorPageModel): string {
   const { t, error } = model;
   const onRecovery = model.submittedWith === 'recovery';
   const fieldError = error !== undefined && FIELD_ERRORS.has(error) ? 'form-error' : undefined;
-  const title = t(model.reason !== 'sign_in' ? 'mfa.title_confirm' : model.webauthnAvailable === true ? 'mfa.title_finish' : 'mfa.title_sign_in');
+  const push = model.pushDevices ?? [];
+  const title = t(model.reason !== 'sign_in' ? 'mfa.title_confirm' : model.webauthnAvailable === true || push.length > 0 ? 'mfa.title_finish' : 'mfa.title_sign_in');
   const message = error === undefined ? undefined : errorMessage(error, onRecovery);
   const hasDevices = model.devices.length > 0;
   const webauthn = model.webauthnAvailable === true;
@@ -76,7 +79,8 @@ export function renderSecondFactorPage(model: SecondFactorPageModel): string {
 ${model.reason === 'sign_in' && html`<p class="hint">${t('mfa.why')}</p>`}
 ${message !== undefined && html`<div id="form-error" class="alert" role="alert"><p>${t(message)}</p></div>`}
 ${webauthn && renderWebAuthnOption(model, hasDevices)}
-${hasDevices ? renderDeviceForm(model, onRecovery ? undefined : fieldError) : !webauthn && renderNoDevices(model)}
+${push.length > 0 && renderPushOption(model, push, hasDevices)}
+${hasDevices ? renderDeviceForm(model, onRecovery ? undefined : fieldError) : !webauthn && push.length === 0 && renderNoDevices(model)}
 ${model.recoveryCodesAllowed && renderRecoveryForm(model, onRecovery, onRecovery ? fieldError : undefined, !hasDevices && !webauthn)}
 <p>${model.reason === 'sign_in' ? html`<a href="${model.basePath}logout">${t('mfa.sign_in_other')}</a>` : html`<a href="${model.basePath}">${t('common.back_to_portal')}</a>`}</p>
 </section>`;
@@ -90,8 +94,8 @@ function errorMessage(error: SecondFactorError, onRecovery: boolean): MessageKey
 }
 
 // With a security key on offer the intro stops saying "enter the code": it names no method.
-function intro({ t, reason, siteName, webauthnAvailable }: SecondFactorPageModel): string {
-  const keys: Record<SecondFactorReason, [MessageKey, MessageKey]> = webauthnAvailable === true
+function intro({ t, reason, siteName, webauthnAvailable, pushDevices }: SecondFactorPageModel): string {
+  const keys: Record<SecondFactorReason, [MessageKey, MessageKey]> = webauthnAvailable === true || (pushDevices?.length ?? 0) > 0
     ? {
         sign_in: ['mfa.intro_sign_in_any', 'mfa.intro_sign_in_any_site'],
         step_up: ['mfa.intro_step_up_any', 'mfa.intro_step_up_any_site'],
@@ -118,6 +122,25 @@ function renderWebAuthnOption(model: SecondFactorPageModel, hasDevices: boolean)
 ${hasDevices && html`<p class="divider">${t('mfa.or_code')}</p>`}
 </div>
 ${!hasDevices && html`<p id="webauthn-fallback">${t('mfa.webauthn_needs_script')}</p>`}`;
+}
+
+/** "Approve on my phone": posts to second-factor/push, which shows the number to carry over. */
+function renderPushOption(model: SecondFactorPageModel, phones: Array<{ id: string; name: string }>, hasDevices: boolean): SafeHtml {
+  const { t } = model;
+  const only = phones.length === 1 ? phones[0] : undefined;
+  return html`<form class="form push-option" method="post" action="${model.basePath}second-factor/push">
+${hiddenFields(model)}
+${only
+  ? html`<input type="hidden" name="${SECOND_FACTOR_FIELDS.device}" value="${only.id}">`
+  : html`<div class="field">
+<label for="push-device">${t('push.option_choose')}</label>
+<select id="push-device" name="${SECOND_FACTOR_FIELDS.device}">
+${phones.map((phone) => html`<option value="${phone.id}"${phone.id === model.selectedDeviceId ? html` selected` : ''}>${phone.name}</option>\n`)}</select>
+</div>`}
+<button type="submit" class="button button-primary button-block" aria-describedby="push-option-hint">${t('push.option_button')}</button>
+<p id="push-option-hint" class="hint">${t('push.option_hint')}</p>
+</form>
+${hasDevices && html`<p class="divider">${t('mfa.or_code')}</p>`}`;
 }
 
 function hiddenFields(model: SecondFactorPageModel): SafeHtml {

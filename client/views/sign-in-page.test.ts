@@ -52,8 +52,8 @@ describe('renderSignInPage', () => {
   });
 
   it.each([
-    ['en', 'Incorrect username or password.'],
-    ['zh-TW', '帳號或密碼不正確。'],
+    ['en', 'Incorrect username or password, or too many attempts — try again later or contact your IT desk.'],
+    ['zh-TW', '帳號或密碼不正確，或嘗試次數過多 — 請稍後再試或聯絡資訊服務台。'],
   ] as const)('in %s says one generic thing for wrong credentials, tied to both fields', (locale, text) => {
     const out = render({ error: 'invalid_credentials', username: 'ada' }, locale);
     expect(out).toContain(`<div id="form-error" class="alert" role="alert"><p>${text}</p></div>`);
@@ -75,7 +75,7 @@ describe('renderSignInPage', () => {
 
   it('shows an unexpected error value at run time as the generic message', () => {
     const out = render({ error: 'user_disabled' as never });
-    expect(out).toContain('<p>Incorrect username or password.</p>');
+    expect(out).toContain('<p>Incorrect username or password, or too many attempts — try again later or contact your IT desk.</p>');
     expect(out).not.toContain('disabled');
   });
 
@@ -149,7 +149,7 @@ describe('renderSignInPage', () => {
 
     it('keeps an empty slot for the script\'s alerts next to the server\'s, and the server\'s alert as before', () => {
       const out = render({ passkeySignIn: true, error: 'invalid_credentials' });
-      expect(out).toContain('<p>Incorrect username or password.</p></div>\n<div id="webauthn-alert" class="alert-slot"></div>');
+      expect(out).toContain('<p>Incorrect username or password, or too many attempts — try again later or contact your IT desk.</p></div>\n<div id="webauthn-alert" class="alert-slot"></div>');
       expect(out.match(/role="alert"/g)).toHaveLength(1);
       expect(render({ passkeySignIn: true })).not.toContain('role="alert"');
     });

@@ -3,7 +3,7 @@ import { html } from './html.js';
 import { renderLayout, type PageContext } from './layout.js';
 import { renderWebAuthnAlertSlot, renderWebAuthnData } from './webauthn-data.js';
 
-export type SignInError = 'invalid_credentials' | 'too_large' | 'store_unavailable' | 'csrf';
+export type SignInError = 'invalid_credentials' | 'too_large' | 'store_unavailable' | 'csrf' | 'throttled';
 
 export interface SignInPageModel extends PageContext {
   csrfToken: string;
@@ -34,10 +34,11 @@ export const SIGN_IN_FIELDS = {
 export const USERNAME_MAX_LENGTH = 128;
 export const PASSWORD_MAX_LENGTH = 1024;
 
-// Unknown user, wrong password and disabled user all arrive as invalid_credentials: one text for all.
+// Unknown, wrong password, disabled and locked all arrive as invalid_credentials: one text for all.
 const ERROR_MESSAGES: Record<SignInError, MessageKey> = {
   invalid_credentials: 'signin.error_invalid_credentials',
   too_large: 'signin.error_too_large',
+  throttled: 'signin.error_throttled',
   store_unavailable: 'error.store_unavailable',
   csrf: 'signin.error_csrf',
 };

@@ -35,7 +35,7 @@ describe('sign-in through the gateway leaves its audit event', () => {
     expect(events).toEqual([
       expect.objectContaining({
         kind: 'sign_in.failure', result: 'failure', subject: 'alice', actor: 'alice', clientIp: '127.0.0.1',
-        userAgent: 'AuditTest/1 (failure)', reason: 'invalid-credentials', details: expect.objectContaining({ factor: 'password' }),
+        userAgent: 'AuditTest/1 (failure)', reason: 'wrong-password', details: expect.objectContaining({ factor: 'password' }),
       }),
       expect.objectContaining({
         kind: 'sign_in.success', result: 'success', subject: 'alice', clientIp: '127.0.0.1', userAgent: 'AuditTest/1 (success)', reason: null,

@@ -6,7 +6,9 @@ import type { Directory } from '../directory/directory.js';
 import type { EnrollmentMailer } from '../enrollment/enrollment-email.js';
 import type { Factor } from '../factors/factor.js';
 import type { WebAuthnService } from '../factors/webauthn/webauthn-service.js';
+import type { PushService } from '../factors/push/push-service.js';
 import type { AttemptLimiter } from '../regulation/attempt-limiter.js';
+import type { Regulator } from '../regulation/regulator.js';
 import type { Storage } from '../storage/storage.js';
 import type { AuditLog } from '../audit/create-audit-log.js';
 import type { IdentityTokenIssuer } from '../identity/identity-token-issuer.js';
@@ -45,10 +47,10 @@ export interface GatewayContext {
   factors: { totp: Factor; hotp: Factor; recovery_code: Factor; webauthn: Factor };
   /** Passkey and security-key ceremonies. */
   webauthn: WebAuthnService;
-  /** Failure budget of passwordless sign-ins (and their challenges), per client address. */
-  passwordlessLimiter: AttemptLimiter;
-  /** Failure budget of second-factor and enrollment-code attempts, per user. */
-  secondFactorLimiter: AttemptLimiter;
+  /** Push approval on the companion app; present when second_factors.push.enabled. */
+  push?: PushService;
+  /** Brute-force regulation and lockout: every factor attempt asks it first and tells it after. */
+  regulator: Regulator;
   /** Enrollment emails sent per user and hour. */
   enrollmentEmailLimiter: AttemptLimiter;
   /** Present when enrollment codes by email are enabled. */

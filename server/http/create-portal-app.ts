@@ -8,6 +8,8 @@ import { createMethodsRouter } from './methods-router.js';
 import { createPortalRouter } from './portal-router.js';
 import { createSecondFactorRouter } from './second-factor-router.js';
 import { createWebAuthnRouter } from './webauthn-router.js';
+import { createPushApiRouter } from './push-api-router.js';
+import { createPushSignInRouter } from './push-sign-in-router.js';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findStaticDir } from './static-files.js';
@@ -51,6 +53,8 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
   portal.use(`/${ADMIN_API_PATH}`, createAdminRouter(ctx, { regulator: ctx.regulator }));
   portal.use(service);
   portal.use(createWebAuthnRouter(ctx));
+  if (ctx.push) portal.use('/api/push/v1', createPushApiRouter(ctx, ctx.push));
+  if (ctx.push) portal.use(createPushSignInRouter(ctx, ctx.push));
   portal.use(createSecondFactorRouter(ctx));
   portal.use(createMethodsRouter(ctx));
   portal.use(createPortalRouter(ctx));

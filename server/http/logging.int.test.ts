@@ -21,7 +21,7 @@ describe('logs', () => {
     await new Promise((r) => setImmediate(r));
     const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const failure = events.find((e) => e.event === 'sign_in.failure' && e.requestId === requestId);
-    expect(failure).toMatchObject({ level: 'info', username: 'alice', reason: 'invalid-credentials' });
+    expect(failure).toMatchObject({ level: 'info', username: 'alice', reason: 'wrong-password' });
   });
 
   it('never contain a password, a session token or a CSRF token', async () => {

@@ -10,6 +10,8 @@ import { serializeSessionCookie } from '../session/session-cookie.js';
 import type { Session } from '../session/session.js';
 import { renderEnrollmentGatePage, type EnrollmentGateError } from '../../client/views/enrollment-gate-page.js';
 import { renderMethodsPage, type MethodsNotice } from '../../client/views/methods-page.js';
+import { renderPushEnrollPage } from '../../client/views/push-enroll-page.js';
+import { qrCodeSvg } from '../factors/otp/qr-code-svg.js';
 import { renderRecoveryCodesPage } from '../../client/views/recovery-codes-page.js';
 import { renderTotpEnrollPage, type TotpEnrollError } from '../../client/views/totp-enroll-page.js';
 import type { GatewayContext } from './context.js';
@@ -17,7 +19,7 @@ import { localeOf, requestIdOf, sendErrorPage, sendPage } from './pages.js';
 import { clientIpOf, isValidSessionPost, portalPath, portalSession, redirectToSignIn } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
 
-const NOTICES = new Set<MethodsNotice>(['added', 'renamed', 'removed', 'codes_regenerated', 'needs_fresh_factor', 'webauthn_added', 'webauthn_renamed', 'webauthn_removed']);
+const NOTICES = new Set<MethodsNotice>(['added', 'renamed', 'removed', 'codes_regenerated', 'needs_fresh_factor', 'webauthn_added', 'webauthn_renamed', 'webauthn_removed', 'push_removed']);
 /** How long a redeemed enrollment code lets a user add their first factor. */
 const ENROLLMENT_GRANT_MS = 15 * 60_000;
 
@@ -76,6 +78,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
           enabled: factorsConfig.webauthn.enabled,
           credentials: credentials.map((c) => ({ id: c.id, name: c.name, authenticatorName: c.model, discoverable: c.discoverable, backupEligible: c.backupEligible, backedUp: c.backupState, createdAt: c.createdAt, lastUsedAt: c.lastUsedAt })),
         },
+        push: { enabled: Boolean(ctx.push), phones: ctx.push ? await ctx.push.factor.listDevices(session.user.username) : [] },
         notice,
         requiresSecondFactor: ctx.policy.rules.some((r) => r.policy === 'two_factor') || ctx.policy.defaultRule.policy === 'two_factor',
       }),
@@ -131,9 +134,10 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const { session, token } = allowed;
     const username = session.user.username;
     const before = await enrollmentState(req, session);
+    if (!(await ctx.regulator.check({ username, kind: 'otp', ip: clientIpOf(ctx, req) })).ok) return methodsPage(req, res, session);
     const result = await confirmTotpEnrollment({ storage: ctx.storage, kv: ctx.kv }, { username, deviceId: req.body?.device, code: req.body?.code, config: factorsConfig.totp, now: ctx.clock.now() });
     if (!result.ok) {
-      await ctx.secondFactorLimiter.recordFailure(username);
+      await ctx.regulator.recordFailure({ username, kind: 'otp', ip: clientIpOf(ctx, req) });
       const pending = typeof req.body?.device === 'string' ? await ctx.storage.otpDevices.get(req.body.device) : undefined;
       if (result.reason === 'expired' || !pending || pending.username !== username || pending.confirmed) return methodsPage(req, res, session);
       const view = await describeEnrollment(pending, username, factorsConfig.totp.issuer);
@@ -203,6 +207,26 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     res.redirect(303, portalPath(ctx, 'methods?notice=webauthn_removed'));
   });
 
+  // "Add phone": the same gate as adding an authenticator app; the link is single use.
+  router.post('/methods/push/add', form, async (req, res) => {
+    const allowed = await authorizeChange(req, res);
+    if (!allowed) return;
+    if (!ctx.push) return sendErrorPage(ctx, req, res, 'access.denied');
+    const { link } = await ctx.push.startEnrollment(allowed.session.user.username);
+    const { locale, t } = localeOf(req);
+    const qr = `data:image/svg+xml;base64,${Buffer.from(await qrCodeSvg(link)).toString('base64')}`;
+    sendPage(ctx, res, 200, renderPushEnrollPage({ t, locale, basePath: ctx.portal.basePath, link, qrDataUri: qr, minutes: Math.round(ctx.push.config.enrollment_ttl / 60) }));
+  });
+
+  router.post('/methods/push/remove', form, async (req, res) => {
+    const allowed = await authorizeChange(req, res);
+    if (!allowed) return;
+    const id = typeof req.body?.device === 'string' ? req.body.device : '';
+    if (!ctx.push || !(await ctx.push.factor.remove(allowed.session.user.username, id))) return sendErrorPage(ctx, req, res, 'request.invalid');
+    audit('push.removed', req, res, allowed.session, { kind: 'push', device: id });
+    res.redirect(303, portalPath(ctx, 'methods?notice=push_removed'));
+  });
+
   router.post('/enroll/email', form, async (req, res) => {
     const signedIn = await portalSession(ctx, req);
     if (!signedIn) return redirectToSignIn(ctx, req, res);
@@ -228,10 +252,11 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const { session, token } = signedIn;
     const username = session.user.username;
     if (!isValidSessionPost(ctx, req, session)) return gate(req, res, session, 403, { error: 'csrf' });
-    if (await ctx.secondFactorLimiter.isBlocked(username)) return gate(req, res, session, 429, { error: 'invalid' });
+    const attempt = { username, kind: 'enrollment_code' as const, ip: clientIpOf(ctx, req) };
+    if (!(await ctx.regulator.check(attempt)).ok) return gate(req, res, session, 429, { error: 'invalid' });
     const result = await redeemEnrollmentCode(ctx.storage, { username, code: req.body?.code, now: ctx.clock.now() });
     if (!result.ok) {
-      await ctx.secondFactorLimiter.recordFailure(username);
+      await ctx.regulator.recordFailure(attempt);
       audit('enrollment.code_refused', req, res, session, { reason: result.reason });
       return gate(req, res, session, 400, { error: result.reason });
     }

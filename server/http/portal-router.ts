@@ -18,7 +18,7 @@ import { renderSignInPage } from '../../client/views/sign-in-page.js';
 import { renderSignOutPage } from '../../client/views/sign-out-page.js';
 import { renderSignedOutPage } from '../../client/views/signed-out-page.js';
 
-type SignInError = 'invalid_credentials' | 'too_large' | 'store_unavailable' | 'csrf';
+type SignInError = 'invalid_credentials' | 'too_large' | 'store_unavailable' | 'csrf' | 'throttled';
 
 const signInForm = z.object({
   username: z.string().trim().min(1).max(MAX_USERNAME_LENGTH),
@@ -97,9 +97,10 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
     const { username, password, remember_me } = parsed.data;
     const clientIp = ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']).ip;
     const result = await signInWithPassword(
-      { directory: ctx.directory, sessions: ctx.sessions, logger: ctx.logger, audit: ctx.audit, now: ctx.clock.now, onResult: (r) => ctx.metrics.signIns.inc({ factor: 'password', result: r }) },
+      { directory: ctx.directory, sessions: ctx.sessions, regulator: ctx.regulator, accountStates: ctx.storage.accountStates, logger: ctx.logger, audit: ctx.audit, now: ctx.clock.now, onResult: (r) => ctx.metrics.signIns.inc({ factor: 'password', result: r }) },
       { username, password, rememberMe: remember_me === '1' && rememberMeDays !== undefined, previousToken: readSessionToken(req.headers.cookie, ctx.config.session.cookie_name), clientIp, userAgent: req.headers['user-agent'], requestId: requestIdOf(res) },
     );
+    if (!result.ok && result.reason === 'address-throttled') return signInPage(req, res, 429, { error: 'throttled', username, rd });
     if (!result.ok) return signInPage(req, res, 401, { error: 'invalid_credentials', username, rd });
     res.append('set-cookie', serializeSessionCookie(result.token, sessionCookieOptions(ctx, result.session.rememberMe)));
     // A target that needs a second factor goes through the second step first.

@@ -56,6 +56,7 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
       recoveryCodesAllowed,
       reason: !hasSecond ? 'sign_in' : 'step_up',
       webauthnAvailable,
+      pushDevices: ctx.push && kinds.includes('push') ? (await ctx.push.factor.listDevices(username)).map((d) => ({ id: d.id, name: d.name })) : [],
       setUpUrl: devices.length === 0 && !webauthnAvailable ? portalPath(ctx, 'methods', rd) : undefined,
       ...extra,
     });
@@ -82,7 +83,7 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
     if (!factor || !allowedKinds(req, session, rd).includes(factor.kind)) return render(req, res, session, rd, 401, { error: 'invalid_code', submittedWith });
 
     const result = await completeSecondFactor(
-      { sessions: ctx.sessions, storage: ctx.storage, limiter: ctx.secondFactorLimiter, logger: ctx.logger, audit: ctx.audit, now: ctx.clock.now, onResult: (f, r) => ctx.metrics.signIns.inc({ factor: f, result: r }) },
+      { sessions: ctx.sessions, storage: ctx.storage, regulator: ctx.regulator, logger: ctx.logger, audit: ctx.audit, now: ctx.clock.now, onResult: (f, r) => ctx.metrics.signIns.inc({ factor: f, result: r }) },
       { token, session, factor, deviceId: factor.kind === 'recovery_code' ? undefined : deviceField, response: req.body?.code, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res) },
     );
     if (!result.ok) {

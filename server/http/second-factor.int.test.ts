@@ -10,6 +10,7 @@ beforeAll(async () => {
   h = await startGatewayHarness({
     configure: (c) => {
       c.access_control.rules.unshift({ domain: APP, resources: ['/fresh/.*'], policy: 'two_factor', max_auth_age: '2s' } as never);
+      c.regulation.account.max_retries = 10;
     },
   });
 });

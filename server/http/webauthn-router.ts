@@ -86,7 +86,7 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     if (mode === 'passwordless') {
       const binding = checkSignedOut(req, res);
       if (!binding) return;
-      if (await ctx.passwordlessLimiter.isBlocked(clientIpOf(ctx, req))) return fail(res, 429, 'throttled');
+      if (!(await ctx.regulator.check({ kind: 'webauthn', ip: clientIpOf(ctx, req) })).ok) return fail(res, 429, 'throttled');
       return ok(res, { options: await service.authenticationOptions({ binding, now: ctx.clock.now() }) });
     }
     const signedIn = await checkSignedIn(req, res);
@@ -101,14 +101,16 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     if (!signedIn) return;
     const { session, token } = signedIn;
     const username = session.user.username;
-    if (await ctx.secondFactorLimiter.isBlocked(username)) return fail(res, 429, 'throttled');
+    const attempt = { username, kind: 'webauthn' as const, ip: clientIpOf(ctx, req) };
+    if (!(await ctx.regulator.check(attempt)).ok) return fail(res, 429, 'throttled');
     const result = await service.verifyAuthentication({ username, binding: sessionBinding(token), response: req.body?.response, now: ctx.clock.now() });
     if (!result.ok) {
-      await ctx.secondFactorLimiter.recordFailure(username);
+      await ctx.regulator.recordFailure(attempt);
       audit('second_factor.failure', req, res, { username, factor: 'webauthn', reason: result.reason });
       ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'failure' });
       return fail(res, 400, result.reason);
     }
+    await ctx.regulator.recordSuccess(attempt);
     const use: FactorUse = { kind: 'webauthn', at: ctx.clock.now(), device: result.credential.id, userVerified: result.userVerified };
     const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, factors: [...s.factors.filter((f) => f.kind !== 'webauthn'), use] }));
     if (!rotated) return fail(res, 401, 'signed-out');
@@ -124,14 +126,20 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const binding = checkSignedOut(req, res);
     if (!binding) return;
     const ip = clientIpOf(ctx, req);
-    if (await ctx.passwordlessLimiter.isBlocked(ip)) return fail(res, 429, 'throttled');
+    if (!(await ctx.regulator.check({ kind: 'webauthn', ip })).ok) return fail(res, 429, 'throttled');
     const result = await service.verifyAuthentication({ binding, response: req.body?.response, now: ctx.clock.now() });
     const user = result.ok ? ctx.directory.findUser(result.username) : undefined;
     if (!result.ok || !user) {
-      await ctx.passwordlessLimiter.recordFailure(ip);
+      await ctx.regulator.recordFailure({ kind: 'webauthn', ip });
       audit('sign_in.failure', req, res, { factor: 'webauthn', reason: result.ok ? 'unknown-user' : result.reason });
       ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'failure' });
       return fail(res, 400, result.ok ? 'unknown-credential' : result.reason);
+    }
+    // The passkey proved who it is; a locked or disabled account is still refused.
+    if ((await ctx.regulator.isLocked(user.username)) || (await ctx.storage.accountStates.get(user.username))) {
+      audit('sign_in.failure', req, res, { username: user.username, factor: 'webauthn', reason: 'locked' });
+      ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'failure' });
+      return fail(res, 429, 'throttled');
     }
     const previous = await portalSession(ctx, req);
     if (previous) await ctx.sessions.destroy(previous.token);

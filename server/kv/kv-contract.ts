@@ -93,6 +93,29 @@ export function describeKvContract(name: string, open: () => Promise<KvHarness>)
       expect(await kv.get(k)).toBe('50');
     });
 
+    it('windowAdd counts 50 parallel events at the same millisecond, each once', async () => {
+      const { kv } = await open();
+      const k = unique('window-add');
+      const at = 1_000_000;
+      const values = await Promise.all(Array.from({ length: 50 }, () => kv.windowAdd(k, at, 60_000)));
+      expect([...values].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect(await kv.windowCount(k, at, 60_000)).toBe(50);
+    });
+
+    it('a window slides: events windowMs old no longer count, younger ones still do', async () => {
+      const { kv } = await open();
+      const k = unique('window-slide');
+      await kv.windowAdd(k, 10_000, 5_000);
+      await kv.windowAdd(k, 12_000, 5_000);
+      expect(await kv.windowCount(k, 14_999, 5_000)).toBe(2);
+      expect(await kv.windowCount(k, 15_000, 5_000)).toBe(1);
+      expect(await kv.windowAdd(k, 16_000, 5_000)).toBe(2);
+      expect(await kv.windowCount(k, 17_000, 5_000)).toBe(1);
+      await kv.del(k);
+      expect(await kv.windowCount(k, 16_000, 5_000)).toBe(0);
+      expect(await kv.windowCount(unique('window-none'), 16_000, 5_000)).toBe(0);
+    });
+
     it('increment sets the TTL when the counter is created and does not extend it', async () => {
       const { kv, pass } = await open();
       const k = unique('window');

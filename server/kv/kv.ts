@@ -28,6 +28,14 @@ export interface Kv {
    */
   setAdd(key: string, member: string, ttlSeconds: number): Promise<void>;
   setRemove(key: string, member: string): Promise<void>;
+  /**
+   * Sliding window of events (failure counters): records one event at `nowMs`, forgets those
+   * `windowMs` or more old, and returns how many are left, this one included. Atomic: 50
+   * parallel calls return 1..50. `del` removes a window like any key.
+   */
+  windowAdd(key: string, nowMs: number, windowMs: number): Promise<number>;
+  /** How many events of the window are younger than `windowMs` at `nowMs`. */
+  windowCount(key: string, nowMs: number, windowMs: number): Promise<number>;
   setMembers(key: string): Promise<string[]>;
   publish(channel: string, message: string): Promise<void>;
   /**

@@ -3,7 +3,7 @@ import { StoreUnavailableError } from '../core/errors.js';
 import type { Kv } from './kv.js';
 import { ttlToMs } from './ttl.js';
 
-type Entry = { value: string | Set<string>; expiresAt: number };
+type Entry = { value: string | Set<string> | number[]; expiresAt: number };
 type Subscriber = { onMessage: (message: string) => void };
 
 /**
@@ -58,6 +58,13 @@ export function createMemoryKv(deps: { clock: Clock }, options: { keyPrefix?: st
     return entry;
   }
 
+  function recentEvents(key: string, nowMs: number, windowMs: number): number[] {
+    const entry = live(key);
+    if (entry === undefined) return [];
+    if (!Array.isArray(entry.value)) throw new StoreUnavailableError(`memory kv: ${key} is not a window`);
+    return entry.value.filter((t) => t > nowMs - windowMs);
+  }
+
   /** Every call is async like the real store, and refuses once closed. */
   const op =
     <A extends unknown[], R>(fn: (...args: A) => R) =>
@@ -108,6 +115,13 @@ export function createMemoryKv(deps: { clock: Clock }, options: { keyPrefix?: st
       members.delete(member);
       if (members.size === 0) entries.delete(prefix + key);
     }),
+    windowAdd: op((key: string, nowMs: number, windowMs: number) => {
+      const times = recentEvents(key, nowMs, windowMs);
+      times.push(nowMs);
+      write(key, { value: times, expiresAt: now() + Math.max(1, windowMs) });
+      return times.length;
+    }),
+    windowCount: op((key: string, nowMs: number, windowMs: number) => recentEvents(key, nowMs, windowMs).length),
     setMembers: op((key: string) => [...((setAt(key)?.value as Set<string> | undefined) ?? [])]),
     publish: op((channel: string, message: string) => {
       for (const subscriber of [...(channels.get(prefix + channel) ?? [])]) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { StoreUnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Kv } from './kv.js';
@@ -18,6 +19,12 @@ return n`;
 const SET_ADD = `redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
+
+/** A sorted set scored by time; members are unique so parallel events at one millisecond all count. */
+const WINDOW_ADD = `redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return redis.call('ZCARD', KEYS[1])`;
 
 /**
  * Kv on Redis (node-redis 6). Every command answers or rejects with StoreUnavailableError
@@ -103,6 +110,14 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
     },
     async setRemove(k, member) {
       await run('srem', (c) => c.sRem(key(k), member));
+    },
+    async windowAdd(k, nowMs, windowMs) {
+      const args = [String(Math.trunc(nowMs)), String(Math.max(1, Math.trunc(windowMs))), `${Math.trunc(nowMs)}:${randomBytes(8).toString('hex')}`];
+      return Number(await run('window add', (c) => c.eval(WINDOW_ADD, { keys: [key(k)], arguments: args })));
+    },
+    async windowCount(k, nowMs, windowMs) {
+      const min = `(${Math.trunc(nowMs) - Math.max(1, Math.trunc(windowMs))}`;
+      return Number(await run('window count', (c) => c.zCount(key(k), min, '+inf')));
     },
     setMembers: async (k) => Array.from(await run('smembers', (c) => c.sMembers(key(k))), String),
     async publish(channel, message) {

@@ -25,7 +25,8 @@ export type RegulationVerdict =
    * administrator unlocks. Callers show one message for both, and for a locked unknown account
    * the same as for a locked real one.
    */
-  | { ok: false; reason: 'locked' | 'throttled'; retryAfter: number | null };
+  /** `scope`: whether the account is refused, or only the client address (which reveals nothing about the account). */
+  | { ok: false; reason: 'locked' | 'throttled'; scope: 'account' | 'address'; retryAfter: number | null };
 
 export interface LockState {
   locked: boolean;

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/create-audit-log.js';
 import type { Logger } from '../core/logger.js';
 import type { Factor, VerifyResult } from '../factors/factor.js';
-import type { AttemptLimiter } from '../regulation/attempt-limiter.js';
+import type { AttemptKind, Regulator } from '../regulation/regulator.js';
 import type { Session } from '../session/session.js';
 import type { SessionStore } from '../session/session-store.js';
 import type { Storage } from '../storage/storage.js';
@@ -9,7 +9,7 @@ import type { Storage } from '../storage/storage.js';
 export interface SecondFactorDeps {
   sessions: SessionStore;
   storage: Storage;
-  limiter: AttemptLimiter;
+  regulator: Regulator;
   logger: Logger;
   audit: AuditLog;
   now: () => number;
@@ -31,19 +31,22 @@ export async function completeSecondFactor(
 ): Promise<SecondFactorResult> {
   const username = input.session.user.username;
   const context = { subject: username, clientIp: input.clientIp, userAgent: input.userAgent, requestId: input.requestId, details: { factor: input.factor.kind, device: input.deviceId } };
-  if (await deps.limiter.isBlocked(username)) {
-    await deps.audit.record({ kind: 'second_factor.throttled', ...context, level: 'warn', message: 'second factor refused: too many failures' });
-    return { ok: false, reason: 'throttled' };
+  const attempt = { username, kind: attemptKindOf(input.factor.kind), ip: input.clientIp };
+  const verdict = await deps.regulator.check(attempt);
+  if (!verdict.ok) {
+    await deps.audit.record({ kind: 'second_factor.throttled', reason: verdict.reason, ...context, level: 'warn', message: 'second factor refused: too many failures' });
+    return { ok: false, reason: verdict.reason };
   }
   const now = deps.now();
   const result = await input.factor.verify({ username, deviceId: input.deviceId, response: input.response, now });
   if (!result.ok) {
     // Malformed input is a failure too: it is how an attacker probes.
-    await deps.limiter.recordFailure(username);
+    await deps.regulator.recordFailure(attempt);
     await deps.audit.record({ kind: result.reason === 'replayed' ? 'second_factor.replay' : 'second_factor.failure', reason: result.reason, ...context, message: 'second factor failed' });
     deps.onResult?.(input.factor.kind, 'failure');
     return result;
   }
+  await deps.regulator.recordSuccess(attempt);
   const used = { kind: input.factor.kind, at: now, device: result.device.id };
   const rotated = await deps.sessions.rotate(input.token, (s) => ({
     ...s,
@@ -55,4 +58,10 @@ export async function completeSecondFactor(
   await deps.audit.record({ kind: 'second_factor.success', ...context, details: { ...context.details, device: result.device.id }, message: 'second factor accepted' });
   deps.onResult?.(input.factor.kind, 'success');
   return { ok: true, token: rotated.token, session: rotated.session, warning: result.warning };
+}
+
+/** TOTP and HOTP share one counter: a guess at either is a guess at the account's codes. */
+export function attemptKindOf(kind: Factor['kind']): AttemptKind {
+  if (kind === 'totp' || kind === 'hotp') return 'otp';
+  return kind;
 }

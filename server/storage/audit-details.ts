@@ -23,9 +23,11 @@ export const AUDIT_DETAIL_KEYS: ReadonlySet<string> = new Set([
   'method',
   'attempts',
   'until',
+  'seconds',
   'action',
   'target',
   'status',
+  'approval',
 ]);
 
 const MAX_KEYS = 16;

@@ -31,6 +31,12 @@ export function baseConfig(options: { redisUrl: string; usersFile: string; upstr
     redis: { url: options.redisUrl, timeout: '500ms' },
     authentication: { users_file: options.usersFile, watch: true },
     storage: testStorage(),
+    // Lenient, so tests that fail on purpose do not ban each other; regulation tests tighten it.
+    regulation: {
+      account: { max_retries: 1000, find_time: '10m', ban_time: '15m' },
+      address: { max_retries: 1000, find_time: '10m', ban_time: '15m' },
+      lockout: { max_failures: 100, find_time: '24h', duration: '1h' as string | number },
+    },
     sites: [
       { name: 'app', url: `http://${APP}/`, upstream: `http://127.0.0.1:${options.upstreamPort}` },
       { name: 'docs', url: `http://${APP}/docs/`, upstream: `http://127.0.0.1:${options.upstreamPort}/v2/` },

@@ -1,0 +1,224 @@
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type LaunchedChromium } from '../../server/testing/chromium.js';
+import { startPushStack, type PushStack } from '../support/push-stack.js';
+import { addPhoneLink, answerOnPhone, askPhone, enrollPhone, openPhone, otherNumber, serverCodes, signInWithPassword, waitForApproval } from './support.js';
+
+/**
+ * Push approval in real Chromium, two sides at once: the sign-in page (a browser signing in to
+ * /secure/, which needs a second factor) and the phone (the companion app in its own context).
+ * Enrollment by the QR link from "My sign-in methods", approval with the number carried over,
+ * a wrong number refused, deny, "This wasn't me" with its audit event, two phones to choose
+ * from, a phone whose clock is 5 minutes off, and an expired request (ttl shortened).
+ */
+
+let chromium: LaunchedChromium;
+const contexts: BrowserContext[] = [];
+beforeAll(async () => {
+  chromium = await launchChromium();
+});
+afterAll(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => undefined)));
+  await chromium?.close();
+});
+
+describe('push approval, sign-in page and phone', () => {
+  let stack: PushStack;
+  let alicePixel: Page;
+  let aliceIphone: Page;
+  let bobPhone: Page;
+  beforeAll(async () => {
+    stack = await startPushStack({
+      configure: (c) => {
+        c.second_factors.push.ttl = '30s';
+        // Many requests per account in one run; push bombing has its own tests on the server side.
+        c.second_factors.push.max_requests = 50;
+        c.regulation = { account: { max_retries: 50 } };
+      },
+    });
+  });
+  afterAll(() => stack?.close());
+
+  const secure = () => `${stack.origin}/secure/report`;
+
+  it('enrolls a phone by the QR link: key, name and offline code; the link cannot be used twice', async () => {
+    const browser = chromium.browser;
+    const page = await signInWithPassword(browser, contexts, stack.origin, 'alice', `${stack.origin}/`);
+    const link = await addPhoneLink(page, stack.origin);
+    alicePixel = await openPhone(browser, contexts);
+    const started = Date.now();
+    await enrollPhone(alicePixel, link, 'Pixel 9');
+    // No push service answers here: the companion gave up on subscribing and went on.
+    expect(Date.now() - started).toBeLessThan(12_000);
+    expect(new URL(alicePixel.url()).hash).toBe('');
+
+    const devices = await stack.gateway.ctx.storage.pushDevices.listForUser('alice');
+    expect(devices.map((d) => d.name)).toEqual(['Pixel 9']);
+    expect(devices[0]!.subscription).toBeNull();
+    // The key in IndexedDB is the non-extractable pair whose public half the gateway holds.
+    const stored = await alicePixel.evaluate(async () => {
+      const modulePath = './companion-store.js'; // the app's own module, resolved against the page
+      const { loadEnrollment } = await import(modulePath);
+      const record = await loadEnrollment();
+      const spki = new Uint8Array(await crypto.subtle.exportKey('spki', record.keys.publicKey));
+      return { deviceId: record.deviceId, extractable: record.keys.privateKey.extractable, spki: Array.from(spki) };
+    });
+    expect(stored.deviceId).toBe(devices[0]!.id);
+    expect(stored.extractable).toBe(false);
+    expect(Buffer.from(stored.spki).equals(devices[0]!.publicKey)).toBe(true);
+
+    // The offline code on the phone is one the gateway accepts for this device, with the ring drawn.
+    const code = await alicePixel.locator('#totp-code').getAttribute('data-code');
+    expect(await serverCodes(stack.gateway, 'alice', 'Pixel 9')).toContain(code);
+    expect(await alicePixel.locator('#ring .segment').count()).toBe(10);
+    expect(Number(await alicePixel.locator('#ring').getAttribute('data-lit'))).toBeGreaterThanOrEqual(1);
+    expect(await alicePixel.locator('#clock-warning').isVisible()).toBe(false);
+
+    // The same link again, on another phone: refused plainly, with the way to start again; nothing stored.
+    const other = await openPhone(browser, contexts);
+    await other.goto(link);
+    await other.locator('#enroll-submit').click();
+    await other.locator('#screen-enroll-expired').waitFor({ state: 'visible' });
+    expect(await other.locator('#screen-enroll-expired').textContent()).toContain('ask for a new QR code on My sign-in methods');
+    expect(await stack.gateway.ctx.storage.pushDevices.listForUser('alice')).toHaveLength(1);
+  });
+
+  it('approves a sign-in with the number shown on the sign-in page', async () => {
+    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', secure());
+    expect(new URL(page.url()).pathname).toBe('/auth/second-factor');
+    const { number, approvalId } = await askPhone(page);
+    const shown = await waitForApproval(alicePixel, approvalId);
+    expect(shown.site).toBe(new URL(stack.origin).host);
+    expect(shown.ip).toBe('127.0.0.1');
+    expect(shown.device).toMatch(/Chrom/);
+    const result = await answerOnPhone(alicePixel, 'approve', number);
+    expect(result).toEqual({ kind: 'ok', text: 'Approved. You can go back to the sign-in.' });
+    await page.waitForURL(secure(), { timeout: 10_000 });
+    expect(await page.locator('#remote-user').textContent()).toBe('alice');
+    const events = await stack.gateway.ctx.storage.auditEvents.query({ subject: 'alice', kind: 'push.approved', limit: 5 });
+    expect(events).toHaveLength(1);
+  });
+
+  it('refuses a wrong number and keeps the sign-in waiting; three wrong numbers deny it', async () => {
+    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', secure());
+    const { number, approvalId } = await askPhone(page);
+    await waitForApproval(alicePixel, approvalId);
+    const wrong = await answerOnPhone(alicePixel, 'approve', otherNumber(number));
+    expect(wrong.kind).toBe('error');
+    expect(wrong.text).toContain('does not match');
+    // The sign-in page is still waiting; nothing was approved.
+    await page.waitForTimeout(1500);
+    expect(await page.locator('#push-denied').isVisible()).toBe(false);
+    expect(new URL(page.url()).pathname).not.toBe('/secure/report');
+
+    await answerOnPhone(alicePixel, 'approve', otherNumber(otherNumber(number)));
+    const third = await answerOnPhone(alicePixel, 'approve', otherNumber(number));
+    expect(third.kind).toBe('error');
+    await page.locator('#push-denied').waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await page.locator('#push-denied').textContent()).toContain('Denied');
+    const wrongEvents = await stack.gateway.ctx.storage.auditEvents.query({ subject: 'alice', kind: 'push.wrong_number', limit: 10 });
+    expect(wrongEvents.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('deny on the phone: the sign-in page says it was denied on the phone', async () => {
+    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', secure());
+    const { approvalId } = await askPhone(page);
+    await waitForApproval(alicePixel, approvalId);
+    const result = await answerOnPhone(alicePixel, 'deny');
+    expect(result).toEqual({ kind: 'info', text: 'Denied. The sign-in was refused.' });
+    await page.locator('#push-denied').waitFor({ state: 'visible', timeout: 10_000 });
+    await page.goto(secure());
+    expect(new URL(page.url()).pathname).toBe('/auth/second-factor');
+  });
+
+  it('with two phones the sign-in page offers a choice, and only the chosen phone is asked', async () => {
+    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', `${stack.origin}/`);
+    // Alice has a phone already: adding another takes a session with a second factor (governance).
+    await page.goto(secure());
+    const first = await askPhone(page);
+    await waitForApproval(alicePixel, first.approvalId);
+    await answerOnPhone(alicePixel, 'approve', first.number);
+    await page.waitForURL(secure(), { timeout: 10_000 });
+    const link = await addPhoneLink(page, stack.origin);
+    aliceIphone = await openPhone(chromium.browser, contexts);
+    await enrollPhone(aliceIphone, link, 'iPhone 16');
+
+    const signIn = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', secure());
+    const names = await signIn.locator('form.push-option select option').allTextContents();
+    expect(names.map((n) => n.trim()).sort()).toEqual(['Pixel 9', 'iPhone 16']);
+    const { number, approvalId } = await askPhone(signIn, 'iPhone 16');
+    await waitForApproval(aliceIphone, approvalId);
+    await answerOnPhone(aliceIphone, 'approve', number);
+    await signIn.waitForURL(secure(), { timeout: 10_000 });
+    // The other phone was never asked.
+    expect(await alicePixel.locator('#screen-approval').isVisible()).toBe(false);
+    expect(await alicePixel.locator('#pending-list li').count()).toBe(0);
+  });
+
+  it('a phone whose clock is 5 minutes fast warns, shows the right code, and still approves', async () => {
+    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'bob', `${stack.origin}/`);
+    const link = await addPhoneLink(page, stack.origin);
+    bobPhone = await openPhone(chromium.browser, contexts, { skewMs: 5 * 60_000 });
+    await enrollPhone(bobPhone, link, 'Bob’s phone');
+    const warning = bobPhone.locator('#clock-warning');
+    await warning.waitFor({ state: 'visible' });
+    expect(await warning.textContent()).toContain('off by 5 minutes');
+    const code = await bobPhone.locator('#totp-code').getAttribute('data-code');
+    expect(await serverCodes(stack.gateway, 'bob', 'Bob’s phone')).toContain(code);
+
+    // Signed times carry the offset, so the gateway's 60-second window accepts them.
+    const signIn = await signInWithPassword(chromium.browser, contexts, stack.origin, 'bob', secure());
+    const { number, approvalId } = await askPhone(signIn);
+    await waitForApproval(bobPhone, approvalId);
+    expect((await answerOnPhone(bobPhone, 'approve', number)).kind).toBe('ok');
+    await signIn.waitForURL(secure(), { timeout: 10_000 });
+  });
+
+  it('"This wasn\'t me" refuses the sign-in, suspends push for the account and is audited', async () => {
+    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'bob', secure());
+    const { approvalId } = await askPhone(page);
+    await waitForApproval(bobPhone, approvalId);
+    const result = await answerOnPhone(bobPhone, 'not_me');
+    expect(result.text).toContain('Reported');
+    await page.locator('#push-denied').waitFor({ state: 'visible', timeout: 10_000 });
+
+    const events = await stack.gateway.ctx.storage.auditEvents.query({ subject: 'bob', kind: 'push.not_me', limit: 5 });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ subject: 'bob', result: 'failure' });
+    expect(stack.logs.some((l) => l.kind === 'push.not_me' || (typeof l.msg === 'string' && l.msg.includes('not_me')))).toBe(true);
+
+    // Asking again is refused: push is suspended for bob.
+    const again = await signInWithPassword(chromium.browser, contexts, stack.origin, 'bob', secure());
+    const option = again.locator('form.push-option');
+    if (await option.count()) {
+      await Promise.all([again.waitForLoadState('load'), option.locator('button[type="submit"]').click()]);
+      expect(await again.locator('#push-number').count()).toBe(0);
+      expect(await again.locator('[role="alert"]').first().textContent()).toBeTruthy();
+    }
+  });
+});
+
+describe('push approval expiry', () => {
+  let stack: PushStack;
+  beforeAll(async () => {
+    stack = await startPushStack({ configure: (c) => (c.second_factors.push.ttl = '3s') });
+  });
+  afterAll(() => stack?.close());
+
+  it('an unanswered request expires on both sides, and a late answer is refused', async () => {
+    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', `${stack.origin}/`);
+    const phone = await openPhone(chromium.browser, contexts);
+    await enrollPhone(phone, await addPhoneLink(page, stack.origin), 'Pixel 9');
+
+    const signIn = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', `${stack.origin}/secure/report`);
+    const { number, approvalId } = await askPhone(signIn);
+    await waitForApproval(phone, approvalId);
+    await signIn.locator('#push-expired').waitFor({ state: 'visible', timeout: 10_000 });
+    // The phone was told (closed event) or, answering late, is told by the answer: either way no approval.
+    const result = phone.locator('#approval-result');
+    if (!(await result.isVisible())) await answerOnPhone(phone, 'approve', number);
+    expect(await result.textContent()).toMatch(/expired/);
+    await signIn.goto(`${stack.origin}/secure/report`);
+    expect(new URL(signIn.url()).pathname).toBe('/auth/second-factor');
+  });
+});

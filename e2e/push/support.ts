@@ -1,0 +1,107 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { DEMO_USERS } from '../../server/commands/demo.js';
+import { generateTotp } from '../../server/factors/otp/generate-otp.js';
+import type { Gateway } from '../../server/gateway.js';
+
+/**
+ * Browser steps shared by the push-approval tests: the sign-in page on one side, the phone's
+ * companion app on the other. Selectors are the pages' hooks (ids and form actions).
+ */
+
+const password = (username: string) => DEMO_USERS.find((u) => u.username === username)!.password;
+
+/** A fresh browser (its own cookies) signed in with the password, sent on to the second-factor page for `target`. */
+export async function signInWithPassword(browser: Browser, contexts: BrowserContext[], origin: string, username: string, target: string): Promise<Page> {
+  const context = await browser.newContext({ locale: 'en-US' });
+  contexts.push(context);
+  const page = await context.newPage();
+  await page.goto(target);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password(username));
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Sign in', exact: true }).click()]);
+  return page;
+}
+
+/** A phone: its own browser context, English unless said otherwise; `skewMs` sets its clock off. */
+export async function openPhone(browser: Browser, contexts: BrowserContext[], options: { locale?: string; skewMs?: number } = {}): Promise<Page> {
+  const context = await browser.newContext({ locale: options.locale ?? 'en-US' });
+  contexts.push(context);
+  const page = await context.newPage();
+  if (options.skewMs) {
+    await page.addInitScript((skew) => {
+      const real = Date.now;
+      Date.now = () => real() + skew;
+    }, options.skewMs);
+  }
+  return page;
+}
+
+/** On "My sign-in methods": "Add phone", then the one-time link shown beside the QR code. */
+export async function addPhoneLink(page: Page, origin: string): Promise<string> {
+  await page.goto(`${origin}/auth/methods`);
+  await Promise.all([page.waitForLoadState('load'), page.locator('form[action$="methods/push/add"] button[type="submit"]').click()]);
+  const link = await page.locator('#push-link').getAttribute('href');
+  expect(link).toMatch(new RegExp(`^${origin}/auth/companion/#enroll=[A-Za-z0-9_-]{43}$`));
+  expect(await page.locator('img[src^="data:image/"]').count()).toBeGreaterThan(0);
+  return link!;
+}
+
+/** The phone opens the link, names itself and sets up; waits for the home screen. */
+export async function enrollPhone(phone: Page, link: string, name: string) {
+  await phone.goto(link);
+  await phone.locator('#device-name').fill(name);
+  await phone.locator('#enroll-submit').click();
+  await phone.locator('#screen-home').waitFor({ state: 'visible', timeout: 15_000 });
+  await phone.locator('#live-status[data-state="connected"]').waitFor({ timeout: 10_000 });
+}
+
+/** From the second-factor page: "Approve on my phone" (choosing `phoneName` when there are several); returns the number shown. */
+export async function askPhone(page: Page, phoneName?: string): Promise<{ number: string; approvalId: string }> {
+  const option = page.locator('form.push-option');
+  await option.waitFor();
+  if (phoneName) await option.locator('select').selectOption({ label: phoneName });
+  await Promise.all([page.waitForLoadState('load'), option.locator('button[type="submit"]').click()]);
+  const number = (await page.locator('#push-number').textContent())?.trim() ?? '';
+  expect(number).toMatch(/^[1-9][0-9]$/);
+  const statusUrl = (await page.locator('#push-wait').getAttribute('data-status-url')) ?? '';
+  return { number, approvalId: statusUrl.split('/').pop()! };
+}
+
+/** The phone's approval screen, once the request reached it. */
+export async function waitForApproval(phone: Page, approvalId: string) {
+  await phone.locator(`#screen-approval[data-approval-id="${approvalId}"]`).waitFor({ state: 'visible', timeout: 10_000 });
+  return {
+    site: await phone.locator('#approval-site').textContent(),
+    device: await phone.locator('#approval-device').textContent(),
+    ip: await phone.locator('#approval-ip').textContent(),
+    time: await phone.locator('#approval-time').textContent(),
+  };
+}
+
+export async function answerOnPhone(phone: Page, decision: 'approve' | 'deny' | 'not_me', number = ''): Promise<{ kind: string; text: string }> {
+  const result = phone.locator('#approval-result');
+  const before = (await result.isVisible()) ? await result.textContent() : null;
+  if (decision === 'approve') {
+    await phone.locator('#approval-number').fill(number);
+    await phone.locator('#approve').click();
+  } else {
+    await phone.locator(decision === 'deny' ? '#deny' : '#not-me').click();
+  }
+  await expect.poll(async () => (await result.isVisible()) && (await result.textContent()) !== before && !(await phone.locator('#approve').isDisabled())).toBe(true);
+  return { kind: (await result.getAttribute('data-kind')) ?? '', text: (await result.textContent()) ?? '' };
+}
+
+/** Another two-digit number than `n`. */
+export function otherNumber(n: string): string {
+  return String(n === '99' ? 98 : Number(n) + 1);
+}
+
+/** The TOTP codes the gateway accepts now (this step and the one before, for a boundary crossed meanwhile). */
+export async function serverCodes(gateway: Gateway, username: string, phoneName: string): Promise<string[]> {
+  const device = (await gateway.ctx.storage.pushDevices.listForUser(username)).find((d) => d.name === phoneName);
+  expect(device?.otpDeviceId).toBeTruthy();
+  const otp = (await gateway.ctx.storage.otpDevices.listForUser(username)).find((d) => d.id === device!.otpDeviceId)!;
+  const now = Date.now();
+  return [now, now - otp.period * 1000].map((t) => generateTotp(otp.secret, t, { algorithm: otp.algorithm, digits: otp.digits as 6 | 8, period: otp.period }));
+}

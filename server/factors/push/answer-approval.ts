@@ -1,0 +1,83 @@
+import { visibleState, type ApprovalRecord } from './push-approvals.js';
+import { suspendedKey, type PushDeps, type RequestMeta } from './push-deps.js';
+import { hasOnlyKeys, isPlainObject, loadSpki, verifyDeviceSignature } from './push-wire.js';
+
+export type AnswerResult =
+  | { ok: true; result: 'approved' | 'denied' | 'reported' }
+  | { ok: false; reason: 'malformed' | 'bad_signature' | 'wrong_number' | 'expired' | 'locked' };
+
+const DECISIONS = ['approve', 'deny', 'not_me'] as const;
+type Decision = (typeof DECISIONS)[number];
+/** After this many wrong numbers the approval is denied. */
+export const MAX_WRONG_NUMBERS = 3;
+
+export function answerText(approvalId: string, decision: Decision, number: string, time: number): string {
+  return `gatehouse-push-answer-v1\n${approvalId}\n${decision}\n${number}\n${time}`;
+}
+
+/**
+ * The phone's answer, signed by the device key that the approval was sent to. Checked in order:
+ * shape, approval known and still pending (else "expired": one answer for unknown, answered and
+ * expired), signature, account not locked, then the number. Each way out of "pending" is an
+ * atomic claim, so a replayed answer finds it answered.
+ */
+export async function answerApproval(deps: PushDeps, approvalId: string, body: unknown, meta: RequestMeta): Promise<AnswerResult> {
+  if (!isPlainObject(body) || !hasOnlyKeys(body, ['deviceId', 'decision', 'number', 'time', 'signature'])) return { ok: false, reason: 'malformed' };
+  const { deviceId, decision, number, time, signature } = body;
+  if (typeof deviceId !== 'string' || !DECISIONS.includes(decision as Decision) || typeof number !== 'string' || typeof signature !== 'string' || !Number.isSafeInteger(time)) return { ok: false, reason: 'malformed' };
+  if (decision === 'approve' ? !/^\d{2}$/.test(number) : number !== '') return { ok: false, reason: 'malformed' };
+
+  const record = await deps.approvals.read(approvalId);
+  const now = deps.clock.now();
+  if (!record || visibleState(record, now) !== 'pending') return { ok: false, reason: 'expired' };
+  const device = deviceId === record.deviceId ? await deps.storage.pushDevices.get(deviceId) : undefined;
+  const key = device && loadSpki(device.publicKey);
+  if (!key || !verifyDeviceSignature(key, answerText(approvalId, decision as Decision, number, time as number), signature)) return { ok: false, reason: 'bad_signature' };
+  if (await deps.regulator.isLocked(record.username)) return { ok: false, reason: 'locked' };
+
+  const context = { subject: record.username, clientIp: meta.clientIp, userAgent: meta.userAgent, requestId: meta.requestId, site: record.site, details: { device: record.deviceId, approval: record.approvalId } };
+  if (decision === 'approve' && number !== record.number) {
+    const wrong = await deps.approvals.countWrongNumber(record, now);
+    await deps.regulator.recordFailure({ username: record.username, kind: 'push', ip: record.ip });
+    await deps.audit.record({ kind: 'push.wrong_number', ...context, result: 'failure', details: { ...context.details, attempts: wrong }, message: 'push approval with a wrong number' });
+    if (wrong >= MAX_WRONG_NUMBERS && (await settle(deps, record, 'denied', now))) {
+      await deps.audit.record({ kind: 'push.denied', ...context, result: 'failure', reason: 'wrong_numbers', message: 'push approval denied after wrong numbers' });
+    }
+    return { ok: false, reason: 'wrong_number' };
+  }
+  const state = decision === 'approve' ? 'approved' : decision === 'deny' ? 'denied' : 'not_me';
+  if (!(await settle(deps, record, state, now))) return { ok: false, reason: 'expired' };
+  await deps.storage.pushDevices.recordUse(record.deviceId, now);
+  if (state === 'approved') {
+    await deps.audit.record({ kind: 'push.approved', ...context, message: 'push approval approved on the phone' });
+    return { ok: true, result: 'approved' };
+  }
+  if (state === 'denied') {
+    await deps.audit.record({ kind: 'push.denied', ...context, result: 'failure', message: 'push approval denied on the phone' });
+    return { ok: true, result: 'denied' };
+  }
+  await reportNotMe(deps, record, context);
+  return { ok: true, result: 'reported' };
+}
+
+async function settle(deps: PushDeps, record: ApprovalRecord, state: 'approved' | 'denied' | 'not_me', now: number): Promise<boolean> {
+  if (!(await deps.approvals.settle(record, state, now))) return false;
+  await deps.channel.publish(record.deviceId, { event: 'closed', data: { approvalId: record.approvalId } }).catch(() => undefined);
+  return true;
+}
+
+/** "This wasn't me": the sign-in is refused; push is suspended for the account, or the account locked (push.on_not_me). */
+async function reportNotMe(deps: PushDeps, record: ApprovalRecord, context: { subject: string; details: Record<string, unknown> } & RequestMeta & { site: string }): Promise<void> {
+  const lock = deps.config.on_not_me === 'lock';
+  if (lock) await deps.regulator.lock(record.username, { reason: 'not_me', actor: record.username });
+  else await deps.kv.set(suspendedKey(record.username), String(deps.clock.now()), deps.config.suspend_time);
+  await deps.audit.record({
+    kind: 'push.not_me',
+    ...context,
+    level: 'warn',
+    result: 'failure',
+    reason: lock ? 'locked' : 'push_suspended',
+    details: { ...context.details, action: lock ? 'lock' : 'suspend_push', until: lock ? null : deps.clock.now() + deps.config.suspend_time * 1000 },
+    message: 'push approval reported as "This wasn\'t me"',
+  });
+}

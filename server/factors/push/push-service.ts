@@ -1,0 +1,96 @@
+import type { AuditLog } from '../../audit/create-audit-log.js';
+import type { Config } from '../../config/schema.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import type { Kv } from '../../kv/kv.js';
+import type { Regulator } from '../../regulation/regulator.js';
+import type { Storage } from '../../storage/storage.js';
+import type { Factor } from '../factor.js';
+import { answerApproval } from './answer-approval.js';
+import { authenticateDevice, type DeviceCredentials } from './device-auth.js';
+import { createApprovalStore, toApproval, visibleState, type Approval, type ApprovalRecord } from './push-approvals.js';
+import { createPushChannel, type ChannelEvent } from './push-channel.js';
+import type { PushDeps, RequestMeta } from './push-deps.js';
+import { enrollPushDevice, startPushEnrollment } from './push-enrollment.js';
+import { createPushFactor } from './push-factor.js';
+import { redeemApproval } from './redeem-approval.js';
+import { requestApproval } from './request-approval.js';
+import { createWebPushSender } from './web-push-sender.js';
+
+/**
+ * Push approval, server side: enrollment of phones, approvals bound to sign-in sessions,
+ * delivery by Web Push and by the live channel, signed answers, and redemption.
+ */
+export function createPushService(
+  deps: { kv: Kv; storage: Storage; clock: Clock; logger: Logger; audit: AuditLog; regulator: Regulator; fetch?: typeof fetch },
+  options: { config: Config['second_factors']; portalUrl: URL },
+) {
+  const config = options.config.push;
+  const channel = createPushChannel(deps);
+  const shared: PushDeps = {
+    ...deps,
+    approvals: createApprovalStore(deps.kv),
+    channel,
+    sender: config.vapid ? createWebPushSender(deps, { vapid: config.vapid }) : undefined,
+    config,
+    totp: options.config.totp,
+    portalUrl: options.portalUrl,
+  };
+  const timers = new Set<NodeJS.Timeout>();
+
+  /** Tells open companions that an unanswered approval is gone, and records that it expired. */
+  function scheduleExpiry(record: ApprovalRecord): void {
+    const timer = setTimeout(async () => {
+      timers.delete(timer);
+      try {
+        const now = deps.clock.now();
+        const current = await shared.approvals.read(record.approvalId);
+        if (!current || visibleState(current, Math.max(now, current.expiresAt)) !== 'expired') return;
+        await channel.publish(record.deviceId, { event: 'closed', data: { approvalId: record.approvalId } });
+        await deps.audit.record({ kind: 'push.expired', subject: record.username, clientIp: record.ip, site: record.site, result: 'failure', details: { device: record.deviceId, approval: record.approvalId }, message: 'push approval expired unanswered' });
+      } catch (error) {
+        deps.logger.warn({ err: (error as Error).message }, 'push expiry notice failed');
+      }
+    }, Math.max(0, record.expiresAt - deps.clock.now()) + 50);
+    timer.unref();
+    timers.add(timer);
+  }
+
+  const factor: Factor = createPushFactor(deps);
+
+  async function findForSession(approvalId: string, sessionId: string | undefined): Promise<ApprovalRecord | undefined> {
+    const record = await shared.approvals.read(approvalId);
+    return record && sessionId !== undefined && record.sessionId === sessionId ? record : undefined;
+  }
+
+  return {
+    config,
+    factor,
+    vapidPublicKey: config.vapid?.public_key ?? null,
+    startEnrollment: (username: string) => startPushEnrollment(shared, username),
+    enroll: (body: unknown, meta: RequestMeta) => enrollPushDevice(shared, body, meta),
+    authenticateDevice: (input: { credentials: DeviceCredentials | undefined; method: string; path: string; body: Buffer }) => authenticateDevice(shared, input),
+    request: (input: { username: string; deviceId: unknown; sessionId: string; site: string } & RequestMeta) => requestApproval(shared, input, scheduleExpiry),
+    /** An approval of this sign-in session; undefined for an unknown one or another session's. */
+    find: (approvalId: string, sessionId: string | undefined) => findForSession(approvalId, sessionId),
+    /** The state a sign-in page sees; undefined for an unknown approval or another session's. */
+    async status(approvalId: string, sessionId: string | undefined) {
+      const record = await findForSession(approvalId, sessionId);
+      return record && visibleState(record, deps.clock.now());
+    },
+    answer: (approvalId: string, body: unknown, meta: RequestMeta) => answerApproval(shared, approvalId, body, meta),
+    redeem: (approvalId: string, sessionId: string | undefined) => redeemApproval(shared, approvalId, sessionId),
+    async pendingFor(deviceId: string): Promise<Approval[]> {
+      return (await shared.approvals.pendingFor(deviceId, deps.clock.now())).map(toApproval);
+    },
+    /** Resolves once subscribed; the returned function stops listening. */
+    listen: (deviceId: string, listener: (event: ChannelEvent) => void) => channel.listen(deviceId, listener),
+    async close(): Promise<void> {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await channel.close();
+    },
+  };
+}
+
+export type PushService = ReturnType<typeof createPushService>;

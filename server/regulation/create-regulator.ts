@@ -1,0 +1,162 @@
+import type { AuditLog } from '../audit/create-audit-log.js';
+import type { Clock } from '../core/clock.js';
+import type { RegulationConfig } from '../config/schema.js';
+import type { Kv } from '../kv/kv.js';
+import type { Attempt, AttemptKind, LockState, RegulationVerdict, Regulator } from './regulator.js';
+
+export const ATTEMPT_KINDS: readonly AttemptKind[] = ['password', 'otp', 'push', 'webauthn', 'recovery_code', 'email_otp', 'enrollment_code'];
+
+/** A lock "until unlocked" still needs a TTL in the Kv: a century is forever enough. */
+const FOREVER_SECONDS = 100 * 365 * 86400;
+
+interface StoredLock {
+  reason: string;
+  actor: string;
+  at: number;
+  /** null: until an administrator unlocks. */
+  until: number | null;
+}
+
+export interface RegulatorDeps {
+  kv: Kv;
+  clock: Clock;
+  audit: AuditLog;
+  /** Ends every session of a user that was just locked (sessions.destroyAllForUser). */
+  endSessions: (username: string) => Promise<unknown>;
+}
+
+/** Usernames are compared as the directory does: trimmed, lower case. */
+export function regulationSubject(username: string): string {
+  return username.trim().toLowerCase();
+}
+
+/**
+ * The Regulator on the shared Kv. Per attempt: one read per counter before (lock, kind ban,
+ * address ban, in parallel) and three atomic window writes after a failure. Bans are keys of
+ * their own with a TTL, so a ban lasts `ban_time` from the failure that started it even
+ * though the window behind it keeps sliding.
+ */
+export function createRegulator(deps: RegulatorDeps, config: RegulationConfig): Regulator {
+  const { kv, clock } = deps;
+  const keys = {
+    kind: (kind: AttemptKind, user: string) => `reg:kind:${kind}:${user}`,
+    kindBan: (kind: AttemptKind, user: string) => `reg:ban:${kind}:${user}`,
+    account: (user: string) => `reg:account:${user}`,
+    address: (ip: string) => `reg:addr:${ip}`,
+    addressBan: (ip: string) => `reg:addr-ban:${ip}`,
+    lock: (user: string) => `reg:lock:${user}`,
+  };
+
+  async function readLock(user: string): Promise<StoredLock | undefined> {
+    const raw = await kv.get(keys.lock(user));
+    if (raw === null) return undefined;
+    try {
+      return JSON.parse(raw) as StoredLock;
+    } catch {
+      // An unreadable lock is still a lock: fail closed, until an administrator clears it.
+      return { reason: 'unknown', actor: 'system', at: 0, until: null };
+    }
+  }
+
+  const secondsUntil = (until: number | null) => (until === null ? null : Math.max(1, Math.ceil((until - clock.now()) / 1000)));
+  const banUntil = async (key: string) => {
+    const raw = await kv.get(key);
+    return raw === null ? undefined : Number(raw);
+  };
+
+  /** Starts a ban unless one runs already (parallel failures must not keep extending it). */
+  async function ban(key: string, ban: { ban_time: number }): Promise<boolean> {
+    return kv.setIfAbsent(key, String(clock.now() + ban.ban_time * 1000), ban.ban_time);
+  }
+
+  async function lock(user: string, input: { reason: string; actor: string; durationSeconds?: number }, audit: { ip?: string }): Promise<boolean> {
+    const seconds = input.durationSeconds ?? config.lockout.duration;
+    const now = clock.now();
+    const stored: StoredLock = { reason: input.reason, actor: input.actor, at: now, until: seconds > 0 ? now + seconds * 1000 : null };
+    const created = await kv.setIfAbsent(keys.lock(user), JSON.stringify(stored), seconds > 0 ? seconds : FOREVER_SECONDS);
+    if (!created) return false;
+    await deps.endSessions(user);
+    await deps.audit.record({
+      kind: 'lockout',
+      subject: user,
+      actor: input.actor,
+      clientIp: audit.ip,
+      reason: input.reason,
+      details: { until: stored.until === null ? 'unlock' : new Date(stored.until).toISOString() },
+      level: 'warn',
+      message: 'account locked',
+    });
+    return true;
+  }
+
+  return {
+    async check(attempt): Promise<RegulationVerdict> {
+      const user = attempt.username === undefined ? undefined : regulationSubject(attempt.username);
+      const [locked, kindBan, addressBan] = await Promise.all([
+        user === undefined ? undefined : readLock(user),
+        user === undefined ? undefined : banUntil(keys.kindBan(attempt.kind, user)),
+        banUntil(keys.addressBan(attempt.ip)),
+      ]);
+      if (locked) return { ok: false, reason: 'locked', scope: 'account', retryAfter: secondsUntil(locked.until) };
+      // An account ban wins over an address ban: what a caller may show depends on it.
+      if (kindBan !== undefined) return { ok: false, reason: 'throttled', scope: 'account', retryAfter: secondsUntil(Math.max(kindBan, addressBan ?? 0)) };
+      if (addressBan !== undefined) return { ok: false, reason: 'throttled', scope: 'address', retryAfter: secondsUntil(addressBan) };
+      return { ok: true };
+    },
+
+    async recordFailure(attempt) {
+      const now = clock.now();
+      const user = attempt.username === undefined ? undefined : regulationSubject(attempt.username);
+      const [kindCount, accountCount, addressCount] = await Promise.all([
+        user === undefined ? 0 : kv.windowAdd(keys.kind(attempt.kind, user), now, config.account.find_time * 1000),
+        user === undefined ? 0 : kv.windowAdd(keys.account(user), now, config.lockout.find_time * 1000),
+        kv.windowAdd(keys.address(attempt.ip), now, config.address.find_time * 1000),
+      ]);
+      const started: string[] = [];
+      if (user !== undefined && kindCount >= config.account.max_retries && (await ban(keys.kindBan(attempt.kind, user), config.account))) started.push('account');
+      if (addressCount >= config.address.max_retries && (await ban(keys.addressBan(attempt.ip), config.address))) started.push('address');
+      for (const scope of started) {
+        await deps.audit.record({
+          kind: 'regulation.banned',
+          subject: scope === 'account' ? user : undefined,
+          actor: 'system',
+          clientIp: attempt.ip,
+          reason: scope,
+          details: { factor: attempt.kind, seconds: scope === 'account' ? config.account.ban_time : config.address.ban_time },
+          level: 'warn',
+          message: scope === 'account' ? 'too many failures: this factor is refused for a while' : 'too many failures from this address',
+        });
+      }
+      if (user === undefined || accountCount < config.lockout.max_failures) return { locked: false };
+      await lock(user, { reason: 'failures', actor: 'system' }, { ip: attempt.ip });
+      return { locked: true };
+    },
+
+    async recordSuccess(attempt) {
+      const user = regulationSubject(attempt.username);
+      await kv.del(keys.kind(attempt.kind, user));
+    },
+
+    async isLocked(username) {
+      return (await kv.get(keys.lock(regulationSubject(username)))) !== null;
+    },
+
+    async lockState(username): Promise<LockState> {
+      const user = regulationSubject(username);
+      const [locked, recentFailures] = await Promise.all([readLock(user), kv.windowCount(keys.account(user), clock.now(), config.lockout.find_time * 1000)]);
+      return { locked: locked !== undefined, until: locked?.until ?? null, reason: locked?.reason ?? null, recentFailures };
+    },
+
+    async lock(username, input) {
+      await lock(regulationSubject(username), input, {});
+    },
+
+    async unlock(username, input) {
+      const user = regulationSubject(username);
+      const wasLocked = (await kv.take(keys.lock(user))) !== null;
+      await kv.del(keys.account(user), ...ATTEMPT_KINDS.flatMap((kind) => [keys.kind(kind, user), keys.kindBan(kind, user)]));
+      if (wasLocked) await deps.audit.record({ kind: 'unlock', subject: user, actor: input.actor, message: 'account unlocked' });
+      return wasLocked;
+    },
+  };
+}
