@@ -26,6 +26,8 @@ let reconnectTimer;
 let reconnectDelay = RECONNECT_MIN_MS;
 const pending = new Map();
 const answered = new Set();
+// Approvals this phone answered with a wrong number: if the gateway then closes one, that is why.
+const wrongNumbers = new Set();
 let shownApproval;
 let code = { counter: -1, text: '' };
 
@@ -280,15 +282,17 @@ function addApproval(approval) {
   if (!isApproval(approval) || answered.has(approval.approvalId)) return;
   pending.set(approval.approvalId, approval);
   renderPending();
-  // A new request takes the screen unless one still waiting for an answer is on it.
-  if (!shownApproval || !pending.has(shownApproval.approvalId) || $('screen-approval').hidden) showApproval(approval);
+  // The newest request takes the screen (the others stay in the list on the home screen).
+  showApproval(approval);
 }
 
 function closeApproval(approvalId) {
   if (typeof approvalId !== 'string') return;
   pending.delete(approvalId);
   renderPending();
-  if (shownApproval?.approvalId === approvalId && !answered.has(approvalId)) finishApproval(t('closedElsewhere'), 'info');
+  if (shownApproval?.approvalId !== approvalId || answered.has(approvalId)) return;
+  if (wrongNumbers.has(approvalId)) finishApproval(t('wrongNumberClosed'), 'error');
+  else finishApproval(t('closedElsewhere'), 'info');
 }
 
 async function refreshPending(wanted) {
@@ -380,6 +384,7 @@ async function answer(decision) {
     if (!number) return showResult(t('numberFormat'), 'error');
   }
   setAnswerButtons(true);
+  $('approval-result').hidden = true;
   try {
     const time = Math.round(now());
     const signature = await sign(core.answerText({ approvalId: approval.approvalId, decision, number, time }));
@@ -398,6 +403,9 @@ async function answer(decision) {
       return finishApproval(t(RESULT_TEXTS[data.result]), data.result === 'approved' ? 'ok' : 'info');
     }
     if (response.status === 409) {
+      wrongNumbers.add(approval.approvalId);
+      // Closed meanwhile (the last wrong number refused it): say so rather than ask again.
+      if (!pending.has(approval.approvalId)) return finishApproval(t('wrongNumberClosed'), 'error');
       showResult(t('wrongNumber'), 'error');
       $('approval-number').value = '';
       $('approval-number').focus();

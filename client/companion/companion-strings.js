@@ -42,6 +42,7 @@ export const STRINGS = {
     denied: 'Denied. The sign-in was refused.',
     reported: 'Reported. The sign-in was refused and your security team is told.',
     wrongNumber: 'That number does not match the sign-in screen. Look again and type the number shown there.',
+    wrongNumberClosed: 'That number does not match the sign-in screen. The sign-in was refused: start it again.',
     numberFormat: 'Type the two-digit number shown on the sign-in screen.',
     expired: 'This request has expired or was answered already.',
     locked: 'Your account is locked. Contact your administrator.',
@@ -52,8 +53,6 @@ export const STRINGS = {
     removeDevice: 'Remove this phone',
     removeConfirm: 'Remove this phone from your sign-in methods?',
     removed: 'This phone was removed.',
-    notificationTitle: 'Sign-in request',
-    notificationBody: '{site}: open to approve or deny',
   },
   'zh-TW': {
     title: 'Gatehouse',
@@ -94,6 +93,7 @@ export const STRINGS = {
     denied: '已拒絕。此登入已被拒絕。',
     reported: '已回報。此登入已被拒絕，並已通知資安團隊。',
     wrongNumber: '數字與登入畫面不符。請再看一次，輸入畫面上顯示的數字。',
+    wrongNumberClosed: '數字與登入畫面不符。此登入已被拒絕，請重新登入。',
     numberFormat: '請輸入登入畫面上顯示的兩位數字。',
     expired: '此要求已過期或已被回覆。',
     locked: '您的帳號已被鎖定。請聯絡系統管理員。',
@@ -104,8 +104,6 @@ export const STRINGS = {
     removeDevice: '移除這支手機',
     removeConfirm: '要從您的登入方式中移除這支手機嗎？',
     removed: '已移除這支手機。',
-    notificationTitle: '登入要求',
-    notificationBody: '{site}：點一下以核准或拒絕',
   },
 };
 

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type LaunchedChromium } from '../../server/testing/chromium.js';
@@ -27,9 +29,21 @@ describe('push approval, sign-in page and phone', () => {
   let alicePixel: Page;
   let aliceIphone: Page;
   let bobPhone: Page;
+  const alerts: { kind: string; subject: string }[] = [];
+  let hook: Server;
   beforeAll(async () => {
+    hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        alerts.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
     stack = await startPushStack({
       configure: (c) => {
+        c.audit = { webhook: { url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`, kinds: ['push.not_me'], retries: 0 } };
         c.second_factors.push.ttl = '30s';
         // Many requests per account in one run; push bombing has its own tests on the server side.
         c.second_factors.push.max_requests = 50;
@@ -37,7 +51,10 @@ describe('push approval, sign-in page and phone', () => {
       },
     });
   });
-  afterAll(() => stack?.close());
+  afterAll(async () => {
+    await stack?.close();
+    hook?.close();
+  });
 
   const secure = () => `${stack.origin}/secure/report`;
 
@@ -56,13 +73,13 @@ describe('push approval, sign-in page and phone', () => {
     expect(devices.map((d) => d.name)).toEqual(['Pixel 9']);
     expect(devices[0]!.subscription).toBeNull();
     // The key in IndexedDB is the non-extractable pair whose public half the gateway holds.
-    const stored = await alicePixel.evaluate(async () => {
-      const modulePath = './companion-store.js'; // the app's own module, resolved against the page
-      const { loadEnrollment } = await import(modulePath);
+    // A string, not a function: the test runner would rewrite import() inside a function.
+    const stored = (await alicePixel.evaluate(`(async () => {
+      const { loadEnrollment } = await import('./companion-store.js');
       const record = await loadEnrollment();
       const spki = new Uint8Array(await crypto.subtle.exportKey('spki', record.keys.publicKey));
       return { deviceId: record.deviceId, extractable: record.keys.privateKey.extractable, spki: Array.from(spki) };
-    });
+    })()`)) as { deviceId: string; extractable: boolean; spki: number[] };
     expect(stored.deviceId).toBe(devices[0]!.id);
     expect(stored.extractable).toBe(false);
     expect(Buffer.from(stored.spki).equals(devices[0]!.publicKey)).toBe(true);
@@ -115,6 +132,9 @@ describe('push approval, sign-in page and phone', () => {
     const third = await answerOnPhone(alicePixel, 'approve', otherNumber(number));
     expect(third.kind).toBe('error');
     await page.locator('#push-denied').waitFor({ state: 'visible', timeout: 10_000 });
+    // The phone, told the request is closed, says it was refused instead of asking again.
+    await expect.poll(() => alicePixel.locator('#approval-result').textContent()).toContain('The sign-in was refused');
+    expect(await alicePixel.locator('#approval-form').isVisible()).toBe(false);
     expect(await page.locator('#push-denied').textContent()).toContain('Denied');
     const wrongEvents = await stack.gateway.ctx.storage.auditEvents.query({ subject: 'alice', kind: 'push.wrong_number', limit: 10 });
     expect(wrongEvents.length).toBeGreaterThanOrEqual(3);
@@ -151,7 +171,7 @@ describe('push approval, sign-in page and phone', () => {
     await answerOnPhone(aliceIphone, 'approve', number);
     await signIn.waitForURL(secure(), { timeout: 10_000 });
     // The other phone was never asked.
-    expect(await alicePixel.locator('#screen-approval').isVisible()).toBe(false);
+    expect(await alicePixel.locator(`#screen-approval[data-approval-id="${approvalId}"]`).count()).toBe(0);
     expect(await alicePixel.locator('#pending-list li').count()).toBe(0);
   });
 
@@ -185,16 +205,17 @@ describe('push approval, sign-in page and phone', () => {
     const events = await stack.gateway.ctx.storage.auditEvents.query({ subject: 'bob', kind: 'push.not_me', limit: 5 });
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ subject: 'bob', result: 'failure' });
-    expect(stack.logs.some((l) => l.kind === 'push.not_me' || (typeof l.msg === 'string' && l.msg.includes('not_me')))).toBe(true);
+    expect(stack.logs.filter((l) => l.event === 'push.not_me').map((l) => l.username)).toEqual(['bob']);
+    // The security team's alert webhook got it.
+    await expect.poll(() => alerts.map((a) => `${a.kind}:${a.subject}`)).toContain('push.not_me:bob');
 
     // Asking again is refused: push is suspended for bob.
     const again = await signInWithPassword(chromium.browser, contexts, stack.origin, 'bob', secure());
     const option = again.locator('form.push-option');
-    if (await option.count()) {
-      await Promise.all([again.waitForLoadState('load'), option.locator('button[type="submit"]').click()]);
-      expect(await again.locator('#push-number').count()).toBe(0);
-      expect(await again.locator('[role="alert"]').first().textContent()).toBeTruthy();
-    }
+    await Promise.all([again.waitForLoadState('load'), option.locator('button[type="submit"]').click()]);
+    expect(await again.locator('#push-number').count()).toBe(0);
+    expect(await again.locator('[role="alert"]').first().textContent()).toContain('suspended');
+    expect(await bobPhone.locator('#pending-list li').count()).toBe(0);
   });
 });
 
