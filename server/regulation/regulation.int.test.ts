@@ -1,0 +1,198 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateTotp } from '../factors/otp/generate-otp.js';
+import { cookieFrom, csrfFieldOf, type TestResponse } from '../testing/http-client.js';
+import { APP, PORTAL, TRUSTED_PROXY, USERS, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
+
+/**
+ * Regulation against a real Redis through the whole HTTP path: parallel attempts all counted,
+ * lockout refusing right credentials, and a locked account indistinguishable from an unknown
+ * one and from a wrong password.
+ */
+let h: GatewayHarness;
+beforeAll(async () => {
+  h = await startGatewayHarness({
+    configure: (c) => {
+      c.regulation = {
+        account: { max_retries: 5, find_time: '10m', ban_time: '15m' },
+        address: { max_retries: 1000, find_time: '10m', ban_time: '15m' },
+        lockout: { max_failures: 60, find_time: '24h', duration: '1h' },
+      };
+    },
+  });
+});
+afterAll(() => h?.close());
+
+const regulator = () => h.gateway.ctx.regulator;
+const SECRET = Buffer.alloc(20, 7);
+const code = (at = Date.now()) => generateTotp(SECRET, at, { period: 30, digits: 6, algorithm: 'SHA1' });
+
+/** The sign-in page's answer with what legitimately differs between two posts taken out. */
+function normalized(res: TestResponse, username: string): string {
+  return res.body
+    .replaceAll(username, '<username>')
+    .replace(/name="csrf" value="[^"]*"/g, 'name="csrf" value="<csrf>"')
+    .replace(/nonce-[A-Za-z0-9+/=_-]+/g, 'nonce-<n>');
+}
+
+async function postSecondFactor(cookie: string, fields: Record<string, string>) {
+  return h.request({
+    method: 'POST',
+    path: '/second-factor',
+    host: PORTAL,
+    headers: { cookie, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+async function sessionCsrf(cookie: string): Promise<string> {
+  const page = await h.request({ path: '/second-factor', host: PORTAL, headers: { cookie } });
+  const csrf = csrfFieldOf(page.body);
+  if (!csrf) throw new Error(`no CSRF token on the second-factor page (${page.status})`);
+  return csrf;
+}
+
+describe('regulation through the gateway', () => {
+  it('counts all of 50 parallel wrong passwords', async () => {
+    await regulator().unlock('bob', { actor: 'test' });
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => h.postSignIn({ username: 'bob', password: `wrong-${i}` })));
+    expect(answers.every((a) => a.status === 401)).toBe(true);
+    expect((await regulator().lockState('bob')).recentFailures).toBe(50);
+    // Past max_retries, even the right password is refused with the same answer.
+    const right = await h.postSignIn({ username: 'bob', password: USERS.bob.password });
+    expect(right.status).toBe(401);
+    expect(cookieFrom(right, 'gatehouse_session')).toBeUndefined();
+    await regulator().unlock('bob', { actor: 'test' });
+    expect((await h.postSignIn({ username: 'bob', password: USERS.bob.password })).status).toBe(303);
+  });
+
+  it('counts parallel wrong one-time codes after a fresh challenge, and a new page never resets them', async () => {
+    await regulator().unlock('alice', { actor: 'test' });
+    const device = await h.gateway.ctx.storage.otpDevices.create({ username: 'alice', kind: 'totp', name: 'phone', secret: SECRET, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, Date.now());
+    const cookie = await h.signIn('alice');
+    const csrf = await sessionCsrf(cookie);
+    const wrong = (i: number) => String((Number(code()) + 1 + i) % 1_000_000).padStart(6, '0');
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => postSecondFactor(cookie, { csrf, device: device.id, code: wrong(i) })));
+    expect(answers.every((a) => a.status === 401 || a.status === 429)).toBe(true);
+    // Every code that was checked (401) was counted; those refused unchecked (429) need not be.
+    const checked = answers.filter((a) => a.status === 401).length;
+    expect(checked).toBeGreaterThanOrEqual(5);
+    expect((await regulator().lockState('alice')).recentFailures).toBe(checked);
+    // Asking for the page again (a "new challenge") changes nothing: the right code is still refused.
+    await sessionCsrf(cookie);
+    const right = await postSecondFactor(cookie, { csrf, device: device.id, code: code() });
+    expect(right.status).toBe(429);
+    expect((await regulator().lockState('alice')).recentFailures).toBe(checked);
+    // The OTP ban does not touch the password, which has its own counter.
+    expect((await h.postSignIn({ username: 'alice', password: USERS.alice.password })).status).toBe(303);
+    await regulator().unlock('alice', { actor: 'test' });
+    await h.gateway.ctx.storage.otpDevices.remove(device.id);
+  });
+
+  it('a locked account refuses the right password and the right code, and its sessions are gone', async () => {
+    const device = await h.gateway.ctx.storage.otpDevices.create({ username: 'alice', kind: 'totp', name: 'phone 2', secret: SECRET, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, Date.now());
+    const cookie = await h.signIn('alice');
+    const csrf = await sessionCsrf(cookie);
+    await regulator().lock('alice', { reason: 'admin', actor: 'test' });
+    // The session that existed before the lock no longer reaches the app.
+    expect((await h.request({ path: '/', host: APP, headers: { cookie } })).status).toBe(302);
+    const withCode = await postSecondFactor(cookie, { csrf, device: device.id, code: code() });
+    expect(withCode.status).not.toBe(200);
+    expect(cookieFrom(withCode, 'gatehouse_session')).toBeUndefined();
+    const right = await h.postSignIn({ username: 'alice', password: USERS.alice.password });
+    expect(right.status).toBe(401);
+    const events = await h.gateway.ctx.storage.auditEvents.query({ subject: 'alice', kind: 'lockout', limit: 5 });
+    expect(events[0]).toMatchObject({ kind: 'lockout', actor: 'test', reason: 'admin' });
+    await regulator().unlock('alice', { actor: 'test' });
+    expect((await h.postSignIn({ username: 'alice', password: USERS.alice.password })).status).toBe(303);
+    await h.gateway.ctx.storage.otpDevices.remove(device.id);
+  });
+
+  it('reaching the account-wide cap locks the account once, with one lockout event, whatever the kinds', async () => {
+    await regulator().unlock('bob', { actor: 'test' });
+    const before = (await h.gateway.ctx.storage.auditEvents.query({ subject: 'bob', kind: 'lockout', limit: 100 })).length;
+    await Promise.all(Array.from({ length: 70 }, (_, i) => regulator().recordFailure({ username: 'bob', kind: i % 2 ? 'otp' : 'recovery_code', ip: '10.1.1.1' })));
+    expect(await regulator().isLocked('bob')).toBe(true);
+    const after = await h.gateway.ctx.storage.auditEvents.query({ subject: 'bob', kind: 'lockout', limit: 100 });
+    expect(after.length - before).toBe(1);
+    await regulator().unlock('bob', { actor: 'test' });
+  });
+
+  it('unknown, locked and wrong-password answers are identical in status and body', async () => {
+    await regulator().lock('alice', { reason: 'admin', actor: 'test' });
+    const locked = await h.postSignIn({ username: 'alice', password: USERS.alice.password });
+    const lockedWrong = await h.postSignIn({ username: 'alice', password: 'not-it' });
+    await regulator().unlock('alice', { actor: 'test' });
+    const wrong = await h.postSignIn({ username: 'alice', password: 'not-it-either' });
+    const unknown = await h.postSignIn({ username: 'zed-nobody', password: 'whatever' });
+    const disabled = await h.postSignIn({ username: 'carol', password: USERS.carol.password });
+    for (const res of [locked, lockedWrong, wrong, unknown, disabled]) expect(res.status).toBe(401);
+    const reference = normalized(wrong, 'alice');
+    expect(normalized(locked, 'alice')).toBe(reference);
+    expect(normalized(lockedWrong, 'alice')).toBe(reference);
+    expect(normalized(unknown, 'zed-nobody')).toBe(reference);
+    expect(normalized(disabled, 'carol')).toBe(reference);
+    expect(reference).toContain('too many attempts');
+    await regulator().unlock('alice', { actor: 'test' });
+  });
+
+  it('unknown, locked and wrong-password answers take the same time (medians within 5 ms, or 3 % under load, over 40 samples each)', async () => {
+    await regulator().lock('bob', { reason: 'admin', actor: 'test' });
+    const samples: Record<'locked' | 'unknown' | 'wrong', number[]> = { locked: [], unknown: [], wrong: [] };
+    const timed = async (kind: keyof typeof samples, username: string, password: string) => {
+      const started = process.hrtime.bigint();
+      const res = await h.postSignIn({ username, password });
+      samples[kind].push(Number(process.hrtime.bigint() - started) / 1e6);
+      expect(res.status).toBe(401);
+    };
+    await regulator().unlock('alice', { actor: 'test' });
+    for (let i = 0; i < 40; i++) {
+      // Interleaved in a changing order, so load on the machine falls on all three alike.
+      const round = [
+        () => timed('locked', 'bob', USERS.bob.password),
+        () => timed('unknown', `nobody-${i}`, 'some-password'),
+        () => timed('wrong', 'alice', 'wrong-password'),
+      ];
+      for (const k of [i % 3, (i + 1 + (i % 2)) % 3, (i + 2 - (i % 2)) % 3]) await round[k]!();
+      // Alice's wrong passwords stay under her ban: a success resets her password counter.
+      if (i % 3 === 2) expect((await h.postSignIn({ username: 'alice', password: USERS.alice.password })).status).toBe(303);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const m = { locked: median(samples.locked), unknown: median(samples.unknown), wrong: median(samples.wrong) };
+    // argon2 takes ~100-200 ms here: a few ms is what separates the paths if anything does.
+    const tolerance = Math.max(5, 0.03 * m.wrong);
+    expect(Math.abs(m.locked - m.wrong), JSON.stringify(m)).toBeLessThan(tolerance);
+    expect(Math.abs(m.unknown - m.wrong), JSON.stringify(m)).toBeLessThan(tolerance);
+    await regulator().unlock('bob', { actor: 'test' });
+  }, 120_000);
+
+  it('counts per client address: the real peer, or the first untrusted X-Forwarded-For hop from a trusted proxy', async () => {
+    const strict = await startGatewayHarness({
+      configure: (c) => {
+        c.regulation.address = { max_retries: 4, find_time: '10m', ban_time: '15m' };
+      },
+    });
+    try {
+      const post = async (username: string, headers: Record<string, string>, localAddress?: string, password = 'wrong') => {
+        const { csrfCookie, csrfToken } = await strict.signInForm();
+        return strict.request({
+          method: 'POST', path: '/login', host: PORTAL, localAddress,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `gatehouse_csrf=${csrfCookie}`, origin: `http://${PORTAL}`, ...headers },
+          body: new URLSearchParams({ csrf: csrfToken, username, password }).toString(),
+        });
+      };
+      // A client that is not a proxy cannot pick its address: a spoofed header is ignored.
+      for (let i = 0; i < 4; i++) expect((await post(`spoof${i}`, { 'x-forwarded-for': `198.51.100.${i}` })).status).toBe(401);
+      const banned = await post('someone', { 'x-forwarded-for': '198.51.100.200' });
+      expect(banned.status).toBe(429);
+      expect(banned.body).toContain('Too many attempts from your network');
+      // Through the registered proxy, each forwarded client has its own counter.
+      for (let i = 0; i < 4; i++) expect((await post(`via${i}`, { 'x-forwarded-for': '203.0.113.5' }, TRUSTED_PROXY)).status).toBe(401);
+      expect((await post('next', { 'x-forwarded-for': '203.0.113.5' }, TRUSTED_PROXY)).status).toBe(429);
+      expect((await post('other', { 'x-forwarded-for': '203.0.113.6' }, TRUSTED_PROXY)).status).toBe(401);
+      // An address ban says nothing about accounts: the right password from elsewhere works.
+      expect((await post('alice', { 'x-forwarded-for': '203.0.113.7' }, TRUSTED_PROXY, USERS.alice.password)).status).toBe(303);
+    } finally {
+      await strict.close();
+    }
+  });
+});
