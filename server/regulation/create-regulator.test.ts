@@ -97,7 +97,8 @@ describe('createRegulator', () => {
     expect(await regulator.unlock('alice', { actor: 'root' })).toBe(false);
     expect(await regulator.check({ username: 'alice', kind: 'otp', ip: '10.0.0.1' })).toEqual({ ok: true });
     expect((await regulator.lockState('alice')).recentFailures).toBe(0);
-    expect(events.filter((e) => e.kind === 'unlock')).toEqual([expect.objectContaining({ subject: 'alice', actor: 'root' })]);
+    // The administrator's tool records the unlock (admin.unlock); the regulator adds nothing.
+    expect(events.filter((e) => e.kind === 'unlock')).toEqual([]);
   });
 
   it('with lockout.duration 0 the lock stays until an administrator unlocks', async () => {

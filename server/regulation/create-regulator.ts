@@ -151,11 +151,11 @@ export function createRegulator(deps: RegulatorDeps, config: RegulationConfig): 
       await lock(regulationSubject(username), input, {});
     },
 
-    async unlock(username, input) {
+    async unlock(username) {
       const user = regulationSubject(username);
       const wasLocked = (await kv.take(keys.lock(user))) !== null;
       await kv.del(keys.account(user), ...ATTEMPT_KINDS.flatMap((kind) => [keys.kind(kind, user), keys.kindBan(kind, user)]));
-      if (wasLocked) await deps.audit.record({ kind: 'unlock', subject: user, actor: input.actor, message: 'account unlocked' });
+      // The caller (the admin API or CLI) records the one event of an unlock, with its actor.
       return wasLocked;
     },
   };

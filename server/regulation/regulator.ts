@@ -53,6 +53,6 @@ export interface Regulator {
   lockState(username: string): Promise<LockState>;
   /** Locks at once (an administrator, or "This wasn't me" with push.on_not_me: lock). */
   lock(username: string, input: { reason: string; actor: string; durationSeconds?: number }): Promise<void>;
-  /** Ends a lock and clears the account's counters; false if it was not locked. */
+  /** Ends a lock and clears the account's counters; false if it was not locked. The caller audits it (admin.unlock). */
   unlock(username: string, input: { actor: string }): Promise<boolean>;
 }
