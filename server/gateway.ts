@@ -73,7 +73,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
   const storage = deps.storage ?? openSqliteStorage({ path: config.storage.path, keys: config.storage.encryption_keys.map((k) => ({ id: k.id, key: decodeKey(k.key)! })) }, { logger, clock });
   const audit = createAuditLog({ storage, logger, clock }, { config: config.audit });
   const factorDeps = { storage, kv };
-  const webauthn = createWebAuthnService({ storage, kv, logger }, { config: config.second_factors.webauthn, portalUrl: config.server.portal_url });
+  const webauthn = createWebAuthnService({ storage, kv, logger, audit }, { config: config.second_factors.webauthn, portalUrl: config.server.portal_url });
   const portalUrl = config.server.portal_url;
   const https = portalUrl.protocol === 'https:';
   const identityTokens = config.identity_jwt

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { createAuditLog } from '../audit/create-audit-log.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { parseDuration } from '../core/duration.js';
 import { createLogger } from '../core/logger.js';
@@ -52,7 +53,9 @@ export async function runEnrollCommand(args: string[], env: Record<string, strin
   const storage = openSqliteStorage(storageOptionsFromConfig(config.storage, configPath), { logger });
   try {
     const { code, expiresAt } = await issueEnrollmentCode(storage, { username: user.username, method: 'admin', ttlSeconds: ttl, issuedBy: values.by, now: now() });
-    logger.info({ event: 'enrollment.code_issued', username: user.username, by: values.by }, 'enrollment code issued');
+    const audit = createAuditLog({ storage, logger, clock: { now } });
+    await audit.record({ kind: 'enrollment.code_issued', subject: user.username, actor: `cli:${values.by}`, details: { method: 'admin', by: values.by }, message: 'enrollment code issued' });
+    audit.close();
     io.stdout.write(`Enrollment code for ${user.username}: ${code}\n`);
     io.stdout.write(`Valid once, until ${new Date(expiresAt).toISOString()}.\n`);
     io.stdout.write(`The user signs in at ${new URL('methods', config.server.portal_url).href} and enters it there.\n`);

@@ -6,6 +6,7 @@ import { decideEnrollment } from '../enrollment/enrollment-policy.js';
 import { driftSeconds } from '../factors/otp/totp-drift.js';
 import { confirmTotpEnrollment, describeEnrollment, startTotpEnrollment } from '../factors/otp/enroll-totp.js';
 import { regenerateRecoveryCodes } from '../factors/recovery/recovery-codes.js';
+import { endOtherSessions } from '../session/end-other-sessions.js';
 import { serializeSessionCookie } from '../session/session-cookie.js';
 import type { Session } from '../session/session.js';
 import { renderEnrollmentGatePage, type EnrollmentGateError } from '../../client/views/enrollment-gate-page.js';
@@ -178,6 +179,12 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     res.redirect(303, portalPath(ctx, 'methods?notice=renamed'));
   });
 
+  /** A removed factor takes the user's other sessions with it (a lost phone's, a thief's); this one stays. */
+  async function endSessionsSignedInWithIt(req: Request, res: Response, allowed: { token: string; session: Session }) {
+    const count = await endOtherSessions(ctx.sessions, allowed.session.user.username, allowed.token);
+    if (count > 0) audit('sessions.revoked', req, res, allowed.session, { sessions: count, reason: 'factor-removed' });
+  }
+
   router.post('/methods/remove', form, async (req, res) => {
     const allowed = await authorizeChange(req, res);
     if (!allowed) return;
@@ -185,6 +192,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     if (!device || device.username !== allowed.session.user.username) return sendErrorPage(ctx, req, res, 'request.invalid');
     await ctx.factors[device.kind].remove(allowed.session.user.username, device.id);
     audit('factor.removed', req, res, allowed.session, { kind: device.kind, device: device.id });
+    await endSessionsSignedInWithIt(req, res, allowed);
     res.redirect(303, portalPath(ctx, 'methods?notice=removed'));
   });
 
@@ -204,6 +212,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const id = typeof req.body?.credential === 'string' ? req.body.credential : '';
     if (!(await ctx.webauthn.removeCredential(allowed.session.user.username, id))) return sendErrorPage(ctx, req, res, 'request.invalid');
     audit('factor.removed', req, res, allowed.session, { kind: 'webauthn', device: id });
+    await endSessionsSignedInWithIt(req, res, allowed);
     res.redirect(303, portalPath(ctx, 'methods?notice=webauthn_removed'));
   });
 
@@ -224,6 +233,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const id = typeof req.body?.device === 'string' ? req.body.device : '';
     if (!ctx.push || !(await ctx.push.factor.remove(allowed.session.user.username, id))) return sendErrorPage(ctx, req, res, 'request.invalid');
     audit('push.removed', req, res, allowed.session, { kind: 'push', device: id });
+    await endSessionsSignedInWithIt(req, res, allowed);
     res.redirect(303, portalPath(ctx, 'methods?notice=push_removed'));
   });
 

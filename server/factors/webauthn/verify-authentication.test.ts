@@ -139,6 +139,8 @@ describe('verifyAuthentication and the signature counter', () => {
     expect(cloneWarnings()).toEqual([
       expect.objectContaining({ level: 'warn', username: 'alice', credential: stored.id, storedCounter: reached, receivedCounter: presented }),
     ]);
+    const events = await t.storage.auditEvents.query({ kind: 'webauthn.clone_warning', limit: 10 });
+    expect(events).toEqual([expect.objectContaining({ subject: 'alice', result: 'failure', details: expect.objectContaining({ credential: stored.id, storedCounter: reached, receivedCounter: presented }) })]);
   });
 
   it('accepts a counter that stays 0 every time', async () => {

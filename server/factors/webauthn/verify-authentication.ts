@@ -1,3 +1,4 @@
+import type { AuditLog } from '../../audit/create-audit-log.js';
 import { verifyAuthenticationResponse } from '@simplewebauthn/server';
 import type { Logger } from '../../core/logger.js';
 import type { Kv } from '../../kv/kv.js';
@@ -35,6 +36,8 @@ export interface AuthenticationDeps {
   storage: Storage;
   kv: Kv;
   logger: Logger;
+  /** The clone warning is a security event: stored, and alerted when the webhook asks for it. */
+  audit: AuditLog;
   settings: WebAuthnSettings;
 }
 
@@ -97,10 +100,15 @@ export async function verifyWebAuthnAuthentication(
 
   // §7.2 step 22: a counter that does not grow (unless it stays 0) may mean a cloned authenticator.
   if ((counter > 0 || credential.counter > 0) && counter <= credential.counter) {
-    deps.logger.warn(
-      { event: 'webauthn.clone_warning', username: credential.username, credential: credential.id, aaguid: credential.aaguid, storedCounter: credential.counter, receivedCounter: counter },
-      'webauthn: signature counter did not increase; the authenticator may be cloned',
-    );
+    await deps.audit.record({
+      kind: 'webauthn.clone_warning',
+      subject: credential.username,
+      actor: 'system',
+      reason: 'counter-regression',
+      details: { credential: credential.id, aaguid: credential.aaguid, storedCounter: credential.counter, receivedCounter: counter },
+      level: 'warn',
+      message: 'webauthn: signature counter did not increase; the authenticator may be cloned',
+    });
     return { ok: false, reason: 'counter-regression' };
   }
   const recorded = await storage.webauthnCredentials.recordUse(credential.id, { expectedCounter: credential.counter, counter, backupState: flags.bs }, input.now);

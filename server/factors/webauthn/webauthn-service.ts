@@ -1,3 +1,4 @@
+import type { AuditLog } from '../../audit/create-audit-log.js';
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -51,7 +52,7 @@ export interface WebAuthnService {
 const newUserHandle = () => randomToken(32);
 
 export function createWebAuthnService(
-  deps: { storage: Storage; kv: Kv; logger: Logger },
+  deps: { storage: Storage; kv: Kv; logger: Logger; audit: AuditLog },
   options: { config: Config['second_factors']['webauthn']; portalUrl: URL },
 ): WebAuthnService {
   const settings = resolveWebAuthnSettings(options.config, options.portalUrl);

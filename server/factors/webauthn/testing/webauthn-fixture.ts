@@ -1,3 +1,4 @@
+import { createAuditLog } from '../../../audit/create-audit-log.js';
 import { configSchema } from '../../../config/schema.js';
 import { createFixedClock } from '../../../core/clock.js';
 import { createLogger } from '../../../core/logger.js';
@@ -37,7 +38,8 @@ export function createWebAuthnFixture(config: Record<string, unknown> = {}, opti
   const kv = createMemoryKv({ clock });
   const lines: LogLine[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) } });
-  const service: WebAuthnService = createWebAuthnService({ storage, kv, logger }, { config: webauthnConfig(config), portalUrl: PORTAL });
+  const audit = createAuditLog({ storage, logger, clock });
+  const service: WebAuthnService = createWebAuthnService({ storage, kv, logger, audit }, { config: webauthnConfig(config), portalUrl: PORTAL });
   const authenticator = (opts: Partial<SoftAuthenticatorOptions> = {}) => createSoftAuthenticator({ origin: ORIGIN, ...opts });
 
   /** Options, the authenticator's answer and the verification, as a page would run them. */
