@@ -217,6 +217,27 @@ describe('push approval, sign-in page and phone', () => {
     expect(await again.locator('[role="alert"]').first().textContent()).toContain('suspended');
     expect(await bobPhone.locator('#pending-list li').count()).toBe(0);
   });
+  it("the phone's offline code is accepted as its TOTP factor; setting the phone up again replaces it", async () => {
+    // Push is suspended for bob now: the code the companion shows is his way in.
+    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'bob', secure());
+    const code = (await bobPhone.locator('#totp-code').getAttribute('data-code'))!;
+    const form = page.locator('form:has(input[name="code"])').first();
+    await form.locator('input[name="code"]').fill(code);
+    await Promise.all([page.waitForURL(secure(), { timeout: 10_000 }), form.locator('button[type="submit"]').click()]);
+    expect(await page.locator('#remote-user').textContent()).toBe('bob');
+
+    const [old] = await stack.gateway.ctx.storage.pushDevices.listForUser('bob');
+    const link = await addPhoneLink(page, stack.origin);
+    await bobPhone.goto(link);
+    expect(await bobPhone.locator('#enroll-replaces').isVisible()).toBe(true);
+    await enrollPhone(bobPhone, link, 'Bob’s new phone');
+    // The old registration removed itself: one phone, the new key, and its old offline-code device gone too.
+    const devices = await stack.gateway.ctx.storage.pushDevices.listForUser('bob');
+    expect(devices.map((d) => d.name)).toEqual(['Bob’s new phone']);
+    expect(devices[0]!.id).not.toBe(old!.id);
+    const otp = await stack.gateway.ctx.storage.otpDevices.listForUser('bob');
+    expect(otp.map((d) => d.id)).toEqual([devices[0]!.otpDeviceId]);
+  });
 });
 
 describe('push approval expiry', () => {
