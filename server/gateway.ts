@@ -63,6 +63,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
   for (const warning of policy.warnings) logger.warn({ warning }, 'access_control');
   // A user disabled, removed or given a new password loses every session at once (ASVS 7.4.2).
   const stopWatchingUsers = directory.onChange?.((change) => {
+    void audit.record({ kind: 'config.reload', actor: 'system', reason: 'users-file', details: { count: change.revoked.length + change.updated.length, sessions: change.revoked.length }, message: 'users file reloaded' });
     for (const username of change.revoked) {
       sessions
         .destroyAllForUser(username)
