@@ -62,4 +62,23 @@ describe('push approval across two gateway instances', () => {
     expect((await answerOnPhone(phone, 'deny')).kind).toBe('info');
     await signIn.locator('#push-denied').waitFor({ state: 'visible', timeout: 10_000 });
   });
+
+  it('the live channel comes back after the connection drops, each connection signed afresh', async () => {
+    const { origin } = stack;
+    const phone = contexts.flatMap((c) => c.pages()).find((p) => p.url().includes('/auth/companion/'))!;
+    const events = () => stack.hits.filter((h) => h.path.startsWith('/auth/api/push/v1/events?'));
+    const before = events().length;
+    stack.dropConnections();
+    await expect.poll(() => events().length, { timeout: 15_000 }).toBeGreaterThan(before);
+    await expect.poll(() => phone.locator('#live-status').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
+    // The gateway refuses a signature twice, so a reconnection that reused the URL would never come back.
+    const signatures = events().map((h) => new URL(h.path, origin).searchParams.get('sig'));
+    expect(new Set(signatures).size).toBe(signatures.length);
+
+    const signIn = await signInWithPassword(chromium.browser, contexts, origin, 'alice', `${origin}/secure/report`);
+    const { number, approvalId } = await askPhone(signIn);
+    await waitForApproval(phone, approvalId);
+    expect((await answerOnPhone(phone, 'approve', number)).kind).toBe('ok');
+    await signIn.waitForURL(`${origin}/secure/report`, { timeout: 10_000 });
+  });
 });

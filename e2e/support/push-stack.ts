@@ -69,6 +69,7 @@ export async function startPushStack(
   const closers: (() => Promise<unknown>)[] = [() => redis.stop(), () => new Promise<void>((r) => app.close(() => r()))];
   const hits: Hit[] = [];
   const ports: number[] = [];
+  let front: Server | undefined;
   try {
     for (let i = 0; i < count; i++) {
       const stream = new PassThrough();
@@ -83,13 +84,14 @@ export async function startPushStack(
     }
     if (count > 1) {
       const route = options.route ?? ((req: IncomingMessage) => (/^\/auth\/(api\/push\/|companion\/)/.test(req.url ?? '') ? 1 : 0));
-      const front = createFrontProxy(ports, route, hits);
-      await new Promise<void>((resolve) => front.listen(port, '127.0.0.1', resolve));
+      const proxy = createFrontProxy(ports, route, hits);
+      front = proxy;
+      await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
       closers.unshift(
         () =>
           new Promise<void>((resolve) => {
-            front.close(() => resolve());
-            front.closeAllConnections();
+            proxy.close(() => resolve());
+            proxy.closeAllConnections();
           }),
       );
     }
@@ -107,6 +109,10 @@ export async function startPushStack(
     hits,
     logs,
     vapid,
+    /** With two instances: cuts every open connection at the front proxy (a network drop); it keeps listening. */
+    dropConnections() {
+      front?.closeAllConnections();
+    },
     async close() {
       await closeAll(closers);
       rmSync(dir, { recursive: true, force: true });

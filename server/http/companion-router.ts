@@ -29,15 +29,18 @@ const FILES: Record<string, { type: string; cache: string }> = {
 };
 
 /** From source (server/http) and from the build (dist/server/http) the folder sits at a different depth. */
-export function findCompanionDir(): string {
+export function findCompanionDir(): string | undefined {
   const candidates = ['../../client/companion', '../../../client/companion'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
-  const found = candidates.find((dir) => existsSync(join(dir, 'index.html')));
-  if (!found) throw new Error(`client/companion not found (looked in ${candidates.join(', ')})`);
-  return found;
+  return candidates.find((dir) => existsSync(join(dir, 'index.html')));
 }
 
-export function createCompanionRouter(ctx: GatewayContext, dir: string = findCompanionDir()): express.Router {
+export function createCompanionRouter(ctx: GatewayContext, dir: string | undefined = findCompanionDir()): express.Router {
   const scope = `${ctx.portal.basePath}companion/`;
+  if (dir === undefined) {
+    // An image built without client/companion: sign-in works, only the phone app is missing.
+    ctx.logger.error('client/companion not found: the companion app (push approval) is not served');
+    return express.Router();
+  }
   const files = new Map(Object.entries(FILES).map(([name, meta]) => [name, { ...meta, body: readFileSync(join(dir, name)) }]));
   const router = express.Router({ strict: true, caseSensitive: true });
 
