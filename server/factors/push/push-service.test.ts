@@ -1,0 +1,241 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AuditInput } from '../../audit/audit-event.js';
+import type { AuditLog } from '../../audit/create-audit-log.js';
+import { parseConfigText } from '../../config/load-config.js';
+import { createFixedClock } from '../../core/clock.js';
+import { createSilentLogger } from '../../core/logger.js';
+import { createMemoryKv } from '../../kv/memory-kv.js';
+import type { Attempt, Regulator } from '../../regulation/regulator.js';
+import type { Storage } from '../../storage/storage.js';
+import { openTestStorage } from '../../storage/test-storage.js';
+import { createPushService, type PushService } from './push-service.js';
+import { REDEEM_GRACE_MS } from './push-approvals.js';
+import { createSoftCompanion, type SoftCompanion } from './testing/soft-companion.js';
+
+/** A regulator that records what it is told and locks on demand. */
+function createFakeRegulator() {
+  const failures: Attempt[] = [];
+  const successes: Attempt[] = [];
+  const locks: Array<{ username: string; reason: string }> = [];
+  const locked = new Set<string>();
+  let refuse: 'locked' | 'throttled' | undefined;
+  const regulator: Regulator = {
+    async check() {
+      return refuse ? { ok: false, reason: refuse, scope: 'account', retryAfter: 60 } : { ok: true };
+    },
+    async recordFailure(attempt) {
+      failures.push(attempt);
+      return { locked: false };
+    },
+    async recordSuccess(attempt) {
+      successes.push(attempt);
+    },
+    isLocked: async (username) => locked.has(username),
+    async lockState(username) {
+      return { locked: locked.has(username), until: null, reason: null, recentFailures: failures.length };
+    },
+    async lock(username, input) {
+      locks.push({ username, reason: input.reason });
+      locked.add(username);
+    },
+    unlock: async (username) => locked.delete(username),
+  };
+  return { regulator, failures, successes, locks, locked, refuseWith: (r: typeof refuse) => void (refuse = r) };
+}
+
+const config = (push: string) => {
+  const loaded = parseConfigText(
+    `server: { portal_url: "https://auth.corp.example/" }\nsession: { store: memory }\nauthentication: { users_file: users.yml }\nstorage: { path: x.db, encryption_keys: [{ id: k, key: "${'ab'.repeat(32)}" }] }\naccess_control: { default_policy: deny }\nsecond_factors: { push: ${push} }\n`,
+    { env: {}, baseDir: '/tmp' },
+  );
+  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  return loaded.config;
+};
+
+const META = { clientIp: '192.0.2.7', userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36' };
+
+let storage: Storage;
+let clock: ReturnType<typeof createFixedClock>;
+let fake: ReturnType<typeof createFakeRegulator>;
+let audited: AuditInput[];
+let push: PushService;
+
+function start(pushConfig = '{ enabled: true }') {
+  const audit: AuditLog = { record: async (e) => void audited.push(e), flush: async () => undefined, close: () => undefined };
+  const kv = createMemoryKv({ clock });
+  const c = config(pushConfig);
+  push = createPushService({ kv, storage, clock, logger: createSilentLogger(), audit, regulator: fake.regulator }, { config: c.second_factors, portalUrl: c.server.portal_url });
+}
+
+beforeEach(() => {
+  storage = openTestStorage();
+  clock = createFixedClock(Date.now());
+  fake = createFakeRegulator();
+  audited = [];
+  start();
+});
+afterEach(async () => {
+  await push?.close();
+  storage.close();
+});
+
+async function enroll(username = 'alice'): Promise<SoftCompanion> {
+  const phone = createSoftCompanion();
+  const { token, link, expiresAt } = await push.startEnrollment(username);
+  expect(link).toBe(`https://auth.corp.example/companion/#enroll=${token}`);
+  expect(expiresAt).toBe(clock.now() + 600_000);
+  const result = await push.enroll({ token, publicKey: phone.publicKey, name: 'Phone', subscription: null }, META);
+  if (!result.ok) throw new Error(result.reason);
+  phone.deviceId = result.device.id;
+  return phone;
+}
+const ask = (phone: SoftCompanion, sessionId = 'session-1', username = 'alice') => push.request({ username, deviceId: phone.deviceId, sessionId, site: 'app.corp.example', ...META });
+
+describe('push service', () => {
+  it('an approval carries a 2-digit number 10-99, the site, the browser and OS; the number stays out of what the phone sees', async () => {
+    const phone = await enroll();
+    const numbers = new Set<string>();
+    start('{ enabled: true, max_requests: 100 }');
+    for (let i = 0; i < 60; i++) {
+      const r = await ask(phone);
+      if (!r.ok) throw new Error(r.reason);
+      expect(r.record.number).toMatch(/^[1-9]\d$/);
+      numbers.add(r.record.number);
+    }
+    expect(numbers.size).toBeGreaterThan(20);
+    const [first] = await push.pendingFor(phone.deviceId);
+    expect(first).toMatchObject({ site: 'app.corp.example', browser: 'Chrome', os: 'Windows', ip: '192.0.2.7', username: 'alice' });
+    expect(Object.keys(first!).sort()).toEqual(['approvalId', 'browser', 'expiresAt', 'ip', 'os', 'requestedAt', 'site', 'username']);
+  });
+
+  it('another user’s phone cannot be asked', async () => {
+    const bobs = await enroll('bob');
+    expect(await ask(bobs)).toEqual({ ok: false, reason: 'no-device' });
+    expect(await push.request({ username: 'alice', deviceId: 42, sessionId: 's', site: 'x', ...META })).toEqual({ ok: false, reason: 'no-device' });
+  });
+
+  it('regulation refusing push refuses the request before anything is created', async () => {
+    const phone = await enroll();
+    fake.refuseWith('throttled');
+    expect(await ask(phone)).toEqual({ ok: false, reason: 'throttled' });
+    expect(await push.pendingFor(phone.deviceId)).toEqual([]);
+  });
+
+  it('a locked account at redeem time: an approval given before the lock does not complete', async () => {
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    const { approvalId, number } = r.record;
+    expect(await push.answer(approvalId, phone.answer(approvalId, 'approve', number), META)).toEqual({ ok: true, result: 'approved' });
+    fake.locked.add('alice');
+    expect(await push.redeem(approvalId, 'session-1')).toEqual({ ok: false, reason: 'locked' });
+    fake.locked.delete('alice');
+    expect(await push.redeem(approvalId, 'session-1')).toMatchObject({ ok: true });
+    expect(await push.redeem(approvalId, 'session-1')).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('redeem: only the session it is bound to, only approved, only within the grace after expiry', async () => {
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    const { approvalId, number } = r.record;
+    expect(await push.redeem(approvalId, 'session-1')).toEqual({ ok: false, reason: 'pending' });
+    await push.answer(approvalId, phone.answer(approvalId, 'approve', number), META);
+    expect(await push.redeem(approvalId, 'session-2')).toEqual({ ok: false, reason: 'not_found' });
+    expect(await push.redeem(approvalId, undefined)).toEqual({ ok: false, reason: 'not_found' });
+    expect(await push.status(approvalId, 'session-2')).toBeUndefined();
+    clock.advance(30_000 + REDEEM_GRACE_MS + 1);
+    expect(await push.redeem(approvalId, 'session-1')).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('the answer at the expiry instant is refused; one just before is taken', async () => {
+    const phone = await enroll();
+    const a = await ask(phone);
+    const b = await ask(phone);
+    if (!a.ok || !b.ok) throw new Error('request refused');
+    clock.advance(29_999);
+    expect(await push.answer(a.record.approvalId, phone.answer(a.record.approvalId, 'approve', a.record.number), META)).toEqual({ ok: true, result: 'approved' });
+    clock.advance(1);
+    expect(await push.answer(b.record.approvalId, phone.answer(b.record.approvalId, 'approve', b.record.number), META)).toEqual({ ok: false, reason: 'expired' });
+    expect(await push.status(b.record.approvalId, 'session-1')).toBe('expired');
+  });
+
+  it('wrong numbers are regulation failures of kind push, against the sign-in’s address', async () => {
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    const wrong = r.record.number === '10' ? '11' : '10';
+    expect(await push.answer(r.record.approvalId, phone.answer(r.record.approvalId, 'approve', wrong), { clientIp: '198.51.100.1' })).toEqual({ ok: false, reason: 'wrong_number' });
+    expect(fake.failures).toEqual([{ username: 'alice', kind: 'push', ip: '192.0.2.7' }]);
+    expect(audited.map((e) => e.kind)).toContain('push.wrong_number');
+  });
+
+  it('"This wasn\'t me" with on_not_me: lock locks through the regulator; with suspend it does not', async () => {
+    start('{ enabled: true, on_not_me: lock }');
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    expect(await push.answer(r.record.approvalId, phone.answer(r.record.approvalId, 'not_me'), META)).toEqual({ ok: true, result: 'reported' });
+    expect(fake.locks).toEqual([{ username: 'alice', reason: 'not_me' }]);
+    expect(audited.find((e) => e.kind === 'push.not_me')).toMatchObject({ level: 'warn', reason: 'locked' });
+  });
+
+  it('suspension lasts suspend_time', async () => {
+    start('{ enabled: true, suspend_time: 10m, max_requests: 10 }');
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    await push.answer(r.record.approvalId, phone.answer(r.record.approvalId, 'not_me'), META);
+    expect(fake.locks).toEqual([]);
+    expect(await ask(phone)).toEqual({ ok: false, reason: 'suspended' });
+    clock.advance(10 * 60_000 + 1000);
+    expect((await ask(phone)).ok).toBe(true);
+  });
+
+  it('the rate limit window passes', async () => {
+    start('{ enabled: true, max_requests: 2, request_window: 1m }');
+    const phone = await enroll();
+    expect((await ask(phone)).ok).toBe(true);
+    expect((await ask(phone)).ok).toBe(true);
+    expect(await ask(phone)).toEqual({ ok: false, reason: 'rate_limited' });
+    clock.advance(61_000);
+    expect((await ask(phone)).ok).toBe(true);
+  });
+
+  it('an expired enrollment link counts as a failed attempt from that address; a malformed body does not burn the link', async () => {
+    const phone = createSoftCompanion();
+    const { token } = await push.startEnrollment('alice');
+    expect(await push.enroll({ token, publicKey: 'x', name: 'Phone', subscription: null }, META)).toEqual({ ok: false, reason: 'malformed' });
+    expect(fake.failures).toEqual([]);
+    clock.advance(600_001);
+    expect(await push.enroll({ token, publicKey: phone.publicKey, name: 'Phone', subscription: null }, META)).toEqual({ ok: false, reason: 'enrollment_expired' });
+    expect(fake.failures).toEqual([{ kind: 'enrollment_code', ip: '192.0.2.7' }]);
+    expect(await storage.pushDevices.listForUser('alice')).toEqual([]);
+  });
+
+  it('the push factor lists the user’s phones, cannot verify from a form, and removes only the user’s own', async () => {
+    const phone = await enroll();
+    const bobs = await enroll('bob');
+    expect((await push.factor.listDevices('alice')).map((d) => [d.id, d.kind])).toEqual([[phone.deviceId, 'push']]);
+    expect(await push.factor.verify({ username: 'alice', response: '12', now: clock.now() })).toEqual({ ok: false, reason: 'malformed' });
+    expect(await push.factor.remove('alice', bobs.deviceId)).toBe(false);
+    expect(await push.factor.remove('alice', phone.deviceId)).toBe(true);
+    expect(await push.factor.listDevices('alice')).toEqual([]);
+  });
+
+  it('the live channel hands events to the phone they are for, and stops when told', async () => {
+    const phone = await enroll();
+    const other = await enroll('bob');
+    const seen: string[] = [];
+    const stop = await push.listen(phone.deviceId, (e) => seen.push(e.event));
+    const stopOther = await push.listen(other.deviceId, (e) => seen.push(`other:${e.event}`));
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    await push.answer(r.record.approvalId, phone.answer(r.record.approvalId, 'deny'), META);
+    expect(seen).toEqual(['approval', 'closed']);
+    stop();
+    stopOther();
+    await ask(phone);
+    expect(seen).toEqual(['approval', 'closed']);
+  });
+});
