@@ -34,11 +34,18 @@ let code = { counter: -1, text: '' };
 const now = () => Date.now() + offset;
 
 function learnTime(data) {
-  if (data && typeof data.serverTime === 'number' && Number.isFinite(data.serverTime)) {
-    offset = core.clockOffset(data.serverTime, Date.now());
-    const warning = $('clock-warning');
-    warning.hidden = !core.isClockWrong(offset);
-    warning.textContent = t('clockWarning', { minutes: Math.round(Math.abs(offset) / 60000) });
+  if (data && typeof data.serverTime === 'number' && Number.isFinite(data.serverTime)) useOffset(core.clockOffset(data.serverTime, Date.now()));
+}
+
+function useOffset(value) {
+  offset = value;
+  const warning = $('clock-warning');
+  warning.hidden = !core.isClockWrong(offset);
+  warning.textContent = t('clockWarning', { minutes: Math.round(Math.abs(offset) / 60000) });
+  // Kept with the enrollment, so offline codes still use the last offset learned.
+  if (enrollment && Math.abs((enrollment.offset ?? 0) - offset) > 1000) {
+    enrollment.offset = offset;
+    saveEnrollment(enrollment).catch(() => undefined);
   }
 }
 
@@ -132,7 +139,7 @@ async function enroll(token, name, permission) {
   learnTime(data);
   if (response.status !== 201) return { ok: false, status: response.status };
   const previous = enrollment;
-  const record = { deviceId: data.deviceId, username: data.username, portal: data.portal, name, totp: data.totp, keys, push: subscription !== null };
+  const record = { deviceId: data.deviceId, username: data.username, portal: data.portal, name, totp: data.totp, keys, push: subscription !== null, offset };
   // Re-enrolling replaces: the old registration removes itself (best effort) before it is forgotten.
   if (previous?.deviceId && previous.deviceId !== record.deviceId) await deviceFetch('DELETE', 'device', undefined, previous).catch(() => undefined);
   await saveEnrollment(record);
@@ -493,6 +500,7 @@ async function main() {
   $('remove-device').onclick = removeDevice;
   listenToServiceWorker();
   enrollment = await loadEnrollment().catch(() => undefined);
+  if (enrollment) useOffset(enrollment.offset ?? 0);
   setInterval(tick, 250);
   window.addEventListener('hashchange', route);
   window.addEventListener('online', () => enrollment && connectLive());

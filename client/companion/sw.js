@@ -1,7 +1,8 @@
 /**
  * The companion's service worker: a Web Push message ({ type: 'approval', approval }) becomes a
  * notification; a tap on it opens (or focuses) the app at #approval=<id>. Open windows are told
- * at once, so an app in the foreground shows the request without waiting for the tap.
+ * at once, so an app in the foreground shows the request without waiting for the tap. The app
+ * shell is cached so that the offline code opens without a network.
  */
 const STRINGS = {
   en: { title: 'Sign-in request', body: '{site}: tap to approve or deny' },
@@ -17,8 +18,51 @@ function appUrl(approvalId) {
   return new URL(`./#approval=${encodeURIComponent(approvalId)}`, self.registration.scope).href;
 }
 
-self.addEventListener('install', () => self.skipWaiting());
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+// The app shell, so the offline code opens without a network. Network first: a new version
+// reaches the phone as soon as it is online; the cache is only the fallback.
+const CACHE = 'gatehouse-companion-v1';
+const SHELL = ['./', 'app.js', 'companion-core.js', 'companion-store.js', 'companion-strings.js', 'companion.css', 'manifest.webmanifest', 'icons/icon.svg', 'icons/icon-192.png'];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(SHELL.map((path) => new URL(path, self.registration.scope).href)))
+      .catch(() => undefined)
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) if (name !== CACHE) await caches.delete(name);
+      await self.clients.claim();
+    })(),
+  );
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  // Only the app's own files; the API (outside the scope) always goes to the network.
+  if (request.method !== 'GET' || !request.url.startsWith(self.registration.scope)) return;
+  event.respondWith(
+    (async () => {
+      try {
+        const response = await fetch(request);
+        if (response.ok) {
+          const copy = response.clone();
+          caches.open(CACHE).then((cache) => cache.put(request, copy)).catch(() => undefined);
+        }
+        return response;
+      } catch (error) {
+        const cached = await caches.match(request, { ignoreSearch: true });
+        if (cached) return cached;
+        throw error;
+      }
+    })(),
+  );
+});
 
 self.addEventListener('push', (event) => {
   let message;

@@ -186,6 +186,18 @@ describe('push approval, sign-in page and phone', () => {
     const code = await bobPhone.locator('#totp-code').getAttribute('data-code');
     expect(await serverCodes(stack.gateway, 'bob', 'Bob’s phone')).toContain(code);
 
+    // Offline (no signal): the app opens from the worker's cache, with the offset it learned last.
+    await bobPhone.evaluate(() => navigator.serviceWorker.ready);
+    await bobPhone.context().setOffline(true);
+    await bobPhone.reload();
+    await bobPhone.locator('#screen-home').waitFor({ state: 'visible' });
+    expect(await bobPhone.locator('#clock-warning').isVisible()).toBe(true);
+    const offlineCode = await bobPhone.locator('#totp-code').getAttribute('data-code');
+    expect(await serverCodes(stack.gateway, 'bob', 'Bob’s phone')).toContain(offlineCode);
+    expect(await bobPhone.locator('#live-status').getAttribute('data-state')).not.toBe('connected');
+    await bobPhone.context().setOffline(false);
+    await expect.poll(() => bobPhone.locator('#live-status').getAttribute('data-state'), { timeout: 20_000 }).toBe('connected');
+
     // Signed times carry the offset, so the gateway's 60-second window accepts them.
     const signIn = await signInWithPassword(chromium.browser, contexts, stack.origin, 'bob', secure());
     const { number, approvalId } = await askPhone(signIn);
