@@ -1,4 +1,5 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
 
 /**
  * What the companion sends, checked before anything is stored or looked up: strict base64url,
@@ -56,8 +57,9 @@ export function allowsLoopbackPush(portalUrl: URL): boolean {
 }
 
 /**
- * A Web Push subscription as the browser serializes it: endpoint https:// (http on loopback only
- * for a local portal), no credentials in it; p256dh an uncompressed P-256 point, auth 16 bytes.
+ * A Web Push subscription as the browser serializes it: endpoint https:// to a host name (http on
+ * loopback only for a local portal), no credentials in it; p256dh an uncompressed P-256 point,
+ * auth 16 bytes.
  * Returns the canonical JSON to store, or undefined.
  */
 export function parseSubscription(value: unknown, options: { allowLoopback: boolean }): PushSubscriptionJson | undefined {
@@ -73,6 +75,8 @@ export function parseSubscription(value: unknown, options: { allowLoopback: bool
   if (url.username || url.password || url.hash) return undefined;
   const local = options.allowLoopback && url.protocol === 'http:' && LOOPBACK.test(url.hostname);
   if (url.protocol !== 'https:' && !local) return undefined;
+  // Push services have DNS names; an address literal would only point the gateway at some internal host.
+  if (!local && (isIP(url.hostname) !== 0 || url.hostname.startsWith('['))) return undefined;
   if (!isPlainObject(keys) || !hasOnlyKeys(keys, ['p256dh', 'auth'])) return undefined;
   const p256dh = decodeBase64url(keys.p256dh, 100);
   const auth = decodeBase64url(keys.auth, 40);
