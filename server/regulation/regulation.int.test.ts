@@ -135,35 +135,52 @@ describe('regulation through the gateway', () => {
     await regulator().unlock('alice', { actor: 'test' });
   });
 
-  it('unknown, locked and wrong-password answers take the same time (medians within 5 ms, or 3 % under load, over 40 samples each)', async () => {
+  it('unknown, locked and wrong-password answers take the same time (paired median gap under 5 ms)', async () => {
+    await regulator().unlock('alice', { actor: 'test' });
     await regulator().lock('bob', { reason: 'admin', actor: 'test' });
-    const samples: Record<'locked' | 'unknown' | 'wrong', number[]> = { locked: [], unknown: [], wrong: [] };
-    const timed = async (kind: keyof typeof samples, username: string, password: string) => {
+    const timed = async (username: string, password: string) => {
       const started = process.hrtime.bigint();
       const res = await h.postSignIn({ username, password });
-      samples[kind].push(Number(process.hrtime.bigint() - started) / 1e6);
       expect(res.status).toBe(401);
+      return Number(process.hrtime.bigint() - started) / 1e6;
     };
-    await regulator().unlock('alice', { actor: 'test' });
-    for (let i = 0; i < 40; i++) {
-      // Interleaved in a changing order, so load on the machine falls on all three alike.
-      const round = [
-        () => timed('locked', 'bob', USERS.bob.password),
-        () => timed('unknown', `nobody-${i}`, 'some-password'),
-        () => timed('wrong', 'alice', 'wrong-password'),
-      ];
-      for (const k of [i % 3, (i + 1 + (i % 2)) % 3, (i + 2 - (i % 2)) % 3]) await round[k]!();
-      // Alice's wrong passwords stay under her ban: a success resets her password counter.
-      if (i % 3 === 2) expect((await h.postSignIn({ username: 'alice', password: USERS.alice.password })).status).toBe(303);
-    }
+    const ORDERS = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [0, 2, 1], [2, 1, 0], [1, 0, 2]] as const;
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const m = { locked: median(samples.locked), unknown: median(samples.unknown), wrong: median(samples.wrong) };
-    // argon2 takes ~100-200 ms here: a few ms is what separates the paths if anything does.
-    const tolerance = Math.max(5, 0.03 * m.wrong);
-    expect(Math.abs(m.locked - m.wrong), JSON.stringify(m)).toBeLessThan(tolerance);
-    expect(Math.abs(m.unknown - m.wrong), JSON.stringify(m)).toBeLessThan(tolerance);
+    /**
+     * One batch: rounds of the three back to back (same load), in every order alike; the gap is
+     * the median of the per-round differences. A real difference (a path that skips the hash,
+     * an extra round trip) shows in every batch; a busy machine's noise does not, so a batch
+     * is repeated at most three times before the test fails.
+     */
+    async function batch(rounds: number, tag: number) {
+      // Her failures add up towards the account-wide cap; start each batch from zero.
+      await regulator().unlock('alice', { actor: 'test' });
+      const t = { locked: [] as number[], unknown: [] as number[], wrong: [] as number[] };
+      for (let i = 0; i < rounds; i++) {
+        const round = [
+          async () => void t.locked.push(await timed('bob', USERS.bob.password)),
+          async () => void t.unknown.push(await timed(`nobody-${tag}-${i}`, 'some-password')),
+          async () => void t.wrong.push(await timed('alice', 'wrong-password')),
+        ];
+        for (const k of ORDERS[i % ORDERS.length]!) await round[k]!();
+        // Alice stays under her ban: a success resets her password counter.
+        if (i % 3 === 2) expect((await h.postSignIn({ username: 'alice', password: USERS.alice.password })).status).toBe(303);
+      }
+      const gap = (a: number[]) => median(a.map((x, i) => x - t.wrong[i]!));
+      return { locked: gap(t.locked), unknown: gap(t.unknown), wrongMedian: median(t.wrong) };
+    }
+    const batches = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const result = await batch(30, attempt);
+      batches.push(result);
+      expect(result.wrongMedian, 'argon2 ran').toBeGreaterThan(20);
+      if (Math.abs(result.locked) < 5 && Math.abs(result.unknown) < 5) break;
+    }
+    const last = batches.at(-1)!;
+    expect(Math.abs(last.locked), JSON.stringify(batches)).toBeLessThan(5);
+    expect(Math.abs(last.unknown), JSON.stringify(batches)).toBeLessThan(5);
     await regulator().unlock('bob', { actor: 'test' });
-  }, 120_000);
+  }, 240_000);
 
   it('counts per client address: the real peer, or the first untrusted X-Forwarded-For hop from a trusted proxy', async () => {
     const strict = await startGatewayHarness({
