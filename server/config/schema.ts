@@ -235,6 +235,11 @@ const push = z.strictObject({
   suspend_time: duration('24h', { positive: true }),
   /** How long an "Add phone" QR link is valid. */
   enrollment_ttl: duration('10m', { positive: true }),
+  /** Hosts a phone's Web Push endpoint may name ("*.example" for subdomains, "*" for any): the gateway posts there. */
+  push_services: z
+    .array(z.string().regex(/^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$/, { error: 'must be a host name, "*.domain" or "*"' }))
+    .min(1)
+    .default(['fcm.googleapis.com', 'updates.push.services.mozilla.com', 'web.push.apple.com', '*.push.apple.com', '*.notify.windows.com']),
   /** Web Push (VAPID, RFC 8292) keys; absent: only the live channel delivers. */
   vapid: z
     .strictObject({

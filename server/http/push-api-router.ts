@@ -64,7 +64,7 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
     if (!found) return;
     const body = jsonOf(req);
     if (!isPlainObject(body) || !hasOnlyKeys(body, ['subscription']) || !('subscription' in body)) return fail(res, 400, 'malformed');
-    const subscription = body.subscription === null ? null : parseSubscription(body.subscription, { allowLoopback: allowsLoopbackPush(ctx.portal.url) });
+    const subscription = body.subscription === null ? null : parseSubscription(body.subscription, { allowLoopback: allowsLoopbackPush(ctx.portal.url), services: ctx.config.second_factors.push.push_services });
     if (subscription === undefined) return fail(res, 400, 'malformed');
     await ctx.storage.pushDevices.updateSubscription(found.id, subscription && JSON.stringify(subscription));
     send(res, 204);

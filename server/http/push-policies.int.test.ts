@@ -159,14 +159,16 @@ describe('push: device-authenticated calls', () => {
 
   it('PUT subscription replaces and clears it; a malformed one → 400', async () => {
     const phone = await enrollPhone(h, 'alice');
-    const sub = { endpoint: 'https://push.example/new', keys: { p256dh: (await import('node:crypto')).createECDH('prime256v1').generateKeys().toString('base64url'), auth: 'A'.repeat(22) } };
+    const sub = { endpoint: 'https://fcm.googleapis.com/fcm/send/new', keys: { p256dh: (await import('node:crypto')).createECDH('prime256v1').generateKeys().toString('base64url'), auth: 'A'.repeat(22) } };
     const put = (body: unknown) => {
       const text = JSON.stringify(body);
       return api(h, 'PUT', '/subscription', text, { authorization: phone.authorization('PUT', '/api/push/v1/subscription', text) });
     };
     expect((await put({ subscription: sub })).status).toBe(204);
-    expect(JSON.parse((await h.gateway.ctx.storage.pushDevices.get(phone.deviceId))!.subscription!).endpoint).toBe('https://push.example/new');
+    expect(JSON.parse((await h.gateway.ctx.storage.pushDevices.get(phone.deviceId))!.subscription!).endpoint).toBe('https://fcm.googleapis.com/fcm/send/new');
     expect((await put({ subscription: { ...sub, endpoint: 'http://push.example/' } })).status).toBe(400);
+    // Not a listed push service: the gateway would post to it, so it is refused.
+    expect((await put({ subscription: { ...sub, endpoint: 'https://intranet.corp.example/hook' } })).status).toBe(400);
     expect((await put({})).status).toBe(400);
     expect((await put({ subscription: null })).status).toBe(204);
     expect((await h.gateway.ctx.storage.pushDevices.get(phone.deviceId))!.subscription).toBeNull();

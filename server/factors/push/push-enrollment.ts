@@ -28,7 +28,7 @@ export async function enrollPushDevice(deps: PushDeps, body: unknown, meta: Requ
   if (!isPlainObject(body) || !hasOnlyKeys(body, ['token', 'publicKey', 'name', 'subscription'])) return { ok: false, reason: 'malformed' };
   const key = parseDevicePublicKey(body.publicKey);
   const name = parseDeviceName(body.name);
-  const subscription = body.subscription === null ? null : parseSubscription(body.subscription, { allowLoopback: allowsLoopbackPush(deps.portalUrl) });
+  const subscription = body.subscription === null ? null : parseSubscription(body.subscription, { allowLoopback: allowsLoopbackPush(deps.portalUrl), services: deps.config.push_services });
   if (typeof body.token !== 'string' || !TOKEN.test(body.token) || !key || !name || subscription === undefined) return { ok: false, reason: 'malformed' };
 
   const raw = await deps.kv.take(enrollKey(body.token));

@@ -20,8 +20,8 @@ describe('decodeBase64url', () => {
 });
 
 describe('parseSubscription', () => {
-  const strict = { allowLoopback: false };
-  const local = { allowLoopback: true };
+  const strict = { allowLoopback: false, services: ['*'] };
+  const local = { allowLoopback: true, services: ['*'] };
   it('keeps a good one, canonical', () => {
     const k = keys();
     expect(parseSubscription({ endpoint: 'https://web.push.apple.com/QGx', keys: k, expirationTime: null }, strict)).toEqual({ endpoint: 'https://web.push.apple.com/QGx', keys: k });
@@ -55,7 +55,21 @@ describe('parseSubscription', () => {
     expect(allowsLoopbackPush(new URL('https://localhost/'))).toBe(false);
     expect(allowsLoopbackPush(new URL('http://auth.corp.example/'))).toBe(false);
     expect(allowsLoopbackPush(new URL('http://localhost.corp.example/'))).toBe(false);
-    expect(parseSubscription({ endpoint: 'http://localhost:9/x', keys: keys() }, { allowLoopback: true })).toBeDefined();
+    expect(parseSubscription({ endpoint: 'http://localhost:9/x', keys: keys() }, { allowLoopback: true, services: ['fcm.googleapis.com'] })).toBeDefined();
+  });
+  it.each([
+    ['https://fcm.googleapis.com/fcm/send/abc', true],
+    ['https://updates.push.services.mozilla.com/wpush/v2/x', true],
+    ['https://web.push.apple.com/QGx', true],
+    ['https://wns2-by3p.notify.windows.com/w/?token=x', true],
+    ['https://notify.windows.com/x', false],
+    ['https://fcm.googleapis.com.evil.example/x', false],
+    ['https://evilfcm.googleapis.com/x', false],
+    ['https://internal.corp.example/admin', false],
+    ['https://metadata.google.internal/computeMetadata', false],
+  ])('with the default push services, %s is %s', (endpoint, allowed) => {
+    const services = ['fcm.googleapis.com', 'updates.push.services.mozilla.com', 'web.push.apple.com', '*.push.apple.com', '*.notify.windows.com'];
+    expect(parseSubscription({ endpoint, keys: keys() }, { allowLoopback: false, services }) !== undefined).toBe(allowed);
   });
 });
 

@@ -62,7 +62,7 @@ export function allowsLoopbackPush(portalUrl: URL): boolean {
  * auth 16 bytes.
  * Returns the canonical JSON to store, or undefined.
  */
-export function parseSubscription(value: unknown, options: { allowLoopback: boolean }): PushSubscriptionJson | undefined {
+export function parseSubscription(value: unknown, options: { allowLoopback: boolean; services: readonly string[] }): PushSubscriptionJson | undefined {
   if (!isPlainObject(value) || !hasOnlyKeys(value, ['endpoint', 'keys', 'expirationTime'])) return undefined;
   const { endpoint, keys } = value;
   if (typeof endpoint !== 'string' || endpoint.length > 2048) return undefined;
@@ -77,11 +77,20 @@ export function parseSubscription(value: unknown, options: { allowLoopback: bool
   if (url.protocol !== 'https:' && !local) return undefined;
   // Push services have DNS names; an address literal would only point the gateway at some internal host.
   if (!local && (isIP(url.hostname) !== 0 || url.hostname.startsWith('['))) return undefined;
+  // Only the push services the security team lists: the gateway makes requests to this URL.
+  if (!local && !options.services.some((pattern) => hostMatches(url.hostname, pattern))) return undefined;
   if (!isPlainObject(keys) || !hasOnlyKeys(keys, ['p256dh', 'auth'])) return undefined;
   const p256dh = decodeBase64url(keys.p256dh, 100);
   const auth = decodeBase64url(keys.auth, 40);
   if (!p256dh || !auth || auth.length !== 16 || !isP256Point(p256dh)) return undefined;
   return { endpoint: url.href, keys: { p256dh: keys.p256dh as string, auth: keys.auth as string } };
+}
+
+/** "host", "*.domain" (subdomains only) or "*". */
+export function hostMatches(hostname: string, pattern: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.startsWith('*.')) return hostname.endsWith(pattern.slice(1)) && hostname.length > pattern.length - 1;
+  return hostname === pattern;
 }
 
 function isP256Point(point: Buffer): boolean {
