@@ -49,6 +49,8 @@ export async function runDemo(args: string[], io: CommandIo): Promise<number> {
     storage: { path: 'gatehouse.db', encryption_keys: [{ id: 'demo', key: randomBytes(32).toString('base64') }] },
     // On this machine a user may add their first second factor right after the password.
     enrollment: { trusted_networks: ['127.0.0.0/8', '::1/128'] },
+    // Push approval over the live channel: open the "Add phone" link in another browser window as the phone.
+    second_factors: { push: { enabled: true } },
     sites: [{ name: 'sample-app', url: `http://localhost:${port}/`, upstream: `http://127.0.0.1:${appPort}` }],
     access_control: {
       default_policy: 'deny',
@@ -83,7 +85,8 @@ export async function runDemo(args: string[], io: CommandIo): Promise<number> {
       ...DEMO_USERS.map((u) => `    ${u.username.padEnd(6)} password: ${u.password.padEnd(16)} groups: ${u.groups.join(', ')}`),
       '',
       `  /public/ needs no sign-in; /admin/ is for the admins group only;`,
-      `  /secure/ needs a second factor: add an authenticator app at http://localhost:${port}/auth/methods`,
+      `  /secure/ needs a second factor: add an authenticator app, a passkey or a phone at http://localhost:${port}/auth/methods`,
+      '  (for push approval, open the "Add phone" link in a second browser window: it plays the phone)',
       `  Config used: ${join(dir, 'gatehouse.yml')}`,
       '  Press Ctrl+C to stop.',
       '',
