@@ -132,6 +132,13 @@ describe('gatehouse tokens on SQLite', () => {
     try {
       expect(await storage.otpDevices.listForUser('alice')).toEqual([]);
       expect(await storage.otpDevices.findBySerial('987654321')).toMatchObject({ username: null, counter: 2 });
+      // Both changes are administrator actions in the audit log, each once, with the operator as actor.
+      const events = (await storage.auditEvents.query({ limit: 50 })).filter((e) => e.kind.startsWith('admin.token_'));
+      expect(events.map((e) => [e.kind, e.subject, e.details.serial, e.details.status])).toEqual([
+        ['admin.token_unassign', 'alice', '987654321', 'unassigned'],
+        ['admin.token_assign', 'alice', '987654321', 'assigned'],
+      ]);
+      expect(events.every((e) => e.actor?.startsWith('cli:'))).toBe(true);
     } finally {
       storage.close();
     }

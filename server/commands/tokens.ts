@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
+import { userInfo } from 'node:os';
+import type { AuditInput } from '../audit/audit-event.js';
+import { createAuditLog } from '../audit/create-audit-log.js';
 import { createSilentLogger } from '../core/logger.js';
 import type { Directory } from '../directory/directory.js';
 import { createUsersFileDirectory } from '../directory/users-file.js';
@@ -112,15 +115,15 @@ export async function runTokensCommand(args: string[], env: Record<string, strin
       return EXIT_OK;
     }
     if (subcommand === 'list') return await printTokenList(storage, io);
-    if (subcommand === 'unassign') return await runUnassign(storage, first, io);
+    if (subcommand === 'unassign') return await runUnassign(storage, first, io, deps.now ?? Date.now);
     if (subcommand === 'resync') return await runResync(storage, config, first, second, operands[2] ?? '', (deps.now ?? Date.now)(), io);
-    return await runAssign(storage, deps.openDirectory ?? openUsersFile, config, first, second, io);
+    return await runAssign(storage, deps.openDirectory ?? openUsersFile, config, first, second, io, deps.now ?? Date.now);
   } finally {
     storage.close();
   }
 }
 
-async function runAssign(storage: Storage, openDirectory: NonNullable<TokensCommandDeps['openDirectory']>, config: Config, serial: string, username: string, io: CommandIo): Promise<number> {
+async function runAssign(storage: Storage, openDirectory: NonNullable<TokensCommandDeps['openDirectory']>, config: Config, serial: string, username: string, io: CommandIo, now: () => number): Promise<number> {
   const directory = await openDirectory(config).catch((error: Error) => error);
   if (directory instanceof Error) {
     io.stderr.write(`${directory.message}\n`);
@@ -129,6 +132,7 @@ async function runAssign(storage: Storage, openDirectory: NonNullable<TokensComm
   try {
     const result = await assignToken({ store: storage.otpDevices, directory }, serial, username);
     if (result.ok) {
+      await auditCli(storage, now, { kind: 'admin.token_assign', subject: result.username, details: { serial, status: result.already ? 'already_assigned' : 'assigned' } });
       io.stdout.write(result.already ? `Token ${serial} is already assigned to ${result.username}.\n` : `Token ${serial} assigned to ${result.username}.\n`);
       return EXIT_OK;
     }
@@ -161,12 +165,13 @@ async function runResync(storage: Storage, config: Config, serial: string, code1
   return EXIT_OK;
 }
 
-async function runUnassign(storage: Storage, serial: string, io: CommandIo): Promise<number> {
+async function runUnassign(storage: Storage, serial: string, io: CommandIo, now: () => number): Promise<number> {
   const result = await unassignToken(storage.otpDevices, serial);
   if (!result.ok) {
     io.stderr.write(`gatehouse tokens unassign: no imported token has serial ${quoteValue(serial)}\n`);
     return EXIT_FAILED;
   }
+  await auditCli(storage, now, { kind: 'admin.token_unassign', subject: result.previousOwner ?? undefined, details: { serial, status: result.previousOwner === null ? 'not_assigned' : 'unassigned' } });
   io.stdout.write(result.previousOwner === null ? `Token ${serial} was not assigned.\n` : `Token ${serial} unassigned from ${result.previousOwner}.\n`);
   return EXIT_OK;
 }
@@ -204,4 +209,11 @@ async function openSqliteFromConfig(config: Config, configPath: string, options:
     throw new Error(`${storageOptions.path}: no database there (storage.path)`);
   }
   return openSqliteStorage(storageOptions, { logger: createSilentLogger() });
+}
+
+/** Token changes from the command line are administrator actions like the API's: audited, as "cli:<OS user>". */
+async function auditCli(storage: Storage, now: () => number, event: Omit<AuditInput, 'actor'>): Promise<void> {
+  const audit = createAuditLog({ storage, logger: createSilentLogger(), clock: { now } });
+  await audit.record({ ...event, actor: `cli:${userInfo().username}` });
+  audit.close();
 }
