@@ -4,7 +4,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type LaunchedChromium } from '../../server/testing/chromium.js';
 import { startPushStack, type PushStack } from '../support/push-stack.js';
-import { addPhoneLink, answerOnPhone, askPhone, enrollPhone, openPhone, otherNumber, serverCodes, signInWithPassword, waitForApproval } from './support.js';
+import { addPhoneLink, answerOnPhone, askPhone, enrollPhone, openPhone, otherNumber, screenshot, serverCodes, signInWithPassword, waitForApproval } from './support.js';
 
 /**
  * Push approval in real Chromium, two sides at once: the sign-in page (a browser signing in to
@@ -90,6 +90,7 @@ describe('push approval, sign-in page and phone', () => {
     expect(await alicePixel.locator('#ring .segment').count()).toBe(10);
     expect(Number(await alicePixel.locator('#ring').getAttribute('data-lit'))).toBeGreaterThanOrEqual(1);
     expect(await alicePixel.locator('#clock-warning').isVisible()).toBe(false);
+    await screenshot(alicePixel, 'companion-home-en');
 
     // The same link again, on another phone: refused plainly, with the way to start again; nothing stored.
     const other = await openPhone(browser, contexts);
@@ -97,6 +98,7 @@ describe('push approval, sign-in page and phone', () => {
     await other.locator('#enroll-submit').click();
     await other.locator('#screen-enroll-expired').waitFor({ state: 'visible' });
     expect(await other.locator('#screen-enroll-expired').textContent()).toContain('ask for a new QR code on My sign-in methods');
+    await screenshot(other, 'companion-enroll-expired-en');
     expect(await stack.gateway.ctx.storage.pushDevices.listForUser('alice')).toHaveLength(1);
   });
 
@@ -108,6 +110,8 @@ describe('push approval, sign-in page and phone', () => {
     expect(shown.site).toBe(new URL(stack.origin).host);
     expect(shown.ip).toBe('127.0.0.1');
     expect(shown.device).toMatch(/Chrom/);
+    await screenshot(alicePixel, 'companion-approval-en');
+    await screenshot(page, 'push-wait-en');
     const result = await answerOnPhone(alicePixel, 'approve', number);
     expect(result).toEqual({ kind: 'ok', text: 'Approved. You can go back to the sign-in.' });
     await page.waitForURL(secure(), { timeout: 10_000 });
@@ -183,6 +187,7 @@ describe('push approval, sign-in page and phone', () => {
     const warning = bobPhone.locator('#clock-warning');
     await warning.waitFor({ state: 'visible' });
     expect(await warning.textContent()).toContain('off by 5 minutes');
+    await screenshot(bobPhone, 'companion-clock-warning-en');
     const code = await bobPhone.locator('#totp-code').getAttribute('data-code');
     expect(await serverCodes(stack.gateway, 'bob', 'Bob’s phone')).toContain(code);
 

@@ -1,3 +1,6 @@
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { DEMO_USERS } from '../../server/commands/demo.js';
@@ -23,9 +26,16 @@ export async function signInWithPassword(browser: Browser, contexts: BrowserCont
   return page;
 }
 
+/** Screenshots land here (overwritten each run) so a person can look at the phone's screens. */
+export async function screenshot(page: Page, name: string) {
+  const dir = join(tmpdir(), 'gatehouse-e2e-screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
 /** A phone: its own browser context, English unless said otherwise; `skewMs` sets its clock off. */
 export async function openPhone(browser: Browser, contexts: BrowserContext[], options: { locale?: string; skewMs?: number } = {}): Promise<Page> {
-  const context = await browser.newContext({ locale: options.locale ?? 'en-US' });
+  const context = await browser.newContext({ locale: options.locale ?? 'en-US', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   contexts.push(context);
   const page = await context.newPage();
   if (options.skewMs) {
