@@ -15,6 +15,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json ./
 COPY client/static ./client/static
+COPY client/companion ./client/companion
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 9091
