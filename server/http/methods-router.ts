@@ -58,6 +58,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
 
   async function methodsPage(req: Request, res: Response, session: Session, notice?: MethodsNotice) {
     const { devices, credentials, codes, remaining, decision } = await enrollmentState(req, session);
+    const phoneCodeIds = new Set((await ctx.storage.pushDevices.listForUser(session.user.username)).map((p) => p.otpDeviceId));
     if (decision.kind === 'needs-proof') return gate(req, res, session, 200);
     const { locale, t } = localeOf(req);
     sendPage(
@@ -70,7 +71,8 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
         basePath: ctx.portal.basePath,
         csrfToken: session.csrf,
         user: { username: session.user.username, displayName: session.user.displayName },
-        devices: devices.map((d) => ({ id: d.id, kind: d.kind, name: d.name, serial: d.serial, createdAt: d.createdAt, lastUsedAt: d.lastUsedAt, driftSeconds: d.kind === 'totp' && d.driftSteps !== 0 ? driftSeconds(d.driftSteps, d.period) : null })),
+        // A phone's offline codes are shown with the phone, not as a second authenticator app.
+        devices: devices.filter((d) => !phoneCodeIds.has(d.id)).map((d) => ({ id: d.id, kind: d.kind, name: d.name, serial: d.serial, createdAt: d.createdAt, lastUsedAt: d.lastUsedAt, driftSeconds: d.kind === 'totp' && d.driftSteps !== 0 ? driftSeconds(d.driftSteps, d.period) : null })),
         recoveryCodes: { enabled: factorsConfig.recovery_codes.enabled, remaining, total: codes.length },
         canManage: decision.kind === 'allowed',
         confirmUrl: portalPath(ctx, 'second-factor', new URL('methods', ctx.portal.url).href),
@@ -190,6 +192,9 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     if (!allowed) return;
     const device = typeof req.body?.device === 'string' ? await ctx.storage.otpDevices.get(req.body.device) : undefined;
     if (!device || device.username !== allowed.session.user.username) return sendErrorPage(ctx, req, res, 'request.invalid');
+    // A phone's offline codes go only with the phone ("Remove phone"): half a phone helps no one.
+    const phones = await ctx.storage.pushDevices.listForUser(device.username);
+    if (phones.some((p) => p.otpDeviceId === device.id)) return sendErrorPage(ctx, req, res, 'request.invalid');
     await ctx.factors[device.kind].remove(allowed.session.user.username, device.id);
     audit('factor.removed', req, res, allowed.session, { kind: device.kind, device: device.id });
     await endSessionsSignedInWithIt(req, res, allowed);

@@ -179,7 +179,13 @@ describe('push enrollment', () => {
     const page = await user.get('/second-factor');
     const code = generateTotp(otp.secret, Date.now(), { period: 30, digits: 6, algorithm: 'SHA1' });
     expect((await user.post('/second-factor', { csrf: csrfFieldOf(page.body)!, device: otp.id, code })).status).toBe(303);
-    const csrf = csrfFieldOf((await user.get('/methods')).body)!;
+    const methods = await user.get('/methods');
+    const csrf = csrfFieldOf(methods.body)!;
+    // The phone's offline codes are part of the phone: not listed as an app, not removable alone.
+    expect(methods.body).not.toContain(`value="${otp.id}"`);
+    const half = await user.post('/methods/remove', { csrf, device: otp.id });
+    expect(half.status).toBe(400);
+    expect(await h.gateway.ctx.storage.otpDevices.get(otp.id)).toBeDefined();
     const other = await user.post('/methods/push/remove', { csrf, device: 'not-mine' });
     expect(other.status).toBe(400);
     const removed = await user.post('/methods/push/remove', { csrf, device: phone.deviceId });
