@@ -12,7 +12,7 @@ const PING_MS = 15_000;
 const ANSWER_STATUS = { malformed: 400, bad_signature: 401, wrong_number: 409, expired: 410, locked: 423 } as const;
 
 /**
- * The companion's JSON API (briefs/push-api.md): enrollment, device-signed calls, the live
+ * The companion's JSON API (docs/push-api.md): enrollment, device-signed calls, the live
  * channel as server-sent events, and answers. Every error is `{ error }` with a 4xx status.
  */
 export function createPushApiRouter(ctx: GatewayContext, push: PushService): express.Router {

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { APP, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
 
-/** Issue 7, item 6: disabling a user in the users file ends their sessions, and the reload is audited. */
+/** Session security: disabling a user in the users file ends their sessions, and the reload is audited. */
 let h: GatewayHarness;
 beforeAll(async () => {
   h = await startGatewayHarness();
