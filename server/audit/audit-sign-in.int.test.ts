@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../core/logger.js';
-import { PORTAL, startGatewayHarness, USERS, type GatewayHarness } from '../testing/gateway-harness.js';
+import { APP, PORTAL, startGatewayHarness, USERS, WIKI, type GatewayHarness } from '../testing/gateway-harness.js';
 
 const lines: string[] = [];
 let h: GatewayHarness;
@@ -12,16 +12,28 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-async function signIn(username: string, password: string, userAgent: string) {
+async function signIn(username: string, password: string, userAgent: string, rd?: string) {
   const { csrfCookie, csrfToken } = await h.signInForm();
   return h.request({
     method: 'POST', path: '/login', host: PORTAL,
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `gatehouse_csrf=${csrfCookie}`, origin: `http://${PORTAL}`, 'user-agent': userAgent },
-    body: new URLSearchParams({ csrf: csrfToken, username, password }).toString(),
+    body: new URLSearchParams({ csrf: csrfToken, username, password, ...(rd ? { rd } : {}) }).toString(),
   });
 }
 
 describe('sign-in through the gateway leaves its audit event', () => {
+  it.each([
+    [`http://${APP}/docs/page`, 'docs'],
+    [`http://${APP}/other`, 'app'],
+    [`http://${WIKI}/`, 'wiki'],
+    [undefined, null],
+  ])('names the site the sign-in was for (%s → %s)', async (rd, site) => {
+    const before = (await h.gateway.ctx.storage.auditEvents.query({ limit: 1 }))[0]?.id ?? 0;
+    expect((await signIn('bob', 'not-bobs', 'AuditTest/site', rd)).status).toBe(401);
+    const [event] = await h.gateway.ctx.storage.auditEvents.after(before, 10);
+    expect(event).toMatchObject({ kind: 'sign_in.failure', subject: 'bob', site });
+  });
+
   it('one failure and one success, with client address and user agent, and no password anywhere', async () => {
     const wrong = 'not-alice-password-7731';
     const right = USERS.alice.password;

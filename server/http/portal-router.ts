@@ -12,7 +12,7 @@ import { signOut } from '../sign-in/sign-out.js';
 import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
 import { localeOf, requestIdOf, sendErrorPage, sendPage } from './pages.js';
-import { decideFor, portalPath } from './portal-session.js';
+import { decideFor, portalPath, siteNameOf } from './portal-session.js';
 import { renderHomePage } from '../../client/views/home-page.js';
 import { renderSignInPage } from '../../client/views/sign-in-page.js';
 import { renderSignOutPage } from '../../client/views/sign-out-page.js';
@@ -98,7 +98,7 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
     const clientIp = ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']).ip;
     const result = await signInWithPassword(
       { directory: ctx.directory, sessions: ctx.sessions, regulator: ctx.regulator, accountStates: ctx.storage.accountStates, logger: ctx.logger, audit: ctx.audit, now: ctx.clock.now, onResult: (r) => ctx.metrics.signIns.inc({ factor: 'password', result: r }) },
-      { username, password, rememberMe: remember_me === '1' && rememberMeDays !== undefined, previousToken: readSessionToken(req.headers.cookie, ctx.config.session.cookie_name), clientIp, userAgent: req.headers['user-agent'], requestId: requestIdOf(res) },
+      { username, password, rememberMe: remember_me === '1' && rememberMeDays !== undefined, previousToken: readSessionToken(req.headers.cookie, ctx.config.session.cookie_name), clientIp, userAgent: req.headers['user-agent'], requestId: requestIdOf(res), site: siteNameOf(ctx, rd) },
     );
     if (!result.ok && result.reason === 'address-throttled') return signInPage(req, res, 429, { error: 'throttled', username, rd });
     if (!result.ok) return signInPage(req, res, 401, { error: 'invalid_credentials', username, rd });

@@ -24,6 +24,17 @@ export function clientIpOf(ctx: GatewayContext, req: Request): string {
   return ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']).ip;
 }
 
+/** The configured site a sign-in is for (its `rd`), for the audit log; undefined for the portal itself. */
+export function siteNameOf(ctx: GatewayContext, target: string | undefined): string | undefined {
+  if (!target) return undefined;
+  try {
+    const url = new URL(target);
+    return ctx.sites.match(url.hostname, url.port ? Number(url.port) : undefined, url.pathname)?.name;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What the policy says of `target` (an absolute URL already checked as safe) for this session. */
 export function decideFor(ctx: GatewayContext, req: Request, session: Session, target: string) {
   const url = new URL(target);

@@ -8,7 +8,7 @@ import { renderClockDriftPage } from '../../client/views/clock-drift-page.js';
 import { renderSecondFactorPage, type SecondFactorError } from '../../client/views/second-factor-page.js';
 import type { GatewayContext } from './context.js';
 import { localeOf, requestIdOf, sendPage } from './pages.js';
-import { clientIpOf, decideFor, isValidSessionPost, portalPath, portalSession, redirectToSignIn } from './portal-session.js';
+import { clientIpOf, decideFor, isValidSessionPost, portalPath, portalSession, redirectToSignIn, siteNameOf } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
 
 const ERRORS: Record<string, { error: SecondFactorError; status: number }> = {
@@ -84,7 +84,7 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
 
     const result = await completeSecondFactor(
       { sessions: ctx.sessions, storage: ctx.storage, regulator: ctx.regulator, logger: ctx.logger, audit: ctx.audit, now: ctx.clock.now, onResult: (f, r) => ctx.metrics.signIns.inc({ factor: f, result: r }) },
-      { token, session, factor, deviceId: factor.kind === 'recovery_code' ? undefined : deviceField, response: req.body?.code, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res) },
+      { token, session, factor, deviceId: factor.kind === 'recovery_code' ? undefined : deviceField, response: req.body?.code, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), site: siteNameOf(ctx, rd) },
     );
     if (!result.ok) {
       const mapped = ERRORS[result.reason] ?? ERRORS['invalid-code']!;

@@ -27,10 +27,10 @@ export type SecondFactorResult =
  */
 export async function completeSecondFactor(
   deps: SecondFactorDeps,
-  input: { token: string; session: Session; factor: Factor; deviceId?: string; response: unknown; clientIp: string; userAgent?: string; requestId?: string },
+  input: { token: string; session: Session; factor: Factor; deviceId?: string; response: unknown; clientIp: string; userAgent?: string; requestId?: string; site?: string },
 ): Promise<SecondFactorResult> {
   const username = input.session.user.username;
-  const context = { subject: username, clientIp: input.clientIp, userAgent: input.userAgent, requestId: input.requestId, details: { factor: input.factor.kind, device: input.deviceId } };
+  const context = { subject: username, clientIp: input.clientIp, userAgent: input.userAgent, requestId: input.requestId, site: input.site, details: { factor: input.factor.kind, device: input.deviceId } };
   const attempt = { username, kind: attemptKindOf(input.factor.kind), ip: input.clientIp };
   const verdict = await deps.regulator.check(attempt);
   if (!verdict.ok) {

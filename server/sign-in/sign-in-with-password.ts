@@ -33,7 +33,7 @@ export type SignInResult =
  */
 export async function signInWithPassword(
   deps: SignInDeps,
-  input: { username: string; password: string; rememberMe: boolean; previousToken?: string; clientIp: string; userAgent?: string; requestId?: string },
+  input: { username: string; password: string; rememberMe: boolean; previousToken?: string; clientIp: string; userAgent?: string; requestId?: string; site?: string },
 ): Promise<SignInResult> {
   const attempt = { username: input.username, kind: 'password' as const, ip: input.clientIp };
   const verdict = await deps.regulator.check(attempt);
@@ -41,7 +41,7 @@ export async function signInWithPassword(
   const addressOnly = !verdict.ok && verdict.scope === 'address';
   // A known name is kept; an unknown one is not (it is often a password typed in the wrong field).
   const subject = deps.directory.findUser(input.username) ? input.username : undefined;
-  const context = { subject, clientIp: input.clientIp, userAgent: input.userAgent, requestId: input.requestId };
+  const context = { subject, clientIp: input.clientIp, userAgent: input.userAgent, requestId: input.requestId, site: input.site };
   const fail = async (reason: string, result: SignInResult & { ok: false }) => {
     await deps.audit.record({ kind: 'sign_in.failure', ...context, reason, details: { factor: 'password' }, message: 'sign-in failed' });
     deps.onResult?.('failure');
