@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { parseAuthenticatorData, type ParsedAuthenticatorData } from '@simplewebauthn/server/helpers';
+import type { ParsedAuthenticatorData } from '@simplewebauthn/server/helpers';
+import type { WebAuthnLibrary } from './webauthn-library.js';
 import type { ClientData } from './read-webauthn-response.js';
 import type { WebAuthnSettings } from './webauthn-settings.js';
 
@@ -29,11 +30,12 @@ export type AuthenticatorDataFailure = 'malformed' | 'wrong-rp-id' | 'user-prese
 export function checkAuthenticatorData(
   bytes: Uint8Array,
   expected: { settings: WebAuthnSettings; requireUserVerification: boolean },
+  library: WebAuthnLibrary,
 ): { ok: true; authData: ParsedAuthenticatorData } | { ok: false; reason: AuthenticatorDataFailure } {
   let authData: ParsedAuthenticatorData;
   try {
     // A copy: the parser patches a known Firefox encoding bug in place.
-    authData = parseAuthenticatorData(new Uint8Array(bytes));
+    authData = library.helpers.parseAuthenticatorData(new Uint8Array(bytes));
   } catch {
     return { ok: false, reason: 'malformed' };
   }

@@ -1,5 +1,5 @@
 import type { AuditLog } from '../../audit/create-audit-log.js';
-import { verifyAuthenticationResponse } from '@simplewebauthn/server';
+import { loadWebAuthnLibrary } from './webauthn-library.js';
 import type { Logger } from '../../core/logger.js';
 import type { Kv } from '../../kv/kv.js';
 import type { Storage, WebAuthnCredential } from '../../storage/storage.js';
@@ -51,6 +51,7 @@ export async function verifyWebAuthnAuthentication(
   input: { username?: string; binding: string; response: unknown; now: number },
 ): Promise<AuthenticationResult> {
   const { settings, storage } = deps;
+  const library = await loadWebAuthnLibrary();
   const passwordless = input.username === undefined;
   const pending = await takeChallenge(deps.kv, { ceremony: 'authentication', binding: input.binding, now: input.now });
   // A second-factor challenge (UV perhaps not asked for) cannot complete a passkey sign-in, nor the reverse.
@@ -71,7 +72,7 @@ export async function verifyWebAuthnAuthentication(
   if (userHandle !== undefined && userHandle !== credential.userHandle) return { ok: false, reason: 'user-handle-mismatch' };
 
   const requireUserVerification = passwordless || settings.userVerification === 'required';
-  const checked = checkAuthenticatorData(authenticatorData, { settings, requireUserVerification });
+  const checked = checkAuthenticatorData(authenticatorData, { settings, requireUserVerification }, library);
   if (!checked.ok) return checked;
   const { flags, counter } = checked.authData;
   // BE is fixed when the credential is made (§6.1.3): a change means another credential source.
@@ -81,7 +82,7 @@ export async function verifyWebAuthnAuthentication(
   if (settings.allowlist.size > 0 && !settings.allowlist.has(credential.aaguid)) return { ok: false, reason: 'aaguid-not-allowed' };
 
   try {
-    const verified = await verifyAuthenticationResponse({
+    const verified = await library.server.verifyAuthenticationResponse({
       response: json,
       expectedChallenge: pending.challenge,
       expectedOrigin: [...settings.origins],

@@ -1,5 +1,4 @@
-import { verifyRegistrationResponse } from '@simplewebauthn/server';
-import { convertAAGUIDToString, cose, decodeCredentialPublicKey, isoCBOR } from '@simplewebauthn/server/helpers';
+import { loadWebAuthnLibrary, type WebAuthnLibrary } from './webauthn-library.js';
 import type { Logger } from '../../core/logger.js';
 import type { Kv } from '../../kv/kv.js';
 import { DuplicateCredentialError, type Storage, type WebAuthnCredential } from '../../storage/storage.js';
@@ -46,6 +45,7 @@ export async function verifyWebAuthnRegistration(
   input: { username: string; binding: string; response: unknown; name: unknown; now: number },
 ): Promise<RegistrationResult> {
   const { settings } = deps;
+  const library = await loadWebAuthnLibrary();
   const name = normalizeCredentialName(input.name);
   if (name === undefined) return { ok: false, reason: 'invalid-name' };
 
@@ -62,10 +62,10 @@ export async function verifyWebAuthnRegistration(
   const clientFailure = checkClientData(clientData, { type: 'webauthn.create', challenge: pending.challenge, origins: settings.origins });
   if (clientFailure) return { ok: false, reason: clientFailure };
 
-  const authDataBytes = readAttestedAuthData(attestationObject);
+  const authDataBytes = readAttestedAuthData(attestationObject, library);
   if (!authDataBytes) return { ok: false, reason: 'malformed' };
   const requireUserVerification = settings.userVerification === 'required';
-  const checked = checkAuthenticatorData(authDataBytes, { settings, requireUserVerification });
+  const checked = checkAuthenticatorData(authDataBytes, { settings, requireUserVerification }, library);
   if (!checked.ok) return checked;
   const { flags, aaguid, credentialID, credentialPublicKey, counter } = checked.authData;
   // The id the browser reports must be the one the authenticator attested (the library uses
@@ -75,17 +75,17 @@ export async function verifyWebAuthnRegistration(
   }
 
   if (flags.be && !settings.allowSynced) return { ok: false, reason: 'synced-not-allowed' };
-  const algorithm = publicKeyAlgorithm(credentialPublicKey);
+  const algorithm = publicKeyAlgorithm(credentialPublicKey, library);
   if (algorithm === undefined) return { ok: false, reason: 'malformed' };
   if (!(SUPPORTED_ALGORITHMS as readonly number[]).includes(algorithm)) return { ok: false, reason: 'unsupported-algorithm' };
   // With attestation "none" the AAGUID is the authenticator's own claim (or zeros): the list
   // keeps honest authenticators of other models out; it is not proof against a forged one.
-  const aaguidText = convertAAGUIDToString(aaguid);
+  const aaguidText = library.helpers.convertAAGUIDToString(aaguid);
   if (settings.allowlist.size > 0 && !settings.allowlist.has(aaguidText)) return { ok: false, reason: 'aaguid-not-allowed' };
   if (await deps.storage.webauthnCredentials.get(json.id)) return { ok: false, reason: 'duplicate' };
 
   try {
-    const verified = await verifyRegistrationResponse({
+    const verified = await library.server.verifyRegistrationResponse({
       response: json,
       expectedChallenge: pending.challenge,
       expectedOrigin: [...settings.origins],
@@ -128,9 +128,9 @@ export async function verifyWebAuthnRegistration(
 }
 
 /** The attestation object's authData, if it is a CBOR map with the three members it must have. */
-function readAttestedAuthData(attestationObject: Buffer): Uint8Array | undefined {
+function readAttestedAuthData(attestationObject: Buffer, { helpers }: WebAuthnLibrary): Uint8Array | undefined {
   try {
-    const decoded = isoCBOR.decodeFirst<unknown>(new Uint8Array(attestationObject));
+    const decoded = helpers.isoCBOR.decodeFirst<unknown>(new Uint8Array(attestationObject));
     if (!(decoded instanceof Map)) return undefined;
     const authData = decoded.get('authData');
     if (typeof decoded.get('fmt') !== 'string' || !(decoded.get('attStmt') instanceof Map) || !(authData instanceof Uint8Array)) return undefined;
@@ -140,9 +140,9 @@ function readAttestedAuthData(attestationObject: Buffer): Uint8Array | undefined
   }
 }
 
-function publicKeyAlgorithm(cosePublicKey: Uint8Array): number | undefined {
+function publicKeyAlgorithm(cosePublicKey: Uint8Array, { helpers }: WebAuthnLibrary): number | undefined {
   try {
-    const alg = decodeCredentialPublicKey(new Uint8Array(cosePublicKey)).get(cose.COSEKEYS.alg);
+    const alg = helpers.decodeCredentialPublicKey(new Uint8Array(cosePublicKey)).get(helpers.cose.COSEKEYS.alg);
     return typeof alg === 'number' ? alg : undefined;
   } catch {
     return undefined;

@@ -1,10 +1,6 @@
 import type { AuditLog } from '../../audit/create-audit-log.js';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-} from '@simplewebauthn/server';
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { loadWebAuthnLibrary } from './webauthn-library.js';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../core/logger.js';
 import { randomToken } from '../../core/random.js';
@@ -87,7 +83,7 @@ export function createWebAuthnService(
     async registrationOptions({ username, displayName, binding, now }) {
       const userHandle = await credentials.userHandleFor(username, newUserHandle);
       const pending = await issueChallenge(deps.kv, { ceremony: 'registration', binding, username, userHandle, ttlSeconds: settings.challengeTtlSeconds, now });
-      const generated = await generateRegistrationOptions({
+      const generated = await (await loadWebAuthnLibrary()).server.generateRegistrationOptions({
         rpName: settings.rpName,
         rpID: settings.rpId,
         userName: username,
@@ -115,7 +111,7 @@ export function createWebAuthnService(
 
     async authenticationOptions({ username, binding, now }) {
       const pending = await issueChallenge(deps.kv, { ceremony: 'authentication', binding, username: username ?? null, ttlSeconds: settings.challengeTtlSeconds, now });
-      return generateAuthenticationOptions({
+      return (await loadWebAuthnLibrary()).server.generateAuthenticationOptions({
         rpID: settings.rpId,
         challenge: new Uint8Array(Buffer.from(pending.challenge, 'base64url')),
         timeout,
