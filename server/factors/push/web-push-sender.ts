@@ -1,10 +1,14 @@
-import webpush from 'web-push';
+import type webpush from 'web-push';
 import type { PushConfig } from '../../config/schema.js';
 import type { Logger } from '../../core/logger.js';
 
 export type WebPushResult = { ok: true } | { ok: false; gone: boolean; status?: number };
 
 const SEND_TIMEOUT_MS = 5_000;
+
+/** web-push (and its ASN.1 and JWS dependencies, ~3 MB resident) loads with the first push, not at boot. */
+let library: Promise<typeof webpush> | undefined;
+const loadWebPush = () => (library ??= import('web-push').then((m) => m.default));
 
 /**
  * Web Push delivery (RFC 8291 aes128gcm payload, RFC 8292 VAPID). web-push builds and encrypts
@@ -18,7 +22,7 @@ export function createWebPushSender(deps: { logger: Logger; fetch?: typeof fetch
   return {
     async deliver(subscriptionJson: string, payload: object, ttlSeconds: number): Promise<WebPushResult> {
       const subscription = JSON.parse(subscriptionJson) as webpush.PushSubscription;
-      const details = webpush.generateRequestDetails(subscription, JSON.stringify(payload), { vapidDetails, TTL: Math.max(1, Math.ceil(ttlSeconds)), contentEncoding: 'aes128gcm', urgency: 'high' });
+      const details = (await loadWebPush()).generateRequestDetails(subscription, JSON.stringify(payload), { vapidDetails, TTL: Math.max(1, Math.ceil(ttlSeconds)), contentEncoding: 'aes128gcm', urgency: 'high' });
       try {
         // fetch sets the length itself (and undici refuses a numeric one); every other value as text.
         const headers = Object.fromEntries(Object.entries(details.headers).filter(([name]) => name.toLowerCase() !== 'content-length').map(([name, value]) => [name, String(value)]));
