@@ -51,7 +51,7 @@ export interface SessionStore {
   close(): Promise<void>;
 }
 
-const SESSION_ID = /^[A-Za-z0-9_-]{16}$/;
+const SESSION_ID = /^[0-9a-f]{16}$/;
 
 /**
  * Sessions in the Kv under the SHA-256 of their token, with a per-user index for signing out

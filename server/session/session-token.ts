@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { hashToken, randomToken } from '../core/random.js';
 
 /** 32 random bytes, base64url without padding: always exactly 43 characters. */
@@ -17,7 +18,10 @@ export function sessionHash(token: string): string {
   return hashToken(token);
 }
 
-/** A short, non-secret handle for one session, safe to show in a device list or a log. */
+/**
+ * A short, non-secret handle for one session, safe to show in a device list or a log. Hex, so
+ * an id never starts with "-" (a command line would read it as an option).
+ */
 export function sessionIdOf(hash: string): string {
-  return hashToken(`session-id:${hash}`).slice(0, 16);
+  return createHash('sha256').update(`session-id:${hash}`).digest('hex').slice(0, 16);
 }
