@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAdminFixture, NOW, type AdminFixture } from './testing/admin-fixture.js';
-import { getUser, listUsers } from './user-status.js';
+import { getUser, listUsers, listUsersPage } from './user-status.js';
 
 let f: AdminFixture;
 beforeEach(() => {
@@ -51,6 +51,26 @@ describe('listUsers', () => {
     ['x'.repeat(10_000), []],
   ])('search %j finds %j', async (search, expected) => {
     expect((await listUsers(f.deps, { search })).map((u) => u.username)).toEqual(expected);
+  });
+});
+
+describe('listUsersPage', () => {
+  it.each([
+    [{ offset: 0, limit: 2 }, ['alice', 'bob']],
+    [{ offset: 2, limit: 2 }, ['carol']],
+    [{ offset: 3, limit: 2 }, []],
+    [{ offset: 1, limit: 1 }, ['bob']],
+    [{ offset: -5, limit: 1 }, ['alice']],
+    [{ offset: 0, limit: 0 }, ['alice']],
+    [{ offset: 0, limit: 10_000 }, ['alice', 'bob', 'carol']],
+  ])('%j gives %j of 3', async (options, expected) => {
+    const page = await listUsersPage(f.deps, options);
+    expect(page.users.map((u) => u.username)).toEqual(expected);
+    expect(page.total).toBe(3);
+  });
+
+  it('counts only the users the search matches', async () => {
+    expect(await listUsersPage(f.deps, { search: 'bob', offset: 0, limit: 50 })).toMatchObject({ total: 1, users: [expect.objectContaining({ username: 'bob' })] });
   });
 });
 

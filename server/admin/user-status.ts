@@ -30,10 +30,27 @@ const MAX_SEARCH = 100;
 
 /** Every user the directory lists, filtered by a case-insensitive search in name, display name and email. */
 export async function listUsers(deps: AdminDeps, options: { search?: string } = {}): Promise<AdminUserView[]> {
-  const needle = (options.search ?? '').trim().toLowerCase().slice(0, MAX_SEARCH);
+  const matching = matchingUsers(deps, options.search);
+  const users: AdminUserView[] = [];
+  // In slices: each user costs a few storage reads, and a directory may hold thousands.
+  for (let i = 0; i < matching.length; i += PAGE_MAX) users.push(...(await Promise.all(matching.slice(i, i + PAGE_MAX).map((entry) => describeUser(deps, entry)))));
+  return users;
+}
+
+export const PAGE_MAX = 200;
+
+/** One page of listUsers, in username order, with how many match in all: what the admin API serves. */
+export async function listUsersPage(deps: AdminDeps, options: { search?: string; offset: number; limit: number }): Promise<{ users: AdminUserView[]; total: number }> {
+  const matching = matchingUsers(deps, options.search);
+  const limit = Math.min(Math.max(1, options.limit), PAGE_MAX);
+  const page = matching.slice(Math.max(0, options.offset), Math.max(0, options.offset) + limit);
+  return { users: await Promise.all(page.map((entry) => describeUser(deps, entry))), total: matching.length };
+}
+
+function matchingUsers(deps: AdminDeps, search: string | undefined): DirectoryEntry[] {
+  const needle = (search ?? '').trim().toLowerCase().slice(0, MAX_SEARCH);
   const entries = deps.directory.listUsers?.() ?? [];
-  const matching = entries.filter((u) => !needle || [u.username, u.displayName, u.email].some((field) => field.toLowerCase().includes(needle)));
-  return Promise.all(matching.map((entry) => describeUser(deps, entry)));
+  return entries.filter((u) => !needle || [u.username, u.displayName, u.email].some((field) => field.toLowerCase().includes(needle)));
 }
 
 export async function getUser(deps: AdminDeps, name: string): Promise<{ ok: true; user: AdminUserView } | UnknownUser> {

@@ -183,6 +183,13 @@ describe('admin API: actions', () => {
     expect((await call('GET', '/users?search=CHEN', alice)).json.users.map((u: { username: string }) => u.username)).toEqual(['bob']);
     expect((await call('GET', `/users?search=${'x'.repeat(101)}`, alice)).status).toBe(400);
     expect((await call('GET', '/users?search=a&search=b', alice)).status).toBe(400);
+    // Pages: a directory may hold thousands; at most 200 described per call.
+    expect(all.json).toMatchObject({ total: 3, offset: 0, limit: 50 });
+    const page = await call('GET', '/users?offset=1&limit=1', alice);
+    expect([page.json.users.map((u: { username: string }) => u.username), page.json.total]).toEqual([['bob'], 3]);
+    for (const bad of ['limit=0', 'limit=201', 'limit=-1', 'offset=-1', 'offset=x', 'limit=1.5', 'limit=1&limit=2']) {
+      expect((await call('GET', `/users?${bad}`, alice)).status, bad).toBe(400);
+    }
     const one = await call('GET', '/users/Bob', alice);
     expect(one.json.user).toMatchObject({ username: 'bob', factors: { totp: 0, hardware_token: 0, webauthn: 0, push: 0, recovery_codes: 0 } });
     expect(one.json.user.lastSignInAt === null || typeof one.json.user.lastSignInAt === 'number').toBe(true);

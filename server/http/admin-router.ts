@@ -5,7 +5,7 @@ import type { Actor, AdminDeps } from '../admin/admin-deps.js';
 import { assignHardwareToken, unassignHardwareToken } from '../admin/hardware-tokens.js';
 import { issueEnrollmentLink } from '../admin/issue-enrollment-link.js';
 import { listUserSessions, revokeAllUserSessions, revokeUserSession } from '../admin/user-sessions.js';
-import { getUser, listUsers } from '../admin/user-status.js';
+import { getUser, listUsersPage, PAGE_MAX } from '../admin/user-status.js';
 import { StoreUnavailableError } from '../core/errors.js';
 import type { Regulator } from '../regulation/regulator.js';
 import type { Session } from '../session/session.js';
@@ -21,7 +21,11 @@ const BODY_LIMIT = 8 * 1024;
 const STATUS_OF: Record<string, number> = { unknown_user: 404, unknown_session: 404, unknown_token: 404, assigned_to_other: 409, user_disabled: 409, links_disabled: 409 };
 
 const noBody = z.strictObject({});
-const searchQuery = z.strictObject({ search: z.string().max(100).optional() });
+const searchQuery = z.strictObject({
+  search: z.string().max(100).optional(),
+  offset: z.string().regex(/^\d{1,9}$/).transform(Number).default(0),
+  limit: z.string().regex(/^\d{1,3}$/).transform(Number).refine((n) => n >= 1 && n <= PAGE_MAX).default(50),
+});
 const disableBody = z.strictObject({ reason: z.string().max(200).optional() });
 const assignBody = z.strictObject({ username: z.string().min(1).max(128) });
 const linkBody = z.strictObject({ ttlSeconds: z.number().int().min(60).max(30 * 86_400).optional() });
@@ -91,7 +95,9 @@ export function createAdminRouter(ctx: GatewayContext, deps: { regulator: Pick<R
   router.get('/users', async (req, res) => {
     const query = searchQuery.safeParse(req.query);
     if (!query.success) return fail(res, 400, 'malformed');
-    res.json({ users: await listUsers(admin, query.data) });
+    const { search, offset, limit } = query.data;
+    const page = await listUsersPage(admin, { search, offset, limit });
+    res.json({ users: page.users, total: page.total, offset, limit });
   });
 
   router.get('/users/:name', async (req, res) => {
