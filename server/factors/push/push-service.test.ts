@@ -134,6 +134,28 @@ describe('push service', () => {
     expect(await push.redeem(approvalId, 'session-1')).toEqual({ ok: false, reason: 'expired' });
   });
 
+  it('an expiry is noticed once, by whichever instance sees it first, even when the creating one has stopped', async () => {
+    const phone = await enroll();
+    const kv = createMemoryKv({ clock });
+    const c = config('{ enabled: true }');
+    const audit: AuditLog = { record: async (e) => void audited.push(e), flush: async () => undefined, close: () => undefined };
+    const make = () => createPushService({ kv, storage, clock, logger: createSilentLogger(), audit, regulator: fake.regulator }, { config: c.second_factors, portalUrl: c.server.portal_url });
+    const creator = make();
+    const other = make();
+    const r = await creator.request({ username: 'alice', deviceId: phone.deviceId, sessionId: 'session-1', site: 'app.corp.example', ...META });
+    if (!r.ok) throw new Error(r.reason);
+    const closed: unknown[] = [];
+    const stop = await other.listen(phone.deviceId, (event) => closed.push(event));
+    await creator.close(); // its expiry timer is gone with it
+    expect(await other.status(r.record.approvalId, 'session-1')).toBe('pending');
+    clock.advance(30_001);
+    for (let i = 0; i < 3; i++) expect(await other.status(r.record.approvalId, 'session-1')).toBe('expired');
+    expect(audited.filter((e) => e.kind === 'push.expired')).toEqual([expect.objectContaining({ subject: 'alice', site: 'app.corp.example' })]);
+    expect(closed).toEqual([{ event: 'closed', data: { approvalId: r.record.approvalId } }]);
+    await stop();
+    await other.close();
+  });
+
   it('redeem: only the session it is bound to, only approved, only within the grace after expiry', async () => {
     const phone = await enroll();
     const r = await ask(phone);

@@ -38,19 +38,28 @@ export function createPushService(
   };
   const timers = new Set<NodeJS.Timeout>();
 
-  /** Tells open companions that an unanswered approval is gone, and records that it expired. */
+  /**
+   * Tells open companions that an unanswered approval is gone, and records that it expired —
+   * once, whichever instance notices first: the one that created it (its timer), or any that
+   * answers the sign-in page's poll after the expiry (the creator may have stopped meanwhile).
+   */
+  async function noticeExpiry(approvalId: string): Promise<void> {
+    try {
+      const now = deps.clock.now();
+      const current = await shared.approvals.read(approvalId);
+      if (!current || visibleState(current, Math.max(now, current.expiresAt)) !== 'expired') return;
+      if (!(await deps.kv.setIfAbsent(`push:expiry-noticed:${approvalId}`, '1', 600))) return;
+      await channel.publish(current.deviceId, { event: 'closed', data: { approvalId } });
+      await deps.audit.record({ kind: 'push.expired', subject: current.username, clientIp: current.ip, site: current.site, result: 'failure', details: { device: current.deviceId, approval: approvalId }, message: 'push approval expired unanswered' });
+    } catch (error) {
+      deps.logger.warn({ err: (error as Error).message }, 'push expiry notice failed');
+    }
+  }
+
   function scheduleExpiry(record: ApprovalRecord): void {
-    const timer = setTimeout(async () => {
+    const timer = setTimeout(() => {
       timers.delete(timer);
-      try {
-        const now = deps.clock.now();
-        const current = await shared.approvals.read(record.approvalId);
-        if (!current || visibleState(current, Math.max(now, current.expiresAt)) !== 'expired') return;
-        await channel.publish(record.deviceId, { event: 'closed', data: { approvalId: record.approvalId } });
-        await deps.audit.record({ kind: 'push.expired', subject: record.username, clientIp: record.ip, site: record.site, result: 'failure', details: { device: record.deviceId, approval: record.approvalId }, message: 'push approval expired unanswered' });
-      } catch (error) {
-        deps.logger.warn({ err: (error as Error).message }, 'push expiry notice failed');
-      }
+      void noticeExpiry(record.approvalId);
     }, Math.max(0, record.expiresAt - deps.clock.now()) + 50);
     timer.unref();
     timers.add(timer);
@@ -76,7 +85,9 @@ export function createPushService(
     /** The state a sign-in page sees; undefined for an unknown approval or another session's. */
     async status(approvalId: string, sessionId: string | undefined) {
       const record = await findForSession(approvalId, sessionId);
-      return record && visibleState(record, deps.clock.now());
+      const state = record && visibleState(record, deps.clock.now());
+      if (state === 'expired') await noticeExpiry(approvalId);
+      return state;
     },
     answer: (approvalId: string, body: unknown, meta: RequestMeta) => answerApproval(shared, approvalId, body, meta),
     redeem: (approvalId: string, sessionId: string | undefined) => redeemApproval(shared, approvalId, sessionId),
