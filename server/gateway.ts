@@ -80,6 +80,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
   const identityTokens = config.identity_jwt
     ? createIdentityTokenIssuer({ clock }, { config: config.identity_jwt, issuer: config.identity_jwt.issuer ?? portalUrl.href })
     : undefined;
+  const metrics = createMetrics();
   const ctx: GatewayContext = {
     config,
     logger,
@@ -97,7 +98,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
     ),
     clientAddress: createClientAddressResolver(config.server.trusted_proxies),
     isTrustedProxy: compileNetworks(config.server.trusted_proxies, {}),
-    metrics: createMetrics(),
+    metrics,
     ...(identityTokens ? { identityTokens } : {}),
     storage,
     audit,
@@ -108,7 +109,10 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
       webauthn: createWebAuthnFactor(webauthn),
     },
     webauthn,
-    regulator: createRegulator({ kv, clock, audit, endSessions: (username) => sessions.destroyAllForUser(username) }, config.regulation),
+    regulator: createRegulator(
+      { kv, clock, audit, endSessions: (username) => sessions.destroyAllForUser(username), onEvent: (event, factor) => metrics.regulation.inc({ event, factor }) },
+      config.regulation,
+    ),
     enrollmentEmailLimiter: createAttemptLimiter(kv, { name: 'enrollment-email', maxFailures: 3, windowSeconds: 3600 }),
     mailer: config.enrollment.email_code.enabled && config.smtp ? createEnrollmentMailer(config.smtp, clock.now) : undefined,
     isEnrollmentNetwork: config.enrollment.trusted_networks.length > 0 ? compileNetworks(config.enrollment.trusted_networks, config.access_control.networks) : () => false,

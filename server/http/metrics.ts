@@ -25,7 +25,13 @@ export function createMetrics() {
     labelNames: ['factor', 'result'] as const,
     registers: [registry],
   });
-  return { registry, decisions, duration, signIns };
+  const regulation = new Counter({
+    name: 'gatehouse_regulation_events_total',
+    help: 'Bans and lockouts started by brute-force regulation, by event and factor kind',
+    labelNames: ['event', 'factor'] as const,
+    registers: [registry],
+  });
+  return { registry, decisions, duration, signIns, regulation };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -18,11 +18,12 @@ function setup(config: RegulationConfig = CONFIG) {
   const kv = createMemoryKv({ clock });
   const events: AuditInput[] = [];
   const ended: string[] = [];
+  const started: string[] = [];
   const audit: AuditLog = { record: async (e) => void events.push(e), flush: async () => {}, close: () => {} };
-  const regulator = createRegulator({ kv, clock, audit, endSessions: async (u) => ended.push(u) }, config);
+  const regulator = createRegulator({ kv, clock, audit, endSessions: async (u) => ended.push(u), onEvent: (event, kind) => started.push(`${event}:${kind}`) }, config);
   const fail = (kind: AttemptKind, times: number, username = 'alice', ip = '10.0.0.1') =>
     Promise.all(Array.from({ length: times }, () => regulator.recordFailure({ username, kind, ip })));
-  return { clock, kv, events, ended, regulator, fail };
+  return { clock, kv, events, ended, started, regulator, fail };
 }
 
 describe('createRegulator', () => {
@@ -109,6 +110,15 @@ describe('createRegulator', () => {
     expect(await regulator.lockState('alice')).toMatchObject({ locked: true, until: null });
     await regulator.unlock('alice', { actor: 'root' });
     expect(await regulator.isLocked('alice')).toBe(false);
+  });
+
+  it('reports each ban and lock once as it starts (for metrics)', async () => {
+    const { regulator, fail, started } = setup({ ...CONFIG, address: { ...CONFIG.address, max_retries: 5 } });
+    await fail('otp', 4);
+    await fail('webauthn', 2);
+    expect(started.sort()).toEqual(['account_ban:otp', 'address_ban:webauthn', 'lockout:any']);
+    await regulator.check({ username: 'alice', kind: 'otp', ip: '10.0.0.1' });
+    expect(started).toHaveLength(3);
   });
 
   it('bans an address across accounts, and only that address', async () => {

@@ -23,6 +23,8 @@ export interface RegulatorDeps {
   audit: AuditLog;
   /** Ends every session of a user that was just locked (sessions.destroyAllForUser). */
   endSessions: (username: string) => Promise<unknown>;
+  /** Told of each ban or lock that starts (metrics). */
+  onEvent?: (event: 'account_ban' | 'address_ban' | 'lockout', kind: AttemptKind | 'any') => void;
 }
 
 /** Usernames are compared as the directory does: trimmed, lower case. */
@@ -75,6 +77,7 @@ export function createRegulator(deps: RegulatorDeps, config: RegulationConfig): 
     const stored: StoredLock = { reason: input.reason, actor: input.actor, at: now, until: seconds > 0 ? now + seconds * 1000 : null };
     const created = await kv.setIfAbsent(keys.lock(user), JSON.stringify(stored), seconds > 0 ? seconds : FOREVER_SECONDS);
     if (!created) return false;
+    deps.onEvent?.('lockout', 'any');
     await deps.endSessions(user);
     await deps.audit.record({
       kind: 'lockout',
@@ -116,6 +119,7 @@ export function createRegulator(deps: RegulatorDeps, config: RegulationConfig): 
       if (user !== undefined && kindCount >= config.account.max_retries && (await ban(keys.kindBan(attempt.kind, user), config.account))) started.push('account');
       if (addressCount >= config.address.max_retries && (await ban(keys.addressBan(attempt.ip), config.address))) started.push('address');
       for (const scope of started) {
+        deps.onEvent?.(scope === 'account' ? 'account_ban' : 'address_ban', attempt.kind);
         await deps.audit.record({
           kind: 'regulation.banned',
           subject: scope === 'account' ? user : undefined,

@@ -114,6 +114,9 @@ describe('regulation through the gateway', () => {
     expect(await regulator().isLocked('bob')).toBe(true);
     const after = await h.gateway.ctx.storage.auditEvents.query({ subject: 'bob', kind: 'lockout', limit: 100 });
     expect(after.length - before).toBe(1);
+    const metrics = await h.request({ path: '/metrics', host: PORTAL });
+    expect(metrics.body).toMatch(/gatehouse_regulation_events_total\{event="lockout",factor="any"\} [1-9]/);
+    expect(metrics.body).toMatch(/gatehouse_regulation_events_total\{event="account_ban",factor="(otp|recovery_code)"\} 1/);
     await regulator().unlock('bob', { actor: 'test' });
   });
 
