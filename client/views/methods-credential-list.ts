@@ -1,5 +1,6 @@
 import type { MessageKey, Translate } from '../i18n.js';
 import { formatTime } from './format-time.js';
+import { renderDeviceActions } from './device-actions.js';
 import { html, type SafeHtml } from './html.js';
 import type { PageContext } from './layout.js';
 
@@ -75,26 +76,16 @@ function hiddenFields(model: CredentialListModel, credential: MethodsPageCredent
 <input type="hidden" name="${CREDENTIAL_FIELDS.credential}" value="${credential.id}">`;
 }
 
-// As for OTP devices: plain forms that work without JavaScript, removing behind a <details>.
 function renderCredentialForms(model: CredentialListModel, credential: MethodsPageCredential, i: number): SafeHtml {
   const { t, basePath } = model;
-  const last = model.credentials.length + model.otherFactors === 1 && model.requiresSecondFactor;
-  return html`<div class="device-actions">
-<form class="inline-form" method="post" action="${basePath}methods/webauthn/rename">
-${hiddenFields(model, credential)}
-<div class="field">
-<label for="credential-rename-${i}">${t('methods.rename_label')}</label>
-<input id="credential-rename-${i}" name="${CREDENTIAL_FIELDS.name}" type="text" value="${credential.name}" maxlength="${CREDENTIAL_NAME_MAX_LENGTH}" autocomplete="off" required>
-</div>
-<button type="submit" class="button button-secondary" aria-describedby="credential-${i}-name">${t('methods.rename_submit')}</button>
-</form>
-<details class="danger">
-<summary aria-describedby="credential-${i}-name">${t('methods.remove_toggle')}</summary>
-<form method="post" action="${basePath}methods/webauthn/remove">
-${hiddenFields(model, credential)}
-<p id="credential-remove-${i}-hint" class="${last ? 'warning' : 'hint'}">${t(last ? 'methods.remove_last_warning' : 'methods.webauthn_remove_hint')}</p>
-<button type="submit" class="button button-danger" aria-describedby="credential-${i}-name credential-remove-${i}-hint">${t('methods.webauthn_remove_submit')}</button>
-</form>
-</details>
-</div>`;
+  return renderDeviceActions({
+    t,
+    idPrefix: 'credential-',
+    index: i,
+    nameId: `credential-${i}-name`,
+    hidden: hiddenFields(model, credential),
+    rename: { action: `${basePath}methods/webauthn/rename`, field: CREDENTIAL_FIELDS.name, value: credential.name, maxLength: CREDENTIAL_NAME_MAX_LENGTH },
+    remove: { action: `${basePath}methods/webauthn/remove`, hint: 'methods.webauthn_remove_hint', submit: 'methods.webauthn_remove_submit' },
+    last: model.credentials.length + model.otherFactors === 1 && model.requiresSecondFactor,
+  });
 }

@@ -1,5 +1,6 @@
 import { describeDeviceKind, describeDrift, type OtpDeviceKind } from './device-text.js';
 import { formatTime } from './format-time.js';
+import { renderDeviceActions } from './device-actions.js';
 import { html, type SafeHtml } from './html.js';
 import type { PageContext } from './layout.js';
 
@@ -59,27 +60,16 @@ function hiddenFields(model: DeviceListModel, device: MethodsPageDevice): SafeHt
 <input type="hidden" name="${METHODS_FIELDS.device}" value="${device.id}">`;
 }
 
-// Removing sits behind a <details>: a second, deliberate click without any JavaScript. Both
-// buttons name their device through aria-describedby, since every card has the same labels.
 function renderDeviceForms(model: DeviceListModel, device: MethodsPageDevice, i: number): SafeHtml {
   const { t, basePath } = model;
-  const last = model.devices.length + (model.otherFactors ?? 0) === 1 && model.requiresSecondFactor;
-  return html`<div class="device-actions">
-<form class="inline-form" method="post" action="${basePath}methods/rename">
-${hiddenFields(model, device)}
-<div class="field">
-<label for="rename-${i}">${t('methods.rename_label')}</label>
-<input id="rename-${i}" name="${METHODS_FIELDS.name}" type="text" value="${device.name}" maxlength="${DEVICE_NAME_MAX_LENGTH}" autocomplete="off" required>
-</div>
-<button type="submit" class="button button-secondary" aria-describedby="device-${i}-name">${t('methods.rename_submit')}</button>
-</form>
-<details class="danger">
-<summary aria-describedby="device-${i}-name">${t('methods.remove_toggle')}</summary>
-<form method="post" action="${basePath}methods/remove">
-${hiddenFields(model, device)}
-<p id="remove-${i}-hint" class="${last ? 'warning' : 'hint'}">${t(last ? 'methods.remove_last_warning' : 'methods.remove_hint')}</p>
-<button type="submit" class="button button-danger" aria-describedby="device-${i}-name remove-${i}-hint">${t('methods.remove_submit')}</button>
-</form>
-</details>
-</div>`;
+  return renderDeviceActions({
+    t,
+    idPrefix: '',
+    index: i,
+    nameId: `device-${i}-name`,
+    hidden: hiddenFields(model, device),
+    rename: { action: `${basePath}methods/rename`, field: METHODS_FIELDS.name, value: device.name, maxLength: DEVICE_NAME_MAX_LENGTH },
+    remove: { action: `${basePath}methods/remove`, hint: 'methods.remove_hint', submit: 'methods.remove_submit' },
+    last: model.devices.length + (model.otherFactors ?? 0) === 1 && model.requiresSecondFactor,
+  });
 }

@@ -84,6 +84,22 @@ describe('renderMethodsPage', () => {
     expect(remove).toContain('aria-describedby="device-0-name remove-0-hint"');
   });
 
+  it('counts phones and passkeys as second factors: the last warning is for the last of all of them', () => {
+    const PHONE = { id: 'phone-1', name: 'Pixel', createdAt: AT, lastUsedAt: null };
+    const onlyPhone = render({ devices: [], push: { enabled: true, phones: [PHONE] } });
+    const [removePhone] = forms(onlyPhone, 'methods/push/remove');
+    expect(removePhone).toContain('<p id="phone-remove-0-hint" class="warning">');
+    expect(removePhone).toContain('aria-describedby="phone-0-name phone-remove-0-hint"');
+    // Not yet confirmed: a user whose only factor is a phone is asked to use it, not to enroll one.
+    const locked = render({ devices: [], canManage: false, push: { enabled: true, phones: [PHONE] } });
+    expect(locked).toContain('confirm it&#39;s you with your second factor first');
+
+    const appAndPhone = render({ devices: [APP], push: { enabled: true, phones: [PHONE] } });
+    expect(appAndPhone).not.toContain('class="warning"');
+    expect(forms(appAndPhone, 'methods/push/remove')[0]).toContain('class="hint"');
+    expect(forms(appAndPhone, 'methods/remove')[0]).toContain('<p id="remove-0-hint" class="hint">');
+  });
+
   it.each([
     ['two devices remain', [APP, TOKEN], true],
     ['no rule needs a second factor', [APP], false],

@@ -60,6 +60,7 @@ export function renderMethodsPage(model: MethodsPageModel): string {
   const done = model.notice !== undefined && Object.hasOwn(DONE, model.notice) ? DONE[model.notice] : undefined;
   const webauthn = model.webauthn?.enabled === true;
   const credentials = model.webauthn?.credentials ?? [];
+  const phones = model.push?.phones ?? [];
   const body = html`<section class="card" aria-labelledby="page-heading">
 <h1 id="page-heading">${t('methods.title')}</h1>
 <p class="lead">${t('methods.intro')}</p>
@@ -68,10 +69,10 @@ ${done && html`<div class="notice notice-success" role="status"><p>${t(done)}</p
 ${(!model.canManage || model.notice === 'needs_fresh_factor') && renderConfirmFirst(model)}
 </section>
 ${webauthn && renderCredentials(model, credentials)}
-${model.push?.enabled === true && renderPhoneSection({ ...model, phones: model.push.phones })}
+${model.push?.enabled === true && renderPhoneSection({ ...model, phones, otherFactors: model.devices.length + credentials.length })}
 <section class="card" aria-labelledby="devices-heading">
 <h2 id="devices-heading">${t('methods.devices_heading')}</h2>
-${renderDeviceList({ ...model, otherFactors: credentials.length })}
+${renderDeviceList({ ...model, otherFactors: credentials.length + phones.length })}
 ${model.canManage && model.totpEnabled && renderAddTotp(model)}
 <p class="hint">${t('methods.hardware_hint')}</p>
 </section>
@@ -86,7 +87,7 @@ function renderConfirmFirst(model: MethodsPageModel): SafeHtml {
   const href = toSafeHref(model.confirmUrl);
   const refused = model.notice === 'needs_fresh_factor';
   return html`<div class="notice"${refused ? html` role="alert"` : ''}>
-<p>${t(model.devices.length + (model.webauthn?.credentials.length ?? 0) === 0 ? 'methods.confirm_first_enroll' : 'methods.confirm_first')}</p>
+<p>${t(model.devices.length + (model.webauthn?.credentials.length ?? 0) + (model.push?.phones.length ?? 0) === 0 ? 'methods.confirm_first_enroll' : 'methods.confirm_first')}</p>
 ${href && html`<p><a class="button button-primary" href="${href}">${t('methods.confirm_link')}</a></p>`}
 </div>`;
 }
@@ -96,7 +97,7 @@ function renderCredentials(model: MethodsPageModel, credentials: MethodsPageCred
   return html`<section class="card" aria-labelledby="webauthn-heading">
 <h2 id="webauthn-heading">${t('methods.webauthn_heading')}</h2>
 <p>${t('methods.webauthn_intro')}</p>
-${renderCredentialList({ ...model, credentials, otherFactors: model.devices.length })}
+${renderCredentialList({ ...model, credentials, otherFactors: model.devices.length + (model.push?.phones.length ?? 0) })}
 ${model.canManage && renderAddCredential(model)}
 </section>`;
 }

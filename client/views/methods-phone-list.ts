@@ -1,3 +1,4 @@
+import { renderDeviceActions } from './device-actions.js';
 import { formatTime } from './format-time.js';
 import { html, type SafeHtml } from './html.js';
 import type { PageContext } from './layout.js';
@@ -13,6 +14,9 @@ export interface PhoneListModel extends PageContext {
   csrfToken: string;
   phones: MethodsPagePhone[];
   canManage: boolean;
+  requiresSecondFactor: boolean;
+  /** The user's other second factors (apps, tokens, passkeys): removing the last of all warns. */
+  otherFactors: number;
   timeZone?: string;
 }
 
@@ -31,15 +35,16 @@ ${model.phones.map((phone, i) => html`<li class="device">
 <dt>${t('methods.added')}</dt><dd>${formatTime(locale, phone.createdAt, timeZone)}</dd>
 <dt>${t('methods.last_used')}</dt><dd>${phone.lastUsedAt === null ? t('methods.never_used') : formatTime(locale, phone.lastUsedAt, timeZone)}</dd>
 </dl>
-${model.canManage && html`<details class="danger">
-<summary aria-describedby="phone-${i}-name">${t('methods.remove_toggle')}</summary>
-<form method="post" action="${basePath}methods/push/remove">
-<input type="hidden" name="csrf" value="${model.csrfToken}">
-<input type="hidden" name="device" value="${phone.id}">
-<p id="phone-remove-${i}-hint" class="hint">${t('push.methods_remove_hint')}</p>
-<button type="submit" class="button button-danger" aria-describedby="phone-${i}-name phone-remove-${i}-hint">${t('push.methods_remove')}</button>
-</form>
-</details>`}
+${model.canManage && renderDeviceActions({
+  t,
+  idPrefix: 'phone-',
+  index: i,
+  nameId: `phone-${i}-name`,
+  hidden: html`<input type="hidden" name="csrf" value="${model.csrfToken}">
+<input type="hidden" name="device" value="${phone.id}">`,
+  remove: { action: `${basePath}methods/push/remove`, hint: 'push.methods_remove_hint', submit: 'push.methods_remove' },
+  last: model.phones.length + model.otherFactors === 1 && model.requiresSecondFactor,
+})}
 </li>\n`)}</ul>`}
 ${model.canManage && html`<form method="post" action="${basePath}methods/push/add">
 <input type="hidden" name="csrf" value="${model.csrfToken}">
