@@ -5,7 +5,7 @@ import { issueEnrollmentCode } from '../enrollment/enrollment-codes.js';
 import { decodeBase32 } from '../factors/otp/base32.js';
 import { generateTotp } from '../factors/otp/generate-otp.js';
 import { cookieFrom, csrfFieldOf, type TestResponse } from '../testing/http-client.js';
-import { APP, PORTAL, startGatewayHarness, USERS, type GatewayHarness } from '../testing/gateway-harness.js';
+import { APP, browser, startGatewayHarness, USERS, type GatewayHarness } from '../testing/gateway-harness.js';
 
 /**
  * One user's whole life of secrets — passwords right and wrong, an enrollment code, a TOTP
@@ -27,25 +27,16 @@ const keep = (value: string | undefined) => {
   return value;
 };
 
-function browser(cookie: string) {
-  let jar = cookie;
-  const take = (res: TestResponse) => {
-    const token = keep(cookieFrom(res, 'gatehouse_session'));
-    if (token) jar = `gatehouse_session=${token}`;
-    keep(csrfFieldOf(res.body));
-    return res;
-  };
-  return {
-    get: async (path: string, host = PORTAL) => take(await h.request({ path, host, headers: { cookie: jar } })),
-    post: async (path: string, fields: Record<string, string>) =>
-      take(await h.request({ method: 'POST', path, host: PORTAL, headers: { cookie: jar, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() })),
-  };
-}
+/** Every answer's session cookie and CSRF token is a secret too. */
+const collect = (res: TestResponse) => {
+  keep(cookieFrom(res, 'gatehouse_session'));
+  keep(csrfFieldOf(res.body));
+};
 
 const signIn = async (username: string) => {
   const cookie = await h.signIn(username);
   keep(cookie.split('=')[1]);
-  return browser(cookie);
+  return browser(h, cookie, collect);
 };
 
 describe('no secret in any log line or audit event', () => {

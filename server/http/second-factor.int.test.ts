@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBase32 } from '../factors/otp/base32.js';
 import { generateTotp } from '../factors/otp/generate-otp.js';
 import { issueEnrollmentCode } from '../enrollment/enrollment-codes.js';
-import { cookieFrom, csrfFieldOf, type TestResponse } from '../testing/http-client.js';
-import { APP, PORTAL, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
+import { csrfFieldOf } from '../testing/http-client.js';
+import { APP, PORTAL, browser, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
 
 let h: GatewayHarness;
 beforeAll(async () => {
@@ -19,23 +19,7 @@ afterAll(() => h?.close());
 const SECURE = `http://${APP}/secure/vault`;
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 
-/** A browser-like client: keeps the session cookie as the gateway rotates it. */
-function client(cookie: string) {
-  let jar = cookie;
-  const take = (res: TestResponse) => {
-    const token = cookieFrom(res, 'gatehouse_session');
-    if (token) jar = `gatehouse_session=${token}`;
-    return res;
-  };
-  return {
-    get cookie() {
-      return jar;
-    },
-    get: async (path: string, host = PORTAL) => take(await h.request({ path, host, headers: { cookie: jar } })),
-    post: async (path: string, fields: Record<string, string>) =>
-      take(await h.request({ method: 'POST', path, host: PORTAL, headers: { cookie: jar, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' }, body: form(fields) })),
-  };
-}
+const client = (cookie: string) => browser(h, cookie);
 
 function secretFrom(html: string): Buffer {
   const block = /<code[^>]*id="totp-secret"[^>]*>(.*?)<\/code>/s.exec(html)?.[1] ?? '';

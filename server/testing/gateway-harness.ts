@@ -136,3 +136,26 @@ export async function startGatewayHarness(options: { configure?: (config: Harnes
 }
 
 export type GatewayHarness = Awaited<ReturnType<typeof startGatewayHarness>>;
+
+/**
+ * A browser on the portal: keeps the session cookie as the gateway rotates it, and posts forms
+ * from the portal's origin. `onResponse` sees every answer (a test collecting what was shown).
+ */
+export function browser(h: Pick<GatewayHarness, 'request'>, cookie: string, onResponse?: (res: TestResponse) => void) {
+  let jar = cookie;
+  const take = (res: TestResponse) => {
+    const token = cookieFrom(res, 'gatehouse_session');
+    if (token) jar = `gatehouse_session=${token}`;
+    onResponse?.(res);
+    return res;
+  };
+  return {
+    get cookie() {
+      return jar;
+    },
+    get: async (path: string, host = PORTAL) => take(await h.request({ path, host, headers: { cookie: jar } })),
+    post: async (path: string, fields: Record<string, string>) =>
+      take(await h.request({ method: 'POST', path, host: PORTAL, headers: { cookie: jar, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() })),
+  };
+}
+export type Browser = ReturnType<typeof browser>;

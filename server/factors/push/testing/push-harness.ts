@@ -1,6 +1,8 @@
 import webpush from 'web-push';
-import { APP, PORTAL, startGatewayHarness, type GatewayHarness, type HarnessConfig } from '../../../testing/gateway-harness.js';
-import { cookieFrom, csrfFieldOf, type TestResponse } from '../../../testing/http-client.js';
+import { APP, PORTAL, browser, startGatewayHarness, type Browser, type GatewayHarness, type HarnessConfig } from '../../../testing/gateway-harness.js';
+
+export { browser, type Browser };
+import { csrfFieldOf } from '../../../testing/http-client.js';
 import { createSoftCompanion, type SoftCompanion } from './soft-companion.js';
 
 export const SECURE = `http://${APP}/secure/vault`;
@@ -18,24 +20,6 @@ export async function startPushHarness(push: Record<string, unknown> = {}, confi
   return Object.assign(h, { vapid });
 }
 
-/** A browser on the portal: keeps the session cookie as the gateway rotates it. */
-export function browser(h: GatewayHarness, cookie: string) {
-  let jar = cookie;
-  const take = (res: TestResponse) => {
-    const token = cookieFrom(res, 'gatehouse_session');
-    if (token) jar = `gatehouse_session=${token}`;
-    return res;
-  };
-  return {
-    get cookie() {
-      return jar;
-    },
-    get: async (path: string, host = PORTAL) => take(await h.request({ path, host, headers: { cookie: jar } })),
-    post: async (path: string, fields: Record<string, string>) =>
-      take(await h.request({ method: 'POST', path, host: PORTAL, headers: { cookie: jar, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() })),
-  };
-}
-export type Browser = ReturnType<typeof browser>;
 
 /** JSON to the companion API, as the phone sends it. */
 export async function api(h: GatewayHarness, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
