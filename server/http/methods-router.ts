@@ -6,7 +6,6 @@ import { decideEnrollment } from '../enrollment/enrollment-policy.js';
 import { driftSeconds } from '../factors/otp/totp-drift.js';
 import { confirmTotpEnrollment, describeEnrollment, startTotpEnrollment } from '../factors/otp/enroll-totp.js';
 import { regenerateRecoveryCodes } from '../factors/recovery/recovery-codes.js';
-import { endOtherSessions } from '../session/end-other-sessions.js';
 import { serializeSessionCookie } from '../session/session-cookie.js';
 import type { Session } from '../session/session.js';
 import { renderEnrollmentGatePage, type EnrollmentGateError } from '../../client/views/enrollment-gate-page.js';
@@ -183,7 +182,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
 
   /** A removed factor takes the user's other sessions with it (a lost phone's, a thief's); this one stays. */
   async function endSessionsSignedInWithIt(req: Request, res: Response, allowed: { token: string; session: Session }) {
-    const count = await endOtherSessions(ctx.sessions, allowed.session.user.username, allowed.token);
+    const count = await ctx.sessions.destroyAllForUser(allowed.session.user.username, { keepToken: allowed.token });
     if (count > 0) audit('sessions.revoked', req, res, allowed.session, { sessions: count, reason: 'factor-removed' });
   }
 

@@ -316,6 +316,21 @@ describe('createSessionStore: ending sessions', () => {
     expect(await store.read(bobAgain.token)).not.toBeNull();
   });
 
+  it('destroyAllForUser can keep the session that asked for it (a factor removed from it)', async () => {
+    const { store, signIn } = await setup();
+    const [keeper, other, third] = [await signIn(), await signIn(), await signIn()];
+    const bobs = await signIn(bob);
+    expect(await store.destroyAllForUser('alice', { keepToken: keeper.token })).toBe(2);
+    expect(await store.read(keeper.token)).not.toBeNull();
+    for (const s of [other, third]) expect(await store.read(s.token)).toBeNull();
+    expect(await store.read(bobs.token)).not.toBeNull();
+    // Another user's token, or garbage, keeps nothing of alice's.
+    const again = await signIn();
+    expect(await store.destroyAllForUser('alice', { keepToken: bobs.token })).toBe(2);
+    expect(await store.read(again.token)).toBeNull();
+    expect(await store.destroyAllForUser('alice', { keepToken: 'garbage' })).toBe(0);
+  });
+
   it('lists a user’s live sessions by non-secret id, newest activity first, and ends one by id', async () => {
     const { store, clock, signIn } = await setup();
     const first = await signIn();

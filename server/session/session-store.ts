@@ -40,8 +40,11 @@ export interface SessionStore {
   /** A new token for the (changed) session; the old one stops working on every instance. */
   rotate(token: string, change: (session: Session) => Session): Promise<{ token: string; session: Session } | null>;
   destroy(token: string): Promise<void>;
-  /** Ends every session of the user; returns how many were live. */
-  destroyAllForUser(username: string): Promise<number>;
+  /**
+   * Ends every session of the user, on every instance, except the one of `keepToken` if given
+   * (the session that just removed a factor); returns how many were live.
+   */
+  destroyAllForUser(username: string, options?: { keepToken?: string }): Promise<number>;
   listForUser(username: string): Promise<Array<{ id: string; session: Session }>>;
   destroyById(username: string, id: string): Promise<boolean>;
   /** The non-secret id under which listForUser shows this token's session. */
@@ -179,9 +182,10 @@ export function createSessionStore(deps: { kv: Kv; clock: Clock; logger: Logger 
       await storeCall(end(sessionHash(token)));
     },
 
-    async destroyAllForUser(username) {
+    async destroyAllForUser(username, options = {}) {
       cache.dropUser(username);
-      const hashes = await storeCall(kv.setMembers(userKey(username)));
+      const keep = options.keepToken !== undefined && isSessionToken(options.keepToken) ? sessionHash(options.keepToken) : undefined;
+      const hashes = (await storeCall(kv.setMembers(userKey(username)))).filter((hash) => hash !== keep);
       const now = clock.now();
       const ended = await storeCall(
         Promise.all(
