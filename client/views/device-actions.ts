@@ -1,4 +1,5 @@
-import type { MessageKey, Translate } from '../i18n.js';
+import type { Locale, MessageKey, Translate } from '../i18n.js';
+import { formatTime } from './format-time.js';
 import { html, type SafeHtml } from './html.js';
 
 /**
@@ -40,4 +41,11 @@ ${hidden}
 </form>
 </details>
 </div>`;
+}
+
+/** "Added" and "Last used" of one enrolled factor, as rows of its <dl class="details">. */
+export function renderUsageRows(model: { t: Translate; locale: Locale; timeZone?: string }, factor: { createdAt: number; lastUsedAt: number | null }): SafeHtml {
+  const { t, locale, timeZone } = model;
+  return html`<dt>${t('methods.added')}</dt><dd>${formatTime(locale, factor.createdAt, timeZone)}</dd>
+<dt>${t('methods.last_used')}</dt><dd>${factor.lastUsedAt === null ? t('methods.never_used') : formatTime(locale, factor.lastUsedAt, timeZone)}</dd>`;
 }

@@ -1,6 +1,5 @@
 import type { MessageKey, Translate } from '../i18n.js';
-import { formatTime } from './format-time.js';
-import { renderDeviceActions } from './device-actions.js';
+import { renderDeviceActions, renderUsageRows } from './device-actions.js';
 import { html, type SafeHtml } from './html.js';
 import type { PageContext } from './layout.js';
 
@@ -64,8 +63,7 @@ function renderCredential(model: CredentialListModel, credential: MethodsPageCre
 <dl class="details">
 <dt>${t('methods.kind')}</dt><dd>${describeCredentialKind(t, credential)}</dd>
 <dt>${t('methods.webauthn_storage')}</dt><dd>${t(describeStorage(credential))}</dd>
-<dt>${t('methods.added')}</dt><dd>${formatTime(locale, credential.createdAt, timeZone)}</dd>
-<dt>${t('methods.last_used')}</dt><dd>${credential.lastUsedAt === null ? t('methods.never_used') : formatTime(locale, credential.lastUsedAt, timeZone)}</dd>
+${renderUsageRows(model, credential)}
 </dl>
 ${model.canManage && renderCredentialForms(model, credential, i)}
 </li>\n`;

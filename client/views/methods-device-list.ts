@@ -1,6 +1,5 @@
 import { describeDeviceKind, describeDrift, type OtpDeviceKind } from './device-text.js';
-import { formatTime } from './format-time.js';
-import { renderDeviceActions } from './device-actions.js';
+import { renderDeviceActions, renderUsageRows } from './device-actions.js';
 import { html, type SafeHtml } from './html.js';
 import type { PageContext } from './layout.js';
 
@@ -47,8 +46,7 @@ function renderDevice(model: DeviceListModel, device: MethodsPageDevice, i: numb
 <h3 id="device-${i}-name">${device.name}</h3>
 <dl class="details">
 <dt>${t('methods.kind')}</dt><dd>${describeDeviceKind(t, device.kind, device.serial)}</dd>
-<dt>${t('methods.added')}</dt><dd>${formatTime(locale, device.createdAt, timeZone)}</dd>
-<dt>${t('methods.last_used')}</dt><dd>${device.lastUsedAt === null ? t('methods.never_used') : formatTime(locale, device.lastUsedAt, timeZone)}</dd>
+${renderUsageRows(model, device)}
 ${drift !== undefined && html`<dt>${t('methods.clock')}</dt><dd>${drift}</dd>`}
 </dl>
 ${model.canManage && renderDeviceForms(model, device, i)}

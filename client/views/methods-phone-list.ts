@@ -1,5 +1,4 @@
-import { renderDeviceActions } from './device-actions.js';
-import { formatTime } from './format-time.js';
+import { renderDeviceActions, renderUsageRows } from './device-actions.js';
 import { html, type SafeHtml } from './html.js';
 import type { PageContext } from './layout.js';
 
@@ -32,8 +31,7 @@ ${model.phones.length === 0
 ${model.phones.map((phone, i) => html`<li class="device">
 <h3 id="phone-${i}-name">${phone.name}</h3>
 <dl class="details">
-<dt>${t('methods.added')}</dt><dd>${formatTime(locale, phone.createdAt, timeZone)}</dd>
-<dt>${t('methods.last_used')}</dt><dd>${phone.lastUsedAt === null ? t('methods.never_used') : formatTime(locale, phone.lastUsedAt, timeZone)}</dd>
+${renderUsageRows(model, phone)}
 </dl>
 ${model.canManage && renderDeviceActions({
   t,
