@@ -1,20 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import webpush from 'web-push';
-import { stringify } from 'yaml';
-import { DEMO_USERS } from '../../server/commands/demo.js';
-import { parseConfigText } from '../../server/config/load-config.js';
-import { createLogger } from '../../server/core/logger.js';
-import { createSampleApp } from '../../server/demo/sample-app.js';
 import { createGateway, type Gateway } from '../../server/gateway.js';
 import { getFreePort } from '../../server/testing/free-port.js';
-import { writeUsersFile } from '../../server/testing/gateway-harness.js';
-import { startRedisServer, type TestRedisServer } from '../../server/testing/redis-server.js';
-import { testStorage } from '../../server/testing/test-storage.js';
+import { captureLogs, parseStackConfig, prepareDemoLayout } from './stack.js';
 
 /**
  * The demo layout for push-approval browser tests: the sample app behind the gateway at
@@ -34,24 +23,11 @@ export async function startPushStack(
   } = {},
 ) {
   const count = options.instances ?? 1;
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-push-'));
-  const port = await getFreePort();
-  const origin = `http://localhost:${port}`;
-  const redis: TestRedisServer = await startRedisServer();
-  const app: Server = createSampleApp({ portalUrl: `${origin}/auth/` });
-  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-  const usersFile = join(dir, 'users.yml');
-  await writeUsersFile(usersFile, Object.fromEntries(DEMO_USERS.map(({ username, ...u }) => [username, { ...u, disabled: false }])));
+  const { dir, port, origin, config, services } = await prepareDemoLayout('gatehouse-e2e-push-');
   const vapid = webpush.generateVAPIDKeys();
-  const config: Record<string, any> = {
-    server: { host: '127.0.0.1', port, portal_url: `${origin}/auth/` },
-    session: { store: 'redis' },
-    redis: { url: redis.url },
-    authentication: { users_file: usersFile, watch: false },
-    storage: testStorage(join(dir, 'gatehouse.db')),
+  Object.assign(config, {
     enrollment: { trusted_networks: ['127.0.0.0/8'] },
     second_factors: { push: { enabled: true, vapid: { public_key: vapid.publicKey, private_key: vapid.privateKey, subject: 'mailto:security@corp.example' } } },
-    sites: [{ name: 'sample-app', url: `${origin}/`, upstream: `http://127.0.0.1:${(app.address() as AddressInfo).port}` }],
     access_control: {
       default_policy: 'deny',
       rules: [
@@ -59,25 +35,20 @@ export async function startPushStack(
         { domain: 'localhost', policy: 'one_factor' },
       ],
     },
-  };
+  });
   options.configure?.(config);
-  const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
-  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  const parsed = parseStackConfig(config, dir);
 
   const logs: Record<string, unknown>[] = [];
   const gateways: Gateway[] = [];
-  const closers: (() => Promise<unknown>)[] = [() => redis.stop(), () => new Promise<void>((r) => app.close(() => r()))];
+  const closers: (() => Promise<unknown>)[] = [...services];
   const hits: Hit[] = [];
   const ports: number[] = [];
   let front: Server | undefined;
   try {
     for (let i = 0; i < count; i++) {
-      const stream = new PassThrough();
-      stream.on('data', (chunk: Buffer) =>
-        chunk.toString('utf8').split('\n').filter(Boolean).forEach((line) => logs.push({ instance: i, ...JSON.parse(line) })),
-      );
       // One after the other: both open the same storage file, and the first runs its migrations.
-      const gateway = await createGateway(loaded.config, { logger: createLogger({ level: 'info', destination: stream }) });
+      const gateway = await createGateway(parsed, { logger: captureLogs(logs, { instance: i }) });
       gateways.push(gateway);
       closers.unshift(() => gateway.close());
       ports.push((await gateway.listen(count === 1 ? port : await getFreePort(), '127.0.0.1')).port);

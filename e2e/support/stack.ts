@@ -16,12 +16,12 @@ import { startRedisServer, type TestRedisServer } from '../../server/testing/red
 import { testStorage } from '../../server/testing/test-storage.js';
 
 /**
- * The demo's layout for browser tests: the sample app at http://localhost:PORT/ behind the
- * gateway, the portal at /auth/, sessions in a real Redis, the demo users. `configure` edits the
- * config object; the gateway's log lines are kept in `logs` for audit assertions.
+ * What every browser stack starts from: the sample app behind a portal at http://localhost:PORT/auth/,
+ * a real Redis, the demo users, a storage file, and the config that ties them (to be extended).
+ * `services` stops Redis and the app; `dir` holds the files.
  */
-export async function startBrowserStack(configure: (config: Record<string, any>) => void = () => undefined) {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
+export async function prepareDemoLayout(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const port = await getFreePort();
   const origin = `http://localhost:${port}`;
   const redis: TestRedisServer = await startRedisServer();
@@ -38,20 +38,47 @@ export async function startBrowserStack(configure: (config: Record<string, any>)
     sites: [{ name: 'sample-app', url: `${origin}/`, upstream: `http://127.0.0.1:${(app.address() as AddressInfo).port}` }],
     access_control: { default_policy: 'deny', rules: [{ domain: 'localhost', policy: 'one_factor' }] },
   };
-  configure(config);
+  return {
+    dir,
+    port,
+    origin,
+    config,
+    /** Stops Redis and the sample app, in that order; never throws. */
+    services: [() => redis.stop(), () => new Promise<void>((r) => app.close(() => r()))] as (() => Promise<unknown>)[],
+  };
+}
+
+/** Parses the finished config object as the gateway would read the file. */
+export function parseStackConfig(config: Record<string, any>, dir: string) {
   const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-  const logs: Record<string, unknown>[] = [];
+  return loaded.config;
+}
+
+/** A logger whose JSON lines land in `logs`, each with `extra` merged in. */
+export function captureLogs(logs: Record<string, unknown>[], extra: Record<string, unknown> = {}) {
   const stream = new PassThrough();
-  stream.on('data', (chunk: Buffer) => chunk.toString('utf8').split('\n').filter(Boolean).forEach((line) => logs.push(JSON.parse(line))));
-  const gateway: Gateway = await createGateway(loaded.config, { logger: createLogger({ level: 'info', destination: stream }) });
+  stream.on('data', (chunk: Buffer) => chunk.toString('utf8').split('\n').filter(Boolean).forEach((line) => logs.push({ ...extra, ...JSON.parse(line) })));
+  return createLogger({ level: 'info', destination: stream });
+}
+
+/**
+ * The demo's layout for browser tests: the sample app at http://localhost:PORT/ behind the
+ * gateway, the portal at /auth/, sessions in a real Redis, the demo users. `configure` edits the
+ * config object; the gateway's log lines are kept in `logs` for audit assertions.
+ */
+export async function startBrowserStack(configure: (config: Record<string, any>) => void = () => undefined) {
+  const { dir, port, origin, config, services } = await prepareDemoLayout('gatehouse-e2e-');
+  configure(config);
+  const logs: Record<string, unknown>[] = [];
+  const gateway: Gateway = await createGateway(parseStackConfig(config, dir), { logger: captureLogs(logs) });
   await gateway.listen(port, '127.0.0.1');
   return {
     origin,
     gateway,
     logs,
     async close() {
-      for (const step of [() => gateway.close(), () => new Promise<void>((r) => app.close(() => r())), () => redis.stop()]) {
+      for (const step of [() => gateway.close(), ...services.slice().reverse()]) {
         await Promise.resolve().then(step).catch(() => undefined);
       }
       rmSync(dir, { recursive: true, force: true });
