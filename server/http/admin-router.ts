@@ -7,7 +7,6 @@ import { issueEnrollmentLink } from '../admin/issue-enrollment-link.js';
 import { listUserSessions, revokeAllUserSessions, revokeUserSession } from '../admin/user-sessions.js';
 import { getUser, listUsersPage, PAGE_MAX } from '../admin/user-status.js';
 import { StoreUnavailableError } from '../core/errors.js';
-import type { Regulator } from '../regulation/regulator.js';
 import type { Session } from '../session/session.js';
 import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
@@ -43,9 +42,9 @@ export function freshFactorUntil(session: Session, now: number, maxAgeSeconds: n
  * come from the portal's origin with the session's CSRF token in X-CSRF-Token. Handlers parse,
  * call one operation from server/admin (which audits), and map its value to a status.
  */
-export function createAdminRouter(ctx: GatewayContext, deps: { regulator: Pick<Regulator, 'lockState' | 'unlock'> }): express.Router {
+export function createAdminRouter(ctx: GatewayContext): express.Router {
   const router = express.Router();
-  const admin: AdminDeps = { storage: ctx.storage, sessions: ctx.sessions, regulator: deps.regulator, directory: ctx.directory, audit: ctx.audit, clock: ctx.clock };
+  const admin: AdminDeps = { storage: ctx.storage, sessions: ctx.sessions, regulator: ctx.regulator, directory: ctx.directory, audit: ctx.audit, clock: ctx.clock };
   const fail = (res: Response, status: number, error: string) => void res.status(status).json({ error });
   const sessionOf = (res: Response) => res.locals.adminSession as Session;
   const actorOf = (req: Request, res: Response): Actor => ({ name: sessionOf(res).user.username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res) });

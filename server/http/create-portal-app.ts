@@ -50,7 +50,7 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
     }),
   );
   portal.use(createCompanionRouter(ctx));
-  portal.use(`/${ADMIN_API_PATH}`, createAdminRouter(ctx, { regulator: ctx.regulator }));
+  portal.use(`/${ADMIN_API_PATH}`, createAdminRouter(ctx));
   portal.use(service);
   portal.use(createWebAuthnRouter(ctx));
   if (ctx.push) portal.use('/api/push/v1', createPushApiRouter(ctx, ctx.push));
