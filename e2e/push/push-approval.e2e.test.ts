@@ -44,7 +44,6 @@ describe('push approval, sign-in page and phone', () => {
     stack = await startPushStack({
       configure: (c) => {
         c.audit = { webhook: { url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`, kinds: ['push.not_me'], retries: 0 } };
-        c.second_factors.push.ttl = '30s';
         // Many requests per account in one run; push bombing has its own tests on the server side.
         c.second_factors.push.max_requests = 50;
         c.regulation = { account: { max_retries: 50 } };

@@ -27,7 +27,9 @@ export async function startPushStack(
   const vapid = webpush.generateVAPIDKeys();
   Object.assign(config, {
     enrollment: { trusted_networks: ['127.0.0.0/8'] },
-    second_factors: { push: { enabled: true, vapid: { public_key: vapid.publicKey, private_key: vapid.privateKey, subject: 'mailto:security@corp.example' } } },
+    // A long ttl: on a loaded machine a test's several phone answers must not outlive the request;
+    // the expiry test sets its own short one.
+    second_factors: { push: { enabled: true, ttl: '2m', vapid: { public_key: vapid.publicKey, private_key: vapid.privateKey, subject: 'mailto:security@corp.example' } } },
     access_control: {
       default_policy: 'deny',
       rules: [
