@@ -21,9 +21,11 @@ import { startEchoUpstream, type SeenRequest } from '../testing/upstream-echo.js
 /**
  * The nginx example users copy (e2e/nginx/gatehouse-auth-request.conf), run as written by a real
  * nginx over TLS in front of an app that echoes what it received, with the gateway and a real
- * Redis behind auth_request. Only addresses, names and certificate paths are swapped.
+ * Redis behind auth_request. Only addresses, names and file paths are swapped. (What the app
+ * receives besides the identity — cookies, other forged headers — is in forward-auth-snippets.int.test.ts.)
  */
 const EXAMPLE = fileURLToPath(new URL('../../e2e/nginx/gatehouse-auth-request.conf', import.meta.url));
+const STRIP_HEADERS = fileURLToPath(new URL('../../deploy/nginx/gatehouse-strip-headers.conf', import.meta.url));
 
 const USERS = {
   alice: { password: 'alice-nginx-pass', displayname: 'Alice Liu', email: 'alice@corp.example', groups: ['admins', 'dev'], disabled: false },
@@ -73,6 +75,7 @@ beforeAll(async () => {
       ['app.example.com', APP],
       ['/etc/ssl/example.com.crt', join(dir, 'cert.pem')],
       ['/etc/ssl/example.com.key', join(dir, 'key.pem')],
+      ['/etc/nginx/gatehouse-strip-headers.conf', STRIP_HEADERS],
     ]),
   );
   appOrigin = `https://${APP}:${nginx.port}`;

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -50,6 +50,26 @@ export async function startNginx(httpBody: (ctx: NginxContext) => string): Promi
     }
   }
   throw lastError;
+}
+
+/**
+ * `nginx -t` on the same main config startNginx would write around `httpBody`: whether nginx
+ * accepts it, with its output (warnings included) either way.
+ */
+export async function checkNginxConfig(httpBody: (ctx: NginxContext) => string): Promise<{ ok: boolean; output: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-nginx-t-'));
+  try {
+    const confPath = join(dir, 'nginx.conf');
+    // A port nothing listens on: -t parses and checks, it binds nothing.
+    await writeFile(confPath, mainConfig(dir, httpBody({ port: 9, dir })));
+    return await new Promise((resolve) => {
+      execFile(NGINX_PATH, ['-t', '-p', dir + '/', '-c', confPath, '-e', join(dir, 'error.log')], (error, stdout, stderr) =>
+        resolve({ ok: error === null, output: `${stdout}${stderr}` }),
+      );
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function startIn(dir: string, port: number, httpBody: string): Promise<NginxServer> {
