@@ -15,10 +15,11 @@ type Mode = 'second-factor' | 'passwordless';
 
 /**
  * WebAuthn ceremonies as JSON for the portal's script: registering a passkey or security key,
- * using one as the second factor, and signing in with a passkey alone — only where passwordless is
- * allowed for the sign-in's target (config and `rd`, see policy/passwordless-sign-in.ts). Every call must come from
- * the portal's origin with the page's CSRF token in X-CSRF-Token; each challenge is bound to the
- * session (or, before sign-in, to the browser's CSRF cookie) and single use.
+ * using one as the second factor, and signing in with a passkey alone — only where passwordless
+ * is allowed for the sign-in's target (config and `rd`: policy/passwordless-sign-in.ts). Every
+ * call must come from the portal's origin with the page's CSRF token in X-CSRF-Token; each
+ * challenge is bound to the session (or, before sign-in, to the browser's CSRF cookie) and
+ * single use.
  */
 export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
   const router = express.Router();
