@@ -10,7 +10,8 @@ export type ServerErrorCode =
   | 'duplicate'
   | 'counter-regression'
   | 'throttled'
-  | 'csrf';
+  | 'csrf'
+  | 'passwordless-not-allowed';
 export type MessageCode = ServerErrorCode | 'cancelled' | 'unsupported' | 'unsuitable' | 'network' | 'generic';
 /** 'aborted': another ceremony took over; nothing to show. */
 export type FailureCode = MessageCode | 'aborted';

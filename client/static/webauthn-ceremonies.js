@@ -17,6 +17,7 @@ export const SERVER_ERROR_CODES = Object.freeze([
   'counter-regression',
   'throttled',
   'csrf',
+  'passwordless-not-allowed',
 ]);
 
 /**
@@ -165,7 +166,8 @@ export function createCeremonies(deps) {
    * and the request waits until the user picks one.
    */
   async function authenticate({ mode, rd, autofill = false }) {
-    const asked = await options('authenticate/options', { mode });
+    // A passkey sign-in is allowed or not for its target: the server decides from `rd`.
+    const asked = await options('authenticate/options', mode === 'passwordless' && typeof rd === 'string' ? { mode, rd } : { mode });
     if (!asked.ok) return asked;
     const got = await run(() => deps.startAuthentication({ optionsJSON: asked.options, useBrowserAutofill: autofill }));
     if (!got.ok) return got;

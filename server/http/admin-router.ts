@@ -7,7 +7,7 @@ import { issueEnrollmentLink } from '../admin/issue-enrollment-link.js';
 import { listUserSessions, revokeAllUserSessions, revokeUserSession } from '../admin/user-sessions.js';
 import { getUser, listUsersPage, PAGE_MAX } from '../admin/user-status.js';
 import { StoreUnavailableError } from '../core/errors.js';
-import type { Session } from '../session/session.js';
+import type { FactorUse, Session } from '../session/session.js';
 import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
 import { requestIdOf } from './pages.js';
@@ -29,16 +29,24 @@ const disableBody = z.strictObject({ reason: z.string().max(200).optional() });
 const assignBody = z.strictObject({ username: z.string().min(1).max(128) });
 const linkBody = z.strictObject({ ttlSeconds: z.number().int().min(60).max(30 * 86_400).optional() });
 
-/** Whether the session holds a second factor used within the last `maxAgeSeconds`; when it stops being fresh, or null. */
-export function freshFactorUntil(session: Session, now: number, maxAgeSeconds: number): number | null {
-  const latest = Math.max(-Infinity, ...session.factors.filter((f) => f.kind !== 'password' && f.at <= now).map((f) => f.at));
+/**
+ * When the session's second factor stops being fresh (used within the last `maxAgeSeconds`), or
+ * null. A second factor is one on top of the password; a passkey verified with user verification
+ * on its own counts only where `passwordless` (second_factors.webauthn.passwordless) is on — a
+ * rule's `passwordless` speaks for its sites, not for the admin API.
+ */
+export function freshFactorUntil(session: Session, now: number, maxAgeSeconds: number, passwordless: boolean): number | null {
+  const hasPassword = session.factors.some((f) => f.kind === 'password');
+  const counts = (f: FactorUse) => f.kind !== 'password' && (hasPassword || (passwordless && f.kind === 'webauthn' && f.userVerified === true));
+  const latest = Math.max(-Infinity, ...session.factors.filter((f) => counts(f) && f.at <= now).map((f) => f.at));
   const until = latest + maxAgeSeconds * 1000;
   return Number.isFinite(until) && until > now ? until : null;
 }
 
 /**
  * The admin API: JSON for the console and scripts. A caller needs a portal session of a member of
- * `admin.group` whose second factor is at most `admin.fresh_factor_age` old; every non-GET must
+ * `admin.group` with the password and a second factor at most `admin.fresh_factor_age` old (or,
+ * where passwordless is on globally, such a passkey alone: see freshFactorUntil); every non-GET must
  * come from the portal's origin with the session's CSRF token in X-CSRF-Token. Handlers parse,
  * call one operation from server/admin (which audits), and map its value to a status.
  */
@@ -74,12 +82,12 @@ export function createAdminRouter(ctx: GatewayContext): express.Router {
   /** Who is calling, and the CSRF token the console sends back; answered without a fresh factor so it can ask for one. */
   router.get('/session', (_req, res) => {
     const session = sessionOf(res);
-    const until = freshFactorUntil(session, ctx.clock.now(), ctx.config.admin.fresh_factor_age);
+    const until = freshFactorUntil(session, ctx.clock.now(), ctx.config.admin.fresh_factor_age, ctx.policy.passwordless);
     res.json({ username: session.user.username, displayName: session.user.displayName, csrfToken: session.csrf, freshFactorUntil: until });
   });
 
   router.use((_req, res, next) => {
-    if (freshFactorUntil(sessionOf(res), ctx.clock.now(), ctx.config.admin.fresh_factor_age) === null) return fail(res, 403, 'fresh_factor_required');
+    if (freshFactorUntil(sessionOf(res), ctx.clock.now(), ctx.config.admin.fresh_factor_age, ctx.policy.passwordless) === null) return fail(res, 403, 'fresh_factor_required');
     next();
   });
   router.use(express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }));

@@ -12,7 +12,7 @@ import { signOut } from '../sign-in/sign-out.js';
 import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
 import { localeOf, requestIdOf, sendErrorPage, sendPage } from './pages.js';
-import { decideFor, portalPath, siteNameOf } from './portal-session.js';
+import { decideFor, passwordlessAllowed, portalPath, siteNameOf } from './portal-session.js';
 import { renderHomePage } from '../../client/views/home-page.js';
 import { renderSignInPage } from '../../client/views/sign-in-page.js';
 import { renderSignOutPage } from '../../client/views/sign-out-page.js';
@@ -57,7 +57,7 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
       username: extra.username,
       error: extra.error,
       rememberMeDays,
-      passkeySignIn: passkeySignIn(ctx),
+      passkeySignIn: passwordlessAllowed(ctx, req, extra.rd),
     });
     sendPage(ctx, res, status, body);
   }
@@ -152,10 +152,4 @@ export function sessionCookieOptions(ctx: GatewayContext, rememberMe: boolean) {
     secure: ctx.portal.https,
     maxAgeSeconds: rememberMe ? ctx.config.session.remember_me : undefined,
   };
-}
-
-/** The passkey button shows where a passkey alone may sign in: globally or on some rule. */
-function passkeySignIn(ctx: GatewayContext): boolean {
-  const webauthn = ctx.config.second_factors.webauthn;
-  return webauthn.enabled && (webauthn.passwordless || ctx.config.access_control.rules.some((r) => r.passwordless === true));
 }

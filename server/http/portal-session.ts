@@ -1,9 +1,11 @@
 import type { Request, Response } from 'express';
 import { currentSession } from '../gate/authorize-request.js';
 import { evaluateAccess } from '../policy/evaluate-access.js';
+import { allowsPasswordless, mayOfferPasswordless } from '../policy/passwordless-sign-in.js';
 import { normalizePath } from '../policy/normalize-path.js';
+import type { AccessTarget } from '../policy/types.js';
 import { readSessionToken } from '../session/session-cookie.js';
-import type { Session } from '../session/session.js';
+import type { FactorUse, Session, SessionUser } from '../session/session.js';
 import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
 
@@ -37,11 +39,32 @@ export function siteNameOf(ctx: GatewayContext, target: string | undefined): str
 
 /** What the policy says of `target` (an absolute URL already checked as safe) for this session. */
 export function decideFor(ctx: GatewayContext, req: Request, session: Session, target: string) {
+  const access = accessTargetOf(ctx, req, target);
+  if (!access) return { kind: 'deny' as const, rule: 'default' as const };
+  const subject = { username: session.user.username, groups: session.user.groups, factors: session.factors };
+  return evaluateAccess(ctx.policy, access, subject, ctx.clock.now());
+}
+
+/** `target` (an absolute URL already checked as safe) as the policy sees a browser's GET of it; null when its path cannot be normalized. */
+export function accessTargetOf(ctx: GatewayContext, req: Request, target: string): AccessTarget | null {
   const url = new URL(target);
   const path = normalizePath(url.pathname + url.search);
-  if (!path.ok) return { kind: 'deny' as const, rule: 'default' as const };
-  const subject = { username: session.user.username, groups: session.user.groups, factors: session.factors };
-  return evaluateAccess(ctx.policy, { domain: url.hostname, path: path.matchPath, method: 'GET', ip: clientIpOf(ctx, req) }, subject, ctx.clock.now());
+  if (!path.ok) return null;
+  return { domain: url.hostname, path: path.matchPath, method: 'GET', ip: clientIpOf(ctx, req) };
+}
+
+/**
+ * Whether a passkey alone may sign in for `rd` (a safe target, or undefined for the portal
+ * itself), decided from the config and the target only — never from what a request claims.
+ * Without `who` (before the passkey is used, so for anyone it might name); with `who`, for that
+ * user and that passkey use.
+ */
+export function passwordlessAllowed(ctx: GatewayContext, req: Request, rd: string | undefined, who?: { user: SessionUser; use: FactorUse }): boolean {
+  if (!ctx.config.second_factors.webauthn.enabled) return false;
+  const target = rd === undefined ? null : accessTargetOf(ctx, req, rd);
+  if (rd !== undefined && target === null) return false;
+  if (!who) return mayOfferPasswordless(ctx.policy, target);
+  return allowsPasswordless(ctx.policy, target, { username: who.user.username, groups: who.user.groups }, who.use, ctx.clock.now());
 }
 
 /** Sends a signed-out visitor to sign in, coming back here afterwards. */

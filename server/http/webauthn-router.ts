@@ -8,16 +8,18 @@ import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
 import { enrollmentStateOf } from './methods-router.js';
 import { requestIdOf } from './pages.js';
-import { clientIpOf, portalPath, portalSession } from './portal-session.js';
+import { clientIpOf, passwordlessAllowed, portalPath, portalSession } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
 
 type Mode = 'second-factor' | 'passwordless';
 
 /**
  * WebAuthn ceremonies as JSON for the portal's script: registering a passkey or security key,
- * using one as the second factor, and signing in with a passkey alone. Every call must come from
- * the portal's origin with the page's CSRF token in X-CSRF-Token; each challenge is bound to the
- * session (or, before sign-in, to the browser's CSRF cookie) and single use.
+ * using one as the second factor, and signing in with a passkey alone — only where passwordless
+ * is allowed for the sign-in's target (config and `rd`: policy/passwordless-sign-in.ts). Every
+ * call must come from the portal's origin with the page's CSRF token in X-CSRF-Token; each
+ * challenge is bound to the session (or, before sign-in, to the browser's CSRF cookie) and
+ * single use.
  */
 export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
   const router = express.Router();
@@ -86,6 +88,8 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     if (mode === 'passwordless') {
       const binding = checkSignedOut(req, res);
       if (!binding) return;
+      // No challenge at all where a passkey alone cannot sign in: there is nothing to answer.
+      if (!passwordlessAllowed(ctx, req, ctx.redirects.safeTarget(req.body?.rd))) return fail(res, 403, 'passwordless-not-allowed');
       if (!(await ctx.regulator.check({ kind: 'webauthn', ip: clientIpOf(ctx, req) })).ok) return fail(res, 429, 'throttled');
       return ok(res, { options: await service.authenticationOptions({ binding, now: ctx.clock.now() }) });
     }
@@ -126,6 +130,7 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const binding = checkSignedOut(req, res);
     if (!binding) return;
     const ip = clientIpOf(ctx, req);
+    if (!passwordlessAllowed(ctx, req, rd)) return refusePasswordless(req, res);
     if (!(await ctx.regulator.check({ kind: 'webauthn', ip })).ok) return fail(res, 429, 'throttled');
     const result = await service.verifyAuthentication({ binding, response: req.body?.response, now: ctx.clock.now() });
     const user = result.ok ? ctx.directory.findUser(result.username) : undefined;
@@ -141,14 +146,25 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
       ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'failure' });
       return fail(res, 429, 'throttled');
     }
+    // Exactly what happened: one passkey use, with the authenticator's UV flag.
+    const use: FactorUse = { kind: 'webauthn', at: ctx.clock.now(), device: result.credential.id, userVerified: result.userVerified };
+    // Decided again now that the passkey names its user: a rule with a subject may say otherwise for them.
+    if (!passwordlessAllowed(ctx, req, rd, { user, use })) return refusePasswordless(req, res, user.username);
     const previous = await portalSession(ctx, req);
     if (previous) await ctx.sessions.destroy(previous.token);
-    const created = await ctx.sessions.create({ user, factor: { kind: 'webauthn', at: ctx.clock.now(), device: result.credential.id, userVerified: result.userVerified }, rememberMe: false });
+    const created = await ctx.sessions.create({ user, factor: use, rememberMe: false });
     res.append('set-cookie', serializeSessionCookie(created.token, sessionCookieOptions(ctx, false)));
     await ctx.storage.userState.setLastUsed(user.username, 'webauthn', result.credential.id);
     audit('sign_in.success', req, res, { username: user.username, factor: 'webauthn', passwordless: true, device: result.credential.id });
     ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'success' });
     ok(res, { redirect: rd ?? ctx.portal.url.href });
+  }
+
+  /** Passwordless is not allowed for this target (for this user): no session, and the same answer before and after the passkey. */
+  function refusePasswordless(req: Request, res: Response, username?: string) {
+    audit('sign_in.failure', req, res, { username, factor: 'webauthn', reason: 'passwordless-not-allowed' });
+    ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'failure' });
+    fail(res, 403, 'passwordless-not-allowed');
   }
 
   // Body-parser refusals (malformed or oversized JSON) are the client's fault: JSON 4xx, not 500.

@@ -33,7 +33,7 @@ export function compilePolicy(access: AccessControl, options: { passwordless?: b
     maxAuthAgeMs: undefined,
     passwordless,
   });
-  return Object.freeze({ rules: Object.freeze(rules), ...indexByDomain(rules), defaultRule, warnings: Object.freeze(warnings) });
+  return Object.freeze({ rules: Object.freeze(rules), ...indexByDomain(rules), defaultRule, passwordless, warnings: Object.freeze(warnings) });
 }
 
 function indexByDomain(rules: readonly CompiledRule[]): Pick<CompiledPolicy, 'rulesByDomain' | 'wildcardRules'> {

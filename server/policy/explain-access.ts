@@ -1,4 +1,4 @@
-import { decide, findDomain, findResource, hasSecondFactor, matchesMethod, matchesNetwork, matchesSubject, newestFactorAt } from './match-rule.js';
+import { decide, findDomain, findResource, hasFirstFactor, hasSecondFactor, matchesMethod, matchesNetwork, matchesSubject, newestFactorAt } from './match-rule.js';
 import type { AccessSubject, AccessTarget, CompiledPolicy, CompiledRule, Decision, SubjectTerm } from './types.js';
 
 export interface ExplainStep {
@@ -111,6 +111,10 @@ function explainPolicy(rule: CompiledRule, who: AccessSubject | null, now: numbe
   if (rule.policy === 'bypass' || rule.policy === 'deny') return policy;
   if (who === null) return `${policy}: nobody is signed in`;
   if (rule.policy === 'one_factor') {
+    if (!hasFirstFactor(rule, who)) {
+      const passkey = rule.passwordless ? 'nor a passkey with user verification' : 'and passwordless is off here';
+      return `${policy}: ${who.username} signed in without the password, ${passkey}`;
+    }
     if (rule.maxAuthAgeMs === undefined) return `${policy}: ${who.username} is signed in`;
     const newest = newestFactorAt(who);
     const age = newest === -Infinity ? 'no factor' : `last factor ${ageSeconds(newest, now)}s ago`;

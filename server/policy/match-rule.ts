@@ -70,6 +70,8 @@ export function decide(rule: CompiledRule, who: AccessSubject | null, now: numbe
       return decisions.deny;
     case 'one_factor':
       if (who === null) return decisions.login;
+      // A session is not a sign-in: it must hold a factor that signs in here.
+      if (!hasFirstFactor(rule, who)) return decisions.reauthenticate;
       return rule.maxAuthAgeMs === undefined || isFresh(newestFactorAt(who), rule.maxAuthAgeMs, now) ? decisions.allow : decisions.reauthenticate;
     case 'two_factor':
       if (who === null) return decisions.login;
@@ -78,6 +80,19 @@ export function decide(rule: CompiledRule, who: AccessSubject | null, now: numbe
       // with it, rather than be sent round the second step again.
       return who.factors.some((f) => f.kind === 'password') ? decisions.stepUp : decisions.reauthenticate;
   }
+}
+
+/**
+ * One factor: the password — or, where the rule allows passwordless, a passkey verified with user
+ * verification. A second factor alone (a TOTP code, a push approval, a passkey without user
+ * verification or where passwordless is off) never signs anyone in.
+ */
+export function hasFirstFactor(rule: CompiledRule, who: AccessSubject): boolean {
+  for (const use of who.factors) {
+    if (use.kind === 'password') return true;
+    if (rule.passwordless && use.kind === 'webauthn' && use.userVerified === true) return true;
+  }
+  return false;
 }
 
 /**

@@ -80,6 +80,11 @@ export interface CompiledPolicy {
   rulesByDomain: ReadonlyMap<string, readonly CompiledRule[]>;
   wildcardRules: readonly CompiledRule[];
   defaultRule: CompiledRule;
+  /**
+   * `second_factors.webauthn.passwordless`: a passkey with user verification alone counts where no
+   * rule says otherwise, and on the portal itself (the admin API, a sign-in with no target).
+   */
+  passwordless: boolean;
   /** Things that parse but probably do not mean what was intended; main logs them at boot. */
   warnings: readonly string[];
 }

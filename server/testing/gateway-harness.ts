@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseConfigText } from '../config/load-config.js';
+import type { Clock } from '../core/clock.js';
 import { createSilentLogger, type Logger } from '../core/logger.js';
 import { hashPassword } from '../directory/password-hash.js';
 import { createGateway, type Gateway } from '../gateway.js';
@@ -68,9 +69,9 @@ export async function writeUsersFile(path: string, users: Record<string, { passw
 
 /**
  * A gateway with a real Redis and an echo upstream, for HTTP tests of the whole path.
- * `configure` may change the config object before it is parsed.
+ * `configure` may change the config object before it is parsed; `clock` pins the gateway's time.
  */
-export async function startGatewayHarness(options: { configure?: (config: HarnessConfig) => void; logger?: Logger } = {}) {
+export async function startGatewayHarness(options: { configure?: (config: HarnessConfig) => void; logger?: Logger; clock?: Clock } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const redis = await startRedisServer();
   const upstream = await startEchoUpstream();
@@ -80,7 +81,7 @@ export async function startGatewayHarness(options: { configure?: (config: Harnes
   options.configure?.(config);
   const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
   if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join('\n')}`);
-  const gateway: Gateway = await createGateway(loaded.config, { logger: options.logger ?? createSilentLogger() });
+  const gateway: Gateway = await createGateway(loaded.config, { logger: options.logger ?? createSilentLogger(), ...(options.clock ? { clock: options.clock } : {}) });
   const { port } = await gateway.listen(0, '127.0.0.1');
 
   const request = (o: Omit<Parameters<typeof send>[0], 'port'>) => send({ port, ...o });
