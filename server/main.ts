@@ -103,12 +103,22 @@ function configPath(args: string[], env: NodeJS.ProcessEnv): string {
   return path;
 }
 
-main(process.argv.slice(2), process.env).then(
-  (code) => {
-    if (code !== 0) process.exitCode = code;
-  },
-  (error) => {
-    process.stderr.write(`gatehouse: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+/**
+ * Once a command has returned there is nothing left to do: the process should end as soon as
+ * what the command opened is closed. Should something stay open by mistake (a connection, a
+ * timer), end it anyway after a while: a supervisor restarts a gateway only once it has exited.
+ */
+const LINGER_LIMIT_MS = 10_000;
+
+function finish(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => {
+    process.stderr.write(`gatehouse: still running ${LINGER_LIMIT_MS / 1000} s after the command ended; exiting\n`);
+    process.exit(code);
+  }, LINGER_LIMIT_MS).unref();
+}
+
+main(process.argv.slice(2), process.env).then(finish, (error) => {
+  process.stderr.write(`gatehouse: ${error instanceof Error ? error.stack : String(error)}\n`);
+  finish(1);
+});
