@@ -8,6 +8,7 @@ import { runDemo } from './commands/demo.js';
 import { runEnrollCommand } from './commands/enroll.js';
 import { runAuditCommand } from './commands/audit.js';
 import { runFactorsCommand } from './commands/factors.js';
+import { runHealthcheck } from './commands/healthcheck.js';
 import { runStorageRotateKey } from './commands/storage-rotate-key.js';
 import { runTokensCommand } from './commands/tokens.js';
 import { runSessionsCommand, runUsersCommand } from './commands/users.js';
@@ -20,6 +21,7 @@ const USAGE = `Usage: gatehouse <command> [options]
 Commands:
   serve [--config FILE]            run the gateway (config also from GATEHOUSE_CONFIG)
   check-config [--config FILE]     validate a config file and its users file, then exit
+  healthcheck [--config FILE]      exit 0 if the gateway of that config answers /healthz (for container HEALTHCHECKs)
   hash-password                    read a password on stdin, print its argon2id hash
   policy explain [--config FILE] --url URL [--user NAME] [--groups a,b] [--ip ADDR] [--method GET] [--factors totp,...]
                                    print the access decision and the rule that made it
@@ -52,6 +54,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
         return await runServe(configPath(rest, env), env, io);
       case 'check-config':
         return await runCheckConfig(configPath(rest, env), env, io);
+      case 'healthcheck':
+        return await runHealthcheck(configPath(rest, env), env, io);
       case 'hash-password':
         return await runHashPassword({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, isTTY: Boolean(process.stdin.isTTY) });
       case 'policy':
