@@ -44,7 +44,8 @@ export interface Gateway {
 
 /**
  * Builds one gateway instance from a validated config. Dependencies a test wants to pin
- * (clock, kv, directory) can be passed in; everything else is made here.
+ * (clock, kv, directory) can be passed in; everything else is made here. If building fails,
+ * whatever was opened so far is closed before the error is thrown on.
  */
 export async function createGateway(config: Config, deps: GatewayDeps): Promise<Gateway> {
   const resources = createResourceStack({ onError: (error) => deps.logger.error({ err: error }, 'closing the gateway: a part failed to close') });

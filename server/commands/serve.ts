@@ -49,7 +49,7 @@ function startFailed(io: CommandIo, logger: Logger, error: unknown): number {
 }
 
 /** The message and the causes behind it ("database: SQLITE_NOTADB: file is not a database"). */
-export function describeStartError(error: unknown): string {
+function describeStartError(error: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = error; e !== undefined && parts.length < 5; e = (e as { cause?: unknown }).cause) {
     parts.push(e instanceof Error ? e.message : String(e));
