@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './core/clock.js';
+import { createResourceStack, type ResourceStack } from './core/resource-stack.js';
 import type { Logger } from './core/logger.js';
 import type { Config } from './config/schema.js';
 import type { Directory } from './directory/directory.js';
@@ -43,13 +44,30 @@ export interface Gateway {
 
 /**
  * Builds one gateway instance from a validated config. Dependencies a test wants to pin
- * (clock, kv, directory) can be passed in; everything else is made here.
+ * (clock, kv, directory) can be passed in; everything else is made here. If building fails,
+ * whatever was opened so far is closed before the error is thrown on.
  */
-export async function createGateway(config: Config, deps: { logger: Logger; clock?: Clock; kv?: Kv; directory?: Directory; storage?: Storage }): Promise<Gateway> {
+export async function createGateway(config: Config, deps: GatewayDeps): Promise<Gateway> {
+  const resources = createResourceStack({ onError: (error) => deps.logger.error({ err: error }, 'closing the gateway: a part failed to close') });
+  try {
+    return await assembleGateway(config, deps, resources);
+  } catch (error) {
+    // A start that fails half-way (invalid users file, database refused) must not leave a Redis
+    // connection or a file watcher behind to keep the process alive.
+    await resources.closeAll();
+    throw error;
+  }
+}
+
+type GatewayDeps = { logger: Logger; clock?: Clock; kv?: Kv; directory?: Directory; storage?: Storage };
+
+async function assembleGateway(config: Config, deps: GatewayDeps, resources: ResourceStack): Promise<Gateway> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
   const kv = deps.kv ?? (await createKv(config, logger, clock));
+  if (!deps.kv) resources.add(() => kv.close());
   const directory = deps.directory ?? (await createUsersFileDirectory({ logger }, { path: config.authentication.users_file, watch: config.authentication.watch }));
+  resources.add(() => directory.close());
   const sessions = createSessionStore(
     { kv, clock, logger },
     {
@@ -59,8 +77,13 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
       cacheTtl: config.session.cache_ttl,
     },
   );
+  resources.add(() => sessions.close());
   const policy = compilePolicy(config.access_control, { passwordless: config.second_factors.webauthn.passwordless });
   for (const warning of policy.warnings) logger.warn({ warning }, 'access_control');
+  const storage = deps.storage ?? openSqliteStorage({ path: config.storage.path, keys: config.storage.encryption_keys.map((k) => ({ id: k.id, key: decodeKey(k.key)! })) }, { logger, clock });
+  if (!deps.storage) resources.add(() => storage.close());
+  const audit = createAuditLog({ storage, logger, clock }, { config: config.audit });
+  resources.add(() => audit.close());
   // A user disabled, removed or given a new password loses every session at once (ASVS 7.4.2).
   const stopWatchingUsers = directory.onChange?.((change) => {
     void audit.record({ kind: 'config.reload', actor: 'system', reason: 'users-file', details: { count: change.revoked.length + change.updated.length, sessions: change.revoked.length }, message: 'users file reloaded' });
@@ -71,8 +94,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
         .catch((error) => logger.error({ err: (error as Error).message, username }, 'could not end sessions after a users file change'));
     }
   });
-  const storage = deps.storage ?? openSqliteStorage({ path: config.storage.path, keys: config.storage.encryption_keys.map((k) => ({ id: k.id, key: decodeKey(k.key)! })) }, { logger, clock });
-  const audit = createAuditLog({ storage, logger, clock }, { config: config.audit });
+  if (stopWatchingUsers) resources.add(stopWatchingUsers);
   const factorDeps = { storage, kv };
   const webauthn = createWebAuthnService({ storage, kv, logger, audit }, { config: config.second_factors.webauthn, portalUrl: config.server.portal_url });
   const portalUrl = config.server.portal_url;
@@ -81,6 +103,15 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
     ? createIdentityTokenIssuer({ clock }, { config: config.identity_jwt, issuer: config.identity_jwt.issuer ?? portalUrl.href })
     : undefined;
   const metrics = createMetrics();
+  const proxy = createReverseProxy(
+    { logger },
+    // A client's copy of the JWT header never passes, whether or not the site gets a real one.
+    { sites: config.sites.filter((s) => s.upstream), cookieName: config.session.cookie_name, strippedHeaders: [config.identity_jwt?.header ?? 'Remote-Jwt'] },
+  );
+  // Requests still streaming get a few seconds to finish, not forever.
+  resources.add(() => Promise.race([proxy.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]));
+  const mailer = config.enrollment.email_code.enabled && config.smtp ? createEnrollmentMailer(config.smtp, clock.now) : undefined;
+  if (mailer) resources.add(() => mailer.close());
   const ctx: GatewayContext = {
     config,
     logger,
@@ -91,11 +122,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
     policy,
     sites: createSiteTable(config.sites, portalUrl),
     redirects: createRedirectPolicy(config.sites, portalUrl),
-    proxy: createReverseProxy(
-      { logger },
-      // A client's copy of the JWT header never passes, whether or not the site gets a real one.
-      { sites: config.sites.filter((s) => s.upstream), cookieName: config.session.cookie_name, strippedHeaders: [config.identity_jwt?.header ?? 'Remote-Jwt'] },
-    ),
+    proxy,
     clientAddress: createClientAddressResolver(config.server.trusted_proxies),
     isTrustedProxy: compileNetworks(config.server.trusted_proxies, {}),
     metrics,
@@ -114,7 +141,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
       config.regulation,
     ),
     enrollmentEmailLimiter: createAttemptLimiter(kv, { name: 'enrollment-email', maxFailures: 3, windowSeconds: 3600 }),
-    mailer: config.enrollment.email_code.enabled && config.smtp ? createEnrollmentMailer(config.smtp, clock.now) : undefined,
+    mailer,
     isEnrollmentNetwork: config.enrollment.trusted_networks.length > 0 ? compileNetworks(config.enrollment.trusted_networks, config.access_control.networks) : () => false,
     portal: {
       url: portalUrl,
@@ -126,7 +153,11 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
     },
   };
 
-  if (config.second_factors.push.enabled) ctx.push = createPushService({ kv, storage, clock, logger, audit, regulator: ctx.regulator }, { config: config.second_factors, portalUrl });
+  if (config.second_factors.push.enabled) {
+    const push = createPushService({ kv, storage, clock, logger, audit, regulator: ctx.regulator }, { config: config.second_factors, portalUrl });
+    resources.add(() => push.close());
+    ctx.push = push;
+  }
   const portalApp = createPortalApp(ctx);
   const handler = createGatewayHandler(ctx, portalApp);
   const server = createServer({ headersTimeout: 15_000, requestTimeout: 300_000, keepAliveTimeout: 65_000, maxHeaderSize: 16 * 1024 }, handler.handleRequest);
@@ -152,16 +183,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      // Requests still streaming get a few seconds to finish, not forever.
-      await Promise.race([ctx.proxy.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
-      stopWatchingUsers?.();
-      await ctx.push?.close();
-      await sessions.close();
-      directory.close();
-      ctx.mailer?.close();
-      audit.close();
-      if (!deps.storage) storage.close();
-      if (!deps.kv) await kv.close();
+      await resources.closeAll();
     },
   };
 }

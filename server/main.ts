@@ -8,6 +8,7 @@ import { runDemo } from './commands/demo.js';
 import { runEnrollCommand } from './commands/enroll.js';
 import { runAuditCommand } from './commands/audit.js';
 import { runFactorsCommand } from './commands/factors.js';
+import { runHealthcheck } from './commands/healthcheck.js';
 import { runStorageRotateKey } from './commands/storage-rotate-key.js';
 import { runTokensCommand } from './commands/tokens.js';
 import { runSessionsCommand, runUsersCommand } from './commands/users.js';
@@ -20,6 +21,7 @@ const USAGE = `Usage: gatehouse <command> [options]
 Commands:
   serve [--config FILE]            run the gateway (config also from GATEHOUSE_CONFIG)
   check-config [--config FILE]     validate a config file and its users file, then exit
+  healthcheck [--config FILE]      exit 0 if the gateway of that config answers /healthz (for container HEALTHCHECKs)
   hash-password                    read a password on stdin, print its argon2id hash
   policy explain [--config FILE] --url URL [--user NAME] [--groups a,b] [--ip ADDR] [--method GET] [--factors totp,...]
                                    print the access decision and the rule that made it
@@ -52,6 +54,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
         return await runServe(configPath(rest, env), env, io);
       case 'check-config':
         return await runCheckConfig(configPath(rest, env), env, io);
+      case 'healthcheck':
+        return await runHealthcheck(configPath(rest, env), env, io);
       case 'hash-password':
         return await runHashPassword({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, isTTY: Boolean(process.stdin.isTTY) });
       case 'policy':
@@ -103,12 +107,22 @@ function configPath(args: string[], env: NodeJS.ProcessEnv): string {
   return path;
 }
 
-main(process.argv.slice(2), process.env).then(
-  (code) => {
-    if (code !== 0) process.exitCode = code;
-  },
-  (error) => {
-    process.stderr.write(`gatehouse: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+/**
+ * Once a command has returned there is nothing left to do: the process should end as soon as
+ * what the command opened is closed. Should something stay open by mistake (a connection, a
+ * timer), end it anyway after a while: a supervisor restarts a gateway only once it has exited.
+ */
+const LINGER_LIMIT_MS = 10_000;
+
+function finish(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => {
+    process.stderr.write(`gatehouse: still running ${LINGER_LIMIT_MS / 1000} s after the command ended; exiting\n`);
+    process.exit(code);
+  }, LINGER_LIMIT_MS).unref();
+}
+
+main(process.argv.slice(2), process.env).then(finish, (error) => {
+  process.stderr.write(`gatehouse: ${error instanceof Error ? error.stack : String(error)}\n`);
+  finish(1);
+});

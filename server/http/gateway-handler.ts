@@ -16,6 +16,17 @@ import type { NormalizePathResult } from '../policy/normalize-path.js';
 /** Paths the gateway answers on any host that is not a protected site (internal callers). */
 const SERVICE_PATHS = new Set([...AUTHZ_PATHS.keys(), '/healthz', '/readyz', '/metrics', '/.well-known/jwks.json']);
 
+/**
+ * Liveness and readiness, answered by Gatehouse itself on every host, protected sites' included:
+ * probes send whatever Host they have (Kubernetes the pod IP, a load balancer the site's name)
+ * and a probe sent to sign in reads as "down". Only these exact paths, and only GET and HEAD:
+ * every other request for a site goes through its policy as before, and none of these is ever
+ * proxied, so this gives nobody a way past sign-in. It does hide an application's own
+ * /healthz behind Gatehouse (README, Operations): probe the application directly.
+ */
+const PROBE_PATHS = new Set(['/healthz', '/readyz']);
+const isProbe = (method: string | undefined, path: string) => (method === 'GET' || method === 'HEAD') && PROBE_PATHS.has(path);
+
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
@@ -44,9 +55,11 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
   }
 
   function route(req: IncomingMessage) {
+    const path = normalizePath(req.url ?? '');
+    // Before the Host is even read: a probe with a missing or odd Host is still a probe.
+    if (path.ok && isProbe(req.method, path.path)) return { kind: 'portal' as const, path };
     const host = parseHostHeader(req.headers.host);
     if (!host) return { kind: 'bad-host' as const };
-    const path = normalizePath(req.url ?? '');
     if (!path.ok) return { kind: 'bad-path' as const };
     if (isPortal(host.hostname, host.port, path.path)) return { kind: 'portal' as const, path };
     const site = ctx.sites.match(host.hostname, host.port, path.matchPath);
