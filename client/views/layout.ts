@@ -32,7 +32,7 @@ export function renderLayout(model: LayoutModel): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
-<meta name="referrer" content="same-origin">
+<meta name="referrer" content="strict-origin">
 <meta name="robots" content="noindex, nofollow">
 <title>${title}</title>
 <link rel="stylesheet" href="${basePath}static/portal.css">

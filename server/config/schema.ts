@@ -3,6 +3,7 @@ import { createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { RE2JS } from 're2js';
 import { parseDuration } from '../core/duration.js';
+import { isPublicSuffix } from './public-suffix.js';
 
 /**
  * The configuration file's schema. Keys are snake_case as written in YAML, so a key in the
@@ -101,9 +102,11 @@ function checkPathPattern(pattern: string, ctx: z.RefinementCtx): void {
 const oneOrMany = <T extends z.ZodType>(item: T) =>
   z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
 
+const DOMAIN_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
 const domainPattern = z
   .string()
-  .regex(/^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, {
+  .regex(DOMAIN_PATTERN, {
     error: (issue) => `${JSON.stringify(issue.input)} is not a domain or "*.domain" wildcard (lower case, no port, no trailing dot)`,
   });
 
@@ -470,9 +473,8 @@ export function crossFieldIssues(raw: unknown): Issue[] {
     issues.push({ path: ['session', 'idle_timeout'], message: 'must not exceed session.absolute_timeout' });
   }
   const portalHost = typeof server.portal_url === 'string' ? safeHostname(server.portal_url) : undefined;
-  if (typeof session.domain === 'string' && portalHost && portalHost !== session.domain && !portalHost.endsWith('.' + session.domain)) {
-    issues.push({ path: ['session', 'domain'], message: `must be the portal's host "${portalHost}" or a parent of it` });
-  }
+  const cookieDomainIssue = typeof session.domain === 'string' ? checkCookieDomain(session.domain, portalHost) : undefined;
+  if (cookieDomainIssue) issues.push({ path: ['session', 'domain'], message: cookieDomainIssue });
   const names = new Map<unknown, number>();
   const urls = new Map<string, number>();
   sites.forEach((site, i) => {
@@ -532,6 +534,26 @@ export function crossFieldIssues(raw: unknown): Issue[] {
     }
   });
   return issues;
+}
+
+/**
+ * What is wrong with session.domain, if anything. The browser sends the session cookie to every
+ * host under that domain, so it must be one the organisation owns: not a public suffix (every
+ * site registered under `com` or `github.io` would receive the session), not an address (a
+ * cookie domain is a DNS name), no wildcard. And the portal must be under it, or the cookie the
+ * portal sets would never come back to it.
+ */
+function checkCookieDomain(domain: string, portalHost: string | undefined): string | undefined {
+  // Upper case, a leading or trailing dot, a port…: the field's own pattern reports those.
+  if (!DOMAIN_PATTERN.test(domain)) return undefined;
+  if (domain.startsWith('*.')) return `takes no wildcard: "${domain.slice(2)}" already covers every host under it`;
+  // A DNS top-level name is never all digits (RFC 3696 §2); an address is, in its last part.
+  if (/^\d+$/.test(domain.slice(domain.lastIndexOf('.') + 1))) {
+    return `"${domain}" is an IP address; a cookie domain is a DNS name (leave session.domain out to keep the cookie on the portal's host)`;
+  }
+  if (isPublicSuffix(domain)) return `"${domain}" is a public suffix: the session cookie would go to every site registered under it; use your own domain`;
+  if (portalHost && portalHost !== domain && !portalHost.endsWith('.' + domain)) return `must be the portal's host "${portalHost}" or a parent of it`;
+  return undefined;
 }
 
 function asRecord(value: unknown): Record<string, any> {
