@@ -25,6 +25,7 @@ function expectRfc4226Token(result: ReturnType<typeof parsePskc>) {
   expect(result).toEqual({
     ok: true,
     tokens: [{ serial: '987654321', kind: 'hotp', secret: RFC_SECRET, algorithm: 'SHA1', digits: 8, period: 30, counter: 0 }],
+    notes: [],
   });
   if (!result.ok) return;
   const token = result.tokens[0]!;
