@@ -148,12 +148,12 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
         });
       }),
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      // Requests still streaming get a few seconds to finish, not forever.
-      await Promise.race([ctx.proxy.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      // Upgraded sockets are no longer the server's to close: the proxy ends its WebSocket
+      // tunnels, and the server finishes once they are gone. Requests still streaming get a
+      // few seconds to finish, not forever.
+      await Promise.race([Promise.all([stopped, ctx.proxy.close()]), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       stopWatchingUsers?.();
       await ctx.push?.close();
       await sessions.close();
