@@ -94,7 +94,11 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
     proxy: createReverseProxy(
       { logger },
       // A client's copy of the JWT header never passes, whether or not the site gets a real one.
-      { sites: config.sites.filter((s) => s.upstream), cookieName: config.session.cookie_name, strippedHeaders: [config.identity_jwt?.header ?? 'Remote-Jwt'] },
+      {
+        sites: config.sites.filter((s) => s.upstream),
+        cookieName: config.session.cookie_name,
+        strippedHeaders: [config.identity_jwt?.header ?? 'Remote-Jwt', ...config.server.strip_headers],
+      },
     ),
     clientAddress: createClientAddressResolver(config.server.trusted_proxies),
     isTrustedProxy: compileNetworks(config.server.trusted_proxies, {}),

@@ -5,7 +5,7 @@ import type { SiteConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import { normalizePeerAddress } from './client-address.js';
 import { ForwardingHandler } from './forwarding-handler.js';
-import { upstreamRequestHeaders } from './identity-headers.js';
+import { canonicalHeaderName, upstreamRequestHeaders } from './identity-headers.js';
 import type { ProxyContext } from './proxy-context.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { UpgradeHandler } from './upgrade-handler.js';
@@ -46,7 +46,7 @@ export function createReverseProxy(
   const routes = new WeakMap<SiteConfig, UpstreamRoute>();
   const pools = new Map<string, Pool>();
   const tunnels = new Set<Duplex>();
-  const stripped = options.strippedHeaders?.length ? new Set(options.strippedHeaders.map((name) => name.toLowerCase())) : undefined;
+  const stripped = options.strippedHeaders?.length ? new Set(options.strippedHeaders.map(canonicalHeaderName)) : undefined;
 
   function poolFor(route: UpstreamRoute): Pool {
     let pool = pools.get(route.origin);
