@@ -140,6 +140,12 @@ const site = z.strictObject({
   timeout: duration('30s', { positive: true }),
   /** Send the upstream a signed identity JWT (identity_jwt) besides the identity headers. Absent: false. */
   identity_jwt: z.boolean().optional(),
+  /**
+   * The upstream ignores letter case in paths (IIS, ASP.NET, Express, macOS and Windows file
+   * systems): rules match this site's paths ignoring case. On by default: off, a rule about
+   * `/admin` is dodged with `/ADMIN` wherever the upstream ignores case.
+   */
+  case_insensitive_paths: z.boolean().default(true),
 });
 export type SiteConfig = z.output<typeof site>;
 

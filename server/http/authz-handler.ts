@@ -87,7 +87,12 @@ export function createAuthzHandler(ctx: GatewayContext): AuthzHandler {
         }
       }
     };
-    const outcome = decide(req, { domain: host.hostname, matchPath: path.matchPath, method: target.method }, req.headers['x-forwarded-for'], requestId);
+    const outcome = decide(
+      req,
+      { domain: host.hostname, matchPath: path.matchPath, method: target.method, caseInsensitivePaths: site.case_insensitive_paths },
+      req.headers['x-forwarded-for'],
+      requestId,
+    );
     return outcome instanceof Promise ? outcome.then(respond) : respond(outcome);
   };
 }

@@ -84,7 +84,7 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
       }
     }
     const { site, host, path } = r;
-    const outcome = decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for'], requestId);
+    const outcome = decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET', caseInsensitivePaths: site.case_insensitive_paths }, req.headers['x-forwarded-for'], requestId);
     return outcome instanceof Promise ? outcome.then((o) => forward(req, res, o, site, path, requestId)) : forward(req, res, outcome, site, path, requestId);
   }
 
@@ -132,7 +132,7 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
     const r = route(req);
     if (r.kind !== 'site') return refuseUpgrade(socket, r.kind === 'unknown' ? 404 : 400);
     const { site, host, path } = r;
-    const outcome = await decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for'], requestId);
+    const outcome = await decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET', caseInsensitivePaths: site.case_insensitive_paths }, req.headers['x-forwarded-for'], requestId);
     if (outcome.kind !== 'decided') return refuseUpgrade(socket, outcome.kind === 'store-unavailable' ? 503 : 500);
     const { decision, session } = outcome.auth;
     proxyDecisions(decision.kind).inc();

@@ -41,7 +41,10 @@ export function decideFor(ctx: GatewayContext, req: Request, session: Session, t
   const path = normalizePath(url.pathname + url.search);
   if (!path.ok) return { kind: 'deny' as const, rule: 'default' as const };
   const subject = { username: session.user.username, groups: session.user.groups, factors: session.factors };
-  return evaluateAccess(ctx.policy, { domain: url.hostname, path: path.matchPath, method: 'GET', ip: clientIpOf(ctx, req) }, subject, ctx.clock.now());
+  // As the gateway will decide it: with the site's letter-case setting (the default for the portal).
+  const site = ctx.sites.match(url.hostname, url.port ? Number(url.port) : undefined, path.matchPath);
+  const caseInsensitivePaths = site?.case_insensitive_paths ?? true;
+  return evaluateAccess(ctx.policy, { domain: url.hostname, path: path.matchPath, method: 'GET', ip: clientIpOf(ctx, req), caseInsensitivePaths }, subject, ctx.clock.now());
 }
 
 /** Sends a signed-out visitor to sign in, coming back here afterwards. */

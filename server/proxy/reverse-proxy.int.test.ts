@@ -37,7 +37,7 @@ const state: { identity: Record<string, string> | undefined; errors: UpstreamFai
 const sites = new Map<string, SiteConfig>();
 
 function site(name: string, url: string, upstreamUrl: string, extra: Partial<SiteConfig> = {}): SiteConfig {
-  return { name, url: new URL(url), upstream: new URL(upstreamUrl), preserve_host: true, timeout: 30, ...extra };
+  return { name, url: new URL(url), upstream: new URL(upstreamUrl), preserve_host: true, timeout: 30, case_insensitive_paths: true, ...extra };
 }
 
 async function listen(server: http.Server | net.Server): Promise<number> {
