@@ -52,7 +52,8 @@ export function createAuthzHandler(ctx: GatewayContext): AuthzHandler {
       ctx.logger.warn({ peer, flavour, requestId }, 'forward-auth request from an unregistered address refused');
       return answer(403, 'untrusted');
     }
-    const target = flavour === 'forward_auth' ? targetFromForwardedHeaders(req.headers) : targetFromOriginalUrl(req.headers);
+    // Every copy of a repeated header on its own: a second, even empty, copy is refused.
+    const target = flavour === 'forward_auth' ? targetFromForwardedHeaders(req.headersDistinct) : targetFromOriginalUrl(req.headersDistinct);
     if (!target.ok) return answer(400, 'malformed');
     const host = parseHostHeader(target.host);
     const path = normalizePath(target.requestTarget);
