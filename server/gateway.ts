@@ -106,7 +106,11 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   const proxy = createReverseProxy(
     { logger },
     // A client's copy of the JWT header never passes, whether or not the site gets a real one.
-    { sites: config.sites.filter((s) => s.upstream), cookieName: config.session.cookie_name, strippedHeaders: [config.identity_jwt?.header ?? 'Remote-Jwt'] },
+    {
+      sites: config.sites.filter((s) => s.upstream),
+      cookieName: config.session.cookie_name,
+      strippedHeaders: [config.identity_jwt?.header ?? 'Remote-Jwt', ...config.server.strip_headers],
+    },
   );
   // Requests still streaming get a few seconds to finish, not forever.
   resources.add(() => Promise.race([proxy.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]));
@@ -179,11 +183,12 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
         });
       }),
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      // Upgraded sockets are no longer the server's to close: the proxy (one of the resources)
+      // ends its WebSocket tunnels, and only then does the server finish.
       await resources.closeAll();
+      await stopped;
     },
   };
 }

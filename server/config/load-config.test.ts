@@ -261,3 +261,24 @@ describe('session.domain', () => {
     );
   });
 });
+
+describe('server.strip_headers', () => {
+  const withStrip = (names: string) => MINIMAL.replace('  portal_url: https://auth.corp.example/', `  portal_url: https://auth.corp.example/\n  strip_headers: ${names}`);
+
+  it('is empty by default and keeps the names as written', () => {
+    const none = parse(MINIMAL);
+    expect(none.ok && none.config.server.strip_headers).toEqual([]);
+    const some = parse(withStrip('[X-Internal-Role, x_tenant, Authorization]'));
+    expect(some.ok ? some.config.server.strip_headers : some.errors).toEqual(['X-Internal-Role', 'x_tenant', 'Authorization']);
+  });
+
+  it.each(['"X Role"', '"X-Role:"', '""', '"Réle"', '"X-Role\\r\\nX-Evil"', '"(x)"', `"${'a'.repeat(129)}"`])('refuses %s, which is not a header name', (name) => {
+    const result = parse(withStrip(`[${name}]`));
+    expect(result.ok ? [] : result.errors).toEqual([expect.stringMatching(/^server\.strip_headers\[0\]: .*is not a header name$/)]);
+  });
+
+  it.each(['Host', 'content-length', 'Transfer_Encoding'])('refuses %s, which the request cannot be forwarded without', (name) => {
+    const result = parse(withStrip(`[${name}]`));
+    expect(result.ok ? [] : result.errors).toEqual([expect.stringMatching(/^server\.strip_headers\[0\]: .*cannot be stripped/)]);
+  });
+});

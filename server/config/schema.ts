@@ -143,6 +143,12 @@ const site = z.strictObject({
   timeout: duration('30s', { positive: true }),
   /** Send the upstream a signed identity JWT (identity_jwt) besides the identity headers. Absent: false. */
   identity_jwt: z.boolean().optional(),
+  /**
+   * The upstream ignores letter case in paths (IIS, ASP.NET, Express, macOS and Windows file
+   * systems): rules match this site's paths ignoring case. On by default: off, a rule about
+   * `/admin` is dodged with `/ADMIN` wherever the upstream ignores case.
+   */
+  case_insensitive_paths: z.boolean().default(true),
 });
 export type SiteConfig = z.output<typeof site>;
 
@@ -210,6 +216,19 @@ const identityJwt = z.strictObject({
   issuer: z.string().min(1).optional(),
 });
 export type IdentityJwtConfig = z.output<typeof identityJwt>;
+
+/**
+ * A request header name (an RFC 9110 token) a site owner may have stripped from what clients
+ * send. Not the ones that frame or route the request: without them it cannot be forwarded.
+ */
+const strippableHeader = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a header name` })
+  .refine((name) => !FRAMING_HEADERS.has(name.toLowerCase().replaceAll('_', '-')), {
+    error: (issue) => `"${String(issue.input)}" cannot be stripped: the request is forwarded with it`,
+  });
+
+const FRAMING_HEADERS = new Set(['host', 'content-length', 'transfer-encoding']);
 
 const RESERVED_HEADERS = new Set(['remote-user', 'remote-groups', 'remote-name', 'remote-email', 'cookie', 'host', 'authorization', 'connection', 'forwarded', 'x-forwarded-for', 'x-real-ip', 'x-request-id']);
 
@@ -399,6 +418,8 @@ export const configSchema = z
       trusted_proxies: z.array(cidr).default([]),
       /** Largest request body the portal reads (proxied bodies are streamed, not limited). */
       body_limit: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+      /** More request headers no client may send to an upstream, on top of the built-in lists. */
+      strip_headers: z.array(strippableHeader).default([]),
     }),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({} as never),
     metrics: z

@@ -4,6 +4,8 @@ import type { Duplex } from 'node:stream';
 import { normalizePath } from '../policy/normalize-path.js';
 import { parseHostHeader } from '../policy/normalize-host.js';
 import { createIdentityHeaderBuilder } from '../proxy/identity-headers.js';
+import { refuseUpgrade } from '../proxy/refuse-upgrade.js';
+import { checkWebSocketRequest } from '../proxy/websocket-handshake.js';
 import { withIdentityToken } from '../identity/with-identity-token.js';
 import type { GatewayContext } from './context.js';
 import { signInUrl } from './context.js';
@@ -95,7 +97,7 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
       }
     }
     const { site, host, path } = r;
-    const outcome = decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for'], requestId);
+    const outcome = decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET', caseInsensitivePaths: site.case_insensitive_paths }, req.headers['x-forwarded-for'], requestId);
     return outcome instanceof Promise ? outcome.then((o) => forward(req, res, o, site, path, requestId)) : forward(req, res, outcome, site, path, requestId);
   }
 
@@ -126,14 +128,24 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
     sendErrorPage(ctx, req, res, 'internal', requestId);
   }
 
-  /** WebSocket and other upgrades: the same decision as any request, then a tunnel. */
+  /**
+   * WebSocket upgrades: the same decision as any request, then a tunnel. Every other Upgrade
+   * (h2c, TLS, anything) is refused with 400 before any decision: once switched, the connection
+   * would carry requests that no rule sees. It is not served as a plain request either: Node
+   * has handed over the socket unparsed after the head, body included.
+   */
   async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const requestId = randomUUID();
+    const handshake = checkWebSocketRequest(req);
+    if (!handshake.ok) {
+      ctx.logger.info({ requestId, reason: handshake.reason, upgrade: String(req.headers.upgrade).slice(0, 64) }, 'upgrade refused: not a WebSocket handshake');
+      return refuseUpgrade(socket, handshake.status);
+    }
     const r = route(req);
     if (r.kind !== 'site') return refuseUpgrade(socket, r.kind === 'unknown' ? 404 : 400);
     const { site, host, path } = r;
-    const outcome = await decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for'], requestId);
+    const outcome = await decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET', caseInsensitivePaths: site.case_insensitive_paths }, req.headers['x-forwarded-for'], requestId);
     if (outcome.kind !== 'decided') return refuseUpgrade(socket, outcome.kind === 'store-unavailable' ? 503 : 500);
     const { decision, session } = outcome.auth;
     proxyDecisions(decision.kind).inc();
@@ -161,13 +173,6 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
       });
     },
   };
-}
-
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
-
-function refuseUpgrade(socket: Duplex, status: number): void {
-  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  else socket.destroy();
 }
 
 export function effectivePort(url: URL): number {
