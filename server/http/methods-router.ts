@@ -18,6 +18,7 @@ import type { GatewayContext } from './context.js';
 import { localeOf, requestIdOf, sendErrorPage, sendPage } from './pages.js';
 import { clientIpOf, isValidSessionPost, portalPath, portalSession, redirectToSignIn } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
+import { FRESH_FACTOR_PARAM } from './second-factor-router.js';
 
 const NOTICES = new Set<MethodsNotice>(['added', 'renamed', 'removed', 'codes_regenerated', 'needs_fresh_factor', 'webauthn_added', 'webauthn_renamed', 'webauthn_removed', 'push_removed']);
 /** How long a redeemed enrollment code lets a user add their first factor. */
@@ -74,7 +75,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
         devices: devices.filter((d) => !phoneCodeIds.has(d.id)).map((d) => ({ id: d.id, kind: d.kind, name: d.name, serial: d.serial, createdAt: d.createdAt, lastUsedAt: d.lastUsedAt, driftSeconds: d.kind === 'totp' && d.driftSteps !== 0 ? driftSeconds(d.driftSteps, d.period) : null })),
         recoveryCodes: { enabled: factorsConfig.recovery_codes.enabled, remaining, total: codes.length },
         canManage: decision.kind === 'allowed',
-        confirmUrl: portalPath(ctx, 'second-factor', new URL('methods', ctx.portal.url).href),
+        confirmUrl: confirmUrlOf(ctx),
         totpEnabled: factorsConfig.totp.enabled,
         webauthn: {
           enabled: factorsConfig.webauthn.enabled,
@@ -299,4 +300,11 @@ export async function enrollmentStateOf(ctx: GatewayContext, req: Request, sessi
     isTrustedNetwork: ctx.isEnrollmentNetwork(clientIpOf(ctx, req)),
   });
   return { devices, credentials, codes, remaining, decision };
+}
+
+/** "Confirm it's you": the second step, asked whatever the rule for the methods page says, then back here. */
+export function confirmUrlOf(ctx: GatewayContext): string {
+  const url = new URL(portalPath(ctx, 'second-factor', new URL('methods', ctx.portal.url).href), ctx.portal.origin);
+  url.searchParams.set(FRESH_FACTOR_PARAM, '1');
+  return url.pathname + url.search;
 }
