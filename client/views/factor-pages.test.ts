@@ -3,6 +3,7 @@ import { createTranslator, LOCALES, type Locale } from '../i18n.js';
 import { renderClockDriftPage } from './clock-drift-page.js';
 import { renderEnrollmentGatePage } from './enrollment-gate-page.js';
 import { renderMethodsPage, type MethodsPageModel } from './methods-page.js';
+import { renderRecoveryCodesConfirmPage } from './recovery-codes-confirm-page.js';
 import { renderRecoveryCodesPage } from './recovery-codes-page.js';
 import { renderSecondFactorPage, type SecondFactorPageModel } from './second-factor-page.js';
 import { renderTotpEnrollPage } from './totp-enroll-page.js';
@@ -204,7 +205,17 @@ function variants(locale: Locale, basePath = BASE): Variant[] {
     {
       name: 'recovery codes',
       out: renderRecoveryCodesPage({ ...base, codes: [evil('code1'), evil('code2')], continueUrl: evil('continueUrl'), username: evil('username') }),
-      shown: ['code1', 'code2', 'username'], actions: [], error: false,
+      shown: ['code1', 'code2', 'username'], actions: [], error: false, scripts: ['recovery-codes'],
+    },
+    {
+      name: 'recovery codes: replacing unused ones',
+      out: renderRecoveryCodesPage({ ...base, codes: [evil('code1')], continueUrl: evil('continueUrl'), replaced: true }),
+      shown: ['code1'], actions: [], error: false, scripts: ['recovery-codes'],
+    },
+    {
+      name: 'recovery codes: asked before replacing',
+      out: renderRecoveryCodesConfirmPage({ ...base, csrfToken: CSRF, unused: 7 }),
+      shown: [], actions: ['methods/recovery-codes'], error: false,
     },
     {
       name: 'enrollment gate: both ways, expired',

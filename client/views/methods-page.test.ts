@@ -154,6 +154,9 @@ describe('renderMethodsPage', () => {
     ['renamed', 'The device was renamed.'],
     ['removed', 'The device was removed.'],
     ['codes_regenerated', 'New recovery codes were created. Your old codes no longer work.'],
+    ['codes_created', 'Your recovery codes were created. Keep them somewhere safe.'],
+    ['webauthn_added', 'Your passkey or security key was added.'],
+    ['push_added', 'Your phone was added.'],
   ] as const)('announces %s in a status region', (notice, text) => {
     expect(render({ notice })).toContain(`<div class="notice notice-success" role="status"><p>${text}</p></div>`);
   });
