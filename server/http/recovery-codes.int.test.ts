@@ -93,6 +93,9 @@ describe('creating recovery codes by hand', () => {
     expect(noticeOf((await alice.get(continueHref(made.body)!)).body)).toBe('New recovery codes were created. Your old codes no longer work.');
     expect((await unusedVerify('alice', first[0]!)).ok).toBe(false);
     expect((await unusedVerify('alice', second[0]!)).ok).toBe(true);
+    // Both sets are in the audit log, the second as a replacement of unused codes.
+    const issued = async () => (await h.gateway.ctx.storage.auditEvents.query({ kind: 'recovery_codes.issued', subject: 'alice', limit: 2 })).map((e) => e.details);
+    await expect.poll(issued).toEqual([expect.objectContaining({ count: 10, replaced: true }), expect.objectContaining({ count: 10, replaced: false })]);
   });
 
   it('counts one unused code left as unused codes: asks, in the singular', async () => {
