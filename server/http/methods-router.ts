@@ -154,7 +154,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const now = ctx.clock.now();
     const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: undefined, factors: [...s.factors.filter((f) => f.kind !== 'totp'), { kind: 'totp', at: now, device: result.device.id }] }));
     if (rotated) res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
-    if (isFirstFactor(before) && factorsConfig.recovery_codes.enabled) {
+    if (hasNoSecondFactor(before) && factorsConfig.recovery_codes.enabled) {
       await takeOwedRecoveryCodes(ctx.kv, username); // shown here and now: none are owed any more
       return showNewRecoveryCodes(ctx, req, res, session, { replaced: false, continueUrl: ctx.redirects.safeTarget(req.body?.rd) ?? portalPath(ctx, 'methods?notice=added') });
     }
@@ -288,8 +288,8 @@ export async function factorsOf(ctx: GatewayContext, username: string) {
   return { devices, credentials, codes, remaining: codes.filter((c) => c.usedAt === null).length };
 }
 
-/** No app, token, passkey or unused recovery code yet (a phone counts through its offline-code app). */
-export function isFirstFactor(state: { devices: unknown[]; credentials: unknown[]; remaining: number }): boolean {
+/** No app, token, passkey or unused recovery code yet: the next one added is the first (a phone counts through its offline-code app). */
+export function hasNoSecondFactor(state: { devices: unknown[]; credentials: unknown[]; remaining: number }): boolean {
   return state.devices.length === 0 && state.credentials.length === 0 && state.remaining === 0;
 }
 

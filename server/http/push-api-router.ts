@@ -6,7 +6,7 @@ import { allowsLoopbackPush, hasOnlyKeys, isPlainObject, parseSubscription } fro
 import { oweRecoveryCodes } from '../factors/recovery/owed-recovery-codes.js';
 import type { PushDevice } from '../storage/storage.js';
 import type { GatewayContext } from './context.js';
-import { factorsOf, isFirstFactor } from './methods-router.js';
+import { factorsOf, hasNoSecondFactor } from './methods-router.js';
 import { requestIdOf } from './pages.js';
 import { clientIpOf } from './portal-session.js';
 
@@ -55,7 +55,7 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
   async function oweCodesForFirstPhone(phone: PushDevice) {
     if (!ctx.config.second_factors.recovery_codes.enabled) return;
     const factors = await factorsOf(ctx, phone.username);
-    if (isFirstFactor({ ...factors, devices: factors.devices.filter((d) => d.id !== phone.otpDeviceId) })) await oweRecoveryCodes(ctx.kv, phone.username, 'push');
+    if (hasNoSecondFactor({ ...factors, devices: factors.devices.filter((d) => d.id !== phone.otpDeviceId) })) await oweRecoveryCodes(ctx.kv, phone.username, 'push');
   }
 
   router.post('/enroll', raw, async (req, res) => {

@@ -7,7 +7,7 @@ import { serializeSessionCookie } from '../session/session-cookie.js';
 import type { FactorUse, Session } from '../session/session.js';
 import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
-import { enrollmentStateOf, isFirstFactor } from './methods-router.js';
+import { enrollmentStateOf, hasNoSecondFactor } from './methods-router.js';
 import { requestIdOf } from './pages.js';
 import { clientIpOf, portalPath, portalSession } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
@@ -81,7 +81,7 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: undefined, factors: [...s.factors.filter((f) => f.kind !== 'webauthn'), use] }));
     if (rotated) res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
     // A first factor comes with recovery codes; this JSON answer cannot show them, the next page does.
-    if (isFirstFactor(before) && ctx.config.second_factors.recovery_codes.enabled) {
+    if (hasNoSecondFactor(before) && ctx.config.second_factors.recovery_codes.enabled) {
       await oweRecoveryCodes(ctx.kv, session.user.username, 'webauthn');
       return ok(res, { redirect: portalPath(ctx, 'methods/recovery-codes/new') });
     }
