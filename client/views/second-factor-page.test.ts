@@ -68,7 +68,7 @@ describe('renderSecondFactorPage', () => {
     expect(out).toContain('<fieldset class="options">\n<legend>Choose your device</legend>');
     expect(out.match(/type="radio" name="device"/g)).toHaveLength(3);
     expect(out).toContain('<label for="device-2"><span class="option-name">Token 0042</span> <span class="meta">Hardware token · not used yet</span></label>');
-    expect(out).toContain('<span class="option-name">iPad</span> <span class="meta">Authenticator app · last used Jan 2, 2026, 9:05 AM UTC</span>');
+    expect(out).toContain('<span class="option-name">iPad</span> <span class="meta">Authenticator app · last used <time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026, 9:05 AM UTC</time></span>');
     expect(out).not.toMatch(/<input type="hidden" name="device" value="dev-/);
   });
 
@@ -192,7 +192,7 @@ describe('renderSecondFactorPage', () => {
     expect(out).toContain('「薪資」需要再次確認是您本人');
     expect(out).toContain('<legend>選擇您的裝置</legend>');
     expect(out).toContain('<label for="code">驗證碼</label>');
-    expect(out).toContain('驗證器應用程式，上次使用：2026年1月1日');
+    expect(out).toContain('驗證器應用程式，上次使用：<time datetime="2026-01-01T');
     expect(out).toContain('硬體權杖，尚未使用');
     expect(out).toContain('<summary>改用復原碼</summary>');
     expect(out).toContain('<label for="recovery-code">復原碼</label>');

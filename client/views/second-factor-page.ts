@@ -1,10 +1,11 @@
 import type { MessageKey } from '../i18n.js';
 import { describeDeviceKind, type OtpDeviceKind } from './device-text.js';
-import { formatTime } from './format-time.js';
+import { renderTime } from './format-time.js';
 import { html, type SafeHtml } from './html.js';
 import { renderLayout, type PageContext } from './layout.js';
 import { renderOtpCodeField } from './otp-code-field.js';
 import { toSafeHref } from './safe-href.js';
+import { translateHtml } from './translate-html.js';
 import { renderWebAuthnAlertSlot, renderWebAuthnData } from './webauthn-data.js';
 
 export type SecondFactorError = 'invalid_code' | 'replayed' | 'malformed' | 'throttled' | 'csrf' | 'store_unavailable';
@@ -169,10 +170,10 @@ function renderDeviceChoice(model: SecondFactorPageModel): SafeHtml {
   return html`<fieldset class="options">
 <legend>${t('mfa.choose_device')}</legend>
 ${devices.map((device, i) => {
-  const used = device.lastUsedAt === null ? t('otp.never_used') : t('otp.last_used', { time: formatTime(model.locale, device.lastUsedAt, model.timeZone) });
+  const used = device.lastUsedAt === null ? t('otp.never_used') : translateHtml(t, 'otp.last_used', { time: renderTime(model.locale, device.lastUsedAt, model.timeZone) });
   return html`<div class="option">
 <input id="device-${i}" type="radio" name="${SECOND_FACTOR_FIELDS.device}" value="${device.id}" required${i === selected ? html` checked` : ''}>
-<label for="device-${i}"><span class="option-name">${device.name}</span> <span class="meta">${t('mfa.device_meta', { kind: describeDeviceKind(t, device.kind), used })}</span></label>
+<label for="device-${i}"><span class="option-name">${device.name}</span> <span class="meta">${translateHtml(t, 'mfa.device_meta', { kind: describeDeviceKind(t, device.kind), used })}</span></label>
 </div>\n`;
 })}</fieldset>`;
 }

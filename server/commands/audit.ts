@@ -18,7 +18,7 @@ export interface AuditCommandDeps {
   pollMs?: number;
 }
 
-const USAGE =
+export const AUDIT_USAGE =
   'usage: gatehouse audit tail [--follow] [--lines N] [--kind K] [--user U] [--config FILE]\n' +
   '       gatehouse audit export [--since ISO|DURATION] [--until ISO|DURATION] [--kind K] [--user U] [--config FILE]\n';
 const PAGE = 1000;
@@ -35,14 +35,14 @@ export async function runAuditCommand(args: string[], env: Record<string, string
       },
     });
   } catch (error) {
-    io.stderr.write(`gatehouse audit: ${(error as Error).message}\n${USAGE}`);
+    io.stderr.write(`gatehouse audit: ${(error as Error).message}\n${AUDIT_USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;
   const [verb, ...extra] = positionals;
   const configPath = values.config ?? env.GATEHOUSE_CONFIG;
   if ((verb !== 'tail' && verb !== 'export') || extra.length > 0 || !configPath) {
-    io.stderr.write(USAGE);
+    io.stderr.write(AUDIT_USAGE);
     return 2;
   }
   const now = (deps.clock ?? systemClock).now();

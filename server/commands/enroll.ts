@@ -9,6 +9,8 @@ import { openSqliteStorage } from '../storage/sqlite-storage.js';
 import { storageOptionsFromConfig } from '../storage/storage-options.js';
 import type { CommandIo } from './check-config.js';
 
+export const ENROLL_USAGE = 'usage: gatehouse enroll issue USERNAME [--config FILE] [--ttl 24h] [--by NAME]\n';
+
 /**
  * `gatehouse enroll issue USERNAME [--ttl 24h] [--by NAME]`: a single-use code an administrator
  * hands to a user (the IT desk's "registration code"), so they can set up their first second
@@ -24,7 +26,7 @@ export async function runEnrollCommand(args: string[], env: Record<string, strin
   const [verb, username, ...extra] = positionals;
   const configPath = values.config ?? env.GATEHOUSE_CONFIG;
   if (verb !== 'issue' || !username || extra.length > 0 || !configPath) {
-    io.stderr.write('usage: gatehouse enroll issue USERNAME [--config FILE] [--ttl 24h] [--by NAME]\n');
+    io.stderr.write(ENROLL_USAGE);
     return 2;
   }
   const loaded = loadConfigFile(configPath, env);

@@ -7,6 +7,8 @@ import { openSqliteStorage } from '../storage/sqlite-storage.js';
 import { storageOptionsFromConfig } from '../storage/storage-options.js';
 import type { CommandIo } from './check-config.js';
 
+export const FACTORS_USAGE = 'usage: gatehouse factors list USERNAME [--config FILE]\n';
+
 /**
  * `gatehouse factors list USERNAME`: what an administrator needs when a user calls the IT desk —
  * each second factor with when it was added and last used, and how far its clock has drifted.
@@ -23,7 +25,7 @@ export async function runFactorsCommand(args: string[], env: Record<string, stri
   const [verb, username, ...extra] = parsed.positionals;
   const configPath = parsed.values.config ?? env.GATEHOUSE_CONFIG;
   if (verb !== 'list' || !username || extra.length > 0 || !configPath) {
-    io.stderr.write('usage: gatehouse factors list USERNAME [--config FILE]\n');
+    io.stderr.write(FACTORS_USAGE);
     return 2;
   }
   const loaded = loadConfigFile(configPath, env);

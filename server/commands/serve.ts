@@ -69,3 +69,14 @@ export function waitForSignal(): Promise<void> {
     process.on('SIGTERM', stop);
   });
 }
+
+/** Aborted at the first of `signals` (then it stops listening): how a long-running command learns to stop. */
+export function stopSignal(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => {
+    for (const signal of signals) process.off(signal, stop);
+    controller.abort();
+  };
+  for (const signal of signals) process.on(signal, stop);
+  return controller.signal;
+}

@@ -46,7 +46,7 @@ describe('push approval: the answer', () => {
     expect(session!.factors.find((f) => f.kind === 'push')).toMatchObject({ kind: 'push', device: phone.deviceId });
 
     // The session's CSRF token changed with its id: take the new one, and the redemption is still used up.
-    const fresh = csrfFieldOf((await user.get('/methods')).body)!;
+    const fresh = csrfFieldOf((await user.get('/')).body)!;
     expect(fresh).not.toBe(csrf);
     const again = await user.post(`/second-factor/push/${approvalId}/complete`, { csrf: fresh, rd: SECURE });
     expect(again.status).toBe(410);

@@ -179,6 +179,9 @@ describe('push enrollment', () => {
     const page = await user.get('/second-factor');
     const code = generateTotp(otp.secret, Date.now(), { period: 30, digits: 6, algorithm: 'SHA1' });
     expect((await user.post('/second-factor', { csrf: csrfFieldOf(page.body)!, device: otp.id, code })).status).toBe(303);
+    // Alice's first phone came with recovery codes, shown on her first visit that may change factors.
+    expect((await user.get('/methods')).headers.location).toBe('/methods/recovery-codes/new');
+    expect((await user.get('/methods/recovery-codes/new')).body).toContain('<ol class="codes"');
     const methods = await user.get('/methods');
     const csrf = csrfFieldOf(methods.body)!;
     // The phone's offline codes are part of the phone: not listed as an app, not removable alone.

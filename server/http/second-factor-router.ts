@@ -1,15 +1,19 @@
 import express, { type Request, type Response } from 'express';
 import { SECOND_FACTORS, type SecondFactorKind } from '../config/schema.js';
+import { hasFreshSecondFactor } from '../enrollment/enrollment-policy.js';
 import type { Factor } from '../factors/factor.js';
 import { serializeSessionCookie } from '../session/session-cookie.js';
 import type { Session } from '../session/session.js';
 import { completeSecondFactor } from '../sign-in/complete-second-factor.js';
 import { renderClockDriftPage } from '../../client/views/clock-drift-page.js';
-import { renderSecondFactorPage, type SecondFactorError } from '../../client/views/second-factor-page.js';
+import { renderSecondFactorPage, type SecondFactorError, type SecondFactorReason } from '../../client/views/second-factor-page.js';
 import type { GatewayContext } from './context.js';
 import { localeOf, requestIdOf, sendPage } from './pages.js';
 import { clientIpOf, decideFor, isValidSessionPost, portalPath, portalSession, redirectToSignIn, siteNameOf } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
+
+/** `second-factor?fresh=1`: ask for a second factor even when the target's rule is already met. */
+export const FRESH_FACTOR_PARAM = 'fresh';
 
 const ERRORS: Record<string, { error: SecondFactorError; status: number }> = {
   'invalid-code': { error: 'invalid_code', status: 401 },
@@ -33,7 +37,7 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
     return decision.kind === 'step_up' ? decision.factors : SECOND_FACTORS;
   }
 
-  async function render(req: Request, res: Response, session: Session, rd: string | undefined, status: number, extra: { error?: SecondFactorError; submittedWith?: 'device' | 'recovery' } = {}) {
+  async function render(req: Request, res: Response, session: Session, rd: string | undefined, status: number, extra: { error?: SecondFactorError; submittedWith?: 'device' | 'recovery'; reason?: SecondFactorReason } = {}) {
     const kinds = allowedKinds(req, session, rd);
     const username = session.user.username;
     const devices = [];
@@ -66,9 +70,14 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
   router.get('/second-factor', async (req, res) => {
     const signedIn = await portalSession(ctx, req);
     if (!signedIn) return redirectToSignIn(ctx, req, res);
+    const { session } = signedIn;
     const rd = ctx.redirects.safeTarget(req.query.rd);
-    if (rd && decideFor(ctx, req, signedIn.session, rd).kind === 'allow') return void res.redirect(302, rd);
-    await render(req, res, signedIn.session, rd, 200);
+    // "Confirm it's you" before changing sign-in methods: the target's rule (the portal's own
+    // pages are often one_factor) says nothing about it, only the age of the last second factor.
+    const confirming = req.query[FRESH_FACTOR_PARAM] === '1';
+    const satisfied = !confirming || hasFreshSecondFactor(session, ctx.clock.now(), ctx.config.enrollment.fresh_factor_age);
+    if (rd && satisfied && decideFor(ctx, req, session, rd).kind === 'allow') return void res.redirect(302, rd);
+    await render(req, res, session, rd, 200, confirming ? { reason: 'stale' } : {});
   });
 
   router.post('/second-factor', form, async (req, res) => {

@@ -2,11 +2,12 @@ import express, { type Request, type Response } from 'express';
 import type { AuditKind } from '../audit/audit-event.js';
 import { parse as parseCookies } from 'cookie';
 import { hashToken } from '../core/random.js';
+import { oweRecoveryCodes } from '../factors/recovery/owed-recovery-codes.js';
 import { serializeSessionCookie } from '../session/session-cookie.js';
 import type { FactorUse, Session } from '../session/session.js';
 import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
-import { enrollmentStateOf } from './methods-router.js';
+import { enrollmentStateOf, hasNoSecondFactor } from './methods-router.js';
 import { requestIdOf } from './pages.js';
 import { clientIpOf, passwordlessAllowed, portalPath, portalSession } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
@@ -68,7 +69,8 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const signedIn = await checkSignedIn(req, res);
     if (!signedIn) return;
     const { session, token } = signedIn;
-    if (!(await mayEnroll(req, session))) return fail(res, 403, 'needs-fresh-factor');
+    const before = await enrollmentStateOf(ctx, req, session);
+    if (before.decision.kind !== 'allowed') return fail(res, 403, 'needs-fresh-factor');
     const name = typeof req.body?.name === 'string' && req.body.name.trim() ? req.body.name : 'Passkey';
     const result = await service.verifyRegistration({ username: session.user.username, binding: sessionBinding(token), response: req.body?.response, name, now: ctx.clock.now() });
     if (!result.ok) {
@@ -80,6 +82,11 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const use: FactorUse = { kind: 'webauthn', at: ctx.clock.now(), device: result.credential.id, userVerified: result.credential.userVerified };
     const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: undefined, factors: [...s.factors.filter((f) => f.kind !== 'webauthn'), use] }));
     if (rotated) res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
+    // A first factor comes with recovery codes; this JSON answer cannot show them, the next page does.
+    if (hasNoSecondFactor(before) && ctx.config.second_factors.recovery_codes.enabled) {
+      await oweRecoveryCodes(ctx.kv, session.user.username, 'webauthn');
+      return ok(res, { redirect: portalPath(ctx, 'methods/recovery-codes/new') });
+    }
     ok(res, { redirect: portalPath(ctx, 'methods?notice=webauthn_added') });
   });
 
