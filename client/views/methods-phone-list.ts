@@ -46,7 +46,7 @@ ${model.canManage && renderDeviceActions({
   last: model.phones.length + model.otherFactors === 1 && model.requiresSecondFactor,
 })}
 </li>\n`)}</ul>`}
-${model.canManage && html`<form method="post" action="${basePath}methods/push/add">
+${model.canManage && html`<form class="actions" method="post" action="${basePath}methods/push/add">
 <input type="hidden" name="csrf" value="${model.csrfToken}">
 <button type="submit" class="button button-primary">${t('push.methods_add')}</button>
 </form>`}
