@@ -69,7 +69,9 @@ export async function enrollPhone(phone: Page, link: string, name: string) {
 /** From the second-factor page: "Approve on my phone" (choosing `phoneName` when there are several); returns the number shown. */
 export async function askPhone(page: Page, phoneName?: string): Promise<{ number: string; approvalId: string }> {
   const option = page.locator('form.push-option');
-  await option.waitFor();
+  await option.waitFor({ state: 'attached' });
+  // When another method leads (the one used last), the phone waits under "Other ways to sign in".
+  if (!(await option.isVisible())) await page.locator('details.other-methods > summary').click();
   if (phoneName) await option.locator('select').selectOption({ label: phoneName });
   await Promise.all([page.waitForLoadState('load'), option.locator('button[type="submit"]').click()]);
   const number = (await page.locator('#push-number').textContent())?.trim() ?? '';
