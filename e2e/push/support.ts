@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { DEMO_USERS } from '../../server/commands/demo.js';
 import { generateTotp } from '../../server/factors/otp/generate-otp.js';
 import type { Gateway } from '../../server/gateway.js';
+import { saveScreenshot } from '../support/screenshots.js';
 
 /**
  * Browser steps shared by the push-approval tests: the sign-in page on one side, the phone's
@@ -26,11 +24,9 @@ export async function signInWithPassword(browser: Browser, contexts: BrowserCont
   return page;
 }
 
-/** Screenshots land here (overwritten each run) so a person can look at the phone's screens. */
+/** Screenshots land in the shared folder (overwritten each run) so a person can look at the phone's screens. */
 export async function screenshot(page: Page, name: string) {
-  const dir = join(tmpdir(), 'gatehouse-e2e-screenshots');
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+  await saveScreenshot(page, name);
 }
 
 /** A phone: its own browser context, English unless said otherwise; `skewMs` sets its clock off. */
