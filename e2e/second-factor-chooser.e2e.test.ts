@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS } from '../server/commands/demo.js';
 import { launchChromium, type LaunchedChromium } from '../server/testing/chromium.js';
 import { addPhoneLink, answerOnPhone, enrollPhone, openPhone, waitForApproval } from './push/support.js';
+import { AXE_CONTEXT, expectAccessible } from './support/axe.js';
 import { startPushStack, type PushStack } from './support/push-stack.js';
 import { saveScreenshot } from './support/screenshots.js';
 
@@ -32,7 +33,7 @@ const secure = () => `${stack.origin}/secure/report`;
 
 /** A desktop browser with a Windows Hello-like authenticator attached. */
 async function desktop(locale = 'en-US'): Promise<{ page: Page; cdp: CDPSession }> {
-  const context = await chromium.browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
+  const context = await chromium.browser.newContext({ ...AXE_CONTEXT, locale, viewport: { width: 1280, height: 800 } });
   contexts.push(context);
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
@@ -96,6 +97,7 @@ describe('the second step in a real browser', () => {
     await saveScreenshot(page, 'add-phone-390-en');
     expect(narrow.document).toBeLessThanOrEqual(390);
     expect(narrow.link).toBeLessThanOrEqual(390);
+    await expectAccessible(page, 'add phone at 390 px');
     await page.setViewportSize({ width: 1280, height: 800 });
 
     phone = await openPhone(chromium.browser, contexts);
@@ -118,6 +120,7 @@ describe('the second step in a real browser', () => {
     const labels = await page.locator('.method-code .option label').allTextContents();
     expect(labels.map((l) => l.replace(/\s+/g, ' ').trim())).toEqual(['Pixel 9 Codes from the Gatehouse app · not used yet', 'TT-0042 Hardware token (TOTP), serial TT-0042 · not used yet']);
     await saveScreenshot(page, 'second-factor-other-ways-en');
+    await expectAccessible(page, 'second step, other ways open');
 
     await Promise.all([page.waitForLoadState('load'), page.locator('#push-start').click()]);
     const number = (await page.locator('#push-number').textContent())!.trim();
