@@ -227,6 +227,16 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     sendPage(ctx, res, 200, renderPushEnrollPage({ t, locale, basePath: ctx.portal.basePath, link, qrDataUri: qr, minutes: Math.round(ctx.push.config.enrollment_ttl / 60) }));
   });
 
+  router.post('/methods/push/rename', form, async (req, res) => {
+    const allowed = await authorizeChange(req, res);
+    if (!allowed) return;
+    if (!ctx.push) return sendErrorPage(ctx, req, res, 'access.denied');
+    const result = await ctx.push.rename(allowed.session.user.username, req.body?.device, req.body?.name);
+    if (!result.ok) return sendErrorPage(ctx, req, res, 'request.invalid');
+    audit('factor.renamed', req, res, allowed.session, { kind: 'push', device: req.body.device });
+    res.redirect(303, portalPath(ctx, 'methods?notice=renamed'));
+  });
+
   router.post('/methods/push/remove', form, async (req, res) => {
     const allowed = await authorizeChange(req, res);
     if (!allowed) return;

@@ -258,6 +258,7 @@ export interface PushDeviceStore {
   create(device: NewPushDevice, now: number): Promise<PushDevice>;
   get(id: string): Promise<PushDevice | undefined>;
   listForUser(username: string): Promise<PushDevice[]>;
+  /** Renames the phone and its offline-code TOTP device, together. */
   rename(id: string, name: string): Promise<boolean>;
   updateSubscription(id: string, subscription: string | null): Promise<boolean>;
   /** The phone made contact: its clock offset and the time. */
