@@ -9,6 +9,7 @@ import { runEnrollCommand } from './commands/enroll.js';
 import { runAuditCommand } from './commands/audit.js';
 import { runFactorsCommand } from './commands/factors.js';
 import { runHealthcheck } from './commands/healthcheck.js';
+import { runStorageCopy } from './commands/storage-copy.js';
 import { runStorageRotateKey } from './commands/storage-rotate-key.js';
 import { runTokensCommand } from './commands/tokens.js';
 import { runSessionsCommand, runUsersCommand } from './commands/users.js';
@@ -39,6 +40,7 @@ Commands:
   audit tail [--follow] [--lines N] [--kind K] [--user U]   recent audit events as JSON lines
   audit export [--since ISO|DURATION] [--until ...] [--kind K] [--user U]   the audit log as JSON lines
   storage rotate-key [--config FILE] re-encrypt every secret under the first encryption key
+  storage copy --from FILE.db [--config FILE]   copy a SQLite database into the empty PostgreSQL of storage.postgres
   demo [--port 9091]               start a demo: gateway + sample app + two users, no Redis needed
 `;
 
@@ -64,6 +66,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       case 'tokens':
         return await runTokensCommand(rest, env, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, isTTY: Boolean(process.stdin.isTTY) });
       case 'storage':
+        if (rest[0] === 'copy') return await runStorageCopy(rest.slice(1), env, io);
         if (rest[0] !== 'rotate-key') break;
         return await runStorageRotateKey(configPath(rest.slice(1), env), env, io);
       case 'audit': {
