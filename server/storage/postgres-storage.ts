@@ -15,8 +15,10 @@ import {
   createPostgresRecoveryCodeStore,
   createPostgresUserStateStore,
   createPostgresWebAuthnCredentialStore,
+  createPostgresAuditBatchWriter,
   inTransaction,
 } from './postgres-stores.js';
+import { createBatchedAuditStore } from './audit-batcher.js';
 import { SecretBoxError, type SecretKey } from './secret-box.js';
 import type { Storage } from './storage.js';
 
@@ -98,6 +100,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions, deps:
 
 function postgresStorageOn(pool: Pool, secrets: DeviceSecrets): Storage {
   let closed = false;
+  const audit = createBatchedAuditStore(createPostgresAuditStore(pool), createPostgresAuditBatchWriter(pool));
   return {
     otpDevices: guardPostgresStore(createPostgresOtpDeviceStore(pool, secrets)),
     pushDevices: guardPostgresStore(createPostgresPushDeviceStore(pool, secrets, () => randomToken(16))),
@@ -106,7 +109,7 @@ function postgresStorageOn(pool: Pool, secrets: DeviceSecrets): Storage {
     enrollmentCodes: guardPostgresStore(createPostgresEnrollmentCodeStore(pool)),
     userState: guardPostgresStore(createPostgresUserStateStore(pool)),
     webauthnCredentials: guardPostgresStore(createPostgresWebAuthnCredentialStore(pool)),
-    auditEvents: guardPostgresStore(createPostgresAuditStore(pool)),
+    auditEvents: guardPostgresStore({ append: audit.append, query: audit.query, after: audit.after }),
     rotateKeys: async (onProgress) => {
       try {
         return await rotatePostgresSecrets(pool, secrets, onProgress);
@@ -122,10 +125,11 @@ function postgresStorageOn(pool: Pool, secrets: DeviceSecrets): Storage {
         throw toPostgresStoreError(error);
       }
     },
-    close: () => {
+    close: async () => {
       if (closed) return;
       closed = true;
-      void pool.end().catch(() => undefined);
+      await audit.drain().catch(() => undefined);
+      await pool.end().catch(() => undefined);
     },
   };
 }

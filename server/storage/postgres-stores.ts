@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { randomToken } from '../core/random.js';
 import { auditDetailsProblem } from './audit-details.js';
+import type { WriteAuditBatch } from './audit-batcher.js';
 import type { DeviceSecrets } from './device-secrets.js';
 import { isPostgresUniqueViolation } from './postgres-errors.js';
 import {
@@ -466,6 +467,24 @@ const toEvent = (row: AuditRow): AuditEvent => ({
   reason: row.reason,
   details: JSON.parse(row.details) as AuditEvent['details'],
 });
+
+/** Many prepared events in one transaction (one commit); their ids in order. */
+export function createPostgresAuditBatchWriter(pool: Pool): WriteAuditBatch {
+  return (events) =>
+    inTransaction(pool, async (client) => {
+      const ids: number[] = [];
+      for (const e of events) {
+        const row = await one<{ id: number }>(
+          client,
+          `INSERT INTO audit_events (at, kind, actor, subject, client_ip, user_agent, site, result, reason, details)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+          [e.at, e.kind, e.actor, e.subject, e.clientIp, e.userAgent, e.site, e.result, e.reason, JSON.stringify(e.details)],
+        );
+        ids.push(row!.id);
+      }
+      return ids;
+    });
+}
 
 export function createPostgresAuditStore(pool: Pool): AuditStore {
   return {
