@@ -8,7 +8,7 @@ import type { Directory } from './directory/directory.js';
 import { createUsersFileDirectory } from './directory/users-file.js';
 import type { Kv } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory-kv.js';
-import { createRedisKv } from './kv/redis-kv.js';
+import { createRedisKv, RedisEvictionPolicyError } from './kv/redis-kv.js';
 import { compilePolicy } from './policy/compile-policy.js';
 import { compileNetworks } from './policy/networks.js';
 import { createClientAddressResolver } from './proxy/client-address.js';
@@ -205,6 +205,10 @@ async function createKv(config: Config, logger: Logger, clock: Clock): Promise<K
   try {
     await kv.connect();
   } catch (error) {
+    if (error instanceof RedisEvictionPolicyError) {
+      await kv.close();
+      throw error;
+    }
     // Start anyway: sign-ins answer 503 and /readyz says not ready until Redis is back.
     logger.error({ err: (error as Error).message }, 'Redis is not reachable yet; retrying in the background');
   }
