@@ -8,7 +8,7 @@ import type { Directory } from './directory/directory.js';
 import { createUsersFileDirectory } from './directory/users-file.js';
 import type { Kv } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory-kv.js';
-import { createRedisKv } from './kv/redis-kv.js';
+import { createRedisKv, RedisEvictionPolicyError } from './kv/redis-kv.js';
 import { compilePolicy } from './policy/compile-policy.js';
 import { compileNetworks } from './policy/networks.js';
 import { createClientAddressResolver } from './proxy/client-address.js';
@@ -25,7 +25,9 @@ import { createWebAuthnService } from './factors/webauthn/webauthn-service.js';
 import { createPushService } from './factors/push/push-service.js';
 import { createAttemptLimiter } from './regulation/attempt-limiter.js';
 import { createRegulator } from './regulation/create-regulator.js';
+import { openPostgresStorage } from './storage/postgres-storage.js';
 import { openSqliteStorage } from './storage/sqlite-storage.js';
+import { postgresOptionsFromConfig } from './storage/storage-options.js';
 import type { Storage } from './storage/storage.js';
 import { createAuditLog } from './audit/create-audit-log.js';
 import type { GatewayContext } from './http/context.js';
@@ -80,7 +82,12 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   resources.add(() => sessions.close());
   const policy = compilePolicy(config.access_control, { passwordless: config.second_factors.webauthn.passwordless });
   for (const warning of policy.warnings) logger.warn({ warning }, 'access_control');
-  const storage = deps.storage ?? openSqliteStorage({ path: config.storage.path, keys: config.storage.encryption_keys.map((k) => ({ id: k.id, key: decodeKey(k.key)! })) }, { logger, clock });
+  const postgres = postgresOptionsFromConfig(config.storage, config.storage.path);
+  const storage =
+    deps.storage ??
+    (postgres
+      ? await openPostgresStorage(postgres, { logger, clock })
+      : openSqliteStorage({ path: config.storage.path, keys: config.storage.encryption_keys.map((k) => ({ id: k.id, key: decodeKey(k.key)! })) }, { logger, clock }));
   if (!deps.storage) resources.add(() => storage.close());
   const audit = createAuditLog({ storage, logger, clock }, { config: config.audit });
   resources.add(() => audit.close());
@@ -203,6 +210,10 @@ async function createKv(config: Config, logger: Logger, clock: Clock): Promise<K
   try {
     await kv.connect();
   } catch (error) {
+    if (error instanceof RedisEvictionPolicyError) {
+      await kv.close();
+      throw error;
+    }
     // Start anyway: sign-ins answer 503 and /readyz says not ready until Redis is back.
     logger.error({ err: (error as Error).message }, 'Redis is not reachable yet; retrying in the background');
   }

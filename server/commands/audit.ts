@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { parseDuration } from '../core/duration.js';
 import { createSilentLogger } from '../core/logger.js';
 import { openSqliteStorage } from '../storage/sqlite-storage.js';
-import { storageOptionsFromConfig } from '../storage/storage-options.js';
+import { openConfiguredStorage, storageOptionsFromConfig } from '../storage/storage-options.js';
 import type { AuditEvent, Storage } from '../storage/storage.js';
 import type { CommandIo } from './check-config.js';
 
@@ -60,7 +60,14 @@ export async function runAuditCommand(args: string[], env: Record<string, string
   }
   let storage: Storage;
   if (deps.openStorage) storage = deps.openStorage(loaded.config.storage, configPath);
-  else {
+  else if (loaded.config.storage.postgres) {
+    try {
+      storage = await openConfiguredStorage(loaded.config.storage, configPath, { logger: createSilentLogger() });
+    } catch (error) {
+      io.stderr.write(`${(error as Error).message}\n`);
+      return 1;
+    }
+  } else {
     const options = storageOptionsFromConfig(loaded.config.storage, configPath);
     if (options.path !== ':memory:' && !existsSync(options.path)) {
       io.stderr.write(`${options.path}: no database there (storage.path)\n`);

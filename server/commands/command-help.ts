@@ -27,6 +27,7 @@ Commands:
   audit tail [--follow] [--lines N] [--kind K] [--user U]   recent audit events as JSON lines
   audit export [--since ISO|DURATION] [--until ...] [--kind K] [--user U]   the audit log as JSON lines
   storage rotate-key [--config FILE] re-encrypt every secret under the first encryption key
+  storage copy --from FILE.db [--config FILE]   copy a SQLite database into the empty PostgreSQL of storage.postgres
   demo [--port 9091]               start a demo: gateway + sample app + two users, no Redis needed
 `;
 
@@ -44,7 +45,8 @@ const HELP: Readonly<Record<string, string>> = {
   users: USERS_USAGE,
   sessions: USERS_USAGE,
   audit: AUDIT_USAGE,
-  storage: 'Usage: gatehouse storage rotate-key [--config FILE]\n\nRe-encrypts every secret at rest under the first of storage.encryption_keys.\n',
+  storage:
+    'Usage: gatehouse storage rotate-key [--config FILE]\n       gatehouse storage copy --from FILE.db [--config FILE]\n\nrotate-key re-encrypts every secret at rest under the first of storage.encryption_keys. copy moves a SQLite database into the empty PostgreSQL named by storage.postgres (secrets stay sealed, row counts are verified).\n',
   demo: 'Usage: gatehouse demo [--port 9091]\n\nStarts a demo on http://localhost:PORT/: the gateway in front of a sample app, two users, sessions in memory, no Redis. Ctrl+C stops it and removes its temporary folder.\n',
 };
 

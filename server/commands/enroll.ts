@@ -5,8 +5,7 @@ import { parseDuration } from '../core/duration.js';
 import { createLogger } from '../core/logger.js';
 import { createUsersFileDirectory } from '../directory/users-file.js';
 import { issueEnrollmentCode } from '../enrollment/enrollment-codes.js';
-import { openSqliteStorage } from '../storage/sqlite-storage.js';
-import { storageOptionsFromConfig } from '../storage/storage-options.js';
+import { openConfiguredStorage } from '../storage/storage-options.js';
 import type { CommandIo } from './check-config.js';
 
 export const ENROLL_USAGE = 'usage: gatehouse enroll issue USERNAME [--config FILE] [--ttl 24h] [--by NAME]\n';
@@ -52,7 +51,7 @@ export async function runEnrollCommand(args: string[], env: Record<string, strin
     io.stderr.write(`${username}: no such user (or disabled) in ${config.authentication.users_file}\n`);
     return 1;
   }
-  const storage = openSqliteStorage(storageOptionsFromConfig(config.storage, configPath), { logger });
+  const storage = await openConfiguredStorage(config.storage, configPath, { logger });
   try {
     const { code, expiresAt } = await issueEnrollmentCode(storage, { username: user.username, method: 'admin', ttlSeconds: ttl, issuedBy: values.by, now: now() });
     const audit = createAuditLog({ storage, logger, clock: { now } });

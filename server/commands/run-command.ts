@@ -5,6 +5,7 @@ import { runEnrollCommand } from './enroll.js';
 import { runAuditCommand } from './audit.js';
 import { runFactorsCommand } from './factors.js';
 import { runHealthcheck } from './healthcheck.js';
+import { runStorageCopy } from './storage-copy.js';
 import { runStorageRotateKey } from './storage-rotate-key.js';
 import { runTokensCommand } from './tokens.js';
 import { runSessionsCommand, runUsersCommand } from './users.js';
@@ -45,6 +46,7 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, streams
       case 'tokens':
         return await runTokensCommand(rest, env, streams);
       case 'storage':
+        if (rest[0] === 'copy') return await runStorageCopy(rest.slice(1), env, io);
         if (rest[0] !== 'rotate-key') break;
         return await runStorageRotateKey(configPath(rest.slice(1), env), env, io);
       case 'audit':

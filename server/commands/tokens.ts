@@ -10,7 +10,7 @@ import type { Directory } from '../directory/directory.js';
 import { createUsersFileDirectory } from '../directory/users-file.js';
 import { openSqliteStorage } from '../storage/sqlite-storage.js';
 import { resyncOtpDevice } from '../factors/otp/resync-device.js';
-import { storageOptionsFromConfig } from '../storage/storage-options.js';
+import { openConfiguredStorage, storageOptionsFromConfig } from '../storage/storage-options.js';
 import type { Storage } from '../storage/storage.js';
 import { assignToken, listTokenSummaries, unassignToken } from '../tokens/assign-token.js';
 import { quoteValue } from '../tokens/imported-token.js';
@@ -208,6 +208,7 @@ async function openUsersFile(config: Config) {
 
 async function openSqliteFromConfig(config: Config, configPath: string, options: { create: boolean }): Promise<Storage> {
   const storageOptions = storageOptionsFromConfig(config.storage, configPath);
+  if (config.storage.postgres) return openConfiguredStorage(config.storage, configPath, { logger: createSilentLogger() });
   if (!options.create && storageOptions.path !== ':memory:' && !existsSync(storageOptions.path)) {
     throw new Error(`${storageOptions.path}: no database there (storage.path)`);
   }

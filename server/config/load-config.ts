@@ -42,6 +42,8 @@ export function parseConfigText(text: string, options: { env: Record<string, str
   const config = parsed.data!;
   config.authentication.users_file = resolve(options.baseDir, config.authentication.users_file);
   if (config.storage.path !== ':memory:') config.storage.path = resolve(options.baseDir, config.storage.path);
+  const tls = config.storage.postgres?.tls;
+  if (tls?.ca_file !== undefined) tls.ca_file = resolve(options.baseDir, tls.ca_file);
   return { ok: true, config: deepFreeze(config) };
 }
 

@@ -232,9 +232,30 @@ const FRAMING_HEADERS = new Set(['host', 'content-length', 'transfer-encoding'])
 
 const RESERVED_HEADERS = new Set(['remote-user', 'remote-groups', 'remote-name', 'remote-email', 'cookie', 'host', 'authorization', 'connection', 'forwarded', 'x-forwarded-for', 'x-real-ip', 'x-request-id']);
 
+/**
+ * PostgreSQL instead of the embedded SQLite file, for several gateway instances sharing one
+ * database. The password may come from a file (`password_file`); TLS verifies the server's
+ * certificate, against `ca_file` when given.
+ */
+const postgres = z.strictObject({
+  url: z.string().regex(/^postgres(ql)?:\/\//, { error: 'must start with postgres:// or postgresql://' }),
+  password: z.string().optional(),
+  tls: z
+    .strictObject({
+      /** PEM bundle of the CA that signed the server's certificate (relative to the config file); absent: the system's CAs. */
+      ca_file: z.string().min(1).optional(),
+    })
+    .optional(),
+  pool_size: z.number().int().min(1).max(200).default(10),
+  /** The server cancels a statement running longer; the request then fails closed (503). */
+  statement_timeout: duration('5s', { positive: true }),
+});
+export type PostgresConfig = z.output<typeof postgres>;
+
 const storage = z.strictObject({
   /** SQLite database file (relative to the config file). */
   path: z.string().min(1).default('gatehouse.db'),
+  postgres: postgres.optional(),
   /**
    * Keys that encrypt every secret at rest (AES-256-GCM). The first one encrypts; all of them
    * decrypt, so a new key goes first and the old ones stay until `gatehouse storage rotate-key`.

@@ -33,6 +33,31 @@ return redis.call('ZCARD', KEYS[1])`;
  * connection is stuck (a SIGSTOPped or unreachable server), so the client is replaced:
  * its pending commands are dropped instead of piling up, and the new one reconnects by itself.
  */
+/**
+ * Redis eviction policies that may delete a key before its TTL when memory runs short: every
+ * allkeys-* and volatile-* policy (every Gatehouse key has a TTL, so volatile-* evicts ours
+ * too). Evicting a lockout counter, a used-code marker or a replay claim silently reopens what
+ * it closed, so Gatehouse refuses to run on them; `noeviction` answers an error instead, which
+ * fails closed (503).
+ */
+export const EVICTING_POLICY = /^(allkeys|volatile)-/;
+
+export class RedisEvictionPolicyError extends Error {
+  constructor(readonly policy: string) {
+    super(
+      `redis maxmemory-policy is "${policy}", which may evict lockout counters and single-use markers before they expire: ` +
+        'set maxmemory-policy noeviction (redis.conf or CONFIG SET) and give Redis enough memory',
+    );
+    this.name = 'RedisEvictionPolicyError';
+  }
+}
+
+/** The server's maxmemory-policy, from INFO (CONFIG may be renamed or denied on managed Redis). */
+export async function readEvictionPolicy(client: RedisClient): Promise<string> {
+  const info = await client.info('memory');
+  return /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? 'unknown';
+}
+
 export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions): Kv & { connect(): Promise<void> } {
   const logger = deps.logger.child({ component: 'redis-kv' });
   const timeoutMs = Math.max(1, Math.round(options.timeoutSeconds * 1000));
@@ -82,6 +107,8 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
         start(subscriber);
       }
       await Promise.all([whenReady(commands, timeoutMs), whenReady(subscriber, timeoutMs)]);
+      const policy = await run('info', readEvictionPolicy);
+      if (EVICTING_POLICY.test(policy)) throw new RedisEvictionPolicyError(policy);
     },
     get: async (k) => run('get', (c) => c.get(key(k))),
     async set(k, value, ttl) {

@@ -281,7 +281,8 @@ export interface Storage {
   rotateKeys(onProgress?: (done: number, total: number) => void): Promise<number>;
   /** Resolves when the database answers; used by /readyz. */
   ping(): Promise<void>;
-  close(): void;
+  /** Writes the audit events still queued (see audit-batcher.ts), then closes; resolves when done. */
+  close(): Promise<void>;
 }
 
 /**
