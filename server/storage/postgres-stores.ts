@@ -619,7 +619,13 @@ export function createPostgresPushDeviceStore(pool: Pool, secrets: DeviceSecrets
       return (await all<PushRow>(pool, `SELECT ${PUSH_COLUMNS} FROM push_devices WHERE username = $1 ORDER BY created_at, id`, [username])).map(toDevice);
     },
     async rename(id, name) {
-      return (await run(pool, 'UPDATE push_devices SET name = $1 WHERE id = $2', [name, id])) > 0;
+      // The phone's offline codes carry its name too: one change, both rows.
+      return inTransaction(pool, async (client) => {
+        const row = await one<PushRow>(client, `SELECT ${PUSH_COLUMNS} FROM push_devices WHERE id = $1 FOR UPDATE`, [id]);
+        if (!row) return false;
+        if (row.otp_device_id) await client.query('UPDATE otp_devices SET name = $1 WHERE id = $2 AND username = $3', [name, row.otp_device_id, row.username]);
+        return (await run(client, 'UPDATE push_devices SET name = $1 WHERE id = $2', [name, id])) > 0;
+      });
     },
     async updateSubscription(id, subscription) {
       const { sealed, keyId } = seal(id, subscription);
