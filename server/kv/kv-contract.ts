@@ -116,6 +116,27 @@ export function describeKvContract(name: string, open: () => Promise<KvHarness>)
       expect(await kv.windowCount(unique('window-none'), 16_000, 5_000)).toBe(0);
     });
 
+    it('windowRemove takes back one named event, and only that one', async () => {
+      const { kv } = await open();
+      const k = unique('window-remove');
+      const at = 1_000_000;
+      const members = Array.from({ length: 20 }, (_, i) => `attempt-${i}`);
+      const ranks = await Promise.all(members.map((m) => kv.windowAdd(k, at, 60_000, m)));
+      expect([...ranks].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      await kv.windowAdd(k, at, 60_000);
+      await Promise.all(members.slice(0, 15).map((m) => kv.windowRemove(k, m)));
+      expect(await kv.windowCount(k, at, 60_000)).toBe(6);
+      // Removing again, or a member never added, or from an absent window, changes nothing.
+      await kv.windowRemove(k, 'attempt-0');
+      await kv.windowRemove(k, 'never-added');
+      await kv.windowRemove(unique('window-absent'), 'attempt-0');
+      expect(await kv.windowCount(k, at, 60_000)).toBe(6);
+      // The same member added twice is one event.
+      expect(await kv.windowAdd(k, at + 1, 60_000, 'attempt-19')).toBe(6);
+      await Promise.all(members.slice(15).map((m) => kv.windowRemove(k, m)));
+      expect(await kv.windowCount(k, at + 1, 60_000)).toBe(1);
+    });
+
     it('increment sets the TTL when the counter is created and does not extend it', async () => {
       const { kv, pass } = await open();
       const k = unique('window');

@@ -31,9 +31,13 @@ export interface Kv {
   /**
    * Sliding window of events (failure counters): records one event at `nowMs`, forgets those
    * `windowMs` or more old, and returns how many are left, this one included. Atomic: 50
-   * parallel calls return 1..50. `del` removes a window like any key.
+   * parallel calls return 1..50. `del` removes a window like any key. `member` names the event
+   * (unique to the caller, e.g. random) so that `windowRemove` can take this one back: an
+   * attempt counted while in flight and forgotten when it ends. Without it, events are anonymous.
    */
-  windowAdd(key: string, nowMs: number, windowMs: number): Promise<number>;
+  windowAdd(key: string, nowMs: number, windowMs: number, member?: string): Promise<number>;
+  /** Forgets the event added under `member`, if it is still there. */
+  windowRemove(key: string, member: string): Promise<void>;
   /** How many events of the window are younger than `windowMs` at `nowMs`. */
   windowCount(key: string, nowMs: number, windowMs: number): Promise<number>;
   setMembers(key: string): Promise<string[]>;

@@ -3,7 +3,9 @@ import { StoreUnavailableError } from '../core/errors.js';
 import type { Kv } from './kv.js';
 import { ttlToMs } from './ttl.js';
 
-type Entry = { value: string | Set<string> | number[]; expiresAt: number };
+/** A window's events: when, and under which member (the caller's, or one of ours). */
+type WindowEvent = { at: number; member: string };
+type Entry = { value: string | Set<string> | WindowEvent[]; expiresAt: number };
 type Subscriber = { onMessage: (message: string) => void };
 
 /**
@@ -17,6 +19,7 @@ export function createMemoryKv(deps: { clock: Clock }, options: { keyPrefix?: st
   const entries = new Map<string, Entry>();
   const channels = new Map<string, Set<Subscriber>>();
   let writesSinceSweep = 0;
+  let windowEvents = 0;
   let sweepAfter = 1000;
   let closed = false;
 
@@ -58,11 +61,11 @@ export function createMemoryKv(deps: { clock: Clock }, options: { keyPrefix?: st
     return entry;
   }
 
-  function recentEvents(key: string, nowMs: number, windowMs: number): number[] {
+  function recentEvents(key: string, nowMs: number, windowMs: number): WindowEvent[] {
     const entry = live(key);
     if (entry === undefined) return [];
     if (!Array.isArray(entry.value)) throw new StoreUnavailableError(`memory kv: ${key} is not a window`);
-    return entry.value.filter((t) => t > nowMs - windowMs);
+    return entry.value.filter((event) => event.at > nowMs - windowMs);
   }
 
   /** Every call is async like the real store, and refuses once closed. */
@@ -115,11 +118,18 @@ export function createMemoryKv(deps: { clock: Clock }, options: { keyPrefix?: st
       members.delete(member);
       if (members.size === 0) entries.delete(prefix + key);
     }),
-    windowAdd: op((key: string, nowMs: number, windowMs: number) => {
-      const times = recentEvents(key, nowMs, windowMs);
-      times.push(nowMs);
-      write(key, { value: times, expiresAt: now() + Math.max(1, windowMs) });
-      return times.length;
+    windowAdd: op((key: string, nowMs: number, windowMs: number, member?: string) => {
+      const events = recentEvents(key, nowMs, windowMs).filter((event) => member === undefined || event.member !== member);
+      events.push({ at: nowMs, member: member ?? `event:${windowEvents++}` });
+      write(key, { value: events, expiresAt: now() + Math.max(1, windowMs) });
+      return events.length;
+    }),
+    windowRemove: op((key: string, member: string) => {
+      const entry = live(key);
+      if (entry === undefined || !Array.isArray(entry.value)) return;
+      const events = entry.value.filter((event) => event.member !== member);
+      if (events.length === 0) entries.delete(prefix + key);
+      else entry.value = events;
     }),
     windowCount: op((key: string, nowMs: number, windowMs: number) => recentEvents(key, nowMs, windowMs).length),
     setMembers: op((key: string) => [...((setAt(key)?.value as Set<string> | undefined) ?? [])]),

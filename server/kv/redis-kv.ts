@@ -111,9 +111,12 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
     async setRemove(k, member) {
       await run('srem', (c) => c.sRem(key(k), member));
     },
-    async windowAdd(k, nowMs, windowMs) {
-      const args = [String(Math.trunc(nowMs)), String(Math.max(1, Math.trunc(windowMs))), `${Math.trunc(nowMs)}:${randomBytes(8).toString('hex')}`];
+    async windowAdd(k, nowMs, windowMs, member) {
+      const args = [String(Math.trunc(nowMs)), String(Math.max(1, Math.trunc(windowMs))), member ?? `${Math.trunc(nowMs)}:${randomBytes(8).toString('hex')}`];
       return Number(await run('window add', (c) => c.eval(WINDOW_ADD, { keys: [key(k)], arguments: args })));
+    },
+    async windowRemove(k, member) {
+      await run('window remove', (c) => c.zRem(key(k), member));
     },
     async windowCount(k, nowMs, windowMs) {
       const min = `(${Math.trunc(nowMs) - Math.max(1, Math.trunc(windowMs))}`;

@@ -2,12 +2,23 @@ import type { AuditLog } from '../audit/create-audit-log.js';
 import type { Clock } from '../core/clock.js';
 import type { RegulationConfig } from '../config/schema.js';
 import type { Kv } from '../kv/kv.js';
-import type { Attempt, AttemptKind, LockState, RegulationVerdict, Regulator } from './regulator.js';
+import { randomToken } from '../core/random.js';
+import type { Admission, Attempt, AttemptKind, LockState, RegulationVerdict, Regulator } from './regulator.js';
 
 export const ATTEMPT_KINDS: readonly AttemptKind[] = ['password', 'otp', 'push', 'webauthn', 'recovery_code', 'email_otp', 'enrollment_code'];
 
 /** A lock "until unlocked" still needs a TTL in the Kv: a century is forever enough. */
 const FOREVER_SECONDS = 100 * 365 * 86400;
+
+/**
+ * The longest an attempt counts as in flight. One that never ends (its instance killed
+ * mid-check, Redis gone before the release) stops counting then; a password check waits at
+ * most for its turn in the bounded hash queue, well under this.
+ */
+export const IN_FLIGHT_MS = 60_000;
+
+/** What an attempt refused for the attempts in flight is told: they end within seconds. */
+const IN_FLIGHT_RETRY_SECONDS = 1;
 
 interface StoredLock {
   reason: string;
@@ -47,7 +58,25 @@ export function createRegulator(deps: RegulatorDeps, config: RegulationConfig): 
     address: (ip: string) => `reg:addr:${ip}`,
     addressBan: (ip: string) => `reg:addr-ban:${ip}`,
     lock: (user: string) => `reg:lock:${user}`,
+    kindInFlight: (kind: AttemptKind, user: string) => `reg:flight:${kind}:${user}`,
+    accountInFlight: (user: string) => `reg:flight-account:${user}`,
+    addressInFlight: (ip: string) => `reg:flight-addr:${ip}`,
   };
+
+  /**
+   * The windows an attempt counts against, address first: when several are full, the
+   * address's answer (which says nothing about the account) is the one given.
+   */
+  function windowsOf(attempt: Attempt) {
+    const user = attempt.username === undefined ? undefined : regulationSubject(attempt.username);
+    const address = { scope: 'address' as const, inFlight: keys.addressInFlight(attempt.ip), failures: keys.address(attempt.ip), findMs: config.address.find_time * 1000, limit: config.address.max_retries };
+    if (user === undefined) return [address];
+    return [
+      address,
+      { scope: 'account' as const, inFlight: keys.kindInFlight(attempt.kind, user), failures: keys.kind(attempt.kind, user), findMs: config.account.find_time * 1000, limit: config.account.max_retries },
+      { scope: 'account' as const, inFlight: keys.accountInFlight(user), failures: keys.account(user), findMs: config.lockout.find_time * 1000, limit: config.lockout.max_failures },
+    ];
+  }
 
   async function readLock(user: string): Promise<StoredLock | undefined> {
     const raw = await kv.get(keys.lock(user));
@@ -92,19 +121,49 @@ export function createRegulator(deps: RegulatorDeps, config: RegulationConfig): 
     return true;
   }
 
+  async function check(attempt: Attempt): Promise<RegulationVerdict> {
+    const user = attempt.username === undefined ? undefined : regulationSubject(attempt.username);
+    const [locked, kindBan, addressBan] = await Promise.all([
+      user === undefined ? undefined : readLock(user),
+      user === undefined ? undefined : banUntil(keys.kindBan(attempt.kind, user)),
+      banUntil(keys.addressBan(attempt.ip)),
+    ]);
+    if (locked) return { ok: false, reason: 'locked', scope: 'account', retryAfter: secondsUntil(locked.until) };
+    // An account ban wins over an address ban: what a caller may show depends on it.
+    if (kindBan !== undefined) return { ok: false, reason: 'throttled', scope: 'account', retryAfter: secondsUntil(Math.max(kindBan, addressBan ?? 0)) };
+    if (addressBan !== undefined) return { ok: false, reason: 'throttled', scope: 'address', retryAfter: secondsUntil(addressBan) };
+    return { ok: true };
+  }
+
   return {
-    async check(attempt): Promise<RegulationVerdict> {
-      const user = attempt.username === undefined ? undefined : regulationSubject(attempt.username);
-      const [locked, kindBan, addressBan] = await Promise.all([
-        user === undefined ? undefined : readLock(user),
-        user === undefined ? undefined : banUntil(keys.kindBan(attempt.kind, user)),
-        banUntil(keys.addressBan(attempt.ip)),
-      ]);
-      if (locked) return { ok: false, reason: 'locked', scope: 'account', retryAfter: secondsUntil(locked.until) };
-      // An account ban wins over an address ban: what a caller may show depends on it.
-      if (kindBan !== undefined) return { ok: false, reason: 'throttled', scope: 'account', retryAfter: secondsUntil(Math.max(kindBan, addressBan ?? 0)) };
-      if (addressBan !== undefined) return { ok: false, reason: 'throttled', scope: 'address', retryAfter: secondsUntil(addressBan) };
-      return { ok: true };
+    check,
+
+    async admit(attempt): Promise<Admission> {
+      const now = clock.now();
+      const windows = windowsOf(attempt);
+      const member = `${now}:${randomToken(12)}`;
+      let released = false;
+      const release = async () => {
+        if (released) return;
+        released = true;
+        // Never throws: an entry left behind stops counting after IN_FLIGHT_MS (fail closed until then).
+        await Promise.all(windows.map((w) => kv.windowRemove(w.inFlight, member))).catch(() => undefined);
+      };
+      let verdict: RegulationVerdict;
+      try {
+        // Counted before the failures are read: an attempt that ends meanwhile writes its
+        // failure before it stops counting, so the sum can only come out high, never short.
+        const ranks = await Promise.all(windows.map((w) => kv.windowAdd(w.inFlight, now, IN_FLIGHT_MS, member)));
+        const [banned, failures] = await Promise.all([check(attempt), Promise.all(windows.map((w) => kv.windowCount(w.failures, now, w.findMs)))]);
+        const full = windows.find((w, i) => failures[i]! + ranks[i]! > w.limit);
+        verdict = !banned.ok || !full ? banned : { ok: false, reason: 'throttled', scope: full.scope, retryAfter: IN_FLIGHT_RETRY_SECONDS };
+      } catch (error) {
+        await release();
+        throw error;
+      }
+      // A refused attempt is not verified, so it is not in flight either.
+      if (!verdict.ok) await release();
+      return { verdict, release };
     },
 
     async recordFailure(attempt) {
