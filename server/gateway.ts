@@ -4,6 +4,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import type { Logger } from './core/logger.js';
 import type { Config } from './config/schema.js';
 import type { Directory } from './directory/directory.js';
+import { createHashQueue, type HashQueue } from './directory/hash-queue.js';
 import { createUsersFileDirectory } from './directory/users-file.js';
 import type { Kv } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory-kv.js';
@@ -43,13 +44,16 @@ export interface Gateway {
 
 /**
  * Builds one gateway instance from a validated config. Dependencies a test wants to pin
- * (clock, kv, directory) can be passed in; everything else is made here.
+ * (clock, kv, directory, the hash queue to watch its order) can be passed in; everything
+ * else is made here.
  */
-export async function createGateway(config: Config, deps: { logger: Logger; clock?: Clock; kv?: Kv; directory?: Directory; storage?: Storage }): Promise<Gateway> {
+export async function createGateway(config: Config, deps: { logger: Logger; clock?: Clock; kv?: Kv; directory?: Directory; storage?: Storage; hashQueue?: HashQueue }): Promise<Gateway> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
   const kv = deps.kv ?? (await createKv(config, logger, clock));
-  const directory = deps.directory ?? (await createUsersFileDirectory({ logger }, { path: config.authentication.users_file, watch: config.authentication.watch }));
+  const checks = config.authentication.password_checks;
+  const hashQueue = deps.hashQueue ?? createHashQueue({ concurrency: checks.concurrency, perLane: checks.per_address, maxWaiting: checks.max_waiting });
+  const directory = deps.directory ?? (await createUsersFileDirectory({ logger, hashQueue }, { path: config.authentication.users_file, watch: config.authentication.watch }));
   const sessions = createSessionStore(
     { kv, clock, logger },
     {
