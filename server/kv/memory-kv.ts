@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { StoreUnavailableError } from '../core/errors.js';
-import type { Kv } from './kv.js';
+import type { Kv, WindowLimit } from './kv.js';
 import { ttlToMs } from './ttl.js';
 
 /** A window's events: when, and under which member (the caller's, or one of ours). */
@@ -118,11 +118,19 @@ export function createMemoryKv(deps: { clock: Clock }, options: { keyPrefix?: st
       members.delete(member);
       if (members.size === 0) entries.delete(prefix + key);
     }),
-    windowAdd: op((key: string, nowMs: number, windowMs: number, member?: string) => {
-      const events = recentEvents(key, nowMs, windowMs).filter((event) => member === undefined || event.member !== member);
-      events.push({ at: nowMs, member: member ?? `event:${windowEvents++}` });
+    windowAdd: op((key: string, nowMs: number, windowMs: number) => {
+      const events = recentEvents(key, nowMs, windowMs);
+      events.push({ at: nowMs, member: `event:${windowEvents++}` });
       write(key, { value: events, expiresAt: now() + Math.max(1, windowMs) });
       return events.length;
+    }),
+    windowReserve: op((windows: readonly WindowLimit[], member: string, nowMs: number, placeMs: number) => {
+      const places = windows.map((w) => recentEvents(w.places, nowMs, placeMs));
+      const full = windows.findIndex((w, i) => places[i]!.length + recentEvents(w.events, nowMs, w.eventsMs).length >= w.limit);
+      if (full !== -1) return full;
+      // As ZADD: a member already there keeps one place.
+      windows.forEach((w, i) => write(w.places, { value: [...places[i]!.filter((e) => e.member !== member), { at: nowMs, member }], expiresAt: now() + Math.max(1, placeMs) }));
+      return -1;
     }),
     windowRemove: op((key: string, member: string) => {
       const entry = live(key);

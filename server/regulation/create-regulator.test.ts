@@ -166,6 +166,18 @@ describe('createRegulator: attempts in flight (admit)', () => {
     for (const a of admissions.filter((x) => !x.verdict.ok)) expect(a.verdict).toMatchObject({ reason: 'throttled', retryAfter: 1 });
   });
 
+  it('an attempt refused for its account still counts for its address, so the address refuses as many whatever the account\'s state', async () => {
+    const { regulator, fail } = setup();
+    await regulator.lock('alice', { reason: 'admin', actor: 'root' });
+    await fail('password', 3, 'bob', '10.9.0.1');
+    const outcomes: Record<string, Record<string, number>> = {};
+    for (const [i, username] of ['alice', 'bob', 'carol'].entries()) {
+      const admissions = await burst(regulator.admit, Array.from({ length: 50 }, () => ({ username, kind: 'password' as const, ip: `192.0.2.${100 + i}` })));
+      outcomes[username] = tally(admissions);
+    }
+    expect(outcomes).toEqual({ alice: { account: 10, address: 40 }, bob: { account: 10, address: 40 }, carol: { admitted: 3, account: 7, address: 40 } });
+  });
+
   it('the admitted ones that fail start the ban; refused ones were never counted', async () => {
     const { regulator } = setup();
     const admissions = await burst(regulator.admit, Array.from({ length: 50 }, (_, i) => ({ username: 'alice', kind: 'password' as const, ip: `10.3.0.${i}` })));

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/create-audit-log.js';
 import type { Clock } from '../core/clock.js';
 import type { RegulationConfig } from '../config/schema.js';
-import type { Kv } from '../kv/kv.js';
+import type { Kv, WindowLimit } from '../kv/kv.js';
 import { randomToken } from '../core/random.js';
 import type { Admission, Attempt, AttemptKind, LockState, RegulationVerdict, Regulator } from './regulator.js';
 
@@ -64,17 +64,17 @@ export function createRegulator(deps: RegulatorDeps, config: RegulationConfig): 
   };
 
   /**
-   * The windows an attempt counts against, address first: when several are full, the
-   * address's answer (which says nothing about the account) is the one given.
+   * The limits an attempt counts against, address first: when several are full, the address's
+   * answer (which says nothing about the account) is the one given.
    */
-  function windowsOf(attempt: Attempt) {
+  function limitsOf(attempt: Attempt): Array<WindowLimit & { scope: 'account' | 'address' }> {
     const user = attempt.username === undefined ? undefined : regulationSubject(attempt.username);
-    const address = { scope: 'address' as const, inFlight: keys.addressInFlight(attempt.ip), failures: keys.address(attempt.ip), findMs: config.address.find_time * 1000, limit: config.address.max_retries };
+    const address = { scope: 'address' as const, places: keys.addressInFlight(attempt.ip), events: keys.address(attempt.ip), eventsMs: config.address.find_time * 1000, limit: config.address.max_retries };
     if (user === undefined) return [address];
     return [
       address,
-      { scope: 'account' as const, inFlight: keys.kindInFlight(attempt.kind, user), failures: keys.kind(attempt.kind, user), findMs: config.account.find_time * 1000, limit: config.account.max_retries },
-      { scope: 'account' as const, inFlight: keys.accountInFlight(user), failures: keys.account(user), findMs: config.lockout.find_time * 1000, limit: config.lockout.max_failures },
+      { scope: 'account', places: keys.kindInFlight(attempt.kind, user), events: keys.kind(attempt.kind, user), eventsMs: config.account.find_time * 1000, limit: config.account.max_retries },
+      { scope: 'account', places: keys.accountInFlight(user), events: keys.account(user), eventsMs: config.lockout.find_time * 1000, limit: config.lockout.max_failures },
     ];
   }
 
@@ -139,31 +139,33 @@ export function createRegulator(deps: RegulatorDeps, config: RegulationConfig): 
     check,
 
     async admit(attempt): Promise<Admission> {
-      const now = clock.now();
-      const windows = windowsOf(attempt);
-      const member = `${now}:${randomToken(12)}`;
-      let released = false;
+      const limits = limitsOf(attempt);
+      const member = `${clock.now()}:${randomToken(12)}`;
+      let held = false;
       const release = async () => {
-        if (released) return;
-        released = true;
-        // Never throws: an entry left behind stops counting after IN_FLIGHT_MS (fail closed until then).
-        await Promise.all(windows.map((w) => kv.windowRemove(w.inFlight, member))).catch(() => undefined);
+        if (!held) return;
+        held = false;
+        // Never throws: a place left behind lapses after IN_FLIGHT_MS (fail closed until then).
+        await Promise.all(limits.map((l) => kv.windowRemove(l.places, member))).catch(() => undefined);
       };
-      let verdict: RegulationVerdict;
-      try {
-        // Counted before the failures are read: an attempt that ends meanwhile writes its
-        // failure before it stops counting, so the sum can only come out high, never short.
-        const ranks = await Promise.all(windows.map((w) => kv.windowAdd(w.inFlight, now, IN_FLIGHT_MS, member)));
-        const [banned, failures] = await Promise.all([check(attempt), Promise.all(windows.map((w) => kv.windowCount(w.failures, now, w.findMs)))]);
-        const full = windows.find((w, i) => failures[i]! + ranks[i]! > w.limit);
-        verdict = !banned.ok || !full ? banned : { ok: false, reason: 'throttled', scope: full.scope, retryAfter: IN_FLIGHT_RETRY_SECONDS };
-      } catch (error) {
-        await release();
-        throw error;
-      }
-      // A refused attempt is not verified, so it is not in flight either.
-      if (!verdict.ok) await release();
-      return { verdict, release };
+      const now = clock.now();
+      const refuse = (scope: 'account' | 'address'): Admission => ({ verdict: { ok: false, reason: 'throttled', scope, retryAfter: IN_FLIGHT_RETRY_SECONDS }, release });
+      const banned = await check(attempt);
+      if (!banned.ok && banned.scope === 'address') return { verdict: banned, release };
+      // One atomic step takes a place under every limit or under none (failures in the window
+      // plus attempts in flight), so parallel attempts are counted exactly as they arrive. A
+      // failure is written before its place is given back: the count may run high for a
+      // moment, never short.
+      const full = banned.ok ? await kv.windowReserve(limits, member, now, IN_FLIGHT_MS) : 1;
+      held = full === -1;
+      if (full === -1) return { verdict: { ok: true }, release };
+      if (full === 0) return refuse('address');
+      // Refused for the account (ban, lock or attempts in flight). A password attempt is still
+      // hashed so that its answer takes as long: it still counts for its address, which alone
+      // decides whether to refuse without a hash.
+      held = (await kv.windowReserve(limits.slice(0, 1), member, now, IN_FLIGHT_MS)) === -1;
+      if (!held) return refuse('address');
+      return banned.ok ? refuse('account') : { verdict: banned, release };
     },
 
     async recordFailure(attempt) {

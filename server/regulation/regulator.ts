@@ -61,9 +61,11 @@ export interface Regulator {
   /**
    * `check`, and also counts the attempt as in flight until `release`: per client address,
    * per account and kind, and per account. It is refused when the failures in a window plus
-   * the attempts in flight, this one included, would pass that window's limit; the address's
-   * limit is looked at before the account's, so a burst from one address is refused for the
-   * address (which says nothing about any account). For attempts that may arrive in parallel.
+   * the attempts in flight, this one included, would pass that window's limit. An attempt
+   * refused for its account (a ban, a lock, or its attempts in flight) still counts for its
+   * address, since a password attempt is hashed all the same; the address alone decides an
+   * `address` refusal, so that answer says nothing about any account. For attempts that may
+   * arrive in parallel.
    */
   admit(attempt: Attempt): Promise<Admission>;
   /**

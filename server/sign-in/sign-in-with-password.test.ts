@@ -132,6 +132,19 @@ describe('signInWithPassword', () => {
     expect(reasons.filter((r) => r === 'throttled')).toHaveLength(47);
   });
 
+  it('a burst of 50 parallel guesses at one account from one address: hashed up to the address limit, the rest refused for the address at once', async () => {
+    const { attempt, hashed, openGate, regulator } = setup({ gated: true });
+    const answers = Array.from({ length: 50 }, (_, i) => attempt('alice', `guess-${i}`, '192.0.2.5'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(hashed).toHaveLength(8);
+    openGate();
+    const results = await Promise.all(answers);
+    expect(results.filter((r) => !r.ok && r.reason === 'address-throttled')).toHaveLength(42);
+    expect(results.filter((r) => !r.ok && r.reason === 'invalid-credentials')).toHaveLength(8);
+    // Three were checked (the account's limit); five more hashed only so their answer takes as long.
+    expect((await regulator.lockState('alice')).recentFailures).toBe(3);
+  });
+
   it('checks each password in its caller\'s lane of the hash queue', async () => {
     const { attempt, lanes } = setup();
     await attempt('alice', 'wrong', '192.0.2.1');
