@@ -5,6 +5,7 @@ import { createResourceStack, type ResourceStack } from './core/resource-stack.j
 import type { Logger } from './core/logger.js';
 import type { Config } from './config/schema.js';
 import type { Directory } from './directory/directory.js';
+import { createHashQueue, type HashQueue } from './directory/hash-queue.js';
 import { createUsersFileDirectory } from './directory/users-file.js';
 import type { Kv } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory-kv.js';
@@ -46,7 +47,7 @@ export interface Gateway {
 
 /**
  * Builds one gateway instance from a validated config. Dependencies a test wants to pin
- * (clock, kv, directory) can be passed in; everything else is made here. If building fails,
+ * (clock, kv, directory, storage, the hash queue to watch its order) can be passed in; everything else is made here. If building fails,
  * whatever was opened so far is closed before the error is thrown on.
  */
 export async function createGateway(config: Config, deps: GatewayDeps): Promise<Gateway> {
@@ -61,14 +62,16 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   }
 }
 
-type GatewayDeps = { logger: Logger; clock?: Clock; kv?: Kv; directory?: Directory; storage?: Storage };
+type GatewayDeps = { logger: Logger; clock?: Clock; kv?: Kv; directory?: Directory; storage?: Storage; hashQueue?: HashQueue };
 
 async function assembleGateway(config: Config, deps: GatewayDeps, resources: ResourceStack): Promise<Gateway> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
   const kv = deps.kv ?? (await createKv(config, logger, clock));
   if (!deps.kv) resources.add(() => kv.close());
-  const directory = deps.directory ?? (await createUsersFileDirectory({ logger }, { path: config.authentication.users_file, watch: config.authentication.watch }));
+  const checks = config.authentication.password_checks;
+  const hashQueue = deps.hashQueue ?? createHashQueue({ concurrency: checks.concurrency, perLane: checks.per_address, maxWaiting: checks.max_waiting });
+  const directory = deps.directory ?? (await createUsersFileDirectory({ logger, hashQueue }, { path: config.authentication.users_file, watch: config.authentication.watch }));
   resources.add(() => directory.close());
   const sessions = createSessionStore(
     { kv, clock, logger },

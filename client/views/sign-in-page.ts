@@ -3,7 +3,7 @@ import { html } from './html.js';
 import { renderLayout, type PageContext } from './layout.js';
 import { renderWebAuthnAlertSlot, renderWebAuthnData } from './webauthn-data.js';
 
-export type SignInError = 'invalid_credentials' | 'too_large' | 'store_unavailable' | 'csrf' | 'throttled';
+export type SignInError = 'invalid_credentials' | 'too_large' | 'store_unavailable' | 'csrf' | 'throttled' | 'busy';
 
 export interface SignInPageModel extends PageContext {
   csrfToken: string;
@@ -39,6 +39,7 @@ const ERROR_MESSAGES: Record<SignInError, MessageKey> = {
   invalid_credentials: 'signin.error_invalid_credentials',
   too_large: 'signin.error_too_large',
   throttled: 'signin.error_throttled',
+  busy: 'signin.error_busy',
   store_unavailable: 'error.store_unavailable',
   csrf: 'signin.error_csrf',
 };

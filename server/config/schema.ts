@@ -470,6 +470,17 @@ export const configSchema = z
       users_file: z.string().min(1),
       /** Re-read the users file when it changes. */
       watch: z.boolean().default(true),
+      /** The queue in front of argon2 (directory/hash-queue.ts). */
+      password_checks: z
+        .strictObject({
+          /** Checks running at once; 0: all cores but one. */
+          concurrency: z.number().int().min(0).max(256).default(0),
+          /** Checks one client address may have running or waiting; more are answered 429 "busy". */
+          per_address: z.number().int().min(1).max(1000).default(10),
+          /** Checks waiting from all addresses together; more are answered 503 "busy". */
+          max_waiting: z.number().int().min(1).max(100_000).default(200),
+        })
+        .prefault({} as never),
     }),
     storage: storage.prefault({} as never),
     second_factors: secondFactors.prefault({} as never),

@@ -3,12 +3,22 @@ import type { SessionUser } from '../session/session.js';
 export type FirstFactorResult =
   | { ok: true; user: SessionUser }
   /** One reason for unknown user, wrong password and disabled user: the caller must not tell them apart. */
-  | { ok: false; reason: 'invalid-credentials' };
+  | { ok: false; reason: 'invalid-credentials' }
+  /**
+   * Not checked: too many checks from this client address (`address`) or from everyone
+   * (`all`) are waiting for the hash queue. Decided before the account is looked at, so it
+   * says nothing about it; the caller answers "busy, try again in a moment".
+   */
+  | { ok: false; reason: 'busy'; scope: 'address' | 'all' };
 
 /** Where first-factor identities come from: a users file now, LDAP later. */
 export interface Directory {
-  /** Checks a username and password in about the same time whether the user exists or not. */
-  verifyPassword(username: string, password: string): Promise<FirstFactorResult>;
+  /**
+   * Checks a username and password in about the same time whether the user exists or not.
+   * `clientIp` picks the check's lane in the hash queue: checks are shared fairly between
+   * client addresses.
+   */
+  verifyPassword(username: string, password: string, options?: { clientIp?: string }): Promise<FirstFactorResult>;
   /** The user's current record, or undefined when unknown or disabled. */
   findUser(username: string): SessionUser | undefined;
   /**

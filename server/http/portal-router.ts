@@ -18,7 +18,7 @@ import { renderSignInPage } from '../../client/views/sign-in-page.js';
 import { renderSignOutPage } from '../../client/views/sign-out-page.js';
 import { renderSignedOutPage } from '../../client/views/signed-out-page.js';
 
-type SignInError = 'invalid_credentials' | 'too_large' | 'store_unavailable' | 'csrf' | 'throttled';
+type SignInError = 'invalid_credentials' | 'too_large' | 'store_unavailable' | 'csrf' | 'throttled' | 'busy';
 
 const signInForm = z.object({
   username: z.string().trim().min(1).max(MAX_USERNAME_LENGTH),
@@ -101,6 +101,11 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
       { username, password, rememberMe: remember_me === '1' && rememberMeDays !== undefined, previousToken: readSessionToken(req.headers.cookie, ctx.config.session.cookie_name), clientIp, userAgent: req.headers['user-agent'], requestId: requestIdOf(res), site: siteNameOf(ctx, rd) },
     );
     if (!result.ok && result.reason === 'address-throttled') return signInPage(req, res, 429, { error: 'throttled', username, rd });
+    if (!result.ok && result.reason === 'busy') {
+      // The caller's own lane of the hash queue is full (429), or the whole queue is (503): a moment's wait is enough.
+      res.setHeader('retry-after', '1');
+      return signInPage(req, res, result.scope === 'address' ? 429 : 503, { error: 'busy', username, rd });
+    }
     if (!result.ok) return signInPage(req, res, 401, { error: 'invalid_credentials', username, rd });
     res.append('set-cookie', serializeSessionCookie(result.token, sessionCookieOptions(ctx, result.session.rememberMe)));
     // A target that needs a second factor goes through the second step first.

@@ -27,6 +27,24 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return redis.call('ZCARD', KEYS[1])`;
 
 /**
+ * KEYS: places, events of each window in turn; ARGV: now, placeMs, member, then eventsMs and
+ * limit of each window. Every window is looked at before any place is taken: all or none.
+ */
+const WINDOW_RESERVE = `local now = tonumber(ARGV[1])
+local placeMs = tonumber(ARGV[2])
+for i = 1, #KEYS / 2 do
+  local places, events = KEYS[2 * i - 1], KEYS[2 * i]
+  redis.call('ZREMRANGEBYSCORE', places, '-inf', now - placeMs)
+  local used = redis.call('ZCARD', places) + redis.call('ZCOUNT', events, '(' .. (now - tonumber(ARGV[2 + 2 * i])), '+inf')
+  if used >= tonumber(ARGV[3 + 2 * i]) then return i - 1 end
+end
+for i = 1, #KEYS / 2 do
+  redis.call('ZADD', KEYS[2 * i - 1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[2 * i - 1], placeMs)
+end
+return -1`;
+
+/**
  * Kv on Redis (node-redis 6). Every command answers or rejects with StoreUnavailableError
  * within the timeout: at once while disconnected, at the deadline when Redis is slow or
  * stopped. A command that misses its deadline on a connection that looks healthy means the
@@ -141,6 +159,14 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
     async windowAdd(k, nowMs, windowMs) {
       const args = [String(Math.trunc(nowMs)), String(Math.max(1, Math.trunc(windowMs))), `${Math.trunc(nowMs)}:${randomBytes(8).toString('hex')}`];
       return Number(await run('window add', (c) => c.eval(WINDOW_ADD, { keys: [key(k)], arguments: args })));
+    },
+    async windowReserve(windows, member, nowMs, placeMs) {
+      const keys = windows.flatMap((w) => [key(w.places), key(w.events)]);
+      const args = [String(Math.trunc(nowMs)), String(Math.max(1, Math.trunc(placeMs))), member, ...windows.flatMap((w) => [String(Math.max(1, Math.trunc(w.eventsMs))), String(w.limit)])];
+      return Number(await run('window reserve', (c) => c.eval(WINDOW_RESERVE, { keys, arguments: args })));
+    },
+    async windowRemove(k, member) {
+      await run('window remove', (c) => c.zRem(key(k), member));
     },
     async windowCount(k, nowMs, windowMs) {
       const min = `(${Math.trunc(nowMs) - Math.max(1, Math.trunc(windowMs))}`;

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { parseConfigText } from '../config/load-config.js';
 import type { Clock } from '../core/clock.js';
 import { createSilentLogger, type Logger } from '../core/logger.js';
+import type { HashQueue } from '../directory/hash-queue.js';
 import { hashPassword } from '../directory/password-hash.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { cookieFrom, csrfFieldOf, send, type TestResponse } from './http-client.js';
@@ -30,7 +31,7 @@ export function baseConfig(options: { redisUrl: string; usersFile: string; upstr
     server: { host: '127.0.0.1', port: 0, portal_url: `http://${PORTAL}/`, trusted_proxies: [`${TRUSTED_PROXY}/32`] },
     session: { store: 'redis', domain: 'localhost', idle_timeout: '1h', absolute_timeout: '12h', remember_me: '7d', cache_ttl: '10s' },
     redis: { url: options.redisUrl, timeout: '500ms' },
-    authentication: { users_file: options.usersFile, watch: true },
+    authentication: { users_file: options.usersFile, watch: true } as { users_file: string; watch: boolean; password_checks?: { concurrency?: number; per_address?: number; max_waiting?: number } },
     storage: testStorage(),
     // Lenient, so tests that fail on purpose do not ban each other; regulation tests tighten it.
     regulation: {
@@ -59,29 +60,41 @@ export function baseConfig(options: { redisUrl: string; usersFile: string; upstr
 
 export type HarnessConfig = ReturnType<typeof baseConfig>;
 
-export async function writeUsersFile(path: string, users: Record<string, { password: string; displayname: string; email: string; groups: readonly string[]; disabled: boolean }>) {
+export async function writeUsersFile(
+  path: string,
+  users: Record<string, { password: string; displayname: string; email: string; groups: readonly string[]; disabled: boolean }>,
+  hash: (password: string) => Promise<string> = hashPassword,
+) {
   const out: Record<string, unknown> = {};
   for (const [name, u] of Object.entries(users)) {
-    out[name] = { displayname: u.displayname, email: u.email, groups: [...u.groups], disabled: u.disabled, password: await hashPassword(u.password) };
+    out[name] = { displayname: u.displayname, email: u.email, groups: [...u.groups], disabled: u.disabled, password: await hash(u.password) };
   }
   writeFileSync(path, stringify({ users: out }));
 }
 
 /**
  * A gateway with a real Redis and an echo upstream, for HTTP tests of the whole path.
- * `configure` may change the config object before it is parsed; `clock` pins the gateway's time.
+ * `configure` may change the config object before it is parsed; `clock` pins the gateway's time;
+ * `hashQueue` replaces the password-hash queue (a test watching the order of checks);
+ * `hashUserPassword` hashes the users' passwords (e.g. hashPasswordCheaply).
  */
-export async function startGatewayHarness(options: { configure?: (config: HarnessConfig) => void; logger?: Logger; clock?: Clock } = {}) {
+export async function startGatewayHarness(
+  options: { configure?: (config: HarnessConfig) => void; logger?: Logger; clock?: Clock; hashQueue?: HashQueue; hashUserPassword?: (password: string) => Promise<string> } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const redis = await startRedisServer();
   const upstream = await startEchoUpstream();
   const usersFile = join(dir, 'users.yml');
-  await writeUsersFile(usersFile, USERS);
+  await writeUsersFile(usersFile, USERS, options.hashUserPassword);
   const config = baseConfig({ redisUrl: redis.url, usersFile, upstreamPort: upstream.port });
   options.configure?.(config);
   const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
   if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join('\n')}`);
-  const gateway: Gateway = await createGateway(loaded.config, { logger: options.logger ?? createSilentLogger(), ...(options.clock ? { clock: options.clock } : {}) });
+  const gateway: Gateway = await createGateway(loaded.config, {
+    logger: options.logger ?? createSilentLogger(),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.hashQueue ? { hashQueue: options.hashQueue } : {}),
+  });
   const { port } = await gateway.listen(0, '127.0.0.1');
 
   const request = (o: Omit<Parameters<typeof send>[0], 'port'>) => send({ port, ...o });

@@ -25,6 +25,9 @@ function createFakeRegulator() {
     async check() {
       return refuse ? { ok: false, reason: refuse, scope: 'account', retryAfter: 60 } : { ok: true };
     },
+    async admit(attempt) {
+      return { verdict: await regulator.check(attempt), release: async () => {} };
+    },
     async recordFailure(attempt) {
       failures.push(attempt);
       return { locked: false };
