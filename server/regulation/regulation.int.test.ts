@@ -70,7 +70,7 @@ describe('regulation through the gateway', () => {
     expect(cookieFrom(right, 'gatehouse_session')).toBeUndefined();
     await regulator().unlock('bob', { actor: 'test' });
     expect((await h.postSignIn({ username: 'bob', password: USERS.bob.password })).status).toBe(303);
-  });
+  }, 180_000);
 
   it('counts parallel wrong one-time codes after a fresh challenge, and a new page never resets them', async () => {
     await regulator().unlock('alice', { actor: 'test' });
@@ -93,7 +93,7 @@ describe('regulation through the gateway', () => {
     expect((await h.postSignIn({ username: 'alice', password: USERS.alice.password })).status).toBe(303);
     await regulator().unlock('alice', { actor: 'test' });
     await h.gateway.ctx.storage.otpDevices.remove(device.id);
-  });
+  }, 180_000);
 
   it('a locked account refuses the right password and the right code, and its sessions are gone', async () => {
     const device = await h.gateway.ctx.storage.otpDevices.create({ username: 'alice', kind: 'totp', name: 'phone 2', secret: SECRET, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, Date.now());
@@ -190,7 +190,7 @@ describe('regulation through the gateway', () => {
     expect(Math.abs(last.locked), JSON.stringify(batches)).toBeLessThan(5);
     expect(Math.abs(last.unknown), JSON.stringify(batches)).toBeLessThan(5);
     await regulator().unlock('bob', { actor: 'test' });
-  }, 240_000);
+  }, 480_000);
 
   it('counts per client address: the real peer, or the first untrusted X-Forwarded-For hop from a trusted proxy', async () => {
     const strict = await startGatewayHarness({
@@ -221,5 +221,5 @@ describe('regulation through the gateway', () => {
     } finally {
       await strict.close();
     }
-  });
+  }, 180_000);
 });
