@@ -114,23 +114,31 @@ async function main(argv: string[]): Promise<void> {
     // Warm-up: the first sign-in of each gateway loads what it loads lazily.
     for (const side of ['before', 'after'] as const) await measureAlone(gateways[side].port);
 
-    const alone: Record<Side, number[]> = { before: [], after: [] };
-    const during: Record<Side, number[]> = { before: [], after: [] };
+    // Per round: the median alone and the one sign-in during the burst, measured back to back,
+    // so that the ratio of a round is taken under one load even when the machine's load drifts.
+    const runs: Record<Side, Array<{ alone: number; during: number }>> = { before: [], after: [] };
     for (let round = 1; round <= rounds; round++) {
       for (const side of round % 2 === 1 ? (['before', 'after'] as const) : (['after', 'before'] as const)) {
         const port = gateways[side].port;
-        alone[side].push(...(await measureAlone(port)));
+        const alone = await measureAlone(port);
         const burst = await measureDuringBurst(port, round);
-        during[side].push(burst.ms);
-        log(`round ${round} ${side}: alone ${alone[side].slice(-ALONE_PER_ROUND).map((ms) => ms.toFixed(0)).join(' / ')} ms, during the burst ${burst.ms.toFixed(0)} ms; burst answers ${JSON.stringify(burst.statuses)}`);
+        runs[side].push({ alone: median(alone), during: burst.ms });
+        log(`round ${round} ${side}: alone ${alone.map((ms) => ms.toFixed(0)).join(' / ')} ms, during the burst ${burst.ms.toFixed(0)} ms (× ${(burst.ms / median(alone)).toFixed(1)}); burst answers ${JSON.stringify(burst.statuses)}`);
       }
     }
     process.stdout.write(`\nhonest sign-in (POST /login), median of ${rounds} rounds; burst: ${BURST} parallel wrong passwords from ${GUESSING_ADDRESSES} addresses\n`);
-    process.stdout.write('side    commit    alone ms  during burst ms  ratio\n');
+    process.stdout.write('side    commit    alone ms  during burst ms  ratio (median of the rounds)  each round\n');
     for (const side of ['before', 'after'] as const) {
-      const a = median(alone[side]);
-      const d = median(during[side]);
-      process.stdout.write(`${side.padEnd(6)}  ${trees[side].commit.padEnd(8)}  ${a.toFixed(0).padStart(8)}  ${d.toFixed(0).padStart(15)}  ${(d / a).toFixed(1).padStart(5)}\n`);
+      const ratios = runs[side].map((r) => r.during / r.alone);
+      const line = [
+        side.padEnd(6),
+        trees[side].commit.padEnd(8),
+        median(runs[side].map((r) => r.alone)).toFixed(0).padStart(8),
+        median(runs[side].map((r) => r.during)).toFixed(0).padStart(15),
+        median(ratios).toFixed(1).padStart(29),
+        ratios.map((x) => x.toFixed(1)).join(' / '),
+      ];
+      process.stdout.write(`${line.join('  ')}\n`);
     }
   } finally {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`stopping: ${String(error)}`));

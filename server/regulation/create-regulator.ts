@@ -140,7 +140,8 @@ export function createRegulator(deps: RegulatorDeps, config: RegulationConfig): 
 
     async admit(attempt): Promise<Admission> {
       const limits = limitsOf(attempt);
-      const member = `${clock.now()}:${randomToken(12)}`;
+      const now = clock.now();
+      const member = `${now}:${randomToken(12)}`;
       let held = false;
       const release = async () => {
         if (!held) return;
@@ -148,21 +149,22 @@ export function createRegulator(deps: RegulatorDeps, config: RegulationConfig): 
         // Never throws: a place left behind lapses after IN_FLIGHT_MS (fail closed until then).
         await Promise.all(limits.map((l) => kv.windowRemove(l.places, member))).catch(() => undefined);
       };
-      const now = clock.now();
       const refuse = (scope: 'account' | 'address'): Admission => ({ verdict: { ok: false, reason: 'throttled', scope, retryAfter: IN_FLIGHT_RETRY_SECONDS }, release });
       const banned = await check(attempt);
       if (!banned.ok && banned.scope === 'address') return { verdict: banned, release };
-      // One atomic step takes a place under every limit or under none (failures in the window
-      // plus attempts in flight), so parallel attempts are counted exactly as they arrive. A
-      // failure is written before its place is given back: the count may run high for a
-      // moment, never short.
-      const full = banned.ok ? await kv.windowReserve(limits, member, now, IN_FLIGHT_MS) : 1;
-      held = full === -1;
-      if (full === -1) return { verdict: { ok: true }, release };
-      if (full === 0) return refuse('address');
-      // Refused for the account (ban, lock or attempts in flight). A password attempt is still
-      // hashed so that its answer takes as long: it still counts for its address, which alone
-      // decides whether to refuse without a hash.
+      if (banned.ok) {
+        // One atomic step takes a place under every limit or under none (failures in the window
+        // plus attempts in flight), so parallel attempts are counted exactly as they arrive. A
+        // failure is written before its place is given back: the count may run high for a
+        // moment, never short.
+        const full = await kv.windowReserve(limits, member, now, IN_FLIGHT_MS);
+        held = full === -1;
+        if (held) return { verdict: { ok: true }, release };
+        if (full === 0) return refuse('address');
+      }
+      // Refused for the account (a ban, a lock, or its attempts in flight). A password attempt
+      // is hashed all the same, so that its answer takes as long: it still counts for its
+      // address, which alone decides whether to refuse without a hash.
       held = (await kv.windowReserve(limits.slice(0, 1), member, now, IN_FLIGHT_MS)) === -1;
       if (!held) return refuse('address');
       return banned.ok ? refuse('account') : { verdict: banned, release };
