@@ -101,7 +101,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
 
   function audit(event: AuditKind, req: Request, res: Response, session: Session, extra: { reason?: string; [field: string]: unknown } = {}) {
     const { reason, ...details } = extra;
-    void ctx.audit.record({ kind: event, subject: session.user.username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), reason, details });
+    return ctx.audit.record({ kind: event, subject: session.user.username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), reason, details });
   }
 
   router.get('/methods', async (req, res) => {
@@ -149,7 +149,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
       const view = await describeEnrollment(pending, username, factorsConfig.totp.issuer);
       return enrollPage(req, res, session, view, 400, result.reason === 'malformed' ? 'malformed' : 'invalid_code');
     }
-    audit('factor.enrolled', req, res, session, { kind: 'totp', device: result.device.id });
+    await audit('factor.enrolled', req, res, session, { kind: 'totp', device: result.device.id });
     // Typing the code proved possession: it counts as a fresh second factor, under a new id.
     const now = ctx.clock.now();
     const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: undefined, factors: [...s.factors.filter((f) => f.kind !== 'totp'), { kind: 'totp', at: now, device: result.device.id }] }));
@@ -172,7 +172,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
       return sendErrorPage(ctx, req, res, 'request.invalid');
     }
     await ctx.storage.otpDevices.rename(device.id, name);
-    audit('factor.renamed', req, res, allowed.session, { device: device.id });
+    await audit('factor.renamed', req, res, allowed.session, { device: device.id });
     res.redirect(303, portalPath(ctx, 'methods?notice=renamed'));
   });
 
@@ -191,7 +191,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const phones = await ctx.storage.pushDevices.listForUser(device.username);
     if (phones.some((p) => p.otpDeviceId === device.id)) return sendErrorPage(ctx, req, res, 'request.invalid');
     await ctx.factors[device.kind].remove(allowed.session.user.username, device.id);
-    audit('factor.removed', req, res, allowed.session, { kind: device.kind, device: device.id });
+    await audit('factor.removed', req, res, allowed.session, { kind: device.kind, device: device.id });
     await endSessionsSignedInWithIt(req, res, allowed);
     res.redirect(303, portalPath(ctx, 'methods?notice=removed'));
   });
@@ -202,7 +202,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const id = typeof req.body?.credential === 'string' ? req.body.credential : '';
     const result = await ctx.webauthn.renameCredential(allowed.session.user.username, id, req.body?.name);
     if (!result.ok) return sendErrorPage(ctx, req, res, 'request.invalid');
-    audit('factor.renamed', req, res, allowed.session, { kind: 'webauthn', device: id });
+    await audit('factor.renamed', req, res, allowed.session, { kind: 'webauthn', device: id });
     res.redirect(303, portalPath(ctx, 'methods?notice=webauthn_renamed'));
   });
 
@@ -211,7 +211,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     if (!allowed) return;
     const id = typeof req.body?.credential === 'string' ? req.body.credential : '';
     if (!(await ctx.webauthn.removeCredential(allowed.session.user.username, id))) return sendErrorPage(ctx, req, res, 'request.invalid');
-    audit('factor.removed', req, res, allowed.session, { kind: 'webauthn', device: id });
+    await audit('factor.removed', req, res, allowed.session, { kind: 'webauthn', device: id });
     await endSessionsSignedInWithIt(req, res, allowed);
     res.redirect(303, portalPath(ctx, 'methods?notice=webauthn_removed'));
   });
@@ -233,7 +233,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     if (!ctx.push) return sendErrorPage(ctx, req, res, 'access.denied');
     const result = await ctx.push.rename(allowed.session.user.username, req.body?.device, req.body?.name);
     if (!result.ok) return sendErrorPage(ctx, req, res, 'request.invalid');
-    audit('factor.renamed', req, res, allowed.session, { kind: 'push', device: req.body.device });
+    await audit('factor.renamed', req, res, allowed.session, { kind: 'push', device: req.body.device });
     res.redirect(303, portalPath(ctx, 'methods?notice=renamed'));
   });
 
@@ -242,7 +242,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     if (!allowed) return;
     const id = typeof req.body?.device === 'string' ? req.body.device : '';
     if (!ctx.push || !(await ctx.push.factor.remove(allowed.session.user.username, id))) return sendErrorPage(ctx, req, res, 'request.invalid');
-    audit('push.removed', req, res, allowed.session, { kind: 'push', device: id });
+    await audit('push.removed', req, res, allowed.session, { kind: 'push', device: id });
     await endSessionsSignedInWithIt(req, res, allowed);
     res.redirect(303, portalPath(ctx, 'methods?notice=push_removed'));
   });
@@ -262,7 +262,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
       ctx.logger.error({ err: (error as Error).message, username: session.user.username, requestId: requestIdOf(res) }, 'enrollment email could not be sent');
       return gate(req, res, session, 502, { error: 'email_failed' });
     }
-    audit('enrollment.email_sent', req, res, session);
+    await audit('enrollment.email_sent', req, res, session);
     gate(req, res, session, 200, { sent: true });
   });
 
@@ -277,13 +277,13 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const result = await redeemEnrollmentCode(ctx.storage, { username, code: req.body?.code, now: ctx.clock.now() });
     if (!result.ok) {
       await ctx.regulator.recordFailure(attempt);
-      audit('enrollment.code_refused', req, res, session, { reason: result.reason });
+      await audit('enrollment.code_refused', req, res, session, { reason: result.reason });
       return gate(req, res, session, 400, { error: result.reason });
     }
     const until = ctx.clock.now() + ENROLLMENT_GRANT_MS;
     const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: until }));
     if (rotated) res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
-    audit('enrollment.code_redeemed', req, res, session);
+    await audit('enrollment.code_redeemed', req, res, session);
     res.redirect(303, portalPath(ctx, 'methods', ctx.redirects.safeTarget(req.body?.rd)));
   });
 

@@ -85,7 +85,7 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
     const found = await device(req, res, fromHeader(req));
     if (!found) return;
     await push.factor.remove(found.username, found.id);
-    void ctx.audit.record({ kind: 'push.removed', subject: found.username, ...meta(req, res), details: { device: found.id, by: 'device' }, message: 'phone removed itself' });
+    await ctx.audit.record({ kind: 'push.removed', subject: found.username, ...meta(req, res), details: { device: found.id, by: 'device' }, message: 'phone removed itself' });
     send(res, 204);
   });
 

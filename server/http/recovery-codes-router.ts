@@ -70,7 +70,7 @@ function mayShowOwedCodes(ctx: GatewayContext, state: FactorCounts): boolean {
 export async function showNewRecoveryCodes(ctx: GatewayContext, req: Request, res: Response, session: Session, options: { replaced: boolean; continueUrl: string }) {
   const { username } = session.user;
   const codes = await regenerateRecoveryCodes(ctx.storage, username, ctx.config.second_factors.recovery_codes.count, ctx.clock.now());
-  void ctx.audit.record({ kind: 'recovery_codes.issued', subject: username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), details: { count: codes.length, replaced: options.replaced } });
+  await ctx.audit.record({ kind: 'recovery_codes.issued', subject: username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), details: { count: codes.length, replaced: options.replaced } });
   const { locale, t } = localeOf(req);
   sendPage(ctx, res, 200, renderRecoveryCodesPage({ t, locale, basePath: ctx.portal.basePath, codes, continueUrl: options.continueUrl, username, replaced: options.replaced }));
 }

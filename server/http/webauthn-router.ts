@@ -53,7 +53,7 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
 
   function audit(event: AuditKind, req: Request, res: Response, fields: { username?: string; reason?: string; [field: string]: unknown }) {
     const { username, reason, ...details } = fields;
-    void ctx.audit.record({ kind: event, subject: username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), reason, details });
+    return ctx.audit.record({ kind: event, subject: username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), reason, details });
   }
 
   router.post('/api/webauthn/register/options', json, async (req, res) => {
@@ -74,10 +74,10 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const name = typeof req.body?.name === 'string' && req.body.name.trim() ? req.body.name : 'Passkey';
     const result = await service.verifyRegistration({ username: session.user.username, binding: sessionBinding(token), response: req.body?.response, name, now: ctx.clock.now() });
     if (!result.ok) {
-      audit('factor.enroll_refused', req, res, { username: session.user.username, kind: 'webauthn', reason: result.reason });
+      await audit('factor.enroll_refused', req, res, { username: session.user.username, kind: 'webauthn', reason: result.reason });
       return fail(res, 400, result.reason);
     }
-    audit('factor.enrolled', req, res, { username: session.user.username, kind: 'webauthn', device: result.credential.id, aaguid: result.credential.aaguid });
+    await audit('factor.enrolled', req, res, { username: session.user.username, kind: 'webauthn', device: result.credential.id, aaguid: result.credential.aaguid });
     // Registering proved possession: a fresh WebAuthn factor in this session, under a new id.
     const use: FactorUse = { kind: 'webauthn', at: ctx.clock.now(), device: result.credential.id, userVerified: result.credential.userVerified };
     const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: undefined, factors: [...s.factors.filter((f) => f.kind !== 'webauthn'), use] }));
@@ -117,7 +117,7 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const result = await service.verifyAuthentication({ username, binding: sessionBinding(token), response: req.body?.response, now: ctx.clock.now() });
     if (!result.ok) {
       await ctx.regulator.recordFailure(attempt);
-      audit('second_factor.failure', req, res, { username, factor: 'webauthn', reason: result.reason });
+      await audit('second_factor.failure', req, res, { username, factor: 'webauthn', reason: result.reason });
       ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'failure' });
       return fail(res, 400, result.reason);
     }
@@ -127,7 +127,7 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     if (!rotated) return fail(res, 401, 'signed-out');
     res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
     await ctx.storage.userState.setLastUsed(username, 'webauthn', result.credential.id);
-    audit('second_factor.success', req, res, { username, factor: 'webauthn', device: result.credential.id });
+    await audit('second_factor.success', req, res, { username, factor: 'webauthn', device: result.credential.id });
     ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'success' });
     ok(res, { redirect: rd ?? ctx.portal.url.href });
   });
@@ -143,13 +143,13 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const user = result.ok ? ctx.directory.findUser(result.username) : undefined;
     if (!result.ok || !user) {
       await ctx.regulator.recordFailure({ kind: 'webauthn', ip });
-      audit('sign_in.failure', req, res, { factor: 'webauthn', reason: result.ok ? 'unknown-user' : result.reason });
+      await audit('sign_in.failure', req, res, { factor: 'webauthn', reason: result.ok ? 'unknown-user' : result.reason });
       ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'failure' });
       return fail(res, 400, result.ok ? 'unknown-credential' : result.reason);
     }
     // The passkey proved who it is; a locked or disabled account is still refused.
     if ((await ctx.regulator.isLocked(user.username)) || (await ctx.storage.accountStates.get(user.username))) {
-      audit('sign_in.failure', req, res, { username: user.username, factor: 'webauthn', reason: 'locked' });
+      await audit('sign_in.failure', req, res, { username: user.username, factor: 'webauthn', reason: 'locked' });
       ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'failure' });
       return fail(res, 429, 'throttled');
     }
@@ -162,14 +162,14 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const created = await ctx.sessions.create({ user, factor: use, rememberMe: false });
     res.append('set-cookie', serializeSessionCookie(created.token, sessionCookieOptions(ctx, false)));
     await ctx.storage.userState.setLastUsed(user.username, 'webauthn', result.credential.id);
-    audit('sign_in.success', req, res, { username: user.username, factor: 'webauthn', passwordless: true, device: result.credential.id });
+    await audit('sign_in.success', req, res, { username: user.username, factor: 'webauthn', passwordless: true, device: result.credential.id });
     ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'success' });
     ok(res, { redirect: rd ?? ctx.portal.url.href });
   }
 
   /** Passwordless is not allowed for this target (for this user): no session, and the same answer before and after the passkey. */
-  function refusePasswordless(req: Request, res: Response, username?: string) {
-    audit('sign_in.failure', req, res, { username, factor: 'webauthn', reason: 'passwordless-not-allowed' });
+  async function refusePasswordless(req: Request, res: Response, username?: string) {
+    await audit('sign_in.failure', req, res, { username, factor: 'webauthn', reason: 'passwordless-not-allowed' });
     ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'failure' });
     fail(res, 403, 'passwordless-not-allowed');
   }
