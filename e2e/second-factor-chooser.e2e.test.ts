@@ -130,7 +130,14 @@ describe('the second step in a real browser', () => {
     await page.waitForURL(secure(), { timeout: 10_000 });
   });
 
+  // From here on Alice has recovery codes (owed since her phone): a recovery code is one of the other ways, listed last.
   it('after a passkey is added, the phone (used last) still leads, and the passkey waits under "Other ways"', async () => {
+    // Alice's first factor was the phone: its recovery codes, owed since, are shown once on her
+    // first visit to My sign-in methods after a second factor.
+    await page.goto(`${stack.origin}/auth/methods`);
+    expect(page.url()).toBe(`${stack.origin}/auth/methods/recovery-codes/new`);
+    expect(await page.locator('ol.codes code').count()).toBe(10);
+    await Promise.all([page.waitForURL(/\/auth\/methods/), page.getByRole('link', { name: 'I have saved them — continue' }).click()]);
     await page.goto(`${stack.origin}/auth/methods`);
     await page.locator('#webauthn-name').fill('Windows Hello');
     await Promise.all([page.waitForURL(/notice=webauthn_added/), page.locator('#webauthn-register button[type="submit"]').click()]);
@@ -138,7 +145,7 @@ describe('the second step in a real browser', () => {
 
     await signIn(page, secure());
     const state = await chooser(page);
-    expect(state).toEqual({ lead: 'push', focus: 'push-start', primaries: ['Approve on my phone'], otherOpen: false, others: ['method-webauthn', 'method-code'], dividers: 0 });
+    expect(state).toEqual({ lead: 'push', focus: 'push-start', primaries: ['Approve on my phone'], otherOpen: false, others: ['method-webauthn', 'method-code', 'method-recovery'], dividers: 0 });
     await page.getByText('Other ways to sign in').click();
     const passkey = page.locator('#webauthn-start');
     expect(await passkey.getAttribute('class')).toBe('button button-secondary');
@@ -150,7 +157,7 @@ describe('the second step in a real browser', () => {
     await signIn(page, secure());
     const state = await chooser(page);
     await saveScreenshot(page, 'second-factor-lead-passkey-en');
-    expect(state).toEqual({ lead: 'webauthn', focus: 'webauthn-start', primaries: ['Use your security key or passkey'], otherOpen: false, others: ['method-push', 'method-code'], dividers: 0 });
+    expect(state).toEqual({ lead: 'webauthn', focus: 'webauthn-start', primaries: ['Use your security key or passkey'], otherOpen: false, others: ['method-push', 'method-code', 'method-recovery'], dividers: 0 });
   });
 
   it('the code field takes what the server takes: a dot between groups passes, Arabic-Indic digits are stopped in the browser', async () => {
@@ -178,7 +185,7 @@ describe('the second step in a real browser', () => {
     await signIn(page, secure());
     const state = await chooser(page);
     await saveScreenshot(page, 'second-factor-lead-code-en');
-    expect(state).toEqual({ lead: 'code', focus: 'code', primaries: ['Verify'], otherOpen: false, others: ['method-webauthn', 'method-push'], dividers: 0 });
+    expect(state).toEqual({ lead: 'code', focus: 'code', primaries: ['Verify'], otherOpen: false, others: ['method-webauthn', 'method-push', 'method-recovery'], dividers: 0 });
     expect(await page.locator('.lead-method input[type="radio"]:checked + label .option-name').textContent()).toBe('Pixel 9');
     // Two devices of 6 and 8 digits on one form: the hint cannot name one count.
     expect(await page.locator('#code-hint').textContent()).toContain('6 or 8 digits');
