@@ -48,8 +48,15 @@ export async function createUsersFileDirectory(deps: { logger: Logger }, options
   let users = initial.users;
   log.info({ users: users.size }, 'users file loaded');
 
-  // Unknown and disabled users are checked against this, so they cost one argon2 run like everyone else.
-  const dummyHash = await hashPassword(randomToken(24));
+  // Unknown and disabled users are checked against this, so they cost one argon2 run like everyone
+  // else. It is made on the first sign-in, and every sign-in awaits it alike, known user or not, so
+  // the wait tells nothing about who exists; commands that only look users up never pay for it.
+  let dummyHash: Promise<string> | undefined;
+  const dummy = () =>
+    (dummyHash ??= hashPassword(randomToken(24)).catch((error: unknown) => {
+      dummyHash = undefined;
+      throw error;
+    }));
   const listeners = new Set<(change: DirectoryChange) => void>();
 
   async function reloadOnce(): Promise<void> {
@@ -114,12 +121,13 @@ export async function createUsersFileDirectory(deps: { logger: Logger }, options
       // Input no user can have is refused before hashing: its length says nothing about who exists.
       if (typeof username !== 'string' || typeof password !== 'string') return INVALID;
       if (username.length > MAX_USERNAME_LENGTH || !isAcceptablePasswordLength(password)) return INVALID;
+      const fallbackHash = await dummy();
       const key = normalizeUsername(username);
       const record = key === undefined ? undefined : users.get(key);
       const usable = record && !record.disabled ? record : undefined;
       // Known and unknown users queue alike, so waiting tells nothing either.
       const matches = await hashQueue.run(() =>
-        verifyPasswordHash(usable?.passwordHash ?? dummyHash, password, (error) => log.error({ username: key, err: error }, 'stored password hash could not be checked')),
+        verifyPasswordHash(usable?.passwordHash ?? fallbackHash, password, (error) => log.error({ username: key, err: error }, 'stored password hash could not be checked')),
       );
       if (!matches || !usable) return INVALID;
       // A reload while argon2 ran may have disabled the user or changed the password.
