@@ -5,6 +5,7 @@ import { createResourceStack, type ResourceStack } from './core/resource-stack.j
 import type { Logger } from './core/logger.js';
 import type { Config } from './config/schema.js';
 import type { Directory } from './directory/directory.js';
+import type { HashPolicy } from './directory/password-hash.js';
 import { createUsersFileDirectory } from './directory/users-file.js';
 import type { Kv } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory-kv.js';
@@ -59,14 +60,22 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   }
 }
 
-type GatewayDeps = { logger: Logger; clock?: Clock; kv?: Kv; directory?: Directory; storage?: Storage };
+type GatewayDeps = {
+  logger: Logger;
+  clock?: Clock;
+  kv?: Kv;
+  directory?: Directory;
+  storage?: Storage;
+  /** Tests only: cheap password hashes (server/testing/test-password-hash.ts). main never passes it. */
+  hashPolicy?: HashPolicy;
+};
 
 async function assembleGateway(config: Config, deps: GatewayDeps, resources: ResourceStack): Promise<Gateway> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
   const kv = deps.kv ?? (await createKv(config, logger, clock));
   if (!deps.kv) resources.add(() => kv.close());
-  const directory = deps.directory ?? (await createUsersFileDirectory({ logger }, { path: config.authentication.users_file, watch: config.authentication.watch }));
+  const directory = deps.directory ?? (await createUsersFileDirectory({ logger, hashPolicy: deps.hashPolicy }, { path: config.authentication.users_file, watch: config.authentication.watch }));
   resources.add(() => directory.close());
   const sessions = createSessionStore(
     { kv, clock, logger },

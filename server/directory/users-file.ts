@@ -4,7 +4,7 @@ import { randomToken } from '../core/random.js';
 import type { SessionUser } from '../session/session.js';
 import type { Directory, DirectoryChange, DirectoryEntry, FirstFactorResult } from './directory.js';
 import { createHashQueue } from './hash-queue.js';
-import { hashPassword, isAcceptablePasswordLength, MAX_USERNAME_LENGTH, verifyPasswordHash } from './password-hash.js';
+import { DEFAULT_HASH_POLICY, hashPassword, isAcceptablePasswordLength, MAX_USERNAME_LENGTH, verifyPasswordHash, type HashPolicy } from './password-hash.js';
 import { normalizeUsername, parseUsersFile, type UserRecord } from './parse-users-file.js';
 import { fileSignature, watchFileChanges } from './watch-file.js';
 
@@ -33,8 +33,9 @@ export class UsersFileError extends Error {
 
 const INVALID: FirstFactorResult = Object.freeze({ ok: false, reason: 'invalid-credentials' });
 
-export async function createUsersFileDirectory(deps: { logger: Logger }, options: UsersFileOptions): Promise<UsersFileDirectory> {
-  const { logger } = deps;
+/** `hashPolicy` is for tests only (cheap hashes); the product always uses the default. */
+export async function createUsersFileDirectory(deps: { logger: Logger; hashPolicy?: HashPolicy }, options: UsersFileOptions): Promise<UsersFileDirectory> {
+  const { logger, hashPolicy = DEFAULT_HASH_POLICY } = deps;
   const log = logger.child({ component: 'users-file', path: options.path });
   const hashQueue = createHashQueue();
   // Taken before the read: a change between the two is then seen by the first poll.
@@ -42,7 +43,7 @@ export async function createUsersFileDirectory(deps: { logger: Logger }, options
   let lastText = await readFile(options.path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new UsersFileError(options.path, [`cannot be read (${error.code ?? 'error'})`]);
   });
-  const initial = parseUsersFile(lastText);
+  const initial = parseUsersFile(lastText, hashPolicy);
   if (!initial.ok) throw new UsersFileError(options.path, initial.errors);
   for (const warning of initial.warnings) log.warn(warning);
   let users = initial.users;
@@ -53,7 +54,7 @@ export async function createUsersFileDirectory(deps: { logger: Logger }, options
   // the wait tells nothing about who exists; commands that only look users up never pay for it.
   let dummyHash: Promise<string> | undefined;
   const dummy = () =>
-    (dummyHash ??= hashPassword(randomToken(24)).catch((error: unknown) => {
+    (dummyHash ??= hashPassword(randomToken(24), hashPolicy).catch((error: unknown) => {
       dummyHash = undefined;
       throw error;
     }));
@@ -70,7 +71,7 @@ export async function createUsersFileDirectory(deps: { logger: Logger }, options
     }
     if (text === lastText) return;
     lastText = text;
-    const parsed = parseUsersFile(text);
+    const parsed = parseUsersFile(text, hashPolicy);
     if (!parsed.ok) {
       log.error({ errors: parsed.errors }, 'users file invalid; keeping the last good users');
       return;
@@ -127,7 +128,10 @@ export async function createUsersFileDirectory(deps: { logger: Logger }, options
       const usable = record && !record.disabled ? record : undefined;
       // Known and unknown users queue alike, so waiting tells nothing either.
       const matches = await hashQueue.run(() =>
-        verifyPasswordHash(usable?.passwordHash ?? fallbackHash, password, (error) => log.error({ username: key, err: error }, 'stored password hash could not be checked')),
+        verifyPasswordHash(usable?.passwordHash ?? fallbackHash, password, {
+          policy: hashPolicy,
+          onError: (error) => log.error({ username: key, err: error }, 'stored password hash could not be checked'),
+        }),
       );
       if (!matches || !usable) return INVALID;
       // A reload while argon2 ran may have disabled the user or changed the password.

@@ -16,6 +16,7 @@ import { csrfFieldOf, type TestResponse } from '../testing/http-client.js';
 import { writeUsersFile } from '../testing/gateway-harness.js';
 import { startNginx, type NginxServer } from '../testing/nginx-server.js';
 import { startRedisServer, type TestRedisServer } from '../testing/redis-server.js';
+import { TEST_HASH_POLICY } from '../testing/test-password-hash.js';
 import { startEchoUpstream, type SeenRequest } from '../testing/upstream-echo.js';
 
 /**
@@ -104,7 +105,7 @@ beforeAll(async () => {
   };
   const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
   if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join('\n')}`);
-  gateway = await createGateway(loaded.config, { logger: createSilentLogger() });
+  gateway = await createGateway(loaded.config, { logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY });
   await gateway.listen(gatewayPort, '127.0.0.1');
 });
 

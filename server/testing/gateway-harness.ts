@@ -5,12 +5,13 @@ import { stringify } from 'yaml';
 import { parseConfigText } from '../config/load-config.js';
 import type { Clock } from '../core/clock.js';
 import { createSilentLogger, type Logger } from '../core/logger.js';
-import { hashPassword } from '../directory/password-hash.js';
+import { hashPassword, type HashPolicy } from '../directory/password-hash.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { cookieFrom, csrfFieldOf, send, type TestResponse } from './http-client.js';
 import { startRedisServer } from './redis-server.js';
 import { startEchoUpstream } from './upstream-echo.js';
 import { testStorage } from './test-storage.js';
+import { TEST_HASH_POLICY } from './test-password-hash.js';
 
 export const USERS = {
   alice: { password: 'alice-correct-horse', displayname: 'Alice Liu', email: 'alice@corp.example', groups: ['admins', 'dev'], disabled: false },
@@ -59,10 +60,18 @@ export function baseConfig(options: { redisUrl: string; usersFile: string; upstr
 
 export type HarnessConfig = ReturnType<typeof baseConfig>;
 
-export async function writeUsersFile(path: string, users: Record<string, { password: string; displayname: string; email: string; groups: readonly string[]; disabled: boolean }>) {
+/**
+ * Writes a users file with cheap test hashes: the directory reading it must be given the same
+ * `policy` (startGatewayHarness does). A file for a spawned `gatehouse` needs DEFAULT_HASH_POLICY.
+ */
+export async function writeUsersFile(
+  path: string,
+  users: Record<string, { password: string; displayname: string; email: string; groups: readonly string[]; disabled: boolean }>,
+  policy: HashPolicy = TEST_HASH_POLICY,
+) {
   const out: Record<string, unknown> = {};
   for (const [name, u] of Object.entries(users)) {
-    out[name] = { displayname: u.displayname, email: u.email, groups: [...u.groups], disabled: u.disabled, password: await hashPassword(u.password) };
+    out[name] = { displayname: u.displayname, email: u.email, groups: [...u.groups], disabled: u.disabled, password: await hashPassword(u.password, policy) };
   }
   writeFileSync(path, stringify({ users: out }));
 }
@@ -70,18 +79,26 @@ export async function writeUsersFile(path: string, users: Record<string, { passw
 /**
  * A gateway with a real Redis and an echo upstream, for HTTP tests of the whole path.
  * `configure` may change the config object before it is parsed; `clock` pins the gateway's time.
+ * Passwords are hashed with `hashPolicy`, cheap unless a test of sign-in timing needs real cost.
  */
-export async function startGatewayHarness(options: { configure?: (config: HarnessConfig) => void; logger?: Logger; clock?: Clock } = {}) {
+export async function startGatewayHarness(
+  options: { configure?: (config: HarnessConfig) => void; logger?: Logger; clock?: Clock; hashPolicy?: HashPolicy } = {},
+) {
+  const hashPolicy = options.hashPolicy ?? TEST_HASH_POLICY;
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const redis = await startRedisServer();
   const upstream = await startEchoUpstream();
   const usersFile = join(dir, 'users.yml');
-  await writeUsersFile(usersFile, USERS);
+  await writeUsersFile(usersFile, USERS, hashPolicy);
   const config = baseConfig({ redisUrl: redis.url, usersFile, upstreamPort: upstream.port });
   options.configure?.(config);
   const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
   if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join('\n')}`);
-  const gateway: Gateway = await createGateway(loaded.config, { logger: options.logger ?? createSilentLogger(), ...(options.clock ? { clock: options.clock } : {}) });
+  const gateway: Gateway = await createGateway(loaded.config, {
+    logger: options.logger ?? createSilentLogger(),
+    hashPolicy,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const { port } = await gateway.listen(0, '127.0.0.1');
 
   const request = (o: Omit<Parameters<typeof send>[0], 'port'>) => send({ port, ...o });
