@@ -87,7 +87,8 @@ beforeAll(async () => {
   const config = {
     server: { host: '127.0.0.1', port: gatewayPort, portal_url: `${portalOrigin}/`, trusted_proxies: ['127.0.0.1/32'] },
     session: { store: 'redis', domain: 'localhost' },
-    redis: { url: redis.url, timeout: '500ms' },
+    // Long enough for a busy machine; short enough that the frozen-Redis test ends soon.
+    redis: { url: redis.url, timeout: '5s' },
     authentication: { users_file: usersFile, watch: false },
     storage: testStorage(),
     sites: [{ name: 'app', url: `${appOrigin}/` }],

@@ -30,7 +30,9 @@ export function baseConfig(options: { redisUrl: string; usersFile: string; upstr
   return {
     server: { host: '127.0.0.1', port: 0, portal_url: `http://${PORTAL}/`, trusted_proxies: [`${TRUSTED_PROXY}/32`] },
     session: { store: 'redis', domain: 'localhost', idle_timeout: '1h', absolute_timeout: '12h', remember_me: '7d', cache_ttl: '10s' },
-    redis: { url: options.redisUrl, timeout: '500ms' },
+    // Generous: a busy test machine misses a short deadline and the request fails closed. Tests
+    // of the deadline itself set a short one.
+    redis: { url: options.redisUrl, timeout: '10s' },
     authentication: { users_file: options.usersFile, watch: true },
     storage: testStorage(),
     // Lenient, so tests that fail on purpose do not ban each other; regulation tests tighten it.
