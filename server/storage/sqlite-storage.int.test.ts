@@ -18,16 +18,35 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function runInstance(args: string[]): Promise<{ wins: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+interface Instance {
+  /** Resolves once the instance has opened the database and waits for the go. */
+  ready: Promise<void>;
+  go(): void;
+  result: Promise<{ wins: number }>;
+}
+
+/** Starts one instance; it opens the database, then waits (a barrier, not a clock) for go(). */
+function startInstance(args: string[]): Instance {
+  const child = spawn(process.execPath, ['--import', TSX, SCRIPT, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let signalReady: () => void;
+  const ready = new Promise<void>((resolve) => (signalReady = resolve));
+  const result = new Promise<{ wins: number }>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk;
+      if (out.startsWith('ready\n')) signalReady();
+    });
     child.stderr.on('data', (chunk: Buffer) => (err += chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as { wins: number }) : reject(new Error(`instance exited ${code}: ${err}`))));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as { wins: number }) : reject(new Error(`instance exited ${code}: ${err}`))));
   });
+  return {
+    // An instance that dies before it is ready fails the test instead of holding the barrier.
+    ready: Promise.race([ready, result.then(() => Promise.reject(new Error(`instance ended before it was ready: ${out}`)))]),
+    go: () => child.stdin.end('go\n'),
+    result,
+  };
 }
 
 describe('SQLite storage shared by gateway processes', () => {
@@ -39,12 +58,15 @@ describe('SQLite storage shared by gateway processes', () => {
       Date.now(),
     );
     await storage.otpDevices.recordUse(id, { expectedLastStep: null, lastStep: 7 }, Date.now());
-    const startAt = Date.now() + 3000; // after every process has started and opened the file
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => runInstance([path, KEY.toString('hex'), id, String(startAt), '20', String(i + 1)])));
+    const instances = Array.from({ length: 6 }, (_, i) => startInstance([path, KEY.toString('hex'), id, '20', String(i + 1)]));
+    // Starting six Node processes takes seconds on a busy machine: wait for all, then release all at once.
+    await Promise.all(instances.map((instance) => instance.ready));
+    for (const instance of instances) instance.go();
+    const results = await Promise.all(instances.map((instance) => instance.result));
     expect(results.reduce((sum, r) => sum + r.wins, 0)).toBe(1);
     const device = await storage.otpDevices.get(id);
     expect(device!.lastStep).toBe(8);
     expect(results[device!.driftSteps - 1]!.wins).toBe(1); // the recorded write is the winner's
     storage.close();
-  });
+  }, 180_000); // a ceiling for six processes starting on a busy machine, not an assertion
 });
