@@ -6,10 +6,12 @@ import { APP, PORTAL, TRUSTED_PROXY, USERS, startGatewayHarness, type GatewayHar
 import { measurePairedGaps, settlePairedGaps } from '../testing/paired-timing.js';
 
 /**
- * Regulation against a real Redis through the whole HTTP path: parallel attempts all counted,
+ * Regulation against a real Redis through the whole HTTP path: parallel attempts counted,
  * lockout refusing right credentials, and a locked account indistinguishable from an unknown
  * one and from a wrong password.
  */
+
+/** A ban after 5 failed attempts at one account; a lockout after 60 of any kind. */
 const tightRegulation = (c: HarnessConfig) => {
   c.regulation = {
     account: { max_retries: 5, find_time: '10m', ban_time: '15m' },
