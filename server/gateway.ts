@@ -10,6 +10,7 @@ import type { HashPolicy } from './directory/password-hash.js';
 import { createUsersFileDirectory } from './directory/users-file.js';
 import type { Kv } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory-kv.js';
+import { redisOptionsFromConfig } from './kv/redis-options.js';
 import { createRedisKv, RedisEvictionPolicyError } from './kv/redis-kv.js';
 import { compilePolicy } from './policy/compile-policy.js';
 import { compileNetworks } from './policy/networks.js';
@@ -219,7 +220,7 @@ async function createKv(config: Config, logger: Logger, clock: Clock): Promise<K
     return createMemoryKv({ clock }, { keyPrefix: 'gatehouse:' });
   }
   const r = config.redis;
-  const kv = createRedisKv({ logger }, { url: r.url, username: r.username, password: r.password, database: r.database, timeoutSeconds: r.timeout, keyPrefix: r.key_prefix });
+  const kv = createRedisKv({ logger }, redisOptionsFromConfig(r));
   try {
     await kv.connect();
   } catch (error) {
