@@ -464,6 +464,10 @@ export const configSchema = z
       body_limit: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
       /** More request headers no client may send to an upstream, on top of the built-in lists. */
       strip_headers: z.array(strippableHeader).default([]),
+      /** Processes serving the one port (node:cluster): a number, or `auto` for one per core. */
+      workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
+      /** On SIGTERM, how long requests in flight may take to finish before they are cut off. */
+      drain_timeout: duration('25s'),
     }),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({} as never),
     metrics: z
@@ -542,6 +546,10 @@ export function crossFieldIssues(raw: unknown): Issue[] {
 
   if ((session.store ?? 'redis') === 'redis' && doc.redis === undefined) {
     issues.push({ path: ['redis'], message: 'is required when session.store is "redis" (the default)' });
+  }
+  const workers = server.workers;
+  if (workers !== undefined && workers !== 1 && session.store === 'memory') {
+    issues.push({ path: ['server', 'workers'], message: 'needs session.store "redis": with "memory" each worker process would keep sessions of its own' });
   }
   const redisDoc = asRecord(doc.redis);
   if (redisDoc.sentinel !== undefined && redisDoc.url !== undefined) {
