@@ -12,6 +12,8 @@ export interface Probe {
   send(): Promise<number>;
   /** Which statuses are right. A 2xx that is not right is wrong; anything else not right is an error. */
   expect: readonly number[];
+  /** Sent by a loop of its own, pausing this long between requests (a costly sign-in). */
+  pauseMs?: number;
 }
 
 export interface LoadReport {
@@ -26,6 +28,8 @@ export interface LoadReport {
   wrongSamples: string[];
   /** Errors by kind ("503", "ECONNREFUSED"), to print. */
   errorKinds: Record<string, number>;
+  /** The same counts for each probe. */
+  byProbe: Record<string, { sent: number; ok: number; wrong: number; errors: number }>;
 }
 
 export function judge(probe: Probe, status: number): Outcome {
@@ -33,14 +37,22 @@ export function judge(probe: Probe, status: number): Outcome {
   return status >= 200 && status < 300 ? 'wrong' : 'error';
 }
 
+/**
+ * Runs `concurrency` loops over `probes` in turn; a probe with its own `pauseMs` (a costly
+ * sign-in) is sent by a loop of its own at that pace instead.
+ */
 export function startLoad(probes: readonly Probe[], options: { concurrency: number; pauseMs?: number }) {
-  const report: LoadReport = { sent: 0, ok: 0, wrong: 0, errors: 0, wrongSamples: [], errorKinds: {} };
+  const report: LoadReport = { sent: 0, ok: 0, wrong: 0, errors: 0, wrongSamples: [], errorKinds: {}, byProbe: {} };
   let running = true;
   let next = 0;
 
   function record(probe: Probe, outcome: Outcome, detail: string): void {
+    const field = outcome === 'ok' ? 'ok' : outcome === 'wrong' ? 'wrong' : 'errors';
+    const mine = (report.byProbe[probe.name] ??= { sent: 0, ok: 0, wrong: 0, errors: 0 });
     report.sent++;
-    report[outcome === 'ok' ? 'ok' : outcome === 'wrong' ? 'wrong' : 'errors']++;
+    mine.sent++;
+    report[field]++;
+    mine[field]++;
     if (outcome === 'wrong' && report.wrongSamples.length < 10) report.wrongSamples.push(`${probe.name}: ${detail}`);
     if (outcome === 'error') {
       const now = Date.now();
@@ -50,20 +62,27 @@ export function startLoad(probes: readonly Probe[], options: { concurrency: numb
     }
   }
 
-  async function loop(): Promise<void> {
-    while (running) {
-      const probe = probes[next++ % probes.length]!;
-      try {
-        const status = await probe.send();
-        record(probe, judge(probe, status), String(status));
-      } catch (error) {
-        record(probe, 'error', (error as NodeJS.ErrnoException).code ?? (error as Error).message);
-      }
-      if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
+  async function sendOne(probe: Probe): Promise<void> {
+    try {
+      const status = await probe.send();
+      record(probe, judge(probe, status), String(status));
+    } catch (error) {
+      record(probe, 'error', (error as NodeJS.ErrnoException).code ?? (error as Error).message);
     }
   }
 
-  const loops = Array.from({ length: options.concurrency }, () => loop());
+  async function loop(pool: readonly Probe[], pauseMs: number | undefined): Promise<void> {
+    while (running && pool.length > 0) {
+      await sendOne(pool[next++ % pool.length]!);
+      if (pauseMs) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
+
+  const shared = probes.filter((p) => p.pauseMs === undefined);
+  const loops = [
+    ...Array.from({ length: options.concurrency }, () => loop(shared, options.pauseMs)),
+    ...probes.filter((p) => p.pauseMs !== undefined).map((p) => loop([p], p.pauseMs)),
+  ];
   return {
     report,
     async stop(): Promise<LoadReport> {
