@@ -11,6 +11,9 @@ export interface Results {
   auth_request_vs_nginx: number;
   /** D over H: the gateway against a Node.js proxy that does nothing else (not an issue target). */
   proxy_vs_bare_node_proxy: number;
+  /** W over D: `server.workers: 2` against one process, same run, same server core(s). */
+  proxy_workers_2_vs_1?: number;
+  proxy_workers_2_vs_1_by_cpu?: number;
   /**
    * The same ratios from CPU time per request of everything under test (B's CPU µs over D's…):
    * what the throughput ratios would be on an idle core. Not issue targets; they hardly move
@@ -69,6 +72,7 @@ export function buildResults(input: {
     forward_auth_vs_bare_node: s('E').rps / s('C').rps,
     auth_request_vs_nginx: s('F').rps / s('B').rps,
     proxy_vs_bare_node_proxy: s('D').rps / s('H').rps,
+    ...(input.summaries.has('W') ? { proxy_workers_2_vs_1: s('W').rps / s('D').rps, proxy_workers_2_vs_1_by_cpu: s('D').serverCpuUs / s('W').serverCpuUs } : {}),
     proxy_vs_nginx_by_cpu: s('B').serverCpuUs / s('D').serverCpuUs,
     forward_auth_vs_bare_node_by_cpu: s('C').serverCpuUs / s('E').serverCpuUs,
     auth_request_vs_nginx_by_cpu: s('B').serverCpuUs / s('F').serverCpuUs,
@@ -153,6 +157,9 @@ export function formatTable(r: Results): string {
   const noisy = Object.entries(r.scenarios).filter(([, s]) => s.runs > 1 && s.rpsMax > 1.25 * s.rpsMin);
   if (noisy.length > 0) {
     lines.push(`NOISY: ${noisy.map(([k, s]) => `${k} ran ${fmt(s.rpsMin, 0)}–${fmt(s.rpsMax, 0)} req/s`).join(', ')}: other work took the server core; trust the CPU ratios below over the req/s ratios.`);
+  }
+  if (r.proxy_workers_2_vs_1 !== undefined) {
+    lines.push(`Workers: W/D ${fmt(r.proxy_workers_2_vs_1, 3)} by throughput, ${fmt(r.proxy_workers_2_vs_1_by_cpu, 3)} by CPU time per request (${m.pinned ? 'both on the one server core: two workers share it' : 'unpinned'})`);
   }
   lines.push(`By CPU time per request (what the ratios would be on an idle core): D/B ${fmt(r.proxy_vs_nginx_by_cpu, 3)}, E/C ${fmt(r.forward_auth_vs_bare_node_by_cpu, 3)}, F/B ${fmt(r.auth_request_vs_nginx_by_cpu, 3)}; D/H by throughput ${fmt(r.proxy_vs_bare_node_proxy, 3)}`);
   lines.push('');

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pinProcess, planCores } from './cores.js';
 import { measureColdCache, runFixedRate, runMemory, runScenarios, runStorm } from './phases.js';
+import { measure } from './measure.js';
 import { FULL, QUICK } from './profiles.js';
 import { buildResults, formatTable, machine } from './report.js';
 import { startStack } from './stack.js';
@@ -23,11 +24,16 @@ async function main(argv: readonly string[]): Promise<void> {
   // The bench process (and the login storm it sends) stays off the server core too.
   pinProcess(plan, process.pid, plan.loadCore);
   log(`${profile.name} run`);
-  const stack = await startStack(plan, { sessions: profile.sessions, connections: profile.connections, log });
+  const stack = await startStack(plan, { sessions: profile.sessions, connections: profile.connections, withWorkers: true, log });
   try {
     const { bench, scenarios } = stack;
     const cold = await measureColdCache(bench, stack.scenario('D'));
     log(`cold cache: ${cold.redisPerRequest.toFixed(3)} Redis commands per request`);
+    // W's two processes start fresh: their JIT and session caches get what D's got from the
+    // checks and the cold-cache pass, before the rounds compare them.
+    const warmW = Math.max(5, profile.warmupS * 3);
+    log(`warm-up W (${warmW} s)`);
+    await measure(bench, stack.scenario('W'), warmW);
     const summaries = await runScenarios(bench, profile, scenarios, log);
     const rates = { half: summaries.get('B')!.rps / 2, ownHalf: summaries.get('D')!.rps / 2 };
     const fixedRate = await runFixedRate(bench, profile, stack.scenario('B'), stack.scenario('D'), rates, log);

@@ -1,6 +1,7 @@
 import { loadConfigFile } from '../config/load-config.js';
 import { createUsersFileDirectory } from '../directory/users-file.js';
 import { createSilentLogger } from '../core/logger.js';
+import { describeRedisTarget } from '../kv/redis-options.js';
 
 export interface CommandIo {
   stdout: NodeJS.WritableStream;
@@ -23,5 +24,7 @@ export async function runCheckConfig(path: string, env: Record<string, string | 
     return 1;
   }
   io.stdout.write(`${path}: OK (${result.config.sites.length} sites, ${result.config.access_control.rules.length} rules)\n`);
+  // Where sessions will live, as read: a sentinel list is easy to get subtly wrong.
+  if (result.config.session.store === 'redis' && result.config.redis) io.stdout.write(`  redis: ${describeRedisTarget(result.config.redis)}\n`);
   return 0;
 }

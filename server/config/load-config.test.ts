@@ -324,3 +324,50 @@ describe('server.strip_headers', () => {
     expect(result.ok ? [] : result.errors).toEqual([expect.stringMatching(/^server\.strip_headers\[0\]: .*cannot be stripped/)]);
   });
 });
+
+describe('redis.sentinel', () => {
+  const withRedis = (redis: string) => MINIMAL.replace('session:\n  store: memory', `session:\n  store: redis\nredis:\n${redis}`);
+
+  it('reads the master name, the sentinels as host:port (IPv6 in brackets) and both passwords, each from a file if wanted', () => {
+    writeFileSync(join(dir, 'sentinel-password'), 'sentinel-secret\n');
+    writeFileSync(join(dir, 'redis-password'), 'data-secret\n');
+    const result = parse(withRedis(`  sentinel:
+    master_name: gatehouse
+    nodes: [10.0.0.11:26379, "sentinel-2.corp.example:26380", "[fd00::13]:26379"]
+    username: watcher
+    password_file: sentinel-password
+  password_file: redis-password
+`));
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.config.redis?.sentinel).toEqual({
+      master_name: 'gatehouse',
+      nodes: [
+        { host: '10.0.0.11', port: 26379 },
+        { host: 'sentinel-2.corp.example', port: 26380 },
+        { host: 'fd00::13', port: 26379 },
+      ],
+      username: 'watcher',
+      password: 'sentinel-secret',
+    });
+    expect(result.config.redis?.password).toBe('data-secret');
+  });
+
+  it.each(['10.0.0.11', '10.0.0.11:', ':26379', '10.0.0.11:0', '10.0.0.11:65536', '10.0.0.11:263790', 'fd00::13:26379', '[fd00::13]', '[fd00::13]:', 'host name:26379', 'redis://10.0.0.11:26379', '10.0.0.11:26379/0', '10.0.0.11:port', ''])(
+    'refuses the sentinel node %j, naming it',
+    (node) => {
+      const result = parse(withRedis(`  sentinel: { master_name: gatehouse, nodes: [${JSON.stringify(node)}] }\n`));
+      expect(result.ok ? [] : result.errors).toEqual([`redis.sentinel.nodes[0]: ${JSON.stringify(node)} is not host:port (e.g. 10.0.0.5:26379 or [fd00::5]:26379)`]);
+    },
+  );
+
+  it.each([
+    ['no nodes', '  sentinel: { master_name: gatehouse, nodes: [] }\n', /redis\.sentinel\.nodes: must list at least one sentinel/],
+    ['no master name', '  sentinel: { nodes: ["10.0.0.11:26379"] }\n', /redis\.sentinel\.master_name: is required/],
+    ['an unknown key', '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], quorum: 2 }\n', /redis\.sentinel\.quorum: unknown key/],
+    ['a url besides', '  url: redis://10.0.0.5:6379\n  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"] }\n', /redis\.url: set either redis\.url or redis\.sentinel/],
+    ['password and password_file both', '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], password: a, password_file: b }\n', /redis\.sentinel\.password_file: set either password or password_file, not both/],
+  ])('refuses %s', (_name, redis, expected) => {
+    const result = parse(withRedis(redis));
+    expect(result.ok ? '' : result.errors.join('\n')).toMatch(expected);
+  });
+});

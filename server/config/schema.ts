@@ -152,8 +152,31 @@ const site = z.strictObject({
 });
 export type SiteConfig = z.output<typeof site>;
 
+/** `host:port`, `[v6 address]:port` for IPv6: where a Redis Sentinel listens. */
+const hostPort = z.string().transform((value, ctx) => {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[3]);
+  if (!match || port < 1 || port > 65535) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not host:port (e.g. 10.0.0.5:26379 or [fd00::5]:26379)` });
+    return z.NEVER;
+  }
+  return { host: match[1] ?? match[2]!, port };
+});
+
+const redisSentinel = z.strictObject({
+  /** The name the sentinels monitor the master under (`sentinel monitor NAME …`). */
+  master_name: z.string().min(1),
+  /** Sentinels to ask for the master; any one that answers is enough. */
+  nodes: z.array(hostPort).min(1, { error: 'must list at least one sentinel' }),
+  /** The sentinels' own credentials (their `requirepass` or ACL user), not the data nodes'. */
+  username: z.string().optional(),
+  password: z.string().optional(),
+});
+
 const redis = z.strictObject({
   url: z.string().regex(/^rediss?:\/\//, { error: 'must start with redis:// or rediss://' }).default('redis://127.0.0.1:6379'),
+  /** Find the master through Redis Sentinel instead of one fixed url. */
+  sentinel: redisSentinel.optional(),
   username: z.string().optional(),
   password: z.string().optional(),
   database: z.number().int().min(0).max(15).default(0),
@@ -441,6 +464,10 @@ export const configSchema = z
       body_limit: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
       /** More request headers no client may send to an upstream, on top of the built-in lists. */
       strip_headers: z.array(strippableHeader).default([]),
+      /** Processes serving the one port (node:cluster): a number, or `auto` for one per core. */
+      workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
+      /** On SIGTERM, how long requests in flight may take to finish before they are cut off. */
+      drain_timeout: duration('25s'),
     }),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({} as never),
     metrics: z
@@ -519,6 +546,14 @@ export function crossFieldIssues(raw: unknown): Issue[] {
 
   if ((session.store ?? 'redis') === 'redis' && doc.redis === undefined) {
     issues.push({ path: ['redis'], message: 'is required when session.store is "redis" (the default)' });
+  }
+  const workers = server.workers;
+  if (workers !== undefined && workers !== 1 && session.store === 'memory') {
+    issues.push({ path: ['server', 'workers'], message: 'needs session.store "redis": with "memory" each worker process would keep sessions of its own' });
+  }
+  const redisDoc = asRecord(doc.redis);
+  if (redisDoc.sentinel !== undefined && redisDoc.url !== undefined) {
+    issues.push({ path: ['redis', 'url'], message: 'set either redis.url or redis.sentinel: with sentinel the master is whichever node the sentinels name' });
   }
   const idle = parseDuration(asDuration(session.idle_timeout, '1h'));
   const absolute = parseDuration(asDuration(session.absolute_timeout, '12h'));

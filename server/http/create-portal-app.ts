@@ -1,4 +1,5 @@
 import express, { type Request, type Response } from 'express';
+import { StoreUnavailableError } from '../core/errors.js';
 import type { GatewayContext } from './context.js';
 import { ADMIN_API_PATH, createAdminRouter } from './admin-router.js';
 import { createCompanionRouter } from './companion-router.js';
@@ -73,6 +74,12 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
     if (status === 404) return sendErrorPage(ctx, req, res, 'route.not_found');
     if (status === 413) return sendErrorPage(ctx, req, res, 'request.too_large');
     if (status && status >= 400 && status < 500) return sendErrorPage(ctx, req, res, 'request.invalid');
+    // Redis or the database away (any page that reads devices, for one): an outage the user
+    // can wait out, said so with a 503, not a "something went wrong" 500.
+    if (error instanceof StoreUnavailableError) {
+      ctx.logger.warn({ err: error.message, path: req.path, requestId: res.getHeader('x-request-id') }, 'store unavailable on the portal');
+      return sendErrorPage(ctx, req, res, 'store.unavailable');
+    }
     ctx.logger.error({ err: error, path: req.path, requestId: res.getHeader('x-request-id') }, 'portal error');
     sendErrorPage(ctx, req, res, 'internal');
   });

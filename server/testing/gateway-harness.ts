@@ -108,26 +108,8 @@ export async function startGatewayHarness(
 
   const request = (o: Omit<Parameters<typeof send>[0], 'port'>) => send({ port, ...o });
 
-  /** Fetches the sign-in page: its CSRF cookie and token. */
-  async function signInForm(): Promise<{ csrfCookie: string; csrfToken: string; page: TestResponse }> {
-    const page = await request({ path: '/', host: PORTAL });
-    const csrfCookie = cookieFrom(page, 'gatehouse_csrf');
-    const csrfToken = csrfFieldOf(page.body);
-    if (!csrfCookie || !csrfToken) throw new Error(`sign-in page without CSRF token (status ${page.status})`);
-    return { csrfCookie, csrfToken, page };
-  }
-
-  /** Posts the sign-in form as a browser on the portal would. */
-  async function postSignIn(fields: Record<string, string>, extra: { cookie?: string; origin?: string | null } = {}) {
-    const { csrfCookie, csrfToken } = await signInForm();
-    const body = new URLSearchParams({ csrf: csrfToken, ...fields }).toString();
-    const headers: Record<string, string> = {
-      'content-type': 'application/x-www-form-urlencoded',
-      cookie: [`gatehouse_csrf=${csrfCookie}`, extra.cookie].filter(Boolean).join('; '),
-    };
-    if (extra.origin !== null) headers.origin = extra.origin ?? `http://${PORTAL}`;
-    return request({ method: 'POST', path: '/login', host: PORTAL, headers, body });
-  }
+  const signInForm = () => fetchSignInForm(request);
+  const postSignIn = (fields: Record<string, string>, extra: { cookie?: string; origin?: string | null } = {}) => postSignInForm(request, fields, extra);
 
   /** Signs in and returns the session cookie pair ("gatehouse_session=…"). */
   async function signIn(username: keyof typeof USERS | string, password?: string): Promise<string> {
@@ -159,6 +141,37 @@ export async function startGatewayHarness(
 }
 
 export type GatewayHarness = Awaited<ReturnType<typeof startGatewayHarness>>;
+
+type Send = (o: Omit<Parameters<typeof send>[0], 'port'>) => Promise<TestResponse>;
+
+/** Fetches the sign-in page: its CSRF cookie and token. */
+export async function fetchSignInForm(request: Send): Promise<{ csrfCookie: string; csrfToken: string; page: TestResponse }> {
+  const page = await request({ path: '/', host: PORTAL });
+  const csrfCookie = cookieFrom(page, 'gatehouse_csrf');
+  const csrfToken = csrfFieldOf(page.body);
+  if (!csrfCookie || !csrfToken) throw new Error(`sign-in page without CSRF token (status ${page.status})`);
+  return { csrfCookie, csrfToken, page };
+}
+
+/** Posts the sign-in form as a browser on the portal would. */
+export async function postSignInForm(request: Send, fields: Record<string, string>, extra: { cookie?: string; origin?: string | null } = {}): Promise<TestResponse> {
+  const { csrfCookie, csrfToken } = await fetchSignInForm(request);
+  const body = new URLSearchParams({ csrf: csrfToken, ...fields }).toString();
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    cookie: [`gatehouse_csrf=${csrfCookie}`, extra.cookie].filter(Boolean).join('; '),
+  };
+  if (extra.origin !== null) headers.origin = extra.origin ?? `http://${PORTAL}`;
+  return request({ method: 'POST', path: '/login', host: PORTAL, headers, body });
+}
+
+/** Signs in with a password through any gateway (`request` bound to its port); the session cookie pair. */
+export async function signInThrough(request: Send, username: string, password: string): Promise<string> {
+  const response = await postSignInForm(request, { username, password });
+  const token = cookieFrom(response, 'gatehouse_session');
+  if (response.status !== 303 || !token) throw new Error(`sign-in of ${username} failed: ${response.status}`);
+  return `gatehouse_session=${token}`;
+}
 
 /**
  * A browser on the portal: keeps the session cookie as the gateway rotates it, and posts forms
