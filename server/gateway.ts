@@ -4,7 +4,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import type { Logger } from './core/logger.js';
 import type { Config } from './config/schema.js';
 import type { Directory } from './directory/directory.js';
-import { createUsersFileDirectory } from './directory/users-file.js';
+import { openDirectory } from './directory/open-directory.js';
 import type { Kv } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory-kv.js';
 import { createRedisKv } from './kv/redis-kv.js';
@@ -49,7 +49,6 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
   const kv = deps.kv ?? (await createKv(config, logger, clock));
-  const directory = deps.directory ?? (await createUsersFileDirectory({ logger }, { path: config.authentication.users_file, watch: config.authentication.watch }));
   const sessions = createSessionStore(
     { kv, clock, logger },
     {
@@ -59,16 +58,24 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
       cacheTtl: config.session.cache_ttl,
     },
   );
+  const directory =
+    deps.directory ??
+    (await openDirectory(config, { logger, kv, now: clock.now, hasSessions: async (username) => (await sessions.listForUser(username)).length > 0 }).catch(async (error: unknown) => {
+      await sessions.close();
+      throw error;
+    }));
   const policy = compilePolicy(config.access_control, { passwordless: config.second_factors.webauthn.passwordless });
   for (const warning of policy.warnings) logger.warn({ warning }, 'access_control');
   // A user disabled, removed or given a new password loses every session at once (ASVS 7.4.2).
   const stopWatchingUsers = directory.onChange?.((change) => {
-    void audit.record({ kind: 'config.reload', actor: 'system', reason: 'users-file', details: { count: change.revoked.length + change.updated.length, sessions: change.revoked.length }, message: 'users file reloaded' });
+    const source = change.source ?? 'users-file';
+    const what = source === 'ldap' ? 'an LDAP refresh' : 'a users file change';
+    void audit.record({ kind: 'config.reload', actor: 'system', reason: source, details: { count: change.revoked.length + change.updated.length, sessions: change.revoked.length }, message: source === 'ldap' ? 'LDAP users refreshed' : 'users file reloaded' });
     for (const username of change.revoked) {
       sessions
         .destroyAllForUser(username)
-        .then((count) => audit.record({ kind: 'sessions.revoked', subject: username, actor: 'system', reason: 'directory-change', details: { sessions: count }, message: 'sessions ended after a users file change' }))
-        .catch((error) => logger.error({ err: (error as Error).message, username }, 'could not end sessions after a users file change'));
+        .then((count) => audit.record({ kind: 'sessions.revoked', subject: username, actor: 'system', reason: 'directory-change', details: { sessions: count }, message: `sessions ended after ${what}` }))
+        .catch((error) => logger.error({ err: (error as Error).message, username }, `could not end sessions after ${what}`));
     }
   });
   const storage = deps.storage ?? openSqliteStorage({ path: config.storage.path, keys: config.storage.encryption_keys.map((k) => ({ id: k.id, key: decodeKey(k.key)! })) }, { logger, clock });

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runCheckConfig } from './commands/check-config.js';
+import { runDirectoryCommand } from './commands/directory.js';
 import { runDemo } from './commands/demo.js';
 import { runEnrollCommand } from './commands/enroll.js';
 import { runAuditCommand } from './commands/audit.js';
@@ -19,7 +20,11 @@ const USAGE = `Usage: gatehouse <command> [options]
 
 Commands:
   serve [--config FILE]            run the gateway (config also from GATEHOUSE_CONFIG)
-  check-config [--config FILE]     validate a config file and its users file, then exit
+  check-config [--config FILE] [--connect]
+                                   validate a config file, its users file and LDAP section, then exit;
+                                   --connect also connects to each LDAP server as the service account
+  directory test [USER]            LDAP: bind as the service account, find USER, print their groups
+                                   (nested resolved) and the time of each step
   hash-password                    read a password on stdin, print its argon2id hash
   policy explain [--config FILE] --url URL [--user NAME] [--groups a,b] [--ip ADDR] [--method GET] [--factors totp,...]
                                    print the access decision and the rule that made it
@@ -50,8 +55,12 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     switch (command) {
       case 'serve':
         return await runServe(configPath(rest, env), env, io);
-      case 'check-config':
-        return await runCheckConfig(configPath(rest, env), env, io);
+      case 'check-config': {
+        const connect = rest.includes('--connect');
+        return await runCheckConfig(configPath(rest.filter((a) => a !== '--connect'), env), env, io, { connect });
+      }
+      case 'directory':
+        return await runDirectoryCommand(rest, env, io);
       case 'hash-password':
         return await runHashPassword({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, isTTY: Boolean(process.stdin.isTTY) });
       case 'policy':

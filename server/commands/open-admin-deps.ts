@@ -3,7 +3,7 @@ import { createAuditLog } from '../audit/create-audit-log.js';
 import type { Config } from '../config/schema.js';
 import { systemClock } from '../core/clock.js';
 import { createSilentLogger, type Logger } from '../core/logger.js';
-import { createUsersFileDirectory } from '../directory/users-file.js';
+import { openCommandDirectory } from '../directory/open-directory.js';
 import { createRedisKv } from '../kv/redis-kv.js';
 import { createRegulator } from '../regulation/create-regulator.js';
 import { createSessionStore } from '../session/session-store.js';
@@ -31,7 +31,7 @@ export async function openAdminDeps(config: Config, configPath: string, options:
   }
   const storageOptions = storageOptionsFromConfig(config.storage, configPath);
   if (storageOptions.path !== ':memory:' && !existsSync(storageOptions.path)) throw new Error(`${storageOptions.path}: no database there (storage.path)`);
-  const directory = await createUsersFileDirectory({ logger }, { path: config.authentication.users_file, watch: false });
+  const directory = await openCommandDirectory(config, { logger });
   const r = config.redis;
   const kv = createRedisKv({ logger }, { url: r.url, username: r.username, password: r.password, database: r.database, timeoutSeconds: r.timeout, keyPrefix: r.key_prefix });
   try {
