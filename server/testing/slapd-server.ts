@@ -65,6 +65,8 @@ export interface TestSlapd {
   dir: string;
   /** Operations seen since start (or the last `clearLog`), from slapd's stats log. */
   operations(): SlapdOperation[];
+  /** Resolves once every operation slapd answered so far is in `operations()` (its log is read asynchronously). */
+  logged(): Promise<void>;
   binds(dn?: string): SlapdOperation[];
   clearLog(): void;
   /** An administrator connection (rootdn) for changing entries. */
@@ -174,6 +176,19 @@ export async function startSlapd(options: { adSchema?: boolean } = {}): Promise<
     certificates,
     dir,
     operations: () => [...ops],
+    async logged() {
+      const marker = `cn=log-marker-${Math.random().toString(36).slice(2)},${SUFFIX}`;
+      const client = new Client({ url, timeout: 5_000 });
+      await client.search(marker, { scope: 'base' }).catch(() => undefined);
+      await client.unbind().catch(() => undefined);
+      const deadline = Date.now() + 5_000;
+      while (!ops.some((o) => o.dn === marker)) {
+        if (Date.now() > deadline) throw new Error('slapd log marker not seen within 5 s');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const markerConns = new Set(ops.filter((o) => o.dn === marker).map((o) => o.conn));
+      ops = ops.filter((o) => !markerConns.has(o.conn));
+    },
     binds: (dn) => ops.filter((o) => o.type === 'BIND' && (dn === undefined || o.dn?.toLowerCase() === dn.toLowerCase())),
     clearLog: () => {
       ops = [];
@@ -281,9 +296,10 @@ function baseEntries(): Array<[string, Record<string, string | string[]>]> {
     [GROUPS, { objectClass: 'organizationalUnit', ou: 'groups' }],
     [`ou=service,${SUFFIX}`, { objectClass: 'organizationalUnit', ou: 'service' }],
     [`ou=policies,${SUFFIX}`, { objectClass: 'organizationalUnit', ou: 'policies' }],
-    // No lockout of its own: the gateway's regulation is what the tests watch. pwdMustChange
-    // makes an administrator's reset set pwdReset, as "must change at next logon" does.
-    [`cn=default,ou=policies,${SUFFIX}`, { objectClass: ['pwdPolicy', 'device'], cn: 'default', pwdAttribute: 'userPassword', pwdLockout: 'FALSE', pwdMustChange: 'TRUE' }],
+    // Locks are honoured (pwdAccountLockedTime set by a test), but failures are not counted
+    // towards one: the gateway's regulation is what the tests watch. pwdMustChange makes an
+    // administrator's reset set pwdReset, as "must change at next logon" does.
+    [`cn=default,ou=policies,${SUFFIX}`, { objectClass: ['pwdPolicy', 'device'], cn: 'default', pwdAttribute: 'userPassword', pwdLockout: 'TRUE', pwdMaxFailure: '100000', pwdMustChange: 'TRUE' }],
     [SERVICE_DN, { objectClass: ['organizationalRole', 'simpleSecurityObject'], cn: 'gatehouse', userPassword: SERVICE_PASSWORD }],
   ];
 }
