@@ -142,7 +142,9 @@ export async function startSlapd(options: { adSchema?: boolean } = {}): Promise<
   async function halt(signal: NodeJS.Signals): Promise<void> {
     const running = child;
     if (!running) return;
-    if (frozen) running.kill('SIGCONT');
+    // A stopped process acts on SIGTERM only once it runs again; SIGKILL needs no waking, and
+    // waking it first would let it answer what it held.
+    if (frozen && signal !== 'SIGKILL') running.kill('SIGCONT');
     frozen = false;
     const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
     running.kill(signal);
