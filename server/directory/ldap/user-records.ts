@@ -1,4 +1,5 @@
 import type { Logger } from '../../core/logger.js';
+import { randomToken } from '../../core/random.js';
 import type { Kv } from '../../kv/kv.js';
 import type { LdapUserRecord } from './ldap-user.js';
 
@@ -41,6 +42,8 @@ export function createUserRecords(deps: { kv: Kv; logger: Logger; now: () => num
   let unsubscribe: (() => Promise<void>) | undefined;
   let retry: NodeJS.Timeout | undefined;
   let attempt = 0;
+  // Messages name their sender, so an instance does not drop the copy it has just written.
+  const self = randomToken(9);
 
   const drop = (username: string) => {
     epoch++;
@@ -51,9 +54,15 @@ export function createUserRecords(deps: { kv: Kv; logger: Logger; now: () => num
     mirror.clear();
   };
 
+  function onMessage(message: string): void {
+    const split = message.indexOf(':');
+    if (split < 0) return clear();
+    if (message.slice(0, split) !== self) drop(message.slice(split + 1));
+  }
+
   async function subscribe(): Promise<void> {
     try {
-      const stop = await kv.subscribe(CHANNEL, drop, clear);
+      const stop = await kv.subscribe(CHANNEL, onMessage, clear);
       if (closed) return void (await stop().catch(() => undefined));
       unsubscribe = stop;
       clear();
@@ -76,7 +85,7 @@ export function createUserRecords(deps: { kv: Kv; logger: Logger; now: () => num
 
   async function announce(username: string): Promise<void> {
     try {
-      await kv.publish(CHANNEL, username);
+      await kv.publish(CHANNEL, `${self}:${username}`);
     } catch (error) {
       // The shared record holds the truth; copies elsewhere expire within mirrorTtlMs.
       logger.warn({ err: (error as Error).message }, 'could not announce an LDAP user change');
