@@ -8,7 +8,7 @@ import { createSilentLogger, type Logger } from '../core/logger.js';
 import { hashPassword } from '../directory/password-hash.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { cookieFrom, csrfFieldOf, send, type TestResponse } from './http-client.js';
-import { startRedisServer } from './redis-server.js';
+import { startRedisServer, type TestRedisServer } from './redis-server.js';
 import { startEchoUpstream } from './upstream-echo.js';
 import { testStorage } from './test-storage.js';
 
@@ -30,7 +30,7 @@ export function baseConfig(options: { redisUrl: string; usersFile: string; upstr
     server: { host: '127.0.0.1', port: 0, portal_url: `http://${PORTAL}/`, trusted_proxies: [`${TRUSTED_PROXY}/32`] },
     session: { store: 'redis', domain: 'localhost', idle_timeout: '1h', absolute_timeout: '12h', remember_me: '7d', cache_ttl: '10s' },
     redis: { url: options.redisUrl, timeout: '500ms' },
-    authentication: { users_file: options.usersFile, watch: true },
+    authentication: { users_file: options.usersFile as string | undefined, watch: true, ldap: undefined as Record<string, unknown> | undefined },
     storage: testStorage(),
     // Lenient, so tests that fail on purpose do not ban each other; regulation tests tighten it.
     regulation: {
@@ -71,9 +71,10 @@ export async function writeUsersFile(path: string, users: Record<string, { passw
  * A gateway with a real Redis and an echo upstream, for HTTP tests of the whole path.
  * `configure` may change the config object before it is parsed; `clock` pins the gateway's time.
  */
-export async function startGatewayHarness(options: { configure?: (config: HarnessConfig) => void; logger?: Logger; clock?: Clock } = {}) {
+export async function startGatewayHarness(options: { configure?: (config: HarnessConfig) => void; logger?: Logger; clock?: Clock; redis?: TestRedisServer } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
-  const redis = await startRedisServer();
+  // A Redis given by the caller is shared with another gateway (a second instance) and outlives this one.
+  const redis = options.redis ?? (await startRedisServer());
   const upstream = await startEchoUpstream();
   const usersFile = join(dir, 'users.yml');
   await writeUsersFile(usersFile, USERS);
@@ -130,7 +131,7 @@ export async function startGatewayHarness(options: { configure?: (config: Harnes
     async close() {
       await gateway.close();
       await upstream.close();
-      await redis.stop();
+      if (!options.redis) await redis.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

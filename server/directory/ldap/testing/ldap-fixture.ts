@@ -12,6 +12,8 @@ export const LDAP_USERS = {
   locked: { uid: 'locked', password: 'locked-secret', cn: 'Locked', displayName: 'Locked Out', mail: 'locked@corp.test' },
   reset: { uid: 'reset', password: 'reset-secret', cn: 'Reset', displayName: 'Reset By Admin', mail: 'reset@corp.test' },
   carol: { uid: 'carol', password: 'carol-ldap-secret', cn: 'Carol', displayName: 'Carol', mail: 'carol@corp.test' },
+  dave: { uid: 'dave', password: 'dave-ldap-secret', cn: 'Dave', displayName: 'Dave Wu', mail: 'dave@corp.test', mobile: '+886 900 000 001' },
+  erin: { uid: 'erin', password: 'erin-ldap-secret', cn: 'Erin', displayName: 'Erin', mail: 'erin@corp.test' },
 } as const;
 
 export const dnOf = (uid: string) => `uid=${uid},${PEOPLE}`;
@@ -33,8 +35,8 @@ export async function startLdapFixture(options: { adSchema?: boolean; manyGroups
     .map((ou, i) => `${ldifEntry(ou, { objectClass: 'organizationalUnit', ou: ou.slice(3, ou.indexOf(',')) })}\n${ldifEntry(`uid=twin,${ou}`, { objectClass: 'inetOrgPerson', uid: 'twin', cn: `Twin ${i}`, sn: 'Twin', userPassword: 'twin-secret' })}`)
     .join('\n');
   const groups = [
-    ldifEntry(groupDn('dev'), { objectClass: 'groupOfNames', cn: 'dev', member: [dnOf('alice'), dnOf('zoë')] }),
-    ldifEntry(groupDn('ops'), { objectClass: 'groupOfNames', cn: 'ops', member: [dnOf('bob'), dnOf('carol')] }),
+    ldifEntry(groupDn('dev'), { objectClass: 'groupOfNames', cn: 'dev', member: [dnOf('alice'), dnOf('zoë'), dnOf('dave')] }),
+    ldifEntry(groupDn('ops'), { objectClass: 'groupOfNames', cn: 'ops', member: [dnOf('bob'), dnOf('carol'), dnOf('dave'), dnOf('erin')] }),
     ldifEntry(groupDn('eng'), { objectClass: 'groupOfNames', cn: 'eng', member: groupDn('dev') }),
     ldifEntry(groupDn('all-staff'), { objectClass: 'groupOfNames', cn: 'all-staff', member: groupDn('eng') }),
     ldifEntry(groupDn('cyc-a'), { objectClass: 'groupOfNames', cn: 'cyc-a', member: dnOf('alice') }),
