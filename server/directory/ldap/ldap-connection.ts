@@ -95,11 +95,19 @@ async function connect(url: string, settings: ConnectionSettings): Promise<LdapC
   function guard(): void {
     if (closed || failed || !client.isConnected) throw new ConnectionLostError();
   }
-  async function track<T>(operation: Promise<T>): Promise<T> {
+  /**
+   * Failures below LDAP (timeout, reset) retire the connection. A search the server refuses
+   * (no such base, no access, an unknown matching rule) is a misconfiguration: it is an outage
+   * too, logged with the server's reason. A refused bind is an answer, for the caller to read.
+   */
+  async function track<T>(operation: Promise<T>, kind: 'search' | 'bind'): Promise<T> {
     try {
       return await operation;
     } catch (error) {
-      if (error instanceof ResultCodeError) throw error;
+      if (error instanceof ResultCodeError) {
+        if (kind === 'bind') throw error;
+        throw new DirectoryUnavailableError(`${url}: the search was refused: ${describeFailure(error)}`, { cause: error });
+      }
       failed = true;
       throw new DirectoryUnavailableError(`${url}: ${describeFailure(error)}`, { cause: error });
     }
@@ -109,11 +117,11 @@ async function connect(url: string, settings: ConnectionSettings): Promise<LdapC
     url,
     search(base, options) {
       guard();
-      return track(client.search(base, options));
+      return track(client.search(base, options), 'search');
     },
     bind(dn, password, controls) {
       guard();
-      return track(client.bind(dn, password, controls));
+      return track(client.bind(dn, password, controls), 'bind');
     },
     get usable() {
       return !closed && !failed && client.isConnected;
