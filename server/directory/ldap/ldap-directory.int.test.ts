@@ -99,12 +99,9 @@ describe('LDAP sign-in against slapd', () => {
     ['white space', '   '],
   ])('refuses a name with %s before asking the server', async (_label, input) => {
     slapd.clearLog();
-    const started = Date.now();
     expect(await directory().verifyPassword(input, LDAP_USERS.alice.password)).toEqual({ ok: false, reason: 'invalid-credentials' });
     await slapd.logged();
     expect(slapd.operations().filter((o) => o.type === 'SRCH' || o.type === 'BIND')).toEqual([]);
-    // Not instant: it waits about as long as a failed check.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(5);
   });
 
   it('finds a non-ASCII name typed in NFC or NFD, and compares the password as typed', async () => {

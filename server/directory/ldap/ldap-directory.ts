@@ -57,8 +57,9 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
   const binds: ConnectionPool = createConnectionPool({ open, size: settings.poolSize, waitMs: settings.timeoutMs });
   const records = createUserRecords({ kv: deps.kv, logger, now: deps.now }, { mirrorTtlMs: options.mirrorTtlMs, recordTtlSeconds: options.recordTtlSeconds });
   const listeners = new Set<(change: DirectoryChange) => void>();
-  // What a failed sign-in takes, so that one refused before any server is asked takes as long.
-  let typicalFailureMs = 30;
+  // What a wrong password typically takes (the server may write a failure count), so that an
+  // unknown name, or an attempt refused before any server is asked, is made to take as long.
+  let typicalFailureMs: number | undefined;
 
   const refresher = createUserRefresher(
     {
@@ -81,12 +82,14 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
     { intervalMs: settings.refreshIntervalMs, concurrency: settings.poolSize, start: options.refresh !== false },
   );
 
-  function noteFailure(startedAt: number): void {
+  function noteWrongPassword(startedAt: number): void {
     const took = deps.now() - startedAt;
-    if (took >= 0 && took < 60_000) typicalFailureMs = Math.round(typicalFailureMs * 0.8 + took * 0.2);
+    if (took >= 0 && took < 60_000) typicalFailureMs = typicalFailureMs === undefined ? took : typicalFailureMs * 0.8 + took * 0.2;
   }
 
   const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  /** Waits until a failure that started at `startedAt` has taken as long as a wrong password does. */
+  const padFailure = (startedAt: number) => (typicalFailureMs === undefined ? Promise.resolve() : pause(Math.max(0, Math.round(typicalFailureMs - (deps.now() - startedAt)))));
 
   /** A bind no account can pass, so an unknown name costs what a wrong password costs. */
   async function dummyBind(): Promise<void> {
@@ -130,11 +133,15 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
     return result;
   }
 
-  /** A record's user while it is fresh enough; null once the directory has not confirmed it for too long. */
+  /**
+   * A record's user while it is fresh enough; null once the directory has not confirmed it for
+   * too long. Two intervals, because rounds start when a lease frees up and may come a little
+   * late; refresh_grace then counts from the missed round.
+   */
   function current(record: LdapUserRecord | null): SessionUser | null {
     if (record === null) return null;
     const age = deps.now() - record.checkedAt;
-    return age <= settings.refreshIntervalMs + settings.refreshGraceMs ? record.user : null;
+    return age <= 2 * settings.refreshIntervalMs + settings.refreshGraceMs ? record.user : null;
   }
 
   return {
@@ -142,7 +149,7 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
       const startedAt = deps.now();
       const name = typeof typed === 'string' ? searchableUsername(typed) : undefined;
       if (name === undefined || !isAcceptablePassword(password)) {
-        await pause(typicalFailureMs);
+        await padFailure(startedAt);
         return INVALID;
       }
       const found = await searches.use((connection) => findUserEntry(connection, settings, name));
@@ -151,7 +158,7 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
         if (found.kind === 'ambiguous') logger.warn({ username: name }, 'the user filter finds more than one entry for this name; refusing it');
         if (found.kind === 'found') logger.error({ dn: found.entry.dn, attribute: settings.attributes.username }, 'the entry has no usable username value; refusing it');
         await dummyBind();
-        noteFailure(startedAt);
+        await padFailure(startedAt);
         return INVALID;
       }
       const { entry } = found;
@@ -159,7 +166,7 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
       if (!outcome.ok) {
         logger.info({ username, result: outcome.detail }, 'LDAP bind refused');
         if (outcome.reason === 'state') return { ok: false, reason: 'account-state', state: outcome.state, username };
-        noteFailure(startedAt);
+        noteWrongPassword(startedAt);
         return { ok: false, reason: 'invalid-credentials', username };
       }
       // The password is right: from here on the account's state may be told.
@@ -174,7 +181,7 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
     },
 
     async imitateVerify() {
-      await pause(typicalFailureMs);
+      await padFailure(deps.now());
     },
 
     findUser(username) {
