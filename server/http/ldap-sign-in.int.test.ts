@@ -1,7 +1,10 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dnOf, deleteValue, groupDn, LDAP_USERS, ldapConfigFor, startLdapFixture } from '../directory/ldap/testing/ldap-fixture.js';
+import { maskEmail } from '../enrollment/enrollment-email.js';
+import { addValue, dnOf, deleteValue, groupDn, LDAP_USERS, ldapConfigFor, replace, startLdapFixture } from '../directory/ldap/testing/ldap-fixture.js';
 import { APP, PORTAL, startGatewayHarness, USERS, type GatewayHarness, type HarnessConfig } from '../testing/gateway-harness.js';
-import { cookieFrom, type TestResponse } from '../testing/http-client.js';
+import { cookieFrom, csrfFieldOf, type TestResponse } from '../testing/http-client.js';
 import type { TestSlapd } from '../testing/slapd-server.js';
 
 let slapd: TestSlapd;
@@ -202,7 +205,7 @@ describe('refresh and revocation on every instance', () => {
       expect(rest.status).toBe(200);
       expect(echoed(rest)['remote-groups']).toBe('ops');
     } finally {
-      await slapd.modify(groupDn('dev'), (await import('../directory/ldap/testing/ldap-fixture.js')).addValue('member', dnOf('dave')));
+      await slapd.modify(groupDn('dev'), addValue('member', dnOf('dave')));
     }
   });
 
@@ -241,5 +244,47 @@ describe('regulation before the bind', () => {
     await slapd.logged();
     // account.max_retries is 3: three binds reached the server, none after.
     expect(slapd.binds(dnOf('dave'))).toHaveLength(3);
+  });
+});
+
+describe('the directory\'s mail address', () => {
+  const mails: Array<{ to: string[]; body: string }> = [];
+  let smtp: SMTPServer;
+  let h: GatewayHarness;
+  beforeAll(async () => {
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onData(stream, session, callback) {
+        let body = '';
+        stream.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        stream.on('end', () => {
+          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), body });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    const port = (smtp.server.address() as AddressInfo).port;
+    h = await startGatewayHarness({
+      configure: withLdap({}, (c) => Object.assign(c, { enrollment: { email_code: { enabled: true, ttl: '1h' } }, smtp: { host: '127.0.0.1', port, security: 'none', from: 'gatehouse@corp.example', timeout: '2s' } })),
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await slapd.modify(dnOf('zoë'), replace('mail', LDAP_USERS.zoe.mail));
+  });
+
+  it('receives the enrollment code, and a change in the directory reaches it within the refresh interval', async () => {
+    const cookie = await h.signIn('zoë', LDAP_USERS.zoe.password);
+    const methods = () => h.request({ path: '/methods', host: PORTAL, headers: { cookie, 'accept-language': 'en' } });
+    const gate = await methods();
+    expect(gate.body).toContain(maskEmail('zoe@corp.test')!);
+    const sent = await h.request({ method: 'POST', path: '/enroll/email', host: PORTAL, headers: { cookie, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf: csrfFieldOf(gate.body)! }).toString() });
+    expect(sent.status).toBe(200);
+    expect(mails.map((m) => m.to)).toContainEqual(['zoe@corp.test']);
+    await slapd.modify(dnOf('zoë'), replace('mail', 'zoe.angstrom@corp.test'));
+    await until(methods, (r) => r.body.includes(maskEmail('zoe.angstrom@corp.test')!), 'the new address');
   });
 });
