@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskEmail } from '../enrollment/enrollment-email.js';
-import { addValue, dnOf, deleteValue, groupDn, LDAP_USERS, ldapConfigFor, replace, startLdapFixture } from '../directory/ldap/testing/ldap-fixture.js';
+import { addValue, dnOf, deleteValue, groupDn, LDAP_USERS, ldapConfigFor, ldifEntry, MANY_GROUPS, replace, startLdapFixture } from '../directory/ldap/testing/ldap-fixture.js';
 import { APP, PORTAL, startGatewayHarness, USERS, type GatewayHarness, type HarnessConfig } from '../testing/gateway-harness.js';
 import { cookieFrom, csrfFieldOf, type TestResponse } from '../testing/http-client.js';
 import type { TestSlapd } from '../testing/slapd-server.js';
@@ -37,8 +37,8 @@ async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, wh
 }
 
 beforeAll(async () => {
-  slapd = await startLdapFixture({ manyGroups: false });
-}, 120_000);
+  slapd = await startLdapFixture();
+}, 180_000);
 
 afterAll(async () => {
   await slapd?.close();
@@ -138,6 +138,39 @@ describe('signing in with LDAP through the portal', () => {
     expect(wrong.body).not.toContain('change your password');
     const zh = await h.request({ method: 'GET', path: '/', host: PORTAL, headers: { 'accept-language': 'zh-TW' } });
     expect(zh.status).toBe(200);
+  });
+});
+
+describe('groups through the portal', () => {
+  let bySearch: GatewayHarness;
+  beforeAll(async () => {
+    // frank is in cyc-b, which holds cyc-a, which holds cyc-b; and in dev, held by eng, held by all-staff.
+    await slapd.addLdif(ldifEntry(dnOf('frank'), { objectClass: 'inetOrgPerson', uid: 'frank', cn: 'Frank', sn: 'Frank', userPassword: 'frank-ldap-secret' }));
+    await slapd.modify(groupDn('cyc-b'), addValue('member', dnOf('frank')));
+    await slapd.modify(groupDn('dev'), addValue('member', dnOf('frank')));
+    bySearch = await startGatewayHarness({ configure: withLdap({ groups: { lookup: 'search', nested: true } }) });
+  });
+  afterAll(async () => bySearch?.close());
+
+  const groupsOf = async (h: GatewayHarness, username: string, password: string) => {
+    const response = await get(h, await h.signIn(username, password), '/');
+    expect(response.status).toBe(200);
+    return echoed(response)['remote-groups']!.split(',');
+  };
+
+  it('resolves nested groups and a cycle found by group search', async () => {
+    expect(await groupsOf(bySearch, 'frank', 'frank-ldap-secret')).toEqual(['all-staff', 'cyc-a', 'cyc-b', 'dev', 'eng']);
+  });
+
+  it(`carries a user's ${MANY_GROUPS} groups to the app, by memberOf and by a paged search`, async () => {
+    const byMemberOf = await startGatewayHarness({ configure: withLdap() });
+    try {
+      const groups = await groupsOf(byMemberOf, 'many', LDAP_USERS.many.password);
+      expect(groups).toHaveLength(MANY_GROUPS);
+      expect(await groupsOf(bySearch, 'many', LDAP_USERS.many.password)).toEqual(groups);
+    } finally {
+      await byMemberOf.close();
+    }
   });
 });
 

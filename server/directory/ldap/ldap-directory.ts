@@ -123,7 +123,8 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
     const groups = await searches.use((connection) => resolveGroups(connection, settings, { entry: found.entry, username }));
     const user = userFromEntry(found.entry, settings, groups.names)!;
     const state = stateOf(found.entry, deps.now());
-    return { kind: 'found', record: { dn: found.entry.dn, user, passwordMark: state.passwordMark, checkedAt: deps.now() }, state };
+    const now = deps.now();
+    return { kind: 'found', record: { dn: found.entry.dn, user, passwordMark: state.passwordMark, checkedAt: now, signedInAt: now }, state };
   }
 
   async function lookupForRefresh(username: string): Promise<RefreshLookup> {
@@ -176,7 +177,8 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
       const groups = await searches.use((connection) => resolveGroups(connection, settings, { entry, username }));
       if (groups.truncated) logger.warn({ username, groups: groups.names.length }, 'nested groups cut at groups.max_depth or the group limit');
       const user = userFromEntry(entry, settings, groups.names)!;
-      await records.save({ dn: entry.dn, user, passwordMark: state.passwordMark, checkedAt: deps.now() });
+      const now = deps.now();
+      await records.save({ dn: entry.dn, user, passwordMark: state.passwordMark, checkedAt: now, signedInAt: now });
       return { ok: true, user };
     },
 

@@ -11,6 +11,8 @@ export interface LdapUserRecord {
   passwordMark: string | null;
   /** When the directory last confirmed this user (sign-in or refresh), ms since epoch. */
   checkedAt: number;
+  /** When a sign-in (or a lookup for one) wrote it; a refresh keeps it. */
+  signedInAt: number;
 }
 
 /** The longest name accepted from a sign-in form or a directory entry. */

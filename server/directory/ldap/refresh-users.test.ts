@@ -11,7 +11,7 @@ import { createUserRecords } from './user-records.js';
 const FINE: AccountState = { disabled: false, accountExpired: false, locked: false, passwordExpired: false, mustChange: false, passwordMark: 'pwdChangedTime=1' };
 
 function record(username: string, extra: Partial<LdapUserRecord> = {}, groups = ['dev']): LdapUserRecord {
-  return { dn: `uid=${username},ou=people,dc=corp`, user: { username, displayName: username, email: `${username}@corp`, groups, source: 'ldap' }, passwordMark: 'pwdChangedTime=1', checkedAt: 0, ...extra };
+  return { dn: `uid=${username},ou=people,dc=corp`, user: { username, displayName: username, email: `${username}@corp`, groups, source: 'ldap' }, passwordMark: 'pwdChangedTime=1', checkedAt: 0, signedInAt: 0, ...extra };
 }
 
 async function setup(options: { hasSessions?: (u: string) => Promise<boolean> } = {}) {
@@ -151,6 +151,18 @@ describe('the LDAP user refresh', () => {
     expect(t.looked).toEqual(['bob']);
     expect(await t.records.names()).toEqual(['bob']);
     expect(t.changes).toEqual([]);
+  });
+
+  it('keeps a user signed in a moment ago whose session is not written yet', async () => {
+    const t = await setup({ hasSessions: async () => false });
+    await t.records.save(record('alice', { checkedAt: t.clock.now(), signedInAt: t.clock.now() }));
+    t.answers.set('alice', { kind: 'found', record: record('alice'), state: FINE });
+    t.clock.advance(1_000);
+    expect(await t.refresher.refreshAll()).toMatchObject({ checked: 1, dropped: 0 });
+    expect((await t.records.load('alice'))?.signedInAt).toBe(t.clock.now() - 1_000);
+    t.clock.advance(60_000);
+    expect(await t.refresher.refreshAll()).toMatchObject({ checked: 0, dropped: 1 });
+    expect(await t.records.load('alice')).toBeNull();
   });
 
   it('runs one round at a time', async () => {

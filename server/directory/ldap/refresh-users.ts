@@ -8,6 +8,11 @@ import { sameUser, type LdapUserRecord } from './ldap-user.js';
 import type { UserRecords } from './user-records.js';
 
 const LEASE = 'ldap:refresh-lease';
+/**
+ * A record younger than this is kept even with no session yet: sign-in writes the record a
+ * moment before it creates the session, and a round running in between must not undo it.
+ */
+const SIGN_IN_MARGIN_MS = 60_000;
 
 /** What the directory says about a registered user now. */
 export type RefreshLookup = { kind: 'found'; record: LdapUserRecord; state: AccountState } | { kind: 'gone'; reason: 'not-found' | 'ambiguous' | 'unusable' };
@@ -60,7 +65,8 @@ export function createUserRefresher(
 
   async function refreshOne(username: string, summary: RefreshSummary): Promise<void> {
     const previous = await records.load(username);
-    if (previous === null || (deps.hasSessions && !(await deps.hasSessions(username)))) {
+    const settled = previous !== null && now() - previous.signedInAt > SIGN_IN_MARGIN_MS;
+    if (previous === null || (settled && deps.hasSessions && !(await deps.hasSessions(username)))) {
       await records.remove(username);
       summary.dropped++;
       return;
@@ -76,7 +82,7 @@ export function createUserRefresher(
     }
     const current = (found as Extract<RefreshLookup, { kind: 'found' }>).record;
     const changed = !sameUser(previous.user, current.user);
-    await records.save({ ...current, checkedAt: now() }, { announce: changed });
+    await records.save({ ...current, checkedAt: now(), signedInAt: previous.signedInAt }, { announce: changed });
     if (changed) summary.updated.push(username);
   }
 

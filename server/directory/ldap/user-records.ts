@@ -142,7 +142,8 @@ function parseRecord(text: string, username: string): LdapUserRecord | null {
     const user = raw?.user;
     if (typeof raw.dn !== 'string' || typeof raw.checkedAt !== 'number' || !user || user.username !== username) return null;
     if (typeof user.displayName !== 'string' || typeof user.email !== 'string' || !Array.isArray(user.groups) || !user.groups.every((g) => typeof g === 'string')) return null;
-    return { dn: raw.dn, user: { ...user, source: 'ldap' }, passwordMark: typeof raw.passwordMark === 'string' ? raw.passwordMark : null, checkedAt: raw.checkedAt };
+    const signedInAt = typeof raw.signedInAt === 'number' ? raw.signedInAt : raw.checkedAt;
+    return { dn: raw.dn, user: { ...user, source: 'ldap' }, passwordMark: typeof raw.passwordMark === 'string' ? raw.passwordMark : null, checkedAt: raw.checkedAt, signedInAt };
   } catch {
     return null;
   }
