@@ -30,9 +30,10 @@ export function createCombinedDirectory(parts: { file?: UsersFileDirectory; ldap
   }
 
   return {
-    async verifyPassword(username, password) {
+    async verifyPassword(username, password, options) {
+      // The file's names are already what regulation counts (ASCII, lower-cased).
       if (fileKnows(username) || !ldap) return file ? file.verifyPassword(username, password) : INVALID;
-      const result = await ldap.verifyPassword(username, password);
+      const result = await ldap.verifyPassword(username, password, options);
       return refuseShadowed(result.ok ? result.user.username : result.username) ? INVALID : result;
     },
     async imitateVerify(username) {

@@ -15,13 +15,23 @@ export type FirstFactorResult =
   | { ok: false; reason: 'invalid-credentials'; username?: string }
   | { ok: false; reason: 'account-state'; state: DirectoryState; username: string };
 
+export interface VerifyOptions {
+  /**
+   * Asked once the directory knows which account a typed name is (an LDAP search may find it
+   * by an alias, or by a spelling the server treats as the same), before the password is sent
+   * anywhere: false refuses the attempt without a bind, in the time a wrong password takes.
+   * Regulation answers it, so that no spelling of a name escapes the account's own counters.
+   */
+  mayVerify?: (account: string) => Promise<boolean>;
+}
+
 /** Where first-factor identities come from: a users file, LDAP, or both. */
 export interface Directory {
   /**
    * Checks a username and password in about the same time whether the user exists or not.
    * Rejects with DirectoryUnavailableError when a directory server cannot be asked.
    */
-  verifyPassword(username: string, password: string): Promise<FirstFactorResult>;
+  verifyPassword(username: string, password: string, options?: VerifyOptions): Promise<FirstFactorResult>;
   /**
    * Takes about as long as verifyPassword without asking any server: for attempts regulation
    * refused, so that a directory server never sees a bind once an account is locked. Optional:

@@ -1,7 +1,8 @@
 import type { AuditLog } from '../audit/create-audit-log.js';
 import type { Logger } from '../core/logger.js';
 import type { Directory, DirectoryState } from '../directory/directory.js';
-import type { Regulator } from '../regulation/regulator.js';
+import { regulationSubject } from '../regulation/create-regulator.js';
+import type { RegulationVerdict, Regulator } from '../regulation/regulator.js';
 import type { Session } from '../session/session.js';
 import type { SessionStore } from '../session/session-store.js';
 import type { AccountStateStore } from '../storage/storage.js';
@@ -58,19 +59,31 @@ export async function signInWithPassword(
     return fail(verdict.reason, { ok: false, reason: 'invalid-credentials' });
   }
 
-  const result = await deps.directory.verifyPassword(input.username, input.password);
+  // A name the directory finds under another spelling (an LDAP alias, "ＤＡＶＥ" for "dave") is
+  // regulated again as the account it is, before any password is checked.
+  let refused: (RegulationVerdict & { ok: false }) | undefined;
+  const mayVerify = async (account: string) => {
+    if (regulationSubject(account) === regulationSubject(input.username)) return true;
+    const again = await deps.regulator.check({ ...attempt, username: account });
+    if (!again.ok) refused = again;
+    return again.ok;
+  };
+  const result = await deps.directory.verifyPassword(input.username, input.password, { mayVerify });
   if (!result.ok) subject = result.username ?? subject;
+  if (refused) return fail(refused.reason, { ok: false, reason: 'invalid-credentials' });
   if (!result.ok && result.reason === 'account-state') {
     // The password was right: nothing to count against the account, and the user is told what to do.
     return fail(result.state, { ok: false, reason: 'account-state', state: result.state });
   }
+  // Failures count against the account the directory found, whatever spelling reached it.
+  const account = { ...attempt, username: (result.ok ? result.user.username : result.username) ?? input.username };
   if (!result.ok) {
-    await deps.regulator.recordFailure(attempt);
+    await deps.regulator.recordFailure(account);
     return fail(subject ? 'wrong-password' : 'unknown-or-disabled-user', { ok: false, reason: 'invalid-credentials' });
   }
   subject = result.user.username;
   if (await deps.accountStates.get(result.user.username)) return fail('disabled', { ok: false, reason: 'invalid-credentials' });
-  await deps.regulator.recordSuccess(attempt);
+  await deps.regulator.recordSuccess(account);
   if (input.previousToken) await deps.sessions.destroy(input.previousToken);
   const created = await deps.sessions.create({
     user: result.user,

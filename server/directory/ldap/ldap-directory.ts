@@ -146,7 +146,7 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
   }
 
   return {
-    async verifyPassword(typed, password) {
+    async verifyPassword(typed, password, options) {
       const startedAt = deps.now();
       const name = typeof typed === 'string' ? searchableUsername(typed) : undefined;
       if (name === undefined || !isAcceptablePassword(password)) {
@@ -161,6 +161,10 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
         await dummyBind();
         await padFailure(startedAt);
         return INVALID;
+      }
+      if (options?.mayVerify && !(await options.mayVerify(username))) {
+        await padFailure(startedAt);
+        return { ok: false, reason: 'invalid-credentials', username };
       }
       const { entry } = found;
       const outcome = await binds.use((connection) => bindUser(connection, entry.dn, password));
