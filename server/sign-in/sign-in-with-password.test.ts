@@ -92,3 +92,66 @@ describe('signInWithPassword', () => {
     expect((await regulator.lockState('alice')).recentFailures).toBe(4);
   });
 });
+
+describe('signInWithPassword with a directory that asks a server (LDAP)', () => {
+  function setupLdap() {
+    const clock = createFixedClock();
+    const kv = createMemoryKv({ clock });
+    const storage = openTestStorage();
+    const audit = { record: async () => undefined, flush: async () => {}, close: () => {} };
+    const sessions = createSessionStore({ kv, clock, logger: createSilentLogger() }, { idleTimeout: 3600, absoluteTimeout: 43200, rememberMe: 0, cacheTtl: 10 });
+    const binds: string[] = [];
+    const imitated: string[] = [];
+    const ALIASES: Record<string, string> = { alice: 'alice', 'alice@corp.example': 'alice', 'ａｌｉｃｅ': 'alice' };
+    const directory: Directory = {
+      // As the LDAP directory does: find the account, ask before binding, then bind.
+      async verifyPassword(username, password, options) {
+        const account = ALIASES[username.toLowerCase()];
+        if (!account) return { ok: false, reason: 'invalid-credentials' };
+        if (options?.mayVerify && !(await options.mayVerify(account))) return { ok: false, reason: 'invalid-credentials', username: account };
+        binds.push(username);
+        if (password === 'expired-but-right') return { ok: false, reason: 'account-state', state: 'password-expired', username: account };
+        return password === 'right' ? { ok: true, user: ALICE } : { ok: false, reason: 'invalid-credentials', username: account };
+      },
+      async imitateVerify(username) {
+        imitated.push(username);
+      },
+      findUser: () => undefined,
+      close() {},
+    };
+    const regulator = createRegulator({ kv, clock, audit, endSessions: (u) => sessions.destroyAllForUser(u) }, {
+      account: { max_retries: 3, find_time: 600, ban_time: 900 },
+      address: { max_retries: 100, find_time: 600, ban_time: 900 },
+      lockout: { max_failures: 20, find_time: 86400, duration: 3600 },
+    });
+    const deps = { directory, sessions, regulator, accountStates: storage.accountStates, logger: createSilentLogger(), audit, now: clock.now };
+    const attempt = (username: string, password: string) => signInWithPassword(deps, { username, password, rememberMe: false, clientIp: '10.0.0.1' });
+    return { attempt, binds, imitated, regulator };
+  }
+
+  it('imitates instead of verifying once regulation refuses: the server sees no bind', async () => {
+    const { attempt, binds, imitated } = setupLdap();
+    for (let i = 0; i < 3; i++) await attempt('alice', 'wrong');
+    expect(binds).toHaveLength(3);
+    expect(await attempt('alice', 'right')).toEqual({ ok: false, reason: 'invalid-credentials' });
+    expect(binds).toHaveLength(3);
+    expect(imitated).toEqual(['alice']);
+  });
+
+  it('counts failures under every spelling against the one account, and refuses the others before a bind', async () => {
+    const { attempt, binds, regulator } = setupLdap();
+    await attempt('alice@corp.example', 'wrong');
+    await attempt('ａｌｉｃｅ', 'wrong');
+    await attempt('ALICE', 'wrong');
+    expect(binds).toHaveLength(3);
+    expect((await regulator.lockState('alice')).recentFailures).toBe(3);
+    expect(await attempt('alice@corp.example', 'right')).toEqual({ ok: false, reason: 'invalid-credentials' });
+    expect(binds).toHaveLength(3);
+  });
+
+  it('reports an account state without counting a failure', async () => {
+    const { attempt, regulator } = setupLdap();
+    for (let i = 0; i < 5; i++) expect(await attempt('alice', 'expired-but-right')).toEqual({ ok: false, reason: 'account-state', state: 'password-expired' });
+    expect((await regulator.lockState('alice')).recentFailures).toBe(0);
+  });
+});
