@@ -12,6 +12,8 @@ import { findUserEntry } from './find-user-entry.js';
 import { openLdapConnection } from './ldap-connection.js';
 import type { LdapSettings } from './ldap-settings.js';
 import { canonicalUsername, searchableUsername, stateOf, userFromEntry, type LdapUserRecord } from './ldap-user.js';
+import { createFailureTiming } from './failure-timing.js';
+import { lookupLdapUser } from './lookup-ldap-user.js';
 import { createUserRefresher, type RefreshLookup, type RefreshSummary } from './refresh-users.js';
 import { resolveGroups } from './resolve-groups.js';
 import { createUserRecords } from './user-records.js';
@@ -57,9 +59,7 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
   const binds: ConnectionPool = createConnectionPool({ open, size: settings.poolSize, waitMs: settings.timeoutMs });
   const records = createUserRecords({ kv: deps.kv, logger, now: deps.now }, { mirrorTtlMs: options.mirrorTtlMs, recordTtlSeconds: options.recordTtlSeconds });
   const listeners = new Set<(change: DirectoryChange) => void>();
-  // What a wrong password typically takes (the server may write a failure count), so that an
-  // unknown name, or an attempt refused before any server is asked, is made to take as long.
-  let typicalFailureMs: number | undefined;
+  const timing = createFailureTiming(deps.now);
 
   const refresher = createUserRefresher(
     {
@@ -82,15 +82,6 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
     { intervalMs: settings.refreshIntervalMs, concurrency: settings.poolSize, start: options.refresh !== false },
   );
 
-  function noteWrongPassword(startedAt: number): void {
-    const took = deps.now() - startedAt;
-    if (took >= 0 && took < 60_000) typicalFailureMs = typicalFailureMs === undefined ? took : typicalFailureMs * 0.8 + took * 0.2;
-  }
-
-  const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-  /** Waits until a failure that started at `startedAt` has taken as long as a wrong password does. */
-  const padFailure = (startedAt: number) => (typicalFailureMs === undefined ? Promise.resolve() : pause(Math.max(0, Math.round(typicalFailureMs - (deps.now() - startedAt)))));
-
   /** A bind no account can pass, so an unknown name costs what a wrong password costs. */
   async function dummyBind(): Promise<void> {
     await binds.use(async (connection) => {
@@ -111,21 +102,7 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
     return undefined;
   }
 
-  /** Search, state and groups for a name, as the refresh and lookupUser see it. */
-  async function lookup(typed: string): Promise<RefreshLookup> {
-    const name = searchableUsername(typed);
-    if (name === undefined) return { kind: 'gone', reason: 'unusable' };
-    const found = await searches.use((connection) => findUserEntry(connection, settings, name));
-    if (found.kind === 'none') return { kind: 'gone', reason: 'not-found' };
-    if (found.kind === 'ambiguous') return { kind: 'gone', reason: 'ambiguous' };
-    const username = canonicalUsername(found.entry, settings);
-    if (username === undefined) return { kind: 'gone', reason: 'unusable' };
-    const groups = await searches.use((connection) => resolveGroups(connection, settings, { entry: found.entry, username }));
-    const user = userFromEntry(found.entry, settings, groups.names)!;
-    const state = stateOf(found.entry, deps.now());
-    const now = deps.now();
-    return { kind: 'found', record: { dn: found.entry.dn, user, passwordMark: state.passwordMark, checkedAt: now, signedInAt: now }, state };
-  }
+  const lookup = (typed: string) => lookupLdapUser(searches, settings, deps.now, typed);
 
   async function lookupForRefresh(username: string): Promise<RefreshLookup> {
     const result = await lookup(username);
@@ -150,7 +127,7 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
       const startedAt = deps.now();
       const name = typeof typed === 'string' ? searchableUsername(typed) : undefined;
       if (name === undefined || !isAcceptablePassword(password)) {
-        await padFailure(startedAt);
+        await timing.pad(startedAt);
         return INVALID;
       }
       const found = await searches.use((connection) => findUserEntry(connection, settings, name));
@@ -159,11 +136,11 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
         if (found.kind === 'ambiguous') logger.warn({ username: name }, 'the user filter finds more than one entry for this name; refusing it');
         if (found.kind === 'found') logger.error({ dn: found.entry.dn, attribute: settings.attributes.username }, 'the entry has no usable username value; refusing it');
         await dummyBind();
-        await padFailure(startedAt);
+        await timing.pad(startedAt);
         return INVALID;
       }
       if (options?.mayVerify && !(await options.mayVerify(username))) {
-        await padFailure(startedAt);
+        await timing.pad(startedAt);
         return { ok: false, reason: 'invalid-credentials', username };
       }
       const { entry } = found;
@@ -171,7 +148,7 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
       if (!outcome.ok) {
         logger.info({ username, result: outcome.detail }, 'LDAP bind refused');
         if (outcome.reason === 'state') return { ok: false, reason: 'account-state', state: outcome.state, username };
-        noteWrongPassword(startedAt);
+        timing.noteWrongPassword(startedAt);
         return { ok: false, reason: 'invalid-credentials', username };
       }
       // The password is right: from here on the account's state may be told.
@@ -187,7 +164,7 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
     },
 
     async imitateVerify() {
-      await padFailure(deps.now());
+      await timing.pad(deps.now());
     },
 
     findUser(username) {
