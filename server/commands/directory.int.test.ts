@@ -46,7 +46,15 @@ describe('gatehouse directory test', () => {
     expect(out).toMatch(/^state +active$/m);
     expect(out).toMatch(/^groups +4 in \d+ searches \(\d+ ms\)$/m);
     expect(out.split('\n').filter((line) => /^ {14}\S/.test(line)).map((line) => line.trim())).toEqual(['all-staff', 'dev', 'eng', 'ops']);
+    expect(out).toMatch(/^refresh +users\.filter finds "dave" again by that name: OK$/m);
     expect(out).not.toContain(LDAP_USERS.dave.password);
+  });
+
+  it('warns when the user filter cannot find a user again by their username (the refresh would sign them out)', async () => {
+    const config = writeConfig('mail-only.yml', ldapConfigFor(slapd, { users: { filter: '(&(objectClass=inetOrgPerson)(mail={username}))' } }));
+    const io = captureIo();
+    expect(await runDirectoryCommand(['test', 'dave@corp.test', '--config', config], {}, io.io)).toBe(1);
+    expect(io.out()).toMatch(/^refresh +FAILED: users\.filter does not find this user by "dave"/m);
   });
 
   it('binds only when no user is named, and says what is wrong with a user it cannot use', async () => {

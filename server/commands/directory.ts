@@ -83,5 +83,9 @@ function describe(step: DiagnosisStep, bindDn: string): string[] {
         `${pad('groups')}${step.names.length}${step.truncated ? ' (cut at groups.max_depth or the group limit)' : ''} in ${step.searches} search${step.searches === 1 ? '' : 'es'} (${step.ms} ms)`,
         ...step.names.map((name) => `${pad('')}${name}`),
       ];
+    case 'refresh':
+      return step.ok
+        ? [`${pad('refresh')}users.filter finds "${step.username}" again by that name: OK`]
+        : [`${pad('refresh')}FAILED: users.filter does not find this user by "${step.username}" (their ${'attributes.username'} value); the background refresh would sign them out`];
   }
 }

@@ -15,7 +15,9 @@ export type DiagnosisStep =
   | { step: 'user'; ok: true; user: SessionUser; state: AccountState }
   | { step: 'user'; ok: false; error: string }
   | { step: 'groups'; ok: true; names: string[]; searches: number; truncated: boolean; ms: number }
-  | { step: 'groups'; ok: false; error: string; ms: number };
+  | { step: 'groups'; ok: false; error: string; ms: number }
+  /** The refresh finds users again by their username value: the filter must find them by it. */
+  | { step: 'refresh'; ok: boolean; username: string };
 
 /**
  * What `gatehouse directory test [USER]` shows: each step of a sign-in's lookup with the
@@ -70,6 +72,8 @@ export async function diagnoseDirectory(settings: LdapSettings, deps: { logger: 
         ? { step: 'groups', ok: true, names: groups.value.names, searches: groups.value.searches, truncated: groups.value.truncated, ms: groups.ms }
         : { step: 'groups', ok: false, error: groups.error ?? 'failed', ms: groups.ms },
     );
+    const again = await findUserEntry(connection, settings, canonical).catch(() => undefined);
+    steps.push({ step: 'refresh', ok: again?.kind === 'found' && again.entry.dn === found.entry.dn, username: canonical });
     return steps;
   } finally {
     connection.close();
