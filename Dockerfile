@@ -9,7 +9,9 @@ COPY client ./client
 RUN npm run build && npm prune --omit=dev
 
 FROM node:22-bookworm-slim
-ENV NODE_ENV=production
+# serve and healthcheck both read this file: move the config with GATEHOUSE_CONFIG, not --config,
+# so the health check follows it (and the port it names).
+ENV NODE_ENV=production GATEHOUSE_CONFIG=/config/gatehouse.yml
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -18,7 +20,8 @@ COPY client/static ./client/static
 COPY client/companion ./client/companion
 RUN mkdir -p /data && chown node:node /data
 USER node
+# The default server.port; the health check asks the config, so another port needs no change here.
 EXPOSE 9091
-HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:9091/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s CMD ["node", "dist/server/main.js", "healthcheck"]
 ENTRYPOINT ["node", "dist/server/main.js"]
-CMD ["serve", "--config", "/config/gatehouse.yml"]
+CMD ["serve"]

@@ -5,6 +5,11 @@ import { defineConfig } from 'vitest/config';
  * - unit: beside the code, memory stores, pinned clocks (`*.test.ts`);
  * - integration: HTTP against createApp with a real Redis and nginx started by the test (`*.int.test.ts`);
  * - e2e: real Chromium driven by playwright-core (`e2e/**\/*.e2e.test.ts`).
+ *
+ * Timeouts are ceilings for a stuck test, never assertions: the suite runs on 2-core machines
+ * shared with other work, where everything can take ten times as long as on an idle one.
+ * Tests whose work is slow by nature (real argon2, spawned processes) set their own. On 2
+ * cores vitest runs one file at a time (maxWorkers defaults to cores - 1).
  */
 export default defineConfig({
   test: {
@@ -15,14 +20,16 @@ export default defineConfig({
           name: 'unit',
           include: ['server/**/*.test.ts', 'client/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**'],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
       {
         test: {
           name: 'integration',
           include: ['server/**/*.int.test.ts'],
-          testTimeout: 30_000,
-          hookTimeout: 30_000,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {

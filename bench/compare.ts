@@ -5,12 +5,11 @@
  * change. HEAD defaults to HEAD; each commit is checked out in a temporary git worktree, so
  * uncommitted work in this tree is not measured.
  */
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getFreePort } from '../server/testing/free-port.js';
+import { checkout, removeCheckout } from './checkouts.js';
 import { pinProcess, planCores } from './cores.js';
 import { writeGatewayConfig } from './fixtures.js';
 import { buildGateway, startGateway } from './gateway-child.js';
@@ -18,20 +17,7 @@ import { measure, summarize, type Bench, type Measurement } from './measure.js';
 import { startStack } from './stack.js';
 import { ensureTools } from './tools.js';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const log = (line: string) => process.stderr.write(`  · ${line}\n`);
-
-function checkout(ref: string, parent: string): { root: string; commit: string } {
-  const commit = execFileSync('git', ['-C', REPO, 'rev-parse', '--short', ref], { encoding: 'utf8' }).trim();
-  const root = join(parent, commit);
-  execFileSync('git', ['-C', REPO, 'worktree', 'add', '--detach', root, commit], { stdio: 'ignore' });
-  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
-  // Both sides run under this checkout's wrapper (it only uses createGateway and the config
-  // loader), so the two differ in the gateway and nothing else.
-  mkdirSync(join(root, 'bench'), { recursive: true });
-  copyFileSync(join(REPO, 'bench', 'gateway-process.ts'), join(root, 'bench', 'gateway-process.ts'));
-  return { root, commit };
-}
 
 async function main(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
@@ -83,7 +69,7 @@ async function main(argv: string[]): Promise<void> {
       await stack.stop();
     }
   } finally {
-    for (const tree of trees) execFileSync('git', ['-C', REPO, 'worktree', 'remove', '--force', tree.root], { stdio: 'ignore' });
+    for (const tree of trees) removeCheckout(tree);
     rmSync(parent, { recursive: true, force: true });
   }
 }

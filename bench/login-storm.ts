@@ -16,7 +16,10 @@ export interface StormResult {
 /**
  * Password sign-ins at a fixed rate through the real portal, as a browser does them: the
  * sign-in page (CSRF cookie and token), then POST /login with both and the portal's Origin.
- * Started on a timer whatever the answers, so a slow gateway gets a queue, not a pause.
+ * Started on a timer whatever the answers, so a slow gateway gets a queue, not a pause. Each
+ * sign-in comes from its own client address (X-Forwarded-For; the bench config trusts
+ * 127.0.0.1): a storm is many people, not one address, which the hash queue would hold to
+ * its per-address bound.
  */
 export function startLoginStorm(options: { port: number; perSecond: number }) {
   const started = performance.now();
@@ -26,9 +29,11 @@ export function startLoginStorm(options: { port: number; perSecond: number }) {
   let failed = 0;
   let inFlight = 0;
 
-  async function signIn(): Promise<void> {
+  async function signIn(n: number): Promise<void> {
     const t0 = performance.now();
-    const page = await send({ port: options.port, path: '/', host: PORTAL_HOST });
+    // 198.18.0.0/15 is the benchmarking range.
+    const from = { 'x-forwarded-for': `198.19.${(n >> 8) & 255}.${n & 255}` };
+    const page = await send({ port: options.port, path: '/', host: PORTAL_HOST, headers: from });
     const csrfCookie = cookieFrom(page, 'gatehouse_csrf');
     const csrf = csrfFieldOf(page.body);
     if (!csrfCookie || !csrf) throw new Error(`sign-in page without a CSRF token (${page.status})`);
@@ -38,7 +43,7 @@ export function startLoginStorm(options: { port: number; perSecond: number }) {
       method: 'POST',
       path: '/login',
       host: PORTAL_HOST,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `gatehouse_csrf=${csrfCookie}`, origin: `http://${PORTAL_HOST}` },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `gatehouse_csrf=${csrfCookie}`, origin: `http://${PORTAL_HOST}`, ...from },
       body,
     });
     if (response.status !== 303 || !cookieFrom(response, 'gatehouse_session')) throw new Error(`sign-in answered ${response.status}`);
@@ -48,7 +53,7 @@ export function startLoginStorm(options: { port: number; perSecond: number }) {
   const timer = setInterval(() => {
     attempted++;
     inFlight++;
-    signIn().then(
+    signIn(attempted).then(
       () => signedIn++,
       () => failed++,
     ).finally(() => inFlight--);

@@ -135,6 +135,32 @@ describe('signing in with a password in a real browser', () => {
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
   });
 
+  // The demo's portal (/auth/) shares its origin with the sample app, so a same-origin Referer
+  // would hand the app the sign-in URL with its rd (the app's own query). Referrer-Policy
+  // strict-origin sends the origin alone, and unlike no-referrer keeps Origin on the form post.
+  it('the site never sees a portal URL in a Referer, and the sign-in post still carries its Origin', async () => {
+    const page = await newPage();
+    const target = `${origin}/reports/q3?token=s3cret-app-token`;
+    const requests: import('playwright-core').Request[] = [];
+    page.on('request', (r) => requests.push(r));
+
+    await page.goto(target);
+    expect(page.url()).toBe(signInPageUrl(target));
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill(alice.password);
+    await Promise.all([page.waitForURL(target), page.getByRole('button', { name: 'Sign in' }).click()]);
+    expect(await page.locator('#remote-user').textContent()).toBe('alice');
+
+    const sent = await Promise.all(requests.map(async (r) => ({ method: r.method(), url: r.url(), headers: await r.allHeaders() })));
+    const login = sent.find((r) => r.method === 'POST' && r.url === `${origin}/auth/login`);
+    expect(login?.headers.origin).toBe(origin);
+    expect(login?.headers.referer).toBe(`${origin}/`);
+    const back = sent.filter((r) => r.method === 'GET' && r.url === target);
+    expect(back.length).toBe(2); // first asked for, then after signing in
+    expect(back[1]!.headers.referer).toBe(`${origin}/`);
+    for (const r of sent) expect([r.url, r.headers.referer ?? '']).toEqual([r.url, expect.not.stringMatching(/auth|rd=|s3cret/)]);
+  });
+
   it('keeps the user signed in for the configured days when they tick the box', async () => {
     const page = await newPage();
     await page.goto(`${origin}/kept`);

@@ -45,10 +45,13 @@ async function signInWithPassword(page: Page, origin: string, username: string, 
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Sign in', exact: true }).click()]);
 }
 
+/** Registers the user's first factor: its recovery codes are shown once, then the methods page says it was added. */
 async function registerKey(page: Page, origin: string, name: string) {
   await page.goto(`${origin}/auth/methods`);
   await page.locator('#webauthn-name').fill(name);
-  await Promise.all([page.waitForURL(/notice=webauthn_added/), page.locator('#webauthn-register button[type="submit"]').click()]);
+  await Promise.all([page.waitForURL(`${origin}/auth/methods/recovery-codes/new`), page.locator('#webauthn-register button[type="submit"]').click()]);
+  expect(await page.locator('ol.codes code').count()).toBe(10);
+  await Promise.all([page.waitForURL(/notice=webauthn_added/), page.getByRole('link', { name: 'I have saved them — continue' }).click()]);
 }
 
 async function signOut(page: Page, origin: string) {

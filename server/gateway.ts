@@ -1,13 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './core/clock.js';
+import { createResourceStack, type ResourceStack } from './core/resource-stack.js';
 import type { Logger } from './core/logger.js';
 import type { Config } from './config/schema.js';
 import type { Directory } from './directory/directory.js';
+import type { HashQueue } from './directory/hash-queue.js';
 import { openDirectory } from './directory/open-directory.js';
 import type { Kv } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory-kv.js';
-import { createRedisKv } from './kv/redis-kv.js';
+import { createRedisKv, RedisEvictionPolicyError } from './kv/redis-kv.js';
 import { compilePolicy } from './policy/compile-policy.js';
 import { compileNetworks } from './policy/networks.js';
 import { createClientAddressResolver } from './proxy/client-address.js';
@@ -24,7 +26,9 @@ import { createWebAuthnService } from './factors/webauthn/webauthn-service.js';
 import { createPushService } from './factors/push/push-service.js';
 import { createAttemptLimiter } from './regulation/attempt-limiter.js';
 import { createRegulator } from './regulation/create-regulator.js';
+import { openPostgresStorage } from './storage/postgres-storage.js';
 import { openSqliteStorage } from './storage/sqlite-storage.js';
+import { postgresOptionsFromConfig } from './storage/storage-options.js';
 import type { Storage } from './storage/storage.js';
 import { createAuditLog } from './audit/create-audit-log.js';
 import type { GatewayContext } from './http/context.js';
@@ -43,12 +47,28 @@ export interface Gateway {
 
 /**
  * Builds one gateway instance from a validated config. Dependencies a test wants to pin
- * (clock, kv, directory) can be passed in; everything else is made here.
+ * (clock, kv, directory, storage, the hash queue to watch its order) can be passed in; everything else is made here. If building fails,
+ * whatever was opened so far is closed before the error is thrown on.
  */
-export async function createGateway(config: Config, deps: { logger: Logger; clock?: Clock; kv?: Kv; directory?: Directory; storage?: Storage }): Promise<Gateway> {
+export async function createGateway(config: Config, deps: GatewayDeps): Promise<Gateway> {
+  const resources = createResourceStack({ onError: (error) => deps.logger.error({ err: error }, 'closing the gateway: a part failed to close') });
+  try {
+    return await assembleGateway(config, deps, resources);
+  } catch (error) {
+    // A start that fails half-way (invalid users file, database refused) must not leave a Redis
+    // connection or a file watcher behind to keep the process alive.
+    await resources.closeAll();
+    throw error;
+  }
+}
+
+type GatewayDeps = { logger: Logger; clock?: Clock; kv?: Kv; directory?: Directory; storage?: Storage; hashQueue?: HashQueue };
+
+async function assembleGateway(config: Config, deps: GatewayDeps, resources: ResourceStack): Promise<Gateway> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
   const kv = deps.kv ?? (await createKv(config, logger, clock));
+  if (!deps.kv) resources.add(() => kv.close());
   const sessions = createSessionStore(
     { kv, clock, logger },
     {
@@ -58,14 +78,28 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
       cacheTtl: config.session.cache_ttl,
     },
   );
+  resources.add(() => sessions.close());
   const directory =
     deps.directory ??
-    (await openDirectory(config, { logger, kv, now: clock.now, hasSessions: async (username) => (await sessions.listForUser(username)).length > 0 }).catch(async (error: unknown) => {
-      await sessions.close();
-      throw error;
+    (await openDirectory(config, {
+      logger,
+      kv,
+      now: clock.now,
+      ...(deps.hashQueue ? { hashQueue: deps.hashQueue } : {}),
+      hasSessions: async (username) => (await sessions.listForUser(username)).length > 0,
     }));
+  resources.add(() => directory.close());
   const policy = compilePolicy(config.access_control, { passwordless: config.second_factors.webauthn.passwordless });
   for (const warning of policy.warnings) logger.warn({ warning }, 'access_control');
+  const postgres = postgresOptionsFromConfig(config.storage, config.storage.path);
+  const storage =
+    deps.storage ??
+    (postgres
+      ? await openPostgresStorage(postgres, { logger, clock })
+      : openSqliteStorage({ path: config.storage.path, keys: config.storage.encryption_keys.map((k) => ({ id: k.id, key: decodeKey(k.key)! })) }, { logger, clock }));
+  if (!deps.storage) resources.add(() => storage.close());
+  const audit = createAuditLog({ storage, logger, clock }, { config: config.audit });
+  resources.add(() => audit.close());
   // A user disabled, removed or given a new password loses every session at once (ASVS 7.4.2).
   const stopWatchingUsers = directory.onChange?.((change) => {
     const source = change.source ?? 'users-file';
@@ -78,8 +112,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
         .catch((error) => logger.error({ err: (error as Error).message, username }, `could not end sessions after ${what}`));
     }
   });
-  const storage = deps.storage ?? openSqliteStorage({ path: config.storage.path, keys: config.storage.encryption_keys.map((k) => ({ id: k.id, key: decodeKey(k.key)! })) }, { logger, clock });
-  const audit = createAuditLog({ storage, logger, clock }, { config: config.audit });
+  if (stopWatchingUsers) resources.add(stopWatchingUsers);
   const factorDeps = { storage, kv };
   const webauthn = createWebAuthnService({ storage, kv, logger, audit }, { config: config.second_factors.webauthn, portalUrl: config.server.portal_url });
   const portalUrl = config.server.portal_url;
@@ -88,6 +121,19 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
     ? createIdentityTokenIssuer({ clock }, { config: config.identity_jwt, issuer: config.identity_jwt.issuer ?? portalUrl.href })
     : undefined;
   const metrics = createMetrics();
+  const proxy = createReverseProxy(
+    { logger },
+    // A client's copy of the JWT header never passes, whether or not the site gets a real one.
+    {
+      sites: config.sites.filter((s) => s.upstream),
+      cookieName: config.session.cookie_name,
+      strippedHeaders: [config.identity_jwt?.header ?? 'Remote-Jwt', ...config.server.strip_headers],
+    },
+  );
+  // Requests still streaming get a few seconds to finish, not forever.
+  resources.add(() => Promise.race([proxy.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]));
+  const mailer = config.enrollment.email_code.enabled && config.smtp ? createEnrollmentMailer(config.smtp, clock.now) : undefined;
+  if (mailer) resources.add(() => mailer.close());
   const ctx: GatewayContext = {
     config,
     logger,
@@ -98,11 +144,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
     policy,
     sites: createSiteTable(config.sites, portalUrl),
     redirects: createRedirectPolicy(config.sites, portalUrl),
-    proxy: createReverseProxy(
-      { logger },
-      // A client's copy of the JWT header never passes, whether or not the site gets a real one.
-      { sites: config.sites.filter((s) => s.upstream), cookieName: config.session.cookie_name, strippedHeaders: [config.identity_jwt?.header ?? 'Remote-Jwt'] },
-    ),
+    proxy,
     clientAddress: createClientAddressResolver(config.server.trusted_proxies),
     isTrustedProxy: compileNetworks(config.server.trusted_proxies, {}),
     metrics,
@@ -121,7 +163,7 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
       config.regulation,
     ),
     enrollmentEmailLimiter: createAttemptLimiter(kv, { name: 'enrollment-email', maxFailures: 3, windowSeconds: 3600 }),
-    mailer: config.enrollment.email_code.enabled && config.smtp ? createEnrollmentMailer(config.smtp, clock.now) : undefined,
+    mailer,
     isEnrollmentNetwork: config.enrollment.trusted_networks.length > 0 ? compileNetworks(config.enrollment.trusted_networks, config.access_control.networks) : () => false,
     portal: {
       url: portalUrl,
@@ -133,7 +175,11 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
     },
   };
 
-  if (config.second_factors.push.enabled) ctx.push = createPushService({ kv, storage, clock, logger, audit, regulator: ctx.regulator }, { config: config.second_factors, portalUrl });
+  if (config.second_factors.push.enabled) {
+    const push = createPushService({ kv, storage, clock, logger, audit, regulator: ctx.regulator }, { config: config.second_factors, portalUrl });
+    resources.add(() => push.close());
+    ctx.push = push;
+  }
   const portalApp = createPortalApp(ctx);
   const handler = createGatewayHandler(ctx, portalApp);
   const server = createServer({ headersTimeout: 15_000, requestTimeout: 300_000, keepAliveTimeout: 65_000, maxHeaderSize: 16 * 1024 }, handler.handleRequest);
@@ -155,20 +201,12 @@ export async function createGateway(config: Config, deps: { logger: Logger; cloc
         });
       }),
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      // Requests still streaming get a few seconds to finish, not forever.
-      await Promise.race([ctx.proxy.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
-      stopWatchingUsers?.();
-      await ctx.push?.close();
-      await sessions.close();
-      directory.close();
-      ctx.mailer?.close();
-      audit.close();
-      if (!deps.storage) storage.close();
-      if (!deps.kv) await kv.close();
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      // Upgraded sockets are no longer the server's to close: the proxy (one of the resources)
+      // ends its WebSocket tunnels, and only then does the server finish.
+      await resources.closeAll();
+      await stopped;
     },
   };
 }
@@ -183,6 +221,10 @@ async function createKv(config: Config, logger: Logger, clock: Clock): Promise<K
   try {
     await kv.connect();
   } catch (error) {
+    if (error instanceof RedisEvictionPolicyError) {
+      await kv.close();
+      throw error;
+    }
     // Start anyway: sign-ins answer 503 and /readyz says not ready until Redis is back.
     logger.error({ err: (error as Error).message }, 'Redis is not reachable yet; retrying in the background');
   }

@@ -95,8 +95,14 @@ function wire(root) {
   }
 
   root.hidden = false;
+  // Among the other ways to sign in, its list item waits hidden too.
+  const item = root.closest('li[hidden]');
+  if (item instanceof HTMLElement) item.hidden = false;
   const fallback = document.getElementById('webauthn-fallback');
   if (fallback) fallback.hidden = true;
+  // Leading the page, the button takes the focus `autofocus` could not give it while hidden —
+  // unless the user has moved it already.
+  if (button.autofocus && (document.activeElement === null || document.activeElement === document.body)) button.focus();
 }
 
 function leave(redirect) {

@@ -1,5 +1,5 @@
 import type { Locale, MessageKey, Translate } from '../i18n.js';
-import { formatTime } from './format-time.js';
+import { renderTime } from './format-time.js';
 import { html, type SafeHtml } from './html.js';
 
 /**
@@ -46,6 +46,6 @@ ${hidden}
 /** "Added" and "Last used" of one enrolled factor, as rows of its <dl class="details">. */
 export function renderUsageRows(model: { t: Translate; locale: Locale; timeZone?: string }, factor: { createdAt: number; lastUsedAt: number | null }): SafeHtml {
   const { t, locale, timeZone } = model;
-  return html`<dt>${t('methods.added')}</dt><dd>${formatTime(locale, factor.createdAt, timeZone)}</dd>
-<dt>${t('methods.last_used')}</dt><dd>${factor.lastUsedAt === null ? t('methods.never_used') : formatTime(locale, factor.lastUsedAt, timeZone)}</dd>`;
+  return html`<dt>${t('methods.added')}</dt><dd>${renderTime(locale, factor.createdAt, timeZone)}</dd>
+<dt>${t('methods.last_used')}</dt><dd>${factor.lastUsedAt === null ? t('methods.never_used') : renderTime(locale, factor.lastUsedAt, timeZone)}</dd>`;
 }

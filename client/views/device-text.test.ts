@@ -5,13 +5,15 @@ import { describeDeviceKind, describeDrift } from './device-text.js';
 describe('describeDeviceKind', () => {
   it.each([
     ['en', 'totp', null, 'Authenticator app'],
-    ['en', 'hotp', null, 'Hardware token'],
-    ['en', 'hotp', '12345678', 'Hardware token, serial 12345678'],
+    ['en', 'hotp', null, 'Hardware token (HOTP)'],
+    ['en', 'hotp', '12345678', 'Hardware token (HOTP), serial 12345678'],
     ['en', 'totp', '', 'Authenticator app'],
+    ['en', 'totp', 'TT-0042', 'Hardware token (TOTP), serial TT-0042'],
     ['en', 'carrier_pigeon', null, 'Other method (carrier_pigeon)'],
     ['en', '__proto__', null, 'Other method (__proto__)'],
     ['zh-TW', 'totp', null, '驗證器應用程式'],
-    ['zh-TW', 'hotp', 'A-77', '硬體權杖（序號 A-77）'],
+    ['zh-TW', 'hotp', 'A-77', '硬體權杖（HOTP），序號 A-77'],
+    ['zh-TW', 'totp', 'A-78', '硬體權杖（TOTP），序號 A-78'],
   ] as const)('in %s names %s (serial %s) "%s"', (locale, kind, serial, text) => {
     expect(describeDeviceKind(createTranslator(locale), kind, serial)).toBe(text);
   });

@@ -7,9 +7,13 @@ const KIND_LABELS: Readonly<Record<string, MessageKey>> = {
   hotp: 'otp.kind_hotp',
 };
 
-/** "Authenticator app", "Hardware token", or "Hardware token, serial 12345678" when a serial is known. */
+/**
+ * What an OTP device is: "Authenticator app", "Hardware token (TOTP)" or "Hardware token (HOTP)",
+ * with ", serial 12345678" when a serial is known. A TOTP device with a serial is an imported
+ * hardware token, not an app (apps have none).
+ */
 export function describeDeviceKind(t: Translate, kind: string, serial?: string | null): string {
-  const key = Object.hasOwn(KIND_LABELS, kind) ? KIND_LABELS[kind] : undefined;
+  const key = kind === 'totp' && serial ? 'otp.kind_totp_token' : Object.hasOwn(KIND_LABELS, kind) ? KIND_LABELS[kind] : undefined;
   const label = key ? t(key) : t('factor.other', { kind });
   return serial ? t('otp.kind_with_serial', { kind: label, serial }) : label;
 }

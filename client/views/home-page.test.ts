@@ -49,8 +49,8 @@ describe('renderHomePage', () => {
   });
 
   it.each([
-    ['en', 'Signed in on Jan 2, 2026, 9:05 AM UTC', 'Password, Jan 2, 2026, 9:05 AM UTC'],
-    ['zh-TW', '登入時間：2026年1月2日', '密碼（2026年1月2日'],
+    ['en', 'Signed in on <time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026, 9:05 AM UTC</time>', 'Password, <time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026, 9:05 AM UTC</time>'],
+    ['zh-TW', '登入時間：<time datetime="2026-01-02T09:05:00.000Z">2026年1月2日', '密碼（<time datetime="2026-01-02T09:05:00.000Z">2026年1月2日'],
   ] as const)('in %s says when and how the session began', (locale, started, factor) => {
     const out = render({}, locale);
     expect(out).toContain(started);
@@ -68,7 +68,7 @@ describe('renderHomePage', () => {
     ['other', 'Other method (other)'],
     ['__proto__', 'Other method (__proto__)'],
   ])('names the factor %s', (kind, label) => {
-    expect(render({ factors: [{ kind, at: AT }] })).toContain(`<li>${label}, Jan 2, 2026`);
+    expect(render({ factors: [{ kind, at: AT }] })).toContain(`<li>${label}, <time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026`);
   });
 
   it('shows times in another zone when asked, and survives a bad zone or time', () => {

@@ -1,8 +1,9 @@
 import type { MessageKey, Translate } from '../i18n.js';
-import { formatTime } from './format-time.js';
+import { renderTime } from './format-time.js';
 import { html, type SafeHtml } from './html.js';
 import { renderLayout, type PageContext } from './layout.js';
 import { renderSignOutForms } from './sign-out-forms.js';
+import { translateHtml } from './translate-html.js';
 
 export interface HomePageModel extends PageContext {
   csrfToken: string;
@@ -17,7 +18,7 @@ export interface HomePageModel extends PageContext {
 /** The signed-in landing page: the sites one may open, how this session began, and signing out. */
 export function renderHomePage(model: HomePageModel): string {
   const { t, user } = model;
-  const time = (at: number) => formatTime(model.locale, at, model.timeZone);
+  const time = (at: number) => renderTime(model.locale, at, model.timeZone);
   const body = html`<section class="card" aria-labelledby="page-heading">
 <h1 id="page-heading">${t('home.greeting', { name: user.displayName || user.username })}</h1>
 <p class="lead">${t('home.signed_in_as', { username: user.username })}</p>
@@ -26,10 +27,10 @@ ${renderSites(t, model.sites)}
 </section>
 <section class="card" aria-labelledby="session-heading">
 <h2 id="session-heading">${t('home.session_heading')}</h2>
-<p>${t('home.session_started', { time: time(model.sessionStartedAt) })}</p>
+<p>${translateHtml(t, 'home.session_started', { time: time(model.sessionStartedAt) })}</p>
 <h3>${t('home.factors_heading')}</h3>
 <ul class="plain-list">
-${model.factors.map((f) => html`<li>${t('home.factor_at', { factor: factorLabel(t, f.kind), time: time(f.at) })}</li>\n`)}
+${model.factors.map((f) => html`<li>${translateHtml(t, 'home.factor_at', { factor: factorLabel(t, f.kind), time: time(f.at) })}</li>\n`)}
 </ul>
 <p><a href="${model.basePath}methods">${t('home.methods_link')}</a></p>
 ${renderSignOutForms(model)}

@@ -21,23 +21,24 @@ export interface LayoutModel extends PageContext {
 }
 
 /** Scripts in client/static/. A page that needs none works without JavaScript; one that has one still works without it for everything else. */
-export type PageScript = 'webauthn' | 'push-sign-in';
+export type PageScript = 'webauthn' | 'push-sign-in' | 'local-time' | 'recovery-codes';
 
 /** The shared document: one stylesheet, no inline script, nothing from another origin. */
 export function renderLayout(model: LayoutModel): string {
   const { t, locale, basePath } = model;
   const title = t(model.hasError ? 'layout.title_error' : 'layout.title', { page: model.title });
+  const scripts = scriptsFor(model);
   const document = html`<html lang="${locale}" dir="ltr">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
-<meta name="referrer" content="same-origin">
+<meta name="referrer" content="strict-origin">
 <meta name="robots" content="noindex, nofollow">
 <title>${title}</title>
 <link rel="stylesheet" href="${basePath}static/portal.css">
 <link rel="icon" href="${basePath}static/favicon.svg" type="image/svg+xml">
-${(model.scripts ?? []).map((name) => html`<script type="module" src="${basePath}static/${name}.js"></script>\n`)}</head>
+${scripts.map((name) => html`<script type="module" src="${basePath}static/${name}.js"></script>\n`)}</head>
 <body>
 <a class="skip-link" href="#main">${t('layout.skip_link')}</a>
 <header class="site-header">
@@ -53,4 +54,13 @@ ${model.body}
 </html>
 `;
   return '<!doctype html>\n' + document.toString();
+}
+
+/**
+ * The page's own scripts, and static/local-time.js wherever a time is shown (renderTime's
+ * `<time datetime>`): every time on every page is then read in the reader's own zone.
+ */
+function scriptsFor(model: LayoutModel): readonly PageScript[] {
+  const scripts = model.scripts ?? [];
+  return model.body.toString().includes('<time datetime="') && !scripts.includes('local-time') ? [...scripts, 'local-time'] : scripts;
 }

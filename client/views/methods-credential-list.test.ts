@@ -41,7 +41,7 @@ describe('passkeys and security keys on "My sign-in methods"', () => {
   it('has no section, script or data when WebAuthn is off or not given', () => {
     for (const out of [render({ webauthn: undefined }), render({ webauthn: { enabled: false, credentials: [LAPTOP] } })]) {
       expect(out).not.toContain('webauthn');
-      expect(out).not.toContain('<script');
+      expect(out.match(/<script[^>]*>[^<]*<\/script>/g)).toEqual(['<script type="module" src="/auth/static/local-time.js"></script>']);
       expect(out).not.toContain('Passkeys and security keys');
     }
   });
@@ -54,8 +54,8 @@ describe('passkeys and security keys on "My sign-in methods"', () => {
     expect(laptop).toContain('<h3 id="credential-0-name">Work laptop</h3>');
     expect(laptop).toContain('<dt>Type</dt><dd>Windows Hello</dd>');
     expect(laptop).toContain('<dt>Stored</dt><dd>Only on this device or key</dd>');
-    expect(laptop).toContain('<dt>Added</dt><dd>Jan 2, 2026, 9:05 AM UTC</dd>');
-    expect(laptop).toContain('<dt>Last used</dt><dd>Jan 2, 2026, 10:05 AM UTC</dd>');
+    expect(laptop).toContain('<dt>Added</dt><dd><time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026, 9:05 AM UTC</time></dd>');
+    expect(laptop).toContain('<dt>Last used</dt><dd><time datetime="2026-01-02T10:05:00.000Z">Jan 2, 2026, 10:05 AM UTC</time></dd>');
     expect(key).toContain('<dt>Type</dt><dd>Security key</dd>');
     expect(key).toContain('<dt>Last used</dt><dd>Not used yet</dd>');
   });
@@ -146,7 +146,7 @@ describe('passkeys and security keys on "My sign-in methods"', () => {
     // The script sends the name itself; the form must not post anywhere.
     expect(block).not.toMatch(/<form[^>]*(method|action)=/);
     expect(out).toContain('<p id="webauthn-fallback" class="hint">');
-    expect(out.match(/<script[^>]*>[^<]*<\/script>/g)).toEqual(['<script type="module" src="/auth/static/webauthn.js"></script>']);
+    expect(out.match(/<script[^>]*>[^<]*<\/script>/g)).toEqual(['<script type="module" src="/auth/static/webauthn.js"></script>', '<script type="module" src="/auth/static/local-time.js"></script>']);
   });
 
   it('read-only: lists credentials without forms, without the add block and without the script', () => {
@@ -155,7 +155,7 @@ describe('passkeys and security keys on "My sign-in methods"', () => {
     expect(section(out)).not.toContain('<form');
     expect(out).not.toContain('data-webauthn');
     expect(out).not.toContain('webauthn-fallback');
-    expect(out).not.toContain('<script');
+    expect(out).not.toContain('static/webauthn.js');
     expect(out).toContain('To change your sign-in methods, confirm it&#39;s you with your second factor first.');
   });
 

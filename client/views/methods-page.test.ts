@@ -32,10 +32,10 @@ describe('renderMethodsPage', () => {
     const [app, token] = devices(render());
     expect(app).toContain('<h3 id="device-0-name">Work phone</h3>');
     expect(app).toContain('<dt>Type</dt><dd>Authenticator app</dd>');
-    expect(app).toContain('<dt>Added</dt><dd>Jan 2, 2026, 9:05 AM UTC</dd>');
-    expect(app).toContain('<dt>Last used</dt><dd>Jan 2, 2026, 10:05 AM UTC</dd>');
+    expect(app).toContain('<dt>Added</dt><dd><time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026, 9:05 AM UTC</time></dd>');
+    expect(app).toContain('<dt>Last used</dt><dd><time datetime="2026-01-02T10:05:00.000Z">Jan 2, 2026, 10:05 AM UTC</time></dd>');
     expect(app).toContain('<dt>Phone clock</dt><dd>4 minutes fast</dd>');
-    expect(token).toContain('<dt>Type</dt><dd>Hardware token, serial 00420042</dd>');
+    expect(token).toContain('<dt>Type</dt><dd>Hardware token (HOTP), serial 00420042</dd>');
     expect(token).toContain('<dt>Last used</dt><dd>Not used yet</dd>');
     expect(token).not.toContain('Phone clock');
   });
@@ -154,6 +154,9 @@ describe('renderMethodsPage', () => {
     ['renamed', 'The device was renamed.'],
     ['removed', 'The device was removed.'],
     ['codes_regenerated', 'New recovery codes were created. Your old codes no longer work.'],
+    ['codes_created', 'Your recovery codes were created. Keep them somewhere safe.'],
+    ['webauthn_added', 'Your passkey or security key was added.'],
+    ['push_added', 'Your phone was added.'],
   ] as const)('announces %s in a status region', (notice, text) => {
     expect(render({ notice })).toContain(`<div class="notice notice-success" role="status"><p>${text}</p></div>`);
   });
@@ -212,7 +215,7 @@ describe('renderMethodsPage', () => {
   it('is translated', () => {
     const out = render({}, 'zh-TW');
     expect(out).toContain('<h1 id="page-heading">我的登入方式</h1>');
-    expect(out).toContain('<dd>硬體權杖（序號 00420042）</dd>');
+    expect(out).toContain('<dd>硬體權杖（HOTP），序號 00420042</dd>');
     expect(out).toContain('<dd>快了 4 分鐘</dd>');
     expect(out).toContain('<h2 id="recovery-heading">復原碼</h2>');
   });

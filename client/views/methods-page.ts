@@ -13,11 +13,13 @@ export type MethodsNotice =
   | 'added'
   | 'renamed'
   | 'removed'
+  | 'codes_created'
   | 'codes_regenerated'
   | 'needs_fresh_factor'
   | 'webauthn_added'
   | 'webauthn_renamed'
   | 'webauthn_removed'
+  | 'push_added'
   | 'push_removed';
 
 export interface MethodsPageModel extends PageContext {
@@ -46,10 +48,12 @@ const DONE: Readonly<Record<string, MessageKey>> = {
   added: 'methods.notice_added',
   renamed: 'methods.notice_renamed',
   removed: 'methods.notice_removed',
+  codes_created: 'methods.notice_codes_created',
   codes_regenerated: 'methods.notice_codes_regenerated',
   webauthn_added: 'methods.notice_webauthn_added',
   webauthn_renamed: 'methods.notice_webauthn_renamed',
   webauthn_removed: 'methods.notice_webauthn_removed',
+  push_added: 'push.notice_added',
   push_removed: 'push.notice_removed',
 };
 

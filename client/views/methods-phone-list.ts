@@ -1,4 +1,5 @@
 import { renderDeviceActions, renderUsageRows } from './device-actions.js';
+import { DEVICE_NAME_MAX_LENGTH } from './methods-device-list.js';
 import { html, type SafeHtml } from './html.js';
 import type { PageContext } from './layout.js';
 
@@ -19,7 +20,7 @@ export interface PhoneListModel extends PageContext {
   timeZone?: string;
 }
 
-/** Phones enrolled for push approval, with "Add phone" and, per phone, remove. */
+/** Phones enrolled for push approval, with "Add phone" and, per phone, rename and remove. */
 export function renderPhoneSection(model: PhoneListModel): SafeHtml {
   const { t, locale, timeZone, basePath } = model;
   return html`<section class="card" aria-labelledby="phones-heading">
@@ -40,11 +41,12 @@ ${model.canManage && renderDeviceActions({
   nameId: `phone-${i}-name`,
   hidden: html`<input type="hidden" name="csrf" value="${model.csrfToken}">
 <input type="hidden" name="device" value="${phone.id}">`,
+  rename: { action: `${basePath}methods/push/rename`, field: 'name', value: phone.name, maxLength: DEVICE_NAME_MAX_LENGTH },
   remove: { action: `${basePath}methods/push/remove`, hint: 'push.methods_remove_hint', submit: 'push.methods_remove' },
   last: model.phones.length + model.otherFactors === 1 && model.requiresSecondFactor,
 })}
 </li>\n`)}</ul>`}
-${model.canManage && html`<form method="post" action="${basePath}methods/push/add">
+${model.canManage && html`<form class="actions" method="post" action="${basePath}methods/push/add">
 <input type="hidden" name="csrf" value="${model.csrfToken}">
 <button type="submit" class="button button-primary">${t('push.methods_add')}</button>
 </form>`}

@@ -16,7 +16,7 @@ export function renderPushEnrollPage(model: PushEnrollPageModel): string {
 <p class="lead">${t('push.enroll_intro', { minutes: model.minutes })}</p>
 <p class="qr"><img src="${model.qrDataUri}" alt="${t('push.enroll_qr_alt')}" width="240" height="240"></p>
 <p class="meta">${t('push.enroll_link_label')}</p>
-<p><a id="push-link" href="${model.link}" rel="noreferrer">${model.link}</a></p>
+<p class="long-link"><a id="push-link" href="${model.link}" rel="noreferrer">${model.link}</a></p>
 <p class="hint">${t('push.enroll_expired_hint')}</p>
 <p><a href="${model.basePath}methods">${t('push.enroll_back')}</a></p>
 </section>`;

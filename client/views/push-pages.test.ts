@@ -78,6 +78,21 @@ describe('phones on My sign-in methods', () => {
     expect(out).toContain('action="/auth/methods/push/remove"');
     expect(out).toContain('action="/auth/methods/push/add"');
   });
+
+  it.each([
+    ['en', 'Name', 'Rename'],
+    ['zh-TW', '名稱', '重新命名'],
+  ] as const)('in %s lets each phone be renamed, as apps and passkeys are', (locale, label, button) => {
+    const out = renderMethodsPage({ ...model, t: createTranslator(locale), locale, canManage: true, push: { enabled: true, phones: [...phones, { id: 'p2', name: '陳的 iPhone', createdAt: Date.UTC(2026, 0, 2), lastUsedAt: null }] } });
+    const forms = [...out.matchAll(/<form class="inline-form" method="post" action="\/auth\/methods\/push\/rename">([\s\S]*?)<\/form>/g)].map((m) => m[1]!);
+    expect(forms).toHaveLength(2);
+    expect(forms[0]).toContain('<input type="hidden" name="csrf" value="tok">\n<input type="hidden" name="device" value="p1">');
+    expect(forms[0]).toContain(`<label for="phone-rename-0">${label}</label>`);
+    expect(forms[0]).toContain('<input id="phone-rename-0" name="name" type="text" value="Pixel" maxlength="64" autocomplete="off" required>');
+    expect(forms[0]).toContain(`<button type="submit" class="button button-secondary" aria-describedby="phone-0-name">${button}</button>`);
+    expect(forms[1]).toContain('value="陳的 iPhone"');
+    expect(forms[1]).toContain('<input type="hidden" name="device" value="p2">');
+  });
   it('read-only without a fresh factor; hidden when push is off', () => {
     const out = renderMethodsPage({ ...model, canManage: false, push: { enabled: true, phones } });
     expect(out).toContain('Pixel');

@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { createTranslator, type Locale } from '../i18n.js';
-import { OTP_CODE_PATTERN } from './otp-code-field.js';
+import { otpCodePattern } from './otp-code-field.js';
 import { renderSecondFactorPage, type SecondFactorDeviceChoice, type SecondFactorPageModel } from './second-factor-page.js';
 
 const AT = Date.UTC(2026, 0, 2, 9, 5);
-const PHONE: SecondFactorDeviceChoice = { id: 'dev-phone', kind: 'totp', name: 'iPhone', lastUsedAt: AT - 86_400_000 };
+const PHONE: SecondFactorDeviceChoice = { id: 'dev-phone', kind: 'totp', name: 'iPhone', lastUsedAt: AT - 86_400_000, serial: null, digits: 6 };
 const TABLET: SecondFactorDeviceChoice = { id: 'dev-tablet', kind: 'totp', name: 'iPad', lastUsedAt: AT };
 const TOKEN: SecondFactorDeviceChoice = { id: 'dev-token', kind: 'hotp', name: 'Token 0042', lastUsedAt: null };
+/** The offline codes of a phone enrolled for push (the Gatehouse app), named after the phone. */
+const PHONE_APP: SecondFactorDeviceChoice = { id: 'dev-pixel-codes', kind: 'totp', name: 'Pixel 9', lastUsedAt: null, serial: null, digits: 6, phoneApp: true };
+/** An imported TOTP hardware token: a serial, 8 digits. */
+const TOTP_TOKEN: SecondFactorDeviceChoice = { id: 'dev-totp-token', kind: 'totp', name: 'Desk token', lastUsedAt: null, serial: 'TT-0042', digits: 8 };
+const PIXEL = { id: 'push-pixel', name: 'Pixel 9' };
 
 const render = (overrides: Partial<SecondFactorPageModel> = {}, locale: Locale = 'en') =>
   renderSecondFactorPage({
@@ -22,7 +27,11 @@ const render = (overrides: Partial<SecondFactorPageModel> = {}, locale: Locale =
   });
 
 const inputTag = (out: string, id: string) => new RegExp(`<input id="${id}"[^>]*>`).exec(out)?.[0] ?? '';
-const forms = (out: string) => [...out.matchAll(/<form class="form" method="post" action="([^"]*)">([\s\S]*?)<\/form>/g)].map((m) => ({ action: m[1]!, body: m[2]! }));
+const forms = (out: string) => [...out.matchAll(/<form class="form[^"]*" method="post" action="([^"]*)">([\s\S]*?)<\/form>/g)].map((m) => ({ action: m[1]!, body: m[2]! }));
+/** The part of the page that leads (one primary action), and the part under "Other ways". */
+const leadPart = (out: string) => /<div class="lead-method">([\s\S]*?)<\/div>\s*(?:<details|<p>)/.exec(out)?.[1] ?? '';
+const otherPart = (out: string) => /<details class="alternative other-methods"[^>]*>([\s\S]*?)<\/details>/.exec(out)?.[1] ?? '';
+const autofocused = (out: string) => [...out.matchAll(/<(input|button) id="([^"]*)"[^>]*\sautofocus[\s>]/g)].map((m) => m[2]);
 const checked = (out: string) => [...out.matchAll(/<input id="device-\d+" type="radio" name="device" value="([^"]*)" required checked>/g)].map((m) => m[1]);
 
 describe('renderSecondFactorPage', () => {
@@ -42,23 +51,28 @@ describe('renderSecondFactorPage', () => {
 
   it('asks for the code with a phone-friendly, one-time-code field that the server validates', () => {
     const code = inputTag(render(), 'code');
-    for (const attribute of ['name="code"', 'type="text"', 'inputmode="numeric"', 'autocomplete="one-time-code"', 'maxlength="12"', 'required', 'autofocus', 'aria-describedby="code-hint"']) {
+    for (const attribute of ['name="code"', 'type="text"', 'inputmode="numeric"', 'autocomplete="one-time-code"', 'maxlength="32"', 'required', 'autofocus', 'aria-describedby="code-hint"']) {
       expect(code).toContain(attribute);
     }
-    expect(code).toContain(`pattern="${OTP_CODE_PATTERN}"`);
     expect(code).not.toContain('value=');
   });
 
-  // Browsers compile `pattern` as ^(?:…)$ with the v flag (older ones with u): both must accept what the server may.
-  it.each(['u', 'v'])('has a loose pattern under the %s flag: digits of any script, spaces and dashes', (flag) => {
-    const pattern = new RegExp(`^(?:${OTP_CODE_PATTERN})$`, flag);
-    for (const ok of ['123456', '123 456', '123-456', ' 12345678 ', '１２３４５６', '١٢٣٤٥٦', '']) expect(pattern.test(ok), ok).toBe(true);
-    for (const bad of ['12345a', 'abcdef', '123.456', '12+34']) expect(pattern.test(bad), bad).toBe(false);
+  // The pattern is the server's grammar (otp-code-field.test.ts compares their verdicts input by input).
+  it.each([
+    ['a 6-digit device', [PHONE], [6], 'The 6 digits your device shows now.'],
+    ['an 8-digit token', [TOTP_TOKEN], [8], 'The 8 digits your device shows now.'],
+    ['two 6-digit devices', [PHONE, PHONE_APP], [6], 'The 6 digits your device shows now.'],
+    ['6- and 8-digit devices', [PHONE, TOTP_TOKEN], [6, 8], 'The 6 or 8 digits your app or token shows now.'],
+    ['a device of unknown length', [TOKEN], [6, 8], 'The 6 or 8 digits your app or token shows now.'],
+  ] as const)('with %s, the pattern and the hint say the digit count', (_name, devices, digits, hint) => {
+    const out = render({ devices: [...devices] });
+    expect(inputTag(out, 'code')).toContain(`pattern="${otpCodePattern(digits).replace(/=/g, '&#61;')}"`);
+    expect(out).toContain(`<p id="code-hint" class="hint">${hint} Spaces are fine.</p>`);
   });
 
   it('with one device names it and sends it hidden, without a radio group', () => {
     const out = render({ devices: [TOKEN] });
-    expect(out).toContain('<p>Using Token 0042 (Hardware token).</p>');
+    expect(out).toContain('<p>Using Token 0042 (Hardware token (HOTP)).</p>');
     expect(out).not.toContain('<fieldset');
     expect(out).not.toContain('type="radio"');
   });
@@ -67,8 +81,8 @@ describe('renderSecondFactorPage', () => {
     const out = render({ devices: [PHONE, TABLET, TOKEN], selectedDeviceId: 'dev-phone' });
     expect(out).toContain('<fieldset class="options">\n<legend>Choose your device</legend>');
     expect(out.match(/type="radio" name="device"/g)).toHaveLength(3);
-    expect(out).toContain('<label for="device-2"><span class="option-name">Token 0042</span> <span class="meta">Hardware token · not used yet</span></label>');
-    expect(out).toContain('<span class="option-name">iPad</span> <span class="meta">Authenticator app · last used Jan 2, 2026, 9:05 AM UTC</span>');
+    expect(out).toContain('<label for="device-2"><span class="option-name">Token 0042</span> <span class="meta">Hardware token (HOTP) · not used yet</span></label>');
+    expect(out).toContain('<span class="option-name">iPad</span> <span class="meta">Authenticator app · last used <time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026, 9:05 AM UTC</time></span>');
     expect(out).not.toMatch(/<input type="hidden" name="device" value="dev-/);
   });
 
@@ -87,10 +101,11 @@ describe('renderSecondFactorPage', () => {
     expect(checked(render({ devices }))).toEqual(['a']);
   });
 
-  it('offers a recovery code only when the rule allows it, as its own form with device=recovery', () => {
+  it('offers a recovery code only when the rule allows it, among the other ways, as its own form with device=recovery', () => {
     expect(render({ recoveryCodesAllowed: false })).not.toContain('recovery');
     const out = render({ recoveryCodesAllowed: true, redirectTarget: 'https://wiki.example.com/' });
-    expect(out).toContain('<details class="alternative">\n<summary>Use a recovery code instead</summary>');
+    expect(out).toContain('<details class="alternative other-methods">\n<summary>Other ways to sign in</summary>');
+    expect(otherPart(out)).toContain('<label for="recovery-code">Recovery code</label>');
     const recovery = forms(out)[1]!;
     expect(recovery.action).toBe('/auth/second-factor');
     expect(recovery.body).toContain('<input type="hidden" name="device" value="recovery">');
@@ -159,7 +174,8 @@ describe('renderSecondFactorPage', () => {
   it('ties an error about a recovery code to the recovery field, opened and focused', () => {
     const out = render({ recoveryCodesAllowed: true, submittedWith: 'recovery', error: 'invalid_code' });
     expect(out).toContain('<p>That recovery code is not right, or it was already used.</p>');
-    expect(out).toContain('<details class="alternative" open>');
+    expect(out).toContain('<details class="alternative other-methods" open>');
+    expect(autofocused(out)).toEqual(['recovery-code']);
     const field = inputTag(out, 'recovery-code');
     expect(field).toContain('aria-describedby="recovery-code-hint form-error" aria-invalid="true" autofocus');
     expect(inputTag(out, 'code')).not.toContain('aria-invalid');
@@ -180,9 +196,14 @@ describe('renderSecondFactorPage', () => {
     expect(out).not.toMatch(/evil|javascript|data:/);
   });
 
-  it('without a device but with recovery codes allowed, opens the recovery form', () => {
-    const out = render({ devices: [], recoveryCodesAllowed: true });
-    expect(out).toContain('<details class="alternative" open>');
+  it('without a device but with recovery codes allowed, leads with the recovery form; setting up is a plain link', () => {
+    const out = render({ devices: [], recoveryCodesAllowed: true, setUpUrl: '/auth/methods' });
+    expect(leadPart(out)).toContain('<label for="recovery-code">Recovery code</label>');
+    expect(leadPart(out)).toContain('<button type="submit" class="button button-primary button-block">Use recovery code</button>');
+    expect(out).not.toContain('<details');
+    expect(out).toContain('<p><a href="/auth/methods">Set up a second factor</a></p>');
+    expect(out.match(/button-primary/g)).toHaveLength(1);
+    expect(autofocused(out)).toEqual(['recovery-code']);
     expect(forms(out)).toHaveLength(1);
   });
 
@@ -192,9 +213,9 @@ describe('renderSecondFactorPage', () => {
     expect(out).toContain('「薪資」需要再次確認是您本人');
     expect(out).toContain('<legend>選擇您的裝置</legend>');
     expect(out).toContain('<label for="code">驗證碼</label>');
-    expect(out).toContain('驗證器應用程式，上次使用：2026年1月1日');
-    expect(out).toContain('硬體權杖，尚未使用');
-    expect(out).toContain('<summary>改用復原碼</summary>');
+    expect(out).toContain('驗證器應用程式，上次使用：<time datetime="2026-01-01T');
+    expect(out).toContain('硬體權杖（HOTP），尚未使用');
+    expect(out).toContain('<summary>其他確認方式</summary>');
     expect(out).toContain('<label for="recovery-code">復原碼</label>');
   });
 
@@ -210,17 +231,25 @@ describe('renderSecondFactorPage', () => {
     });
 
     it.each([
-      ['en', 'Use your security key or passkey', 'or enter a code'],
-      ['zh-TW', '使用安全金鑰或通行密鑰', '或輸入驗證碼'],
-    ] as const)('in %s offers it first, hidden until the script shows it, with the code form after it', (locale, label, or) => {
+      ['en', 'Use your security key or passkey', 'Other ways to sign in'],
+      ['zh-TW', '使用安全金鑰或通行密鑰', '其他登入方式'],
+    ] as const)('in %s leads with it, hidden until the script shows it, and puts the code form among the other ways', (locale, label, others) => {
       const out = render({ webauthnAvailable: true, redirectTarget: 'https://wiki.example.com/a?b=1' }, locale);
       const html = block(out);
       expect(html).toMatch(/^<div class="webauthn" data-webauthn="second-factor" data-base-path="\/auth\/" data-csrf="tok" data-rd="https:\/\/wiki.example.com\/a\?b&#61;1" data-messages="\{[^"]*\}" hidden>/);
-      expect(html).toContain(`<button id="webauthn-start" type="button" class="button button-primary button-block">${label}</button>`);
-      expect(html).toContain(`<p class="divider">${or}</p>`);
-      expect(out.indexOf('<div class="webauthn"')).toBeLessThan(out.indexOf('<form'));
+      expect(html).toContain(`<button id="webauthn-start" type="button" class="button button-primary button-block" autofocus>${label}</button>`);
+      expect(leadPart(out)).toContain('data-webauthn="second-factor"');
+      expect(out).toContain(`<summary>${others}</summary>`);
+      expect(otherPart(out)).toContain('<input type="hidden" name="device" value="dev-phone">');
       expect(forms(out)[0]?.body).toContain('<input type="hidden" name="device" value="dev-phone">');
-      expect(out).not.toContain('webauthn-fallback');
+      // The one "or enter a code" divider of old is gone, with the full-width buttons of every method.
+      expect(out).not.toContain('divider');
+      expect(out.match(/button-primary/g)).toHaveLength(1);
+    });
+
+    it('leading, says what is missing where the script cannot run, pointing to the other ways', () => {
+      expect(render({ webauthnAvailable: true })).toContain('<p id="webauthn-fallback">Your security key or passkey needs JavaScript and a browser that supports passkeys. Turn JavaScript on, or choose another way below.</p>');
+      expect(render({ webauthnAvailable: true, devices: [] })).toContain('<p id="webauthn-fallback">Your security key or passkey needs JavaScript and a browser that supports passkeys. Turn JavaScript on, or use another browser.</p>');
     });
 
     it('loads the script as a module from static/ and nothing inline', () => {
@@ -229,8 +258,9 @@ describe('renderSecondFactorPage', () => {
     });
 
     it('keeps an empty alert slot after the server\'s alert', () => {
-      const out = render({ webauthnAvailable: true, error: 'invalid_code' });
-      expect(out).toContain('</p></div>\n<div id="webauthn-alert" class="alert-slot"></div>');
+      const out = render({ webauthnAvailable: true, error: 'invalid_code', submittedWith: 'device' });
+      expect(out).toContain('<div id="webauthn-alert" class="alert-slot"></div>');
+      expect(out.indexOf('role="alert"')).toBeLessThan(out.indexOf('id="webauthn-alert"'));
       expect(out.match(/role="alert"/g)).toHaveLength(1);
     });
 
@@ -239,13 +269,14 @@ describe('renderSecondFactorPage', () => {
       expect(out).not.toContain('No second factor is set up');
       expect(out).not.toContain('Set up a second factor');
       expect(forms(out)).toHaveLength(0);
-      expect(block(out)).not.toContain('divider');
+      expect(out).not.toContain('<details');
       expect(out).toContain('<p id="webauthn-fallback">Your security key or passkey needs JavaScript');
     });
 
-    it('as the only method keeps the recovery form closed: it is not the only way in', () => {
+    it('as the only device keeps the recovery form closed among the other ways: it is not the only way in', () => {
       const out = render({ webauthnAvailable: true, devices: [], recoveryCodesAllowed: true });
-      expect(out).toContain('<details class="alternative">');
+      expect(out).toContain('<details class="alternative other-methods">');
+      expect(otherPart(out)).toContain('value="recovery"');
       expect(forms(out)).toHaveLength(1);
     });
 
@@ -265,6 +296,83 @@ describe('renderSecondFactorPage', () => {
       const out = render({ webauthnAvailable: true, redirectTarget: '"><script>alert(1)</script>' });
       expect(block(out)).toContain('data-rd="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
       expect(out).not.toContain('<script>alert');
+    });
+  });
+
+  describe('the chooser: the method the user will use leads, the others wait under "Other ways"', () => {
+    const ALL: Partial<SecondFactorPageModel> = { webauthnAvailable: true, pushDevices: [PIXEL], devices: [PHONE_APP, PHONE], recoveryCodesAllowed: true };
+    /** Which method the lead part holds, by its form or button. */
+    const leading = (out: string) => {
+      const part = leadPart(out);
+      return part.includes('data-webauthn') ? 'webauthn' : part.includes('push-option') ? 'push' : part.includes('code-option') ? 'code' : part.includes('recovery-option') ? 'recovery' : 'none';
+    };
+    const othersOf = (out: string) => [...otherPart(out).matchAll(/<li class="method-(\w+)"/g)].map((m) => m[1]);
+
+    it.each([
+      ['nothing known: a passkey first', {}, 'webauthn', ['push', 'code', 'recovery'], 'webauthn-start'],
+      ['a passkey used last', { lastFactorKind: 'webauthn' }, 'webauthn', ['push', 'code', 'recovery'], 'webauthn-start'],
+      ['the phone approved last', { lastFactorKind: 'push', selectedDeviceId: 'push-pixel' }, 'push', ['webauthn', 'code', 'recovery'], 'push-start'],
+      ['an app code last', { lastFactorKind: 'totp', selectedDeviceId: 'dev-phone' }, 'code', ['webauthn', 'push', 'recovery'], 'code'],
+      ['a token code last', { lastFactorKind: 'hotp' }, 'code', ['webauthn', 'push', 'recovery'], 'code'],
+      ['a recovery code last: it does not lead', { lastFactorKind: 'recovery_code' }, 'webauthn', ['push', 'code', 'recovery'], 'webauthn-start'],
+      ['an unknown or hostile kind', { lastFactorKind: '__proto__' }, 'webauthn', ['push', 'code', 'recovery'], 'webauthn-start'],
+      ['a code that failed, whatever was used last', { lastFactorKind: 'push', error: 'invalid_code', submittedWith: 'device' }, 'code', ['webauthn', 'push', 'recovery'], 'code'],
+      ['a recovery code that failed: the lead stays, the recovery field has the focus', { lastFactorKind: 'push', error: 'invalid_code', submittedWith: 'recovery' }, 'push', ['webauthn', 'code', 'recovery'], 'recovery-code'],
+    ] as const)('%s', (_name, overrides, lead, others, focus) => {
+      const out = render({ ...ALL, ...overrides } as Partial<SecondFactorPageModel>);
+      expect(leading(out)).toBe(lead);
+      expect(othersOf(out)).toEqual(others);
+      // One primary action, and the focus on what the user will use.
+      expect(out.match(/button-primary/g)).toHaveLength(1);
+      expect(leadPart(out)).toContain('button-primary');
+      expect(autofocused(out)).toEqual([focus]);
+    });
+
+    it('a method the step does not offer never leads, even if used last', () => {
+      expect(leading(render({ devices: [PHONE], lastFactorKind: 'webauthn' }))).toBe('code');
+      expect(leading(render({ devices: [PHONE], pushDevices: [PIXEL], lastFactorKind: 'webauthn' }))).toBe('push');
+      expect(leading(render({ devices: [], pushDevices: [PIXEL], lastFactorKind: 'totp' }))).toBe('push');
+    });
+
+    it('the code field has the focus only when a code method leads', () => {
+      expect(inputTag(render({ ...ALL, lastFactorKind: 'totp' }), 'code')).toContain(' autofocus');
+      for (const lastFactorKind of ['webauthn', 'push', undefined]) expect(inputTag(render({ ...ALL, lastFactorKind }), 'code')).not.toContain('autofocus');
+    });
+
+    it('the phone approval leads with its button; with several phones the last one used is chosen', () => {
+      const out = render({ pushDevices: [PIXEL, { id: 'push-iphone', name: 'iPhone 16' }], devices: [PHONE_APP], lastFactorKind: 'push', selectedDeviceId: 'push-iphone' });
+      expect(leadPart(out)).toContain('<option value="push-iphone" selected>iPhone 16</option>');
+      expect(leadPart(out)).toContain('<button id="push-start" type="submit" class="button button-primary button-block" aria-describedby="push-option-hint" autofocus>Approve on my phone</button>');
+      expect(otherPart(out)).toContain('<p>Using Pixel 9 (Codes from the Gatehouse app).</p>');
+      expect(otherPart(out)).toContain('<button type="submit" class="button button-secondary">Verify</button>');
+    });
+
+    it('a passkey among the other ways waits hidden, list item and all, as a secondary button without the focus', () => {
+      const out = render({ ...ALL, lastFactorKind: 'totp' });
+      expect(otherPart(out)).toContain('<li class="method-webauthn" hidden>');
+      expect(otherPart(out)).toContain('<button id="webauthn-start" type="button" class="button button-secondary">Use your security key or passkey</button>');
+      expect(out).not.toContain('webauthn-fallback');
+    });
+
+    it.each([
+      ['en', PHONE_APP, 'Pixel 9', 'Codes from the Gatehouse app · not used yet'],
+      ['en', TOTP_TOKEN, 'Desk token', 'Hardware token (TOTP), serial TT-0042 · not used yet'],
+      ['en', TOKEN, 'Token 0042', 'Hardware token (HOTP) · not used yet'],
+      ['en', { ...PHONE, lastUsedAt: null }, 'iPhone', 'Authenticator app · not used yet'],
+      ['zh-TW', PHONE_APP, 'Pixel 9', 'Gatehouse App 的驗證碼，尚未使用'],
+      ['zh-TW', TOTP_TOKEN, 'Desk token', '硬體權杖（TOTP），序號 TT-0042，尚未使用'],
+      ['zh-TW', TOKEN, 'Token 0042', '硬體權杖（HOTP），尚未使用'],
+    ] as const)('in %s labels %j by what it is', (locale, device, name, meta) => {
+      const out = render({ devices: [device, { ...TOKEN, id: 'other' }] }, locale);
+      expect(out).toContain(`<span class="option-name">${name}</span> <span class="meta">${meta}</span>`);
+    });
+
+    it('in zh-TW leads and offers the rest under 其他登入方式', () => {
+      const out = render({ ...ALL, lastFactorKind: 'push' }, 'zh-TW');
+      expect(leadPart(out)).toContain('在手機上核准');
+      expect(out).toContain('<summary>其他登入方式</summary>');
+      expect(otherPart(out)).toContain('使用安全金鑰或通行密鑰');
+      expect(otherPart(out)).toContain('<label for="recovery-code">復原碼</label>');
     });
   });
 });

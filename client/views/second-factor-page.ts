@@ -1,10 +1,12 @@
+import type { OtpDigits } from '../../server/factors/otp/generate-otp.js';
 import type { MessageKey } from '../i18n.js';
 import { describeDeviceKind, type OtpDeviceKind } from './device-text.js';
-import { formatTime } from './format-time.js';
+import { renderTime } from './format-time.js';
 import { html, type SafeHtml } from './html.js';
 import { renderLayout, type PageContext } from './layout.js';
 import { renderOtpCodeField } from './otp-code-field.js';
 import { toSafeHref } from './safe-href.js';
+import { translateHtml } from './translate-html.js';
 import { renderWebAuthnAlertSlot, renderWebAuthnData } from './webauthn-data.js';
 
 export type SecondFactorError = 'invalid_code' | 'replayed' | 'malformed' | 'throttled' | 'csrf' | 'store_unavailable';
@@ -15,6 +17,12 @@ export interface SecondFactorDeviceChoice {
   kind: OtpDeviceKind;
   name: string;
   lastUsedAt: number | null;
+  /** A hardware token's serial; null or absent for an app. */
+  serial?: string | null;
+  /** The offline codes of a phone enrolled for push approval (the Gatehouse app), named after the phone. */
+  phoneApp?: boolean;
+  /** How many digits its codes have, when known: the field and its hint say so. */
+  digits?: OtpDigits;
 }
 
 export interface SecondFactorPageModel extends PageContext {
@@ -24,6 +32,8 @@ export interface SecondFactorPageModel extends PageContext {
   devices: SecondFactorDeviceChoice[];
   /** Preselected device (the last one used); without a match, the most recently used one. */
   selectedDeviceId?: string;
+  /** The kind of factor the user completed last ('webauthn', 'push', 'totp', …): that method leads the page. */
+  lastFactorKind?: string;
   recoveryCodesAllowed: boolean;
   /** After the password, a rule asking for a factor this session lacks, or one too old. */
   reason: SecondFactorReason;
@@ -35,7 +45,7 @@ export interface SecondFactorPageModel extends PageContext {
   setUpUrl?: string;
   /** IANA zone for "last used" times; defaults to the server's. */
   timeZone?: string;
-  /** The user has a passkey or security key that this step accepts: offered first, through static/webauthn.js. */
+  /** The user has a passkey or security key that this step accepts: offered through static/webauthn.js. */
   webauthnAvailable?: boolean;
   /** Phones enrolled for push approval that this step accepts: "Approve on my phone", with a choice when several. */
   pushDevices?: Array<{ id: string; name: string }>;
@@ -46,6 +56,10 @@ export const SECOND_FACTOR_FIELDS = { csrf: 'csrf', device: 'device', code: 'cod
 /** The `device` value of the recovery-code form. */
 export const RECOVERY_DEVICE = 'recovery';
 export const RECOVERY_CODE_MAX_LENGTH = 32;
+
+/** The ways through this step, in the order offered when nothing says which the user prefers: phishing-resistant first. */
+export type SecondFactorMethod = 'webauthn' | 'push' | 'code' | 'recovery';
+const METHOD_ORDER: readonly SecondFactorMethod[] = ['webauthn', 'push', 'code', 'recovery'];
 
 const ERRORS: Record<SecondFactorError, MessageKey> = {
   invalid_code: 'mfa.error_invalid_code',
@@ -63,28 +77,95 @@ const RECOVERY_ERRORS: Partial<Record<SecondFactorError, MessageKey>> = {
 /** Errors about what was typed mark the code field; the others are about the page or the service. */
 const FIELD_ERRORS: ReadonlySet<SecondFactorError> = new Set(['invalid_code', 'replayed', 'malformed']);
 
-/** Asks for the second factor after the password, or again for a step-up or a stale one. */
+/**
+ * Asks for the second factor after the password, or again for a step-up or a stale one. The
+ * method the user is most likely to use leads, as the page's one primary action and with the
+ * focus; the others wait under "Other ways to sign in".
+ */
 export function renderSecondFactorPage(model: SecondFactorPageModel): string {
   const { t, error } = model;
-  const onRecovery = model.submittedWith === 'recovery';
-  const fieldError = error !== undefined && FIELD_ERRORS.has(error) ? 'form-error' : undefined;
   const push = model.pushDevices ?? [];
   const title = t(model.reason !== 'sign_in' ? 'mfa.title_confirm' : model.webauthnAvailable === true || push.length > 0 ? 'mfa.title_finish' : 'mfa.title_sign_in');
-  const message = error === undefined ? undefined : errorMessage(error, onRecovery);
-  const hasDevices = model.devices.length > 0;
-  const webauthn = model.webauthnAvailable === true;
+  const message = error === undefined ? undefined : errorMessage(error, model.submittedWith === 'recovery');
+  const methods = availableMethods(model);
+  const lead = leadMethod(model, methods);
+  const others = methods.filter((m) => m !== lead);
+  // The focus goes where the user will act: the lead, or the recovery field their error is about.
+  const focus: SecondFactorMethod | undefined = error !== undefined && model.submittedWith === 'recovery' && methods.includes('recovery') ? 'recovery' : lead;
   const body = html`<section class="card" aria-labelledby="page-heading">
 <h1 id="page-heading">${title}</h1>
 <p class="lead">${intro(model)}</p>
 ${model.reason === 'sign_in' && html`<p class="hint">${t('mfa.why')}</p>`}
 ${message !== undefined && html`<div id="form-error" class="alert" role="alert"><p>${t(message)}</p></div>`}
-${webauthn && renderWebAuthnOption(model, hasDevices)}
-${push.length > 0 && renderPushOption(model, push, hasDevices)}
-${hasDevices ? renderDeviceForm(model, onRecovery ? undefined : fieldError) : !webauthn && push.length === 0 && renderNoDevices(model)}
-${model.recoveryCodesAllowed && renderRecoveryForm(model, onRecovery, onRecovery ? fieldError : undefined, !hasDevices && !webauthn)}
+${!methods.some((m) => m !== 'recovery') && renderNoDevices(model, lead === undefined)}
+${lead !== undefined && html`<div class="lead-method">
+${renderMethod(model, lead, { lead: true, focus: focus === lead, hasOthers: others.length > 0 })}
+</div>`}
+${others.length > 0 && renderOtherMethods(model, others, focus)}
 <p>${model.reason === 'sign_in' ? html`<a href="${model.basePath}logout">${t('mfa.sign_in_other')}</a>` : html`<a href="${model.basePath}">${t('common.back_to_portal')}</a>`}</p>
 </section>`;
-  return renderLayout({ ...model, title, hasError: error !== undefined, body, scripts: webauthn ? ['webauthn'] : [] });
+  return renderLayout({ ...model, title, hasError: error !== undefined, body, scripts: methods.includes('webauthn') ? ['webauthn'] : [] });
+}
+
+export function availableMethods(model: SecondFactorPageModel): SecondFactorMethod[] {
+  const has: Record<SecondFactorMethod, boolean> = {
+    webauthn: model.webauthnAvailable === true,
+    push: (model.pushDevices?.length ?? 0) > 0,
+    code: model.devices.length > 0,
+    recovery: model.recoveryCodesAllowed,
+  };
+  return METHOD_ORDER.filter((m) => has[m]);
+}
+
+/**
+ * The method that leads: the one an error is about; else the kind the user completed last; else
+ * the first on offer (a recovery code leads only when it is the only way in).
+ */
+export function leadMethod(model: SecondFactorPageModel, methods: readonly SecondFactorMethod[] = availableMethods(model)): SecondFactorMethod | undefined {
+  const last = model.lastFactorKind;
+  const wanted: SecondFactorMethod | undefined =
+    model.error !== undefined && model.submittedWith === 'device' ? 'code'
+    : last === 'totp' || last === 'hotp' ? 'code'
+    : last === 'webauthn' || last === 'push' ? last
+    : undefined;
+  if (wanted !== undefined && methods.includes(wanted)) return wanted;
+  return methods.find((m) => m !== 'recovery') ?? methods[0];
+}
+
+interface Placement {
+  /** The page's one primary action. */
+  lead: boolean;
+  /** Gets the focus when the page loads. */
+  focus: boolean;
+  /** Other methods are on offer under it. */
+  hasOthers: boolean;
+}
+
+function renderMethod(model: SecondFactorPageModel, method: SecondFactorMethod, placement: Placement): SafeHtml {
+  switch (method) {
+    case 'webauthn':
+      return renderWebAuthnOption(model, placement);
+    case 'push':
+      return renderPushOption(model, placement);
+    case 'code':
+      return renderDeviceForm(model, placement);
+    case 'recovery':
+      return renderRecoveryForm(model, placement);
+  }
+}
+
+// A <details> keeps the other methods one click away and works without JavaScript; it opens by
+// itself when the error shown is about one of them (a recovery code).
+function renderOtherMethods(model: SecondFactorPageModel, methods: SecondFactorMethod[], focus: SecondFactorMethod | undefined): SafeHtml {
+  const { t } = model;
+  const open = focus !== undefined && methods.includes(focus);
+  return html`<details class="alternative other-methods"${open ? html` open` : ''}>
+<summary>${t(model.reason === 'sign_in' ? 'mfa.other_ways' : 'mfa.other_ways_confirm')}</summary>
+<ul class="method-list">
+${methods.map((method) => html`<li class="method-${method}"${method === 'webauthn' ? html` hidden` : ''}>
+${renderMethod(model, method, { lead: false, focus: focus === method, hasOthers: true })}
+</li>\n`)}</ul>
+</details>`;
 }
 
 // The error arrives from the server at run time; an unknown value shows the generic text, never raw.
@@ -93,7 +174,7 @@ function errorMessage(error: SecondFactorError, onRecovery: boolean): MessageKey
   return Object.hasOwn(ERRORS, error) ? ERRORS[error] : 'mfa.error_invalid_code';
 }
 
-// With a security key on offer the intro stops saying "enter the code": it names no method.
+// With a security key or a phone on offer the intro stops saying "enter the code": it names no method.
 function intro({ t, reason, siteName, webauthnAvailable, pushDevices }: SecondFactorPageModel): string {
   const keys: Record<SecondFactorReason, [MessageKey, MessageKey]> = webauthnAvailable === true || (pushDevices?.length ?? 0) > 0
     ? {
@@ -110,23 +191,26 @@ function intro({ t, reason, siteName, webauthnAvailable, pushDevices }: SecondFa
   return siteName ? t(withSite, { site: siteName }) : t(plain);
 }
 
+const buttonClass = (lead: boolean) => (lead ? 'button button-primary button-block' : 'button button-secondary');
+
 /**
- * The security key button, hidden until static/webauthn.js finds WebAuthn in this browser. When
- * it is the only way in, a note says why nothing else is shown; the script hides it again.
+ * The security key button, hidden (and so is its place in the list of other methods) until
+ * static/webauthn.js finds WebAuthn in this browser; the script also gives it the focus when it leads. Leading, a note says what is missing where the
+ * script cannot run; the script hides it.
  */
-function renderWebAuthnOption(model: SecondFactorPageModel, hasDevices: boolean): SafeHtml {
+function renderWebAuthnOption(model: SecondFactorPageModel, { lead, focus, hasOthers }: Placement): SafeHtml {
   const { t } = model;
   return html`${renderWebAuthnAlertSlot()}
 <div class="webauthn"${renderWebAuthnData(model, 'second-factor')} hidden>
-<button id="webauthn-start" type="button" class="button button-primary button-block">${t('mfa.webauthn_button')}</button>
-${hasDevices && html`<p class="divider">${t('mfa.or_code')}</p>`}
+<button id="webauthn-start" type="button" class="${buttonClass(lead)}"${focus ? html` autofocus` : ''}>${t('mfa.webauthn_button')}</button>
 </div>
-${!hasDevices && html`<p id="webauthn-fallback">${t('mfa.webauthn_needs_script')}</p>`}`;
+${lead && html`<p id="webauthn-fallback">${t(hasOthers ? 'mfa.webauthn_needs_script_other' : 'mfa.webauthn_needs_script')}</p>`}`;
 }
 
 /** "Approve on my phone": posts to second-factor/push, which shows the number to carry over. */
-function renderPushOption(model: SecondFactorPageModel, phones: Array<{ id: string; name: string }>, hasDevices: boolean): SafeHtml {
+function renderPushOption(model: SecondFactorPageModel, { lead, focus }: Placement): SafeHtml {
   const { t } = model;
+  const phones = model.pushDevices ?? [];
   const only = phones.length === 1 ? phones[0] : undefined;
   return html`<form class="form push-option" method="post" action="${model.basePath}second-factor/push">
 ${hiddenFields(model)}
@@ -137,10 +221,9 @@ ${only
 <select id="push-device" name="${SECOND_FACTOR_FIELDS.device}">
 ${phones.map((phone) => html`<option value="${phone.id}"${phone.id === model.selectedDeviceId ? html` selected` : ''}>${phone.name}</option>\n`)}</select>
 </div>`}
-<button type="submit" class="button button-primary button-block" aria-describedby="push-option-hint">${t('push.option_button')}</button>
+<div><button id="push-start" type="submit" class="${buttonClass(lead)}" aria-describedby="push-option-hint"${focus ? html` autofocus` : ''}>${t('push.option_button')}</button></div>
 <p id="push-option-hint" class="hint">${t('push.option_hint')}</p>
-</form>
-${hasDevices && html`<p class="divider">${t('mfa.or_code')}</p>`}`;
+</form>`;
 }
 
 function hiddenFields(model: SecondFactorPageModel): SafeHtml {
@@ -148,17 +231,33 @@ function hiddenFields(model: SecondFactorPageModel): SafeHtml {
 ${model.redirectTarget !== undefined && html`<input type="hidden" name="${SECOND_FACTOR_FIELDS.redirectTarget}" value="${model.redirectTarget}">`}`;
 }
 
-function renderDeviceForm(model: SecondFactorPageModel, errorId: string | undefined): SafeHtml {
+/** What a code device is, in words: the Gatehouse app's codes, an app, or a TOTP or HOTP hardware token. */
+function describeCodeDevice(model: SecondFactorPageModel, device: SecondFactorDeviceChoice): string {
+  return device.phoneApp === true ? model.t('otp.kind_phone_app') : describeDeviceKind(model.t, device.kind, device.serial);
+}
+
+function renderDeviceForm(model: SecondFactorPageModel, { lead, focus }: Placement): SafeHtml {
   const { t, devices } = model;
   const only = devices.length === 1 ? devices[0] : undefined;
-  return html`<form class="form" method="post" action="${model.basePath}second-factor">
+  const field = model.error !== undefined && model.submittedWith !== 'recovery' && FIELD_ERRORS.has(model.error) ? 'form-error' : undefined;
+  // The count is said (and checked) when every device offered uses the same one; else "6 or 8".
+  const counts = [...new Set(devices.map((d) => d.digits))];
+  const digits = counts.length === 1 && counts[0] !== undefined ? counts[0] : undefined;
+  return html`<form class="form code-option" method="post" action="${model.basePath}second-factor">
 ${hiddenFields(model)}
 ${only
   ? html`<input type="hidden" name="${SECOND_FACTOR_FIELDS.device}" value="${only.id}">
-<p>${t('mfa.using_device', { device: only.name, kind: describeDeviceKind(t, only.kind) })}</p>`
+<p>${t('mfa.using_device', { device: only.name, kind: describeCodeDevice(model, only) })}</p>`
   : renderDeviceChoice(model)}
-${renderOtpCodeField({ id: 'code', label: t('otp.code_label'), hint: t('mfa.code_hint'), errorId, autofocus: model.submittedWith !== 'recovery' })}
-<button type="submit" class="button button-primary button-block">${t('mfa.submit')}</button>
+${renderOtpCodeField({
+  id: 'code',
+  label: t('otp.code_label'),
+  hint: digits === undefined ? t('mfa.code_hint') : t('mfa.code_hint_digits', { digits: new Intl.NumberFormat(model.locale).format(digits) }),
+  digits: digits === undefined ? undefined : [digits],
+  errorId: field,
+  autofocus: focus,
+})}
+<div><button type="submit" class="${buttonClass(lead)}">${t('mfa.submit')}</button></div>
 </form>`;
 }
 
@@ -169,10 +268,10 @@ function renderDeviceChoice(model: SecondFactorPageModel): SafeHtml {
   return html`<fieldset class="options">
 <legend>${t('mfa.choose_device')}</legend>
 ${devices.map((device, i) => {
-  const used = device.lastUsedAt === null ? t('otp.never_used') : t('otp.last_used', { time: formatTime(model.locale, device.lastUsedAt, model.timeZone) });
+  const used = device.lastUsedAt === null ? t('otp.never_used') : translateHtml(t, 'otp.last_used', { time: renderTime(model.locale, device.lastUsedAt, model.timeZone) });
   return html`<div class="option">
 <input id="device-${i}" type="radio" name="${SECOND_FACTOR_FIELDS.device}" value="${device.id}" required${i === selected ? html` checked` : ''}>
-<label for="device-${i}"><span class="option-name">${device.name}</span> <span class="meta">${t('mfa.device_meta', { kind: describeDeviceKind(t, device.kind), used })}</span></label>
+<label for="device-${i}"><span class="option-name">${device.name}</span> <span class="meta">${translateHtml(t, 'mfa.device_meta', { kind: describeCodeDevice(model, device), used })}</span></label>
 </div>\n`;
 })}</fieldset>`;
 }
@@ -187,27 +286,25 @@ function preselect(devices: SecondFactorDeviceChoice[], selectedId: string | und
   return latest;
 }
 
-function renderNoDevices({ t, setUpUrl }: SecondFactorPageModel): SafeHtml {
+/** No device to use: where to set one up — the primary action, unless a recovery code is there to lead. */
+function renderNoDevices({ t, setUpUrl }: SecondFactorPageModel, primary: boolean): SafeHtml {
   const href = toSafeHref(setUpUrl);
   return html`<p>${t('mfa.no_devices')}</p>
-<p>${href ? html`<a class="button button-primary" href="${href}">${t('mfa.set_up')}</a>` : t('mfa.no_devices_contact')}</p>`;
+<p>${href ? html`<a${primary ? html` class="button button-primary"` : ''} href="${href}">${t('mfa.set_up')}</a>` : t('mfa.no_devices_contact')}</p>`;
 }
 
-// A <details> keeps this one click away and works without JavaScript; it opens by itself when it is the only way in.
-function renderRecoveryForm(model: SecondFactorPageModel, open: boolean, errorId: string | undefined, only: boolean): SafeHtml {
+function renderRecoveryForm(model: SecondFactorPageModel, { lead, focus }: Placement): SafeHtml {
   const { t } = model;
+  const errorId = model.error !== undefined && model.submittedWith === 'recovery' && FIELD_ERRORS.has(model.error) ? 'form-error' : undefined;
   const describedBy = errorId ? `recovery-code-hint ${errorId}` : 'recovery-code-hint';
-  return html`<details class="alternative"${open || only ? html` open` : ''}>
-<summary>${t('mfa.recovery_toggle')}</summary>
-<form class="form" method="post" action="${model.basePath}second-factor">
+  return html`<form class="form recovery-option" method="post" action="${model.basePath}second-factor">
 ${hiddenFields(model)}
 <input type="hidden" name="${SECOND_FACTOR_FIELDS.device}" value="${RECOVERY_DEVICE}">
 <div class="field">
 <label for="recovery-code">${t('mfa.recovery_label')}</label>
-<input id="recovery-code" name="${SECOND_FACTOR_FIELDS.code}" type="text" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="${RECOVERY_CODE_MAX_LENGTH}" required aria-describedby="${describedBy}"${errorId ? html` aria-invalid="true"` : ''}${open ? html` autofocus` : ''}>
+<input id="recovery-code" name="${SECOND_FACTOR_FIELDS.code}" type="text" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="${RECOVERY_CODE_MAX_LENGTH}" required aria-describedby="${describedBy}"${errorId ? html` aria-invalid="true"` : ''}${focus ? html` autofocus` : ''}>
 <p id="recovery-code-hint" class="hint">${t('mfa.recovery_hint')}</p>
 </div>
-<button type="submit" class="button button-secondary">${t('mfa.recovery_submit')}</button>
-</form>
-</details>`;
+<div><button type="submit" class="${buttonClass(lead)}">${t('mfa.recovery_submit')}</button></div>
+</form>`;
 }

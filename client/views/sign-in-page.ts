@@ -10,6 +10,7 @@ export type SignInError =
   | 'directory_unavailable'
   | 'csrf'
   | 'throttled'
+  | 'busy'
   /** The directory's account states: shown only once the password was right, or when the directory says so. */
   | 'password_expired'
   | 'password_must_change'
@@ -53,6 +54,7 @@ const ERROR_MESSAGES: Record<SignInError, MessageKey> = {
   invalid_credentials: 'signin.error_invalid_credentials',
   too_large: 'signin.error_too_large',
   throttled: 'signin.error_throttled',
+  busy: 'signin.error_busy',
   store_unavailable: 'error.store_unavailable',
   directory_unavailable: 'signin.error_directory_unavailable',
   csrf: 'signin.error_csrf',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTranslator, type Locale } from '../i18n.js';
+import { otpCodePattern } from './otp-code-field.js';
 import { renderTotpEnrollPage, type TotpEnrollPageModel } from './totp-enroll-page.js';
 
 const QR = 'data:image/svg+xml;base64,' + Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>').toString('base64');
@@ -87,7 +88,9 @@ describe('renderTotpEnrollPage', () => {
     expect(form).toContain('<label for="code">Verification code</label>');
     expect(form).toContain('The 6-digit code the app shows now.');
     const code = inputTag(out, 'code');
-    for (const attribute of ['name="code"', 'inputmode="numeric"', 'autocomplete="one-time-code"', 'maxlength="12"', 'required']) expect(code).toContain(attribute);
+    for (const attribute of ['name="code"', 'inputmode="numeric"', 'autocomplete="one-time-code"', 'maxlength="32"', 'required']) expect(code).toContain(attribute);
+    // The app was just given 6 digits: the field takes 6, as the server will.
+    expect(code).toContain(`pattern="${otpCodePattern([6]).replace(/=/g, '&#61;')}"`);
     expect(out.match(/<form/g)).toHaveLength(1);
   });
 

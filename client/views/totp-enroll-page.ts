@@ -71,7 +71,7 @@ ${renderManualEntry(model)}
 <form class="form" method="post" action="${model.basePath}methods/totp/confirm">
 <input type="hidden" name="${TOTP_CONFIRM_FIELDS.csrf}" value="${model.csrfToken}">
 <input type="hidden" name="${TOTP_CONFIRM_FIELDS.device}" value="${model.deviceId}">
-${renderOtpCodeField({ id: 'code', label: t('otp.code_label'), hint: t('totp_enroll.code_hint', { digits: model.digits }), errorId: failed ? 'form-error' : undefined, autofocus: failed })}
+${renderOtpCodeField({ id: 'code', label: t('otp.code_label'), hint: t('totp_enroll.code_hint', { digits: model.digits }), digits: model.digits === 6 || model.digits === 8 ? [model.digits] : undefined, errorId: failed ? 'form-error' : undefined, autofocus: failed })}
 <div><button type="submit" class="button button-primary">${t('totp_enroll.submit')}</button></div>
 </form>
 </li>

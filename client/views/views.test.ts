@@ -15,12 +15,14 @@ const CSRF = 'csrf-token-abc123';
 
 const ALLOWED_TAGS = new Set([
   'html', 'head', 'meta', 'title', 'link', 'body', 'header', 'main', 'footer', 'section', 'div', 'p', 'a', 'img', 'span',
-  'h1', 'h2', 'h3', 'form', 'label', 'input', 'button', 'ul', 'li', 'dl', 'dt', 'dd', 'script',
+  'h1', 'h2', 'h3', 'form', 'label', 'input', 'button', 'ul', 'li', 'dl', 'dt', 'dd', 'script', 'time',
 ]);
 const BARE_ATTRIBUTES = new Set(['required', 'autofocus', 'hidden']);
 
-/** The only script a page may have: the passkey module from static/, with no inline text. */
-const scriptTag = (basePath: string) => `<script type="module" src="${basePath}static/webauthn.js"></script>`;
+/** The scripts a page may have: modules from static/, with no inline text. */
+const scriptTag = (basePath: string, name = 'webauthn') => `<script type="module" src="${basePath}static/${name}.js"></script>`;
+/** Which script each page loads: the passkey module, or the one that shows times in the reader's zone. */
+const SCRIPTS: Record<string, string> = { 'sign-in with passkeys': 'webauthn', home: 'local-time' };
 
 function pages(locale: Locale, basePath = BASE): Array<[string, string]> {
   const base = { t: createTranslator(locale), locale, basePath };
@@ -76,8 +78,9 @@ describe.each(cases)('$name page in $locale', ({ name, locale, out }) => {
 
   it('has no inline script, no inline style and no event handler: it runs under the strict CSP', () => {
     const scripts = out.match(/<script/gi) ?? [];
-    expect(out.split(scriptTag(BASE)).length - 1).toBe(scripts.length);
-    expect(scripts.length).toBe(name === 'sign-in with passkeys' ? 1 : 0);
+    const expected = Object.hasOwn(SCRIPTS, name) ? [scriptTag(BASE, SCRIPTS[name])] : [];
+    expect(scripts.length).toBe(expected.length);
+    for (const tag of expected) expect(out).toContain(tag);
     expect(out).not.toMatch(/<style/i);
     expect(out).not.toMatch(/\sstyle\s*=/i);
     expect(out).not.toMatch(/\son[a-z]+\s*=/i);
@@ -133,7 +136,8 @@ describe.each(cases)('$name page in $locale', ({ name, locale, out }) => {
 describe('a hostile base path', () => {
   it.each(pages('en', EVIL))('is escaped on the %s page', (_name, out) => {
     expect(out).toContain(`href="${EVIL_ESCAPED}static/portal.css"`);
-    expect((out.match(/<script/gi) ?? []).length).toBe(out.split(scriptTag(EVIL_ESCAPED)).length - 1);
+    const scripts = ['webauthn', 'local-time'].map((name) => out.split(scriptTag(EVIL_ESCAPED, name)).length - 1);
+    expect((out.match(/<script/gi) ?? []).length).toBe(scripts[0]! + scripts[1]!);
     expect(out).not.toContain('<img src=x');
   });
 });

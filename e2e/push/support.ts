@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { DEMO_USERS } from '../../server/commands/demo.js';
 import { generateTotp } from '../../server/factors/otp/generate-otp.js';
 import type { Gateway } from '../../server/gateway.js';
+import { saveScreenshot } from '../support/screenshots.js';
 
 /**
  * Browser steps shared by the push-approval tests: the sign-in page on one side, the phone's
@@ -26,11 +24,9 @@ export async function signInWithPassword(browser: Browser, contexts: BrowserCont
   return page;
 }
 
-/** Screenshots land here (overwritten each run) so a person can look at the phone's screens. */
+/** Screenshots land in the shared folder (overwritten each run) so a person can look at the phone's screens. */
 export async function screenshot(page: Page, name: string) {
-  const dir = join(tmpdir(), 'gatehouse-e2e-screenshots');
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+  await saveScreenshot(page, name);
 }
 
 /** A phone: its own browser context, English unless said otherwise; `skewMs` sets its clock off. */
@@ -50,6 +46,11 @@ export async function openPhone(browser: Browser, contexts: BrowserContext[], op
 /** On "My sign-in methods": "Add phone", then the one-time link shown beside the QR code. */
 export async function addPhoneLink(page: Page, origin: string): Promise<string> {
   await page.goto(`${origin}/auth/methods`);
+  // The first visit after a first phone shows that phone's recovery codes, once: go on past them.
+  if (new URL(page.url()).pathname === '/auth/methods/recovery-codes/new') {
+    expect(await page.locator('ol.codes code').count()).toBe(10);
+    await Promise.all([page.waitForURL(/\/auth\/methods\?notice=push_added$/), page.locator('p.no-print a.button-primary').click()]);
+  }
   await Promise.all([page.waitForLoadState('load'), page.locator('form[action$="methods/push/add"] button[type="submit"]').click()]);
   const link = await page.locator('#push-link').getAttribute('href');
   expect(link).toMatch(new RegExp(`^${origin}/auth/companion/#enroll=[A-Za-z0-9_-]{43}$`));
@@ -69,7 +70,9 @@ export async function enrollPhone(phone: Page, link: string, name: string) {
 /** From the second-factor page: "Approve on my phone" (choosing `phoneName` when there are several); returns the number shown. */
 export async function askPhone(page: Page, phoneName?: string): Promise<{ number: string; approvalId: string }> {
   const option = page.locator('form.push-option');
-  await option.waitFor();
+  await option.waitFor({ state: 'attached' });
+  // When another method leads (the one used last), the phone waits under "Other ways to sign in".
+  if (!(await option.isVisible())) await page.locator('details.other-methods > summary').click();
   if (phoneName) await option.locator('select').selectOption({ label: phoneName });
   await Promise.all([page.waitForLoadState('load'), option.locator('button[type="submit"]').click()]);
   const number = (await page.locator('#push-number').textContent())?.trim() ?? '';

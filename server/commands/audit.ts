@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { parseDuration } from '../core/duration.js';
 import { createSilentLogger } from '../core/logger.js';
 import { openSqliteStorage } from '../storage/sqlite-storage.js';
-import { storageOptionsFromConfig } from '../storage/storage-options.js';
+import { openConfiguredStorage, storageOptionsFromConfig } from '../storage/storage-options.js';
 import type { AuditEvent, Storage } from '../storage/storage.js';
 import type { CommandIo } from './check-config.js';
 
@@ -18,7 +18,7 @@ export interface AuditCommandDeps {
   pollMs?: number;
 }
 
-const USAGE =
+export const AUDIT_USAGE =
   'usage: gatehouse audit tail [--follow] [--lines N] [--kind K] [--user U] [--config FILE]\n' +
   '       gatehouse audit export [--since ISO|DURATION] [--until ISO|DURATION] [--kind K] [--user U] [--config FILE]\n';
 const PAGE = 1000;
@@ -35,14 +35,14 @@ export async function runAuditCommand(args: string[], env: Record<string, string
       },
     });
   } catch (error) {
-    io.stderr.write(`gatehouse audit: ${(error as Error).message}\n${USAGE}`);
+    io.stderr.write(`gatehouse audit: ${(error as Error).message}\n${AUDIT_USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;
   const [verb, ...extra] = positionals;
   const configPath = values.config ?? env.GATEHOUSE_CONFIG;
   if ((verb !== 'tail' && verb !== 'export') || extra.length > 0 || !configPath) {
-    io.stderr.write(USAGE);
+    io.stderr.write(AUDIT_USAGE);
     return 2;
   }
   const now = (deps.clock ?? systemClock).now();
@@ -60,7 +60,14 @@ export async function runAuditCommand(args: string[], env: Record<string, string
   }
   let storage: Storage;
   if (deps.openStorage) storage = deps.openStorage(loaded.config.storage, configPath);
-  else {
+  else if (loaded.config.storage.postgres) {
+    try {
+      storage = await openConfiguredStorage(loaded.config.storage, configPath, { logger: createSilentLogger() });
+    } catch (error) {
+      io.stderr.write(`${(error as Error).message}\n`);
+      return 1;
+    }
+  } else {
     const options = storageOptionsFromConfig(loaded.config.storage, configPath);
     if (options.path !== ':memory:' && !existsSync(options.path)) {
       io.stderr.write(`${options.path}: no database there (storage.path)\n`);

@@ -79,6 +79,29 @@ describe('gatehouse policy explain', () => {
     expect(t.out()).toMatch(/because: /);
   });
 
+  describe('letter case in paths follows the site', () => {
+    const cased = writeConfig('explain-case.yml', {
+      ...GOOD,
+      sites: [
+        { name: 'wiki', url: 'https://wiki.corp.example/' },
+        { name: 'legacy', url: 'https://wiki.corp.example/legacy/', case_insensitive_paths: false },
+      ],
+      access_control: { rules: [{ domain: 'wiki.corp.example', resources: ['(/legacy)?/admin(/.*)?'], policy: 'deny' }, { domain: 'wiki.corp.example', policy: 'one_factor' }] },
+    });
+
+    it.each([
+      ['https://wiki.corp.example/ADMIN/x', /^decision: deny \(rule 0\)/, /path \/ADMIN\/x matched \(\/legacy\)\?\/admin\(\/\.\*\)\? \(ignoring case\)/, /site: wiki \(paths matched ignoring letter case: case_insensitive_paths true\)/],
+      ['https://wiki.corp.example/legacy/ADMIN/x', /^decision: allow \(rule 1, policy one_factor\)/, /path \/legacy\/ADMIN\/x matched none of/, /site: legacy \(paths matched with their letter case: case_insensitive_paths false\)/],
+      ['https://other.corp.example/ADMIN', /^decision: deny \(default_policy\)/, /because: no rule matched/, /site: none serves this URL/],
+    ])('%s', async (url, decision, rule, site) => {
+      const t = io();
+      expect(await runPolicyExplain(['--config', cased, '--user', 'alice', '--url', url], {}, t.io)).toBe(0);
+      expect(t.out()).toMatch(decision);
+      expect(t.out()).toMatch(rule);
+      expect(t.out()).toMatch(site);
+    });
+  });
+
   it('lists the rules it passed over and why', async () => {
     const t = io();
     await runPolicyExplain(['--config', path, '--user', 'bob', '--groups', 'dev', '--url', 'https://wiki.corp.example/admin/x'], {}, t.io);

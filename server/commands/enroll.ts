@@ -6,9 +6,10 @@ import { createLogger } from '../core/logger.js';
 import { resolveUser } from '../directory/directory.js';
 import { openCommandDirectory } from '../directory/open-directory.js';
 import { issueEnrollmentCode } from '../enrollment/enrollment-codes.js';
-import { openSqliteStorage } from '../storage/sqlite-storage.js';
-import { storageOptionsFromConfig } from '../storage/storage-options.js';
+import { openConfiguredStorage } from '../storage/storage-options.js';
 import type { CommandIo } from './check-config.js';
+
+export const ENROLL_USAGE = 'usage: gatehouse enroll issue USERNAME [--config FILE] [--ttl 24h] [--by NAME]\n';
 
 /**
  * `gatehouse enroll issue USERNAME [--ttl 24h] [--by NAME]`: a single-use code an administrator
@@ -25,7 +26,7 @@ export async function runEnrollCommand(args: string[], env: Record<string, strin
   const [verb, username, ...extra] = positionals;
   const configPath = values.config ?? env.GATEHOUSE_CONFIG;
   if (verb !== 'issue' || !username || extra.length > 0 || !configPath) {
-    io.stderr.write('usage: gatehouse enroll issue USERNAME [--config FILE] [--ttl 24h] [--by NAME]\n');
+    io.stderr.write(ENROLL_USAGE);
     return 2;
   }
   const loaded = loadConfigFile(configPath, env);
@@ -58,7 +59,7 @@ export async function runEnrollCommand(args: string[], env: Record<string, strin
     io.stderr.write(`${username}: no such user (or disabled) in the directory\n`);
     return 1;
   }
-  const storage = openSqliteStorage(storageOptionsFromConfig(config.storage, configPath), { logger });
+  const storage = await openConfiguredStorage(config.storage, configPath, { logger });
   try {
     const { code, expiresAt } = await issueEnrollmentCode(storage, { username: user.username, method: 'admin', ttlSeconds: ttl, issuedBy: values.by, now: now() });
     const audit = createAuditLog({ storage, logger, clock: { now } });

@@ -3,9 +3,10 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load-config.js';
 import { createSilentLogger } from '../core/logger.js';
 import { driftSeconds } from '../factors/otp/totp-drift.js';
-import { openSqliteStorage } from '../storage/sqlite-storage.js';
-import { storageOptionsFromConfig } from '../storage/storage-options.js';
+import { openConfiguredStorage, storageOptionsFromConfig } from '../storage/storage-options.js';
 import type { CommandIo } from './check-config.js';
+
+export const FACTORS_USAGE = 'usage: gatehouse factors list USERNAME [--config FILE]\n';
 
 /**
  * `gatehouse factors list USERNAME`: what an administrator needs when a user calls the IT desk —
@@ -23,7 +24,7 @@ export async function runFactorsCommand(args: string[], env: Record<string, stri
   const [verb, username, ...extra] = parsed.positionals;
   const configPath = parsed.values.config ?? env.GATEHOUSE_CONFIG;
   if (verb !== 'list' || !username || extra.length > 0 || !configPath) {
-    io.stderr.write('usage: gatehouse factors list USERNAME [--config FILE]\n');
+    io.stderr.write(FACTORS_USAGE);
     return 2;
   }
   const loaded = loadConfigFile(configPath, env);
@@ -32,11 +33,11 @@ export async function runFactorsCommand(args: string[], env: Record<string, stri
     return 1;
   }
   const options = storageOptionsFromConfig(loaded.config.storage, configPath);
-  if (options.path !== ':memory:' && !existsSync(options.path)) {
+  if (!loaded.config.storage.postgres && options.path !== ':memory:' && !existsSync(options.path)) {
     io.stderr.write(`${options.path}: no database there (storage.path)\n`);
     return 1;
   }
-  const storage = openSqliteStorage(options, { logger: createSilentLogger() });
+  const storage = await openConfiguredStorage(loaded.config.storage, configPath, { logger: createSilentLogger() });
   try {
     const name = username.toLowerCase();
     const devices = (await storage.otpDevices.listForUser(name)).filter((d) => d.confirmed);

@@ -7,8 +7,7 @@ import { openCommandDirectory } from '../directory/open-directory.js';
 import { createRedisKv } from '../kv/redis-kv.js';
 import { createRegulator } from '../regulation/create-regulator.js';
 import { createSessionStore } from '../session/session-store.js';
-import { openSqliteStorage } from '../storage/sqlite-storage.js';
-import { storageOptionsFromConfig } from '../storage/storage-options.js';
+import { openConfiguredStorage, storageOptionsFromConfig } from '../storage/storage-options.js';
 import type { AdminDeps } from '../admin/admin-deps.js';
 
 export interface OpenedAdminDeps {
@@ -30,7 +29,7 @@ export async function openAdminDeps(config: Config, configPath: string, options:
     throw new Error('session.store is "memory": sessions and locks live inside the running gateway, where this command cannot reach them (use Redis)');
   }
   const storageOptions = storageOptionsFromConfig(config.storage, configPath);
-  if (storageOptions.path !== ':memory:' && !existsSync(storageOptions.path)) throw new Error(`${storageOptions.path}: no database there (storage.path)`);
+  if (!config.storage.postgres && storageOptions.path !== ':memory:' && !existsSync(storageOptions.path)) throw new Error(`${storageOptions.path}: no database there (storage.path)`);
   const directory = await openCommandDirectory(config, { logger });
   const r = config.redis;
   const kv = createRedisKv({ logger }, { url: r.url, username: r.username, password: r.password, database: r.database, timeoutSeconds: r.timeout, keyPrefix: r.key_prefix });
@@ -41,7 +40,7 @@ export async function openAdminDeps(config: Config, configPath: string, options:
     await kv.close().catch(() => undefined);
     throw new Error(`Redis at ${r.url} is not reachable: ${(error as Error).message}`);
   }
-  const storage = openSqliteStorage(storageOptions, { logger, clock });
+  const storage = await openConfiguredStorage(config.storage, configPath, { logger, clock });
   const sessions = createSessionStore(
     { kv, clock, logger },
     { idleTimeout: config.session.idle_timeout, absoluteTimeout: config.session.absolute_timeout, rememberMe: config.session.remember_me, cacheTtl: config.session.cache_ttl },

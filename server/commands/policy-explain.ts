@@ -4,6 +4,7 @@ import { SECOND_FACTORS, type SecondFactorKind } from '../config/schema.js';
 import { compilePolicy } from '../policy/compile-policy.js';
 import { explainAccess, formatExplanation } from '../policy/explain-access.js';
 import { normalizePath } from '../policy/normalize-path.js';
+import { createSiteTable } from '../sites/site-table.js';
 import type { FactorUse } from '../session/session.js';
 import type { CommandIo } from './check-config.js';
 
@@ -56,12 +57,19 @@ export async function runPolicyExplain(args: string[], env: Record<string, strin
   }
   const factors: FactorUse[] = [{ kind: 'password', at: now }, ...factorKinds.map((kind) => ({ kind: kind as SecondFactorKind, at: now }))];
   const subject = values.user ? { username: values.user, groups: values.groups.split(',').filter(Boolean), factors } : null;
+  // Letter case in paths is the site's setting: the same rules can match differently per site.
+  const site = createSiteTable(loaded.config.sites, loaded.config.server.portal_url).match(url.hostname, url.port ? Number(url.port) : undefined, target.matchPath);
+  const caseInsensitivePaths = site?.case_insensitive_paths ?? true;
   const result = explainAccess(
     compilePolicy(loaded.config.access_control),
-    { domain: url.hostname, path: target.matchPath, method: values.method.toUpperCase(), ip: values.ip },
+    { domain: url.hostname, path: target.matchPath, method: values.method.toUpperCase(), ip: values.ip, caseInsensitivePaths },
     subject,
     now,
   );
-  io.stdout.write(formatExplanation(result) + '\n');
+  const paths = caseInsensitivePaths ? 'paths matched ignoring letter case' : 'paths matched with their letter case';
+  const siteLine = site
+    ? `site: ${site.name} (${paths}: case_insensitive_paths ${String(site.case_insensitive_paths)})`
+    : `site: none serves this URL, so the gateway refuses it before any rule (404; 403 on forward-auth); rules shown with ${paths}`;
+  io.stdout.write(`${formatExplanation(result)}\n${siteLine}\n`);
   return 0;
 }

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadConfigFile } from '../config/load-config.js';
 import { createLogger } from '../core/logger.js';
-import { openSqliteStorage } from '../storage/sqlite-storage.js';
-import { storageOptionsFromConfig } from '../storage/storage-options.js';
+import { openConfiguredStorage, storageOptionsFromConfig } from '../storage/storage-options.js';
 import type { Storage } from '../storage/storage.js';
 import type { CommandIo } from './check-config.js';
 
@@ -25,13 +24,13 @@ export async function runStorageRotateKey(configPath: string, env: Record<string
     return 1;
   }
   // Creating an empty database here would hide a wrong path behind "0 re-encrypted".
-  if (options.path !== ':memory:' && !existsSync(options.path)) {
+  if (!loaded.config.storage.postgres && options.path !== ':memory:' && !existsSync(options.path)) {
     io.stderr.write(`${options.path}: no database there (storage.path); nothing was re-encrypted\n`);
     return 1;
   }
   let storage: Storage;
   try {
-    storage = openSqliteStorage(options, { logger: createLogger({ level: 'warn', destination: io.stderr }) });
+    storage = await openConfiguredStorage(loaded.config.storage, configPath, { logger: createLogger({ level: 'warn', destination: io.stderr }) });
   } catch (error) {
     io.stderr.write(`${(error as Error).message}\n`);
     return 1;

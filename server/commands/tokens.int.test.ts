@@ -212,3 +212,34 @@ describe('gatehouse tokens resync', () => {
     }
   });
 });
+
+describe('a multiOTP export on SQLite: the encrypted counter and time step are kept', () => {
+  const HOTP_SECRET = Buffer.from('multiOTP-hotp-key-01');
+  const TOTP_SECRET = Buffer.from('multiOTP-totp-key-01');
+
+  it('imports it with the pre-shared key; the HOTP token goes on from counter 1234 and the TOTP token steps by 60 s', async () => {
+    const result = await run('import', fixture('multiotp-export.pskc'), '--key-file', file('multiotp.key', '12345678901234567890123456789012\n'));
+    expect(result).toMatchObject({ code: 0, out: `Imported 4 tokens (2 HOTP, 2 TOTP) from ${fixture('multiotp-export.pskc')}.\n`, err: '' });
+    expect((await run('assign', 'MOTP-H1', 'alice')).code).toBe(0);
+    expect((await run('assign', 'MOTP-T2', 'bob')).code).toBe(0);
+
+    const loaded = loadConfigFile(CONFIG, {});
+    if (!loaded.ok) throw new Error('config');
+    const storage = openDatabase();
+    try {
+      const kv = createMemoryKv({ clock: createFixedClock(NOW) });
+      const hotpFactor = createOtpFactor({ storage, kv }, { kind: 'hotp', config: loaded.config.second_factors });
+      const hotp = (counter: number) => generateHotp(HOTP_SECRET, counter, { digits: 6, algorithm: 'SHA1' });
+      // A code of a counter the old server had used already is refused; the next one is accepted.
+      expect(await hotpFactor.verify({ username: 'alice', response: hotp(5), now: NOW })).toMatchObject({ ok: false });
+      expect(await hotpFactor.verify({ username: 'alice', response: hotp(1233), now: NOW })).toMatchObject({ ok: false });
+      expect(await hotpFactor.verify({ username: 'alice', response: hotp(1234), now: NOW })).toMatchObject({ ok: true });
+
+      const totpFactor = createOtpFactor({ storage, kv }, { kind: 'totp', config: loaded.config.second_factors });
+      const at = NOW + 45_000;
+      expect(await totpFactor.verify({ username: 'bob', response: generateTotp(TOTP_SECRET, at, { period: 60, digits: 6, algorithm: 'SHA1' }), now: at })).toMatchObject({ ok: true });
+    } finally {
+      storage.close();
+    }
+  });
+});

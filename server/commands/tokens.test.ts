@@ -38,6 +38,10 @@ const CONFIG = file(
 const FIGURE3 = fixture('rfc6030-figure3.pskc');
 const FIGURE6 = fixture('rfc6030-figure6.pskc');
 const FIGURE7 = fixture('rfc6030-figure7.pskc');
+const FIGURE5 = fixture('rfc6030-figure5.pskc');
+const FIGURE9 = fixture('rfc6030-figure9.pskc');
+const FIGURE10 = fixture('rfc6030-figure10.pskc');
+const MULTIOTP = fixture('multiotp-export.pskc');
 const PASSWORD_FILE = file('password.txt', 'qwerty\n');
 const KEY_FILE = file('psk.hex', '12345678901234567890123456789012\n');
 
@@ -160,6 +164,47 @@ describe('gatehouse tokens import: PSKC', () => {
     const t = harness({ storage: createMemoryTokenStorage({ failImport: new Error('database is locked') }) });
     expect(await t.run('import', FIGURE3)).toBe(1);
     expect(t.err()).toMatch(/nothing was imported \(1 error\):\n {2}storage refused the batch: database is locked/);
+  });
+});
+
+describe('gatehouse tokens import: files from other OTP servers', () => {
+  it('imports the token of RFC 6030 Figure 5 and prints that its PIN package was skipped', async () => {
+    const t = harness();
+    expect(await t.run('import', FIGURE5)).toBe(0);
+    expect(t.out()).toBe(
+      `Imported 1 token (1 HOTP, 0 TOTP) from ${FIGURE5}.\nNote: KeyPackage 2 (serial 987654321): skipped: it holds the PIN of KeyPackage 1's key (its <PINPolicy PINKeyId>), not a token; Gatehouse does not import PINs (the token checks its own)\n`,
+    );
+    expect(t.err()).toBe('');
+    expect([...t.storage.devices.values()].map((d) => [d.serial, d.kind, d.digits])).toEqual([['987654321', 'hotp', 8]]);
+  });
+
+  it('imports the signed file of Figure 9 and says plainly that the signature was not checked', async () => {
+    const t = harness();
+    expect(await t.run('import', FIGURE9)).toBe(0);
+    expect(t.out()).toBe(
+      `Imported 1 token (1 HOTP, 0 TOTP) from ${FIGURE9}.\nNote: the file's signature was not checked: it carries an XML signature (<Signature>, RFC 6030 §7), which Gatehouse does not verify; trust the file only as far as you trust the way it reached you\n`,
+    );
+  });
+
+  it('refuses the bulk file of Figure 10, saying that a serial names one token and what to do', async () => {
+    const t = harness();
+    expect(await t.run('import', FIGURE10)).toBe(1);
+    expect(t.err()).toBe(
+      `${FIGURE10}: nothing was imported (1 error):\n  KeyPackage 4 (serial 9999999): serial 9999999 appears again (first in KeyPackage 3 (serial 9999999)), both from manufacturer "TokenVendorAcme": Gatehouse identifies a hardware token by its serial and keeps one key per token; leave only the KeyPackage of the key the token uses now\n`,
+    );
+    expect(t.storage.devices.size).toBe(0);
+  });
+
+  it('imports a multiOTP export whose counters and time steps are encrypted', async () => {
+    const t = harness();
+    expect(await t.run('import', MULTIOTP, '--key-file', KEY_FILE)).toBe(0);
+    expect(t.out()).toBe(`Imported 4 tokens (2 HOTP, 2 TOTP) from ${MULTIOTP}.\n`);
+    expect([...t.storage.devices.values()].map((d) => [d.serial, d.kind, d.algorithm, d.digits, d.period, d.counter])).toEqual([
+      ['MOTP-H1', 'hotp', 'SHA1', 6, 30, 1234],
+      ['MOTP-H2', 'hotp', 'SHA1', 8, 30, 0],
+      ['MOTP-T1', 'totp', 'SHA256', 8, 30, 0],
+      ['MOTP-T2', 'totp', 'SHA1', 6, 60, 0],
+    ]);
   });
 });
 
@@ -323,7 +368,8 @@ describe('no command output ever holds a secret', () => {
   it('checked over everything printed above', () => {
     const all = printed.join('\n');
     expect(all.length).toBeGreaterThan(1000);
-    for (const secret of [RFC_SECRET, Buffer.alloc(32, 3), testSecret(1), testSecret(4)]) {
+    const multiOtp = ['multiOTP-hotp-key-01', 'multiOTP-hotp-key-02', 'multiOTP-totp-sha256-key-0000001', 'multiOTP-totp-key-01'].map((text) => Buffer.from(text));
+    for (const secret of [RFC_SECRET, Buffer.alloc(32, 3), testSecret(1), testSecret(4), ...multiOtp]) {
       for (const form of [secret.toString('hex'), secret.toString('base64'), secret.toString('latin1')]) expect(all).not.toContain(form);
     }
     expect(all).not.toContain('GEZDGNBVGY3TQOJQ');

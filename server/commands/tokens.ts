@@ -10,7 +10,7 @@ import type { Directory } from '../directory/directory.js';
 import { openCommandDirectory } from '../directory/open-directory.js';
 import { openSqliteStorage } from '../storage/sqlite-storage.js';
 import { resyncOtpDevice } from '../factors/otp/resync-device.js';
-import { storageOptionsFromConfig } from '../storage/storage-options.js';
+import { openConfiguredStorage, storageOptionsFromConfig } from '../storage/storage-options.js';
 import type { Storage } from '../storage/storage.js';
 import { assignToken, listTokenSummaries, unassignToken } from '../tokens/assign-token.js';
 import { quoteValue } from '../tokens/imported-token.js';
@@ -87,6 +87,7 @@ export async function runTokensCommand(args: string[], env: Record<string, strin
   const [first = '', second = ''] = operands;
 
   let tokens;
+  let notes: string[] = [];
   if (subcommand === 'import') {
     if (config.storage.encryption_keys.length === 0) return importFailed(io, first, ['storage.encryption_keys is empty: token secrets are stored encrypted, so a key is needed (openssl rand -base64 32)']);
     const { stdin } = io;
@@ -94,6 +95,7 @@ export async function runTokensCommand(args: string[], env: Record<string, strin
     const read = await readTokenFile(first, { format: values.format, passwordFile: values['password-file'], keyFile: values['key-file'], askPassword });
     if (!read.ok) return read.kind === 'usage' ? usage(io, read.errors[0]!) : importFailed(io, first, read.errors);
     tokens = read.tokens;
+    notes = read.notes;
   }
 
   let storage: Storage;
@@ -112,6 +114,7 @@ export async function runTokensCommand(args: string[], env: Record<string, strin
       if (!result.ok) return importFailed(io, first, result.errors);
       const hotp = tokens.filter((t) => t.kind === 'hotp').length;
       io.stdout.write(`Imported ${result.count} token${result.count === 1 ? '' : 's'} (${hotp} HOTP, ${result.count - hotp} TOTP) from ${first}.\n`);
+      for (const note of notes) io.stdout.write(`Note: ${note}\n`);
       return EXIT_OK;
     }
     if (subcommand === 'list') return await printTokenList(storage, io);
@@ -205,6 +208,7 @@ async function openUsersFile(config: Config) {
 
 async function openSqliteFromConfig(config: Config, configPath: string, options: { create: boolean }): Promise<Storage> {
   const storageOptions = storageOptionsFromConfig(config.storage, configPath);
+  if (config.storage.postgres) return openConfiguredStorage(config.storage, configPath, { logger: createSilentLogger() });
   if (!options.create && storageOptions.path !== ':memory:' && !existsSync(storageOptions.path)) {
     throw new Error(`${storageOptions.path}: no database there (storage.path)`);
   }

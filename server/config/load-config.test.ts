@@ -187,3 +187,98 @@ describe('storage and second factors', () => {
     expect(result.config.enrollment.fresh_factor_age).toBe(600);
   });
 });
+
+describe('session.domain', () => {
+  const withDomain = (domain: string, portal = 'https://auth.corp.example/') =>
+    parse(MINIMAL.replace('https://auth.corp.example/', portal).replace('session:\n  store: memory', `session:\n  store: memory\n  domain: ${JSON.stringify(domain)}`));
+  const errorsOf = (result: ReturnType<typeof parse>) => (result.ok ? [] : result.errors);
+  const sessionDomainErrors = (result: ReturnType<typeof parse>) => errorsOf(result).filter((e) => e.startsWith('session.domain:'));
+
+  // Each with the portal one level below it, so only the suffix is wrong; one level down is fine.
+  it.each(['com', 'org', 'io', 'co.uk', 'com.au', 'co.jp', 'anything.ck', 'github.io', 'blogspot.com', 'herokuapp.com', 's3.amazonaws.com', 'pages.dev', 'lan', 'internal'])(
+    'refuses the public suffix %s, and accepts the domain under it',
+    (suffix) => {
+      expect(sessionDomainErrors(withDomain(suffix, `https://auth.corp.${suffix}/`))).toEqual([
+        `session.domain: "${suffix}" is a public suffix: the session cookie would go to every site registered under it; use your own domain`,
+      ]);
+      expect(errorsOf(withDomain(`corp.${suffix}`, `https://auth.corp.${suffix}/`))).toEqual([]);
+    },
+  );
+
+  it.each(['.com', 'COM', 'com.', '.corp.example', 'Corp.Example', 'corp.example.', 'corp..example', 'corp.example:443', 'corp example', '', '*.', '-corp.example'])(
+    'refuses the spelling %j with the field’s own message',
+    (domain) => {
+      const errors = sessionDomainErrors(withDomain(domain));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/^session\.domain: .* is not a domain or "\*\.domain" wildcard/);
+    },
+  );
+
+  it('refuses a wildcard', () => {
+    expect(sessionDomainErrors(withDomain('*.corp.example'))).toEqual(['session.domain: takes no wildcard: "corp.example" already covers every host under it']);
+  });
+
+  it.each([
+    ['127.0.0.1', 'http://127.0.0.1:9091/'],
+    ['10.0.0.1', 'https://10.0.0.1/'],
+    ['0.0.1', 'https://10.0.0.1/'],
+    ['0.1', 'https://10.0.0.1/'],
+    ['1', 'https://10.0.0.1/'],
+    ['1.2.3.4', 'https://auth.corp.example/'],
+  ])('refuses the address %s (portal %s)', (domain, portal) => {
+    expect(sessionDomainErrors(withDomain(domain, portal))).toEqual([
+      `session.domain: "${domain}" is an IP address; a cookie domain is a DNS name (leave session.domain out to keep the cookie on the portal's host)`,
+    ]);
+  });
+
+  it.each([
+    ['localhost', 'http://auth.localhost/'],
+    ['localhost', 'http://localhost:9091/'],
+    ['demo.localhost', 'http://auth.demo.localhost:8080/'],
+    ['corp.example', 'https://auth.corp.example/'],
+    ['auth.corp.example', 'https://auth.corp.example/'],
+    ['example.com', 'https://sso.intranet.example.com/auth/'],
+    ['corp.github.io', 'https://auth.corp.github.io/'],
+  ])('accepts %s for the portal %s', (domain, portal) => {
+    expect(errorsOf(withDomain(domain, portal))).toEqual([]);
+  });
+
+  it.each(['other.example', 'wiki.corp.example', 'orp.example', 'rp.example', 'corp.example.com', 'example.com', 'xauth.corp.example', 'auth.corp.example.evil.com', 'localhost'])(
+    'refuses %s, which does not cover the portal auth.corp.example',
+    (domain) => {
+      expect(sessionDomainErrors(withDomain(domain))).toEqual([`session.domain: must be the portal's host "auth.corp.example" or a parent of it`]);
+    },
+  );
+
+  it('is reported together with the other errors', () => {
+    const result = parse(MINIMAL.replace('session:\n  store: memory', 'session:\n  store: memory\n  domain: co.uk\n  idle_timeout: soon').replace('users_file: users.yml', 'users_file: users.yml\n  colour: blue'));
+    expect(errorsOf(result)).toEqual(
+      expect.arrayContaining([
+        'session.domain: "co.uk" is a public suffix: the session cookie would go to every site registered under it; use your own domain',
+        'session.idle_timeout: "soon" is not a duration (use e.g. 90s, 10m, 1h, 30d)',
+        'authentication.colour: unknown key',
+      ]),
+    );
+  });
+});
+
+describe('server.strip_headers', () => {
+  const withStrip = (names: string) => MINIMAL.replace('  portal_url: https://auth.corp.example/', `  portal_url: https://auth.corp.example/\n  strip_headers: ${names}`);
+
+  it('is empty by default and keeps the names as written', () => {
+    const none = parse(MINIMAL);
+    expect(none.ok && none.config.server.strip_headers).toEqual([]);
+    const some = parse(withStrip('[X-Internal-Role, x_tenant, Authorization]'));
+    expect(some.ok ? some.config.server.strip_headers : some.errors).toEqual(['X-Internal-Role', 'x_tenant', 'Authorization']);
+  });
+
+  it.each(['"X Role"', '"X-Role:"', '""', '"Réle"', '"X-Role\\r\\nX-Evil"', '"(x)"', `"${'a'.repeat(129)}"`])('refuses %s, which is not a header name', (name) => {
+    const result = parse(withStrip(`[${name}]`));
+    expect(result.ok ? [] : result.errors).toEqual([expect.stringMatching(/^server\.strip_headers\[0\]: .*is not a header name$/)]);
+  });
+
+  it.each(['Host', 'content-length', 'Transfer_Encoding'])('refuses %s, which the request cannot be forwarded without', (name) => {
+    const result = parse(withStrip(`[${name}]`));
+    expect(result.ok ? [] : result.errors).toEqual([expect.stringMatching(/^server\.strip_headers\[0\]: .*cannot be stripped/)]);
+  });
+});

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { RE2JS } from 're2js';
 import { parseDuration } from '../core/duration.js';
 import { ldapSchema } from './ldap-schema.js';
+import { isPublicSuffix } from './public-suffix.js';
 
 /**
  * The configuration file's schema. Keys are snake_case as written in YAML, so a key in the
@@ -102,9 +103,11 @@ function checkPathPattern(pattern: string, ctx: z.RefinementCtx): void {
 const oneOrMany = <T extends z.ZodType>(item: T) =>
   z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
 
+const DOMAIN_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
 const domainPattern = z
   .string()
-  .regex(/^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, {
+  .regex(DOMAIN_PATTERN, {
     error: (issue) => `${JSON.stringify(issue.input)} is not a domain or "*.domain" wildcard (lower case, no port, no trailing dot)`,
   });
 
@@ -141,6 +144,12 @@ const site = z.strictObject({
   timeout: duration('30s', { positive: true }),
   /** Send the upstream a signed identity JWT (identity_jwt) besides the identity headers. Absent: false. */
   identity_jwt: z.boolean().optional(),
+  /**
+   * The upstream ignores letter case in paths (IIS, ASP.NET, Express, macOS and Windows file
+   * systems): rules match this site's paths ignoring case. On by default: off, a rule about
+   * `/admin` is dodged with `/ADMIN` wherever the upstream ignores case.
+   */
+  case_insensitive_paths: z.boolean().default(true),
 });
 export type SiteConfig = z.output<typeof site>;
 
@@ -209,11 +218,45 @@ const identityJwt = z.strictObject({
 });
 export type IdentityJwtConfig = z.output<typeof identityJwt>;
 
+/**
+ * A request header name (an RFC 9110 token) a site owner may have stripped from what clients
+ * send. Not the ones that frame or route the request: without them it cannot be forwarded.
+ */
+const strippableHeader = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a header name` })
+  .refine((name) => !FRAMING_HEADERS.has(name.toLowerCase().replaceAll('_', '-')), {
+    error: (issue) => `"${String(issue.input)}" cannot be stripped: the request is forwarded with it`,
+  });
+
+const FRAMING_HEADERS = new Set(['host', 'content-length', 'transfer-encoding']);
+
 const RESERVED_HEADERS = new Set(['remote-user', 'remote-groups', 'remote-name', 'remote-email', 'cookie', 'host', 'authorization', 'connection', 'forwarded', 'x-forwarded-for', 'x-real-ip', 'x-request-id']);
+
+/**
+ * PostgreSQL instead of the embedded SQLite file, for several gateway instances sharing one
+ * database. The password may come from a file (`password_file`); TLS verifies the server's
+ * certificate, against `ca_file` when given.
+ */
+const postgres = z.strictObject({
+  url: z.string().regex(/^postgres(ql)?:\/\//, { error: 'must start with postgres:// or postgresql://' }),
+  password: z.string().optional(),
+  tls: z
+    .strictObject({
+      /** PEM bundle of the CA that signed the server's certificate (relative to the config file); absent: the system's CAs. */
+      ca_file: z.string().min(1).optional(),
+    })
+    .optional(),
+  pool_size: z.number().int().min(1).max(200).default(10),
+  /** The server cancels a statement running longer; the request then fails closed (503). */
+  statement_timeout: duration('5s', { positive: true }),
+});
+export type PostgresConfig = z.output<typeof postgres>;
 
 const storage = z.strictObject({
   /** SQLite database file (relative to the config file). */
   path: z.string().min(1).default('gatehouse.db'),
+  postgres: postgres.optional(),
   /**
    * Keys that encrypt every secret at rest (AES-256-GCM). The first one encrypts; all of them
    * decrypt, so a new key goes first and the old ones stay until `gatehouse storage rotate-key`.
@@ -397,6 +440,8 @@ export const configSchema = z
       trusted_proxies: z.array(cidr).default([]),
       /** Largest request body the portal reads (proxied bodies are streamed, not limited). */
       body_limit: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+      /** More request headers no client may send to an upstream, on top of the built-in lists. */
+      strip_headers: z.array(strippableHeader).default([]),
     }),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({} as never),
     metrics: z
@@ -429,6 +474,17 @@ export const configSchema = z
       watch: z.boolean().default(true),
       /** A directory server for everyone not in the users file. */
       ldap: ldapSchema.optional(),
+      /** The queue in front of argon2 (directory/hash-queue.ts); LDAP checks keep lanes of their own, sized alike. */
+      password_checks: z
+        .strictObject({
+          /** Checks running at once; 0: all cores but one. */
+          concurrency: z.number().int().min(0).max(256).default(0),
+          /** Checks one client address may have running or waiting; more are answered 429 "busy". */
+          per_address: z.number().int().min(1).max(1000).default(10),
+          /** Checks waiting from all addresses together; more are answered 503 "busy". */
+          max_waiting: z.number().int().min(1).max(100_000).default(200),
+        })
+        .prefault({} as never),
     }),
     storage: storage.prefault({} as never),
     second_factors: secondFactors.prefault({} as never),
@@ -474,9 +530,8 @@ export function crossFieldIssues(raw: unknown): Issue[] {
     issues.push({ path: ['session', 'idle_timeout'], message: 'must not exceed session.absolute_timeout' });
   }
   const portalHost = typeof server.portal_url === 'string' ? safeHostname(server.portal_url) : undefined;
-  if (typeof session.domain === 'string' && portalHost && portalHost !== session.domain && !portalHost.endsWith('.' + session.domain)) {
-    issues.push({ path: ['session', 'domain'], message: `must be the portal's host "${portalHost}" or a parent of it` });
-  }
+  const cookieDomainIssue = typeof session.domain === 'string' ? checkCookieDomain(session.domain, portalHost) : undefined;
+  if (cookieDomainIssue) issues.push({ path: ['session', 'domain'], message: cookieDomainIssue });
   const authentication = asRecord(doc.authentication);
   if (authentication.users_file === undefined && authentication.ldap === undefined) {
     issues.push({ path: ['authentication'], message: 'needs users_file, ldap, or both' });
@@ -564,6 +619,26 @@ function ldapIssues(ldap: Record<string, any>, path: (string | number)[]): Issue
     }
   }
   return issues;
+}
+
+/**
+ * What is wrong with session.domain, if anything. The browser sends the session cookie to every
+ * host under that domain, so it must be one the organisation owns: not a public suffix (every
+ * site registered under `com` or `github.io` would receive the session), not an address (a
+ * cookie domain is a DNS name), no wildcard. And the portal must be under it, or the cookie the
+ * portal sets would never come back to it.
+ */
+function checkCookieDomain(domain: string, portalHost: string | undefined): string | undefined {
+  // Upper case, a leading or trailing dot, a port…: the field's own pattern reports those.
+  if (!DOMAIN_PATTERN.test(domain)) return undefined;
+  if (domain.startsWith('*.')) return `takes no wildcard: "${domain.slice(2)}" already covers every host under it`;
+  // A DNS top-level name is never all digits (RFC 3696 §2); an address is, in its last part.
+  if (/^\d+$/.test(domain.slice(domain.lastIndexOf('.') + 1))) {
+    return `"${domain}" is an IP address; a cookie domain is a DNS name (leave session.domain out to keep the cookie on the portal's host)`;
+  }
+  if (isPublicSuffix(domain)) return `"${domain}" is a public suffix: the session cookie would go to every site registered under it; use your own domain`;
+  if (portalHost && portalHost !== domain && !portalHost.endsWith('.' + domain)) return `must be the portal's host "${portalHost}" or a parent of it`;
+  return undefined;
 }
 
 function asRecord(value: unknown): Record<string, any> {

@@ -36,7 +36,7 @@ function fakeLdap(answers: Record<string, SessionUser>): LdapDirectory & { asked
       const user = answers[name];
       return user && password === 'ldap-pw' ? { ok: true, user } : { ok: false, reason: 'invalid-credentials', ...(user ? { username: user.username } : {}) };
     },
-    imitateVerify: async () => undefined,
+    imitateVerify: async () => ({ ok: false, reason: 'invalid-credentials' }),
     findUser: (name) => answers[name],
     peekSessionUser: (user) => answers[user.username] ?? null,
     loadSessionUser: async (user) => answers[user.username] ?? null,

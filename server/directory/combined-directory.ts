@@ -1,10 +1,10 @@
 import type { Logger } from '../core/logger.js';
 import type { SessionUser } from '../session/session.js';
-import type { Directory, DirectoryChange, FirstFactorResult } from './directory.js';
+import type { Directory, DirectoryChange, FirstFactorResult, ImitationResult } from './directory.js';
 import type { LdapDirectory } from './ldap/ldap-directory.js';
 import type { UsersFileDirectory } from './users-file.js';
 
-const INVALID: FirstFactorResult = Object.freeze({ ok: false, reason: 'invalid-credentials' });
+const INVALID = Object.freeze({ ok: false, reason: 'invalid-credentials' } as const) satisfies FirstFactorResult;
 
 /**
  * The users file and LDAP as one directory. The file wins: a name it holds (disabled or not)
@@ -32,17 +32,18 @@ export function createCombinedDirectory(parts: { file?: UsersFileDirectory; ldap
   return {
     async verifyPassword(username, password, options) {
       // The file's names are already what regulation counts (ASCII, lower-cased).
-      if (fileKnows(username) || !ldap) return file ? file.verifyPassword(username, password) : INVALID;
+      if (fileKnows(username) || !ldap) return file ? file.verifyPassword(username, password, { clientIp: options?.clientIp }) : INVALID;
       const result = await ldap.verifyPassword(username, password, options);
+      if (!result.ok && result.reason === 'busy') return result;
       return refuseShadowed(result.ok ? result.user.username : result.username) ? INVALID : result;
     },
-    async imitateVerify(username) {
+    async imitateVerify(username, options): Promise<ImitationResult> {
       if (fileKnows(username) || !ldap) {
-        // The file asks no server: checking (and discarding) costs what a real check costs.
-        await file?.verifyPassword(username, 'x'.repeat(16));
-        return;
+        // The file asks no server: checking (and discarding) costs what a real check costs, in the caller's lane.
+        const result = await file?.verifyPassword(username, 'x'.repeat(16), { clientIp: options?.clientIp });
+        return result && !result.ok && result.reason === 'busy' ? result : INVALID;
       }
-      await ldap.imitateVerify(username);
+      return ldap.imitateVerify(username, options);
     },
     findUser(username) {
       if (fileKnows(username) || !ldap) return file?.findUser(username);

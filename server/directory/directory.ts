@@ -13,9 +13,24 @@ export type FirstFactorResult =
    * them apart. `username`, when present, is the account's name for the audit log only.
    */
   | { ok: false; reason: 'invalid-credentials'; username?: string }
-  | { ok: false; reason: 'account-state'; state: DirectoryState; username: string };
+  | { ok: false; reason: 'account-state'; state: DirectoryState; username: string }
+  /**
+   * Not checked: too many checks from this client address (`address`) or from everyone
+   * (`all`) are waiting for their turn (the hash queue, or LDAP's queue of checks). Decided
+   * before the account is looked at, so it says nothing about it; the caller answers "busy,
+   * try again in a moment".
+   */
+  | { ok: false; reason: 'busy'; scope: 'address' | 'all' };
+
+/** What an imitated check answers: it never signs anyone in, but may be turned away like a real one. */
+export type ImitationResult = { ok: false; reason: 'invalid-credentials' } | { ok: false; reason: 'busy'; scope: 'address' | 'all' };
 
 export interface VerifyOptions {
+  /**
+   * Picks the check's lane in its queue: checks are shared fairly between client addresses
+   * (directory/hash-queue.ts).
+   */
+  clientIp?: string;
   /**
    * Asked once the directory knows which account a typed name is (an LDAP search may find it
    * by an alias, or by a spelling the server treats as the same), before the password is sent
@@ -33,11 +48,12 @@ export interface Directory {
    */
   verifyPassword(username: string, password: string, options?: VerifyOptions): Promise<FirstFactorResult>;
   /**
-   * Takes about as long as verifyPassword without asking any server: for attempts regulation
-   * refused, so that a directory server never sees a bind once an account is locked. Optional:
-   * the users file verifies anyway (it asks nobody).
+   * Takes about as long as verifyPassword, and waits in the same lane, without asking any
+   * server: for attempts regulation refused, so that a directory server never sees a bind once
+   * an account is locked, while the answer (its time, or "busy") is what a check would give.
+   * Optional: the users file verifies anyway (it asks nobody).
    */
-  imitateVerify?(username: string): Promise<void>;
+  imitateVerify?(username: string, options?: Pick<VerifyOptions, 'clientIp'>): Promise<ImitationResult>;
   /** The user's current record, or undefined when unknown or disabled (LDAP: only users this instance holds). */
   findUser(username: string): SessionUser | undefined;
   /**

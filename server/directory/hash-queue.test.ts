@@ -1,42 +1,150 @@
 import { describe, expect, it } from 'vitest';
-import { StoreUnavailableError } from '../core/errors.js';
-import { createHashQueue } from './hash-queue.js';
+import { createHashQueue, hashLaneOf, type HashQueue, type Queued } from './hash-queue.js';
 
-const tick = () => new Promise((r) => setTimeout(r, 5));
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * A stand-in for argon2 that runs only when told: each check records its label when it starts
+ * and finishes when `finishOldest` says so. Order is observed, never time.
+ */
+function gatedHasher(queue: HashQueue) {
+  const started: string[] = [];
+  const running: Array<() => void> = [];
+  const answers: Array<Promise<Queued<string>>> = [];
+  return {
+    started,
+    answers,
+    check(lane: string, label = lane): Promise<Queued<string>> {
+      const answer = queue.run(lane, () => new Promise<string>((resolve) => {
+        started.push(label);
+        running.push(() => resolve(label));
+      }));
+      answers.push(answer);
+      return answer;
+    },
+    /** Ends the check that has run longest, and lets the queue start the next. */
+    async finishOldest(): Promise<void> {
+      running.shift()?.();
+      await flush();
+    },
+    async finishAll(): Promise<void> {
+      while (running.length > 0 || queue.waiting > 0) await this.finishOldest();
+    },
+  };
+}
 
 describe('hash queue', () => {
   it('runs at most `concurrency` at once and all of them in the end', async () => {
-    const queue = createHashQueue({ concurrency: 2 });
+    const queue = createHashQueue({ concurrency: 2, perLane: 100 });
     let active = 0;
     let peak = 0;
     const work = async (i: number) => {
       active++;
       peak = Math.max(peak, active);
-      await tick();
+      await flush();
       active--;
       return i;
     };
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => queue.run(() => work(i))));
-    expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => queue.run(`10.0.0.${i % 3}`, () => work(i))));
+    expect(results).toEqual(Array.from({ length: 10 }, (_, i) => ({ ok: true, value: i })));
     expect(peak).toBe(2);
     expect(queue.running).toBe(0);
     expect(queue.waiting).toBe(0);
   });
 
-  it('frees the slot when work fails', async () => {
-    const queue = createHashQueue({ concurrency: 1 });
-    await expect(queue.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    expect(await queue.run(async () => 'next')).toBe('next');
+  it('frees the slot and the lane place when work fails', async () => {
+    const queue = createHashQueue({ concurrency: 1, perLane: 1 });
+    await expect(queue.run('a', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await queue.run('a', async () => 'next')).toEqual({ ok: true, value: 'next' });
+    expect(queue.running).toBe(0);
   });
 
-  it('refuses at once when too many are waiting, rather than queueing without end', async () => {
-    const queue = createHashQueue({ concurrency: 1, maxWaiting: 2 });
-    let release!: () => void;
-    const first = queue.run(() => new Promise<void>((r) => (release = r)));
-    const queued = [queue.run(async () => 1), queue.run(async () => 2)];
-    await expect(queue.run(async () => 3)).rejects.toBeInstanceOf(StoreUnavailableError);
-    release();
-    await first;
-    expect(await Promise.all(queued)).toEqual([1, 2]);
+  it('an honest check from another address starts after at most `concurrency` + 1 checks of a 50-guess burst', async () => {
+    for (const concurrency of [1, 2, 3]) {
+      const queue = createHashQueue({ concurrency, perLane: 50 });
+      const hasher = gatedHasher(queue);
+      for (let i = 0; i < 50; i++) void hasher.check('203.0.113.9', `guess-${i}`);
+      await flush();
+      expect(queue.waiting).toBe(50 - concurrency);
+      void hasher.check('198.51.100.7', 'honest');
+      while (!hasher.started.includes('honest')) await hasher.finishOldest();
+      // The burst's checks already running, then one turn of the burst's lane.
+      expect(hasher.started.indexOf('honest'), `concurrency ${concurrency}`).toBe(concurrency + 1);
+      await hasher.finishAll();
+      expect((await Promise.all(hasher.answers)).every((a) => a.ok)).toBe(true);
+    }
+  });
+
+  it('with a burst from several addresses, the honest check waits for one turn per busy address at most', async () => {
+    const queue = createHashQueue({ concurrency: 2, perLane: 20 });
+    const hasher = gatedHasher(queue);
+    const guessers = ['203.0.113.1', '203.0.113.2', '2001:db8:bad::1', '203.0.113.4'];
+    for (let i = 0; i < 20; i++) for (const lane of guessers) void hasher.check(lane, `guess-${lane}-${i}`);
+    await flush();
+    void hasher.check('198.51.100.7', 'honest');
+    while (!hasher.started.includes('honest')) await hasher.finishOldest();
+    expect(hasher.started.indexOf('honest')).toBeLessThanOrEqual(2 + guessers.length);
+    await hasher.finishAll();
+  });
+
+  it('busy lanes take turns, one check each, and each lane keeps its own order', async () => {
+    const queue = createHashQueue({ concurrency: 1, perLane: 10 });
+    const hasher = gatedHasher(queue);
+    for (let i = 0; i < 4; i++) void hasher.check('a', `a${i}`);
+    for (let i = 0; i < 3; i++) void hasher.check('b', `b${i}`);
+    void hasher.check('c', 'c0');
+    await hasher.finishAll();
+    // a0 was running when the others came; then a, b, c in turn until each is empty.
+    expect(hasher.started).toEqual(['a0', 'a1', 'b0', 'c0', 'a2', 'b1', 'a3', 'b2']);
+  });
+
+  it('a full lane refuses at once, without delaying or refusing other addresses', async () => {
+    const queue = createHashQueue({ concurrency: 1, perLane: 3 });
+    const hasher = gatedHasher(queue);
+    const burst = Array.from({ length: 8 }, (_, i) => hasher.check('203.0.113.9', `guess-${i}`));
+    await flush();
+    // Three held (one running, two waiting); the other five answered already, none of them run.
+    const refused = await Promise.all(burst.slice(3));
+    expect(refused).toEqual(Array(5).fill({ ok: false, reason: 'lane-full' }));
+    expect(hasher.started).toEqual(['guess-0']);
+    const honest = hasher.check('198.51.100.7', 'honest');
+    await hasher.finishAll();
+    expect(await honest).toEqual({ ok: true, value: 'honest' });
+    // Running counts against the lane too; once drained, the lane takes checks again.
+    expect(await Promise.all(burst.slice(0, 3))).toEqual([0, 1, 2].map((i) => ({ ok: true, value: `guess-${i}` })));
+    expect(await queue.run('203.0.113.9', async () => 'again')).toEqual({ ok: true, value: 'again' });
+  });
+
+  it('refuses at once when too many wait in all, rather than queueing without end', async () => {
+    const queue = createHashQueue({ concurrency: 1, perLane: 5, maxWaiting: 3 });
+    const hasher = gatedHasher(queue);
+    for (const lane of ['a', 'b', 'c', 'd']) void hasher.check(lane);
+    await flush();
+    expect(queue.waiting).toBe(3);
+    expect(await hasher.check('e')).toEqual({ ok: false, reason: 'queue-full' });
+    await hasher.finishOldest();
+    // One started, so there is room to wait again.
+    const next = hasher.check('e');
+    await hasher.finishAll();
+    expect(await next).toEqual({ ok: true, value: 'e' });
+    expect(hasher.started).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+});
+
+describe('hashLaneOf', () => {
+  it.each([
+    ['192.0.2.1', '192.0.2.1'],
+    ['10.0.0.1', '10.0.0.1'],
+    ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2:ffff:ffff:ffff:ffff', '2001:db8:1:2::/64'],
+    ['2001:0db8:0001:0002:0000:0000:0000:0009', '2001:db8:1:2::/64'],
+    ['2001:db8:1:3::1', '2001:db8:1:3::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['', ''],
+    ['not-an-address', 'not-an-address'],
+    ['1:2:3', '1:2:3'],
+  ])('%s → %s', (ip, lane) => {
+    expect(hashLaneOf(ip)).toBe(lane);
   });
 });

@@ -5,6 +5,7 @@ import { createMemoryKv } from '../kv/memory-kv.js';
 import type { Kv } from '../kv/kv.js';
 import { createCombinedDirectory } from './combined-directory.js';
 import type { Directory } from './directory.js';
+import { createHashQueue, type HashQueue } from './hash-queue.js';
 import { createLdapDirectory, type LdapDirectory } from './ldap/ldap-directory.js';
 import { resolveLdapSettings } from './ldap/ldap-settings.js';
 import { createUsersFileDirectory, type UsersFileDirectory } from './users-file.js';
@@ -13,25 +14,30 @@ import { createUsersFileDirectory, type UsersFileDirectory } from './users-file.
  * The directory the config describes: the users file, LDAP, or both (the file wins on a name).
  * Throws UsersFileError or LdapSettingsError with every problem when either cannot be used.
  * LDAP needs the shared store (its users' records live there) and, to stop refreshing users
- * who signed out, a way to ask whether a user still has sessions.
+ * who signed out, a way to ask whether a user still has sessions. The users file's checks
+ * take turns in `hashQueue` (argon2's cores); LDAP's in a queue of their own with the same
+ * lanes and limits (authentication.password_checks), as wide as its pool.
  */
 export async function openDirectory(
   config: Config,
-  deps: { logger: Logger; kv: Kv; now: () => number; hasSessions?: (username: string) => Promise<boolean> },
+  deps: { logger: Logger; kv: Kv; now: () => number; hashQueue?: HashQueue; hasSessions?: (username: string) => Promise<boolean> },
   options: { watch?: boolean; refresh?: boolean } = {},
 ): Promise<Directory> {
   const auth = config.authentication;
+  const checks = auth.password_checks;
   let file: UsersFileDirectory | undefined;
   if (auth.users_file !== undefined) {
-    file = await createUsersFileDirectory({ logger: deps.logger }, { path: auth.users_file, watch: options.watch ?? auth.watch });
+    const hashQueue = deps.hashQueue ?? createHashQueue({ concurrency: checks.concurrency, perLane: checks.per_address, maxWaiting: checks.max_waiting });
+    file = await createUsersFileDirectory({ logger: deps.logger, hashQueue }, { path: auth.users_file, watch: options.watch ?? auth.watch });
   }
   let ldap: LdapDirectory | undefined;
   if (auth.ldap) {
     try {
       const settings = resolveLdapSettings(auth.ldap);
       if (settings.tls.insecureSkipVerify) deps.logger.warn('authentication.ldap.tls.insecure_skip_verify is on: certificates are not checked, and anyone on the path can read every password');
+      const checkQueue = createHashQueue({ concurrency: settings.poolSize, perLane: checks.per_address, maxWaiting: checks.max_waiting });
       ldap = createLdapDirectory(
-        { logger: deps.logger, kv: deps.kv, now: deps.now },
+        { logger: deps.logger, kv: deps.kv, now: deps.now, checkQueue },
         {
           settings,
           mirrorTtlMs: config.session.cache_ttl * 1000,

@@ -3,7 +3,7 @@ import type { Logger } from '../core/logger.js';
 import { randomToken } from '../core/random.js';
 import type { SessionUser } from '../session/session.js';
 import type { Directory, DirectoryChange, DirectoryEntry, FirstFactorResult } from './directory.js';
-import { createHashQueue } from './hash-queue.js';
+import { createHashQueue, hashLaneOf, type HashQueue } from './hash-queue.js';
 import { hashPassword, isAcceptablePasswordLength, MAX_USERNAME_LENGTH, verifyPasswordHash } from './password-hash.js';
 import { normalizeUsername, parseUsersFile, type UserRecord } from './parse-users-file.js';
 import { fileSignature, watchFileChanges } from './watch-file.js';
@@ -35,10 +35,14 @@ export class UsersFileError extends Error {
 
 const INVALID: FirstFactorResult = Object.freeze({ ok: false, reason: 'invalid-credentials' });
 
-export async function createUsersFileDirectory(deps: { logger: Logger }, options: UsersFileOptions): Promise<UsersFileDirectory> {
+const BUSY_ADDRESS: FirstFactorResult = Object.freeze({ ok: false, reason: 'busy', scope: 'address' });
+const BUSY_ALL: FirstFactorResult = Object.freeze({ ok: false, reason: 'busy', scope: 'all' });
+
+/** `hashQueue`: shared fairly between client addresses; the gateway sizes it from config. */
+export async function createUsersFileDirectory(deps: { logger: Logger; hashQueue?: HashQueue }, options: UsersFileOptions): Promise<UsersFileDirectory> {
   const { logger } = deps;
   const log = logger.child({ component: 'users-file', path: options.path });
-  const hashQueue = createHashQueue();
+  const hashQueue = deps.hashQueue ?? createHashQueue();
   // Taken before the read: a change between the two is then seen by the first poll.
   const baseline = await fileSignature(options.path);
   let lastText = await readFile(options.path, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -112,18 +116,19 @@ export async function createUsersFileDirectory(deps: { logger: Logger }, options
     : () => {};
 
   return {
-    async verifyPassword(username, password) {
+    async verifyPassword(username, password, { clientIp = '' } = {}) {
       // Input no user can have is refused before hashing: its length says nothing about who exists.
       if (typeof username !== 'string' || typeof password !== 'string') return INVALID;
       if (username.length > MAX_USERNAME_LENGTH || !isAcceptablePasswordLength(password)) return INVALID;
       const key = normalizeUsername(username);
       const record = key === undefined ? undefined : users.get(key);
       const usable = record && !record.disabled ? record : undefined;
-      // Known and unknown users queue alike, so waiting tells nothing either.
-      const matches = await hashQueue.run(() =>
+      // Known and unknown users queue alike, in the caller's lane, so waiting tells nothing either.
+      const queued = await hashQueue.run(hashLaneOf(clientIp), () =>
         verifyPasswordHash(usable?.passwordHash ?? dummyHash, password, (error) => log.error({ username: key, err: error }, 'stored password hash could not be checked')),
       );
-      if (!matches || !usable) return INVALID;
+      if (!queued.ok) return queued.reason === 'lane-full' ? BUSY_ADDRESS : BUSY_ALL;
+      if (!queued.value || !usable) return INVALID;
       // A reload while argon2 ran may have disabled the user or changed the password.
       const current = users.get(usable.username);
       if (!current || current.disabled || current.passwordHash !== usable.passwordHash) return INVALID;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Session } from '../session/session.js';
-import { decideEnrollment } from './enrollment-policy.js';
+import { decideEnrollment, hasFreshSecondFactor } from './enrollment-policy.js';
 
 const NOW = Date.UTC(2026, 10, 26, 12);
 const MIN = 60_000;
@@ -36,5 +36,18 @@ describe('decideEnrollment', () => {
   it.each(cases)('$name → $expected', (c) => {
     const decision = decideEnrollment({ session: c.s, hasFactors: c.hasFactors, now: NOW, freshFactorAgeSeconds: 600, isTrustedNetwork: c.trusted });
     expect(decision.kind).toBe(c.expected);
+  });
+});
+
+describe('hasFreshSecondFactor', () => {
+  it.each([
+    { name: 'password only, just now', factors: [{ kind: 'password', at: NOW }], fresh: false },
+    { name: 'TOTP exactly 10 minutes ago', factors: [{ kind: 'totp', at: NOW - 10 * MIN }], fresh: true },
+    { name: 'TOTP 10 minutes and 1 ms ago', factors: [{ kind: 'totp', at: NOW - 10 * MIN - 1 }], fresh: false },
+    { name: 'an old passkey and a fresh recovery code', factors: [{ kind: 'webauthn', at: NOW - 60 * MIN }, { kind: 'recovery_code', at: NOW - MIN }], fresh: true },
+    { name: 'push a moment ago, as another instance whose clock runs ahead wrote it', factors: [{ kind: 'push', at: NOW + 200 }], fresh: true },
+    { name: 'no factors at all', factors: [], fresh: false },
+  ] as const)('$name → $fresh', ({ factors, fresh }) => {
+    expect(hasFreshSecondFactor(session({ factors: [...factors] }), NOW, 600)).toBe(fresh);
   });
 });

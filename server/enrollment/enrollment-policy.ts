@@ -20,10 +20,14 @@ export function decideEnrollment(input: {
 }): EnrollmentDecision {
   const { session, now } = input;
   if (input.hasFactors) {
-    const fresh = session.factors.some((f) => f.kind !== 'password' && now - f.at <= input.freshFactorAgeSeconds * 1000);
-    return fresh ? { kind: 'allowed', because: 'fresh-second-factor' } : { kind: 'needs-fresh-factor' };
+    return hasFreshSecondFactor(session, now, input.freshFactorAgeSeconds) ? { kind: 'allowed', because: 'fresh-second-factor' } : { kind: 'needs-fresh-factor' };
   }
   if (session.enrollmentAllowedUntil !== undefined && session.enrollmentAllowedUntil > now) return { kind: 'allowed', because: 'enrollment-code' };
   if (input.isTrustedNetwork) return { kind: 'allowed', because: 'trusted-network' };
   return { kind: 'needs-proof' };
+}
+
+/** Has this session passed a second factor (anything but the password) at most `maxAgeSeconds` ago? */
+export function hasFreshSecondFactor(session: Session, now: number, maxAgeSeconds: number): boolean {
+  return session.factors.some((f) => f.kind !== 'password' && now - f.at <= maxAgeSeconds * 1000);
 }

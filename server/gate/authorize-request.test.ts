@@ -47,7 +47,7 @@ async function setup(options: { kv?: (memory: Kv) => Kv } = {}) {
   await sessions.whenSubscribed();
   const deps = { policy, sessions, directory, cookieName: 'gh', now: clock.now };
   const signIn = async (user: SessionUser) => (await sessions.create({ user, factor: { kind: 'password', at: clock.now() }, rememberMe: false })).token;
-  const at = (path: string) => ({ domain: 'app.example.com', path, method: 'GET', ip: '10.0.0.1' });
+  const at = (path: string) => ({ domain: 'app.example.com', path, method: 'GET', ip: '10.0.0.1', caseInsensitivePaths: true });
   return { deps, sessions, users, signIn, at, clock };
 }
 

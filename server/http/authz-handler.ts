@@ -52,7 +52,8 @@ export function createAuthzHandler(ctx: GatewayContext): AuthzHandler {
       ctx.logger.warn({ peer, flavour, requestId }, 'forward-auth request from an unregistered address refused');
       return answer(403, 'untrusted');
     }
-    const target = flavour === 'forward_auth' ? targetFromForwardedHeaders(req.headers) : targetFromOriginalUrl(req.headers);
+    // Every copy of a repeated header on its own: a second, even empty, copy is refused.
+    const target = flavour === 'forward_auth' ? targetFromForwardedHeaders(req.headersDistinct) : targetFromOriginalUrl(req.headersDistinct);
     if (!target.ok) return answer(400, 'malformed');
     const host = parseHostHeader(target.host);
     const path = normalizePath(target.requestTarget);
@@ -87,7 +88,12 @@ export function createAuthzHandler(ctx: GatewayContext): AuthzHandler {
         }
       }
     };
-    const outcome = decide(req, { domain: host.hostname, matchPath: path.matchPath, method: target.method }, req.headers['x-forwarded-for'], requestId);
+    const outcome = decide(
+      req,
+      { domain: host.hostname, matchPath: path.matchPath, method: target.method, caseInsensitivePaths: site.case_insensitive_paths },
+      req.headers['x-forwarded-for'],
+      requestId,
+    );
     return outcome instanceof Promise ? outcome.then(respond) : respond(outcome);
   };
 }

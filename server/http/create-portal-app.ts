@@ -11,6 +11,7 @@ import { createSecondFactorRouter } from './second-factor-router.js';
 import { createWebAuthnRouter } from './webauthn-router.js';
 import { createPushApiRouter } from './push-api-router.js';
 import { createPushSignInRouter } from './push-sign-in-router.js';
+import { REFERRER_POLICY } from './security-headers.js';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findStaticDir } from './static-files.js';
@@ -25,6 +26,11 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Every answer, not only pages: a redirect's policy governs the request that follows it.
+  app.use((_req: Request, res: Response, next: () => void) => {
+    res.setHeader('referrer-policy', REFERRER_POLICY);
+    next();
+  });
 
   const service = express.Router();
   service.use(createOpsRouter(ctx));

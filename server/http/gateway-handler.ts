@@ -4,6 +4,8 @@ import type { Duplex } from 'node:stream';
 import { normalizePath } from '../policy/normalize-path.js';
 import { parseHostHeader } from '../policy/normalize-host.js';
 import { createIdentityHeaderBuilder } from '../proxy/identity-headers.js';
+import { refuseUpgrade } from '../proxy/refuse-upgrade.js';
+import { checkWebSocketRequest } from '../proxy/websocket-handshake.js';
 import { withIdentityToken } from '../identity/with-identity-token.js';
 import type { GatewayContext } from './context.js';
 import { signInUrl } from './context.js';
@@ -15,6 +17,17 @@ import type { NormalizePathResult } from '../policy/normalize-path.js';
 
 /** Paths the gateway answers on any host that is not a protected site (internal callers). */
 const SERVICE_PATHS = new Set([...AUTHZ_PATHS.keys(), '/healthz', '/readyz', '/metrics', '/.well-known/jwks.json']);
+
+/**
+ * Liveness and readiness, answered by Gatehouse itself on every host, protected sites' included:
+ * probes send whatever Host they have (Kubernetes the pod IP, a load balancer the site's name)
+ * and a probe sent to sign in reads as "down". Only these exact paths, and only GET and HEAD:
+ * every other request for a site goes through its policy as before, and none of these is ever
+ * proxied, so this gives nobody a way past sign-in. It does hide an application's own
+ * /healthz behind Gatehouse (README, Operations): probe the application directly.
+ */
+const PROBE_PATHS = new Set(['/healthz', '/readyz']);
+const isProbe = (method: string | undefined, path: string) => (method === 'GET' || method === 'HEAD') && PROBE_PATHS.has(path);
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -44,9 +57,11 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
   }
 
   function route(req: IncomingMessage) {
+    const path = normalizePath(req.url ?? '');
+    // Before the Host is even read: a probe with a missing or odd Host is still a probe.
+    if (path.ok && isProbe(req.method, path.path)) return { kind: 'portal' as const, path };
     const host = parseHostHeader(req.headers.host);
     if (!host) return { kind: 'bad-host' as const };
-    const path = normalizePath(req.url ?? '');
     if (!path.ok) return { kind: 'bad-path' as const };
     if (isPortal(host.hostname, host.port, path.path)) return { kind: 'portal' as const, path };
     const site = ctx.sites.match(host.hostname, host.port, path.matchPath);
@@ -82,7 +97,7 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
       }
     }
     const { site, host, path } = r;
-    const outcome = decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for'], requestId);
+    const outcome = decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET', caseInsensitivePaths: site.case_insensitive_paths }, req.headers['x-forwarded-for'], requestId);
     return outcome instanceof Promise ? outcome.then((o) => forward(req, res, o, site, path, requestId)) : forward(req, res, outcome, site, path, requestId);
   }
 
@@ -113,14 +128,24 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
     sendErrorPage(ctx, req, res, 'internal', requestId);
   }
 
-  /** WebSocket and other upgrades: the same decision as any request, then a tunnel. */
+  /**
+   * WebSocket upgrades: the same decision as any request, then a tunnel. Every other Upgrade
+   * (h2c, TLS, anything) is refused with 400 before any decision: once switched, the connection
+   * would carry requests that no rule sees. It is not served as a plain request either: Node
+   * has handed over the socket unparsed after the head, body included.
+   */
   async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const requestId = randomUUID();
+    const handshake = checkWebSocketRequest(req);
+    if (!handshake.ok) {
+      ctx.logger.info({ requestId, reason: handshake.reason, upgrade: String(req.headers.upgrade).slice(0, 64) }, 'upgrade refused: not a WebSocket handshake');
+      return refuseUpgrade(socket, handshake.status);
+    }
     const r = route(req);
     if (r.kind !== 'site') return refuseUpgrade(socket, r.kind === 'unknown' ? 404 : 400);
     const { site, host, path } = r;
-    const outcome = await decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET' }, req.headers['x-forwarded-for'], requestId);
+    const outcome = await decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET', caseInsensitivePaths: site.case_insensitive_paths }, req.headers['x-forwarded-for'], requestId);
     if (outcome.kind !== 'decided') return refuseUpgrade(socket, outcome.kind === 'store-unavailable' ? 503 : 500);
     const { decision, session } = outcome.auth;
     proxyDecisions(decision.kind).inc();
@@ -148,13 +173,6 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
       });
     },
   };
-}
-
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
-
-function refuseUpgrade(socket: Duplex, status: number): void {
-  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  else socket.destroy();
 }
 
 export function effectivePort(url: URL): number {

@@ -5,21 +5,22 @@ import { issueEnrollmentCode, redeemEnrollmentCode } from '../enrollment/enrollm
 import { decideEnrollment } from '../enrollment/enrollment-policy.js';
 import { driftSeconds } from '../factors/otp/totp-drift.js';
 import { confirmTotpEnrollment, describeEnrollment, startTotpEnrollment } from '../factors/otp/enroll-totp.js';
-import { regenerateRecoveryCodes } from '../factors/recovery/recovery-codes.js';
+import { takeOwedRecoveryCodes } from '../factors/recovery/owed-recovery-codes.js';
 import { serializeSessionCookie } from '../session/session-cookie.js';
 import type { Session } from '../session/session.js';
 import { renderEnrollmentGatePage, type EnrollmentGateError } from '../../client/views/enrollment-gate-page.js';
 import { renderMethodsPage, type MethodsNotice } from '../../client/views/methods-page.js';
 import { renderPushEnrollPage } from '../../client/views/push-enroll-page.js';
 import { qrCodeSvg } from '../factors/otp/qr-code-svg.js';
-import { renderRecoveryCodesPage } from '../../client/views/recovery-codes-page.js';
 import { renderTotpEnrollPage, type TotpEnrollError } from '../../client/views/totp-enroll-page.js';
 import type { GatewayContext } from './context.js';
 import { localeOf, requestIdOf, sendErrorPage, sendPage } from './pages.js';
 import { clientIpOf, isValidSessionPost, portalPath, portalSession, redirectToSignIn } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
+import { createRecoveryCodesRouter, hasOwedRecoveryCodes, showNewRecoveryCodes } from './recovery-codes-router.js';
+import { FRESH_FACTOR_PARAM } from './second-factor-router.js';
 
-const NOTICES = new Set<MethodsNotice>(['added', 'renamed', 'removed', 'codes_regenerated', 'needs_fresh_factor', 'webauthn_added', 'webauthn_renamed', 'webauthn_removed', 'push_removed']);
+const NOTICES = new Set<MethodsNotice>(['added', 'renamed', 'removed', 'codes_created', 'codes_regenerated', 'needs_fresh_factor', 'webauthn_added', 'webauthn_renamed', 'webauthn_removed', 'push_added', 'push_removed']);
 /** How long a redeemed enrollment code lets a user add their first factor. */
 const ENROLLMENT_GRANT_MS = 15 * 60_000;
 
@@ -74,7 +75,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
         devices: devices.filter((d) => !phoneCodeIds.has(d.id)).map((d) => ({ id: d.id, kind: d.kind, name: d.name, serial: d.serial, createdAt: d.createdAt, lastUsedAt: d.lastUsedAt, driftSeconds: d.kind === 'totp' && d.driftSteps !== 0 ? driftSeconds(d.driftSteps, d.period) : null })),
         recoveryCodes: { enabled: factorsConfig.recovery_codes.enabled, remaining, total: codes.length },
         canManage: decision.kind === 'allowed',
-        confirmUrl: portalPath(ctx, 'second-factor', new URL('methods', ctx.portal.url).href),
+        confirmUrl: confirmUrlOf(ctx),
         totpEnabled: factorsConfig.totp.enabled,
         webauthn: {
           enabled: factorsConfig.webauthn.enabled,
@@ -100,12 +101,15 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
 
   function audit(event: AuditKind, req: Request, res: Response, session: Session, extra: { reason?: string; [field: string]: unknown } = {}) {
     const { reason, ...details } = extra;
-    void ctx.audit.record({ kind: event, subject: session.user.username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), reason, details });
+    return ctx.audit.record({ kind: event, subject: session.user.username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), reason, details });
   }
 
   router.get('/methods', async (req, res) => {
     const signedIn = await portalSession(ctx, req);
     if (!signedIn) return redirectToSignIn(ctx, req, res);
+    // A first passkey or phone owes the recovery codes that a first authenticator app shows at once.
+    const state = await enrollmentState(req, signedIn.session);
+    if (state.decision.kind === 'allowed' && (await hasOwedRecoveryCodes(ctx, signedIn.session.user.username, state))) return void res.redirect(303, portalPath(ctx, 'methods/recovery-codes/new'));
     const notice = typeof req.query.notice === 'string' && NOTICES.has(req.query.notice as MethodsNotice) ? (req.query.notice as MethodsNotice) : undefined;
     await methodsPage(req, res, signedIn.session, notice);
   });
@@ -145,27 +149,19 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
       const view = await describeEnrollment(pending, username, factorsConfig.totp.issuer);
       return enrollPage(req, res, session, view, 400, result.reason === 'malformed' ? 'malformed' : 'invalid_code');
     }
-    audit('factor.enrolled', req, res, session, { kind: 'totp', device: result.device.id });
+    await audit('factor.enrolled', req, res, session, { kind: 'totp', device: result.device.id });
     // Typing the code proved possession: it counts as a fresh second factor, under a new id.
     const now = ctx.clock.now();
     const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: undefined, factors: [...s.factors.filter((f) => f.kind !== 'totp'), { kind: 'totp', at: now, device: result.device.id }] }));
     if (rotated) res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
-    const first = before.devices.length === 0 && before.credentials.length === 0 && before.remaining === 0;
-    if (first && factorsConfig.recovery_codes.enabled) return showRecoveryCodes(req, res, session, await regenerateRecoveryCodes(ctx.storage, username, factorsConfig.recovery_codes.count, now));
+    if (hasNoSecondFactor(before) && factorsConfig.recovery_codes.enabled) {
+      await takeOwedRecoveryCodes(ctx.kv, username); // shown here and now: none are owed any more
+      return showNewRecoveryCodes(ctx, req, res, session, { replaced: false, continueUrl: ctx.redirects.safeTarget(req.body?.rd) ?? portalPath(ctx, 'methods?notice=added') });
+    }
     res.redirect(303, portalPath(ctx, 'methods?notice=added'));
   });
 
-  function showRecoveryCodes(req: Request, res: Response, session: Session, codes: string[]) {
-    audit('recovery_codes.issued', req, res, session, { count: codes.length });
-    const { locale, t } = localeOf(req);
-    sendPage(ctx, res, 200, renderRecoveryCodesPage({ t, locale, basePath: ctx.portal.basePath, codes, continueUrl: ctx.redirects.safeTarget(req.body?.rd) ?? portalPath(ctx, 'methods?notice=added'), username: session.user.username }));
-  }
-
-  router.post('/methods/recovery-codes', form, async (req, res) => {
-    const allowed = await authorizeChange(req, res);
-    if (!allowed || !factorsConfig.recovery_codes.enabled) return allowed ? sendErrorPage(ctx, req, res, 'access.denied') : undefined;
-    showRecoveryCodes(req, res, allowed.session, await regenerateRecoveryCodes(ctx.storage, allowed.session.user.username, factorsConfig.recovery_codes.count, ctx.clock.now()));
-  });
+  router.use(createRecoveryCodesRouter(ctx, { authorizeChange }));
 
   router.post('/methods/rename', form, async (req, res) => {
     const allowed = await authorizeChange(req, res);
@@ -176,7 +172,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
       return sendErrorPage(ctx, req, res, 'request.invalid');
     }
     await ctx.storage.otpDevices.rename(device.id, name);
-    audit('factor.renamed', req, res, allowed.session, { device: device.id });
+    await audit('factor.renamed', req, res, allowed.session, { device: device.id });
     res.redirect(303, portalPath(ctx, 'methods?notice=renamed'));
   });
 
@@ -195,7 +191,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const phones = await ctx.storage.pushDevices.listForUser(device.username);
     if (phones.some((p) => p.otpDeviceId === device.id)) return sendErrorPage(ctx, req, res, 'request.invalid');
     await ctx.factors[device.kind].remove(allowed.session.user.username, device.id);
-    audit('factor.removed', req, res, allowed.session, { kind: device.kind, device: device.id });
+    await audit('factor.removed', req, res, allowed.session, { kind: device.kind, device: device.id });
     await endSessionsSignedInWithIt(req, res, allowed);
     res.redirect(303, portalPath(ctx, 'methods?notice=removed'));
   });
@@ -206,7 +202,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const id = typeof req.body?.credential === 'string' ? req.body.credential : '';
     const result = await ctx.webauthn.renameCredential(allowed.session.user.username, id, req.body?.name);
     if (!result.ok) return sendErrorPage(ctx, req, res, 'request.invalid');
-    audit('factor.renamed', req, res, allowed.session, { kind: 'webauthn', device: id });
+    await audit('factor.renamed', req, res, allowed.session, { kind: 'webauthn', device: id });
     res.redirect(303, portalPath(ctx, 'methods?notice=webauthn_renamed'));
   });
 
@@ -215,7 +211,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     if (!allowed) return;
     const id = typeof req.body?.credential === 'string' ? req.body.credential : '';
     if (!(await ctx.webauthn.removeCredential(allowed.session.user.username, id))) return sendErrorPage(ctx, req, res, 'request.invalid');
-    audit('factor.removed', req, res, allowed.session, { kind: 'webauthn', device: id });
+    await audit('factor.removed', req, res, allowed.session, { kind: 'webauthn', device: id });
     await endSessionsSignedInWithIt(req, res, allowed);
     res.redirect(303, portalPath(ctx, 'methods?notice=webauthn_removed'));
   });
@@ -231,12 +227,22 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     sendPage(ctx, res, 200, renderPushEnrollPage({ t, locale, basePath: ctx.portal.basePath, link, qrDataUri: qr, minutes: Math.round(ctx.push.config.enrollment_ttl / 60) }));
   });
 
+  router.post('/methods/push/rename', form, async (req, res) => {
+    const allowed = await authorizeChange(req, res);
+    if (!allowed) return;
+    if (!ctx.push) return sendErrorPage(ctx, req, res, 'access.denied');
+    const result = await ctx.push.rename(allowed.session.user.username, req.body?.device, req.body?.name);
+    if (!result.ok) return sendErrorPage(ctx, req, res, 'request.invalid');
+    await audit('factor.renamed', req, res, allowed.session, { kind: 'push', device: req.body.device });
+    res.redirect(303, portalPath(ctx, 'methods?notice=renamed'));
+  });
+
   router.post('/methods/push/remove', form, async (req, res) => {
     const allowed = await authorizeChange(req, res);
     if (!allowed) return;
     const id = typeof req.body?.device === 'string' ? req.body.device : '';
     if (!ctx.push || !(await ctx.push.factor.remove(allowed.session.user.username, id))) return sendErrorPage(ctx, req, res, 'request.invalid');
-    audit('push.removed', req, res, allowed.session, { kind: 'push', device: id });
+    await audit('push.removed', req, res, allowed.session, { kind: 'push', device: id });
     await endSessionsSignedInWithIt(req, res, allowed);
     res.redirect(303, portalPath(ctx, 'methods?notice=push_removed'));
   });
@@ -256,7 +262,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
       ctx.logger.error({ err: (error as Error).message, username: session.user.username, requestId: requestIdOf(res) }, 'enrollment email could not be sent');
       return gate(req, res, session, 502, { error: 'email_failed' });
     }
-    audit('enrollment.email_sent', req, res, session);
+    await audit('enrollment.email_sent', req, res, session);
     gate(req, res, session, 200, { sent: true });
   });
 
@@ -271,26 +277,35 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const result = await redeemEnrollmentCode(ctx.storage, { username, code: req.body?.code, now: ctx.clock.now() });
     if (!result.ok) {
       await ctx.regulator.recordFailure(attempt);
-      audit('enrollment.code_refused', req, res, session, { reason: result.reason });
+      await audit('enrollment.code_refused', req, res, session, { reason: result.reason });
       return gate(req, res, session, 400, { error: result.reason });
     }
     const until = ctx.clock.now() + ENROLLMENT_GRANT_MS;
     const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: until }));
     if (rotated) res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
-    audit('enrollment.code_redeemed', req, res, session);
+    await audit('enrollment.code_redeemed', req, res, session);
     res.redirect(303, portalPath(ctx, 'methods', ctx.redirects.safeTarget(req.body?.rd)));
   });
 
   return router;
 }
 
-/** A user's factors and whether this session may change them now. */
-export async function enrollmentStateOf(ctx: GatewayContext, req: Request, session: Session) {
-  const username = session.user.username;
+/** A user's confirmed OTP devices (apps, tokens, phones' offline codes), passkeys and recovery codes. */
+export async function factorsOf(ctx: GatewayContext, username: string) {
   const devices = (await ctx.storage.otpDevices.listForUser(username)).filter((d) => d.confirmed);
   const credentials = ctx.config.second_factors.webauthn.enabled ? await ctx.webauthn.listCredentials(username) : [];
   const codes = await ctx.storage.recoveryCodes.listForUser(username);
-  const remaining = codes.filter((c) => c.usedAt === null).length;
+  return { devices, credentials, codes, remaining: codes.filter((c) => c.usedAt === null).length };
+}
+
+/** No app, token, passkey or unused recovery code yet: the next one added is the first (a phone counts through its offline-code app). */
+export function hasNoSecondFactor(state: { devices: unknown[]; credentials: unknown[]; remaining: number }): boolean {
+  return state.devices.length === 0 && state.credentials.length === 0 && state.remaining === 0;
+}
+
+/** A user's factors and whether this session may change them now. */
+export async function enrollmentStateOf(ctx: GatewayContext, req: Request, session: Session) {
+  const { devices, credentials, codes, remaining } = await factorsOf(ctx, session.user.username);
   const decision = decideEnrollment({
     session,
     hasFactors: devices.length > 0 || credentials.length > 0 || remaining > 0,
@@ -299,4 +314,11 @@ export async function enrollmentStateOf(ctx: GatewayContext, req: Request, sessi
     isTrustedNetwork: ctx.isEnrollmentNetwork(clientIpOf(ctx, req)),
   });
   return { devices, credentials, codes, remaining, decision };
+}
+
+/** "Confirm it's you": the second step, asked whatever the rule for the methods page says, then back here. */
+export function confirmUrlOf(ctx: GatewayContext): string {
+  const url = new URL(portalPath(ctx, 'second-factor', new URL('methods', ctx.portal.url).href), ctx.portal.origin);
+  url.searchParams.set(FRESH_FACTOR_PARAM, '1');
+  return url.pathname + url.search;
 }

@@ -6,6 +6,7 @@ export type Route = 'proxy' | 'forward_auth' | 'auth_request' | 'portal';
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
+  dropGaugesNamedLikeCounters(registry);
   const decisions = new Counter({
     name: 'gatehouse_access_decisions_total',
     help: 'Access decisions on protected requests, by route and outcome',
@@ -35,3 +36,18 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * prom-client's default metrics include gauges named like counters
+ * (`nodejs_active_handles_total`, `…_requests_total`, `…_resources_total`), which
+ * `promtool check metrics` rejects and which break `rate()`-style tooling that trusts the
+ * suffix. Each is the sum of a labelled sibling kept here (`gatehouse_nodejs_active_handles`
+ * by type), so nothing is lost: `sum(gatehouse_nodejs_active_handles)` is the total.
+ */
+function dropGaugesNamedLikeCounters(registry: Registry): void {
+  for (const metric of registry.getMetricsAsArray()) {
+    // The typings say a numeric enum; at run time `type` is the exposition name ('gauge').
+    const { name, type } = metric as unknown as { name: string; type: string };
+    if (name.endsWith('_total') && type !== 'counter') registry.removeSingleMetric(name);
+  }
+}

@@ -25,8 +25,12 @@ export function createOpsRouter(ctx: GatewayContext): Router {
   });
 
   router.get('/metrics', async (req, res) => {
-    const peer = ctx.clientAddress(req.socket.remoteAddress, undefined).ip;
-    if (!ctx.config.metrics.enabled || !mayReadMetrics(peer)) {
+    // The client as regulation and policy see it: behind a trusted proxy, the first untrusted
+    // X-Forwarded-For hop. Judging the peer would let in everyone the proxy forwards whenever the
+    // proxy's own address is in metrics.networks (a local proxy is in the default 127.0.0.0/8).
+    // An unreadable X-Forwarded-For leaves only the proxy's address, so it is refused.
+    const client = ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']);
+    if (!ctx.config.metrics.enabled || client.forwardedForMalformed || !mayReadMetrics(client.ip)) {
       res.status(404).end();
       return;
     }

@@ -113,6 +113,11 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
     );
     if (!result.ok && result.reason === 'address-throttled') return signInPage(req, res, 429, { error: 'throttled', username, rd });
     if (!result.ok && result.reason === 'account-state') return signInPage(req, res, 403, { error: STATE_ERRORS[result.state], username, rd });
+    if (!result.ok && result.reason === 'busy') {
+      // The caller's own lane of the hash queue is full (429), or the whole queue is (503): a moment's wait is enough.
+      res.setHeader('retry-after', '1');
+      return signInPage(req, res, result.scope === 'address' ? 429 : 503, { error: 'busy', username, rd });
+    }
     if (!result.ok) return signInPage(req, res, 401, { error: 'invalid_credentials', username, rd });
     res.append('set-cookie', serializeSessionCookie(result.token, sessionCookieOptions(ctx, result.session.rememberMe)));
     // A target that needs a second factor goes through the second step first.

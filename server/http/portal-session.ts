@@ -50,7 +50,10 @@ export function accessTargetOf(ctx: GatewayContext, req: Request, target: string
   const url = new URL(target);
   const path = normalizePath(url.pathname + url.search);
   if (!path.ok) return null;
-  return { domain: url.hostname, path: path.matchPath, method: 'GET', ip: clientIpOf(ctx, req) };
+  // As the gateway will decide it: with the site's letter-case setting (the default for the portal).
+  const site = ctx.sites.match(url.hostname, url.port ? Number(url.port) : undefined, path.matchPath);
+  const caseInsensitivePaths = site?.case_insensitive_paths ?? true;
+  return { domain: url.hostname, path: path.matchPath, method: 'GET', ip: clientIpOf(ctx, req), caseInsensitivePaths };
 }
 
 /**

@@ -12,7 +12,7 @@ export type Outcome =
 
 export type DecideProtectedRequest = (
   req: IncomingMessage,
-  target: { domain: string; matchPath: string; method: string },
+  target: { domain: string; matchPath: string; method: string; caseInsensitivePaths: boolean },
   forwardedFor: string | string[] | undefined,
   requestId: string,
 ) => Outcome | Promise<Outcome>;
@@ -48,7 +48,7 @@ export function createProtectedRequestDecider(ctx: GatewayContext, route: Route)
       };
       const auth = authorizeRequest(
         { policy: ctx.policy, sessions: ctx.sessions, directory: ctx.directory, cookieName: ctx.config.session.cookie_name, now: ctx.clock.now },
-        { domain: target.domain, path: target.matchPath, method: target.method, ip: client.ip },
+        { domain: target.domain, path: target.matchPath, method: target.method, ip: client.ip, caseInsensitivePaths: target.caseInsensitivePaths },
         req.headers.cookie,
       );
       if (auth instanceof Promise) return auth.then(decided, (error: unknown) => failed(error, requestId, started));

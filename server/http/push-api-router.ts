@@ -3,7 +3,10 @@ import { parseDeviceAuthorization, parseDeviceQuery, type DeviceCredentials } fr
 import { APPROVAL_ID } from '../factors/push/push-approvals.js';
 import type { PushService } from '../factors/push/push-service.js';
 import { allowsLoopbackPush, hasOnlyKeys, isPlainObject, parseSubscription } from '../factors/push/push-wire.js';
+import { oweRecoveryCodes } from '../factors/recovery/owed-recovery-codes.js';
+import type { PushDevice } from '../storage/storage.js';
 import type { GatewayContext } from './context.js';
+import { factorsOf, hasNoSecondFactor } from './methods-router.js';
 import { requestIdOf } from './pages.js';
 import { clientIpOf } from './portal-session.js';
 
@@ -48,9 +51,17 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
 
   router.get('/config', (_req, res) => send(res, 200, { vapidPublicKey: push.vapidPublicKey }));
 
+  /** A first phone comes with recovery codes, like any first factor: the portal shows them next time (a phone's offline codes are its own app). */
+  async function oweCodesForFirstPhone(phone: PushDevice) {
+    if (!ctx.config.second_factors.recovery_codes.enabled) return;
+    const factors = await factorsOf(ctx, phone.username);
+    if (hasNoSecondFactor({ ...factors, devices: factors.devices.filter((d) => d.id !== phone.otpDeviceId) })) await oweRecoveryCodes(ctx.kv, phone.username, 'push');
+  }
+
   router.post('/enroll', raw, async (req, res) => {
     const result = await push.enroll(jsonOf(req), meta(req, res));
     if (!result.ok) return fail(res, result.reason === 'malformed' ? 400 : 410, result.reason);
+    await oweCodesForFirstPhone(result.device);
     send(res, 201, { deviceId: result.device.id, username: result.device.username, portal: ctx.portal.url.href, totp: result.totp });
   });
 
@@ -74,7 +85,7 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
     const found = await device(req, res, fromHeader(req));
     if (!found) return;
     await push.factor.remove(found.username, found.id);
-    void ctx.audit.record({ kind: 'push.removed', subject: found.username, ...meta(req, res), details: { device: found.id, by: 'device' }, message: 'phone removed itself' });
+    await ctx.audit.record({ kind: 'push.removed', subject: found.username, ...meta(req, res), details: { device: found.id, by: 'device' }, message: 'phone removed itself' });
     send(res, 204);
   });
 

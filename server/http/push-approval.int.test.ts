@@ -46,7 +46,7 @@ describe('push approval: the answer', () => {
     expect(session!.factors.find((f) => f.kind === 'push')).toMatchObject({ kind: 'push', device: phone.deviceId });
 
     // The session's CSRF token changed with its id: take the new one, and the redemption is still used up.
-    const fresh = csrfFieldOf((await user.get('/methods')).body)!;
+    const fresh = csrfFieldOf((await user.get('/')).body)!;
     expect(fresh).not.toBe(csrf);
     const again = await user.post(`/second-factor/push/${approvalId}/complete`, { csrf: fresh, rd: SECURE });
     expect(again.status).toBe(410);
@@ -107,11 +107,6 @@ describe('push approval: refused answers', () => {
     ['time as a string', (b: Record<string, unknown>) => ({ ...b, time: String(b.time) })],
     ['fractional time', (b: Record<string, unknown>) => ({ ...b, time: 1.5 })],
     ['unknown decision', (b: Record<string, unknown>) => ({ ...b, decision: 'maybe' })],
-    ['one-digit number', (b: Record<string, unknown>) => ({ ...b, number: '7' })],
-    ['three-digit number', (b: Record<string, unknown>) => ({ ...b, number: '123' })],
-    ['number as a number', (b: Record<string, unknown>) => ({ ...b, number: 42 })],
-    ['letters', (b: Record<string, unknown>) => ({ ...b, number: 'ab' })],
-    ['full-width digits', (b: Record<string, unknown>) => ({ ...b, number: '４２' })],
     ['a number with deny', (b: Record<string, unknown>) => ({ ...b, decision: 'deny' })],
     ['an extra field', (b: Record<string, unknown>) => ({ ...b, admin: true })],
     ['an array', () => [1, 2]],
@@ -186,6 +181,43 @@ describe('push approval: refused answers', () => {
     await stillPending(user, approvalId);
     expect((await events('push.wrong_number', 'bob')).length).toBe(1);
     expect((await answer(approvalId, phone.answer(approvalId, 'approve', number))).json).toMatchObject({ result: 'approved' });
+  });
+
+  // Signed as the companion signs: a string number as sent, anything else as "" (push-service.test.ts has the full table).
+  it.each([
+    ['missing', undefined],
+    ['empty', ''],
+    ['null', null],
+    ['a JSON number', 42],
+    ['an array', [4, 2]],
+    ['one digit', '7'],
+    ['three digits', '123'],
+    ['letters', 'ab'],
+    ['full-width digits', '４２'],
+  ])('an approval whose number is %s is a wrong number: 409, counted, still pending', async (_name, bad) => {
+    const { user, approvalId } = await requestPush(h, 'bob', phone);
+    const before = (await h.gateway.ctx.regulator.lockState('bob')).recentFailures;
+    const body = { ...phone.answer(approvalId, 'approve', typeof bad === 'string' ? bad : ''), number: bad };
+    const res = await answer(approvalId, body);
+    expect([res.status, res.json]).toEqual([409, { error: 'wrong_number' }]);
+    expect((await h.gateway.ctx.regulator.lockState('bob')).recentFailures).toBe(before + 1);
+    await stillPending(user, approvalId);
+  });
+
+  it('three approvals without a number deny the approval; unsigned ones count for nothing', async () => {
+    const { user, approvalId, number } = await requestPush(h, 'bob', phone);
+    const before = (await h.gateway.ctx.regulator.lockState('bob')).recentFailures;
+    const bare = (time: number) => {
+      const { number: _omitted, ...rest } = phone.answer(approvalId, 'approve', '', time);
+      return rest;
+    };
+    for (let i = 0; i < 5; i++) expect((await answer(approvalId, { ...bare(Date.now() + i), signature: randomBytes(64).toString('base64url') })).status).toBe(401);
+    expect((await h.gateway.ctx.regulator.lockState('bob')).recentFailures).toBe(before);
+    await stillPending(user, approvalId);
+    for (let i = 0; i < 3; i++) expect((await answer(approvalId, bare(Date.now() + i))).status).toBe(409);
+    expect(JSON.parse((await user.get(`/second-factor/push/${approvalId}`)).body)).toEqual({ state: 'denied' });
+    expect((await answer(approvalId, phone.answer(approvalId, 'approve', number))).status).toBe(410);
+    expect((await h.gateway.ctx.regulator.lockState('bob')).recentFailures).toBe(before + 3);
   });
 
   it('three wrong numbers deny the approval', async () => {

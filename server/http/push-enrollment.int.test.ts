@@ -179,6 +179,9 @@ describe('push enrollment', () => {
     const page = await user.get('/second-factor');
     const code = generateTotp(otp.secret, Date.now(), { period: 30, digits: 6, algorithm: 'SHA1' });
     expect((await user.post('/second-factor', { csrf: csrfFieldOf(page.body)!, device: otp.id, code })).status).toBe(303);
+    // Alice's first phone came with recovery codes, shown on her first visit that may change factors.
+    expect((await user.get('/methods')).headers.location).toBe('/methods/recovery-codes/new');
+    expect((await user.get('/methods/recovery-codes/new')).body).toContain('<ol class="codes"');
     const methods = await user.get('/methods');
     const csrf = csrfFieldOf(methods.body)!;
     // The phone's offline codes are part of the phone: not listed as an app, not removable alone.
@@ -193,5 +196,38 @@ describe('push enrollment', () => {
     expect(await h.gateway.ctx.storage.pushDevices.get(phone.deviceId)).toBeUndefined();
     expect(await h.gateway.ctx.storage.otpDevices.get(otp.id)).toBeUndefined();
     expect((await h.gateway.ctx.storage.auditEvents.query({ kind: 'push.removed', subject: 'alice', limit: 5 })).length).toBe(1);
+  });
+
+  it('renaming a phone on My sign-in methods renames its offline codes too; only one’s own, a valid name, a fresh factor', async () => {
+    const phone = await enrollPhone(h, 'alice', { name: 'Old name' });
+    const device = (await h.gateway.ctx.storage.pushDevices.get(phone.deviceId))!;
+    const otp = (await h.gateway.ctx.storage.otpDevices.get(device.otpDeviceId!))!;
+    const bobPhone = await enrollPhone(h, 'bob', { name: 'Bob phone' });
+    const user = browser(h, await h.signIn('alice'));
+
+    // Password only: no change to sign-in methods without a fresh second factor.
+    const page = await user.get('/second-factor');
+    const stale = await user.post('/methods/push/rename', { csrf: csrfFieldOf(page.body)!, device: phone.deviceId, name: 'Thief phone' });
+    expect([stale.status, stale.headers.location]).toEqual([303, '/methods?notice=needs_fresh_factor']);
+    expect((await user.get('/methods')).body).not.toContain('methods/push/rename');
+
+    const code = generateTotp(otp.secret, Date.now(), { period: 30, digits: 6, algorithm: 'SHA1' });
+    expect((await user.post('/second-factor', { csrf: csrfFieldOf(page.body)!, device: otp.id, code })).status).toBe(303);
+    const methods = await user.get('/methods');
+    const csrf = csrfFieldOf(methods.body)!;
+    expect(methods.body).toContain('action="/methods/push/rename"');
+    expect((await user.post('/methods/push/rename', { csrf: 'forged', device: phone.deviceId, name: 'x' })).status).toBe(403);
+    for (const name of ['', '   ', 'x'.repeat(65), 'a\tb']) expect((await user.post('/methods/push/rename', { csrf, device: phone.deviceId, name })).status, JSON.stringify(name)).toBe(400);
+    for (const id of [bobPhone.deviceId, otp.id, 'not-mine']) expect((await user.post('/methods/push/rename', { csrf, device: id, name: 'Mine now' })).status, id).toBe(400);
+    expect((await h.gateway.ctx.storage.pushDevices.get(bobPhone.deviceId))!.name).toBe('Bob phone');
+    expect((await h.gateway.ctx.storage.pushDevices.get(phone.deviceId))!.name).toBe('Old name');
+
+    const renamed = await user.post('/methods/push/rename', { csrf, device: phone.deviceId, name: '  Work phone ' });
+    expect([renamed.status, renamed.headers.location]).toEqual([303, '/methods?notice=renamed']);
+    expect((await h.gateway.ctx.storage.pushDevices.get(phone.deviceId))!.name).toBe('Work phone');
+    expect((await h.gateway.ctx.storage.otpDevices.get(otp.id))!.name).toBe('Work phone');
+    expect((await user.get('/methods')).body).toMatch(/<h3 id="phone-\d+-name">Work phone<\/h3>/);
+    const events = await h.gateway.ctx.storage.auditEvents.query({ kind: 'factor.renamed', subject: 'alice', limit: 5 });
+    expect(events.map((e) => e.details)).toEqual([expect.objectContaining({ kind: 'push', device: phone.deviceId })]);
   });
 });

@@ -1,15 +1,19 @@
 import express, { type Request, type Response } from 'express';
 import { SECOND_FACTORS, type SecondFactorKind } from '../config/schema.js';
+import { hasFreshSecondFactor } from '../enrollment/enrollment-policy.js';
 import type { Factor } from '../factors/factor.js';
 import { serializeSessionCookie } from '../session/session-cookie.js';
 import type { Session } from '../session/session.js';
 import { completeSecondFactor } from '../sign-in/complete-second-factor.js';
 import { renderClockDriftPage } from '../../client/views/clock-drift-page.js';
-import { renderSecondFactorPage, type SecondFactorError } from '../../client/views/second-factor-page.js';
+import { renderSecondFactorPage, type SecondFactorDeviceChoice, type SecondFactorError, type SecondFactorReason } from '../../client/views/second-factor-page.js';
 import type { GatewayContext } from './context.js';
 import { localeOf, requestIdOf, sendPage } from './pages.js';
 import { clientIpOf, decideFor, isValidSessionPost, portalPath, portalSession, redirectToSignIn, siteNameOf } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
+
+/** `second-factor?fresh=1`: ask for a second factor even when the target's rule is already met. */
+export const FRESH_FACTOR_PARAM = 'fresh';
 
 const ERRORS: Record<string, { error: SecondFactorError; status: number }> = {
   'invalid-code': { error: 'invalid_code', status: 401 },
@@ -33,13 +37,10 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
     return decision.kind === 'step_up' ? decision.factors : SECOND_FACTORS;
   }
 
-  async function render(req: Request, res: Response, session: Session, rd: string | undefined, status: number, extra: { error?: SecondFactorError; submittedWith?: 'device' | 'recovery' } = {}) {
+  async function render(req: Request, res: Response, session: Session, rd: string | undefined, status: number, extra: { error?: SecondFactorError; submittedWith?: 'device' | 'recovery'; reason?: SecondFactorReason } = {}) {
     const kinds = allowedKinds(req, session, rd);
     const username = session.user.username;
-    const devices = [];
-    for (const kind of ['totp', 'hotp'] as const) {
-      if (kinds.includes(kind)) devices.push(...(await ctx.factors[kind].listDevices(username)).map((d) => ({ id: d.id, kind, name: d.name, lastUsedAt: d.lastUsedAt })));
-    }
+    const devices = await codeDevicesOf(ctx, username, kinds);
     const webauthnAvailable = ctx.config.second_factors.webauthn.enabled && kinds.includes('webauthn') && (await ctx.factors.webauthn.listDevices(username)).length > 0;
     const recoveryCodesAllowed = ctx.config.second_factors.recovery_codes.enabled && kinds.includes('recovery_code') && (await ctx.factors.recovery_code.listDevices(username)).length > 0;
     const state = await ctx.storage.userState.get(username);
@@ -53,6 +54,7 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
       redirectTarget: rd,
       devices,
       selectedDeviceId: state?.lastDeviceId ?? undefined,
+      lastFactorKind: state?.lastFactorKind ?? undefined,
       recoveryCodesAllowed,
       reason: !hasSecond ? 'sign_in' : 'step_up',
       webauthnAvailable,
@@ -66,9 +68,14 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
   router.get('/second-factor', async (req, res) => {
     const signedIn = await portalSession(ctx, req);
     if (!signedIn) return redirectToSignIn(ctx, req, res);
+    const { session } = signedIn;
     const rd = ctx.redirects.safeTarget(req.query.rd);
-    if (rd && decideFor(ctx, req, signedIn.session, rd).kind === 'allow') return void res.redirect(302, rd);
-    await render(req, res, signedIn.session, rd, 200);
+    // "Confirm it's you" before changing sign-in methods: the target's rule (the portal's own
+    // pages are often one_factor) says nothing about it, only the age of the last second factor.
+    const confirming = req.query[FRESH_FACTOR_PARAM] === '1';
+    const satisfied = !confirming || hasFreshSecondFactor(session, ctx.clock.now(), ctx.config.enrollment.fresh_factor_age);
+    if (rd && satisfied && decideFor(ctx, req, session, rd).kind === 'allow') return void res.redirect(302, rd);
+    await render(req, res, session, rd, 200, confirming ? { reason: 'stale' } : {});
   });
 
   router.post('/second-factor', form, async (req, res) => {
@@ -99,6 +106,25 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
     res.redirect(303, next);
   });
   return router;
+}
+
+/**
+ * The user's code devices this step accepts, each said for what it is: a phone's offline codes
+ * (named after the phone, renamed or not), an app, or a TOTP or HOTP hardware token.
+ */
+async function codeDevicesOf(ctx: GatewayContext, username: string, kinds: readonly SecondFactorKind[]): Promise<SecondFactorDeviceChoice[]> {
+  const phones = new Map((await ctx.storage.pushDevices.listForUser(username)).flatMap((p) => (p.otpDeviceId ? [[p.otpDeviceId, p.name] as const] : [])));
+  const stored = new Map((await ctx.storage.otpDevices.listForUser(username)).map((d) => [d.id, d]));
+  const devices: SecondFactorDeviceChoice[] = [];
+  for (const kind of ['totp', 'hotp'] as const) {
+    if (!kinds.includes(kind)) continue;
+    for (const listed of await ctx.factors[kind].listDevices(username)) {
+      const device = stored.get(listed.id);
+      const phone = phones.get(listed.id);
+      devices.push({ id: listed.id, kind, name: phone ?? listed.name, lastUsedAt: listed.lastUsedAt, serial: device?.serial ?? null, digits: device?.digits, phoneApp: phone !== undefined });
+    }
+  }
+  return devices;
 }
 
 /** The factor a submitted `device` field names: "recovery", or one of the user's OTP devices. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBase32 } from '../factors/otp/base32.js';
 import { generateTotp } from '../factors/otp/generate-otp.js';
@@ -151,5 +152,36 @@ describe('second factor: enrollment, sign-in, replay, step-up', () => {
     }
     const blocked = await bob.post('/enroll/code', { csrf, code });
     expect(blocked.status).toBe(429);
+  });
+});
+
+describe('the second step names each code device for what it is, and leads with the kind used last', () => {
+  const newDevice = (fields: { kind: 'totp' | 'hotp'; name: string; serial: string | null; digits: 6 | 8 }) =>
+    h.gateway.ctx.storage.otpDevices.create({ username: 'bob', secret: randomBytes(20), algorithm: 'SHA1', period: 30, confirmed: true, ...fields }, Date.now());
+
+  it('a phone\'s offline codes (named after the phone), an imported TOTP token, an HOTP token and an app', async () => {
+    const storage = h.gateway.ctx.storage;
+    const phoneCodes = await newDevice({ kind: 'totp', name: 'name given at enrollment', serial: null, digits: 6 });
+    await storage.pushDevices.create({ username: 'bob', name: 'Pixel 9', publicKey: randomBytes(91), subscription: null, otpDeviceId: phoneCodes.id }, Date.now());
+    const totpToken = await newDevice({ kind: 'totp', name: 'Desk token', serial: 'TT-0042', digits: 8 });
+    await newDevice({ kind: 'hotp', name: 'Key fob', serial: 'HT-0007', digits: 6 });
+    await newDevice({ kind: 'totp', name: 'iPhone', serial: null, digits: 6 });
+
+    const bob = client(await h.signIn('bob'));
+    const page = (await bob.get(`/second-factor?rd=${encodeURIComponent(SECURE)}`)).body;
+    const meta = (name: string) => new RegExp(`<span class="option-name">${name}</span> <span class="meta">([^<·]*) ·`).exec(page)?.[1];
+    expect(meta('Pixel 9')).toBe('Codes from the Gatehouse app');
+    expect(meta('Desk token')).toBe('Hardware token (TOTP), serial TT-0042');
+    expect(meta('Key fob')).toBe('Hardware token (HOTP), serial HT-0007');
+    expect(meta('iPhone')).toBe('Authenticator app');
+    expect(page).not.toContain('name given at enrollment');
+    // 6- and 8-digit devices on one form: the hint cannot name one count.
+    expect(page).toContain('The 6 or 8 digits your app or token shows now.');
+
+    // The token was used last: the code form leads, with that token chosen and the field focused.
+    await storage.userState.setLastUsed('bob', 'totp', totpToken.id);
+    const again = (await bob.get(`/second-factor?rd=${encodeURIComponent(SECURE)}`)).body;
+    expect(again).toMatch(new RegExp(`<input id="device-\\d" type="radio" name="device" value="${totpToken.id}" required checked>`));
+    expect(/<input id="code"[^>]*>/.exec(again)?.[0]).toContain(' autofocus');
   });
 });

@@ -3,11 +3,12 @@ import type { AuditKind } from '../audit/audit-event.js';
 import { parse as parseCookies } from 'cookie';
 import { hashToken } from '../core/random.js';
 import { resolveUser } from '../directory/directory.js';
+import { oweRecoveryCodes } from '../factors/recovery/owed-recovery-codes.js';
 import { serializeSessionCookie } from '../session/session-cookie.js';
 import type { FactorUse, Session } from '../session/session.js';
 import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
-import { enrollmentStateOf } from './methods-router.js';
+import { enrollmentStateOf, hasNoSecondFactor } from './methods-router.js';
 import { requestIdOf } from './pages.js';
 import { clientIpOf, passwordlessAllowed, portalPath, portalSession } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
@@ -53,7 +54,7 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
 
   function audit(event: AuditKind, req: Request, res: Response, fields: { username?: string; reason?: string; [field: string]: unknown }) {
     const { username, reason, ...details } = fields;
-    void ctx.audit.record({ kind: event, subject: username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), reason, details });
+    return ctx.audit.record({ kind: event, subject: username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), reason, details });
   }
 
   router.post('/api/webauthn/register/options', json, async (req, res) => {
@@ -69,18 +70,24 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const signedIn = await checkSignedIn(req, res);
     if (!signedIn) return;
     const { session, token } = signedIn;
-    if (!(await mayEnroll(req, session))) return fail(res, 403, 'needs-fresh-factor');
+    const before = await enrollmentStateOf(ctx, req, session);
+    if (before.decision.kind !== 'allowed') return fail(res, 403, 'needs-fresh-factor');
     const name = typeof req.body?.name === 'string' && req.body.name.trim() ? req.body.name : 'Passkey';
     const result = await service.verifyRegistration({ username: session.user.username, binding: sessionBinding(token), response: req.body?.response, name, now: ctx.clock.now() });
     if (!result.ok) {
-      audit('factor.enroll_refused', req, res, { username: session.user.username, kind: 'webauthn', reason: result.reason });
+      await audit('factor.enroll_refused', req, res, { username: session.user.username, kind: 'webauthn', reason: result.reason });
       return fail(res, 400, result.reason);
     }
-    audit('factor.enrolled', req, res, { username: session.user.username, kind: 'webauthn', device: result.credential.id, aaguid: result.credential.aaguid });
+    await audit('factor.enrolled', req, res, { username: session.user.username, kind: 'webauthn', device: result.credential.id, aaguid: result.credential.aaguid });
     // Registering proved possession: a fresh WebAuthn factor in this session, under a new id.
     const use: FactorUse = { kind: 'webauthn', at: ctx.clock.now(), device: result.credential.id, userVerified: result.credential.userVerified };
     const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: undefined, factors: [...s.factors.filter((f) => f.kind !== 'webauthn'), use] }));
     if (rotated) res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
+    // A first factor comes with recovery codes; this JSON answer cannot show them, the next page does.
+    if (hasNoSecondFactor(before) && ctx.config.second_factors.recovery_codes.enabled) {
+      await oweRecoveryCodes(ctx.kv, session.user.username, 'webauthn');
+      return ok(res, { redirect: portalPath(ctx, 'methods/recovery-codes/new') });
+    }
     ok(res, { redirect: portalPath(ctx, 'methods?notice=webauthn_added') });
   });
 
@@ -111,7 +118,7 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const result = await service.verifyAuthentication({ username, binding: sessionBinding(token), response: req.body?.response, now: ctx.clock.now() });
     if (!result.ok) {
       await ctx.regulator.recordFailure(attempt);
-      audit('second_factor.failure', req, res, { username, factor: 'webauthn', reason: result.reason });
+      await audit('second_factor.failure', req, res, { username, factor: 'webauthn', reason: result.reason });
       ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'failure' });
       return fail(res, 400, result.reason);
     }
@@ -121,7 +128,7 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     if (!rotated) return fail(res, 401, 'signed-out');
     res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
     await ctx.storage.userState.setLastUsed(username, 'webauthn', result.credential.id);
-    audit('second_factor.success', req, res, { username, factor: 'webauthn', device: result.credential.id });
+    await audit('second_factor.success', req, res, { username, factor: 'webauthn', device: result.credential.id });
     ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'success' });
     ok(res, { redirect: rd ?? ctx.portal.url.href });
   });
@@ -138,13 +145,13 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const user = result.ok ? await resolveUser(ctx.directory, result.username) : undefined;
     if (!result.ok || !user) {
       await ctx.regulator.recordFailure({ kind: 'webauthn', ip });
-      audit('sign_in.failure', req, res, { factor: 'webauthn', reason: result.ok ? 'unknown-user' : result.reason });
+      await audit('sign_in.failure', req, res, { factor: 'webauthn', reason: result.ok ? 'unknown-user' : result.reason });
       ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'failure' });
       return fail(res, 400, result.ok ? 'unknown-credential' : result.reason);
     }
     // The passkey proved who it is; a locked or disabled account is still refused.
     if ((await ctx.regulator.isLocked(user.username)) || (await ctx.storage.accountStates.get(user.username))) {
-      audit('sign_in.failure', req, res, { username: user.username, factor: 'webauthn', reason: 'locked' });
+      await audit('sign_in.failure', req, res, { username: user.username, factor: 'webauthn', reason: 'locked' });
       ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'failure' });
       return fail(res, 429, 'throttled');
     }
@@ -157,14 +164,14 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const created = await ctx.sessions.create({ user, factor: use, rememberMe: false });
     res.append('set-cookie', serializeSessionCookie(created.token, sessionCookieOptions(ctx, false)));
     await ctx.storage.userState.setLastUsed(user.username, 'webauthn', result.credential.id);
-    audit('sign_in.success', req, res, { username: user.username, factor: 'webauthn', passwordless: true, device: result.credential.id });
+    await audit('sign_in.success', req, res, { username: user.username, factor: 'webauthn', passwordless: true, device: result.credential.id });
     ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'success' });
     ok(res, { redirect: rd ?? ctx.portal.url.href });
   }
 
   /** Passwordless is not allowed for this target (for this user): no session, and the same answer before and after the passkey. */
-  function refusePasswordless(req: Request, res: Response, username?: string) {
-    audit('sign_in.failure', req, res, { username, factor: 'webauthn', reason: 'passwordless-not-allowed' });
+  async function refusePasswordless(req: Request, res: Response, username?: string) {
+    await audit('sign_in.failure', req, res, { username, factor: 'webauthn', reason: 'passwordless-not-allowed' });
     ctx.metrics.signIns.inc({ factor: 'webauthn', result: 'failure' });
     fail(res, 403, 'passwordless-not-allowed');
   }

@@ -11,7 +11,7 @@ const ISSUER = 'https://auth.corp.example/';
 const KEY_A = { id: 'key-a', private_key: generateEs256Pem() };
 const KEY_B = { id: 'key-b', private_key: generateEs256Pem() };
 
-const site = (name: string, url: string): SiteConfig => ({ name, url: new URL(url), preserve_host: true, timeout: 30, identity_jwt: true });
+const site = (name: string, url: string): SiteConfig => ({ name, url: new URL(url), preserve_host: true, timeout: 30, identity_jwt: true, case_insensitive_paths: true });
 const WIKI = site('wiki', 'https://wiki.corp.example/');
 const GRAFANA = site('grafana', 'https://tools.corp.example/grafana/');
 

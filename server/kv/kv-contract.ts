@@ -116,6 +116,53 @@ export function describeKvContract(name: string, open: () => Promise<KvHarness>)
       expect(await kv.windowCount(unique('window-none'), 16_000, 5_000)).toBe(0);
     });
 
+    it('windowReserve gives exactly `limit` of 50 parallel callers a place, and windowRemove gives one back', async () => {
+      const { kv } = await open();
+      const places = unique('places');
+      const window = { places, events: unique('events'), eventsMs: 60_000, limit: 5 };
+      const at = 1_000_000;
+      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => kv.windowReserve([window], `attempt-${i}`, at, 30_000)));
+      expect(answers.filter((a) => a === -1)).toHaveLength(5);
+      expect(answers.filter((a) => a === 0)).toHaveLength(45);
+      expect(await kv.windowCount(places, at, 30_000)).toBe(5);
+      const holders = answers.flatMap((a, i) => (a === -1 ? [`attempt-${i}`] : []));
+      await kv.windowRemove(places, holders[0]!);
+      // Giving back twice, a place never taken, or from an absent window changes nothing.
+      await kv.windowRemove(places, holders[0]!);
+      await kv.windowRemove(places, 'never-placed');
+      await kv.windowRemove(unique('absent'), holders[1]!);
+      expect(await kv.windowCount(places, at, 30_000)).toBe(4);
+      expect(await kv.windowReserve([window], 'late-1', at, 30_000)).toBe(-1);
+      expect(await kv.windowReserve([window], 'late-2', at, 30_000)).toBe(0);
+    });
+
+    it('windowReserve counts the events of the window beside it, and places lapse after placeMs', async () => {
+      const { kv } = await open();
+      const window = { places: unique('places'), events: unique('events'), eventsMs: 10_000, limit: 4 };
+      for (const t of [1_000, 2_000, 3_000]) await kv.windowAdd(window.events, t, 10_000);
+      expect(await kv.windowReserve([window], 'a', 5_000, 3_000)).toBe(-1);
+      expect(await kv.windowReserve([window], 'b', 5_000, 3_000)).toBe(0);
+      // The place taken at 5 000 lapses at 8 000; the event of 1 000 leaves the window at 11 000.
+      expect(await kv.windowReserve([window], 'c', 7_999, 3_000)).toBe(0);
+      expect(await kv.windowReserve([window], 'd', 8_000, 3_000)).toBe(-1);
+      expect(await kv.windowReserve([window], 'e', 10_999, 3_000)).toBe(0);
+      expect(await kv.windowReserve([window], 'f', 11_000, 3_000)).toBe(-1);
+    });
+
+    it('windowReserve takes places in every window or in none, and names the first full one', async () => {
+      const { kv } = await open();
+      const wide = { places: unique('wide'), events: unique('wide-events'), eventsMs: 60_000, limit: 10 };
+      const narrow = { places: unique('narrow'), events: unique('narrow-events'), eventsMs: 60_000, limit: 2 };
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await kv.windowReserve([wide, narrow], `m${i}`, 1_000, 60_000));
+      expect(answers).toEqual([-1, -1, 1, 1]);
+      expect(await kv.windowCount(wide.places, 1_000, 60_000)).toBe(2);
+      const full = { ...wide, limit: 2 };
+      expect(await kv.windowReserve([full, narrow], 'm9', 1_000, 60_000)).toBe(0);
+      expect(await kv.windowReserve([narrow, full], 'm9', 1_000, 60_000)).toBe(0);
+      expect(await kv.windowReserve([{ ...wide, limit: 3 }], 'm9', 1_000, 60_000)).toBe(-1);
+    });
+
     it('increment sets the TTL when the counter is created and does not extend it', async () => {
       const { kv, pass } = await open();
       const k = unique('window');

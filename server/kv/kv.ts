@@ -34,6 +34,17 @@ export interface Kv {
    * parallel calls return 1..50. `del` removes a window like any key.
    */
   windowAdd(key: string, nowMs: number, windowMs: number): Promise<number>;
+  /**
+   * Takes a place for `member` (unique to the caller) in every window's `places` at once, or
+   * in none: attempts in flight. A window is full when its places (younger than `placeMs`)
+   * plus its events (younger than `eventsMs`, kept by windowAdd in `events`) leave no room
+   * under `limit`. Returns the index of the first full window, nothing taken; or -1, every
+   * place taken. Atomic: of 50 parallel calls against a limit of 5, exactly 5 get places.
+   * Places older than `placeMs` lapse by themselves; `windowRemove` gives one back.
+   */
+  windowReserve(windows: readonly WindowLimit[], member: string, nowMs: number, placeMs: number): Promise<number>;
+  /** Forgets `member`'s place in a window, if it is still there. */
+  windowRemove(key: string, member: string): Promise<void>;
   /** How many events of the window are younger than `windowMs` at `nowMs`. */
   windowCount(key: string, nowMs: number, windowMs: number): Promise<number>;
   setMembers(key: string): Promise<string[]>;
@@ -46,4 +57,14 @@ export interface Kv {
   /** Resolves when the store answers; used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One count that windowReserve keeps under its limit. */
+export interface WindowLimit {
+  /** Key of the places taken (attempts in flight). */
+  places: string;
+  /** Key of a windowAdd window (failures) that counts too. */
+  events: string;
+  eventsMs: number;
+  limit: number;
 }

@@ -1,9 +1,11 @@
 import type { Clock } from '../core/clock.js';
 import { StoreUnavailableError } from '../core/errors.js';
-import type { Kv } from './kv.js';
+import type { Kv, WindowLimit } from './kv.js';
 import { ttlToMs } from './ttl.js';
 
-type Entry = { value: string | Set<string> | number[]; expiresAt: number };
+/** A window's events: when, and under which member (the caller's, or one of ours). */
+type WindowEvent = { at: number; member: string };
+type Entry = { value: string | Set<string> | WindowEvent[]; expiresAt: number };
 type Subscriber = { onMessage: (message: string) => void };
 
 /**
@@ -17,6 +19,7 @@ export function createMemoryKv(deps: { clock: Clock }, options: { keyPrefix?: st
   const entries = new Map<string, Entry>();
   const channels = new Map<string, Set<Subscriber>>();
   let writesSinceSweep = 0;
+  let windowEvents = 0;
   let sweepAfter = 1000;
   let closed = false;
 
@@ -58,11 +61,11 @@ export function createMemoryKv(deps: { clock: Clock }, options: { keyPrefix?: st
     return entry;
   }
 
-  function recentEvents(key: string, nowMs: number, windowMs: number): number[] {
+  function recentEvents(key: string, nowMs: number, windowMs: number): WindowEvent[] {
     const entry = live(key);
     if (entry === undefined) return [];
     if (!Array.isArray(entry.value)) throw new StoreUnavailableError(`memory kv: ${key} is not a window`);
-    return entry.value.filter((t) => t > nowMs - windowMs);
+    return entry.value.filter((event) => event.at > nowMs - windowMs);
   }
 
   /** Every call is async like the real store, and refuses once closed. */
@@ -116,10 +119,25 @@ export function createMemoryKv(deps: { clock: Clock }, options: { keyPrefix?: st
       if (members.size === 0) entries.delete(prefix + key);
     }),
     windowAdd: op((key: string, nowMs: number, windowMs: number) => {
-      const times = recentEvents(key, nowMs, windowMs);
-      times.push(nowMs);
-      write(key, { value: times, expiresAt: now() + Math.max(1, windowMs) });
-      return times.length;
+      const events = recentEvents(key, nowMs, windowMs);
+      events.push({ at: nowMs, member: `event:${windowEvents++}` });
+      write(key, { value: events, expiresAt: now() + Math.max(1, windowMs) });
+      return events.length;
+    }),
+    windowReserve: op((windows: readonly WindowLimit[], member: string, nowMs: number, placeMs: number) => {
+      const places = windows.map((w) => recentEvents(w.places, nowMs, placeMs));
+      const full = windows.findIndex((w, i) => places[i]!.length + recentEvents(w.events, nowMs, w.eventsMs).length >= w.limit);
+      if (full !== -1) return full;
+      // As ZADD: a member already there keeps one place.
+      windows.forEach((w, i) => write(w.places, { value: [...places[i]!.filter((e) => e.member !== member), { at: nowMs, member }], expiresAt: now() + Math.max(1, placeMs) }));
+      return -1;
+    }),
+    windowRemove: op((key: string, member: string) => {
+      const entry = live(key);
+      if (entry === undefined || !Array.isArray(entry.value)) return;
+      const events = entry.value.filter((event) => event.member !== member);
+      if (events.length === 0) entries.delete(prefix + key);
+      else entry.value = events;
     }),
     windowCount: op((key: string, nowMs: number, windowMs: number) => recentEvents(key, nowMs, windowMs).length),
     setMembers: op((key: string) => [...((setAt(key)?.value as Set<string> | undefined) ?? [])]),

@@ -27,12 +27,55 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return redis.call('ZCARD', KEYS[1])`;
 
 /**
+ * KEYS: places, events of each window in turn; ARGV: now, placeMs, member, then eventsMs and
+ * limit of each window. Every window is looked at before any place is taken: all or none.
+ */
+const WINDOW_RESERVE = `local now = tonumber(ARGV[1])
+local placeMs = tonumber(ARGV[2])
+for i = 1, #KEYS / 2 do
+  local places, events = KEYS[2 * i - 1], KEYS[2 * i]
+  redis.call('ZREMRANGEBYSCORE', places, '-inf', now - placeMs)
+  local used = redis.call('ZCARD', places) + redis.call('ZCOUNT', events, '(' .. (now - tonumber(ARGV[2 + 2 * i])), '+inf')
+  if used >= tonumber(ARGV[3 + 2 * i]) then return i - 1 end
+end
+for i = 1, #KEYS / 2 do
+  redis.call('ZADD', KEYS[2 * i - 1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[2 * i - 1], placeMs)
+end
+return -1`;
+
+/**
  * Kv on Redis (node-redis 6). Every command answers or rejects with StoreUnavailableError
  * within the timeout: at once while disconnected, at the deadline when Redis is slow or
  * stopped. A command that misses its deadline on a connection that looks healthy means the
  * connection is stuck (a SIGSTOPped or unreachable server), so the client is replaced:
  * its pending commands are dropped instead of piling up, and the new one reconnects by itself.
  */
+/**
+ * Redis eviction policies that may delete a key before its TTL when memory runs short: every
+ * allkeys-* and volatile-* policy (every Gatehouse key has a TTL, so volatile-* evicts ours
+ * too). Evicting a lockout counter, a used-code marker or a replay claim silently reopens what
+ * it closed, so Gatehouse refuses to run on them; `noeviction` answers an error instead, which
+ * fails closed (503).
+ */
+export const EVICTING_POLICY = /^(allkeys|volatile)-/;
+
+export class RedisEvictionPolicyError extends Error {
+  constructor(readonly policy: string) {
+    super(
+      `redis maxmemory-policy is "${policy}", which may evict lockout counters and single-use markers before they expire: ` +
+        'set maxmemory-policy noeviction (redis.conf or CONFIG SET) and give Redis enough memory',
+    );
+    this.name = 'RedisEvictionPolicyError';
+  }
+}
+
+/** The server's maxmemory-policy, from INFO (CONFIG may be renamed or denied on managed Redis). */
+export async function readEvictionPolicy(client: RedisClient): Promise<string> {
+  const info = await client.info('memory');
+  return /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? 'unknown';
+}
+
 export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions): Kv & { connect(): Promise<void> } {
   const logger = deps.logger.child({ component: 'redis-kv' });
   const timeoutMs = Math.max(1, Math.round(options.timeoutSeconds * 1000));
@@ -82,6 +125,8 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
         start(subscriber);
       }
       await Promise.all([whenReady(commands, timeoutMs), whenReady(subscriber, timeoutMs)]);
+      const policy = await run('info', readEvictionPolicy);
+      if (EVICTING_POLICY.test(policy)) throw new RedisEvictionPolicyError(policy);
     },
     get: async (k) => run('get', (c) => c.get(key(k))),
     async set(k, value, ttl) {
@@ -114,6 +159,14 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
     async windowAdd(k, nowMs, windowMs) {
       const args = [String(Math.trunc(nowMs)), String(Math.max(1, Math.trunc(windowMs))), `${Math.trunc(nowMs)}:${randomBytes(8).toString('hex')}`];
       return Number(await run('window add', (c) => c.eval(WINDOW_ADD, { keys: [key(k)], arguments: args })));
+    },
+    async windowReserve(windows, member, nowMs, placeMs) {
+      const keys = windows.flatMap((w) => [key(w.places), key(w.events)]);
+      const args = [String(Math.trunc(nowMs)), String(Math.max(1, Math.trunc(placeMs))), member, ...windows.flatMap((w) => [String(Math.max(1, Math.trunc(w.eventsMs))), String(w.limit)])];
+      return Number(await run('window reserve', (c) => c.eval(WINDOW_RESERVE, { keys, arguments: args })));
+    },
+    async windowRemove(k, member) {
+      await run('window remove', (c) => c.zRem(key(k), member));
     },
     async windowCount(k, nowMs, windowMs) {
       const min = `(${Math.trunc(nowMs) - Math.max(1, Math.trunc(windowMs))}`;

@@ -42,7 +42,7 @@ describe('compilePolicy', () => {
     ['/x', '/x\n', false],
   ])('anchors %s at both ends: %s → %s', (pattern, path, expected) => {
     const policy = compilePolicy(accessOf({ rules: [{ domain: 'a.example', resources: [pattern], policy: 'deny' }] }));
-    expect(findResource(policy.rules[0]!, path) !== -1).toBe(expected);
+    expect(findResource(policy.rules[0]!, path, false) !== -1).toBe(expected);
   });
 
   it('warns about a pattern written as a prefix match', () => {

@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
 import { SECOND_FACTORS, type Config, type RuleConfig } from '../config/schema.js';
+import { foldPathCase } from './fold-path-case.js';
 import { findDomain } from './match-rule.js';
 import { compileNetworks } from './networks.js';
 import type { CompiledPolicy, CompiledRule, Decision, SubjectTerm } from './types.js';
@@ -85,13 +86,16 @@ function compileDomains(patterns: readonly string[], path: string): NonNullable<
  * which anchors only its first branch. `$` is end of text in RE2 (no multi-line flag).
  * testExact is a full match as well; the wrapper keeps the anchoring if that call changes.
  */
-function compileResource(pattern: string, path: string, warnings: string[]): { source: string; matches: (p: string) => boolean } {
+function compileResource(pattern: string, path: string, warnings: string[]): NonNullable<CompiledRule['resources']>[number] {
   const regex = guard(path, () => RE2JS.compile(`^(?:${pattern})$`));
+  // For sites with case_insensitive_paths. Folding the pattern's escaped letters as the path's
+  // are folded keeps a pattern written with `%C3%84` (Ä) matching `%C3%A4` (ä) and the reverse.
+  const folded = guard(path, () => RE2JS.compile(`^(?:${foldPathCase(pattern)})$`, RE2JS.CASE_INSENSITIVE));
   if (pattern.startsWith('^') && !pattern.endsWith('$')) {
     // Written like a prefix match (as Authelia reads it); here it matches exactly that path only.
     warnings.push(`${path}: "${pattern}" is matched against the whole path; to cover what lies below it write "${pattern}(/.*)?"`);
   }
-  return { source: pattern, matches: (p) => regex.testExact(p) };
+  return { source: pattern, matches: (p) => regex.testExact(p), matchesIgnoringCase: (p) => folded.testExact(p) };
 }
 
 function compileSubject(item: string | readonly string[], path: string): readonly SubjectTerm[] {

@@ -239,7 +239,7 @@ const cases: Record<string, Case[]> = {
 const table = Object.entries(cases).flatMap(([group, list]) => list.map((item) => ({ group, ...item })));
 
 function targetOf(item: Case): AccessTarget {
-  return { domain: item.domain, path: item.path ?? '/', method: item.method ?? 'GET', ip: item.ip ?? '10.1.2.3' };
+  return { domain: item.domain, path: item.path ?? '/', method: item.method ?? 'GET', ip: item.ip ?? '10.1.2.3', caseInsensitivePaths: false };
 }
 
 describe('evaluateAccess', () => {
@@ -250,7 +250,7 @@ describe('evaluateAccess', () => {
 
   it.each(['bypass', 'deny', 'one_factor', 'two_factor'] as const)('applies default_policy %s when no rule matches', (level) => {
     const compiled = compileAccess({ default_policy: level, rules: [{ domain: 'other.example', policy: 'deny' }] });
-    const decide = (user: string) => evaluateAccess(compiled, { domain: 'wiki.corp.example', path: '/', method: 'GET', ip: '10.1.2.3' }, users[user]!, NOW);
+    const decide = (user: string) => evaluateAccess(compiled, { domain: 'wiki.corp.example', path: '/', method: 'GET', ip: '10.1.2.3', caseInsensitivePaths: false }, users[user]!, NOW);
     const expected: Record<typeof level, Decision[]> = {
       bypass: [allow('default', 'bypass'), allow('default', 'bypass'), allow('default', 'bypass')],
       deny: [deny('default'), deny('default'), deny('default')],
@@ -262,7 +262,7 @@ describe('evaluateAccess', () => {
 
   it('defaults to deny with no access_control at all', () => {
     const compiled = compileAccess(undefined);
-    expect(evaluateAccess(compiled, { domain: 'a.example', path: '/', method: 'GET', ip: '10.1.2.3' }, users.alice!, NOW)).toEqual(deny('default'));
+    expect(evaluateAccess(compiled, { domain: 'a.example', path: '/', method: 'GET', ip: '10.1.2.3', caseInsensitivePaths: false }, users.alice!, NOW)).toEqual(deny('default'));
   });
 
   it('lets the first matching rule win', () => {
@@ -270,21 +270,21 @@ describe('evaluateAccess', () => {
       { domain: 'app.example', resources: ['/admin/.*'], policy: 'deny' },
       { domain: 'app.example', policy: 'bypass' },
     ];
-    const target = { domain: 'app.example', path: '/admin/x', method: 'GET', ip: '10.1.2.3' };
+    const target = { domain: 'app.example', path: '/admin/x', method: 'GET', ip: '10.1.2.3', caseInsensitivePaths: false };
     expect(evaluateAccess(compileAccess({ rules }), target, null, NOW)).toEqual(deny(0));
     expect(evaluateAccess(compileAccess({ rules: [...rules].reverse() }), target, null, NOW)).toEqual(allow(0, 'bypass'));
   });
 
   it('asks an anonymous visitor to sign in for a subject rule even when it would deny', () => {
     const compiled = compileAccess({ rules: [{ domain: 'app.example', subject: 'user:mallory', policy: 'deny' }], default_policy: 'bypass' });
-    const target = { domain: 'app.example', path: '/', method: 'GET', ip: '10.1.2.3' };
+    const target = { domain: 'app.example', path: '/', method: 'GET', ip: '10.1.2.3', caseInsensitivePaths: false };
     expect(evaluateAccess(compiled, target, null, NOW)).toEqual(login(0));
     expect(evaluateAccess(compiled, target, users.bob!, NOW)).toEqual(allow('default', 'bypass'));
     expect(evaluateAccess(compiled, target, { ...users.bob!, username: 'mallory' }, NOW)).toEqual(deny(0));
   });
 
   it('returns the same frozen decision object on every call (nothing allocated per request)', () => {
-    const target = { domain: 'wiki.corp.example', path: '/admin', method: 'GET', ip: '10.1.2.3' };
+    const target = { domain: 'wiki.corp.example', path: '/admin', method: 'GET', ip: '10.1.2.3', caseInsensitivePaths: true };
     const first = evaluateAccess(policy, target, users.alice!, NOW);
     expect(evaluateAccess(policy, target, users.alice!, NOW)).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
@@ -292,8 +292,8 @@ describe('evaluateAccess', () => {
 
   it('treats a factor time that is not a number as stale', () => {
     const odd = { username: 'odd', groups: [], factors: [{ kind: 'webauthn' as const, at: Number.NaN }] };
-    expect(evaluateAccess(policy, { domain: 'vault.corp.example', path: '/', method: 'GET', ip: '10.1.2.3' }, odd, NOW)).toEqual(reauth(6, 300));
-    expect(evaluateAccess(policy, { domain: 'payroll.corp.example', path: '/', method: 'GET', ip: '10.1.2.3' }, odd, NOW)).toEqual(reauth(9, 600));
+    expect(evaluateAccess(policy, { domain: 'vault.corp.example', path: '/', method: 'GET', ip: '10.1.2.3', caseInsensitivePaths: false }, odd, NOW)).toEqual(reauth(6, 300));
+    expect(evaluateAccess(policy, { domain: 'payroll.corp.example', path: '/', method: 'GET', ip: '10.1.2.3', caseInsensitivePaths: false }, odd, NOW)).toEqual(reauth(9, 600));
   });
 });
 
@@ -321,7 +321,7 @@ describe('explainAccess agrees with evaluateAccess', () => {
           for (const method of methods)
             for (const ip of ips)
               for (const later of times) {
-                const target = { domain, path, method, ip };
+                const target = { domain, path, method, ip, caseInsensitivePaths: false };
                 expect(explainAccess(policy, target, subject, NOW + later).decision).toBe(evaluateAccess(policy, target, subject, NOW + later));
                 checked++;
               }

@@ -26,7 +26,7 @@ const policy = compilePolicy(
 const alice: AccessSubject = { username: 'alice', groups: ['admins'], factors: [{ kind: 'password', at: NOW - 60_000 }, { kind: 'totp', at: NOW - 30_000 }] };
 const bob: AccessSubject = { username: 'bob', groups: ['dev'], factors: [{ kind: 'password', at: NOW - 1_200_000 }] };
 const carol: AccessSubject = { username: 'carol', groups: [], factors: [{ kind: 'password', at: NOW }] };
-const target = (domain: string, path = '/', method = 'GET', ip = '10.1.2.3') => ({ domain, path, method, ip });
+const target = (domain: string, path = '/', method = 'GET', ip = '10.1.2.3', caseInsensitivePaths = false) => ({ domain, path, method, ip, caseInsensitivePaths });
 
 describe('explainAccess', () => {
   it('says why each rule tried matched or not', () => {

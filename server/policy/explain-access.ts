@@ -1,4 +1,4 @@
-import { decide, findDomain, findResource, hasFirstFactor, hasSecondFactor, matchesMethod, matchesNetwork, matchesSubject, newestFactorAt } from './match-rule.js';
+import { decide, findDomain, findResource, hasFirstFactor, hasSecondFactor, matchPathFor, matchesMethod, matchesNetwork, matchesSubject, newestFactorAt } from './match-rule.js';
 import type { AccessSubject, AccessTarget, CompiledPolicy, CompiledRule, Decision, SubjectTerm } from './types.js';
 
 export interface ExplainStep {
@@ -95,12 +95,13 @@ function explainTarget(rule: CompiledRule, target: AccessTarget, reasons: string
     if (!ok) return false;
   }
   if (rule.resources !== undefined) {
-    const found = findResource(rule, target.path);
+    const found = findResource(rule, matchPathFor(target), target.caseInsensitivePaths);
+    const how = target.caseInsensitivePaths ? ' (ignoring case)' : '';
     if (found === -1) {
-      reasons.push(`path ${target.path} matched none of ${list(rule.resources.map((r) => r.source))}`);
+      reasons.push(`path ${target.path} matched none of ${list(rule.resources.map((r) => r.source))}${how}`);
       return false;
     }
-    reasons.push(`path ${target.path} matched ${rule.resources[found]!.source}`);
+    reasons.push(`path ${target.path} matched ${rule.resources[found]!.source}${how}`);
   }
   return true;
 }

@@ -1,5 +1,6 @@
+import { foldPathCase } from './fold-path-case.js';
 import { matchesSuffix } from './normalize-host.js';
-import type { AccessSubject, CompiledRule, Decision, SubjectTerm } from './types.js';
+import type { AccessSubject, AccessTarget, CompiledRule, Decision, SubjectTerm } from './types.js';
 
 /**
  * The criteria of one rule, one predicate each. evaluateAccess and explainAccess both decide
@@ -31,18 +32,27 @@ export function matchesNetwork(rule: CompiledRule, ip: string): boolean {
   return rule.networks === undefined || rule.networks.matches(ip);
 }
 
-/** Index of the first resource pattern the path matches; -1 for none; 0 when the rule has none. */
-export function findResource(rule: CompiledRule, path: string): number {
+/**
+ * Index of the first resource pattern the path matches; -1 for none; 0 when the rule has none.
+ * With `ignoreCase` the path must have been through foldPathCase (see matchPathFor).
+ */
+export function findResource(rule: CompiledRule, path: string, ignoreCase: boolean): number {
   const resources = rule.resources;
   if (resources === undefined) return 0;
   for (let i = 0; i < resources.length; i++) {
-    if (resources[i]!.matches(path)) return i;
+    const resource = resources[i]!;
+    if (ignoreCase ? resource.matchesIgnoringCase(path) : resource.matches(path)) return i;
   }
   return -1;
 }
 
-export function matchesTarget(rule: CompiledRule, domain: string, method: string, ip: string, path: string): boolean {
-  return findDomain(rule, domain) !== undefined && matchesMethod(rule, method) && matchesNetwork(rule, ip) && findResource(rule, path) !== -1;
+/** The path resource patterns see: folded once per request for a case-insensitive site. */
+export function matchPathFor(target: AccessTarget): string {
+  return target.caseInsensitivePaths ? foldPathCase(target.path) : target.path;
+}
+
+export function matchesTarget(rule: CompiledRule, domain: string, method: string, ip: string, path: string, ignoreCase: boolean): boolean {
+  return findDomain(rule, domain) !== undefined && matchesMethod(rule, method) && matchesNetwork(rule, ip) && findResource(rule, path, ignoreCase) !== -1;
 }
 
 /** OR of ANDs. Only called with a rule that has a subject. */

@@ -1,6 +1,6 @@
 import type { FactorUse } from '../session/session.js';
 import { evaluateAccess } from './evaluate-access.js';
-import { matchesTarget } from './match-rule.js';
+import { matchPathFor, matchesTarget } from './match-rule.js';
 import type { AccessTarget, CompiledPolicy, CompiledRule } from './types.js';
 
 /**
@@ -18,8 +18,9 @@ import type { AccessTarget, CompiledPolicy, CompiledRule } from './types.js';
 export function mayOfferPasswordless(policy: CompiledPolicy, target: AccessTarget | null): boolean {
   if (target === null) return policy.passwordless;
   const rules = policy.rulesByDomain.get(target.domain) ?? policy.wildcardRules;
+  const path = matchPathFor(target);
   for (const rule of rules) {
-    if (!matchesTarget(rule, target.domain, target.method, target.ip, target.path)) continue;
+    if (!matchesTarget(rule, target.domain, target.method, target.ip, path, target.caseInsensitivePaths)) continue;
     if (rule.subject === undefined) return rule.passwordless;
     // Someone it names could sign in with a passkey here; someone else falls through to later rules.
     if (rule.passwordless) return true;

@@ -16,7 +16,7 @@ const access = configSchema.shape.access_control.parse({
     { domain: 'keys.corp.example', policy: 'two_factor', factors: ['webauthn'] },
   ],
 });
-const target = (domain: string, path = '/') => ({ domain, path, method: 'GET', ip: '10.0.0.1' });
+const target = (domain: string, path = '/') => ({ domain, path, method: 'GET', ip: '10.0.0.1', caseInsensitivePaths: true });
 const who = (...factors: FactorUse[]) => ({ username: 'alice', groups: [], factors });
 const password: FactorUse = { kind: 'password', at: NOW };
 const passkeyUv: FactorUse = { kind: 'webauthn', at: NOW, device: 'c1', userVerified: true };

@@ -10,6 +10,11 @@ export interface AccessTarget {
   domain: string;
   /** The `matchPath` of normalizePath: normalized, `;params` removed, without the query. */
   path: string;
+  /**
+   * The site's `case_insensitive_paths`: its upstream ignores letter case, so resource patterns
+   * match the path ignoring it (ASCII letters, and the escaped letters foldPathCase folds).
+   */
+  caseInsensitivePaths: boolean;
   method: string;
   /** The client's address (the real peer, or the first untrusted X-Forwarded-For hop). */
   ip: string;
@@ -47,8 +52,12 @@ export interface CompiledRule {
   policy: PolicyLevel;
   /** Exact hosts, and `*.x` patterns as their suffix (".x"); undefined: any host (default only). */
   domains?: { exact: ReadonlySet<string>; suffixes: readonly string[]; source: readonly string[] };
-  /** Patterns anchored at both ends; `source` as written in the config. */
-  resources?: readonly { source: string; matches: (path: string) => boolean }[];
+  /**
+   * Patterns anchored at both ends; `source` as written in the config. `matchesIgnoringCase`
+   * is the same pattern, case-folded and compiled case-insensitively, for a path already
+   * through foldPathCase.
+   */
+  resources?: readonly { source: string; matches: (path: string) => boolean; matchesIgnoringCase: (path: string) => boolean }[];
   methods?: ReadonlySet<string>;
   networks?: { source: readonly string[]; matches: (ip: string) => boolean };
   /** OR of ANDs. */

@@ -99,7 +99,7 @@ describe('createClientAddressResolver: malformed X-Forwarded-For falls back to t
     'nonsense, 10.0.0.9',
     `1.2.3.4, ${Array.from({ length: 32 }, (_, i) => `10.0.0.${i + 10}`).join(', ')}`,
   ])('%j', (xff) => {
-    expect(resolve('10.0.0.5', xff)).toEqual({ ip: '10.0.0.5', viaTrustedProxy: true });
+    expect(resolve('10.0.0.5', xff)).toEqual({ ip: '10.0.0.5', viaTrustedProxy: true, forwardedForMalformed: true });
   });
 
   it('walks up to 32 trusted hops', () => {
@@ -108,7 +108,7 @@ describe('createClientAddressResolver: malformed X-Forwarded-For falls back to t
   });
 
   it('falls back on a huge header without throwing', () => {
-    expect(resolve('10.0.0.5', '10.0.0.1,'.repeat(100_000) + '10.0.0.2')).toEqual({ ip: '10.0.0.5', viaTrustedProxy: true });
+    expect(resolve('10.0.0.5', '10.0.0.1,'.repeat(100_000) + '10.0.0.2')).toEqual({ ip: '10.0.0.5', viaTrustedProxy: true, forwardedForMalformed: true });
   });
 });
 
@@ -145,10 +145,10 @@ describe('createClientAddressResolver: the integer path for IPv4 agrees with a f
       const hops = xff.split(',').map((h) => h.replace(/^[ \t]+|[ \t]+$/g, ''));
       for (let i = hops.length - 1; i >= 0 && hops.length - i <= 32; i--) {
         const a = parse(hops[i]!);
-        if (!a) return { ip: p.toString(), viaTrustedProxy: true };
+        if (!a) return { ip: p.toString(), viaTrustedProxy: true, forwardedForMalformed: true };
         if (!isTrusted(a) || i === 0) return { ip: a.toString(), viaTrustedProxy: true };
       }
-      return { ip: p.toString(), viaTrustedProxy: true };
+      return { ip: p.toString(), viaTrustedProxy: true, forwardedForMalformed: true };
     };
   }
 

@@ -9,6 +9,11 @@ export interface ClientAddress {
   ip: string;
   /** The peer itself is a trusted proxy (its X-Forwarded-* headers may be believed). */
   viaTrustedProxy: boolean;
+  /**
+   * Set when a trusted proxy's X-Forwarded-For could not be walked: `ip` is then the proxy's own
+   * address, which is right for counting failures but says nothing about who the client is.
+   */
+  forwardedForMalformed?: true;
 }
 
 export type ClientAddressResolver = (peer: string | undefined, forwardedFor: string | string[] | undefined) => ClientAddress;
@@ -48,7 +53,8 @@ export function createClientAddressResolver(trustedProxies: readonly string[]): 
     if (!classify(peerIp)?.trusted) return { ip: peerIp, viaTrustedProxy: false };
     const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
     if (header === undefined || header.trim() === '') return { ip: peerIp, viaTrustedProxy: true };
-    return { ip: walkForwardedFor(header, classify) ?? peerIp, viaTrustedProxy: true };
+    const client = walkForwardedFor(header, classify);
+    return client === undefined ? { ip: peerIp, viaTrustedProxy: true, forwardedForMalformed: true } : { ip: client, viaTrustedProxy: true };
   };
 }
 

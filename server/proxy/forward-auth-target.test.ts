@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { targetFromForwardedHeaders, targetFromOriginalUrl } from './forward-auth-target.js';
+import { MAX_FORWARDED_TARGET_LENGTH, targetFromForwardedHeaders, targetFromOriginalUrl } from './forward-auth-target.js';
 
 const traefik: IncomingHttpHeaders = {
   'x-forwarded-method': 'GET',
@@ -149,5 +149,43 @@ describe('targetFromOriginalUrl (nginx auth_request)', () => {
     [{ 'x-original-url': 'https://app.example.com/', 'x-original-method': 'GE T' }, 'malformed', 'x-original-method'],
   ])('%j → %s', (headers, reason, header) => {
     expect(targetFromOriginalUrl(headers as IncomingHttpHeaders)).toEqual({ ok: false, reason, header });
+  });
+});
+
+describe('limits and repeated headers', () => {
+  const origin = 'https://app.example.com';
+  const path = (length: number) => '/' + 'a'.repeat(length - 1);
+
+  it('reads a target of exactly MAX_FORWARDED_TARGET_LENGTH', () => {
+    expect(targetFromOriginalUrl({ 'x-original-url': origin + path(MAX_FORWARDED_TARGET_LENGTH - origin.length) })).toMatchObject({ ok: true });
+    expect(targetFromForwardedHeaders({ ...traefik, 'x-forwarded-uri': path(MAX_FORWARDED_TARGET_LENGTH) })).toMatchObject({ ok: true });
+  });
+
+  it.each([1, 100, 8 * 1024, 64 * 1024])('refuses a target %i characters too long', (over) => {
+    expect(targetFromOriginalUrl({ 'x-original-url': origin + path(MAX_FORWARDED_TARGET_LENGTH - origin.length + over) })).toEqual({ ok: false, reason: 'too-long', header: 'x-original-url' });
+    expect(targetFromForwardedHeaders({ ...traefik, 'x-forwarded-uri': path(MAX_FORWARDED_TARGET_LENGTH + over) })).toEqual({ ok: false, reason: 'too-long', header: 'x-forwarded-uri' });
+    expect(targetFromForwardedHeaders({ ...traefik, 'x-forwarded-uri': `/?${'q'.repeat(MAX_FORWARDED_TARGET_LENGTH + over)}` })).toMatchObject({ ok: false, reason: 'too-long' });
+  });
+
+  // What IncomingMessage.headersDistinct gives: one array entry per copy of the header.
+  it('reads a header given once, as headersDistinct gives it', () => {
+    const distinct = Object.fromEntries(Object.entries(traefik).map(([name, value]) => [name, [value as string]]));
+    expect(targetFromForwardedHeaders(distinct)).toMatchObject({ ok: true, host: 'app.example.com', requestTarget: '/path/to?x=1&y=2' });
+    expect(targetFromOriginalUrl({ 'x-original-url': [`${origin}/x,`], 'x-original-method': ['POST'] })).toMatchObject({ ok: true, method: 'POST', requestTarget: '/x,' });
+  });
+
+  it.each([
+    ['x-original-url', [`${origin}/x`, '']],
+    ['x-original-url', ['', `${origin}/x`]],
+    ['x-original-url', [`${origin}/x`, `${origin}/x`]],
+    ['x-original-method', ['GET', '']],
+  ])('refuses %s given twice %j, even empty or the same', (header, values) => {
+    expect(targetFromOriginalUrl({ 'x-original-url': [`${origin}/x`], [header]: values })).toEqual({ ok: false, reason: 'duplicated', header });
+  });
+
+  it.each(['x-forwarded-method', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-uri'])('refuses %s given twice, even once empty', (header) => {
+    const value = traefik[header] as string;
+    expect(targetFromForwardedHeaders({ ...traefik, [header]: [value, ''] })).toEqual({ ok: false, reason: 'duplicated', header });
+    expect(targetFromForwardedHeaders({ ...traefik, [header]: [value, value] })).toEqual({ ok: false, reason: 'duplicated', header });
   });
 });

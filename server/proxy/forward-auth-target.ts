@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 
 /**
@@ -11,7 +10,21 @@ export type ForwardAuthTarget =
   | { ok: true; method: string; proto: 'http' | 'https'; host: string; requestTarget: string }
   | { ok: false; reason: ForwardAuthRejection; header: string };
 
-export type ForwardAuthRejection = 'missing' | 'duplicated' | 'malformed' | 'unsupported-scheme' | 'userinfo';
+export type ForwardAuthRejection = 'missing' | 'duplicated' | 'malformed' | 'too-long' | 'unsupported-scheme' | 'userinfo';
+
+/**
+ * The proxy's headers, best as IncomingMessage.headersDistinct gives them (every value of a
+ * repeated header on its own, so a second copy is seen even when it is empty); `headers`, where
+ * Node has joined repeats with ", ", works too.
+ */
+export type ForwardAuthHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/**
+ * Longest X-Original-URL or X-Forwarded-Uri we read. nginx refuses request lines over its
+ * large_client_header_buffers (8 KiB by default), so a longer target is not a request any proxy
+ * in front let through: it is refused, never decided on.
+ */
+export const MAX_FORWARDED_TARGET_LENGTH = 8 * 1024;
 
 type Field = { ok: true; value: string } | { ok: false; reason: ForwardAuthRejection; header: string };
 
@@ -27,7 +40,7 @@ const FORWARDED_SCHEMES = new Map<string, 'http' | 'https'>([['http', 'http'], [
 const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
 
 /** Traefik and Caddy: X-Forwarded-Method, -Proto, -Host and -Uri. */
-export function targetFromForwardedHeaders(headers: IncomingHttpHeaders): ForwardAuthTarget {
+export function targetFromForwardedHeaders(headers: ForwardAuthHeaders): ForwardAuthTarget {
   const method = single(headers, 'x-forwarded-method', false);
   if (!method.ok) return method;
   const proto = single(headers, 'x-forwarded-proto', false);
@@ -43,14 +56,16 @@ export function targetFromForwardedHeaders(headers: IncomingHttpHeaders): Forwar
     return reject(/^[a-z][a-z0-9+.-]*$/i.test(proto.value) ? 'unsupported-scheme' : 'malformed', 'x-forwarded-proto');
   }
   if (!isHost(host.value)) return reject(host.value.includes('@') ? 'userinfo' : 'malformed', 'x-forwarded-host');
+  if (uri.value.length > MAX_FORWARDED_TARGET_LENGTH) return reject('too-long', 'x-forwarded-uri');
   if (!ORIGIN_FORM.test(uri.value)) return reject('malformed', 'x-forwarded-uri');
   return { ok: true, method: method.value.toUpperCase(), proto: scheme, host: host.value, requestTarget: uri.value };
 }
 
 /** nginx auth_request: X-Original-URL ($scheme://$http_host$request_uri) and X-Original-Method (default GET). */
-export function targetFromOriginalUrl(headers: IncomingHttpHeaders): ForwardAuthTarget {
+export function targetFromOriginalUrl(headers: ForwardAuthHeaders): ForwardAuthTarget {
   const url = single(headers, 'x-original-url', true);
   if (!url.ok) return url;
+  if (url.value.length > MAX_FORWARDED_TARGET_LENGTH) return reject('too-long', 'x-original-url');
   let method = 'GET';
   if (headers['x-original-method'] !== undefined) {
     const given = single(headers, 'x-original-method', false);
@@ -72,14 +87,18 @@ export function targetFromOriginalUrl(headers: IncomingHttpHeaders): ForwardAuth
 }
 
 /**
- * Exactly one value of a header. Node joins repeated headers with ", ", so for values that
- * cannot contain a comma a comma means "sent twice". A URI may hold commas, but Node's join
- * always adds a space, which a well-formed URI never contains and the caller's check refuses.
+ * Exactly one value of a header: a header given twice is refused, even when both copies agree
+ * or one is empty. For values that cannot contain a comma a comma also means "sent twice" (a
+ * proxy, or Node's `headers`, may have joined the copies with ", "). A URI may hold commas,
+ * but a join always adds a space, which a well-formed URI never contains and the caller refuses.
  */
-function single(headers: IncomingHttpHeaders, name: string, commaAllowed: boolean): Field {
-  const value = headers[name];
-  if (value === undefined) return reject('missing', name);
-  if (Array.isArray(value)) return reject(value.length === 0 ? 'missing' : 'duplicated', name);
+function single(headers: ForwardAuthHeaders, name: string, commaAllowed: boolean): Field {
+  const given = headers[name];
+  if (given === undefined) return reject('missing', name);
+  let value: string;
+  if (typeof given === 'string') value = given;
+  else if (given.length === 1) value = given[0]!;
+  else return reject(given.length === 0 ? 'missing' : 'duplicated', name);
   if (/[\r\n\0]/.test(value)) return reject('malformed', name);
   if (!commaAllowed && value.includes(',')) return reject('duplicated', name);
   const trimmed = value.trim();

@@ -5,6 +5,9 @@
  * Proxy-Authorization and Proxy-Authenticate are here too, as in Go's ReverseProxy: they are
  * addressed to a proxy, we are that proxy and do not use them, and passing them on would hand
  * a client's forward-proxy credentials to every upstream application.
+ *
+ * HTTP2-Settings belongs to an h2c upgrade of this one connection (RFC 7540 §3.2.1), which is
+ * never passed on; without its Upgrade it means nothing to an upstream.
  */
 export const HOP_BY_HOP = new Set([
   'connection',
@@ -14,6 +17,7 @@ export const HOP_BY_HOP = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+  'http2-settings',
   'proxy-authorization',
   'proxy-authenticate',
 ]);

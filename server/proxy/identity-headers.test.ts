@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { SessionUser } from '../session/session.js';
 import {
   buildIdentityHeaders,
+  canonicalHeaderName,
   createIdentityHeaderBuilder,
   headerValue,
   isIdentityHeader,
@@ -10,6 +11,7 @@ import {
   withoutCookie,
   type UpstreamHeaderOptions,
 } from './identity-headers.js';
+import { FOREIGN_IDENTITY_HEADERS, URL_REWRITE_HEADERS } from './untrusted-request-headers.js';
 
 const alice: SessionUser = { username: 'alice', displayName: 'Alice Liddell', email: 'alice@example.com', groups: ['admins', 'dev'] };
 
@@ -228,6 +230,7 @@ describe('upstreamRequestHeaders: forwarding headers', () => {
     'x-forwarded-port': '1',
     'x-forwarded-prefix': '/admin',
     'x-forwarded-user': 'admin',
+    'x-forwarded-ssl': 'on',
     x_forwarded_for: '6.6.6.6',
     'X_Forwarded-Host': 'evil.example',
     'x-real-ip': '6.6.6.6',
@@ -254,8 +257,10 @@ describe('upstreamRequestHeaders: forwarding headers', () => {
     const out = upstreamRequestHeaders(forged, { ...base, peer: '10.0.0.5', clientIp: '1.2.3.4', viaTrustedProxy: true });
     expect(out['x-forwarded-for']).toBe('1.2.3.4, 10.0.0.5');
     expect(out['x-real-ip']).toBe('1.2.3.4');
-    expect(out['x-forwarded-prefix']).toBe('/admin');
-    expect(out['x-forwarded-user']).toBe('admin');
+    expect(out['x-forwarded-ssl']).toBe('on');
+    // Identity and URL-rewrite names are never passed, not even from a trusted proxy.
+    expect(out).not.toHaveProperty('x-forwarded-prefix');
+    expect(out).not.toHaveProperty('x-forwarded-user');
     expect(out['x-forwarded-host']).toBe('app.example.com');
     expect(out['x-request-id']).toBe('req-1');
     expect(out).not.toHaveProperty('x_forwarded_for');
@@ -292,5 +297,60 @@ describe('createIdentityHeaderBuilder: the hot path gives what buildIdentityHead
         expect(build(user)).toEqual(buildIdentityHeaders(user));
       }
     }
+  });
+});
+
+describe('upstreamRequestHeaders: other gateways\' identity headers and URL-rewrite headers', () => {
+  /** Each name as a client could spell it: as listed, upper case, Title-Case, with `_`, mixed. */
+  function spellings(name: string): string[] {
+    const title = name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+    return [name, name.toUpperCase(), title, name.replaceAll('-', '_'), title.replaceAll('-', '_'), name.replace('-', '_')];
+  }
+  const names = [...FOREIGN_IDENTITY_HEADERS, ...URL_REWRITE_HEADERS];
+  const peers: [string, Partial<UpstreamHeaderOptions>][] = [
+    ['an untrusted peer', {}],
+    ['a trusted proxy', { peer: '10.0.0.5', clientIp: '1.2.3.4', viaTrustedProxy: true }],
+    ['a signed-in user behind a trusted proxy', { peer: '10.0.0.5', clientIp: '1.2.3.4', viaTrustedProxy: true, identity: buildIdentityHeaders(alice) }],
+  ];
+  const listed = new Set<string>(names);
+
+  it.each(peers)('never passes any of them, in any spelling or repeated, from %s', (_peer, options) => {
+    const incoming: IncomingHttpHeaders = { host: 'x', accept: 'text/html' };
+    for (const name of names) for (const spelling of spellings(name)) incoming[spelling] = [`${spelling}-1`, `${spelling}-2`];
+    const out = upstreamRequestHeaders(incoming, { ...base, ...options });
+    expect(Object.keys(out).filter((name) => listed.has(canonicalHeaderName(name)))).toEqual([]);
+    expect(out.accept).toBe('text/html');
+  });
+
+  it.each(names)('drops %s alone from a trusted proxy, as a single value', (name) => {
+    const out = upstreamRequestHeaders({ [name]: '/admin' }, { ...base, peer: '10.0.0.5', viaTrustedProxy: true });
+    expect(Object.keys(out).map(canonicalHeaderName)).not.toContain(name);
+  });
+
+  it('keeps names that only look like them (exact names, no prefixes)', () => {
+    const near = { 'x-forwarded-users': 'a', 'x-remote-username': 'b', 'x-original-urls': 'c', 'x-rewrite': 'd', 'cf-access-client-id': 'e' };
+    const out = upstreamRequestHeaders(near, { ...base, peer: '10.0.0.5', viaTrustedProxy: true });
+    for (const name of Object.keys(near)) expect(out).toHaveProperty(name);
+  });
+
+  it('drops the configured names in every spelling, and keeps the rest', () => {
+    const stripped = new Set(['x-internal-role', 'authorization'].map(canonicalHeaderName));
+    const out = upstreamRequestHeaders(
+      { 'x-internal-role': 'admin', X_Internal_Role: 'admin', 'X-INTERNAL-ROLE': ['a', 'b'], authorization: 'Basic YWRtaW46', 'x-internal-other': 'kept' },
+      { ...base, stripped },
+    );
+    expect(Object.keys(out).map(canonicalHeaderName).filter((name) => stripped.has(name))).toEqual([]);
+    expect(out['x-internal-other']).toBe('kept');
+  });
+});
+
+describe('canonicalHeaderName', () => {
+  it.each([
+    ['Remote-User', 'remote-user'],
+    ['REMOTE_USER', 'remote-user'],
+    ['X_Forwarded_User', 'x-forwarded-user'],
+    ['x-original-url', 'x-original-url'],
+  ])('%s → %s', (name, canonical) => {
+    expect(canonicalHeaderName(name)).toBe(canonical);
   });
 });

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SessionUser } from '../session/session.js';
 import { HOP_BY_HOP, connectionListed } from './hop-by-hop.js';
+import { FOREIGN_IDENTITY_HEADERS, URL_REWRITE_HEADERS } from './untrusted-request-headers.js';
 
 /** The headers that tell an upstream who is signed in (the names Authelia and its users use). */
 export const IDENTITY_HEADERS = ['remote-user', 'remote-groups', 'remote-name', 'remote-email'] as const;
@@ -11,19 +12,26 @@ const IDENTITY = new Set<string>(IDENTITY_HEADERS);
  * any spelling. Forwarded (RFC 7239) is dropped rather than extended: an application that
  * prefers it would otherwise read a chain that stops before us.
  */
-const OURS = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'x-request-id', 'forwarded']);
+const OURS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'x-request-id', 'forwarded'];
+
+/**
+ * Every header whose client copy never reaches an upstream, by canonical name: ours, other
+ * gateways' identity headers and the URL-rewrite / method-override headers (see
+ * untrusted-request-headers.ts), whoever the peer is. One Set lookup per request header.
+ */
+const NEVER_PASSED: ReadonlySet<string> = new Set<string>([...IDENTITY_HEADERS, ...OURS, ...FOREIGN_IDENTITY_HEADERS, ...URL_REWRITE_HEADERS]);
 
 /**
  * How an application behind us may see a header name: case-insensitively, and with `_` and `-`
  * as one (CGI, WSGI, Rack and PHP all turn `Remote-User` and `Remote_User` into HTTP_REMOTE_USER).
  */
-function canonicalName(name: string): string {
+export function canonicalHeaderName(name: string): string {
   const lower = name.toLowerCase();
   return lower.includes('_') ? lower.replaceAll('_', '-') : lower;
 }
 
 export function isIdentityHeader(name: string): boolean {
-  return IDENTITY.has(canonicalName(name));
+  return IDENTITY.has(canonicalHeaderName(name));
 }
 
 /**
@@ -106,13 +114,17 @@ export interface UpstreamHeaderOptions {
   forwardedPort: string;
   requestId: string;
   identity?: Record<string, string>;
-  /** More header names (lower case) that are ours alone, e.g. the signed identity JWT's. */
+  /**
+   * More header names (canonical: see canonicalHeaderName) never passed from a client: the
+   * signed identity JWT's, and the site owner's server.strip_headers.
+   */
   stripped?: ReadonlySet<string>;
 }
 
 /**
  * The headers an upstream receives: the client's, minus hop-by-hop headers, every spelling of
- * the identity headers, our session cookie and (from untrusted peers) forwarding headers; plus
+ * the identity headers, of other gateways' identity headers, of the URL-rewrite headers and of
+ * the configured ones, our session cookie and (from untrusted peers) forwarding headers; plus
  * our forwarding headers and the real identity.
  *
  * X-Forwarded-For carries only what we vouch for: the client we resolved and the peer that
@@ -128,9 +140,10 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, options: U
     const name = rawName.toLowerCase();
     if (name === 'connection') connection.push(...asList(value));
     if (HOP_BY_HOP.has(name) || name === 'host' || name === 'expect') continue;
-    const canonical = canonicalName(name);
-    if (IDENTITY.has(canonical) || OURS.has(canonical) || options.stripped?.has(canonical)) continue;
-    // Behind a trusted proxy its other X-Forwarded-* pass, but only in the spelling it writes.
+    const canonical = canonicalHeaderName(name);
+    if (NEVER_PASSED.has(canonical) || options.stripped?.has(canonical)) continue;
+    // Behind a trusted proxy its other X-Forwarded-* pass, but only in the spelling it writes
+    // and never one of the names above (X-Forwarded-User, -Uri, -Prefix…).
     if (canonical.startsWith('x-forwarded-') && (!options.viaTrustedProxy || name !== canonical)) continue;
     if (name === 'cookie') cookies.push(...asList(value));
     else append(out, name, value);

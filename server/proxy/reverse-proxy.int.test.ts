@@ -37,7 +37,7 @@ const state: { identity: Record<string, string> | undefined; errors: UpstreamFai
 const sites = new Map<string, SiteConfig>();
 
 function site(name: string, url: string, upstreamUrl: string, extra: Partial<SiteConfig> = {}): SiteConfig {
-  return { name, url: new URL(url), upstream: new URL(upstreamUrl), preserve_host: true, timeout: 30, ...extra };
+  return { name, url: new URL(url), upstream: new URL(upstreamUrl), preserve_host: true, timeout: 30, case_insensitive_paths: true, ...extra };
 }
 
 async function listen(server: http.Server | net.Server): Promise<number> {
@@ -571,6 +571,28 @@ describe('upgrade (WebSocket)', () => {
     expect(response.endsWith('\r\n\r\nnot you')).toBe(true);
   });
 
+  it.each(['h2c', 'websocket, h2c', 'TLS/1.2'])('refuses Upgrade: %s itself, whoever calls upgrade(), and the upstream sees nothing', async (token) => {
+    const response = await sendRaw(
+      `GET /ws/chat HTTP/1.1\r\nHost: app.localhost:8443\r\nUpgrade: ${token}\r\nConnection: Upgrade, HTTP2-Settings\r\n` +
+        `HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n` +
+        'GET /admin HTTP/1.1\r\nHost: app.localhost:8443\r\n\r\n',
+    );
+    expect(response).toMatch(/^HTTP\/1\.1 400 /);
+    expect(seen).toEqual([]);
+  });
+
+  it('opens no tunnel to an upstream whose 101 does not complete the WebSocket handshake', async () => {
+    const response = await sendRaw(
+      'GET /ws/any101 HTTP/1.1\r\nHost: app.localhost:8443\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n` +
+        'GET /admin HTTP/1.1\r\nHost: app.localhost:8443\r\n\r\n',
+    );
+    expect(response).toMatch(/^HTTP\/1\.1 502 /);
+    expect(state.errors).toEqual(['unavailable']);
+    expect(seen.map((s) => s.url)).toEqual(['/ws/any101']);
+    await expect.poll(() => upstreamSockets[0]!.destroyed).toBe(true);
+  });
+
   it('reports an unreachable upstream and answers 502', async () => {
     const response = await sendRaw(
       'GET /ws HTTP/1.1\r\nHost: down.localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -589,6 +611,13 @@ function onUpstreamUpgrade(req: IncomingMessage, socket: net.Socket, head: Buffe
     socket.on('error', () => {});
     socket.on('close', () => {});
     setTimeout(() => socket.destroy(), 2000);
+    return;
+  }
+  if (req.url?.startsWith('/ws/any101')) {
+    // Switches to whatever was asked, without the accept key: not a WebSocket server.
+    socket.on('error', () => {});
+    socket.on('end', () => socket.end());
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${String(req.headers.upgrade)}\r\nConnection: Upgrade\r\n\r\n`);
     return;
   }
   if (req.url?.startsWith('/ws/forbidden')) {

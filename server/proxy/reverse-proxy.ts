@@ -5,9 +5,11 @@ import type { SiteConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import { normalizePeerAddress } from './client-address.js';
 import { ForwardingHandler } from './forwarding-handler.js';
-import { upstreamRequestHeaders } from './identity-headers.js';
+import { canonicalHeaderName, upstreamRequestHeaders } from './identity-headers.js';
 import type { ProxyContext } from './proxy-context.js';
+import { refuseUpgrade } from './refuse-upgrade.js';
 import { UpgradeHandler } from './upgrade-handler.js';
+import { checkWebSocketRequest } from './websocket-handshake.js';
 import { createUpstreamRoute, type UpstreamRoute } from './upstream-route.js';
 
 export type { ProxyContext, UpstreamFailure } from './proxy-context.js';
@@ -15,7 +17,10 @@ export type { ProxyContext, UpstreamFailure } from './proxy-context.js';
 export interface ReverseProxy {
   /** Forwards one allowed request; resolves when the response is done or has failed (never rejects for upstream faults). */
   web(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext): Promise<void>;
-  /** Forwards one Upgrade request (WebSocket…) and joins the sockets. */
+  /**
+   * Forwards one WebSocket upgrade and joins the sockets. Any other Upgrade, or a WebSocket
+   * handshake that is not well formed, is refused (400/426) and nothing reaches the upstream.
+   */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: ProxyContext): void;
   /** Closes the pools (after their in-flight requests) and every open tunnel. */
   close(): Promise<void>;
@@ -41,7 +46,7 @@ export function createReverseProxy(
   const routes = new WeakMap<SiteConfig, UpstreamRoute>();
   const pools = new Map<string, Pool>();
   const tunnels = new Set<Duplex>();
-  const stripped = options.strippedHeaders?.length ? new Set(options.strippedHeaders.map((name) => name.toLowerCase())) : undefined;
+  const stripped = options.strippedHeaders?.length ? new Set(options.strippedHeaders.map(canonicalHeaderName)) : undefined;
 
   function poolFor(route: UpstreamRoute): Pool {
     let pool = pools.get(route.origin);
@@ -116,11 +121,18 @@ export function createReverseProxy(
 
     upgrade(req, socket, head, ctx) {
       try {
+        // The gateway checks this before deciding; checked again here because a tunnel to
+        // anything but a WebSocket server would carry requests no policy has seen.
+        const handshake = checkWebSocketRequest(req);
+        if (!handshake.ok) {
+          logger.warn({ site: ctx.site.name, requestId: ctx.requestId, reason: handshake.reason }, 'upgrade refused: not a WebSocket handshake');
+          refuseUpgrade(socket, handshake.status);
+          return;
+        }
         const route = routeFor(ctx.site);
-        const protocol = req.headers.upgrade;
-        if (typeof protocol !== 'string' || protocol === '') throw new Error('upgrade() called for a request without Upgrade');
-        const dispatch: DispatchOptions = { ...dispatchOptions(req, ctx, route), upgrade: protocol };
-        poolFor(route).dispatch(dispatch, new UpgradeHandler(socket, head, ctx, { logger, cookieName: options.cookieName, tunnels }));
+        const dispatch: DispatchOptions = { ...dispatchOptions(req, ctx, route), upgrade: 'websocket' };
+        const handler = new UpgradeHandler(socket, head, ctx, { logger, cookieName: options.cookieName, tunnels, webSocketKey: handshake.key });
+        poolFor(route).dispatch(dispatch, handler);
       } catch (error) {
         logger.error({ err: error, site: ctx.site.name, requestId: ctx.requestId }, 'proxying an upgrade failed');
         socket.destroy();

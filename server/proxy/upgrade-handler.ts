@@ -4,17 +4,15 @@ import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../core/logger.js';
 import { classifyUpstreamError, errorCode, type ProxyContext, type UpstreamFailure } from './proxy-context.js';
+import { endUpgradeSocket, refuseUpgrade } from './refuse-upgrade.js';
 import { downstreamResponseHeaders, formatResponseHead } from './response-headers.js';
-
-const BARE_RESPONSE: Record<UpstreamFailure, string> = {
-  unavailable: 'HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
-  timeout: 'HTTP/1.1 504 Gateway Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
-};
+import { isWebSocketAccept } from './websocket-handshake.js';
 
 /**
- * One Upgrade request (WebSocket, or any other protocol): on 101 the client gets the upstream's
- * handshake and the two sockets are joined; any other answer is relayed as a plain response
- * and the connection closed, so an upstream's 401/403/426 reaches the client as it was sent.
+ * One WebSocket upgrade: on a 101 that completes the handshake (Sec-WebSocket-Accept computed
+ * from the client's key) the client gets the upstream's answer and the two sockets are joined;
+ * a 101 that does not is refused with 502 and no tunnel. Any other answer is relayed as a plain
+ * response and the connection closed, so an upstream's 401/403/426 reaches the client as sent.
  */
 export class UpgradeHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
@@ -27,7 +25,7 @@ export class UpgradeHandler implements Dispatcher.DispatchHandler {
     private readonly socket: Duplex,
     private readonly head: Buffer,
     private readonly ctx: ProxyContext,
-    private readonly deps: { logger: Logger; cookieName: string; tunnels: Set<Duplex> },
+    private readonly deps: { logger: Logger; cookieName: string; tunnels: Set<Duplex>; webSocketKey: string },
   ) {
     socket.on('error', this.onClientGone);
     socket.on('close', this.onClientGone);
@@ -42,6 +40,12 @@ export class UpgradeHandler implements Dispatcher.DispatchHandler {
     this.upgraded = true;
     if (this.clientGone || this.socket.destroyed) {
       upstream.destroy();
+      return;
+    }
+    if (statusCode !== 101 || !isWebSocketAccept(headers, this.deps.webSocketKey)) {
+      // Not a WebSocket server: whatever it would read from a tunnel, the client must not write it.
+      upstream.destroy();
+      this.fail(new Error(`upstream answered the WebSocket upgrade with ${statusCode} ${String(headers.upgrade)} and no valid Sec-WebSocket-Accept`), 'unavailable');
       return;
     }
     const responseHeaders = downstreamResponseHeaders(headers, this.deps.cookieName, true);
@@ -67,7 +71,7 @@ export class UpgradeHandler implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.finished = true;
-    this.socket.end();
+    endUpgradeSocket(this.socket);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -76,7 +80,11 @@ export class UpgradeHandler implements Dispatcher.DispatchHandler {
       this.socket.destroy();
       return;
     }
-    const kind = classifyUpstreamError(error);
+    this.fail(error, classifyUpstreamError(error));
+  }
+
+  /** Nothing reached the client yet: the error page, or a bare status, and the connection closed. */
+  private fail(error: Error, kind: UpstreamFailure): void {
     this.deps.logger.warn(
       { site: this.ctx.site.name, requestId: this.ctx.requestId, code: errorCode(error), outcome: kind, detail: error.message },
       'upstream upgrade failed',
@@ -86,7 +94,7 @@ export class UpgradeHandler implements Dispatcher.DispatchHandler {
     } catch (renderError) {
       this.deps.logger.error({ err: renderError, requestId: this.ctx.requestId }, 'rendering the upstream error failed');
     }
-    if (!this.socket.writableEnded && !this.socket.destroyed) this.socket.end(BARE_RESPONSE[kind]);
+    if (!this.socket.writableEnded && !this.socket.destroyed) refuseUpgrade(this.socket, kind === 'timeout' ? 504 : 502);
   }
 
   /** Stays subscribed for the socket's life: Node drops its own 'error' listener on upgrade. */

@@ -4,7 +4,7 @@ import { downstreamResponseHeaders } from './response-headers.js';
 import { createUpstreamRoute } from './upstream-route.js';
 
 function site(url: string, upstream: string, timeout = 30): SiteConfig {
-  return { name: 'app', url: new URL(url), upstream: new URL(upstream), preserve_host: true, timeout };
+  return { name: 'app', url: new URL(url), upstream: new URL(upstream), preserve_host: true, timeout, case_insensitive_paths: true };
 }
 
 describe('createUpstreamRoute: path mapping', () => {

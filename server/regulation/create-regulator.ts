@@ -1,13 +1,24 @@
 import type { AuditLog } from '../audit/create-audit-log.js';
 import type { Clock } from '../core/clock.js';
 import type { RegulationConfig } from '../config/schema.js';
-import type { Kv } from '../kv/kv.js';
-import type { Attempt, AttemptKind, LockState, RegulationVerdict, Regulator } from './regulator.js';
+import type { Kv, WindowLimit } from '../kv/kv.js';
+import { randomToken } from '../core/random.js';
+import type { Admission, Attempt, AttemptKind, LockState, RegulationVerdict, Regulator } from './regulator.js';
 
 export const ATTEMPT_KINDS: readonly AttemptKind[] = ['password', 'otp', 'push', 'webauthn', 'recovery_code', 'email_otp', 'enrollment_code'];
 
 /** A lock "until unlocked" still needs a TTL in the Kv: a century is forever enough. */
 const FOREVER_SECONDS = 100 * 365 * 86400;
+
+/**
+ * The longest an attempt counts as in flight. One that never ends (its instance killed
+ * mid-check, Redis gone before the release) stops counting then; a password check waits at
+ * most for its turn in the bounded hash queue, well under this.
+ */
+export const IN_FLIGHT_MS = 60_000;
+
+/** What an attempt refused for the attempts in flight is told: they end within seconds. */
+const IN_FLIGHT_RETRY_SECONDS = 1;
 
 interface StoredLock {
   reason: string;
@@ -50,7 +61,25 @@ export function createRegulator(deps: RegulatorDeps, config: RegulationConfig): 
     address: (ip: string) => `reg:addr:${ip}`,
     addressBan: (ip: string) => `reg:addr-ban:${ip}`,
     lock: (user: string) => `reg:lock:${user}`,
+    kindInFlight: (kind: AttemptKind, user: string) => `reg:flight:${kind}:${user}`,
+    accountInFlight: (user: string) => `reg:flight-account:${user}`,
+    addressInFlight: (ip: string) => `reg:flight-addr:${ip}`,
   };
+
+  /**
+   * The limits an attempt counts against, address first: when several are full, the address's
+   * answer (which says nothing about the account) is the one given.
+   */
+  function limitsOf(attempt: Attempt): Array<WindowLimit & { scope: 'account' | 'address' }> {
+    const user = attempt.username === undefined ? undefined : regulationSubject(attempt.username);
+    const address = { scope: 'address' as const, places: keys.addressInFlight(attempt.ip), events: keys.address(attempt.ip), eventsMs: config.address.find_time * 1000, limit: config.address.max_retries };
+    if (user === undefined) return [address];
+    return [
+      address,
+      { scope: 'account', places: keys.kindInFlight(attempt.kind, user), events: keys.kind(attempt.kind, user), eventsMs: config.account.find_time * 1000, limit: config.account.max_retries },
+      { scope: 'account', places: keys.accountInFlight(user), events: keys.account(user), eventsMs: config.lockout.find_time * 1000, limit: config.lockout.max_failures },
+    ];
+  }
 
   async function readLock(user: string): Promise<StoredLock | undefined> {
     const raw = await kv.get(keys.lock(user));
@@ -95,19 +124,53 @@ export function createRegulator(deps: RegulatorDeps, config: RegulationConfig): 
     return true;
   }
 
+  async function check(attempt: Attempt): Promise<RegulationVerdict> {
+    const user = attempt.username === undefined ? undefined : regulationSubject(attempt.username);
+    const [locked, kindBan, addressBan] = await Promise.all([
+      user === undefined ? undefined : readLock(user),
+      user === undefined ? undefined : banUntil(keys.kindBan(attempt.kind, user)),
+      banUntil(keys.addressBan(attempt.ip)),
+    ]);
+    if (locked) return { ok: false, reason: 'locked', scope: 'account', retryAfter: secondsUntil(locked.until) };
+    // An account ban wins over an address ban: what a caller may show depends on it.
+    if (kindBan !== undefined) return { ok: false, reason: 'throttled', scope: 'account', retryAfter: secondsUntil(Math.max(kindBan, addressBan ?? 0)) };
+    if (addressBan !== undefined) return { ok: false, reason: 'throttled', scope: 'address', retryAfter: secondsUntil(addressBan) };
+    return { ok: true };
+  }
+
   return {
-    async check(attempt): Promise<RegulationVerdict> {
-      const user = attempt.username === undefined ? undefined : regulationSubject(attempt.username);
-      const [locked, kindBan, addressBan] = await Promise.all([
-        user === undefined ? undefined : readLock(user),
-        user === undefined ? undefined : banUntil(keys.kindBan(attempt.kind, user)),
-        banUntil(keys.addressBan(attempt.ip)),
-      ]);
-      if (locked) return { ok: false, reason: 'locked', scope: 'account', retryAfter: secondsUntil(locked.until) };
-      // An account ban wins over an address ban: what a caller may show depends on it.
-      if (kindBan !== undefined) return { ok: false, reason: 'throttled', scope: 'account', retryAfter: secondsUntil(Math.max(kindBan, addressBan ?? 0)) };
-      if (addressBan !== undefined) return { ok: false, reason: 'throttled', scope: 'address', retryAfter: secondsUntil(addressBan) };
-      return { ok: true };
+    check,
+
+    async admit(attempt): Promise<Admission> {
+      const limits = limitsOf(attempt);
+      const now = clock.now();
+      const member = `${now}:${randomToken(12)}`;
+      let held = false;
+      const release = async () => {
+        if (!held) return;
+        held = false;
+        // Never throws: a place left behind lapses after IN_FLIGHT_MS (fail closed until then).
+        await Promise.all(limits.map((l) => kv.windowRemove(l.places, member))).catch(() => undefined);
+      };
+      const refuse = (scope: 'account' | 'address'): Admission => ({ verdict: { ok: false, reason: 'throttled', scope, retryAfter: IN_FLIGHT_RETRY_SECONDS }, release });
+      const banned = await check(attempt);
+      if (!banned.ok && banned.scope === 'address') return { verdict: banned, release };
+      if (banned.ok) {
+        // One atomic step takes a place under every limit or under none (failures in the window
+        // plus attempts in flight), so parallel attempts are counted exactly as they arrive. A
+        // failure is written before its place is given back: the count may run high for a
+        // moment, never short.
+        const full = await kv.windowReserve(limits, member, now, IN_FLIGHT_MS);
+        held = full === -1;
+        if (held) return { verdict: { ok: true }, release };
+        if (full === 0) return refuse('address');
+      }
+      // Refused for the account (a ban, a lock, or its attempts in flight). A password attempt
+      // is hashed all the same, so that its answer takes as long: it still counts for its
+      // address, which alone decides whether to refuse without a hash.
+      held = (await kv.windowReserve(limits.slice(0, 1), member, now, IN_FLIGHT_MS)) === -1;
+      if (!held) return refuse('address');
+      return banned.ok ? refuse('account') : { verdict: banned, release };
     },
 
     async recordFailure(attempt) {

@@ -4,6 +4,11 @@
  * several instances are all counted. Separate counters per factor kind, per account and per
  * client address, plus an account-wide cap that locks the account. A new challenge never
  * resets anything; a success resets only the counter of its own kind.
+ *
+ * Attempts in flight count too (`admit`): an attempt is counted when it arrives, as if it
+ * had already failed, until it ends. Fifty parallel guesses against a limit of five are then
+ * five checks and forty-five refusals, not fifty checks that all finish before the first
+ * failure is written.
  */
 
 /** Totp and hotp share "otp": a guess at one is a guess at the other. */
@@ -38,9 +43,31 @@ export interface LockState {
   recentFailures: number;
 }
 
+/** An attempt as `admit` let it in (or not). */
+export interface Admission {
+  verdict: RegulationVerdict;
+  /**
+   * Ends the attempt's count as in flight. Call it once the attempt is over, after its
+   * recordFailure or recordSuccess (so that the failure is written before the attempt stops
+   * counting), and on every other way out; it never throws. A refused attempt is already
+   * released: calling it again does nothing.
+   */
+  release(): Promise<void>;
+}
+
 export interface Regulator {
   /** Asked before verifying anything; refused attempts are not verified and not counted again. */
   check(attempt: Attempt): Promise<RegulationVerdict>;
+  /**
+   * `check`, and also counts the attempt as in flight until `release`: per client address,
+   * per account and kind, and per account. It is refused when the failures in a window plus
+   * the attempts in flight, this one included, would pass that window's limit. An attempt
+   * refused for its account (a ban, a lock, or its attempts in flight) still counts for its
+   * address, since a password attempt is hashed all the same; the address alone decides an
+   * `address` refusal, so that answer says nothing about any account. For attempts that may
+   * arrive in parallel.
+   */
+  admit(attempt: Attempt): Promise<Admission>;
   /**
    * Counts one failure in the kind's, the account's and the address's windows; locks the account
    * when its cap is reached (audited once, sessions ended). Returns whether the account is now locked.

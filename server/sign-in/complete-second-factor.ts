@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/create-audit-log.js';
 import type { Logger } from '../core/logger.js';
 import type { Factor, VerifyResult } from '../factors/factor.js';
-import type { AttemptKind, Regulator } from '../regulation/regulator.js';
+import type { Attempt, AttemptKind, RegulationVerdict, Regulator } from '../regulation/regulator.js';
 import type { Session } from '../session/session.js';
 import type { SessionStore } from '../session/session-store.js';
 import type { Storage } from '../storage/storage.js';
@@ -20,19 +20,28 @@ export type SecondFactorResult =
   | { ok: true; token: string; session: Session; warning?: { kind: 'clock-drift'; seconds: number } }
   | { ok: false; reason: Exclude<VerifyResult, { ok: true }>['reason'] | 'expired' };
 
+type SecondFactorInput = { token: string; session: Session; factor: Factor; deviceId?: string; response: unknown; clientIp: string; userAgent?: string; requestId?: string; site?: string };
+
 /**
  * Checks a second factor for a signed-in session and, on success, records it in the session
  * under a new id (rotation at every sign-in step). Regulation comes first: a user over their
- * failure budget is refused before anything is verified.
+ * failure budget is refused before anything is verified, and attempts in flight count
+ * against it, so parallel codes cannot all be checked before the first failure is written.
  */
-export async function completeSecondFactor(
-  deps: SecondFactorDeps,
-  input: { token: string; session: Session; factor: Factor; deviceId?: string; response: unknown; clientIp: string; userAgent?: string; requestId?: string; site?: string },
-): Promise<SecondFactorResult> {
-  const username = input.session.user.username;
+export async function completeSecondFactor(deps: SecondFactorDeps, input: SecondFactorInput): Promise<SecondFactorResult> {
+  const attempt = { username: input.session.user.username, kind: attemptKindOf(input.factor.kind), ip: input.clientIp };
+  const admission = await deps.regulator.admit(attempt);
+  try {
+    return await completeAdmitted(deps, input, attempt, admission.verdict);
+  } finally {
+    // After recordFailure: the failure is written before the attempt stops counting.
+    await admission.release();
+  }
+}
+
+async function completeAdmitted(deps: SecondFactorDeps, input: SecondFactorInput, attempt: Required<Attempt>, verdict: RegulationVerdict): Promise<SecondFactorResult> {
+  const username = attempt.username;
   const context = { subject: username, clientIp: input.clientIp, userAgent: input.userAgent, requestId: input.requestId, site: input.site, details: { factor: input.factor.kind, device: input.deviceId } };
-  const attempt = { username, kind: attemptKindOf(input.factor.kind), ip: input.clientIp };
-  const verdict = await deps.regulator.check(attempt);
   if (!verdict.ok) {
     await deps.audit.record({ kind: 'second_factor.throttled', reason: verdict.reason, ...context, level: 'warn', message: 'second factor refused: too many failures' });
     return { ok: false, reason: verdict.reason };

@@ -12,7 +12,11 @@ import { signInWithPassword } from './sign-in-with-password.js';
 
 const ALICE: SessionUser = { username: 'alice', displayName: 'Alice', email: 'alice@example.com', groups: [] };
 
-function setup() {
+/**
+ * `gated`: password checks wait until `openGate` (a slow hasher), so that a burst is all in
+ * flight at once; `busy`: the directory's hash queue refuses every check.
+ */
+function setup(options: { gated?: boolean; busy?: 'address' | 'all' } = {}) {
   const clock = createFixedClock();
   const kv = createMemoryKv({ clock });
   const storage = openTestStorage();
@@ -20,9 +24,15 @@ function setup() {
   const audit = { record: async (e: AuditInput) => void events.push(e), flush: async () => {}, close: () => {} };
   const sessions = createSessionStore({ kv, clock, logger: createSilentLogger() }, { idleTimeout: 3600, absoluteTimeout: 43200, rememberMe: 0, cacheTtl: 10 });
   const hashed: string[] = [];
+  const lanes: string[] = [];
+  let openGate!: () => void;
+  const gate = new Promise<void>((resolve) => (openGate = resolve));
   const directory: Directory = {
-    async verifyPassword(username, password) {
+    async verifyPassword(username, password, { clientIp = '' } = {}) {
+      if (options.busy) return { ok: false, reason: 'busy', scope: options.busy };
       hashed.push(username);
+      lanes.push(clientIp);
+      if (options.gated) await gate;
       return username === 'alice' && password === 'right' ? { ok: true, user: ALICE } : { ok: false, reason: 'invalid-credentials' };
     },
     findUser: (username) => (username === 'alice' ? ALICE : undefined),
@@ -35,7 +45,7 @@ function setup() {
   });
   const deps = { directory, sessions, regulator, accountStates: storage.accountStates, logger: createSilentLogger(), audit, now: clock.now };
   const attempt = (username: string, password: string, ip = '10.0.0.1') => signInWithPassword(deps, { username, password, rememberMe: false, clientIp: ip });
-  return { attempt, hashed, events, regulator, storage };
+  return { attempt, hashed, lanes, openGate, events, regulator, storage };
 }
 
 describe('signInWithPassword', () => {
@@ -91,6 +101,76 @@ describe('signInWithPassword', () => {
     expect((await attempt('alice', 'right')).ok).toBe(true);
     expect((await regulator.lockState('alice')).recentFailures).toBe(4);
   });
+
+  it('a burst of 50 parallel guesses from one address: only the address limit of them are hashed, the rest refused at once', async () => {
+    const { attempt, hashed, openGate, regulator } = setup({ gated: true });
+    const answers = Array.from({ length: 50 }, (_, i) => attempt(`user${i}`, 'guess', '192.0.2.1'));
+    await new Promise((resolve) => setImmediate(resolve));
+    // While the first eight are still being checked, the other 42 were answered without a hash.
+    expect(hashed).toHaveLength(8);
+    openGate();
+    const results = await Promise.all(answers);
+    expect(results.filter((r) => !r.ok && r.reason === 'address-throttled')).toHaveLength(42);
+    expect(results.filter((r) => !r.ok && r.reason === 'invalid-credentials')).toHaveLength(8);
+    // The eight failures banned the address; another address is untouched.
+    expect((await regulator.check({ username: 'x', kind: 'password', ip: '192.0.2.1' })).ok).toBe(false);
+    expect((await regulator.check({ username: 'x', kind: 'password', ip: '192.0.2.2' })).ok).toBe(true);
+  });
+
+  it('a burst of 50 parallel guesses at one account from 50 addresses: all hashed alike, only max_retries checked and counted, the right password among them refused', async () => {
+    const { attempt, hashed, openGate, regulator, events } = setup({ gated: true });
+    const answers = Array.from({ length: 50 }, (_, i) => attempt('alice', i === 10 ? 'right' : `guess-${i}`, `10.1.0.${i}`));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Refused or not, every attempt is hashed: the answer's timing must not say which.
+    expect(hashed).toHaveLength(50);
+    openGate();
+    const results = await Promise.all(answers);
+    expect(results).toEqual(Array(50).fill({ ok: false, reason: 'invalid-credentials' }));
+    expect((await regulator.lockState('alice')).recentFailures).toBe(3);
+    const reasons = events.filter((e) => e.kind === 'sign_in.failure').map((e) => e.reason);
+    expect(reasons.filter((r) => r === 'wrong-password')).toHaveLength(3);
+    expect(reasons.filter((r) => r === 'throttled')).toHaveLength(47);
+  });
+
+  it('a burst of 50 parallel guesses at one account from one address: hashed up to the address limit, the rest refused for the address at once', async () => {
+    const { attempt, hashed, openGate, regulator } = setup({ gated: true });
+    const answers = Array.from({ length: 50 }, (_, i) => attempt('alice', `guess-${i}`, '192.0.2.5'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(hashed).toHaveLength(8);
+    openGate();
+    const results = await Promise.all(answers);
+    expect(results.filter((r) => !r.ok && r.reason === 'address-throttled')).toHaveLength(42);
+    expect(results.filter((r) => !r.ok && r.reason === 'invalid-credentials')).toHaveLength(8);
+    // Three were checked (the account's limit); five more hashed only so their answer takes as long.
+    expect((await regulator.lockState('alice')).recentFailures).toBe(3);
+  });
+
+  it('checks each password in its caller\'s lane of the hash queue', async () => {
+    const { attempt, lanes } = setup();
+    await attempt('alice', 'wrong', '192.0.2.1');
+    await attempt('zed', 'guess', '2001:db8::7');
+    expect(lanes).toEqual(['192.0.2.1', '2001:db8::7']);
+  });
+
+  it.each(['address', 'all'] as const)('a full hash queue (%s) answers busy for known, unknown and locked accounts alike, and counts nothing', async (scope) => {
+    const { attempt, regulator, events } = setup({ busy: scope });
+    await regulator.lock('bob', { reason: 'admin', actor: 'root' });
+    const answers = [await attempt('alice', 'right'), await attempt('alice', 'wrong'), await attempt('zed', 'guess'), await attempt('bob', 'whatever')];
+    expect(answers).toEqual(Array(4).fill({ ok: false, reason: 'busy', scope }));
+    expect((await regulator.lockState('alice')).recentFailures).toBe(0);
+    expect(events.filter((e) => e.kind === 'sign_in.failure').map((e) => e.reason)).toEqual(['busy', 'busy', 'busy', 'busy']);
+    // Nothing stays in flight: a later attempt is let through as usual.
+    expect((await regulator.admit({ username: 'alice', kind: 'password', ip: '10.0.0.1' })).verdict).toEqual({ ok: true });
+  });
+
+  it('an attempt stops counting as in flight when it ends, however it ends', async () => {
+    const { attempt, regulator, storage } = setup();
+    await storage.accountStates.disable('alice', { actor: 'root', reason: null, now: 1 });
+    for (let i = 0; i < 5; i++) await attempt('alice', 'right');
+    await storage.accountStates.enable('alice');
+    const admitted = await Promise.all(Array.from({ length: 3 }, (_, i) => regulator.admit({ username: 'alice', kind: 'password', ip: `10.2.0.${i}` })));
+    expect(admitted.every((a) => a.verdict.ok)).toBe(true);
+  });
 });
 
 describe('signInWithPassword with a directory that asks a server (LDAP)', () => {
@@ -115,6 +195,7 @@ describe('signInWithPassword with a directory that asks a server (LDAP)', () => 
       },
       async imitateVerify(username) {
         imitated.push(username);
+        return { ok: false, reason: 'invalid-credentials' };
       },
       findUser: () => undefined,
       close() {},

@@ -2,7 +2,7 @@ import type { AuditLog } from '../audit/create-audit-log.js';
 import type { Logger } from '../core/logger.js';
 import type { Directory, DirectoryState } from '../directory/directory.js';
 import { regulationSubject } from '../regulation/create-regulator.js';
-import type { RegulationVerdict, Regulator } from '../regulation/regulator.js';
+import type { Attempt, RegulationVerdict, Regulator } from '../regulation/regulator.js';
 import type { Session } from '../session/session.js';
 import type { SessionStore } from '../session/session-store.js';
 import type { AccountStateStore } from '../storage/storage.js';
@@ -26,23 +26,50 @@ export type SignInResult =
    */
   | { ok: false; reason: 'invalid-credentials' | 'address-throttled' }
   /** The password was right, but the directory says the account cannot sign in as it is (expired password, …). */
-  | { ok: false; reason: 'account-state'; state: DirectoryState };
+  | { ok: false; reason: 'account-state'; state: DirectoryState }
+  /**
+   * Not checked, "try again in a moment": too many password checks from the caller's address
+   * (`address`) or from everyone (`all`) are waiting. Says nothing about the account.
+   */
+  | { ok: false; reason: 'busy'; scope: 'address' | 'all' };
 
 /**
- * First factor. Regulation is asked first. An attempt it refuses is not verified: the directory
- * imitates a verification's time instead (a locked account answers as slowly as a wrong
- * password, so a fast answer tells a guesser nothing) without asking any server, so an LDAP
- * server sees no bind once an account is locked. The previous session, if any, is ended: a
- * sign-in always gets a new id (no fixation). A directory that cannot be asked throws
- * DirectoryUnavailableError (503), and nothing is counted.
+ * First factor. Regulation is asked first, and counts this attempt as in flight until it
+ * ends, so parallel guesses cannot all pass a limit before the first of them fails. An attempt
+ * it refuses for the account is not verified: the directory imitates a verification instead,
+ * in the caller's own lane of its queue and in about the time a check takes (the users file
+ * hashes the password all the same; LDAP waits without asking any server, so a directory
+ * server sees no bind once an account is locked). A locked account therefore answers like a
+ * wrong password, in time and in "busy", and a guesser learns nothing from a fast answer;
+ * its check waits behind the caller's other guesses, not in front of other people's
+ * sign-ins. The previous session, if any, is ended: a sign-in always gets a new id (no
+ * fixation). A directory that cannot be asked throws DirectoryUnavailableError (503), and
+ * nothing is counted.
  */
-export async function signInWithPassword(
-  deps: SignInDeps,
-  input: { username: string; password: string; rememberMe: boolean; previousToken?: string; clientIp: string; userAgent?: string; requestId?: string; site?: string },
-): Promise<SignInResult> {
+export async function signInWithPassword(deps: SignInDeps, input: SignInInput): Promise<SignInResult> {
   const attempt = { username: input.username, kind: 'password' as const, ip: input.clientIp };
-  const verdict = await deps.regulator.check(attempt);
-  // The address's own ban reveals nothing about any account: refuse it at once, no hashing.
+  const admission = await deps.regulator.admit(attempt);
+  try {
+    return await signInAdmitted(deps, input, attempt, admission.verdict);
+  } finally {
+    // After recordFailure: the failure is written before the attempt stops counting.
+    await admission.release();
+  }
+}
+
+interface SignInInput {
+  username: string;
+  password: string;
+  rememberMe: boolean;
+  previousToken?: string;
+  clientIp: string;
+  userAgent?: string;
+  requestId?: string;
+  site?: string;
+}
+
+async function signInAdmitted(deps: SignInDeps, input: SignInInput, attempt: Attempt & { username: string }, verdict: RegulationVerdict): Promise<SignInResult> {
+  // The address's own ban or limit reveals nothing about any account: refuse it at once, no hashing.
   const addressOnly = !verdict.ok && verdict.scope === 'address';
   // A known name is kept; an unknown one is not (it is often a password typed in the wrong field).
   let subject = deps.directory.findUser(input.username) ? input.username : undefined;
@@ -53,9 +80,13 @@ export async function signInWithPassword(
     return result;
   };
   if (addressOnly) return fail('address-throttled', { ok: false, reason: 'address-throttled' });
+  const busy = (scope: 'address' | 'all') => fail('busy', { ok: false, reason: 'busy', scope });
   if (!verdict.ok) {
-    if (deps.directory.imitateVerify) await deps.directory.imitateVerify(input.username);
-    else await deps.directory.verifyPassword(input.username, input.password);
+    const imitated = deps.directory.imitateVerify
+      ? await deps.directory.imitateVerify(input.username, { clientIp: input.clientIp })
+      : await deps.directory.verifyPassword(input.username, input.password, { clientIp: input.clientIp });
+    // Turned away by the queue like any check: the same "busy" a check of an open account gets.
+    if (!imitated.ok && imitated.reason === 'busy') return busy(imitated.scope);
     return fail(verdict.reason, { ok: false, reason: 'invalid-credentials' });
   }
 
@@ -68,7 +99,9 @@ export async function signInWithPassword(
     if (!again.ok) refused = again;
     return again.ok;
   };
-  const result = await deps.directory.verifyPassword(input.username, input.password, { mayVerify });
+  const result = await deps.directory.verifyPassword(input.username, input.password, { clientIp: input.clientIp, mayVerify });
+  // Nothing was checked, so nothing is counted; decided by the queue alone, before the account is looked at.
+  if (!result.ok && result.reason === 'busy') return busy(result.scope);
   if (!result.ok) subject = result.username ?? subject;
   if (refused) return fail(refused.reason, { ok: false, reason: 'invalid-credentials' });
   if (!result.ok && result.reason === 'account-state') {

@@ -3,7 +3,7 @@ import type { SiteConfig } from '../config/schema.js';
 import { createRedirectPolicy, MAX_REDIRECT_LENGTH } from './redirect-target.js';
 
 function site(name: string, url: string): SiteConfig {
-  return { name, url: new URL(url), preserve_host: true, timeout: 30 };
+  return { name, url: new URL(url), preserve_host: true, timeout: 30, case_insensitive_paths: true };
 }
 
 const SITES = [

@@ -3,7 +3,7 @@ import type { SiteConfig } from '../config/schema.js';
 import { createSiteTable } from './site-table.js';
 
 function site(name: string, url: string): SiteConfig {
-  return { name, url: new URL(url), upstream: new URL('http://127.0.0.1:3000/'), preserve_host: true, timeout: 30 };
+  return { name, url: new URL(url), upstream: new URL('http://127.0.0.1:3000/'), preserve_host: true, timeout: 30, case_insensitive_paths: true };
 }
 
 const SITES = [

@@ -28,6 +28,7 @@ export const AUDIT_DETAIL_KEYS: ReadonlySet<string> = new Set([
   'target',
   'status',
   'approval',
+  'replaced',
 ]);
 
 const MAX_KEYS = 16;

@@ -30,6 +30,7 @@ describe('migrateSqlite', () => {
       { version: 3, name: 'audit-events', appliedAt: NOW },
       { version: 4, name: 'account-states', appliedAt: NOW },
       { version: 5, name: 'push-devices', appliedAt: NOW },
+      { version: 6, name: 'recovery-code-position', appliedAt: NOW },
     ]);
   });
 

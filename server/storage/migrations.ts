@@ -4,6 +4,7 @@ import { webauthnMigration } from './migrations/0002-webauthn.js';
 import { auditEventsMigration } from './migrations/0003-audit-events.js';
 import { accountStatesMigration } from './migrations/0004-account-states.js';
 import { pushDevicesMigration } from './migrations/0005-push-devices.js';
+import { recoveryCodePositionMigration } from './migrations/0006-recovery-code-position.js';
 
 /**
  * Versioned schema changes, kept as plain SQL statements so a PostgreSQL backend can run the
@@ -15,7 +16,7 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [initialMigration, webauthnMigration, auditEventsMigration, accountStatesMigration, pushDevicesMigration];
+export const MIGRATIONS: readonly Migration[] = [initialMigration, webauthnMigration, auditEventsMigration, accountStatesMigration, pushDevicesMigration, recoveryCodePositionMigration];
 
 /** The database was written by a newer Gatehouse, or by a different migration history. */
 export class SchemaVersionError extends Error {
@@ -64,7 +65,11 @@ export function migrateSqlite(db: Database, now: number, migrations: readonly Mi
 
 /** The version the database is at; throws if it is ahead of this code or disagrees with it. */
 function checkApplied(db: Database, migrations: readonly Migration[], latest: number): number {
-  const rows = db.prepare<[], { version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version').all();
+  return checkAppliedRows(db.prepare<[], { version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version').all(), migrations, latest);
+}
+
+/** The version recorded rows say the database is at; throws if it is ahead of this code or disagrees with it. */
+export function checkAppliedRows(rows: readonly { version: number; name: string }[], migrations: readonly Migration[], latest: number): number {
   const newest = rows.at(-1)?.version ?? 0;
   if (newest > latest) {
     throw new SchemaVersionError(
@@ -81,7 +86,7 @@ function checkApplied(db: Database, migrations: readonly Migration[], latest: nu
   return newest;
 }
 
-function checkSequence(migrations: readonly Migration[]): void {
+export function checkSequence(migrations: readonly Migration[]): void {
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) throw new RangeError(`migration "${m.name}" has version ${m.version}, expected ${i + 1}`);
   });

@@ -18,13 +18,13 @@ interface EnrollmentRow extends RecoveryRow {
 
 export function createSqliteRecoveryCodeStore(db: Database): RecoveryCodeStore {
   const removeAll = db.prepare<[string]>('DELETE FROM recovery_codes WHERE username = ?');
-  const insert = db.prepare<[string, string, string, number]>('INSERT INTO recovery_codes (id, username, code_hash, created_at) VALUES (?, ?, ?, ?)');
-  // rowid keeps the order the set was issued in; a PostgreSQL backend would add a position column.
-  const list = db.prepare<[string], RecoveryRow>('SELECT id, username, code_hash, created_at, used_at FROM recovery_codes WHERE username = ? ORDER BY created_at, rowid');
+  const insert = db.prepare<[string, string, string, number, number]>('INSERT INTO recovery_codes (id, username, code_hash, created_at, position) VALUES (?, ?, ?, ?, ?)');
+  // position keeps the order the set was issued in; rowid only for rows from before it existed.
+  const list = db.prepare<[string], RecoveryRow>('SELECT id, username, code_hash, created_at, used_at FROM recovery_codes WHERE username = ? ORDER BY created_at, position, rowid');
   const markUsed = db.prepare<[number, string]>('UPDATE recovery_codes SET used_at = ? WHERE id = ? AND used_at IS NULL');
   const replace = db.transaction((username: string, hashes: readonly string[], now: number) => {
     removeAll.run(username);
-    for (const hash of hashes) insert.run(randomToken(16), username, hash, now);
+    hashes.forEach((hash, position) => insert.run(randomToken(16), username, hash, now, position));
   });
 
   return {

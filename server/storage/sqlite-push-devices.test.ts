@@ -55,6 +55,19 @@ describe('push devices (SQLite)', () => {
     expect(await storage.pushDevices.rename('unknown', 'x')).toBe(false);
   });
 
+  it('renames the phone’s offline-code device with it, and no one else’s', async () => {
+    const otp = { kind: 'totp' as const, secret: Buffer.alloc(20, 7), algorithm: 'SHA1' as const, digits: 6 as const, period: 30, serial: null, confirmed: true };
+    const codes = await storage.otpDevices.create({ ...otp, username: 'alice', name: 'Pixel 8' }, NOW);
+    const bobs = await storage.otpDevices.create({ ...otp, username: 'bob', name: 'Bob’s app' }, NOW);
+    const created = await storage.pushDevices.create(phone({ otpDeviceId: codes.id }), NOW);
+    // A phone row pointing at another user's device (it cannot happen; if it did, bob's stays his).
+    const forged = await storage.pushDevices.create(phone({ otpDeviceId: bobs.id }), NOW);
+    expect(await storage.pushDevices.rename(created.id, 'Work phone')).toBe(true);
+    expect((await storage.otpDevices.get(codes.id))!.name).toBe('Work phone');
+    expect(await storage.pushDevices.rename(forged.id, 'Mine now')).toBe(true);
+    expect((await storage.otpDevices.get(bobs.id))!.name).toBe('Bob’s app');
+  });
+
   it('replaces and clears the subscription', async () => {
     const created = await storage.pushDevices.create(phone({ subscription: null }), NOW);
     expect(await storage.pushDevices.updateSubscription(created.id, SUBSCRIPTION)).toBe(true);

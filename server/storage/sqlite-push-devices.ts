@@ -27,7 +27,13 @@ export function createSqlitePushDeviceStore(db: Database, secrets: DeviceSecrets
   );
   const byId = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM push_devices WHERE id = ?`);
   const byUser = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM push_devices WHERE username = ? ORDER BY created_at, id`);
-  const rename = db.prepare<[string, string]>('UPDATE push_devices SET name = ? WHERE id = ?');
+  // The phone's offline codes carry its name too (lists of OTP devices, the audit trail): one change, both rows.
+  const rename = db.transaction((id: string, name: string): boolean => {
+    const row = byId.get(id);
+    if (!row) return false;
+    if (row.otp_device_id) db.prepare('UPDATE otp_devices SET name = ? WHERE id = ? AND username = ?').run(name, row.otp_device_id, row.username);
+    return db.prepare('UPDATE push_devices SET name = ? WHERE id = ?').run(name, id).changes > 0;
+  });
   const subscribe = db.prepare<[string | null, string | null, string]>('UPDATE push_devices SET subscription = ?, subscription_key_id = ? WHERE id = ?');
   const seen = db.prepare<[number, number, string]>('UPDATE push_devices SET clock_offset_ms = ?, last_seen_at = ? WHERE id = ?');
   const used = db.prepare<[number, number, string]>('UPDATE push_devices SET last_used_at = ?, last_seen_at = ? WHERE id = ?');
@@ -71,7 +77,7 @@ export function createSqlitePushDeviceStore(db: Database, secrets: DeviceSecrets
       return byUser.all(username).map(toDevice);
     },
     async rename(id, name) {
-      return rename.run(name, id).changes > 0;
+      return rename(id, name);
     },
     async updateSubscription(id, subscription) {
       const { sealed, keyId } = seal(id, subscription);

@@ -10,7 +10,8 @@ import { SecretBoxError } from './secret-box.js';
 import { randomToken } from '../core/random.js';
 import { createSqliteAccountStateStore } from './sqlite-account-states.js';
 import { createSqlitePushDeviceStore } from './sqlite-push-devices.js';
-import { createSqliteAuditStore } from './sqlite-audit-events.js';
+import { createBatchedAuditStore } from './audit-batcher.js';
+import { createSqliteAuditBatchWriter, createSqliteAuditStore } from './sqlite-audit-events.js';
 import { createSqliteEnrollmentCodeStore, createSqliteRecoveryCodeStore } from './sqlite-codes.js';
 import { guardStore, toStoreError } from './sqlite-errors.js';
 import { createSqliteOtpDeviceStore } from './sqlite-otp-devices.js';
@@ -63,6 +64,8 @@ export function openSqliteStorage(options: SqliteStorageOptions, deps: { logger:
   }
 
   const ping = db.prepare('SELECT 1');
+  const audit = createBatchedAuditStore(createSqliteAuditStore(db), createSqliteAuditBatchWriter(db));
+  let closed = false;
   return {
     otpDevices: guardStore(createSqliteOtpDeviceStore(db, secrets)),
     pushDevices: guardStore(createSqlitePushDeviceStore(db, secrets, () => randomToken(16))),
@@ -71,7 +74,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, deps: { logger:
     enrollmentCodes: guardStore(createSqliteEnrollmentCodeStore(db)),
     userState: guardStore(createSqliteUserStateStore(db)),
     webauthnCredentials: guardStore(createSqliteWebAuthnCredentialStore(db)),
-    auditEvents: guardStore(createSqliteAuditStore(db)),
+    auditEvents: guardStore({ append: audit.append, query: audit.query, after: audit.after }),
     rotateKeys: async (onProgress) => {
       try {
         return rotateSqliteSecrets(db, secrets, onProgress);
@@ -80,13 +83,17 @@ export function openSqliteStorage(options: SqliteStorageOptions, deps: { logger:
       }
     },
     ping: async () => {
+      if (closed) throw new Error('storage: closed');
       try {
         ping.get();
       } catch (error) {
         throw toStoreError(error);
       }
     },
-    close: () => {
+    close: async () => {
+      closed = true;
+      // Usually nothing is queued, and the file closes at once (synchronously, before any await).
+      if (!audit.idle()) await audit.drain().catch(() => undefined);
       if (db.open) db.close();
     },
   };

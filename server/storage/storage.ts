@@ -258,6 +258,7 @@ export interface PushDeviceStore {
   create(device: NewPushDevice, now: number): Promise<PushDevice>;
   get(id: string): Promise<PushDevice | undefined>;
   listForUser(username: string): Promise<PushDevice[]>;
+  /** Renames the phone and its offline-code TOTP device, together. */
   rename(id: string, name: string): Promise<boolean>;
   updateSubscription(id: string, subscription: string | null): Promise<boolean>;
   /** The phone made contact: its clock offset and the time. */
@@ -280,7 +281,8 @@ export interface Storage {
   rotateKeys(onProgress?: (done: number, total: number) => void): Promise<number>;
   /** Resolves when the database answers; used by /readyz. */
   ping(): Promise<void>;
-  close(): void;
+  /** Writes the audit events still queued (see audit-batcher.ts), then closes; resolves when done. */
+  close(): Promise<void>;
 }
 
 /**

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { parseConfigText } from '../config/load-config.js';
 import type { Clock } from '../core/clock.js';
 import { createSilentLogger, type Logger } from '../core/logger.js';
+import type { HashQueue } from '../directory/hash-queue.js';
 import { hashPassword } from '../directory/password-hash.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { cookieFrom, csrfFieldOf, send, type TestResponse } from './http-client.js';
@@ -30,7 +31,12 @@ export function baseConfig(options: { redisUrl: string; usersFile: string; upstr
     server: { host: '127.0.0.1', port: 0, portal_url: `http://${PORTAL}/`, trusted_proxies: [`${TRUSTED_PROXY}/32`] },
     session: { store: 'redis', domain: 'localhost', idle_timeout: '1h', absolute_timeout: '12h', remember_me: '7d', cache_ttl: '10s' },
     redis: { url: options.redisUrl, timeout: '500ms' },
-    authentication: { users_file: options.usersFile as string | undefined, watch: true, ldap: undefined as Record<string, unknown> | undefined },
+    authentication: { users_file: options.usersFile, watch: true } as {
+      users_file: string | undefined;
+      watch: boolean;
+      ldap?: Record<string, unknown>;
+      password_checks?: { concurrency?: number; per_address?: number; max_waiting?: number };
+    },
     storage: testStorage(),
     // Lenient, so tests that fail on purpose do not ban each other; regulation tests tighten it.
     regulation: {
@@ -59,30 +65,50 @@ export function baseConfig(options: { redisUrl: string; usersFile: string; upstr
 
 export type HarnessConfig = ReturnType<typeof baseConfig>;
 
-export async function writeUsersFile(path: string, users: Record<string, { password: string; displayname: string; email: string; groups: readonly string[]; disabled: boolean }>) {
+export async function writeUsersFile(
+  path: string,
+  users: Record<string, { password: string; displayname: string; email: string; groups: readonly string[]; disabled: boolean }>,
+  hash: (password: string) => Promise<string> = hashPassword,
+) {
   const out: Record<string, unknown> = {};
   for (const [name, u] of Object.entries(users)) {
-    out[name] = { displayname: u.displayname, email: u.email, groups: [...u.groups], disabled: u.disabled, password: await hashPassword(u.password) };
+    out[name] = { displayname: u.displayname, email: u.email, groups: [...u.groups], disabled: u.disabled, password: await hash(u.password) };
   }
   writeFileSync(path, stringify({ users: out }));
 }
 
 /**
  * A gateway with a real Redis and an echo upstream, for HTTP tests of the whole path.
- * `configure` may change the config object before it is parsed; `clock` pins the gateway's time.
+ * `configure` may change the config object before it is parsed; `clock` pins the gateway's time;
+ * `hashQueue` replaces the password-hash queue (a test watching the order of checks);
+ * `hashUserPassword` hashes the users' passwords (e.g. hashPasswordCheaply); `redis` shares a
+ * Redis with another gateway (a second instance).
  */
-export async function startGatewayHarness(options: { configure?: (config: HarnessConfig) => void; logger?: Logger; clock?: Clock; redis?: TestRedisServer } = {}) {
+export async function startGatewayHarness(
+  options: {
+    configure?: (config: HarnessConfig) => void;
+    logger?: Logger;
+    clock?: Clock;
+    redis?: TestRedisServer;
+    hashQueue?: HashQueue;
+    hashUserPassword?: (password: string) => Promise<string>;
+  } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   // A Redis given by the caller is shared with another gateway (a second instance) and outlives this one.
   const redis = options.redis ?? (await startRedisServer());
   const upstream = await startEchoUpstream();
   const usersFile = join(dir, 'users.yml');
-  await writeUsersFile(usersFile, USERS);
+  await writeUsersFile(usersFile, USERS, options.hashUserPassword);
   const config = baseConfig({ redisUrl: redis.url, usersFile, upstreamPort: upstream.port });
   options.configure?.(config);
   const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
   if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join('\n')}`);
-  const gateway: Gateway = await createGateway(loaded.config, { logger: options.logger ?? createSilentLogger(), ...(options.clock ? { clock: options.clock } : {}) });
+  const gateway: Gateway = await createGateway(loaded.config, {
+    logger: options.logger ?? createSilentLogger(),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.hashQueue ? { hashQueue: options.hashQueue } : {}),
+  });
   const { port } = await gateway.listen(0, '127.0.0.1');
 
   const request = (o: Omit<Parameters<typeof send>[0], 'port'>) => send({ port, ...o });
@@ -158,6 +184,9 @@ export function browser(h: Pick<GatewayHarness, 'request'>, cookie: string, onRe
     get: async (path: string, host = PORTAL) => take(await h.request({ path, host, headers: { cookie: jar } })),
     post: async (path: string, fields: Record<string, string>) =>
       take(await h.request({ method: 'POST', path, host: PORTAL, headers: { cookie: jar, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() })),
+    /** A page script's JSON call (the WebAuthn routes), with the page's CSRF token. */
+    json: async (path: string, body: unknown, csrf: string) =>
+      take(await h.request({ method: 'POST', path, host: PORTAL, headers: { cookie: jar, origin: `http://${PORTAL}`, 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(body) })),
   };
 }
 export type Browser = ReturnType<typeof browser>;

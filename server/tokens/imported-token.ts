@@ -14,7 +14,8 @@ export interface ImportedToken {
 }
 
 export type TokenParseResult =
-  | { ok: true; tokens: ImportedToken[] }
+  /** `notes`: what the administrator should know although nothing is wrong (what was skipped, what was not checked). */
+  | { ok: true; tokens: ImportedToken[]; notes: string[] }
   | {
       ok: false;
       errors: string[];

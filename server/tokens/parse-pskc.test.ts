@@ -25,6 +25,7 @@ function expectRfc4226Token(result: ReturnType<typeof parsePskc>) {
   expect(result).toEqual({
     ok: true,
     tokens: [{ serial: '987654321', kind: 'hotp', secret: RFC_SECRET, algorithm: 'SHA1', digits: 8, period: 30, counter: 0 }],
+    notes: [],
   });
   if (!result.ok) return;
   const token = result.tokens[0]!;
@@ -160,9 +161,8 @@ describe('parsePskc: files written like vendors write them', () => {
 
   it('refuses a PBKDF2 iteration count that would stall the import, before deriving anything', () => {
     const xml = buildPskc([{ serial: 'A1' }], { kind: 'password', password: 'x', iterations: 1 }).replace('<IterationCount>1</IterationCount>', '<IterationCount>999999999999</IterationCount>');
-    const started = Date.now();
+    // Deriving with 10^12 iterations would run for days: finishing at all shows nothing was derived.
     expect(parsePskc(xml, { password: 'x' })).toEqual({ ok: false, errors: ['EncryptionKey: the PBKDF2 iteration count must be 1-10000000'] });
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it.each([

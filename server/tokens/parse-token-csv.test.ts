@@ -24,6 +24,7 @@ describe('parseTokenCsv reads', () => {
         { serial: 'T1', kind: 'totp', secret: SECRET, algorithm: 'SHA1', digits: 6, period: 60, counter: 0 },
         { serial: 'T2', kind: 'totp', secret: SECRET, algorithm: 'SHA1', digits: 8, period: 30, counter: 0 },
       ],
+      notes: [],
     });
   });
 

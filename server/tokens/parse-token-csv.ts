@@ -55,7 +55,7 @@ export function parseTokenCsv(text: string): TokenParseResult {
     else errors.push(...result.errors);
   }
   errors.push(...findDuplicateSerials(tokens.map(({ label, token }) => ({ label, serial: token.serial }))));
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, tokens: tokens.map((t) => t.token) };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, tokens: tokens.map((t) => t.token), notes: [] };
 }
 
 type RowResult = { ok: true; label: string; token: ImportedToken } | { ok: false; errors: string[] };

@@ -27,15 +27,15 @@ export const WRONG_KEY = 'wrong password or key: the MAC does not match';
 /**
  * Reads <EncryptionKey> and <MACMethod> (RFC 6030 §6.1, §6.2) and turns the caller's password
  * or pre-shared key into the keys that open the secrets. Undefined protection: nothing is
- * encrypted.
+ * encrypted. `packages`: the key packages that will be read (a skipped PIN's does not count).
  */
-export function readProtection(root: XmlElement, options: { password?: string; preSharedKey?: Buffer }): ProtectionResult {
+export function readProtection(root: XmlElement, options: { password?: string; preSharedKey?: Buffer }, packages: readonly XmlElement[]): ProtectionResult {
   const errors: string[] = [];
   const report = (message: string) => errors.push(message);
   const encryptionKeys = childElements(root, 'EncryptionKey');
   if (encryptionKeys.length > 1) return { ok: false, errors: [`<EncryptionKey> appears ${encryptionKeys.length} times`] };
   const encryptionKey = encryptionKeys[0];
-  if (encryptionKey === undefined && !hasEncryptedValue(root)) return { ok: true, protection: undefined };
+  if (encryptionKey === undefined && !hasEncryptedValue(packages)) return { ok: true, protection: undefined };
   if (encryptionKey && childElements(encryptionKey, 'X509Data').length > 0) {
     return { ok: false, errors: ['EncryptionKey: keys encrypted to a certificate are not supported; ask the vendor for a pre-shared key or password'] };
   }
@@ -123,8 +123,8 @@ function readPbkdf2Params(derivedKey: XmlElement, errors: string[]): Pbkdf2Param
 }
 
 /** Whether any key's data is encrypted (a file may omit <EncryptionKey> and rely on a key agreed out of band). */
-function hasEncryptedValue(root: XmlElement): boolean {
-  return childElements(root, 'KeyPackage').some((pkg) =>
+function hasEncryptedValue(packages: readonly XmlElement[]): boolean {
+  return packages.some((pkg) =>
     childElements(pkg, 'Key').some((key) =>
       childElements(key, 'Data').some((data) => Object.values(data).some((v) => Array.isArray(v) && v.some((d) => typeof d === 'object' && d !== null && 'EncryptedValue' in d))),
     ),

@@ -17,7 +17,7 @@ export interface TokenFileOptions {
 }
 
 export type ReadTokenFileResult =
-  | { ok: true; tokens: ImportedToken[] }
+  | { ok: true; tokens: ImportedToken[]; notes: string[] }
   /** `usage`: the command line is wrong; `refused`: the file (or its password or key) is. */
   | { ok: false; kind: 'usage' | 'refused'; errors: string[] };
 

@@ -3,7 +3,8 @@ import type { Logger } from '../../core/logger.js';
 import { randomToken } from '../../core/random.js';
 import type { Kv } from '../../kv/kv.js';
 import type { SessionUser } from '../../session/session.js';
-import type { Directory, DirectoryChange, DirectoryState, FirstFactorResult } from '../directory.js';
+import type { Directory, DirectoryChange, DirectoryState, FirstFactorResult, ImitationResult, VerifyOptions } from '../directory.js';
+import { createHashQueue, hashLaneOf, type HashQueue, type QueueRefusal } from '../hash-queue.js';
 import { MAX_PASSWORD_BYTES } from '../password-hash.js';
 import type { AccountState } from './account-state.js';
 import { bindUser } from './bind-user.js';
@@ -19,7 +20,7 @@ import { resolveGroups } from './resolve-groups.js';
 import { createUserRecords } from './user-records.js';
 
 export interface LdapDirectory extends Directory {
-  imitateVerify(username: string): Promise<void>;
+  imitateVerify(username: string, options?: Pick<VerifyOptions, 'clientIp'>): Promise<ImitationResult>;
   peekSessionUser(user: SessionUser): SessionUser | null | undefined;
   loadSessionUser(user: SessionUser): Promise<SessionUser | null>;
   lookupUser(username: string): Promise<SessionUser | undefined>;
@@ -40,7 +41,12 @@ export interface LdapDirectoryOptions {
   refresh?: boolean;
 }
 
-const INVALID: FirstFactorResult = Object.freeze({ ok: false, reason: 'invalid-credentials' });
+const INVALID = Object.freeze({ ok: false, reason: 'invalid-credentials' } as const);
+
+const BUSY: Record<QueueRefusal, FirstFactorResult & ImitationResult> = {
+  'lane-full': Object.freeze({ ok: false, reason: 'busy', scope: 'address' }),
+  'queue-full': Object.freeze({ ok: false, reason: 'busy', scope: 'all' }),
+};
 
 /**
  * Users from an LDAP directory. Sign-in searches the user with the service account (one
@@ -48,12 +54,21 @@ const INVALID: FirstFactorResult = Object.freeze({ ok: false, reason: 'invalid-c
  * least one search when groups are searched or nested). An unknown name costs the same search
  * and a bind to a DN that cannot exist, so both answer in about the same time.
  *
+ * Checks take turns in `checkQueue`, one lane per client address, like the users file's
+ * argon2 checks (directory/hash-queue.ts): fifty parallel guesses from one address wait behind
+ * each other instead of holding every pooled connection, a full lane answers "busy", and an
+ * imitated check (an attempt regulation refused) waits in the same lane as a real one. The
+ * queue is LDAP's own, as wide as the pool: a check waits on the network, not on a core, and a
+ * directory that stops answering must not hold the argon2 slots the users file's break-glass
+ * administrators sign in with.
+ *
  * The hot path never asks LDAP: it reads the user's shared record, which sign-in writes and
  * the background refresh renews, through a short-lived copy per instance.
  */
-export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => number }, options: LdapDirectoryOptions): LdapDirectory {
+export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => number; checkQueue?: HashQueue }, options: LdapDirectoryOptions): LdapDirectory {
   const { settings } = options;
   const logger = deps.logger.child({ component: 'ldap' });
+  const checkQueue = deps.checkQueue ?? createHashQueue({ concurrency: settings.poolSize });
   const open = () => openLdapConnection(settings, { logger });
   const searches: ConnectionPool = createConnectionPool({ open, size: settings.poolSize, waitMs: settings.timeoutMs });
   const binds: ConnectionPool = createConnectionPool({ open, size: settings.poolSize, waitMs: settings.timeoutMs });
@@ -122,49 +137,55 @@ export function createLdapDirectory(deps: { logger: Logger; kv: Kv; now: () => n
     return age <= 2 * settings.refreshIntervalMs + settings.refreshGraceMs ? record.user : null;
   }
 
+  async function verifyInTurn(typed: string, password: string, options: VerifyOptions | undefined): Promise<FirstFactorResult> {
+    const startedAt = deps.now();
+    const name = typeof typed === 'string' ? searchableUsername(typed) : undefined;
+    if (name === undefined || !isAcceptablePassword(password)) {
+      await timing.pad(startedAt);
+      return INVALID;
+    }
+    const found = await searches.use((connection) => findUserEntry(connection, settings, name));
+    const username = found.kind === 'found' ? canonicalUsername(found.entry, settings) : undefined;
+    if (found.kind !== 'found' || username === undefined) {
+      if (found.kind === 'ambiguous') logger.warn({ username: name }, 'the user filter finds more than one entry for this name; refusing it');
+      if (found.kind === 'found') logger.error({ dn: found.entry.dn, attribute: settings.attributes.username }, 'the entry has no usable username value; refusing it');
+      await dummyBind();
+      await timing.pad(startedAt);
+      return INVALID;
+    }
+    if (options?.mayVerify && !(await options.mayVerify(username))) {
+      await timing.pad(startedAt);
+      return { ok: false, reason: 'invalid-credentials', username };
+    }
+    const { entry } = found;
+    const outcome = await binds.use((connection) => bindUser(connection, entry.dn, password));
+    if (!outcome.ok) {
+      logger.info({ username, result: outcome.detail }, 'LDAP bind refused');
+      if (outcome.reason === 'state') return { ok: false, reason: 'account-state', state: outcome.state, username };
+      timing.noteWrongPassword(startedAt);
+      return { ok: false, reason: 'invalid-credentials', username };
+    }
+    // The password is right: from here on the account's state may be told.
+    const state = stateOf(entry, deps.now());
+    const blocked = blockingState(state, outcome.mustChange);
+    if (blocked) return { ok: false, reason: 'account-state', state: blocked, username };
+    const groups = await searches.use((connection) => resolveGroups(connection, settings, { entry, username }));
+    if (groups.truncated) logger.warn({ username, groups: groups.names.length }, 'nested groups cut at groups.max_depth or the group limit');
+    const user = userFromEntry(entry, settings, groups.names)!;
+    const now = deps.now();
+    await records.save({ dn: entry.dn, user, passwordMark: state.passwordMark, checkedAt: now, signedInAt: now });
+    return { ok: true, user };
+  }
+
   return {
     async verifyPassword(typed, password, options) {
-      const startedAt = deps.now();
-      const name = typeof typed === 'string' ? searchableUsername(typed) : undefined;
-      if (name === undefined || !isAcceptablePassword(password)) {
-        await timing.pad(startedAt);
-        return INVALID;
-      }
-      const found = await searches.use((connection) => findUserEntry(connection, settings, name));
-      const username = found.kind === 'found' ? canonicalUsername(found.entry, settings) : undefined;
-      if (found.kind !== 'found' || username === undefined) {
-        if (found.kind === 'ambiguous') logger.warn({ username: name }, 'the user filter finds more than one entry for this name; refusing it');
-        if (found.kind === 'found') logger.error({ dn: found.entry.dn, attribute: settings.attributes.username }, 'the entry has no usable username value; refusing it');
-        await dummyBind();
-        await timing.pad(startedAt);
-        return INVALID;
-      }
-      if (options?.mayVerify && !(await options.mayVerify(username))) {
-        await timing.pad(startedAt);
-        return { ok: false, reason: 'invalid-credentials', username };
-      }
-      const { entry } = found;
-      const outcome = await binds.use((connection) => bindUser(connection, entry.dn, password));
-      if (!outcome.ok) {
-        logger.info({ username, result: outcome.detail }, 'LDAP bind refused');
-        if (outcome.reason === 'state') return { ok: false, reason: 'account-state', state: outcome.state, username };
-        timing.noteWrongPassword(startedAt);
-        return { ok: false, reason: 'invalid-credentials', username };
-      }
-      // The password is right: from here on the account's state may be told.
-      const state = stateOf(entry, deps.now());
-      const blocked = blockingState(state, outcome.mustChange);
-      if (blocked) return { ok: false, reason: 'account-state', state: blocked, username };
-      const groups = await searches.use((connection) => resolveGroups(connection, settings, { entry, username }));
-      if (groups.truncated) logger.warn({ username, groups: groups.names.length }, 'nested groups cut at groups.max_depth or the group limit');
-      const user = userFromEntry(entry, settings, groups.names)!;
-      const now = deps.now();
-      await records.save({ dn: entry.dn, user, passwordMark: state.passwordMark, checkedAt: now, signedInAt: now });
-      return { ok: true, user };
+      const queued = await checkQueue.run(hashLaneOf(options?.clientIp ?? ''), () => verifyInTurn(typed, password, options));
+      return queued.ok ? queued.value : BUSY[queued.reason];
     },
 
-    async imitateVerify() {
-      await timing.pad(deps.now());
+    async imitateVerify(_typed, options) {
+      const queued = await checkQueue.run(hashLaneOf(options?.clientIp ?? ''), () => timing.pad(deps.now()));
+      return queued.ok ? INVALID : BUSY[queued.reason];
     },
 
     findUser(username) {

@@ -20,19 +20,29 @@ export function answerText(approvalId: string, decision: Decision, number: strin
  * shape, approval known and still pending (else "expired": one answer for unknown, answered and
  * expired), signature, account not locked, then the number. Each way out of "pending" is an
  * atomic claim, so a replayed answer finds it answered.
+ *
+ * The number of an approval is judged only after the signature, and an approval without the
+ * right one — missing, empty, null, not a string, not two digits, wrong — is a wrong number:
+ * a push failure in regulation and one of the MAX_WRONG_NUMBERS that deny the approval. A
+ * malformed approval must not be a free guess. Only a signed answer counts, though: the
+ * approval id is no secret (the sign-in page polls it), so counting unsigned answers would
+ * let anyone burn the account's failure counter, lock the user out and deny the approval.
  */
 export async function answerApproval(deps: PushDeps, approvalId: string, body: unknown, meta: RequestMeta): Promise<AnswerResult> {
   if (!isPlainObject(body) || !hasOnlyKeys(body, ['deviceId', 'decision', 'number', 'time', 'signature'])) return { ok: false, reason: 'malformed' };
   const { deviceId, decision, number, time, signature } = body;
-  if (typeof deviceId !== 'string' || !DECISIONS.includes(decision as Decision) || typeof number !== 'string' || typeof signature !== 'string' || !Number.isSafeInteger(time)) return { ok: false, reason: 'malformed' };
-  if (decision === 'approve' ? !/^\d{2}$/.test(number) : number !== '') return { ok: false, reason: 'malformed' };
+  if (typeof deviceId !== 'string' || !DECISIONS.includes(decision as Decision) || typeof signature !== 'string' || !Number.isSafeInteger(time)) return { ok: false, reason: 'malformed' };
+  // Deny and "This wasn't me" carry no number; they are no guess, so a malformed one is just refused.
+  if (decision !== 'approve' && number !== '') return { ok: false, reason: 'malformed' };
+  // The signature covers a string number as sent, anything else (absent included) as "".
+  const signedNumber = typeof number === 'string' ? number : '';
 
   const record = await deps.approvals.read(approvalId);
   const now = deps.clock.now();
   if (!record || visibleState(record, now) !== 'pending') return { ok: false, reason: 'expired' };
   const device = deviceId === record.deviceId ? await deps.storage.pushDevices.get(deviceId) : undefined;
   const key = device && loadSpki(device.publicKey);
-  if (!key || !verifyDeviceSignature(key, answerText(approvalId, decision as Decision, number, time as number), signature)) return { ok: false, reason: 'bad_signature' };
+  if (!key || !verifyDeviceSignature(key, answerText(approvalId, decision as Decision, signedNumber, time as number), signature)) return { ok: false, reason: 'bad_signature' };
   if (await deps.regulator.isLocked(record.username)) return { ok: false, reason: 'locked' };
 
   const context = { subject: record.username, clientIp: meta.clientIp, userAgent: meta.userAgent, requestId: meta.requestId, site: record.site, details: { device: record.deviceId, approval: record.approvalId } };

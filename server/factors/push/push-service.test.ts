@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditInput } from '../../audit/audit-event.js';
 import type { AuditLog } from '../../audit/create-audit-log.js';
@@ -9,6 +10,7 @@ import type { Attempt, Regulator } from '../../regulation/regulator.js';
 import type { Storage } from '../../storage/storage.js';
 import { openTestStorage } from '../../storage/test-storage.js';
 import { createPushService, type PushService } from './push-service.js';
+import { answerText } from './answer-approval.js';
 import { REDEEM_GRACE_MS } from './push-approvals.js';
 import { createSoftCompanion, type SoftCompanion } from './testing/soft-companion.js';
 
@@ -22,6 +24,9 @@ function createFakeRegulator() {
   const regulator: Regulator = {
     async check() {
       return refuse ? { ok: false, reason: refuse, scope: 'account', retryAfter: 60 } : { ok: true };
+    },
+    async admit(attempt) {
+      return { verdict: await regulator.check(attempt), release: async () => {} };
     },
     async recordFailure(attempt) {
       failures.push(attempt);
@@ -259,5 +264,105 @@ describe('push service', () => {
     stopOther();
     await ask(phone);
     expect(seen).toEqual(['approval', 'closed']);
+  });
+});
+
+describe('push answers: every approval without the right number is a counted failure', () => {
+  // Signed by the phone as the companion would sign them: a string number as sent, anything else as "".
+  const signed = (phone: SoftCompanion, approvalId: string, number: unknown) => {
+    const body: Record<string, unknown> = { ...phone.answer(approvalId, 'approve', typeof number === 'string' ? number : ''), number };
+    if (number === undefined) delete body.number;
+    return body;
+  };
+  const BAD_NUMBERS: Array<[string, unknown]> = [
+    ['missing', undefined],
+    ['empty', ''],
+    ['null', null],
+    ['a JSON number', 42],
+    ['zero', 0],
+    ['a float', 4.2],
+    ['true', true],
+    ['an array', ['4', '2']],
+    ['an empty array', []],
+    ['an object', { value: '42' }],
+    ['one digit', '7'],
+    ['three digits', '123'],
+    ['out of range 00', '00'],
+    ['out of range 09', '09'],
+    ['out of range 100', '100'],
+    ['negative', '-42'],
+    ['letters', 'ab'],
+    ['spaces', ' 4 2'],
+    ['a trailing newline', '42\n'],
+    ['full-width digits', '４２'],
+    ['a long string', '9'.repeat(500)],
+  ];
+
+  it.each(BAD_NUMBERS)('an approval whose number is %s → wrong_number, a push failure and its audit event', async (_name, number) => {
+    start('{ enabled: true, max_requests: 100 }');
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    expect(await push.answer(r.record.approvalId, signed(phone, r.record.approvalId, number), META)).toEqual({ ok: false, reason: 'wrong_number' });
+    expect(fake.failures).toEqual([{ username: 'alice', kind: 'push', ip: '192.0.2.7' }]);
+    expect(audited.filter((e) => e.kind === 'push.wrong_number')).toHaveLength(1);
+    expect(await push.status(r.record.approvalId, 'session-1')).toBe('pending');
+  });
+
+  it('three approvals without a number deny the approval, like three wrong numbers; mixed kinds count together', async () => {
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    const { approvalId, number } = r.record;
+    const t = clock.now();
+    expect(await push.answer(approvalId, { ...signed(phone, approvalId, undefined), time: t, signature: phone.signText(answerText(approvalId, 'approve', '', t)) }, META)).toEqual({ ok: false, reason: 'wrong_number' });
+    expect(await push.answer(approvalId, signed(phone, approvalId, null), META)).toEqual({ ok: false, reason: 'wrong_number' });
+    expect(await push.answer(approvalId, signed(phone, approvalId, number === '10' ? '11' : '10'), META)).toEqual({ ok: false, reason: 'wrong_number' });
+    expect(await push.status(approvalId, 'session-1')).toBe('denied');
+    expect(await push.answer(approvalId, phone.answer(approvalId, 'approve', number), META)).toEqual({ ok: false, reason: 'expired' });
+    expect(fake.failures).toHaveLength(3);
+    expect(audited.filter((e) => e.kind === 'push.denied')).toEqual([expect.objectContaining({ reason: 'wrong_numbers' })]);
+  });
+
+  // Only the phone's own signature makes an answer count: otherwise anyone who learns an approval id
+  // (the sign-in page polls it) could burn the account's failure counter and lock the user out.
+  it.each(BAD_NUMBERS)('an unsigned or forged approval whose number is %s → bad_signature, nothing counted, still pending', async (_name, number) => {
+    start('{ enabled: true, max_requests: 100 }');
+    const phone = await enroll();
+    const stranger = createSoftCompanion();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    const { approvalId } = r.record;
+    const good = signed(phone, approvalId, number);
+    const forged: Array<Record<string, unknown>> = [
+      { ...good, signature: randomBytes(64).toString('base64url') },
+      { ...good, signature: '' },
+      { ...signed(stranger, approvalId, number), deviceId: phone.deviceId },
+      { ...good, time: (good.time as number) + 1 },
+      // Signed for another number than the one sent (the companion signs a non-string number as "").
+      { ...phone.answer(approvalId, 'approve', typeof number === 'string' && number !== '' ? '' : '42'), ...(number === undefined ? {} : { number }) },
+    ];
+    if (number === undefined) delete forged[4]!.number;
+    for (const body of forged) expect(await push.answer(approvalId, body, META)).toEqual({ ok: false, reason: 'bad_signature' });
+    for (const body of [{ ...good, signature: undefined }, { ...good, deviceId: 7 }, { ...good, time: 'now' }, { ...good, decision: 'yes' }, { ...good, extra: 1 }]) {
+      expect(await push.answer(approvalId, JSON.parse(JSON.stringify(body)), META)).toEqual({ ok: false, reason: 'malformed' });
+    }
+    expect(fake.failures).toEqual([]);
+    expect(audited.filter((e) => e.kind === 'push.wrong_number')).toEqual([]);
+    expect(await push.status(approvalId, 'session-1')).toBe('pending');
+  });
+
+  it('deny and "This wasn\'t me" carry no number: one with a number is malformed and not counted', async () => {
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    const { approvalId, number } = r.record;
+    for (const decision of ['deny', 'not_me'] as const) {
+      const t = clock.now();
+      const body = { deviceId: phone.deviceId, decision, number, time: t, signature: phone.signText(answerText(approvalId, decision, number, t)) };
+      expect(await push.answer(approvalId, body, META)).toEqual({ ok: false, reason: 'malformed' });
+    }
+    expect(fake.failures).toEqual([]);
+    expect(await push.status(approvalId, 'session-1')).toBe('pending');
   });
 });

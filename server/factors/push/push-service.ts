@@ -14,6 +14,7 @@ import type { PushDeps, RequestMeta } from './push-deps.js';
 import { enrollPushDevice, startPushEnrollment } from './push-enrollment.js';
 import { createPushFactor } from './push-factor.js';
 import { redeemApproval } from './redeem-approval.js';
+import { renamePushDevice } from './rename-push-device.js';
 import { requestApproval } from './request-approval.js';
 import { createWebPushSender } from './web-push-sender.js';
 
@@ -78,6 +79,8 @@ export function createPushService(
     vapidPublicKey: config.vapid?.public_key ?? null,
     startEnrollment: (username: string) => startPushEnrollment(shared, username),
     enroll: (body: unknown, meta: RequestMeta) => enrollPushDevice(shared, body, meta),
+    /** "Rename" on My sign-in methods: the user's own phone only, under the rule a phone names itself by. */
+    rename: (username: string, deviceId: unknown, name: unknown) => renamePushDevice(deps.storage, { username, deviceId, name }),
     authenticateDevice: (input: { credentials: DeviceCredentials | undefined; method: string; path: string; body: Buffer }) => authenticateDevice(shared, input),
     request: (input: { username: string; deviceId: unknown; sessionId: string; site: string } & RequestMeta) => requestApproval(shared, input, scheduleExpiry),
     /** An approval of this sign-in session; undefined for an unknown one or another session's. */

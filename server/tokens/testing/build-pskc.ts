@@ -3,6 +3,7 @@ import { createCipheriv, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto
 /** Writes PSKC files for tests: any number of key packages, plain or encrypted like RFC 6030 §6. */
 export interface TestKeyPackage {
   serial?: string;
+  manufacturer?: string;
   algorithm?: string;
   secret?: Buffer;
   digits?: string;
@@ -13,6 +14,8 @@ export interface TestKeyPackage {
   timeDrift?: string;
   suite?: string;
   pinMode?: string;
+  /** Plaintexts of <Counter>, <Time>, <TimeInterval>, <TimeDrift> to encrypt like the secret (needs a protection). */
+  sealed?: { Counter?: Buffer; Time?: Buffer; TimeInterval?: Buffer; TimeDrift?: Buffer };
   /** Replaces the generated <Data> contents. */
   rawData?: string;
   /** Replaces the whole <Key> element. */
@@ -66,7 +69,11 @@ export function buildPskc(packages: TestKeyPackage[], protection?: TestProtectio
       return `<EncryptedValue><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#${cipherUri}"/><xenc:CipherData><xenc:CipherValue>${data.toString('base64')}</xenc:CipherValue></xenc:CipherData></EncryptedValue><ValueMAC>${mac}</ValueMAC>`;
     };
   }
-  const body = packages.map((p) => `<KeyPackage>${p.serial === undefined ? '' : `<DeviceInfo><SerialNo>${p.serial}</SerialNo></DeviceInfo>`}${p.rawKey ?? keyXml(p, seal)}</KeyPackage>`).join('\n');
+  const deviceInfo = (p: TestKeyPackage) =>
+    p.serial === undefined && p.manufacturer === undefined
+      ? ''
+      : `<DeviceInfo>${p.manufacturer === undefined ? '' : `<Manufacturer>${p.manufacturer}</Manufacturer>`}${p.serial === undefined ? '' : `<SerialNo>${p.serial}</SerialNo>`}</DeviceInfo>`;
+  const body = packages.map((p) => `<KeyPackage>${deviceInfo(p)}${p.rawKey ?? keyXml(p, seal)}</KeyPackage>`).join('\n');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" xmlns:xenc11="http://www.w3.org/2009/xmlenc11#" xmlns:pkcs5="http://www.rsasecurity.com/rsalabs/pkcs/schemas/pkcs-5v2-0#">
 ${header}
@@ -78,7 +85,14 @@ ${body}
 function keyXml(p: TestKeyPackage, seal: ((secret: Buffer) => string) | undefined): string {
   const secret = p.secret ?? testSecret(1);
   const plainOrSealed = seal ? seal(secret) : `<PlainValue>${secret.toString('base64')}</PlainValue>`;
-  const value = (name: string, v: string | undefined) => (v === undefined ? '' : `<${name}><PlainValue>${v}</PlainValue></${name}>`);
+  const value = (name: 'Counter' | 'Time' | 'TimeInterval' | 'TimeDrift', v: string | undefined) => {
+    const plain = p.sealed?.[name];
+    if (plain !== undefined) {
+      if (!seal) throw new Error('sealed values need a protection');
+      return `<${name}>${seal(plain)}</${name}>`;
+    }
+    return v === undefined ? '' : `<${name}><PlainValue>${v}</PlainValue></${name}>`;
+  };
   const data = p.rawData ?? `<Secret>${plainOrSealed}</Secret>${value('Counter', p.counter)}${value('Time', p.time)}${value('TimeInterval', p.timeInterval)}${value('TimeDrift', p.timeDrift)}`;
   const format = `<ResponseFormat Length="${p.digits ?? '6'}" Encoding="${p.encoding ?? 'DECIMAL'}"/>`;
   const suite = p.suite === undefined ? '' : `<Suite>${p.suite}</Suite>`;

@@ -63,7 +63,7 @@ export function createMemoryTokenStorage(options: { failImport?: Error } = {}): 
     auditEvents: { append: notUsed, query: notUsed, after: notUsed },
     rotateKeys: notUsed,
     ping: async () => {},
-    close() {
+    async close() {
       storage.closed++;
     },
   };

@@ -1,0 +1,93 @@
+import { runCheckConfig } from './check-config.js';
+import { asksForHelp, helpFor, USAGE } from './command-help.js';
+import { runDemo } from './demo.js';
+import { runDirectoryCommand } from './directory.js';
+import { runEnrollCommand } from './enroll.js';
+import { runAuditCommand } from './audit.js';
+import { runFactorsCommand } from './factors.js';
+import { runHealthcheck } from './healthcheck.js';
+import { runStorageCopy } from './storage-copy.js';
+import { runStorageRotateKey } from './storage-rotate-key.js';
+import { runTokensCommand } from './tokens.js';
+import { runSessionsCommand, runUsersCommand } from './users.js';
+import { runPolicyExplain } from './policy-explain.js';
+import { runServe, stopSignal } from './serve.js';
+import { runHashPassword } from '../directory/hash-password-command.js';
+import { parseArgs } from 'node:util';
+
+export interface CommandStreams {
+  stdin: NodeJS.ReadableStream & { setRawMode?: (mode: boolean) => unknown };
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  isTTY: boolean;
+}
+
+/** `gatehouse COMMAND …`: the exit status of one command run with `argv` (without the program name). */
+export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, streams: CommandStreams): Promise<number> {
+  const [command, ...rest] = argv;
+  const io = { stdout: streams.stdout, stderr: streams.stderr };
+  const help = command === undefined ? undefined : helpFor(command);
+  if (help && asksForHelp(rest)) {
+    io.stdout.write(help);
+    return 0;
+  }
+  try {
+    switch (command) {
+      case 'serve':
+        return await runServe(configPath(rest, env), env, io);
+      case 'check-config': {
+        const connect = rest.includes('--connect');
+        return await runCheckConfig(configPath(rest.filter((a) => a !== '--connect'), env), env, io, { connect });
+      }
+      case 'directory':
+        return await runDirectoryCommand(rest, env, io);
+      case 'healthcheck':
+        return await runHealthcheck(configPath(rest, env), env, io);
+      case 'hash-password':
+        return await runHashPassword(streams);
+      case 'policy':
+        if (rest[0] !== 'explain') break;
+        return await runPolicyExplain(rest.slice(1), env, io);
+      case 'tokens':
+        return await runTokensCommand(rest, env, streams);
+      case 'storage':
+        if (rest[0] === 'copy') return await runStorageCopy(rest.slice(1), env, io);
+        if (rest[0] !== 'rotate-key') break;
+        return await runStorageRotateKey(configPath(rest.slice(1), env), env, io);
+      case 'audit':
+        // Ctrl-C ends `audit tail --follow` cleanly (the database is closed).
+        return await runAuditCommand(rest, env, io, { signal: stopSignal(['SIGINT']) });
+      case 'factors':
+        return await runFactorsCommand(rest, env, io);
+      case 'users':
+        return await runUsersCommand(rest, env, io);
+      case 'sessions':
+        return await runSessionsCommand(rest, env, io);
+      case 'enroll':
+        return await runEnrollCommand(rest, env, io);
+      case 'demo':
+        return await runDemo(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+    }
+    io.stderr.write(`gatehouse: unknown command "${argv.join(' ')}"\n\n${USAGE}`);
+    return 2;
+  } catch (error) {
+    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr.write(`gatehouse: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+function configPath(args: string[], env: NodeJS.ProcessEnv): string {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, strict: true });
+  const path = values.config ?? env.GATEHOUSE_CONFIG;
+  if (!path) throw Object.assign(new TypeError('--config FILE (or GATEHOUSE_CONFIG) is required'), { code: 'ERR_PARSE_ARGS_MISSING' });
+  return path;
+}
