@@ -174,7 +174,11 @@ describe('signInWithPassword', () => {
 });
 
 describe('signInWithPassword with a directory that asks a server (LDAP)', () => {
+  /** `queue.busy`: the directory's queue of checks turns every check away, real or imitated. */
   function setupLdap() {
+    const queue: { busy?: 'address' | 'all' } = {};
+    const lanes: string[] = [];
+    const asked: string[] = [];
     const clock = createFixedClock();
     const kv = createMemoryKv({ clock });
     const storage = openTestStorage();
@@ -186,14 +190,19 @@ describe('signInWithPassword with a directory that asks a server (LDAP)', () => 
     const directory: Directory = {
       // As the LDAP directory does: find the account, ask before binding, then bind.
       async verifyPassword(username, password, options) {
+        lanes.push(options?.clientIp ?? '');
+        if (queue.busy) return { ok: false, reason: 'busy', scope: queue.busy };
         const account = ALIASES[username.toLowerCase()];
         if (!account) return { ok: false, reason: 'invalid-credentials' };
+        asked.push(account);
         if (options?.mayVerify && !(await options.mayVerify(account))) return { ok: false, reason: 'invalid-credentials', username: account };
         binds.push(username);
         if (password === 'expired-but-right') return { ok: false, reason: 'account-state', state: 'password-expired', username: account };
         return password === 'right' ? { ok: true, user: ALICE } : { ok: false, reason: 'invalid-credentials', username: account };
       },
-      async imitateVerify(username) {
+      async imitateVerify(username, options) {
+        lanes.push(options?.clientIp ?? '');
+        if (queue.busy) return { ok: false, reason: 'busy', scope: queue.busy };
         imitated.push(username);
         return { ok: false, reason: 'invalid-credentials' };
       },
@@ -206,9 +215,36 @@ describe('signInWithPassword with a directory that asks a server (LDAP)', () => 
       lockout: { max_failures: 20, find_time: 86400, duration: 3600 },
     });
     const deps = { directory, sessions, regulator, accountStates: storage.accountStates, logger: createSilentLogger(), audit, now: clock.now };
-    const attempt = (username: string, password: string) => signInWithPassword(deps, { username, password, rememberMe: false, clientIp: '10.0.0.1' });
-    return { attempt, binds, imitated, regulator };
+    const attempt = (username: string, password: string, ip = '10.0.0.1') => signInWithPassword(deps, { username, password, rememberMe: false, clientIp: ip });
+    return { attempt, binds, imitated, regulator, queue, lanes, asked };
   }
+
+  it('waits in the caller\'s lane for real and imitated checks alike', async () => {
+    const { attempt, regulator, lanes, imitated } = setupLdap();
+    await attempt('alice', 'wrong', '192.0.2.1');
+    await regulator.lock('alice', { reason: 'admin', actor: 'root' });
+    await attempt('alice', 'right', '2001:db8::7');
+    expect(imitated).toEqual(['alice']);
+    expect(lanes).toEqual(['192.0.2.1', '2001:db8::7']);
+  });
+
+  it.each(['address', 'all'] as const)(
+    'a full queue of checks (%s) answers busy for open, unknown, aliased and locked accounts alike: no search, no bind, nothing counted',
+    async (scope) => {
+      const { attempt, regulator, queue, binds, asked, imitated } = setupLdap();
+      await regulator.lock('bob', { reason: 'admin', actor: 'root' });
+      queue.busy = scope;
+      const names: Array<[string, string]> = [['alice', 'right'], ['alice', 'wrong'], ['alice@corp.example', 'wrong'], ['ａｌｉｃｅ', 'right'], ['nobody', 'guess'], ['bob', 'whatever']];
+      for (const [name, password] of names) expect(await attempt(name, password)).toEqual({ ok: false, reason: 'busy', scope });
+      expect({ binds, asked, imitated }).toEqual({ binds: [], asked: [], imitated: [] });
+      expect((await regulator.lockState('alice')).recentFailures).toBe(0);
+      // Nothing stays in flight: once the queue has room, the same attempts are checked as usual.
+      queue.busy = undefined;
+      expect((await attempt('alice', 'right')).ok).toBe(true);
+      expect(await attempt('bob', 'whatever')).toEqual({ ok: false, reason: 'invalid-credentials' });
+      expect(imitated).toEqual(['bob']);
+    },
+  );
 
   it('imitates instead of verifying once regulation refuses: the server sees no bind', async () => {
     const { attempt, binds, imitated } = setupLdap();

@@ -3,15 +3,16 @@ import { DirectoryUnavailableError } from '../../core/errors.js';
 import { createSilentLogger } from '../../core/logger.js';
 import { createMemoryKv } from '../../kv/memory-kv.js';
 import type { TestSlapd } from '../../testing/slapd-server.js';
+import { createHashQueue, hashLaneOf, type HashQueue } from '../hash-queue.js';
 import { createLdapDirectory, type LdapDirectory } from './ldap-directory.js';
 import { dnOf, LDAP_USERS, ldapSettingsFor, MANY_GROUPS, startLdapFixture } from './testing/ldap-fixture.js';
 
 let slapd: TestSlapd;
 const open: LdapDirectory[] = [];
 
-function directory(overrides: Record<string, unknown> = {}): LdapDirectory {
+function directory(overrides: Record<string, unknown> = {}, checkQueue?: HashQueue): LdapDirectory {
   const created = createLdapDirectory(
-    { logger: createSilentLogger(), kv: createMemoryKv({ clock: { now: Date.now } }), now: Date.now },
+    { logger: createSilentLogger(), kv: createMemoryKv({ clock: { now: Date.now } }), now: Date.now, ...(checkQueue ? { checkQueue } : {}) },
     { settings: ldapSettingsFor(slapd, overrides), mirrorTtlMs: 10_000, recordTtlSeconds: 3600, refresh: false },
   );
   open.push(created);
@@ -217,5 +218,66 @@ describe('a directory that cannot be used', () => {
     slapd.clearLog();
     await directory().verifyPassword(dnOf('alice'), LDAP_USERS.alice.password);
     expect(await userBinds()).toEqual([]);
+  });
+});
+
+describe('checks take turns per client address', () => {
+  /** Holds `count` places in `ip`'s lane until the returned function is called. */
+  function hold(queue: HashQueue, ip: string, count: number): () => Promise<void> {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held = Array.from({ length: count }, () => queue.run(hashLaneOf(ip), () => gate));
+    return async () => {
+      release();
+      await Promise.all(held);
+    };
+  }
+
+  it('answers busy for a full lane at once, for real and imitated checks alike, without asking the server', async () => {
+    const queue = createHashQueue({ concurrency: 1, perLane: 2, maxWaiting: 10 });
+    const d = directory({}, queue);
+    const release = hold(queue, '10.9.0.1', 2);
+    slapd.clearLog();
+    const busy = { ok: false, reason: 'busy', scope: 'address' };
+    expect(await d.verifyPassword('alice', LDAP_USERS.alice.password, { clientIp: '10.9.0.1' })).toEqual(busy);
+    expect(await d.verifyPassword('alice', 'wrong-password', { clientIp: '10.9.0.1' })).toEqual(busy);
+    expect(await d.verifyPassword('nobody-at-all', 'whatever-password', { clientIp: '10.9.0.1' })).toEqual(busy);
+    expect(await d.imitateVerify('alice', { clientIp: '10.9.0.1' })).toEqual(busy);
+    // Another address has a lane of its own, and its turn once the held checks end.
+    const other = d.verifyPassword('alice', LDAP_USERS.alice.password, { clientIp: '10.9.0.2' });
+    await release();
+    expect((await other).ok).toBe(true);
+    await slapd.logged();
+    expect(slapd.binds().filter((b) => b.dn === dnOf('alice'))).toHaveLength(1);
+  });
+
+  it('answers busy for everyone once the whole queue is full', async () => {
+    const queue = createHashQueue({ concurrency: 1, perLane: 5, maxWaiting: 1 });
+    const d = directory({}, queue);
+    const releaseRunning = hold(queue, '10.9.1.1', 1);
+    const releaseWaiting = hold(queue, '10.9.1.2', 1);
+    expect(await d.verifyPassword('bob', LDAP_USERS.bob.password, { clientIp: '10.9.1.3' })).toEqual({ ok: false, reason: 'busy', scope: 'all' });
+    expect(await d.imitateVerify('bob', { clientIp: '10.9.1.3' })).toEqual({ ok: false, reason: 'busy', scope: 'all' });
+    await releaseRunning();
+    await releaseWaiting();
+    expect((await d.verifyPassword('bob', LDAP_USERS.bob.password, { clientIp: '10.9.1.3' })).ok).toBe(true);
+  });
+
+  it("lets someone else's sign-in go ahead of all but one of a burst of guesses from one address", async () => {
+    const d = directory({}, createHashQueue({ concurrency: 1, perLane: 10, maxWaiting: 50 }));
+    await d.verifyPassword('bob', LDAP_USERS.bob.password); // warms the pools
+    const finished: string[] = [];
+    const guesses = Array.from({ length: 6 }, (_, i) => d.verifyPassword('alice', `guess-${i}`, { clientIp: '10.9.2.1' }).then(() => void finished.push(`guess-${i}`)));
+    const honest = d.verifyPassword('bob', LDAP_USERS.bob.password, { clientIp: '10.9.2.2' }).then((r) => void finished.push(r.ok ? 'bob' : 'bob-failed'));
+    await Promise.all([...guesses, honest]);
+    // The first guess was running and the second had its turn before bob's lane had one: then bob.
+    expect(finished.indexOf('bob')).toBe(2);
+  });
+
+  it('gives its turn back when the directory cannot be asked', async () => {
+    const queue = createHashQueue({ concurrency: 1, perLane: 1, maxWaiting: 1 });
+    const d = directory({ url: 'ldap://127.0.0.1:1', connect_timeout: '500ms', timeout: '500ms' }, queue);
+    for (let i = 0; i < 3; i++) await expect(d.verifyPassword('alice', 'x-password', { clientIp: '10.9.3.1' })).rejects.toBeInstanceOf(DirectoryUnavailableError);
+    expect({ running: queue.running, waiting: queue.waiting }).toEqual({ running: 0, waiting: 0 });
   });
 });
