@@ -15,8 +15,7 @@ export type SignInError =
   | 'password_expired'
   | 'password_must_change'
   | 'account_disabled'
-  | 'account_expired'
-  | 'account_locked';
+  | 'account_expired';
 
 export interface SignInPageModel extends PageContext {
   csrfToken: string;
@@ -62,7 +61,6 @@ const ERROR_MESSAGES: Record<SignInError, MessageKey> = {
   password_must_change: 'signin.error_password_must_change',
   account_disabled: 'signin.error_account_disabled',
   account_expired: 'signin.error_account_expired',
-  account_locked: 'signin.error_account_locked',
 };
 
 /** States that the user resolves by changing their password. */

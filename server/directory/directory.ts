@@ -4,7 +4,7 @@ import type { SessionUser } from '../session/session.js';
  * An account state the directory server reported for a user whose password was right (or that
  * it reports whatever the password): the user gets a page that says what to do, not "wrong password".
  */
-export type DirectoryState = 'password-expired' | 'password-must-change' | 'account-disabled' | 'account-expired' | 'account-locked';
+export type DirectoryState = 'password-expired' | 'password-must-change' | 'account-disabled' | 'account-expired';
 
 export type FirstFactorResult =
   | { ok: true; user: SessionUser }

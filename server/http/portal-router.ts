@@ -26,7 +26,6 @@ const STATE_ERRORS: Record<DirectoryState, SignInError> = {
   'password-must-change': 'password_must_change',
   'account-disabled': 'account_disabled',
   'account-expired': 'account_expired',
-  'account-locked': 'account_locked',
 };
 
 const signInForm = z.object({

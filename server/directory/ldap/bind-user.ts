@@ -14,14 +14,15 @@ export type BindOutcome =
 /**
  * Active Directory's sub-codes in a failed bind's message ("… AcceptSecurityContext error,
  * data 532, v4563"). AD sends these only once the password checked out; a wrong password gets
- * 52e whatever the account's state, so none of them tells a guesser anything.
+ * 52e whatever the account's state, so none of them tells a guesser anything. Not 775 (locked
+ * out): a domain controller answers it to any password once the account is locked (seen on
+ * Samba AD), so it is a wrong password here, or a guesser would learn which names exist.
  */
 const AD_DATA_CODES: Record<string, DirectoryState> = {
   '532': 'password-expired',
   '773': 'password-must-change',
   '701': 'account-expired',
   '533': 'account-disabled',
-  '775': 'account-locked',
 };
 
 /** The AD sub-code of a bind error message, lower case, if it has one. */
