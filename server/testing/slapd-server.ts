@@ -21,8 +21,8 @@ const ADMIN_DN = `cn=admin,${SUFFIX}`;
 const ADMIN_PASSWORD = 'admin-secret';
 
 /**
- * Active Directory's attribute names and state bits on OpenLDAP, for the AD-mode tests (a
- * Samba AD domain controller is not installed and takes minutes to provision). Attributes keep
+ * Active Directory's attribute names and state bits on OpenLDAP, for the AD-mode tests that set
+ * states by hand (samba-ad-server.ts starts a real domain controller, in half a minute or more). Attributes keep
  * AD's OIDs and syntaxes; `user` and `group` are auxiliary classes here (structural in AD), on
  * OpenLDAP's experimental arc. memberOf is not defined here: the memberof overlay defines it,
  * with AD's OID, and maintains it as AD does. The bitwise filter rule 1.2.840.113556.1.4.803

@@ -8,9 +8,10 @@ import { ldapSettingsFor, ldifEntry, replace } from './testing/ldap-fixture.js';
 
 /**
  * Active Directory mode against slapd carrying AD's attribute names and state bits (see
- * AD_SCHEMA in testing/slapd-server.ts): Samba AD is not installed here. What slapd cannot do
- * is AD's in-chain matching rule, so nested groups are followed level by level in these tests;
- * AD's own bind sub-codes (data 532, 773, …) are covered by bind-user.test.ts.
+ * AD_SCHEMA in testing/slapd-server.ts): states set by hand that a domain controller would not
+ * let a test set (a computed expired-password bit, a stale lockoutTime), in a second. What slapd
+ * cannot do is AD's in-chain matching rule, so nested groups are followed level by level here;
+ * samba-ad.int.test.ts runs the preset as it is against a real Samba AD domain controller.
  */
 
 const NORMAL_ACCOUNT = '512';
