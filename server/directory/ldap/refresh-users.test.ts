@@ -67,6 +67,39 @@ describe('shared LDAP user records', () => {
     expect(b.peek('alice')).toBeUndefined();
   });
 
+  it('reads the store once for requests that find no copy at the same moment, and again after a change', async () => {
+    const clock = createFixedClock();
+    const kv = createMemoryKv({ clock });
+    let reads = 0;
+    let failing = false;
+    const counted = { ...kv, get: (key: string) => (reads++, failing ? Promise.reject(new Error('store down')) : kv.get(key)) };
+    const a = createUserRecords({ kv, logger: createSilentLogger(), now: clock.now }, { mirrorTtlMs: 10_000, recordTtlSeconds: 3600 });
+    const b = createUserRecords({ kv: counted, logger: createSilentLogger(), now: clock.now }, { mirrorTtlMs: 10_000, recordTtlSeconds: 3600 });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await a.save(record('alice'));
+    await a.save(record('bob'));
+    const first = await Promise.all([...Array.from({ length: 50 }, () => b.load('alice')), b.load('bob'), b.load('bob')]);
+    expect(first.map((r) => r?.user.username)).toEqual([...Array(50).fill('alice'), 'bob', 'bob']);
+    expect(reads).toBe(2);
+    // A change announced while a read is under way: later requests read again, and get the change.
+    const before = b.load('alice');
+    await a.save(record('alice', {}, ['ops']));
+    const after = b.load('alice');
+    expect((await before)?.user.groups).toEqual(['dev']);
+    expect((await after)?.user.groups).toEqual(['ops']);
+    expect(reads).toBe(4);
+    // Past the copy's TTL, one read again for the lot; a failed read fails its sharers, not the next request.
+    clock.advance(10_000);
+    await Promise.all(Array.from({ length: 20 }, () => b.load('alice')));
+    expect(reads).toBe(5);
+    failing = true;
+    const failed = await Promise.allSettled([b.load('bob'), b.load('bob')]);
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    failing = false;
+    expect((await b.load('bob'))?.user.username).toBe('bob');
+    expect(reads).toBe(7);
+  });
+
   it('treats a malformed or foreign shared record as no record', async () => {
     const clock = createFixedClock();
     const kv = createMemoryKv({ clock });

@@ -30,12 +30,16 @@ export interface UserRecords {
  * so the hot path reads no store for a user it saw within `mirrorTtlMs`. A change made by any
  * instance is announced over pub/sub and drops every copy at once; the copies' short life
  * bounds staleness if pub/sub is cut, and nothing is copied before the subscription is live.
+ * Requests that find no copy at the same moment (a copy just expired, under load) share one
+ * store read per user instead of one each.
  */
 export function createUserRecords(deps: { kv: Kv; logger: Logger; now: () => number }, options: { mirrorTtlMs: number; recordTtlSeconds: number; maxMirrored?: number }): UserRecords {
   const { kv, now } = deps;
   const logger = deps.logger.child({ component: 'ldap-users' });
   const maxMirrored = options.maxMirrored ?? 10_000;
   const mirror = new Map<string, { record: LdapUserRecord | null; at: number }>();
+  /** Store reads under way, with the epoch each started in: a change since then needs a read of its own. */
+  const loading = new Map<string, { epoch: number; record: Promise<LdapUserRecord | null> }>();
   let epoch = 0;
   let live = false;
   let closed = false;
@@ -103,13 +107,24 @@ export function createUserRecords(deps: { kv: Kv; logger: Logger; now: () => num
       }
       return held.record;
     },
-    async load(username) {
+    load(username) {
       const startedAt = epoch;
-      const text = await kv.get(recordKey(username));
-      const record = text === null ? null : parseRecord(text, username);
-      if (text !== null && record === null) logger.error({ username }, 'a stored LDAP user record is malformed; treating it as absent');
-      remember(username, record, startedAt);
-      return record;
+      const under = loading.get(username);
+      if (under && under.epoch === startedAt) return under.record;
+      const read = (async () => {
+        const text = await kv.get(recordKey(username));
+        const record = text === null ? null : parseRecord(text, username);
+        if (text !== null && record === null) logger.error({ username }, 'a stored LDAP user record is malformed; treating it as absent');
+        remember(username, record, startedAt);
+        return record;
+      })();
+      const entry = { epoch: startedAt, record: read };
+      loading.set(username, entry);
+      const done = () => {
+        if (loading.get(username) === entry) loading.delete(username);
+      };
+      read.then(done, done);
+      return read;
     },
     async save(record, saveOptions = {}) {
       const username = record.user.username;
