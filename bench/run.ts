@@ -1,11 +1,13 @@
 /**
  * `npm run bench [-- --quick]`: the hot path side by side with nginx and bare Node, on
- * loopback, in one run. Prints a table and writes bench/results.json (bench/results.quick.json
+ * loopback, in one run; then the same proxied path with LDAP as the directory, and what one
+ * LDAP sign-in costs. Prints a table and writes bench/results.json (bench/results.quick.json
  * for --quick). BENCHMARKS.md says what each scenario is and holds the published figures.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pinProcess, planCores } from './cores.js';
+import { runLdapPart } from './ldap.js';
 import { measureColdCache, runFixedRate, runMemory, runScenarios, runStorm } from './phases.js';
 import { FULL, QUICK } from './profiles.js';
 import { buildResults, formatTable, machine } from './report.js';
@@ -34,8 +36,10 @@ async function main(argv: readonly string[]): Promise<void> {
     const memory = await runMemory(bench, profile, stack.scenario('D'), log, summaries.get('D')!.rps);
     // Last: sign-ins still hashing when it ends would disturb anything measured after it.
     const storm = await runStorm(bench, profile, stack.scenario('D'), rates.ownHalf, log);
+    // A second gateway with LDAP as its directory, against this one, after the storm has drained.
+    const ldap = await runLdapPart(stack, profile, log);
 
-    const results = buildResults({ profile, machine: info, scenarios, summaries, cold, fixedRate, memory, storm, durationS: (performance.now() - started) / 1000 });
+    const results = buildResults({ profile, machine: info, scenarios, summaries, cold, fixedRate, memory, storm, ldap, durationS: (performance.now() - started) / 1000 });
     const out = fileURLToPath(new URL(profile.name === 'full' ? 'results.json' : 'results.quick.json', import.meta.url));
     writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
     process.stdout.write(formatTable(results));
