@@ -158,13 +158,7 @@ export function formatTable(r: Results): string {
         `${fmt(m2.rssMb, 1)} MB (${fmt(m2.rssAfterGcMb, 1)}, heap ${fmt(m2.heapAfterGcMb, 1)}) after ${m2.proxiedRequests}${r.mode === 'quick' ? ' (quick: not 1 M / 2 M)' : ''}`,
     );
   }
-  const l = r.ldap;
-  const signIn = (c: LdapResult['signIn']['right']) => `${c.binds} bind + ${c.searches} search, ${fmt(c.ms, 1)} ms (${fmt(c.msMin, 1)}–${fmt(c.msMax, 1)})`;
-  lines.push(`LDAP (${l.directory}): one sign-in, POST /login, median of ${l.signIn.right.n}: right password ${signIn(l.signIn.right)}; wrong password ${signIn(l.signIn.wrong)}; unknown name ${signIn(l.signIn.unknown)}`);
-  lines.push(
-    `D with LDAP as the directory (${l.sessions} sessions of ${l.users} directory users) vs the users file, alternating: ${fmt(l.proxy.ldap.rps, 0)} vs ${fmt(l.proxy.usersFile.rps, 0)} req/s (× ${fmt(l.proxy.ratio, 3)}; by CPU × ${fmt(l.proxy.ratioByCpu, 3)}), ` +
-      `p99 ${fmt(l.proxy.ldap.p99Ms, 2)} vs ${fmt(l.proxy.usersFile.p99Ms, 2)} ms, Redis ${fmt(l.proxy.ldap.redisPerRequest, 4)} vs ${fmt(l.proxy.usersFile.redisPerRequest, 4)} commands/request`,
-  );
+  lines.push(...formatLdap(r.ldap));
   lines.push('');
   const noisy = Object.entries(r.scenarios).filter(([, s]) => s.runs > 1 && s.rpsMax > 1.25 * s.rpsMin);
   if (noisy.length > 0) {
@@ -175,6 +169,16 @@ export function formatTable(r: Results): string {
   lines.push(...table([['target', 'value', 'wanted', ''], ...Object.entries(r.targets).map(([k, t]) => [k, fmt(t.value, 3), t.target, t.met ? 'met' : 'MISSED'])]));
   lines.push('');
   return lines.join('\n');
+}
+
+/** The LDAP part's lines: one sign-in's cost, and D with LDAP against D with the users file. */
+export function formatLdap(l: LdapResult): string[] {
+  const signIn = (c: LdapResult['signIn']['right']) => `${c.binds} bind + ${c.searches} search, ${fmt(c.ms, 1)} ms (${fmt(c.msMin, 1)}–${fmt(c.msMax, 1)})`;
+  return [
+    `LDAP (${l.directory}): one sign-in, POST /login, median of ${l.signIn.right.n}: right password ${signIn(l.signIn.right)}; wrong password ${signIn(l.signIn.wrong)}; unknown name ${signIn(l.signIn.unknown)}`,
+    `D with LDAP as the directory (${l.sessions} sessions of ${l.users} directory users) vs the users file, alternating: ${fmt(l.proxy.ldap.rps, 0)} vs ${fmt(l.proxy.usersFile.rps, 0)} req/s (× ${fmt(l.proxy.ratio, 3)}; by CPU × ${fmt(l.proxy.ratioByCpu, 3)}), ` +
+      `p99 ${fmt(l.proxy.ldap.p99Ms, 2)} vs ${fmt(l.proxy.usersFile.p99Ms, 2)} ms, Redis ${fmt(l.proxy.ldap.redisPerRequest, 4)} vs ${fmt(l.proxy.usersFile.redisPerRequest, 4)} commands/request`,
+  ];
 }
 
 function table(rows: string[][]): string[] {
