@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createSilentLogger } from '../core/logger.js';
 import type { SessionUser } from '../session/session.js';
 import { createCombinedDirectory } from './combined-directory.js';
@@ -57,7 +57,8 @@ describe('the users file beside LDAP', () => {
     // A disabled file entry still owns its name.
     expect(await directory.verifyPassword('retired', 'ldap-pw')).toEqual({ ok: false, reason: 'invalid-credentials' });
     expect(ldap.asked).toEqual([]);
-    expect(file.asked).toEqual(['admin', 'ADMIN', 'retired']);
+    // First, the one check of a name no file holds that measures what a file failure takes.
+    expect(file.asked).toEqual([expect.stringMatching(/^-/), 'admin', 'ADMIN', 'retired']);
   });
 
   it('sends every other name to LDAP', async () => {
@@ -66,7 +67,7 @@ describe('the users file beside LDAP', () => {
     const directory = createCombinedDirectory({ file, ldap }, { logger: createSilentLogger() });
     expect(await directory.verifyPassword('alice', 'ldap-pw')).toEqual({ ok: true, user: ldapUser('alice') });
     expect(ldap.asked).toEqual(['alice']);
-    expect(file.asked).toEqual([]);
+    expect(file.asked).toEqual([expect.stringMatching(/^-/)]);
   });
 
   it('refuses an LDAP account that reaches a name the file holds through an alias', async () => {
@@ -86,6 +87,59 @@ describe('the users file beside LDAP', () => {
     expect(await directory.loadSessionUser!(ldapUser('admin'))).toBeNull();
     // A file session of a name the file no longer holds is over, whatever LDAP says.
     expect(directory.peekSessionUser!({ ...fileAdmin, username: 'alice' })).toBeNull();
+  });
+
+  it('pads LDAP failures to what a failed file check takes, so timing does not tell file names from others', async () => {
+    vi.useFakeTimers();
+    try {
+      let clock = 0;
+      const FILE_CHECK_MS = 120;
+      const file = fakeFile();
+      const verifyFile = file.verifyPassword.bind(file);
+      // A file check takes FILE_CHECK_MS on this clock (argon2's time), whoever it is for.
+      file.verifyPassword = async (name, password) => {
+        clock += FILE_CHECK_MS;
+        return verifyFile(name, password);
+      };
+      const ldap = fakeLdap({ alice: ldapUser('alice') });
+      const directory = createCombinedDirectory({ file, ldap }, { logger: createSilentLogger(), now: () => clock });
+      await vi.advanceTimersByTimeAsync(0);
+      const settled = (promise: Promise<unknown>) => {
+        let done = false;
+        void promise.then(() => (done = true));
+        return () => done;
+      };
+      for (const [name, password] of [['alice', 'wrong'], ['nobody', 'whatever']] as const) {
+        const answer = directory.verifyPassword(name, password);
+        const isDone = settled(answer);
+        await vi.advanceTimersByTimeAsync(FILE_CHECK_MS - 1);
+        expect(isDone(), name).toBe(false);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(isDone(), name).toBe(true);
+        expect((await answer).ok).toBe(false);
+      }
+      // An attempt regulation refused waits as long; a right password and "busy" are not padded.
+      const imitated = settled(directory.imitateVerify!('nobody', {}));
+      await vi.advanceTimersByTimeAsync(FILE_CHECK_MS - 1);
+      expect(imitated()).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(imitated()).toBe(true);
+      const right = settled(directory.verifyPassword('alice', 'ldap-pw'));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(right()).toBe(true);
+      ldap.verifyPassword = async () => ({ ok: false, reason: 'busy', scope: 'address' });
+      const busy = settled(directory.verifyPassword('alice', 'wrong'));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(busy()).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('with LDAP alone or the file alone, pads nothing and measures nothing', async () => {
+    const file = fakeFile();
+    createCombinedDirectory({ file }, { logger: createSilentLogger() });
+    expect(file.asked).toEqual([]);
   });
 
   it('with the file alone, refuses sessions LDAP made', async () => {

@@ -1,6 +1,8 @@
 import type { Logger } from '../core/logger.js';
+import { randomToken } from '../core/random.js';
 import type { SessionUser } from '../session/session.js';
 import type { Directory, DirectoryChange, FirstFactorResult, ImitationResult } from './directory.js';
+import { createFailureTiming } from './ldap/failure-timing.js';
 import type { LdapDirectory } from './ldap/ldap-directory.js';
 import type { UsersFileDirectory } from './users-file.js';
 
@@ -12,11 +14,28 @@ const INVALID = Object.freeze({ ok: false, reason: 'invalid-credentials' } as co
  * while the directory is down and cannot be taken over from it. An LDAP account whose own
  * username is a name the file holds (reached through an alias such as a userPrincipalName) is
  * refused. A session remembers where its user came from and is only ever resolved there.
+ *
+ * With both, a name the file holds costs an argon2 check (a tenth of a second or more) and any
+ * other name an LDAP search and bind (milliseconds): LDAP's failures are therefore padded to
+ * what the file's typically take (measured once at start, then on each file failure), or an
+ * unknown name would answer faster than a file name with a wrong password, and timing would
+ * list the file's break-glass names.
  */
-export function createCombinedDirectory(parts: { file?: UsersFileDirectory; ldap?: LdapDirectory }, deps: { logger: Logger }): Directory {
+export function createCombinedDirectory(parts: { file?: UsersFileDirectory; ldap?: LdapDirectory }, deps: { logger: Logger; now?: () => number }): Directory {
   const { file, ldap } = parts;
   const logger = deps.logger.child({ component: 'directory' });
+  const now = deps.now ?? Date.now;
   const fileKnows = (username: string) => file?.knows(username) === true;
+  const fileTiming = file && ldap ? createFailureTiming(now) : undefined;
+  /** A file check's failure, timed: what LDAP's failures are padded to. */
+  async function checkFile(username: string, password: string, clientIp: string | undefined): Promise<FirstFactorResult> {
+    const startedAt = now();
+    const result = await file!.verifyPassword(username, password, { clientIp });
+    if (!result.ok && result.reason === 'invalid-credentials') fileTiming?.noteWrongPassword(startedAt);
+    return result;
+  }
+  // A name no file holds, in a lane of its own: the time one failed argon2 check takes here.
+  if (fileTiming) void checkFile(`-${randomToken(12)}`, randomToken(24), `calibration-${randomToken(6)}`).catch(() => undefined);
 
   /** The file's own answer for a session of a file user; null when LDAP has a session of that name. */
   function fileSessionUser(user: SessionUser): SessionUser | null {
@@ -32,18 +51,24 @@ export function createCombinedDirectory(parts: { file?: UsersFileDirectory; ldap
   return {
     async verifyPassword(username, password, options) {
       // The file's names are already what regulation counts (ASCII, lower-cased).
-      if (fileKnows(username) || !ldap) return file ? file.verifyPassword(username, password, { clientIp: options?.clientIp }) : INVALID;
+      if (fileKnows(username) || !ldap) return file ? checkFile(username, password, options?.clientIp) : INVALID;
+      const startedAt = now();
       const result = await ldap.verifyPassword(username, password, options);
       if (!result.ok && result.reason === 'busy') return result;
-      return refuseShadowed(result.ok ? result.user.username : result.username) ? INVALID : result;
+      const answer = refuseShadowed(result.ok ? result.user.username : result.username) ? INVALID : result;
+      if (!answer.ok && answer.reason === 'invalid-credentials') await fileTiming?.pad(startedAt);
+      return answer;
     },
     async imitateVerify(username, options): Promise<ImitationResult> {
       if (fileKnows(username) || !ldap) {
         // The file asks no server: checking (and discarding) costs what a real check costs, in the caller's lane.
-        const result = await file?.verifyPassword(username, 'x'.repeat(16), { clientIp: options?.clientIp });
+        const result = file ? await checkFile(username, 'x'.repeat(16), options?.clientIp) : undefined;
         return result && !result.ok && result.reason === 'busy' ? result : INVALID;
       }
-      return ldap.imitateVerify(username, options);
+      const startedAt = now();
+      const result = await ldap.imitateVerify(username, options);
+      if (result.reason !== 'busy') await fileTiming?.pad(startedAt);
+      return result;
     },
     findUser(username) {
       if (fileKnows(username) || !ldap) return file?.findUser(username);

@@ -5,7 +5,7 @@ import { createMemoryKv } from '../kv/memory-kv.js';
 import type { Kv } from '../kv/kv.js';
 import { createCombinedDirectory } from './combined-directory.js';
 import type { Directory } from './directory.js';
-import { createHashQueue, type HashQueue } from './hash-queue.js';
+import { createHashQueue, createLaneCounts, type HashQueue } from './hash-queue.js';
 import { createLdapDirectory, type LdapDirectory } from './ldap/ldap-directory.js';
 import { resolveLdapSettings } from './ldap/ldap-settings.js';
 import { createUsersFileDirectory, type UsersFileDirectory } from './users-file.js';
@@ -16,7 +16,8 @@ import { createUsersFileDirectory, type UsersFileDirectory } from './users-file.
  * LDAP needs the shared store (its users' records live there) and, to stop refreshing users
  * who signed out, a way to ask whether a user still has sessions. The users file's checks
  * take turns in `hashQueue` (argon2's cores); LDAP's in a queue of their own with the same
- * lanes and limits (authentication.password_checks), as wide as its pool.
+ * lanes and limits (authentication.password_checks), as wide as its pool, and an address's
+ * checks in both count against one per-address limit.
  */
 export async function openDirectory(
   config: Config,
@@ -25,9 +26,11 @@ export async function openDirectory(
 ): Promise<Directory> {
   const auth = config.authentication;
   const checks = auth.password_checks;
+  // One count per address across both queues: "busy" must not tell a file name from another.
+  const laneCounts = createLaneCounts();
   let file: UsersFileDirectory | undefined;
   if (auth.users_file !== undefined) {
-    const hashQueue = deps.hashQueue ?? createHashQueue({ concurrency: checks.concurrency, perLane: checks.per_address, maxWaiting: checks.max_waiting });
+    const hashQueue = deps.hashQueue ?? createHashQueue({ concurrency: checks.concurrency, perLane: checks.per_address, maxWaiting: checks.max_waiting, laneCounts });
     file = await createUsersFileDirectory({ logger: deps.logger, hashQueue }, { path: auth.users_file, watch: options.watch ?? auth.watch });
   }
   let ldap: LdapDirectory | undefined;
@@ -35,7 +38,7 @@ export async function openDirectory(
     try {
       const settings = resolveLdapSettings(auth.ldap);
       if (settings.tls.insecureSkipVerify) deps.logger.warn('authentication.ldap.tls.insecure_skip_verify is on: certificates are not checked, and anyone on the path can read every password');
-      const checkQueue = createHashQueue({ concurrency: settings.poolSize, perLane: checks.per_address, maxWaiting: checks.max_waiting });
+      const checkQueue = createHashQueue({ concurrency: settings.poolSize, perLane: checks.per_address, maxWaiting: checks.max_waiting, laneCounts });
       ldap = createLdapDirectory(
         { logger: deps.logger, kv: deps.kv, now: deps.now, checkQueue },
         {
@@ -51,7 +54,7 @@ export async function openDirectory(
       throw error;
     }
   }
-  return createCombinedDirectory({ ...(file ? { file } : {}), ...(ldap ? { ldap } : {}) }, { logger: deps.logger });
+  return createCombinedDirectory({ ...(file ? { file } : {}), ...(ldap ? { ldap } : {}) }, { logger: deps.logger, now: deps.now });
 }
 
 /**
