@@ -19,7 +19,7 @@ import { resolveLdapSettings } from '../server/directory/ldap/ldap-settings.js';
 import { createUsersFileDirectory } from '../server/directory/users-file.js';
 import { createMemoryKv } from '../server/kv/memory-kv.js';
 import type { SessionUser } from '../server/session/session.js';
-import { hashPasswordCheaply } from '../server/testing/cheap-password-hash.js';
+import { hashTestPassword, TEST_HASH_POLICY } from '../server/testing/test-password-hash.js';
 
 const USERS = 100;
 const ROUNDS = 5;
@@ -32,9 +32,9 @@ async function main(): Promise<void> {
     const people: SessionUser[] = Array.from({ length: USERS }, (_, i) => ({ username: `user-${i}`, displayName: `User ${i}`, email: `user-${i}@corp.example`, groups: ['staff'] }));
     const usersFile = join(dir, 'users.yml');
     const entries: Record<string, unknown> = {};
-    for (const p of people) entries[p.username] = { displayname: p.displayName, email: p.email, groups: p.groups, disabled: false, password: await hashPasswordCheaply('unused-password') };
+    for (const p of people) entries[p.username] = { displayname: p.displayName, email: p.email, groups: p.groups, disabled: false, password: await hashTestPassword('unused-password') };
     writeFileSync(usersFile, stringify({ users: entries }));
-    const file = createCombinedDirectory({ file: await createUsersFileDirectory({ logger }, { path: usersFile, watch: false }) }, { logger });
+    const file = createCombinedDirectory({ file: await createUsersFileDirectory({ logger, hashPolicy: TEST_HASH_POLICY }, { path: usersFile, watch: false }) }, { logger });
 
     const kv = createMemoryKv({ clock: { now: Date.now } });
     const settings = resolveLdapSettings(ldapSchema.parse({ implementation: 'openldap', url: 'ldap://127.0.0.1:1', bind_dn: 'cn=unused', password: 'unused', base_dn: 'dc=corp,dc=example' }));

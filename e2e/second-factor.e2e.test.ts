@@ -18,6 +18,7 @@ import { launchChromium, type LaunchedChromium } from '../server/testing/chromiu
 import { getFreePort } from '../server/testing/free-port.js';
 import { writeUsersFile } from '../server/testing/gateway-harness.js';
 import { startRedisServer, type TestRedisServer } from '../server/testing/redis-server.js';
+import { TEST_HASH_POLICY } from '../server/testing/test-password-hash.js';
 import { testStorage } from '../server/testing/test-storage.js';
 import { startDemoDirectory } from './support/demo-directory.js';
 
@@ -84,7 +85,7 @@ async function startSecondFactorStack(directory: 'users-file' | 'ldap') {
     };
     const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
     if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-    const gateway: Gateway = await createGateway(loaded.config, { logger: createSilentLogger() });
+    const gateway: Gateway = await createGateway(loaded.config, { logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY });
     stops.push(() => gateway.close());
     await gateway.listen(port, '127.0.0.1');
     return { origin, gateway, close };

@@ -17,6 +17,7 @@ import { getFreePort } from '../server/testing/free-port.js';
 import { writeUsersFile } from '../server/testing/gateway-harness.js';
 import { startRedisServer, type TestRedisServer } from '../server/testing/redis-server.js';
 import { startDemoDirectory } from './support/demo-directory.js';
+import { TEST_HASH_POLICY } from '../server/testing/test-password-hash.js';
 
 /**
  * The demo's layout, with sessions in a real Redis, driven by a real Chromium: the portal at
@@ -93,7 +94,7 @@ async function startSignInStack(directory: 'users-file' | 'ldap') {
     };
     const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
     if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join('\n')}`);
-    const gateway: Gateway = await createGateway(loaded.config, { logger: createSilentLogger() });
+    const gateway: Gateway = await createGateway(loaded.config, { logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY });
     stops.push(() => gateway.close());
     await gateway.listen(port, '127.0.0.1');
     return { origin, close };

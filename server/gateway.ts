@@ -7,6 +7,7 @@ import type { Config } from './config/schema.js';
 import type { Directory } from './directory/directory.js';
 import type { HashQueue } from './directory/hash-queue.js';
 import { openDirectory } from './directory/open-directory.js';
+import type { HashPolicy } from './directory/password-hash.js';
 import type { Kv } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory-kv.js';
 import { createRedisKv, RedisEvictionPolicyError } from './kv/redis-kv.js';
@@ -62,7 +63,16 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   }
 }
 
-type GatewayDeps = { logger: Logger; clock?: Clock; kv?: Kv; directory?: Directory; storage?: Storage; hashQueue?: HashQueue };
+type GatewayDeps = {
+  logger: Logger;
+  clock?: Clock;
+  kv?: Kv;
+  directory?: Directory;
+  storage?: Storage;
+  hashQueue?: HashQueue;
+  /** Tests only: cheap password hashes (server/testing/test-password-hash.ts). main never passes it. */
+  hashPolicy?: HashPolicy;
+};
 
 async function assembleGateway(config: Config, deps: GatewayDeps, resources: ResourceStack): Promise<Gateway> {
   const { logger } = deps;
@@ -86,6 +96,7 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
       kv,
       now: clock.now,
       ...(deps.hashQueue ? { hashQueue: deps.hashQueue } : {}),
+      ...(deps.hashPolicy ? { hashPolicy: deps.hashPolicy } : {}),
       hasSessions: async (username) => (await sessions.listForUser(username)).length > 0,
     }));
   resources.add(() => directory.close());

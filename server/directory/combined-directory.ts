@@ -21,12 +21,12 @@ const INVALID = Object.freeze({ ok: false, reason: 'invalid-credentials' } as co
  * unknown name would answer faster than a file name with a wrong password, and timing would
  * list the file's break-glass names.
  */
-export function createCombinedDirectory(parts: { file?: UsersFileDirectory; ldap?: LdapDirectory }, deps: { logger: Logger; now?: () => number }): Directory {
+export function createCombinedDirectory(parts: { file?: UsersFileDirectory; ldap?: LdapDirectory }, deps: { logger: Logger; now?: () => number; padLdapFailures?: boolean }): Directory {
   const { file, ldap } = parts;
   const logger = deps.logger.child({ component: 'directory' });
   const now = deps.now ?? Date.now;
   const fileKnows = (username: string) => file?.knows(username) === true;
-  const fileTiming = file && ldap ? createFailureTiming(now) : undefined;
+  const fileTiming = file && ldap && deps.padLdapFailures !== false ? createFailureTiming(now) : undefined;
   /** A file check's failure, timed: what LDAP's failures are padded to. */
   async function checkFile(username: string, password: string, clientIp: string | undefined): Promise<FirstFactorResult> {
     const startedAt = now();
@@ -34,8 +34,16 @@ export function createCombinedDirectory(parts: { file?: UsersFileDirectory; ldap
     if (!result.ok && result.reason === 'invalid-credentials') fileTiming?.noteWrongPassword(startedAt);
     return result;
   }
-  // A name no file holds, in a lane of its own: the time one failed argon2 check takes here.
-  if (fileTiming) void checkFile(`-${randomToken(12)}`, randomToken(24), `calibration-${randomToken(6)}`).catch(() => undefined);
+  // Names no file holds, in a lane of their own: the time one failed argon2 check takes here. The
+  // first check also makes the file's dummy hash, so only the second is timed.
+  if (fileTiming) {
+    const lane = `calibration-${randomToken(6)}`;
+    const noName = () => `-${randomToken(12)}`;
+    void file!
+      .verifyPassword(noName(), randomToken(24), { clientIp: lane })
+      .then(() => checkFile(noName(), randomToken(24), lane))
+      .catch(() => undefined);
+  }
 
   /** The file's own answer for a session of a file user; null when LDAP has a session of that name. */
   function fileSessionUser(user: SessionUser): SessionUser | null {

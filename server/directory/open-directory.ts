@@ -6,6 +6,7 @@ import type { Kv } from '../kv/kv.js';
 import { createCombinedDirectory } from './combined-directory.js';
 import type { Directory } from './directory.js';
 import { createHashQueue, createLaneCounts, type HashQueue } from './hash-queue.js';
+import type { HashPolicy } from './password-hash.js';
 import { createLdapDirectory, type LdapDirectory } from './ldap/ldap-directory.js';
 import { resolveLdapSettings } from './ldap/ldap-settings.js';
 import { createUsersFileDirectory, type UsersFileDirectory } from './users-file.js';
@@ -21,7 +22,7 @@ import { createUsersFileDirectory, type UsersFileDirectory } from './users-file.
  */
 export async function openDirectory(
   config: Config,
-  deps: { logger: Logger; kv: Kv; now: () => number; hashQueue?: HashQueue; hasSessions?: (username: string) => Promise<boolean> },
+  deps: { logger: Logger; kv: Kv; now: () => number; hashQueue?: HashQueue; hashPolicy?: HashPolicy; hasSessions?: (username: string) => Promise<boolean> },
   options: { watch?: boolean; refresh?: boolean } = {},
 ): Promise<Directory> {
   const auth = config.authentication;
@@ -31,7 +32,7 @@ export async function openDirectory(
   let file: UsersFileDirectory | undefined;
   if (auth.users_file !== undefined) {
     const hashQueue = deps.hashQueue ?? createHashQueue({ concurrency: checks.concurrency, perLane: checks.per_address, maxWaiting: checks.max_waiting, laneCounts });
-    file = await createUsersFileDirectory({ logger: deps.logger, hashQueue }, { path: auth.users_file, watch: options.watch ?? auth.watch });
+    file = await createUsersFileDirectory({ logger: deps.logger, hashQueue, ...(deps.hashPolicy ? { hashPolicy: deps.hashPolicy } : {}) }, { path: auth.users_file, watch: options.watch ?? auth.watch });
   }
   let ldap: LdapDirectory | undefined;
   if (auth.ldap) {
@@ -54,7 +55,8 @@ export async function openDirectory(
       throw error;
     }
   }
-  return createCombinedDirectory({ ...(file ? { file } : {}), ...(ldap ? { ldap } : {}) }, { logger: deps.logger, now: deps.now });
+  // A command signs nobody in: it has no failures to pad, so it measures no file check either.
+  return createCombinedDirectory({ ...(file ? { file } : {}), ...(ldap ? { ldap } : {}) }, { logger: deps.logger, now: deps.now, padLdapFailures: options.refresh !== false });
 }
 
 /**
@@ -62,7 +64,7 @@ export async function openDirectory(
  * with its user records kept in memory (a command signs nobody in). LDAP users are found by
  * lookupUser, which searches the server.
  */
-export function openCommandDirectory(config: Config, deps: { logger: Logger }): Promise<Directory> {
+export function openCommandDirectory(config: Config, deps: { logger: Logger; hashPolicy?: HashPolicy }): Promise<Directory> {
   const kv = createMemoryKv({ clock: systemClock }, { keyPrefix: 'gatehouse-command:' });
-  return openDirectory(config, { logger: deps.logger, kv, now: Date.now }, { watch: false, refresh: false });
+  return openDirectory(config, { logger: deps.logger, kv, now: Date.now, ...(deps.hashPolicy ? { hashPolicy: deps.hashPolicy } : {}) }, { watch: false, refresh: false });
 }
