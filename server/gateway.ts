@@ -5,9 +5,9 @@ import { createResourceStack, type ResourceStack } from './core/resource-stack.j
 import type { Logger } from './core/logger.js';
 import type { Config } from './config/schema.js';
 import type { Directory } from './directory/directory.js';
-import { createHashQueue, type HashQueue } from './directory/hash-queue.js';
+import type { HashQueue } from './directory/hash-queue.js';
+import { openDirectory } from './directory/open-directory.js';
 import type { HashPolicy } from './directory/password-hash.js';
-import { createUsersFileDirectory } from './directory/users-file.js';
 import type { Kv } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory-kv.js';
 import { redisOptionsFromConfig } from './kv/redis-options.js';
@@ -85,10 +85,6 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   const clock = deps.clock ?? systemClock;
   const kv = deps.kv ?? (await createKv(config, logger, clock));
   if (!deps.kv) resources.add(() => kv.close());
-  const checks = config.authentication.password_checks;
-  const hashQueue = deps.hashQueue ?? createHashQueue({ concurrency: checks.concurrency, perLane: checks.per_address, maxWaiting: checks.max_waiting });
-  const directory = deps.directory ?? (await createUsersFileDirectory({ logger, hashQueue, hashPolicy: deps.hashPolicy }, { path: config.authentication.users_file, watch: config.authentication.watch }));
-  resources.add(() => directory.close());
   const sessions = createSessionStore(
     { kv, clock, logger },
     {
@@ -99,6 +95,17 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
     },
   );
   resources.add(() => sessions.close());
+  const directory =
+    deps.directory ??
+    (await openDirectory(config, {
+      logger,
+      kv,
+      now: clock.now,
+      ...(deps.hashQueue ? { hashQueue: deps.hashQueue } : {}),
+      ...(deps.hashPolicy ? { hashPolicy: deps.hashPolicy } : {}),
+      hasSessions: async (username) => (await sessions.listForUser(username)).length > 0,
+    }));
+  resources.add(() => directory.close());
   const policy = compilePolicy(config.access_control, { passwordless: config.second_factors.webauthn.passwordless });
   for (const warning of policy.warnings) logger.warn({ warning }, 'access_control');
   const postgres = postgresOptionsFromConfig(config.storage, config.storage.path);
@@ -112,12 +119,14 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   resources.add(() => audit.close());
   // A user disabled, removed or given a new password loses every session at once (ASVS 7.4.2).
   const stopWatchingUsers = directory.onChange?.((change) => {
-    void audit.record({ kind: 'config.reload', actor: 'system', reason: 'users-file', details: { count: change.revoked.length + change.updated.length, sessions: change.revoked.length }, message: 'users file reloaded' });
+    const source = change.source ?? 'users-file';
+    const what = source === 'ldap' ? 'an LDAP refresh' : 'a users file change';
+    void audit.record({ kind: 'config.reload', actor: 'system', reason: source, details: { count: change.revoked.length + change.updated.length, sessions: change.revoked.length }, message: source === 'ldap' ? 'LDAP users refreshed' : 'users file reloaded' });
     for (const username of change.revoked) {
       sessions
         .destroyAllForUser(username)
-        .then((count) => audit.record({ kind: 'sessions.revoked', subject: username, actor: 'system', reason: 'directory-change', details: { sessions: count }, message: 'sessions ended after a users file change' }))
-        .catch((error) => logger.error({ err: (error as Error).message, username }, 'could not end sessions after a users file change'));
+        .then((count) => audit.record({ kind: 'sessions.revoked', subject: username, actor: 'system', reason: 'directory-change', details: { sessions: count }, message: `sessions ended after ${what}` }))
+        .catch((error) => logger.error({ err: (error as Error).message, username }, `could not end sessions after ${what}`));
     }
   });
   if (stopWatchingUsers) resources.add(stopWatchingUsers);

@@ -62,7 +62,7 @@ access_control:
         'server.portal_url: "http://auth.corp.example/" must use https (plain http is allowed only for localhost)',
         'server.trusted_proxies[0]: "10.0.0/8" is not a CIDR',
         'server.colour: unknown key',
-        'authentication.users_file: is required',
+        'authentication: needs users_file, ldap, or both',
         'sites[0].name: must be lower-case letters, digits, "-" or "_"',
         'sites[0].upstream: "ftp://10.0.0.5" must be an http or https URL',
         'sites[1].timeout: "soon" is not a duration (use e.g. 90s, 10m, 1h, 30d)',

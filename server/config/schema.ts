@@ -3,6 +3,7 @@ import { createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { RE2JS } from 're2js';
 import { parseDuration } from '../core/duration.js';
+import { ldapSchema } from './ldap-schema.js';
 import { isPublicSuffix } from './public-suffix.js';
 
 /**
@@ -494,10 +495,13 @@ export const configSchema = z
       .prefault({} as never),
     redis: redis.optional(),
     authentication: z.strictObject({
-      users_file: z.string().min(1),
+      /** Local accounts (argon2id): everyone, or the break-glass administrators beside LDAP. It wins on a name clash. */
+      users_file: z.string().min(1).optional(),
       /** Re-read the users file when it changes. */
       watch: z.boolean().default(true),
-      /** The queue in front of argon2 (directory/hash-queue.ts). */
+      /** A directory server for everyone not in the users file. */
+      ldap: ldapSchema.optional(),
+      /** The queue in front of argon2 (directory/hash-queue.ts); LDAP checks keep lanes of their own, sized alike. */
       password_checks: z
         .strictObject({
           /** Checks running at once; 0: all cores but one. */
@@ -563,6 +567,11 @@ export function crossFieldIssues(raw: unknown): Issue[] {
   const portalHost = typeof server.portal_url === 'string' ? safeHostname(server.portal_url) : undefined;
   const cookieDomainIssue = typeof session.domain === 'string' ? checkCookieDomain(session.domain, portalHost) : undefined;
   if (cookieDomainIssue) issues.push({ path: ['session', 'domain'], message: cookieDomainIssue });
+  const authentication = asRecord(doc.authentication);
+  if (authentication.users_file === undefined && authentication.ldap === undefined) {
+    issues.push({ path: ['authentication'], message: 'needs users_file, ldap, or both' });
+  }
+  issues.push(...ldapIssues(asRecord(authentication.ldap), ['authentication', 'ldap']));
   const names = new Map<unknown, number>();
   const urls = new Map<string, number>();
   sites.forEach((site, i) => {
@@ -623,6 +632,29 @@ export function crossFieldIssues(raw: unknown): Issue[] {
       issues.push({ path: ['access_control', 'rules', i, 'factors'], message: 'applies only to policy two_factor' });
     }
   });
+  return issues;
+}
+
+/** The LDAP keys a preset cannot fill: `custom` names its own filter and username attribute. */
+function ldapIssues(ldap: Record<string, any>, path: (string | number)[]): Issue[] {
+  if (Object.keys(ldap).length === 0) return [];
+  const issues: Issue[] = [];
+  const users = asRecord(ldap.users);
+  const attributes = asRecord(ldap.attributes);
+  const groups = asRecord(ldap.groups);
+  const tls = asRecord(ldap.tls);
+  if (ldap.implementation === 'custom') {
+    if (users.filter === undefined) issues.push({ path: [...path, 'users', 'filter'], message: 'is required when implementation is "custom"' });
+    if (attributes.username === undefined) issues.push({ path: [...path, 'attributes', 'username'], message: 'is required when implementation is "custom"' });
+    if ((groups.lookup === 'search' || groups.nested === true) && groups.filter === undefined) {
+      issues.push({ path: [...path, 'groups', 'filter'], message: 'is required when implementation is "custom" and groups are searched or nested' });
+    }
+  }
+  if (tls.insecure_skip_verify === true) {
+    for (const key of ['ca_file', 'server_name']) {
+      if (tls[key] !== undefined) issues.push({ path: [...path, 'tls', key], message: 'has no effect with insecure_skip_verify: true (no certificate is checked)' });
+    }
+  }
   return issues;
 }
 

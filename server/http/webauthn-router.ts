@@ -2,6 +2,7 @@ import express, { type Request, type Response } from 'express';
 import type { AuditKind } from '../audit/audit-event.js';
 import { parse as parseCookies } from 'cookie';
 import { hashToken } from '../core/random.js';
+import { resolveUser } from '../directory/directory.js';
 import { oweRecoveryCodes } from '../factors/recovery/owed-recovery-codes.js';
 import { serializeSessionCookie } from '../session/session-cookie.js';
 import type { FactorUse, Session } from '../session/session.js';
@@ -140,7 +141,8 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     if (!passwordlessAllowed(ctx, req, rd)) return refusePasswordless(req, res);
     if (!(await ctx.regulator.check({ kind: 'webauthn', ip })).ok) return fail(res, 429, 'throttled');
     const result = await service.verifyAuthentication({ binding, response: req.body?.response, now: ctx.clock.now() });
-    const user = result.ok ? ctx.directory.findUser(result.username) : undefined;
+    // Asked of the directory itself (LDAP: a search), so a user disabled there has no passkey sign-in either.
+    const user = result.ok ? await resolveUser(ctx.directory, result.username) : undefined;
     if (!result.ok || !user) {
       await ctx.regulator.recordFailure({ kind: 'webauthn', ip });
       await audit('sign_in.failure', req, res, { factor: 'webauthn', reason: result.ok ? 'unknown-user' : result.reason });
