@@ -68,7 +68,7 @@ describe('gatehouse check-config with redis.sentinel', () => {
 
   it('says which master through which sentinels, never a password', async () => {
     const t = io();
-    const path = writeConfig('sentinel.yml', { ...GOOD, session: { store: 'redis' }, redis: { sentinel, password: 'data-secret' } });
+    const path = writeConfig('sentinel.yml', { ...GOOD, session: { store: 'redis', domain: 'corp.example' }, redis: { sentinel, password: 'data-secret' } });
     expect(await runCheckConfig(path, {}, t.io)).toBe(0);
     expect(t.out()).toContain('redis: master "gatehouse" of sentinels 10.0.0.11:26379, [fd00::12]:26379');
     expect(t.out() + t.err()).not.toMatch(/secret/);
