@@ -4,7 +4,8 @@ import { maskEmail } from '../enrollment/enrollment-email.js';
 import { issueEnrollmentCode, redeemEnrollmentCode } from '../enrollment/enrollment-codes.js';
 import { decideEnrollment } from '../enrollment/enrollment-policy.js';
 import { driftSeconds } from '../factors/otp/totp-drift.js';
-import { confirmTotpEnrollment, describeEnrollment, startTotpEnrollment } from '../factors/otp/enroll-totp.js';
+import { describeEnrollment, startTotpEnrollment } from '../factors/otp/enroll-totp.js';
+import { confirmTotp } from '../enrollment/enroll-factor.js';
 import { takeOwedRecoveryCodes } from '../factors/recovery/owed-recovery-codes.js';
 import { serializeSessionCookie } from '../session/session-cookie.js';
 import type { Session } from '../session/session.js';
@@ -18,6 +19,7 @@ import { localeOf, requestIdOf, sendErrorPage, sendPage } from './pages.js';
 import { clientIpOf, isValidSessionPost, portalPath, portalSession, redirectToSignIn } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
 import { createRecoveryCodesRouter, hasOwedRecoveryCodes, showNewRecoveryCodes } from './recovery-codes-router.js';
+import { enrollDepsOf, requestMetaOf } from './sign-in-deps.js';
 import { FRESH_FACTOR_PARAM } from './second-factor-router.js';
 
 const NOTICES = new Set<MethodsNotice>(['added', 'renamed', 'removed', 'codes_created', 'codes_regenerated', 'needs_fresh_factor', 'webauthn_added', 'webauthn_renamed', 'webauthn_removed', 'push_added', 'push_removed']);
@@ -137,29 +139,25 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
   router.post('/methods/totp/confirm', form, async (req, res) => {
     const allowed = await authorizeChange(req, res);
     if (!allowed) return;
-    const { session, token } = allowed;
-    const username = session.user.username;
-    const before = await enrollmentState(req, session);
-    if (!(await ctx.regulator.check({ username, kind: 'otp', ip: clientIpOf(ctx, req) })).ok) return methodsPage(req, res, session);
-    const result = await confirmTotpEnrollment({ storage: ctx.storage, kv: ctx.kv }, { username, deviceId: req.body?.device, code: req.body?.code, config: factorsConfig.totp, now: ctx.clock.now() });
-    if (!result.ok) {
-      await ctx.regulator.recordFailure({ username, kind: 'otp', ip: clientIpOf(ctx, req) });
-      const pending = typeof req.body?.device === 'string' ? await ctx.storage.otpDevices.get(req.body.device) : undefined;
-      if (result.reason === 'expired' || !pending || pending.username !== username || pending.confirmed) return methodsPage(req, res, session);
-      const view = await describeEnrollment(pending, username, factorsConfig.totp.issuer);
-      return enrollPage(req, res, session, view, 400, result.reason === 'malformed' ? 'malformed' : 'invalid_code');
-    }
-    await audit('factor.enrolled', req, res, session, { kind: 'totp', device: result.device.id });
-    // Typing the code proved possession: it counts as a fresh second factor, under a new id.
-    const now = ctx.clock.now();
-    const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: undefined, factors: [...s.factors.filter((f) => f.kind !== 'totp'), { kind: 'totp', at: now, device: result.device.id }] }));
-    if (rotated) res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
-    if (hasNoSecondFactor(before) && factorsConfig.recovery_codes.enabled) {
-      await takeOwedRecoveryCodes(ctx.kv, username); // shown here and now: none are owed any more
+    const { session } = allowed;
+    const firstFactor = hasNoSecondFactor(await enrollmentState(req, session));
+    const result = await confirmTotp(enrollDepsOf(ctx), { ...allowed, firstFactor, deviceId: req.body?.device, code: req.body?.code, ...requestMetaOf(ctx, req, res) });
+    if (!result.ok) return totpRefused(req, res, session, result.reason);
+    if (result.token) res.append('set-cookie', serializeSessionCookie(result.token, sessionCookieOptions(ctx, result.session.rememberMe)));
+    if (result.firstFactor) {
+      await takeOwedRecoveryCodes(ctx.kv, session.user.username); // shown here and now: none are owed any more
       return showNewRecoveryCodes(ctx, req, res, session, { replaced: false, continueUrl: ctx.redirects.safeTarget(req.body?.rd) ?? portalPath(ctx, 'methods?notice=added') });
     }
     res.redirect(303, portalPath(ctx, 'methods?notice=added'));
   });
+
+  /** A wrong or malformed first code shows the same QR code again; anything else goes back to the list. */
+  async function totpRefused(req: Request, res: Response, session: Session, reason: string) {
+    const pending = typeof req.body?.device === 'string' ? await ctx.storage.otpDevices.get(req.body.device) : undefined;
+    if (reason === 'throttled' || reason === 'expired' || !pending || pending.username !== session.user.username || pending.confirmed) return methodsPage(req, res, session);
+    const view = await describeEnrollment(pending, session.user.username, factorsConfig.totp.issuer);
+    enrollPage(req, res, session, view, 400, reason === 'malformed' ? 'malformed' : 'invalid_code');
+  }
 
   router.use(createRecoveryCodesRouter(ctx, { authorizeChange }));
 

@@ -72,3 +72,32 @@ describe('WebAuthn routes', () => {
     expect(res.status).toBeLessThan(500);
   });
 });
+
+describe('WebAuthn turned off (second_factors.webauthn.enabled: false)', () => {
+  let off: GatewayHarness;
+  beforeAll(async () => {
+    off = await startGatewayHarness({ configure: (c) => Object.assign(c, { second_factors: { webauthn: { enabled: false } } }) });
+  });
+  afterAll(() => off?.close());
+
+  const routes = ['/register/options', '/register/verify', '/authenticate/options', '/authenticate/verify'];
+  const call = (path: string, body: unknown, headers: Record<string, string>) =>
+    off.request({ method: 'POST', path: `${API}${path}`, host: PORTAL, headers: { 'content-type': 'application/json', origin: `http://${PORTAL}`, ...headers }, body: JSON.stringify(body) });
+
+  it.each(routes)('%s is not there for a signed-in page, whatever the body', async (route) => {
+    const cookie = await off.signIn('alice');
+    const csrf = csrfFieldOf((await off.request({ path: '/', host: PORTAL, headers: { cookie } })).body)!;
+    for (const body of [{}, { mode: 'second-factor' }, { mode: 'passwordless' }, { response: { id: 'AAAA' } }]) {
+      const res = await call(route, body, { cookie, 'x-csrf-token': csrf });
+      expect(res.status).toBe(404);
+      expect(res.body).not.toMatch(/challenge|publicKey|"ok":true/);
+    }
+  });
+
+  it.each(routes)('%s is not there for a signed-out browser either (no passkey sign-in)', async (route) => {
+    const { csrfCookie } = await off.signInForm();
+    const res = await call(route, { mode: 'passwordless' }, { cookie: `gatehouse_csrf=${csrfCookie}`, 'x-csrf-token': csrfCookie });
+    expect(res.status).toBe(404);
+    expect(cookieFrom(res, 'gatehouse_session')).toBeUndefined();
+  });
+});
