@@ -6,6 +6,7 @@ import type { Logger } from './core/logger.js';
 import type { Config } from './config/schema.js';
 import type { Directory } from './directory/directory.js';
 import { createHashQueue, type HashQueue } from './directory/hash-queue.js';
+import type { HashPolicy } from './directory/password-hash.js';
 import { createUsersFileDirectory } from './directory/users-file.js';
 import type { Kv } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory-kv.js';
@@ -62,7 +63,16 @@ export async function createGateway(config: Config, deps: GatewayDeps): Promise<
   }
 }
 
-type GatewayDeps = { logger: Logger; clock?: Clock; kv?: Kv; directory?: Directory; storage?: Storage; hashQueue?: HashQueue };
+type GatewayDeps = {
+  logger: Logger;
+  clock?: Clock;
+  kv?: Kv;
+  directory?: Directory;
+  storage?: Storage;
+  hashQueue?: HashQueue;
+  /** Tests only: cheap password hashes (server/testing/test-password-hash.ts). main never passes it. */
+  hashPolicy?: HashPolicy;
+};
 
 async function assembleGateway(config: Config, deps: GatewayDeps, resources: ResourceStack): Promise<Gateway> {
   const { logger } = deps;
@@ -71,7 +81,7 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   if (!deps.kv) resources.add(() => kv.close());
   const checks = config.authentication.password_checks;
   const hashQueue = deps.hashQueue ?? createHashQueue({ concurrency: checks.concurrency, perLane: checks.per_address, maxWaiting: checks.max_waiting });
-  const directory = deps.directory ?? (await createUsersFileDirectory({ logger, hashQueue }, { path: config.authentication.users_file, watch: config.authentication.watch }));
+  const directory = deps.directory ?? (await createUsersFileDirectory({ logger, hashQueue, hashPolicy: deps.hashPolicy }, { path: config.authentication.users_file, watch: config.authentication.watch }));
   resources.add(() => directory.close());
   const sessions = createSessionStore(
     { kv, clock, logger },

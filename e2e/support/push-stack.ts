@@ -3,6 +3,7 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
 import webpush from 'web-push';
 import { createGateway, type Gateway } from '../../server/gateway.js';
 import { getFreePort } from '../../server/testing/free-port.js';
+import { TEST_HASH_POLICY } from '../../server/testing/test-password-hash.js';
 import { captureLogs, parseStackConfig, prepareDemoLayout } from './stack.js';
 
 /**
@@ -50,7 +51,7 @@ export async function startPushStack(
   try {
     for (let i = 0; i < count; i++) {
       // One after the other: both open the same storage file, and the first runs its migrations.
-      const gateway = await createGateway(parsed, { logger: captureLogs(logs, { instance: i }) });
+      const gateway = await createGateway(parsed, { logger: captureLogs(logs, { instance: i }), hashPolicy: TEST_HASH_POLICY });
       gateways.push(gateway);
       closers.unshift(() => gateway.close());
       ports.push((await gateway.listen(count === 1 ? port : await getFreePort(), '127.0.0.1')).port);

@@ -14,6 +14,7 @@ import { getFreePort } from '../../server/testing/free-port.js';
 import { writeUsersFile } from '../../server/testing/gateway-harness.js';
 import { startRedisServer, type TestRedisServer } from '../../server/testing/redis-server.js';
 import { testStorage } from '../../server/testing/test-storage.js';
+import { TEST_HASH_POLICY } from '../../server/testing/test-password-hash.js';
 
 /**
  * What every browser stack starts from: the sample app behind a portal at http://localhost:PORT/auth/,
@@ -71,7 +72,7 @@ export async function startBrowserStack(configure: (config: Record<string, any>)
   const { dir, port, origin, config, services } = await prepareDemoLayout('gatehouse-e2e-');
   configure(config);
   const logs: Record<string, unknown>[] = [];
-  const gateway: Gateway = await createGateway(parseStackConfig(config, dir), { logger: captureLogs(logs) });
+  const gateway: Gateway = await createGateway(parseStackConfig(config, dir), { logger: captureLogs(logs), hashPolicy: TEST_HASH_POLICY });
   await gateway.listen(port, '127.0.0.1');
   return {
     origin,

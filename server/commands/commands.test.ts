@@ -7,9 +7,9 @@ import { stringify } from 'yaml';
 import { testStorage } from '../testing/test-storage.js';
 import { runCheckConfig } from './check-config.js';
 import { runPolicyExplain } from './policy-explain.js';
+import { LOOKUP_ONLY_HASH as HASH } from '../testing/test-password-hash.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
-const HASH = '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymw';
 
 const io = captureIo;
 

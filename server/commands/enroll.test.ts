@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfigFile } from '../config/load-config.js';
 import { createSilentLogger } from '../core/logger.js';
-import { hashPassword } from '../directory/password-hash.js';
 import { openSqliteStorage } from '../storage/sqlite-storage.js';
 import { storageOptionsFromConfig } from '../storage/storage-options.js';
 import { captureIo } from '../testing/capture-io.js';
+import { LOOKUP_ONLY_HASH } from '../testing/test-password-hash.js';
 import { testStorage } from '../testing/test-storage.js';
 import { runEnrollCommand } from './enroll.js';
 
@@ -26,7 +26,7 @@ async function run(...args: string[]) {
 
 describe('gatehouse enroll issue', () => {
   it('issues a single-use code, stores only its hash, and leaves one audit event without the code', async () => {
-    writeFileSync(join(dir, 'users.yml'), stringify({ users: { alice: { displayname: 'Alice', email: 'a@corp.example', password: await hashPassword('x-password-1') } } }));
+    writeFileSync(join(dir, 'users.yml'), stringify({ users: { alice: { displayname: 'Alice', email: 'a@corp.example', password: LOOKUP_ONLY_HASH } } }));
     const result = await run('issue', 'alice', '--by', 'helpdesk-7', '--ttl', '2h');
     expect(result.code).toBe(0);
     const code = /Enrollment code for alice: (\S+)/.exec(result.out)?.[1];

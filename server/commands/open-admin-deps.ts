@@ -3,6 +3,7 @@ import { createAuditLog } from '../audit/create-audit-log.js';
 import type { Config } from '../config/schema.js';
 import { systemClock } from '../core/clock.js';
 import { createSilentLogger, type Logger } from '../core/logger.js';
+import type { HashPolicy } from '../directory/password-hash.js';
 import { createUsersFileDirectory } from '../directory/users-file.js';
 import { createRedisKv } from '../kv/redis-kv.js';
 import { createRegulator } from '../regulation/create-regulator.js';
@@ -22,7 +23,12 @@ export interface OpenedAdminDeps {
  * every running instance over its pub/sub channel. Throws an Error with a message for the
  * operator when something cannot be opened.
  */
-export async function openAdminDeps(config: Config, configPath: string, options: { logger?: Logger } = {}): Promise<OpenedAdminDeps> {
+export async function openAdminDeps(
+  config: Config,
+  configPath: string,
+  /** `hashPolicy`: tests only, for a users file of cheap test hashes. */
+  options: { logger?: Logger; hashPolicy?: HashPolicy } = {},
+): Promise<OpenedAdminDeps> {
   const logger = options.logger ?? createSilentLogger();
   const clock = systemClock;
   if (config.session.store === 'memory' || !config.redis) {
@@ -30,7 +36,7 @@ export async function openAdminDeps(config: Config, configPath: string, options:
   }
   const storageOptions = storageOptionsFromConfig(config.storage, configPath);
   if (!config.storage.postgres && storageOptions.path !== ':memory:' && !existsSync(storageOptions.path)) throw new Error(`${storageOptions.path}: no database there (storage.path)`);
-  const directory = await createUsersFileDirectory({ logger }, { path: config.authentication.users_file, watch: false });
+  const directory = await createUsersFileDirectory({ logger, hashPolicy: options.hashPolicy }, { path: config.authentication.users_file, watch: false });
   const r = config.redis;
   const kv = createRedisKv({ logger }, { url: r.url, username: r.username, password: r.password, database: r.database, timeoutSeconds: r.timeout, keyPrefix: r.key_prefix });
   try {

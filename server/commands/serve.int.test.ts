@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeKey } from '../config/schema.js';
 import { createSilentLogger } from '../core/logger.js';
+import { DEFAULT_HASH_POLICY } from '../directory/password-hash.js';
 import { openSqliteStorage } from '../storage/sqlite-storage.js';
 import { getFreePort } from '../testing/free-port.js';
 import { USERS, writeUsersFile } from '../testing/gateway-harness.js';
@@ -30,7 +31,8 @@ beforeAll(async () => {
   redis = await startRedisServer();
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-serve-'));
   goodUsers = join(dir, 'users.yml');
-  await writeUsersFile(goodUsers, { alice: USERS.alice });
+  // Read by a spawned gatehouse, which accepts only hashes of the product's own cost.
+  await writeUsersFile(goodUsers, { alice: USERS.alice }, DEFAULT_HASH_POLICY);
   deadRedisUrl = `redis://127.0.0.1:${await getFreePort()}`;
 });
 afterAll(async () => {

@@ -17,6 +17,7 @@ import { storageOptionsFromConfig } from '../storage/storage-options.js';
 import type { Storage } from '../storage/storage.js';
 import { testStorage } from '../testing/test-storage.js';
 import { runTokensCommand } from './tokens.js';
+import { LOOKUP_ONLY_HASH as HASH } from '../testing/test-password-hash.js';
 
 /**
  * The token commands end to end on the real SQLite storage, opened the way `gatehouse tokens`
@@ -24,7 +25,6 @@ import { runTokensCommand } from './tokens.js';
  */
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-tokens-int-'));
 const fixture = (name: string) => fileURLToPath(new URL(`../tokens/fixtures/${name}`, import.meta.url));
-const HASH = '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymw';
 const RFC_SECRET = Buffer.from('12345678901234567890');
 const NOW = 1_700_000_000_000;
 

@@ -10,10 +10,10 @@ import { testStorage } from '../testing/test-storage.js';
 import { buildPskc, testSecret } from '../tokens/testing/build-pskc.js';
 import { createMemoryTokenStorage } from '../tokens/testing/memory-token-storage.js';
 import { runTokensCommand, type TokensCommandDeps } from './tokens.js';
+import { LOOKUP_ONLY_HASH as HASH } from '../testing/test-password-hash.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-tokens-'));
 const fixture = (name: string) => fileURLToPath(new URL(`../tokens/fixtures/${name}`, import.meta.url));
-const HASH = '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymx1Ymw';
 const RFC_SECRET = Buffer.from('12345678901234567890');
 const HEX = RFC_SECRET.toString('hex');
 

@@ -1,6 +1,6 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { HASH_PARAMETERS, MAX_USERNAME_LENGTH, parseArgon2idHash, type Argon2idParameters } from './password-hash.js';
+import { DEFAULT_HASH_POLICY, MAX_USERNAME_LENGTH, parseArgon2idHash, type Argon2idParameters, type HashPolicy } from './password-hash.js';
 
 /** One user as the directory keeps it. `username` is the lower-case key. */
 export interface UserRecord {
@@ -46,9 +46,10 @@ export function normalizeUsername(raw: string): string | undefined {
 
 /**
  * Parses and validates a users file (Authelia's layout, so files port over). Every problem is
- * reported at once with its path; no message ever quotes a password hash.
+ * reported at once with its path; no message ever quotes a password hash. Hashes are checked
+ * against `policy`: refused below its minimums, a warning when they cost other than its own.
  */
-export function parseUsersFile(text: string): ParseUsersResult {
+export function parseUsersFile(text: string, policy: HashPolicy = DEFAULT_HASH_POLICY): ParseUsersResult {
   const lineCounter = new LineCounter();
   // prettyErrors would quote the offending lines, which may hold hashes: report positions only.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -88,15 +89,16 @@ export function parseUsersFile(text: string): ParseUsersResult {
     const userErrors = parsed.success ? [] : parsed.error.issues.flatMap((issue) => formatIssue(path, issue, value));
     // The hash is checked even when other fields fail, so one pass reports everything.
     const password = (value as { password?: unknown } | null)?.password;
-    const hashCheck = typeof password === 'string' ? parseArgon2idHash(password) : undefined;
+    const hashCheck = typeof password === 'string' ? parseArgon2idHash(password, policy) : undefined;
     if (hashCheck && !hashCheck.ok) userErrors.push(`${formatPath([...path, 'password'])}: ${hashCheck.reason}`);
     errors.push(...userErrors);
     if (!parsed.success || !hashCheck?.ok || username === undefined || users.has(username)) continue;
     const { parameters } = hashCheck;
-    if (!sameParameters(parameters, HASH_PARAMETERS)) {
+    const expected = policy.parameters;
+    if (!sameParameters(parameters, expected)) {
       warnings.push(
         `${formatPath([...path, 'password'])}: argon2id parameters m=${parameters.memoryCost},t=${parameters.timeCost},p=${parameters.parallelism} ` +
-          `differ from m=${HASH_PARAMETERS.memoryCost},t=${HASH_PARAMETERS.timeCost},p=${HASH_PARAMETERS.parallelism}: ` +
+          `differ from m=${expected.memoryCost},t=${expected.timeCost},p=${expected.parallelism}: ` +
           'sign-in for this user takes a different time than for unknown users; rehash with `gatehouse hash-password`',
       );
     }

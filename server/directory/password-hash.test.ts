@@ -1,6 +1,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
+import { TEST_HASH_POLICY } from '../testing/test-password-hash.js';
 import {
+  DEFAULT_HASH_POLICY,
   HASH_PARAMETERS,
   hashPassword,
   isAcceptablePasswordLength,
@@ -12,7 +14,13 @@ import {
 const SALT = 'c29tZXNhbHRzb21lc2FsdA';
 const DIGEST = 'Q2xhc3NpY2FsbHkgMzIgYnl0ZXMgb2YgZGlnZXN0ISE'; // 32 bytes
 
-describe('hashPassword / verifyPasswordHash', () => {
+/**
+ * These tests hash at the product's own cost (~100 ms idle, seconds on a busy machine): the
+ * ceiling is generous so load cannot reach it. It is not an assertion.
+ */
+const REAL_HASH_TIMEOUT = 120_000;
+
+describe('hashPassword / verifyPasswordHash', { timeout: REAL_HASH_TIMEOUT }, () => {
   it('makes argon2id v19 hashes with m=64 MiB, t=3, p=4 that verify only the right password', async () => {
     const hash = await hashPassword('correct horse');
     expect(hash).toMatch(/^\$argon2id\$v=19\$/);
@@ -39,7 +47,7 @@ describe('hashPassword / verifyPasswordHash', () => {
     ['no parameters', `$argon2id$v=19$${SALT}$${DIGEST}`],
   ])('a malformed hash (%s) gives false and reports the error, never throws', async (_name, hash) => {
     const errors: unknown[] = [];
-    await expect(verifyPasswordHash(hash, 'password', (e) => errors.push(e))).resolves.toBe(false);
+    await expect(verifyPasswordHash(hash, 'password', { onError: (e) => errors.push(e) })).resolves.toBe(false);
     expect(errors).toHaveLength(1);
   });
 
@@ -47,6 +55,21 @@ describe('hashPassword / verifyPasswordHash', () => {
     await expect(hashPassword('a'.repeat(MAX_PASSWORD_BYTES + 1))).rejects.toThrow(RangeError);
     await expect(hashPassword('€'.repeat(342))).rejects.toThrow(RangeError); // 1026 bytes, 342 characters
     await expect(hashPassword('a'.repeat(MAX_PASSWORD_BYTES))).resolves.toMatch(/^\$argon2id\$/);
+    // The limit is the same whatever the policy.
+    await expect(hashPassword('a'.repeat(MAX_PASSWORD_BYTES + 1), TEST_HASH_POLICY)).rejects.toThrow(RangeError);
+  });
+
+  it('hashes with a given policy, and the default (the product) refuses the cheap test hashes', async () => {
+    expect(DEFAULT_HASH_POLICY.parameters).toEqual(HASH_PARAMETERS);
+    const cheap = await hashPassword('correct horse', TEST_HASH_POLICY);
+    expect(parseArgon2idHash(cheap, TEST_HASH_POLICY)).toEqual({ ok: true, parameters: { memoryCost: 1024, timeCost: 1, parallelism: 1 } });
+    expect(await verifyPasswordHash(cheap, 'correct horse', { policy: TEST_HASH_POLICY })).toBe(true);
+    expect(await verifyPasswordHash(cheap, 'correct horse!', { policy: TEST_HASH_POLICY })).toBe(false);
+    // Without a policy, verification is the product's: the right password does not get in.
+    expect(parseArgon2idHash(cheap)).toMatchObject({ ok: false, reason: expect.stringMatching(/^is weaker than OWASP's argon2id minimum/) });
+    const errors: unknown[] = [];
+    expect(await verifyPasswordHash(cheap, 'correct horse', { onError: (e) => errors.push(e) })).toBe(false);
+    expect(errors).toHaveLength(1);
   });
 
   it('keeps the event loop free while 8 hashes run at once (libuv thread pool)', async () => {
@@ -69,7 +92,7 @@ describe('hashPassword / verifyPasswordHash', () => {
       ratios.push(histogram.max / 1e6 / oneHashMs);
     }
     expect(Math.min(...ratios)).toBeLessThan(0.5);
-  }, 60_000);
+  }, 2 * REAL_HASH_TIMEOUT);
 });
 
 describe('isAcceptablePasswordLength', () => {

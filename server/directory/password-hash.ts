@@ -14,17 +14,37 @@ export const MAX_PASSWORD_BYTES = 1024;
  * ways. Spelled out so a change of library defaults cannot silently weaken new hashes, and so
  * the users file can tell whether a stored hash costs what the dummy hash costs.
  */
-export const HASH_PARAMETERS = Object.freeze({ memoryCost: 65536, timeCost: 3, parallelism: 4 });
+export const HASH_PARAMETERS: Readonly<Argon2idParameters> = Object.freeze({ memoryCost: 65536, timeCost: 3, parallelism: 4 });
+
+/**
+ * OWASP's equivalent argon2id minimums (memory in KiB, iterations): a stored hash must meet
+ * one of them, or cracking a leaked file is cheaper than the policy assumes.
+ */
+const OWASP_MINIMUMS: readonly (readonly [number, number])[] = Object.freeze([[47104, 1], [19456, 2], [12288, 3], [9216, 4], [7168, 5]]);
+
+/** What new hashes cost, and the weakest stored hash accepted. */
+export interface HashPolicy {
+  /** Parameters of new hashes, and of the dummy hash that unknown users are checked against. */
+  readonly parameters: Readonly<Argon2idParameters>;
+  /** [memory KiB, iterations] pairs: a stored hash must meet one of them. */
+  readonly minimums: readonly (readonly [number, number])[];
+}
+
+/**
+ * The only policy the product uses: it is not configurable. The parameter exists so tests can
+ * sign in without spending a busy machine's minutes in argon2 (server/testing/test-password-hash.ts).
+ */
+export const DEFAULT_HASH_POLICY: HashPolicy = Object.freeze({ parameters: HASH_PARAMETERS, minimums: OWASP_MINIMUMS });
 
 /**
  * Hashes on libuv's thread pool: the event loop keeps serving while it runs (~100 ms).
  * Throws RangeError for a password over MAX_PASSWORD_BYTES: callers check first.
  */
-export async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string, policy: HashPolicy = DEFAULT_HASH_POLICY): Promise<string> {
   if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
     throw new RangeError(`password longer than ${MAX_PASSWORD_BYTES} bytes`);
   }
-  return argon2Hash(password, { type: argon2id, ...HASH_PARAMETERS });
+  return argon2Hash(password, { type: argon2id, ...policy.parameters });
 }
 
 /**
@@ -33,9 +53,14 @@ export async function hashPassword(password: string): Promise<string> {
  * turn a sign-in into a 500 (or tell the caller which users have bad entries). `onError` lets
  * the caller log it.
  */
-export async function verifyPasswordHash(hash: string, password: string, onError?: (error: unknown) => void): Promise<boolean> {
+export async function verifyPasswordHash(
+  hash: string,
+  password: string,
+  options: { onError?: (error: unknown) => void; policy?: HashPolicy } = {},
+): Promise<boolean> {
+  const { onError, policy = DEFAULT_HASH_POLICY } = options;
   // Checked first: argon2 would verify argon2i/argon2d too, and with whatever memory cost the string asks for.
-  const parsed = parseArgon2idHash(hash);
+  const parsed = parseArgon2idHash(hash, policy);
   if (!parsed.ok) {
     onError?.(new Error(`stored hash ${parsed.reason}`));
     return false;
@@ -67,12 +92,6 @@ export type ParsedHash = { ok: true; parameters: Argon2idParameters } | { ok: fa
 const ARGON2ID_PHC = /^\$argon2id\$v=19\$([a-z]=\d{1,10}(?:,[a-z]=\d{1,10}){2})\$([A-Za-z0-9+/]{11,})\$([A-Za-z0-9+/]{22,})$/;
 
 /**
- * OWASP's equivalent argon2id minimums (memory in KiB, iterations): a stored hash must meet
- * one of them, or cracking a leaked file is cheaper than the policy assumes.
- */
-const OWASP_MINIMUMS: readonly (readonly [number, number])[] = [[47104, 1], [19456, 2], [12288, 3], [9216, 4], [7168, 5]];
-
-/**
  * Upper bounds, so a typo in the users file (m=6553600) cannot make each sign-in allocate
  * gigabytes: verification uses the parameters stored in the hash, not ours.
  */
@@ -81,7 +100,7 @@ const MAX_TIME_COST = 16;
 const MAX_PARALLELISM = 16;
 
 /** Checks that a stored hash is an argon2id hash we are willing to verify. The reason never quotes the hash. */
-export function parseArgon2idHash(hash: string): ParsedHash {
+export function parseArgon2idHash(hash: string, policy: HashPolicy = DEFAULT_HASH_POLICY): ParsedHash {
   const match = ARGON2ID_PHC.exec(hash);
   if (!match || !isUnpaddedBase64(match[2]!) || !isUnpaddedBase64(match[3]!)) {
     return { ok: false, reason: 'is not an argon2id hash ($argon2id$v=19$m=…,t=…,p=…$salt$hash; make one with `gatehouse hash-password`)' };
@@ -96,7 +115,7 @@ export function parseArgon2idHash(hash: string): ParsedHash {
   if (m > MAX_MEMORY_KIB || t > MAX_TIME_COST || p < 1 || p > MAX_PARALLELISM || m < 8 * p) {
     return { ok: false, reason: `has argon2id parameters out of range (m=${m},t=${t},p=${p}; at most m=${MAX_MEMORY_KIB},t=${MAX_TIME_COST},p=${MAX_PARALLELISM})` };
   }
-  if (!OWASP_MINIMUMS.some(([minM, minT]) => m >= minM && t >= minT)) {
+  if (!policy.minimums.some(([minM, minT]) => m >= minM && t >= minT)) {
     return { ok: false, reason: `is weaker than OWASP's argon2id minimum (m=${m},t=${t}; need e.g. m=19456,t=2); rehash with \`gatehouse hash-password\`` };
   }
   return { ok: true, parameters: { memoryCost: m, timeCost: t, parallelism: p } };

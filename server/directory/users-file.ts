@@ -4,7 +4,7 @@ import { randomToken } from '../core/random.js';
 import type { SessionUser } from '../session/session.js';
 import type { Directory, DirectoryChange, DirectoryEntry, FirstFactorResult } from './directory.js';
 import { createHashQueue, hashLaneOf, type HashQueue } from './hash-queue.js';
-import { hashPassword, isAcceptablePasswordLength, MAX_USERNAME_LENGTH, verifyPasswordHash } from './password-hash.js';
+import { DEFAULT_HASH_POLICY, hashPassword, isAcceptablePasswordLength, MAX_USERNAME_LENGTH, verifyPasswordHash, type HashPolicy } from './password-hash.js';
 import { normalizeUsername, parseUsersFile, type UserRecord } from './parse-users-file.js';
 import { fileSignature, watchFileChanges } from './watch-file.js';
 
@@ -36,9 +36,15 @@ const INVALID: FirstFactorResult = Object.freeze({ ok: false, reason: 'invalid-c
 const BUSY_ADDRESS: FirstFactorResult = Object.freeze({ ok: false, reason: 'busy', scope: 'address' });
 const BUSY_ALL: FirstFactorResult = Object.freeze({ ok: false, reason: 'busy', scope: 'all' });
 
-/** `hashQueue`: shared fairly between client addresses; the gateway sizes it from config. */
-export async function createUsersFileDirectory(deps: { logger: Logger; hashQueue?: HashQueue }, options: UsersFileOptions): Promise<UsersFileDirectory> {
-  const { logger } = deps;
+/**
+ * `hashQueue`: shared fairly between client addresses; the gateway sizes it from config.
+ * `hashPolicy` is for tests only (cheap hashes); the product always uses the default.
+ */
+export async function createUsersFileDirectory(
+  deps: { logger: Logger; hashQueue?: HashQueue; hashPolicy?: HashPolicy },
+  options: UsersFileOptions,
+): Promise<UsersFileDirectory> {
+  const { logger, hashPolicy = DEFAULT_HASH_POLICY } = deps;
   const log = logger.child({ component: 'users-file', path: options.path });
   const hashQueue = deps.hashQueue ?? createHashQueue();
   // Taken before the read: a change between the two is then seen by the first poll.
@@ -46,14 +52,21 @@ export async function createUsersFileDirectory(deps: { logger: Logger; hashQueue
   let lastText = await readFile(options.path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new UsersFileError(options.path, [`cannot be read (${error.code ?? 'error'})`]);
   });
-  const initial = parseUsersFile(lastText);
+  const initial = parseUsersFile(lastText, hashPolicy);
   if (!initial.ok) throw new UsersFileError(options.path, initial.errors);
   for (const warning of initial.warnings) log.warn(warning);
   let users = initial.users;
   log.info({ users: users.size }, 'users file loaded');
 
-  // Unknown and disabled users are checked against this, so they cost one argon2 run like everyone else.
-  const dummyHash = await hashPassword(randomToken(24));
+  // Unknown and disabled users are checked against this, so they cost one argon2 run like everyone
+  // else. It is made on the first sign-in, and every sign-in awaits it alike, known user or not, so
+  // the wait tells nothing about who exists; commands that only look users up never pay for it.
+  let dummyHash: Promise<string> | undefined;
+  const dummy = () =>
+    (dummyHash ??= hashPassword(randomToken(24), hashPolicy).catch((error: unknown) => {
+      dummyHash = undefined;
+      throw error;
+    }));
   const listeners = new Set<(change: DirectoryChange) => void>();
 
   async function reloadOnce(): Promise<void> {
@@ -67,7 +80,7 @@ export async function createUsersFileDirectory(deps: { logger: Logger; hashQueue
     }
     if (text === lastText) return;
     lastText = text;
-    const parsed = parseUsersFile(text);
+    const parsed = parseUsersFile(text, hashPolicy);
     if (!parsed.ok) {
       log.error({ errors: parsed.errors }, 'users file invalid; keeping the last good users');
       return;
@@ -118,12 +131,16 @@ export async function createUsersFileDirectory(deps: { logger: Logger; hashQueue
       // Input no user can have is refused before hashing: its length says nothing about who exists.
       if (typeof username !== 'string' || typeof password !== 'string') return INVALID;
       if (username.length > MAX_USERNAME_LENGTH || !isAcceptablePasswordLength(password)) return INVALID;
+      const fallbackHash = await dummy();
       const key = normalizeUsername(username);
       const record = key === undefined ? undefined : users.get(key);
       const usable = record && !record.disabled ? record : undefined;
       // Known and unknown users queue alike, in the caller's lane, so waiting tells nothing either.
       const queued = await hashQueue.run(hashLaneOf(clientIp), () =>
-        verifyPasswordHash(usable?.passwordHash ?? dummyHash, password, (error) => log.error({ username: key, err: error }, 'stored password hash could not be checked')),
+        verifyPasswordHash(usable?.passwordHash ?? fallbackHash, password, {
+          policy: hashPolicy,
+          onError: (error) => log.error({ username: key, err: error }, 'stored password hash could not be checked'),
+        }),
       );
       if (!queued.ok) return queued.reason === 'lane-full' ? BUSY_ADDRESS : BUSY_ALL;
       if (!queued.value || !usable) return INVALID;

@@ -6,6 +6,7 @@ import { createGateway, type Gateway } from '../gateway.js';
 import type { FactorUse } from '../session/session.js';
 import { send } from '../testing/http-client.js';
 import { APP, baseConfig, PORTAL, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
+import { TEST_HASH_POLICY } from '../testing/test-password-hash.js';
 
 /**
  * The admin API through the whole gateway with a real Redis and SQLite: who may call it, CSRF,
@@ -287,7 +288,7 @@ describe('admin API: disabling reaches every instance', () => {
     const config = baseConfig({ redisUrl: h.redis.url, usersFile: h.usersFile, upstreamPort: h.upstream.port });
     const loaded = parseConfigText(stringify(config), { env: {}, baseDir: h.dir });
     if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-    second = await createGateway(loaded.config, { logger: createSilentLogger() });
+    second = await createGateway(loaded.config, { logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY });
     secondPort = (await second.listen(0, '127.0.0.1')).port;
     await second.ctx.sessions.whenSubscribed();
   });

@@ -16,6 +16,7 @@ import { csrfFieldOf, type TestResponse } from '../testing/http-client.js';
 import { writeUsersFile } from '../testing/gateway-harness.js';
 import { startNginx, type NginxServer } from '../testing/nginx-server.js';
 import { startRedisServer, type TestRedisServer } from '../testing/redis-server.js';
+import { TEST_HASH_POLICY } from '../testing/test-password-hash.js';
 import { startEchoUpstream, type SeenRequest } from '../testing/upstream-echo.js';
 
 /**
@@ -86,7 +87,8 @@ beforeAll(async () => {
   const config = {
     server: { host: '127.0.0.1', port: gatewayPort, portal_url: `${portalOrigin}/`, trusted_proxies: ['127.0.0.1/32'] },
     session: { store: 'redis', domain: 'localhost' },
-    redis: { url: redis.url, timeout: '500ms' },
+    // Long enough for a busy machine; short enough that the frozen-Redis test ends soon.
+    redis: { url: redis.url, timeout: '5s' },
     authentication: { users_file: usersFile, watch: false },
     storage: testStorage(),
     sites: [{ name: 'app', url: `${appOrigin}/` }],
@@ -104,7 +106,7 @@ beforeAll(async () => {
   };
   const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
   if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join('\n')}`);
-  gateway = await createGateway(loaded.config, { logger: createSilentLogger() });
+  gateway = await createGateway(loaded.config, { logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY });
   await gateway.listen(gatewayPort, '127.0.0.1');
 });
 

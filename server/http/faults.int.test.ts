@@ -3,8 +3,13 @@ import { APP, PORTAL, TRUSTED_PROXY, WIKI, startGatewayHarness, type GatewayHarn
 
 let h: GatewayHarness;
 beforeAll(async () => {
-  // A long cache so "cached" below is certain; a short Redis timeout so the test is quick.
-  h = await startGatewayHarness({ configure: (c) => void (c.session.cache_ttl = '60s') });
+  // A long cache so "cached" below is certain; a short Redis deadline, which is what is tested.
+  h = await startGatewayHarness({
+    configure: (c) => {
+      c.session.cache_ttl = '60s';
+      c.redis.timeout = '500ms';
+    },
+  });
 });
 afterAll(() => h?.close());
 
@@ -24,15 +29,12 @@ describe('Redis stopped, frozen and back', () => {
 
     await h.redis.stop();
 
-    // The process answers, and quickly (timeout 500 ms).
+    // The process answers.
     expect((await h.request({ path: '/healthz', host: PORTAL })).status).toBe(200);
     expect((await h.request({ path: '/readyz', host: PORTAL })).status).toBe(503);
 
     // A session this instance has not seen: cannot be checked → 503, never 2xx.
-    const started = performance.now();
-    const res = await h.request({ path: '/x', host: APP, headers: { cookie: uncached } });
-    expect(res.status).toBe(503);
-    expect(performance.now() - started).toBeLessThan(2500);
+    expect((await h.request({ path: '/x', host: APP, headers: { cookie: uncached } })).status).toBe(503);
     expect((await forwardAuth(uncached)).status).toBe(503);
 
     // A cached session keeps what it had: allowed where it was, still denied where it was.
@@ -57,11 +59,10 @@ describe('Redis stopped, frozen and back', () => {
   it('a frozen (hung) Redis is bounded by the timeout, never a hang and never a 2xx', async () => {
     h.redis.freeze();
     try {
-      const started = performance.now();
-      const fresh = `gatehouse_session=${'C'.repeat(43)}`; // not cached: must reach Redis
-      const res = await forwardAuth(fresh);
-      expect(res.status).toBe(503);
-      expect(performance.now() - started).toBeLessThan(2500);
+      // Not cached, so it must reach Redis, which never answers while frozen: an answer at all
+      // is the deadline at work (without it the request would wait for the thaw below).
+      const fresh = `gatehouse_session=${'C'.repeat(43)}`;
+      expect((await forwardAuth(fresh)).status).toBe(503);
     } finally {
       h.redis.thaw();
     }

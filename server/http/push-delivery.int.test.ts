@@ -9,6 +9,7 @@ import { api, enrollPhone, requestPush, SECURE, startPushHarness } from '../fact
 import type { SoftCompanion } from '../factors/push/testing/soft-companion.js';
 import { PORTAL } from '../testing/gateway-harness.js';
 import { send } from '../testing/http-client.js';
+import { TEST_HASH_POLICY } from '../testing/test-password-hash.js';
 
 type Harness = Awaited<ReturnType<typeof startPushHarness>>;
 const EVENTS = '/api/push/v1/events';
@@ -64,7 +65,7 @@ describe('push across two gateway instances sharing one Redis', () => {
   let bPort: number;
   beforeAll(async () => {
     h = await startPushHarness();
-    b = await createGateway(h.gateway.ctx.config, { logger: createSilentLogger() });
+    b = await createGateway(h.gateway.ctx.config, { logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY });
     bPort = (await b.listen(0, '127.0.0.1')).port;
   });
   afterAll(async () => {

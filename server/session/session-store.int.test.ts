@@ -3,13 +3,22 @@ import { systemClock } from '../core/clock.js';
 import { StoreUnavailableError } from '../core/errors.js';
 import { createSilentLogger } from '../core/logger.js';
 import type { Kv } from '../kv/kv.js';
+import { DeadlineError } from '../kv/redis-client.js';
 import { createRedisKv } from '../kv/redis-kv.js';
 import { startRedisServer, type TestRedisServer } from '../testing/redis-server.js';
 import { createSessionStore, type SessionStore } from './session-store.js';
 import type { SessionUser } from './session.js';
 
+/** The Redis deadline of the failure tests, which tell its work by the error, not the clock. */
 const TIMEOUT_S = 0.5;
-const MARGIN_MS = 400;
+/** For tests that are not about the deadline: a busy machine must not fail them by missing it. */
+const GENEROUS_TIMEOUT_S = 10;
+/**
+ * How long a revocation may take to reach another instance: far inside the minute-long cache
+ * TTL, so arriving at all shows the message ended the session, not the TTL. A ceiling, since
+ * load only delays it.
+ */
+const PROPAGATION_MS = 10_000;
 const alice: SessionUser = { username: 'alice', displayName: 'Alice', email: 'alice@example.com', groups: ['staff'] };
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -19,8 +28,9 @@ const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 /** One gateway instance: its own Redis connections and its own session cache. */
-async function instance(options: { cacheTtl?: number } = {}): Promise<SessionStore & { kv: Kv }> {
-  const kv = createRedisKv({ logger: createSilentLogger() }, { url: redis.url, database: 0, timeoutSeconds: TIMEOUT_S, keyPrefix: 'gh-test:' });
+async function instance(options: { cacheTtl?: number; timeoutSeconds?: number } = {}): Promise<SessionStore & { kv: Kv }> {
+  const timeoutSeconds = options.timeoutSeconds ?? GENEROUS_TIMEOUT_S;
+  const kv = createRedisKv({ logger: createSilentLogger() }, { url: redis.url, database: 0, timeoutSeconds, keyPrefix: 'gh-test:' });
   await kv.connect();
   const store = createSessionStore(
     { kv, clock: systemClock, logger: createSilentLogger() },
@@ -64,7 +74,7 @@ describe('session store on a real Redis, two gateway instances', () => {
     const { token } = await signIn(a);
     expect(await b.read(token)).not.toBeNull();
     await a.destroy(token);
-    expect(await within(500, () => b.read(token), (s) => s === null)).toBeLessThan(500);
+    await within(PROPAGATION_MS, () => b.read(token), (s) => s === null);
   });
 
   it('rotation on A revokes the old token cached on B; the new one works on B', async () => {
@@ -72,7 +82,7 @@ describe('session store on a real Redis, two gateway instances', () => {
     const { token } = await signIn(a);
     await b.read(token);
     const rotated = await a.rotate(token, (s) => ({ ...s, factors: [...s.factors, { kind: 'totp', at: Date.now() }] }));
-    await within(500, () => b.read(token), (s) => s === null);
+    await within(PROPAGATION_MS, () => b.read(token), (s) => s === null);
     expect((await b.read(rotated!.token))?.factors.map((f) => f.kind)).toEqual(['password', 'totp']);
   });
 
@@ -81,30 +91,27 @@ describe('session store on a real Redis, two gateway instances', () => {
     const tokens = [(await signIn(a)).token, (await signIn(b)).token, (await signIn(a)).token];
     for (const t of tokens) await b.read(t);
     expect(await a.destroyAllForUser('alice')).toBeGreaterThanOrEqual(3);
-    for (const t of tokens) await within(500, () => b.read(t), (s) => s === null);
+    for (const t of tokens) await within(PROPAGATION_MS, () => b.read(t), (s) => s === null);
     expect(await a.listForUser('alice')).toEqual([]);
   });
 });
 
 describe('session store when Redis fails', () => {
   it('Redis frozen: a cold read rejects with StoreUnavailableError within the timeout; a cached session is still served', async () => {
-    const store = await instance();
+    const store = await instance({ timeoutSeconds: TIMEOUT_S });
     const cached = await signIn(store);
     const cold = await signIn(store);
     await store.read(cached.token);
     redis.freeze();
-    const started = performance.now();
-    await expect(store.read(cold.token)).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(performance.now() - started).toBeLessThan(TIMEOUT_S * 1000 + MARGIN_MS);
+    // Frozen Redis never answers: ending at all is the deadline's doing (the error says so).
+    await expect(store.read(cold.token)).rejects.toBeInstanceOf(DeadlineError);
     expect(await store.read(cached.token)).not.toBeNull();
-    // Sign-in needs the store: it fails closed, within the timeout, too.
-    const signInStarted = performance.now();
+    // Sign-in needs the store: it fails closed too (at once, or at the deadline).
     await expect(signIn(store)).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(performance.now() - signInStarted).toBeLessThan(TIMEOUT_S * 1000 + MARGIN_MS);
   });
 
   it('a cached session is served only within the cache TTL while Redis is frozen', async () => {
-    const store = await instance({ cacheTtl: 1 });
+    const store = await instance({ cacheTtl: 1, timeoutSeconds: TIMEOUT_S });
     const { token } = await signIn(store);
     await store.read(token);
     redis.freeze();
@@ -114,17 +121,14 @@ describe('session store when Redis fails', () => {
   });
 
   it('Redis stopped: cold reads reject fast, nothing crashes, and the same store works again when it returns', async () => {
-    const store = await instance();
+    const store = await instance({ timeoutSeconds: TIMEOUT_S });
     const { token } = await signIn(store);
     const cold = await signIn(store);
     await store.read(token);
     const restarting = redis.restart({ downMs: 1_500 });
     await sleep(200);
-    for (let i = 0; i < 5; i++) {
-      const started = performance.now();
-      await expect(store.read(cold.token)).rejects.toBeInstanceOf(StoreUnavailableError);
-      expect(performance.now() - started).toBeLessThan(TIMEOUT_S * 1000 + MARGIN_MS);
-    }
+    // Refused at once for want of a connection, not left to the deadline.
+    for (let i = 0; i < 5; i++) await expect(store.read(cold.token)).rejects.toThrow(/: not connected$/);
     expect(await store.read(token)).not.toBeNull(); // still within the cache TTL
     await restarting;
     // The restarted Redis is empty; a new sign-in works without recreating anything.
@@ -133,7 +137,7 @@ describe('session store when Redis fails', () => {
   });
 
   it('after a restart each instance drops its whole cache: sessions lost with Redis do not linger', async () => {
-    const store = await instance();
+    const store = await instance({ timeoutSeconds: TIMEOUT_S });
     const { token } = await signIn(store);
     await store.read(token);
     await redis.restart();

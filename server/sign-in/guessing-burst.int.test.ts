@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHashQueue, type HashQueue, type HashQueueOptions } from '../directory/hash-queue.js';
-import { hashPasswordCheaply } from '../testing/cheap-password-hash.js';
+import { QUEUEING_HASH_POLICY } from '../testing/test-password-hash.js';
 import { cookieFrom, type TestResponse } from '../testing/http-client.js';
 import { PORTAL, USERS, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
 
@@ -72,7 +72,7 @@ describe('a guessing burst and an honest sign-in', () => {
     const { queue, log } = observedQueue({ concurrency: 1, perLane: PER_ADDRESS, maxWaiting: 200 });
     const h = await startGatewayHarness({
       hashQueue: queue,
-      hashUserPassword: hashPasswordCheaply,
+      hashPolicy: QUEUEING_HASH_POLICY,
       configure: (c) => {
         c.authentication.password_checks = { concurrency: 1, per_address: PER_ADDRESS, max_waiting: 200 };
       },
@@ -114,7 +114,7 @@ describe('a guessing burst and an honest sign-in', () => {
     const { queue, log } = observedQueue({ concurrency: 1, perLane: 50 });
     const h = await startGatewayHarness({
       hashQueue: queue,
-      hashUserPassword: hashPasswordCheaply,
+      hashPolicy: QUEUEING_HASH_POLICY,
       configure: (c) => {
         c.regulation.address = { max_retries: 5, find_time: '10m', ban_time: '15m' };
       },

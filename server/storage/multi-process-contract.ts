@@ -9,16 +9,35 @@ export const RACE_KEY: SecretKey = { id: 'race', key: Buffer.alloc(32, 0x42) };
 const SCRIPT = fileURLToPath(new URL('./fixtures/record-use-race.ts', import.meta.url));
 const TSX = createRequire(import.meta.url).resolve('tsx');
 
-function runInstance(args: string[]): Promise<{ wins: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+interface Instance {
+  /** Resolves once the instance has opened the database and waits for the go. */
+  ready: Promise<void>;
+  go(): void;
+  result: Promise<{ wins: number }>;
+}
+
+/** Starts one instance; it opens the database, then waits (a barrier, not a clock) for go(). */
+function startInstance(args: string[]): Instance {
+  const child = spawn(process.execPath, ['--import', TSX, SCRIPT, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let signalReady: () => void;
+  const ready = new Promise<void>((resolve) => (signalReady = resolve));
+  const result = new Promise<{ wins: number }>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk;
+      if (out.startsWith('ready\n')) signalReady();
+    });
     child.stderr.on('data', (chunk: Buffer) => (err += chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as { wins: number }) : reject(new Error(`instance exited ${code}: ${err}`))));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as { wins: number }) : reject(new Error(`instance exited ${code}: ${err}`))));
   });
+  return {
+    // An instance that dies before it is ready fails the test instead of holding the barrier.
+    ready: Promise.race([ready, result.then(() => Promise.reject(new Error(`instance ended before it was ready: ${out}`)))]),
+    go: () => child.stdin.end('go\n'),
+    result,
+  };
 }
 
 /**
@@ -36,10 +55,11 @@ export function describeMultiProcessContract(backend: string, open: () => Promis
           Date.now(),
         );
         await storage.otpDevices.recordUse(id, { expectedLastStep: null, lastStep: 7 }, Date.now());
-        const startAt = Date.now() + 8000; // after every process has started and opened the database (slow on a loaded machine)
-        const results = await Promise.all(
-          Array.from({ length: 6 }, (_, i) => runInstance([location, RACE_KEY.key.toString('hex'), id, String(startAt), '20', String(i + 1)])),
-        );
+        const instances = Array.from({ length: 6 }, (_, i) => startInstance([location, RACE_KEY.key.toString('hex'), id, '20', String(i + 1)]));
+        // Starting six Node processes takes seconds on a busy machine: wait for all, then release all at once.
+        await Promise.all(instances.map((instance) => instance.ready));
+        for (const instance of instances) instance.go();
+        const results = await Promise.all(instances.map((instance) => instance.result));
         expect(results.reduce((sum, r) => sum + r.wins, 0)).toBe(1);
         const device = await storage.otpDevices.get(id);
         expect(device!.lastStep).toBe(8);
@@ -47,6 +67,6 @@ export function describeMultiProcessContract(backend: string, open: () => Promis
       } finally {
         storage.close();
       }
-    }, 120_000);
+    }, 180_000); // a ceiling for six processes starting on a busy machine, not an assertion
   });
 }

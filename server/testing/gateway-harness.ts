@@ -6,12 +6,13 @@ import { parseConfigText } from '../config/load-config.js';
 import type { Clock } from '../core/clock.js';
 import { createSilentLogger, type Logger } from '../core/logger.js';
 import type { HashQueue } from '../directory/hash-queue.js';
-import { hashPassword } from '../directory/password-hash.js';
+import { hashPassword, type HashPolicy } from '../directory/password-hash.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { cookieFrom, csrfFieldOf, send, type TestResponse } from './http-client.js';
 import { startRedisServer } from './redis-server.js';
 import { startEchoUpstream } from './upstream-echo.js';
 import { testStorage } from './test-storage.js';
+import { TEST_HASH_POLICY } from './test-password-hash.js';
 
 export const USERS = {
   alice: { password: 'alice-correct-horse', displayname: 'Alice Liu', email: 'alice@corp.example', groups: ['admins', 'dev'], disabled: false },
@@ -30,7 +31,9 @@ export function baseConfig(options: { redisUrl: string; usersFile: string; upstr
   return {
     server: { host: '127.0.0.1', port: 0, portal_url: `http://${PORTAL}/`, trusted_proxies: [`${TRUSTED_PROXY}/32`] },
     session: { store: 'redis', domain: 'localhost', idle_timeout: '1h', absolute_timeout: '12h', remember_me: '7d', cache_ttl: '10s' },
-    redis: { url: options.redisUrl, timeout: '500ms' },
+    // Generous: a busy test machine misses a short deadline and the request fails closed. Tests
+    // of the deadline itself set a short one.
+    redis: { url: options.redisUrl, timeout: '10s' },
     authentication: { users_file: options.usersFile, watch: true } as { users_file: string; watch: boolean; password_checks?: { concurrency?: number; per_address?: number; max_waiting?: number } },
     storage: testStorage(),
     // Lenient, so tests that fail on purpose do not ban each other; regulation tests tighten it.
@@ -60,14 +63,18 @@ export function baseConfig(options: { redisUrl: string; usersFile: string; upstr
 
 export type HarnessConfig = ReturnType<typeof baseConfig>;
 
+/**
+ * Writes a users file with cheap test hashes: the directory reading it must be given the same
+ * `policy` (startGatewayHarness does). A file for a spawned `gatehouse` needs DEFAULT_HASH_POLICY.
+ */
 export async function writeUsersFile(
   path: string,
   users: Record<string, { password: string; displayname: string; email: string; groups: readonly string[]; disabled: boolean }>,
-  hash: (password: string) => Promise<string> = hashPassword,
+  policy: HashPolicy = TEST_HASH_POLICY,
 ) {
   const out: Record<string, unknown> = {};
   for (const [name, u] of Object.entries(users)) {
-    out[name] = { displayname: u.displayname, email: u.email, groups: [...u.groups], disabled: u.disabled, password: await hash(u.password) };
+    out[name] = { displayname: u.displayname, email: u.email, groups: [...u.groups], disabled: u.disabled, password: await hashPassword(u.password, policy) };
   }
   writeFileSync(path, stringify({ users: out }));
 }
@@ -75,23 +82,25 @@ export async function writeUsersFile(
 /**
  * A gateway with a real Redis and an echo upstream, for HTTP tests of the whole path.
  * `configure` may change the config object before it is parsed; `clock` pins the gateway's time;
- * `hashQueue` replaces the password-hash queue (a test watching the order of checks);
- * `hashUserPassword` hashes the users' passwords (e.g. hashPasswordCheaply).
+ * `hashQueue` replaces the password-hash queue (a test watching the order of checks).
+ * Passwords are hashed with `hashPolicy`, cheap unless a test of sign-in timing needs real cost.
  */
 export async function startGatewayHarness(
-  options: { configure?: (config: HarnessConfig) => void; logger?: Logger; clock?: Clock; hashQueue?: HashQueue; hashUserPassword?: (password: string) => Promise<string> } = {},
+  options: { configure?: (config: HarnessConfig) => void; logger?: Logger; clock?: Clock; hashQueue?: HashQueue; hashPolicy?: HashPolicy } = {},
 ) {
+  const hashPolicy = options.hashPolicy ?? TEST_HASH_POLICY;
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const redis = await startRedisServer();
   const upstream = await startEchoUpstream();
   const usersFile = join(dir, 'users.yml');
-  await writeUsersFile(usersFile, USERS, options.hashUserPassword);
+  await writeUsersFile(usersFile, USERS, hashPolicy);
   const config = baseConfig({ redisUrl: redis.url, usersFile, upstreamPort: upstream.port });
   options.configure?.(config);
   const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
   if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join('\n')}`);
   const gateway: Gateway = await createGateway(loaded.config, {
     logger: options.logger ?? createSilentLogger(),
+    hashPolicy,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.hashQueue ? { hashQueue: options.hashQueue } : {}),
   });
