@@ -6,6 +6,7 @@ import { serializeSessionCookie } from '../session/session-cookie.js';
 import { completeSecondFactor, secondFactorBinding, type SecondFactorFailure } from '../sign-in/complete-second-factor.js';
 import type { Session } from '../session/session.js';
 import { renderPushWaitPage, type PushProblem, type PushWaitPageModel } from '../../client/views/push-wait-page.js';
+import { sendApiError } from './api-errors.js';
 import type { GatewayContext } from './context.js';
 import { localeOf, sendPage } from './pages.js';
 import { decideFor, isValidSessionPost, portalSession, redirectToSignIn, siteNameOf } from './portal-session.js';
@@ -68,9 +69,9 @@ export function createPushSignInRouter(ctx: GatewayContext, push: PushService): 
   router.get('/second-factor/push/:approvalId', async (req, res) => {
     res.set('cache-control', 'no-store');
     const signedIn = await portalSession(ctx, req);
-    if (!signedIn) return void res.status(401).json({ error: 'signed_out' });
+    if (!signedIn) return sendApiError(res, 'signed_out');
     const state = await push.status(String(req.params.approvalId), secondFactorBinding(ctx.sessions, signedIn.token));
-    if (!state) return void res.status(404).json({ error: 'not_found' });
+    if (!state) return sendApiError(res, 'not_found');
     res.json({ state });
   });
 

@@ -5,6 +5,7 @@ import { readSessionToken, serializeSessionCookie } from '../session/session-coo
 import { enrollWebAuthn } from '../enrollment/enroll-factor.js';
 import { completeSecondFactor, secondFactorBinding } from '../sign-in/complete-second-factor.js';
 import { signIn } from '../sign-in/sign-in.js';
+import { apiErrorCodeOf, createApiErrorHandler, sendApiError } from './api-errors.js';
 import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
 import { enrollmentStateOf, hasNoSecondFactor } from './methods-router.js';
@@ -26,22 +27,21 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
   const json = express.json({ limit: 64 * 1024, strict: true });
   const service = ctx.webauthn;
 
-  const fail = (res: Response, status: number, error: string) => void res.status(status).set('cache-control', 'no-store').json({ ok: false, error });
   const ok = (res: Response, body: object) => void res.status(200).set('cache-control', 'no-store').json({ ok: true, ...body });
   const setSession = (res: Response, token: string, rememberMe: boolean) => void res.append('set-cookie', serializeSessionCookie(token, sessionCookieOptions(ctx, rememberMe)));
 
   /** The caller's session (when signed in) after the origin and CSRF checks; undefined: answered already. */
   async function checkSignedIn(req: Request, res: Response) {
     const signedIn = await portalSession(ctx, req);
-    if (!signedIn) return void fail(res, 401, 'signed-out');
-    if (!isSameOriginRequest(req.headers, ctx.portal.origin) || !tokensMatch(req.headers['x-csrf-token'], signedIn.session.csrf)) return void fail(res, 403, 'csrf');
+    if (!signedIn) return void sendApiError(res, 'signed_out');
+    if (!isSameOriginRequest(req.headers, ctx.portal.origin) || !tokensMatch(req.headers['x-csrf-token'], signedIn.session.csrf)) return void sendApiError(res, 'csrf');
     return signedIn;
   }
 
   /** Before sign-in the browser's CSRF cookie is both the token to echo and the challenge binding. */
   function checkSignedOut(req: Request, res: Response): string | undefined {
     const cookie = parseCookies(req.headers.cookie ?? '')[ctx.portal.csrfCookieName];
-    if (!isSameOriginRequest(req.headers, ctx.portal.origin) || !cookie || !tokensMatch(req.headers['x-csrf-token'], cookie)) return void fail(res, 403, 'csrf');
+    if (!isSameOriginRequest(req.headers, ctx.portal.origin) || !cookie || !tokensMatch(req.headers['x-csrf-token'], cookie)) return void sendApiError(res, 'csrf');
     return `browser:${hashToken(cookie)}`;
   }
 
@@ -50,7 +50,7 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
   router.post('/api/webauthn/register/options', json, async (req, res) => {
     const signedIn = await checkSignedIn(req, res);
     if (!signedIn) return;
-    if ((await enrollmentStateOf(ctx, req, signedIn.session)).decision.kind !== 'allowed') return fail(res, 403, 'needs-fresh-factor');
+    if ((await enrollmentStateOf(ctx, req, signedIn.session)).decision.kind !== 'allowed') return sendApiError(res, 'fresh_factor_required');
     const { user } = signedIn.session;
     ok(res, { options: await service.registrationOptions({ username: user.username, displayName: user.displayName, binding: bindingOf(signedIn.token), now: ctx.clock.now() }) });
   });
@@ -59,11 +59,11 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const signedIn = await checkSignedIn(req, res);
     if (!signedIn) return;
     const state = await enrollmentStateOf(ctx, req, signedIn.session);
-    if (state.decision.kind !== 'allowed') return fail(res, 403, 'needs-fresh-factor');
+    if (state.decision.kind !== 'allowed') return sendApiError(res, 'fresh_factor_required');
     const name = typeof req.body?.name === 'string' && req.body.name.trim() ? req.body.name : 'Passkey';
     const input = { ...signedIn, firstFactor: hasNoSecondFactor(state), binding: bindingOf(signedIn.token), response: req.body?.response, name, ...requestMetaOf(ctx, req, res) };
     const result = await enrollWebAuthn(enrollDepsOf(ctx), input);
-    if (!result.ok) return fail(res, 400, result.reason);
+    if (!result.ok) return sendApiError(res, result.reason);
     if (result.token) setSession(res, result.token, result.session.rememberMe);
     // A first factor comes with recovery codes; this JSON answer cannot show them, the next page does.
     ok(res, { redirect: portalPath(ctx, result.firstFactor ? 'methods/recovery-codes/new' : 'methods?notice=webauthn_added') });
@@ -74,8 +74,8 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
       const binding = checkSignedOut(req, res);
       if (!binding) return;
       // No challenge at all where a passkey alone cannot sign in: there is nothing to answer.
-      if (!passwordlessAllowed(ctx, req, ctx.redirects.safeTarget(req.body?.rd))) return fail(res, 403, 'passwordless-not-allowed');
-      if (!(await ctx.regulator.check({ kind: 'webauthn', ip: clientIpOf(ctx, req) })).ok) return fail(res, 429, 'throttled');
+      if (!passwordlessAllowed(ctx, req, ctx.redirects.safeTarget(req.body?.rd))) return sendApiError(res, 'passwordless-not-allowed');
+      if (!(await ctx.regulator.check({ kind: 'webauthn', ip: clientIpOf(ctx, req) })).ok) return sendApiError(res, 'throttled');
       return ok(res, { options: await service.authenticationOptions({ binding, now: ctx.clock.now() }) });
     }
     const signedIn = await checkSignedIn(req, res);
@@ -89,9 +89,9 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     const signedIn = await checkSignedIn(req, res);
     if (!signedIn) return;
     const result = await completeSecondFactor(secondFactorDepsOf(ctx), { ...signedIn, factor: ctx.factors.webauthn, response: req.body?.response, site: siteNameOf(ctx, rd), ...requestMetaOf(ctx, req, res) });
-    if (!result.ok && result.reason === 'throttled') return fail(res, 429, 'throttled');
-    if (!result.ok && result.reason === 'expired') return fail(res, 401, 'signed-out');
-    if (!result.ok) return fail(res, 400, result.detail ?? result.reason);
+    if (!result.ok && result.reason === 'throttled') return sendApiError(res, 'throttled');
+    if (!result.ok && result.reason === 'expired') return sendApiError(res, 'signed_out');
+    if (!result.ok) return sendApiError(res, apiErrorCodeOf(result.detail ?? result.reason, 'verification-failed'));
     setSession(res, result.token, result.session.rememberMe);
     ok(res, { redirect: rd ?? ctx.portal.url.href });
   });
@@ -110,18 +110,13 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
       site: siteNameOf(ctx, rd),
       ...requestMetaOf(ctx, req, res),
     });
-    if (!result.ok && result.reason === 'passkey-refused') return fail(res, 400, result.detail);
-    if (!result.ok) return fail(res, result.reason === 'passwordless-not-allowed' ? 403 : 429, result.reason === 'passwordless-not-allowed' ? result.reason : 'throttled');
+    if (!result.ok && result.reason === 'passkey-refused') return sendApiError(res, result.detail);
+    if (!result.ok) return sendApiError(res, result.reason === 'passwordless-not-allowed' ? result.reason : 'throttled');
     setSession(res, result.token, false);
     ok(res, { redirect: rd ?? ctx.portal.url.href });
   }
 
-  // Body-parser refusals (malformed or oversized JSON) are the client's fault: JSON 4xx, not 500.
-  router.use((error: unknown, _req: Request, res: Response, next: (e?: unknown) => void) => {
-    const status = (error as { status?: number }).status;
-    if (res.headersSent || !status || status < 400 || status >= 500) return next(error);
-    fail(res, status === 413 ? 413 : 400, status === 413 ? 'too-large' : 'malformed');
-  });
+  router.use(createApiErrorHandler(ctx, 'webauthn'));
 
   return router;
 }

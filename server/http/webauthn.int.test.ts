@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isApiErrorCode } from '../core/api-errors.js';
 import { cookieFrom, csrfFieldOf } from '../testing/http-client.js';
 import { APP, PORTAL, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
 
@@ -29,7 +30,7 @@ describe('WebAuthn routes', () => {
     // A password alone is not enough to add a factor (no enrollment proof yet).
     const res = await call('/register/options', {}, { cookie, 'x-csrf-token': csrf });
     expect(res.status).toBe(403);
-    expect(JSON.parse(res.body)).toEqual({ ok: false, error: 'needs-fresh-factor' });
+    expect(JSON.parse(res.body)).toEqual({ error: 'fresh_factor_required' });
   });
 
   it('passwordless challenges need the browser’s CSRF cookie echoed, from the portal origin', async () => {
@@ -57,7 +58,7 @@ describe('WebAuthn routes', () => {
     const res = await call('/authenticate/verify', { mode: 'passwordless', ...body }, headers);
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
-    expect(JSON.parse(res.body).ok).toBe(false);
+    expect(isApiErrorCode(JSON.parse(res.body).error)).toBe(true);
     expect(cookieFrom(res, 'gatehouse_session')).toBeUndefined();
     expect(res.body).not.toMatch(/expected|challenge/i); // no library detail reaches the browser
   });
