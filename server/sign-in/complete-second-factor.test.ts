@@ -23,7 +23,7 @@ import type { Regulator } from '../regulation/regulator.js';
 import { createSessionStore, type SessionStore } from '../session/session-store.js';
 import type { Session } from '../session/session.js';
 import type { Storage } from '../storage/storage.js';
-import { openTestStorage } from '../storage/test-storage.js';
+import { openTestStorage } from '../storage/testing/test-storage.js';
 import { attemptKindOf, completeSecondFactor, secondFactorBinding } from './complete-second-factor.js';
 
 /**

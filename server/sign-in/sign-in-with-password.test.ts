@@ -7,7 +7,7 @@ import { createMemoryKv } from '../kv/memory-kv.js';
 import { createRegulator } from '../regulation/create-regulator.js';
 import { createSessionStore } from '../session/session-store.js';
 import type { SessionUser } from '../session/session.js';
-import { openTestStorage } from '../storage/test-storage.js';
+import { openTestStorage } from '../storage/testing/test-storage.js';
 import { signIn } from './sign-in.js';
 
 const ALICE: SessionUser = { username: 'alice', displayName: 'Alice', email: 'alice@example.com', groups: [] };

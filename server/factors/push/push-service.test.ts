@@ -8,7 +8,7 @@ import { createSilentLogger } from '../../core/logger.js';
 import { createMemoryKv } from '../../kv/memory-kv.js';
 import type { Attempt, Regulator } from '../../regulation/regulator.js';
 import type { Storage } from '../../storage/storage.js';
-import { openTestStorage } from '../../storage/test-storage.js';
+import { openTestStorage } from '../../storage/testing/test-storage.js';
 import { createPushService, type PushService } from './push-service.js';
 import { answerText } from './answer-approval.js';
 import { REDEEM_GRACE_MS } from './push-approvals.js';
