@@ -1,6 +1,5 @@
 import express, { type Request, type Response } from 'express';
-import { parseDeviceAuthorization, parseDeviceQuery, type DeviceCredentials } from '../factors/push/device-auth.js';
-import { APPROVAL_ID } from '../factors/push/push-approvals.js';
+import { APPROVAL_ID, parseAuthorizationHeader, parseSignedQuery, type DeviceCredentials } from '../../client/companion/push-wire-format.js';
 import type { PushService } from '../factors/push/push-service.js';
 import { allowsLoopbackPush, hasOnlyKeys, isPlainObject, parseSubscription } from '../factors/push/push-wire.js';
 import { oweRecoveryCodes } from '../factors/recovery/owed-recovery-codes.js';
@@ -46,7 +45,7 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
     if (!result.ok) return void sendApiError(res, 'bad_signature');
     return result.device;
   }
-  const fromHeader = (req: Request) => parseDeviceAuthorization(req.headers.authorization);
+  const fromHeader = (req: Request) => parseAuthorizationHeader(req.headers.authorization);
 
   router.get('/config', (_req, res) => send(res, 200, { vapidPublicKey: push.vapidPublicKey }));
 
@@ -97,7 +96,7 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
   });
 
   router.get('/events', async (req, res) => {
-    const found = await device(req, res, parseDeviceQuery(req.query as Record<string, unknown>));
+    const found = await device(req, res, parseSignedQuery(req.query as Record<string, unknown>));
     if (!found) return;
     const write = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     const stop = await push.listen(found.id, (e) => write(e.event, e.data));
