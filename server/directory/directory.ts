@@ -11,7 +11,7 @@ export type FirstFactorResult =
    */
   | { ok: false; reason: 'busy'; scope: 'address' | 'all' };
 
-/** Where first-factor identities come from: a users file now, LDAP later. */
+/** Where first-factor identities come from: the users file (directory/users-file.ts). */
 export interface Directory {
   /**
    * Checks a username and password in about the same time whether the user exists or not.
