@@ -8,11 +8,15 @@ import { defineConfig } from 'vitest/config';
  *
  * Timeouts are ceilings for a stuck test, never assertions: the suite runs on 2-core machines
  * shared with other work, where everything can take ten times as long as on an idle one.
- * Tests whose work is slow by nature (real argon2, spawned processes) set their own. On 2
- * cores vitest runs one file at a time (maxWorkers defaults to cores - 1).
+ * Tests whose work is slow by nature (real argon2, spawned processes) set their own.
+ *
+ * Two files at a time even on 2 cores (vitest's default is cores - 1, so one): most files spend
+ * their time waiting on Redis, nginx, Chromium or a timer, and the suite must pass while the
+ * machine is busy anyway. e2e files still run one after another among themselves.
  */
 export default defineConfig({
   test: {
+    maxWorkers: 2,
     reporters: ['default', './vitest.summary-reporter.ts'],
     projects: [
       {

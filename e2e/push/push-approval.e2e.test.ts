@@ -62,10 +62,9 @@ describe('push approval, sign-in page and phone', () => {
     const page = await signInWithPassword(browser, contexts, stack.origin, 'alice', `${stack.origin}/`);
     const link = await addPhoneLink(page, stack.origin);
     alicePixel = await openPhone(browser, contexts);
-    const started = Date.now();
+    // No push service answers here: the companion gives up on subscribing and goes on (an
+    // unbounded subscribe would hang here until the test's ceiling).
     await enrollPhone(alicePixel, link, 'Pixel 9');
-    // No push service answers here: the companion gave up on subscribing and went on.
-    expect(Date.now() - started).toBeLessThan(12_000);
     expect(new URL(alicePixel.url()).hash).toBe('');
 
     const devices = await stack.gateway.ctx.storage.pushDevices.listForUser('alice');

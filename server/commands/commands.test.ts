@@ -23,7 +23,7 @@ writeFileSync(join(dir, 'users.yml'), stringify({ users: { alice: { displayname:
 
 const GOOD = {
   server: { portal_url: 'https://auth.corp.example/' },
-  session: { store: 'memory' },
+  session: { store: 'memory', domain: 'corp.example' },
   authentication: { users_file: 'users.yml' },
   storage: testStorage(),
   sites: [{ name: 'wiki', url: 'https://wiki.corp.example/' }],

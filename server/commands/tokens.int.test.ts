@@ -39,7 +39,7 @@ function config(name: string, storagePath: string): string {
     name,
     stringify({
       server: { portal_url: 'https://auth.corp.example/' },
-      session: { store: 'memory' },
+      session: { store: 'memory', domain: 'corp.example' },
       authentication: { users_file: 'users.yml' },
       storage: testStorage(storagePath),
       sites: [{ name: 'wiki', url: 'https://wiki.corp.example/' }],

@@ -28,7 +28,7 @@ const CONFIG = file(
   'gatehouse.yml',
   stringify({
     server: { portal_url: 'https://auth.corp.example/' },
-    session: { store: 'memory' },
+    session: { store: 'memory', domain: 'corp.example' },
     authentication: { users_file: 'users.yml' },
     storage: testStorage(),
     sites: [{ name: 'wiki', url: 'https://wiki.corp.example/' }],
@@ -329,7 +329,7 @@ describe('gatehouse tokens: usage', () => {
       'no-keys.yml',
       stringify({
         server: { portal_url: 'https://auth.corp.example/' },
-        session: { store: 'memory' },
+        session: { store: 'memory', domain: 'corp.example' },
         authentication: { users_file: 'users.yml' },
         storage: { path: 'x.db', encryption_keys: [] },
         second_factors: { totp: { enabled: false } },

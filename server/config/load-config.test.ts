@@ -83,7 +83,7 @@ access_control:
   });
 
   it('substitutes ${ENV} in values, and says which variable is missing', () => {
-    const ok = parse(`${MINIMAL}sites:\n  - { name: app, url: "https://\${APP_HOST}/", upstream: "http://\${UPSTREAM}" }\n`, { APP_HOST: 'app.corp.example', UPSTREAM: '10.0.0.9:8080' });
+    const ok = parse(`${MINIMAL.replace('store: memory', 'store: memory\n  domain: corp.example')}sites:\n  - { name: app, url: "https://\${APP_HOST}/", upstream: "http://\${UPSTREAM}" }\n`, { APP_HOST: 'app.corp.example', UPSTREAM: '10.0.0.9:8080' });
     if (!ok.ok) throw new Error(ok.errors.join('\n'));
     expect(ok.config.sites[0]!.url.href).toBe('https://app.corp.example/');
     expect(ok.config.sites[0]!.upstream!.href).toBe('http://10.0.0.9:8080/');
@@ -259,6 +259,48 @@ describe('session.domain', () => {
         'authentication.colour: unknown key',
       ]),
     );
+  });
+});
+
+describe('sites the session cookie reaches', () => {
+  const withSites = (domain: string | undefined, portal: string, urls: string[]) =>
+    parse(
+      MINIMAL.replace('https://auth.corp.example/', portal).replace('session:\n  store: memory', `session:\n  store: memory${domain === undefined ? '' : `\n  domain: ${JSON.stringify(domain)}`}`) +
+        `sites:\n${urls.map((url, i) => `  - { name: s${i}, url: ${JSON.stringify(url)} }`).join('\n')}\n`,
+    );
+  const siteErrors = (result: ReturnType<typeof parse>) => (result.ok ? [] : result.errors.filter((e) => e.startsWith('sites[')));
+
+  it.each([
+    ['corp.example', 'https://auth.corp.example/', ['https://wiki.corp.example/', 'https://corp.example/', 'https://a.b.corp.example/x/']],
+    ['localhost', 'http://auth.localhost:9091/', ['http://app.localhost:8080/', 'http://localhost:3000/']],
+    [undefined, 'https://auth.corp.example/', ['https://auth.corp.example/wiki/']],
+  ] as const)('accepts sites under session.domain %s (portal %s)', (domain, portal, urls) => {
+    const result = withSites(domain, portal, [...urls]);
+    expect(result.ok ? [] : result.errors).toEqual([]);
+  });
+
+  it.each([
+    ['https://wiki.other.example/', 'wiki.other.example'],
+    ['https://wikicorp.example/', 'wikicorp.example'],
+    ['https://corp.example.evil.com/', 'corp.example.evil.com'],
+    ['https://example/', 'example'],
+    ['https://10.0.0.5/', '10.0.0.5'],
+  ])('refuses %s, outside session.domain corp.example: the visitor would loop through sign-in', (url, host) => {
+    expect(siteErrors(withSites('corp.example', 'https://auth.corp.example/', ['https://wiki.corp.example/', url]))).toEqual([
+      `sites[1].url: host "${host}" is not under session.domain "corp.example", so the session cookie never reaches it and visitors would be sent to sign in again and again`,
+    ]);
+  });
+
+  it('without session.domain, refuses a site on another host than the portal, and says what to set', () => {
+    expect(siteErrors(withSites(undefined, 'https://auth.corp.example/', ['https://wiki.corp.example/']))).toEqual([
+      'sites[0].url: host "wiki.corp.example" is not the portal\'s host "auth.corp.example", so the session cookie never reaches it and visitors would be sent to sign in again and again: set session.domain to a parent of both',
+    ]);
+  });
+
+  it('a session.domain that is wrong on its own is reported once, not again for every site', () => {
+    const result = withSites('*.corp.example', 'https://auth.corp.example/', ['https://wiki.other.example/']);
+    expect(siteErrors(result)).toEqual([]);
+    expect(result.ok ? [] : result.errors).toContain('session.domain: takes no wildcard: "corp.example" already covers every host under it');
   });
 });
 

@@ -547,6 +547,8 @@ export function crossFieldIssues(raw: unknown): Issue[] {
     else names.set(site.name, i);
     const url = typeof site.url === 'string' ? safeUrl(site.url) : undefined;
     if (!url) return;
+    const unreachable = cookieReachIssue(url.hostname, typeof session.domain === 'string' ? session.domain : undefined, portalHost);
+    if (unreachable) issues.push({ path: ['sites', i, 'url'], message: unreachable });
     const key = url.origin + url.pathname;
     if (urls.has(key)) issues.push({ path: ['sites', i, 'url'], message: `duplicates sites[${urls.get(key)}].url` });
     else urls.set(key, i);
@@ -619,6 +621,22 @@ function checkCookieDomain(domain: string, portalHost: string | undefined): stri
   if (isPublicSuffix(domain)) return `"${domain}" is a public suffix: the session cookie would go to every site registered under it; use your own domain`;
   if (portalHost && portalHost !== domain && !portalHost.endsWith('.' + domain)) return `must be the portal's host "${portalHost}" or a parent of it`;
   return undefined;
+}
+
+/**
+ * Why the session cookie would never reach a site's host, if it would not. The browser sends
+ * it only to the portal's host, or to every host under session.domain when that is set; a site
+ * elsewhere would send each visitor to sign in, get a session the site never sees, and be sent
+ * back to sign in again, forever.
+ */
+function cookieReachIssue(siteHost: string, domain: string | undefined, portalHost: string | undefined): string | undefined {
+  if (domain === undefined) {
+    if (portalHost === undefined || siteHost === portalHost) return undefined;
+    return `host "${siteHost}" is not the portal's host "${portalHost}", so the session cookie never reaches it and visitors would be sent to sign in again and again: set session.domain to a parent of both`;
+  }
+  if (!DOMAIN_PATTERN.test(domain) || domain.startsWith('*.')) return undefined; // session.domain's own error says why
+  if (siteHost === domain || siteHost.endsWith('.' + domain)) return undefined;
+  return `host "${siteHost}" is not under session.domain "${domain}", so the session cookie never reaches it and visitors would be sent to sign in again and again`;
 }
 
 function asRecord(value: unknown): Record<string, any> {

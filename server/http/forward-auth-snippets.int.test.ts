@@ -9,7 +9,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { generateEs256Pem } from '../identity/testing/test-keys.js';
-import { FOREIGN_IDENTITY_HEADERS, URL_REWRITE_HEADERS } from '../proxy/untrusted-request-headers.js';
+import { UNTRUSTED_REQUEST_HEADERS } from '../proxy/untrusted-request-headers.js';
 import { startCaddy, type CaddyServer } from '../testing/caddy-server.js';
 import { PORTAL, USERS, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
 import { send as sendHttp, type TestResponse } from '../testing/http-client.js';
@@ -28,8 +28,9 @@ import type { SeenRequest } from '../testing/upstream-echo.js';
  * - where Gatehouse and the app listen (127.0.0.1:9091 / gatehouse:9091, 127.0.0.1:8080 /
  *   10.0.1.5:8080), and the path of the file they include or import;
  * - nginx: `listen 443 ssl` becomes a free loopback port, still TLS, with a certificate of the
- *   test's own for the README's host names (the client connects to 127.0.0.1 with SNI and Host
- *   app.example.com, so no host name changes);
+ *   test's own, and the app's `server_name app.example.com` becomes `app.localhost`: the
+ *   harness's session cookie is for `localhost`, and Gatehouse refuses a site it never reaches
+ *   (the client connects to 127.0.0.1 with SNI and Host app.localhost);
  * - Caddy: the site address `wiki.corp.example` becomes `http://wiki.localhost:<free port>`.
  *   Caddy's automatic HTTPS would need a CA the client trusts, and TLS changes nothing in the
  *   headers under test; Gatehouse accepts a plain-http site only on localhost, hence the name.
@@ -49,7 +50,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const README = join(ROOT, 'README.md');
 const NGINX_COMPLETE = join(ROOT, 'e2e/nginx/gatehouse-auth-request.conf');
 
-const NGINX_HOST = 'app.example.com';
+/** The README's nginx site, and the name the test serves it under (under the harness's session.domain). */
+const NGINX_README_HOST = 'app.example.com';
+const NGINX_HOST = 'app.localhost';
 /** The README's Caddy site, and the name the test serves it under. */
 const CADDY_README_HOST = 'wiki.corp.example';
 const CADDY_HOST = 'wiki.localhost';
@@ -96,8 +99,10 @@ const canonical = (name: string) => name.toLowerCase().replaceAll('_', '-');
 const title = (name: string) => name.replace(/(^|-)([a-z])/g, (_m, sep: string, c: string) => sep + c.toUpperCase());
 
 const IDENTITY = ['remote-user', 'remote-groups', 'remote-name', 'remote-email'] as const;
-const LISTED: readonly string[] = [...FOREIGN_IDENTITY_HEADERS, ...URL_REWRITE_HEADERS];
+const LISTED: readonly string[] = [...UNTRUSTED_REQUEST_HEADERS];
 const LISTED_SET = new Set(LISTED);
+/** Headers the proxy in front sets itself (or removes): a client's copy must not reach the app either. */
+const PROXY_SET = ['x-real-ip', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port'];
 
 /** Spellings an app may read as the same header, plus a duplicate of the usual one. */
 function spellings(name: string): string[] {
@@ -114,7 +119,7 @@ function spellings(name: string): string[] {
 function forgedHeaderSets(): [string, string][][] {
   const sets: [string, string][][] = [[]];
   let bytes = 0;
-  for (const name of [...IDENTITY, ...LISTED]) {
+  for (const name of [...IDENTITY, ...LISTED, ...PROXY_SET]) {
     const headers = spellings(name).map((spelling, i): [string, string] => [spelling, name === 'remote-jwt' ? FORGED_JWT : `forged-${i}`]);
     const size = headers.reduce((sum, [n, v]) => sum + n.length + v.length + 4, 0);
     if (bytes + size > 6_000) {
@@ -151,6 +156,7 @@ const proxies = new Map<string, Proxy>();
 function nginxSwaps(port: number): [string, string][] {
   return [
     ['listen 443 ssl', `listen 127.0.0.1:${port} ssl`],
+    [`server_name ${NGINX_README_HOST};`, `server_name ${NGINX_HOST};`],
     ['127.0.0.1:9091', `127.0.0.1:${h.port}`],
     ['127.0.0.1:8080', `127.0.0.1:${h.upstream.port}`],
     ['/etc/ssl/example.com.crt', join(dir, 'cert.pem')],
@@ -433,7 +439,8 @@ describe('the shipped files clear every listed name', () => {
 
   it('Caddy: one request_header -Name per name, plus every name with "_"', () => {
     const deleted = [...caddy.matchAll(/^request_header\s+-(\S+)$/gm)].map((m) => m[1]!.toLowerCase());
-    expect(deleted.filter((n) => n !== '*_*').sort()).toEqual(LISTED.filter((n) => n !== 'remote-jwt').sort());
+    // Plus the two address headers reverse_proxy leaves as the client sent them.
+    expect(deleted.filter((n) => n !== '*_*').sort()).toEqual([...LISTED.filter((n) => n !== 'remote-jwt'), 'x-real-ip', 'x-forwarded-port'].sort());
     expect(deleted).toContain('*_*');
     for (const name of [...IDENTITY, 'remote-jwt']) expect(caddy.toLowerCase()).toContain(`request_header @gatehouse_no_${name.slice('remote-'.length)} -${name}`);
   });

@@ -238,10 +238,9 @@ describe('upstream faults', () => {
   });
 
   it('an upstream that does not answer in time → 504 page', async () => {
-    const started = performance.now();
+    // The upstream never answers: without the site timeout this request would hang.
     const res = await h.request({ path: '/', host: 'slow.localhost' });
     expect(res.status).toBe(504);
-    expect(performance.now() - started).toBeLessThan(3000);
   });
 });
 

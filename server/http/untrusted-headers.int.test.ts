@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalHeaderName } from '../proxy/identity-headers.js';
-import { FOREIGN_IDENTITY_HEADERS, URL_REWRITE_HEADERS } from '../proxy/untrusted-request-headers.js';
+import { UNTRUSTED_REQUEST_HEADERS } from '../proxy/untrusted-request-headers.js';
 import { APP, TRUSTED_PROXY, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
 import { startTunnelUpstream } from '../testing/tunnel-upstream.js';
 
@@ -35,7 +35,7 @@ afterAll(async () => {
   await tunnel?.close();
 });
 
-const NEVER = new Set([...FOREIGN_IDENTITY_HEADERS, ...URL_REWRITE_HEADERS, ...CONFIGURED.map(canonicalHeaderName)]);
+const NEVER = new Set([...UNTRUSTED_REQUEST_HEADERS, ...CONFIGURED.map(canonicalHeaderName)]);
 
 /** Every listed name in several spellings, each sent twice. */
 function spoofed(): [string, string][] {

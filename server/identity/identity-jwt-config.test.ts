@@ -13,7 +13,7 @@ const GOOD = generateEs256Pem();
 function parse(identityJwt: unknown, sites: unknown[] = [{ name: 'app', url: 'https://app.corp.example/', identity_jwt: true }]) {
   const doc: Record<string, unknown> = {
     server: { portal_url: 'https://auth.corp.example/' },
-    session: { store: 'memory' },
+    session: { store: 'memory', domain: 'corp.example' },
     authentication: { users_file: 'users.yml' },
     storage: { encryption_keys: [{ id: 'k1', key: '0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0' }] },
     sites,

@@ -11,7 +11,7 @@ import {
   withoutCookie,
   type UpstreamHeaderOptions,
 } from './identity-headers.js';
-import { FOREIGN_IDENTITY_HEADERS, URL_REWRITE_HEADERS } from './untrusted-request-headers.js';
+import { UNTRUSTED_REQUEST_HEADERS } from './untrusted-request-headers.js';
 
 const alice: SessionUser = { username: 'alice', displayName: 'Alice Liddell', email: 'alice@example.com', groups: ['admins', 'dev'] };
 
@@ -306,7 +306,7 @@ describe('upstreamRequestHeaders: other gateways\' identity headers and URL-rewr
     const title = name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
     return [name, name.toUpperCase(), title, name.replaceAll('-', '_'), title.replaceAll('-', '_'), name.replace('-', '_')];
   }
-  const names = [...FOREIGN_IDENTITY_HEADERS, ...URL_REWRITE_HEADERS];
+  const names = [...UNTRUSTED_REQUEST_HEADERS];
   const peers: [string, Partial<UpstreamHeaderOptions>][] = [
     ['an untrusted peer', {}],
     ['a trusted proxy', { peer: '10.0.0.5', clientIp: '1.2.3.4', viaTrustedProxy: true }],

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SessionUser } from '../session/session.js';
 import { HOP_BY_HOP, connectionListed } from './hop-by-hop.js';
-import { FOREIGN_IDENTITY_HEADERS, URL_REWRITE_HEADERS } from './untrusted-request-headers.js';
+import { UNTRUSTED_REQUEST_HEADERS } from './untrusted-request-headers.js';
 
 /** The headers that tell an upstream who is signed in (the names Authelia and its users use). */
 export const IDENTITY_HEADERS = ['remote-user', 'remote-groups', 'remote-name', 'remote-email'] as const;
@@ -16,10 +16,11 @@ const OURS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-for
 
 /**
  * Every header whose client copy never reaches an upstream, by canonical name: ours, other
- * gateways' identity headers and the URL-rewrite / method-override headers (see
+ * gateways' identity headers, the URL-rewrite / method-override headers and other proxies'
+ * client-address headers (see
  * untrusted-request-headers.ts), whoever the peer is. One Set lookup per request header.
  */
-const NEVER_PASSED: ReadonlySet<string> = new Set<string>([...IDENTITY_HEADERS, ...OURS, ...FOREIGN_IDENTITY_HEADERS, ...URL_REWRITE_HEADERS]);
+const NEVER_PASSED: ReadonlySet<string> = new Set<string>([...IDENTITY_HEADERS, ...OURS, ...UNTRUSTED_REQUEST_HEADERS]);
 
 /**
  * How an application behind us may see a header name: case-insensitively, and with `_` and `-`

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { canonicalHeaderName } from './identity-headers.js';
-import { FOREIGN_IDENTITY_HEADERS, URL_REWRITE_HEADERS } from './untrusted-request-headers.js';
+import { UNTRUSTED_REQUEST_HEADERS } from './untrusted-request-headers.js';
 
 const doc = readFileSync(fileURLToPath(new URL('../../docs/configuration.md', import.meta.url)), 'utf8').toLowerCase();
-const names = [...FOREIGN_IDENTITY_HEADERS, ...URL_REWRITE_HEADERS];
+const names = [...UNTRUSTED_REQUEST_HEADERS];
 
 describe('the lists of headers no client may hand to an application', () => {
   it.each(names)('%s is an exact, canonical header name', (name) => {

@@ -65,3 +65,25 @@ export const URL_REWRITE_HEADERS = [
   'x-http-method',
   'x-method-override',
 ] as const;
+
+/**
+ * Headers frameworks read as the client's address, set by CDNs and load balancers that are not
+ * in front of Gatehouse's sites: Rails reads `Client-Ip`, Spring and others `Forwarded` (RFC
+ * 7239), many apps `True-Client-Ip` (Akamai, Cloudflare), `Cf-Connecting-Ip`, `Fastly-Client-Ip`,
+ * `X-Cluster-Client-Ip` (Rackspace), `X-Client-Ip`, `X-Originating-Ip`. A client sending one would
+ * pass an application's own address checks. (`X-Real-Ip` and `X-Forwarded-*` are set by the
+ * proxy itself, not cleared.)
+ */
+export const CLIENT_ADDRESS_HEADERS = [
+  'forwarded',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'x-client-ip',
+  'client-ip',
+  'x-originating-ip',
+] as const;
+
+/** Every name above, in one list: what the shipped nginx, Caddy and Traefik files clear. */
+export const UNTRUSTED_REQUEST_HEADERS: readonly string[] = [...FOREIGN_IDENTITY_HEADERS, ...URL_REWRITE_HEADERS, ...CLIENT_ADDRESS_HEADERS];
