@@ -5,6 +5,7 @@ import { createSilentLogger } from '../server/core/logger.js';
 import { hashPassword } from '../server/directory/password-hash.js';
 import { createRedisKv } from '../server/kv/redis-kv.js';
 import { createSessionStore } from '../server/session/session-store.js';
+import type { SessionUser } from '../server/session/session.js';
 
 /** Hosts of the bench config; every request goes to 127.0.0.1 with one of these Host headers. */
 export const PORTAL_HOST = 'auth.localhost';
@@ -34,13 +35,14 @@ export async function writeUsersFile(path: string): Promise<void> {
  * Redis timeout 2 s), Redis sessions, and a policy shaped like a real one, so that a proxied
  * request passes a bypass and an admin rule before its one_factor rule matches.
  */
-export function writeGatewayConfig(path: string, options: { port: number; redisUrl: string; usersFile: string; upstreamPort: number }): void {
+export function writeGatewayConfig(path: string, options: { port: number; redisUrl: string; usersFile?: string; ldap?: Record<string, unknown>; upstreamPort: number }): void {
   const config = {
     server: { host: '127.0.0.1', port: options.port, portal_url: `http://${PORTAL_HOST}/`, trusted_proxies: ['127.0.0.1/32'] },
     log: { level: 'info' },
     session: { store: 'redis', domain: 'localhost' },
     redis: { url: options.redisUrl },
-    authentication: { users_file: options.usersFile },
+    // The users file, or an LDAP directory instead (bench/ldap.ts).
+    authentication: options.ldap ? { ldap: options.ldap } : { users_file: options.usersFile },
     sites: [
       { name: 'app', url: `http://${APP_HOST}/`, upstream: `http://127.0.0.1:${options.upstreamPort}` },
       { name: 'wiki', url: `http://${WIKI_HOST}/` },
@@ -60,21 +62,24 @@ export function writeGatewayConfig(path: string, options: { port: number; redisU
 
 /**
  * Signed-in sessions made through the product's own session store, in the Redis the gateway
- * uses, spread over the users: the Cookie header value of each, one per line.
+ * uses, spread over the users (alice and bob of the users file, or `people`): the Cookie
+ * header value of each, one per line, after `cookies` already made another way.
  */
-export async function createSessions(options: { redisUrl: string; count: number; cookieFile: string }): Promise<void> {
+export async function createSessions(options: { redisUrl: string; count: number; cookieFile: string; people?: SessionUser[]; cookies?: string[] }): Promise<void> {
   const logger = createSilentLogger();
   const kv = createRedisKv({ logger }, { url: options.redisUrl, database: 0, timeoutSeconds: 2, keyPrefix: 'gatehouse:' });
   await kv.connect();
   const store = createSessionStore({ kv, clock: systemClock, logger }, { idleTimeout: 3600, absoluteTimeout: 12 * 3600, rememberMe: 0, cacheTtl: 10 });
-  const people = (['alice', 'bob'] as const).map((username) => ({
-    username,
-    displayName: USERS[username].displayname,
-    email: USERS[username].email,
-    groups: [...USERS[username].groups],
-  }));
-  const lines: string[] = [];
-  for (let i = 0; i < options.count; i++) {
+  const people =
+    options.people ??
+    (['alice', 'bob'] as const).map((username) => ({
+      username,
+      displayName: USERS[username].displayname,
+      email: USERS[username].email,
+      groups: [...USERS[username].groups],
+    }));
+  const lines: string[] = [...(options.cookies ?? [])];
+  for (let i = lines.length; i < options.count; i++) {
     const { token } = await store.create({ user: people[i % people.length]!, factor: { kind: 'password', at: Date.now() }, rememberMe: false });
     lines.push(`other=1; gatehouse_session=${token}; theme=dark`);
   }

@@ -17,11 +17,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from '../server/testing/free-port.js';
-import { cookieFrom, csrfFieldOf, send, type TestResponse } from '../server/testing/http-client.js';
+import type { TestResponse } from '../server/testing/http-client.js';
 import { checkout, removeCheckout, type Checkout } from './checkouts.js';
 import { pinProcess, planCores } from './cores.js';
-import { PORTAL_HOST, STORM_USER, writeGatewayConfig, writeUsersFile } from './fixtures.js';
+import { STORM_USER, writeGatewayConfig, writeUsersFile } from './fixtures.js';
 import { buildGateway, startGateway, type GatewayChild } from './gateway-child.js';
+import { prepareSignIn } from './portal-sign-in.js';
 import { startBenchRedis } from './servers.js';
 
 const log = (line: string) => process.stderr.write(`  · ${line}\n`);
@@ -33,24 +34,6 @@ const ALONE_PER_ROUND = 3;
 const HEAD_START_MS = 300;
 
 type Side = 'before' | 'after';
-
-/** A sign-in form ready to post from `clientIp`: CSRF cookie and token fetched beforehand. */
-async function prepareSignIn(port: number, clientIp: string, fields: { username: string; password: string }): Promise<() => Promise<TestResponse>> {
-  const page = await send({ port, path: '/', host: PORTAL_HOST, headers: { 'x-forwarded-for': clientIp } });
-  const csrfCookie = cookieFrom(page, 'gatehouse_csrf');
-  const csrf = csrfFieldOf(page.body);
-  if (!csrfCookie || !csrf) throw new Error(`sign-in page without a CSRF token (${page.status})`);
-  const body = new URLSearchParams({ csrf, ...fields }).toString();
-  return () =>
-    send({
-      port,
-      method: 'POST',
-      path: '/login',
-      host: PORTAL_HOST,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `gatehouse_csrf=${csrfCookie}`, origin: `http://${PORTAL_HOST}`, 'x-forwarded-for': clientIp },
-      body,
-    });
-}
 
 /** The honest sign-in's POST, timed; it must succeed. */
 async function timedHonest(post: () => Promise<TestResponse>): Promise<number> {

@@ -11,7 +11,7 @@ import { commandsBetween } from './servers.js';
 type Log = (line: string) => void;
 
 /** Fails the bench before measuring if a scenario does not answer what it should: a fast 403 is no result. */
-export async function checkScenarios(bench: Bench, ports: Record<'upstream' | 'nginxProxy' | 'gateway' | 'authRequest' | 'bareProxy', number>): Promise<void> {
+export async function checkScenarios(bench: Bench, ports: Record<'upstream' | 'nginxProxy' | 'gateway' | 'authRequest' | 'bareProxy', number> & { workersGateway?: number }): Promise<void> {
   const cookie = readFileSync(bench.cookieFile, 'utf8').split('\n')[0]!;
   const expect = async (what: string, status: number, response: Promise<{ status: number; headers: Record<string, unknown>; body: string }>, check?: (r: { headers: Record<string, unknown>; body: string }) => boolean) => {
     const r = await response;
@@ -22,6 +22,7 @@ export async function checkScenarios(bench: Bench, ports: Record<'upstream' | 'n
   await expect('B nginx proxy', 200, send({ port: ports.nginxProxy, path: PAGE_PATH, host: APP_HOST }), page);
   await expect('H bare proxy', 200, send({ port: ports.bareProxy, path: PAGE_PATH, host: APP_HOST }), page);
   await expect('D gateway proxy', 200, send({ port: ports.gateway, path: PAGE_PATH, host: APP_HOST, headers: { cookie } }), page);
+  if (ports.workersGateway !== undefined) await expect('W gateway proxy, workers: 2', 200, send({ port: ports.workersGateway, path: PAGE_PATH, host: APP_HOST, headers: { cookie } }), page);
   await expect('G gateway without session', 302, send({ port: ports.gateway, path: PAGE_PATH, host: APP_HOST }), (r) => String(r.headers.location).startsWith(`http://${PORTAL_HOST}/?rd=`));
   const forwardAuth = { 'x-forwarded-method': 'GET', 'x-forwarded-proto': 'http', 'x-forwarded-host': WIKI_HOST, 'x-forwarded-uri': PAGE_PATH, cookie };
   await expect('E forward-auth', 200, send({ port: ports.gateway, path: '/api/authz/forward-auth', host: PORTAL_HOST, headers: forwardAuth }), (r) => typeof r.headers['remote-user'] === 'string');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import type { LdapResult } from './ldap.js';
 import type { Summary } from './measure.js';
 import type { FixedRateResult, MemoryResult, StormPhase } from './phases.js';
 import type { Profile } from './profiles.js';
@@ -11,6 +12,9 @@ export interface Results {
   auth_request_vs_nginx: number;
   /** D over H: the gateway against a Node.js proxy that does nothing else (not an issue target). */
   proxy_vs_bare_node_proxy: number;
+  /** W over D: `server.workers: 2` against one process, same run, same server core(s). */
+  proxy_workers_2_vs_1?: number;
+  proxy_workers_2_vs_1_by_cpu?: number;
   /**
    * The same ratios from CPU time per request of everything under test (B's CPU µs over D's…):
    * what the throughput ratios would be on an idle core. Not issue targets; they hardly move
@@ -26,6 +30,8 @@ export interface Results {
   rss_growth_1m_to_2m: number;
   storm_p99_ratio: number;
   max_event_loop_block_ms: number;
+  /** D with LDAP as the directory over D with the users file, measured alternately in this run. */
+  ldap_proxy_vs_users_file: number;
   targets: Record<string, { value: number; target: string; met: boolean }>;
   /** Scenarios whose slowest and fastest runs were more than 25 % apart: the throughput ratios of this run are unreliable. */
   noisy_scenarios: string[];
@@ -38,6 +44,7 @@ export interface Results {
   fixed_rate: FixedRateResult;
   memory: MemoryResult;
   storm: StormPhase;
+  ldap: LdapResult;
   duration_s: number;
 }
 
@@ -58,6 +65,7 @@ export function buildResults(input: {
   fixedRate: FixedRateResult;
   memory: MemoryResult;
   storm: StormPhase;
+  ldap: LdapResult;
   durationS: number;
 }): Results {
   const s = (key: ScenarioKey) => input.summaries.get(key)!;
@@ -69,6 +77,7 @@ export function buildResults(input: {
     forward_auth_vs_bare_node: s('E').rps / s('C').rps,
     auth_request_vs_nginx: s('F').rps / s('B').rps,
     proxy_vs_bare_node_proxy: s('D').rps / s('H').rps,
+    ...(input.summaries.has('W') ? { proxy_workers_2_vs_1: s('W').rps / s('D').rps, proxy_workers_2_vs_1_by_cpu: s('D').serverCpuUs / s('W').serverCpuUs } : {}),
     proxy_vs_nginx_by_cpu: s('B').serverCpuUs / s('D').serverCpuUs,
     forward_auth_vs_bare_node_by_cpu: s('C').serverCpuUs / s('E').serverCpuUs,
     auth_request_vs_nginx_by_cpu: s('B').serverCpuUs / s('F').serverCpuUs,
@@ -80,6 +89,7 @@ export function buildResults(input: {
     rss_growth_1m_to_2m: input.memory.growth,
     storm_p99_ratio: input.storm.p99Ratio,
     max_event_loop_block_ms: input.storm.eventLoopMaxMs,
+    ldap_proxy_vs_users_file: input.ldap.proxy.ratio,
   };
   const targets: Results['targets'] = {
     proxy_vs_nginx: { value: values.proxy_vs_nginx, target: '>= 0.6', met: values.proxy_vs_nginx >= 0.6 },
@@ -91,6 +101,8 @@ export function buildResults(input: {
     rss_growth_1m_to_2m: { value: values.rss_growth_1m_to_2m, target: '< 0.10', met: values.rss_growth_1m_to_2m < 0.1 },
     storm_p99_ratio: { value: values.storm_p99_ratio, target: '<= 2', met: values.storm_p99_ratio <= 2 },
     max_event_loop_block_ms: { value: values.max_event_loop_block_ms, target: '<= 20', met: values.max_event_loop_block_ms <= 20 },
+    // "No change to the proxied path": within the run-to-run noise of a shared machine.
+    ldap_proxy_vs_users_file: { value: values.ldap_proxy_vs_users_file, target: '>= 0.95', met: values.ldap_proxy_vs_users_file >= 0.95 },
   };
   const { name: mode, ...settings } = profile;
   const scenarios = Object.fromEntries(input.scenarios.map((sc) => [sc.key, { label: sc.label, ...s(sc.key) }])) as Results['scenarios'];
@@ -108,6 +120,7 @@ export function buildResults(input: {
     fixed_rate: input.fixedRate,
     memory: input.memory,
     storm: input.storm,
+    ldap: input.ldap,
     duration_s: round2(input.durationS),
   };
 }
@@ -149,16 +162,30 @@ export function formatTable(r: Results): string {
         `${fmt(m2.rssMb, 1)} MB (${fmt(m2.rssAfterGcMb, 1)}, heap ${fmt(m2.heapAfterGcMb, 1)}) after ${m2.proxiedRequests}${r.mode === 'quick' ? ' (quick: not 1 M / 2 M)' : ''}`,
     );
   }
+  lines.push(...formatLdap(r.ldap));
   lines.push('');
   const noisy = Object.entries(r.scenarios).filter(([, s]) => s.runs > 1 && s.rpsMax > 1.25 * s.rpsMin);
   if (noisy.length > 0) {
     lines.push(`NOISY: ${noisy.map(([k, s]) => `${k} ran ${fmt(s.rpsMin, 0)}–${fmt(s.rpsMax, 0)} req/s`).join(', ')}: other work took the server core; trust the CPU ratios below over the req/s ratios.`);
+  }
+  if (r.proxy_workers_2_vs_1 !== undefined) {
+    lines.push(`Workers: W/D ${fmt(r.proxy_workers_2_vs_1, 3)} by throughput, ${fmt(r.proxy_workers_2_vs_1_by_cpu, 3)} by CPU time per request (${m.pinned ? 'both on the one server core: two workers share it' : 'unpinned'})`);
   }
   lines.push(`By CPU time per request (what the ratios would be on an idle core): D/B ${fmt(r.proxy_vs_nginx_by_cpu, 3)}, E/C ${fmt(r.forward_auth_vs_bare_node_by_cpu, 3)}, F/B ${fmt(r.auth_request_vs_nginx_by_cpu, 3)}; D/H by throughput ${fmt(r.proxy_vs_bare_node_proxy, 3)}`);
   lines.push('');
   lines.push(...table([['target', 'value', 'wanted', ''], ...Object.entries(r.targets).map(([k, t]) => [k, fmt(t.value, 3), t.target, t.met ? 'met' : 'MISSED'])]));
   lines.push('');
   return lines.join('\n');
+}
+
+/** The LDAP part's lines: one sign-in's cost, and D with LDAP against D with the users file. */
+export function formatLdap(l: LdapResult): string[] {
+  const signIn = (c: LdapResult['signIn']['right']) => `${c.binds} bind + ${c.searches} search, ${fmt(c.ms, 1)} ms (${fmt(c.msMin, 1)}–${fmt(c.msMax, 1)})`;
+  return [
+    `LDAP (${l.directory}): one sign-in, POST /login, median of ${l.signIn.right.n}: right password ${signIn(l.signIn.right)}; wrong password ${signIn(l.signIn.wrong)}; unknown name ${signIn(l.signIn.unknown)}`,
+    `D with LDAP as the directory (${l.sessions} sessions of ${l.users} directory users) vs the users file, alternating: ${fmt(l.proxy.ldap.rps, 0)} vs ${fmt(l.proxy.usersFile.rps, 0)} req/s (× ${fmt(l.proxy.ratio, 3)}; by CPU × ${fmt(l.proxy.ratioByCpu, 3)}), ` +
+      `p99 ${fmt(l.proxy.ldap.p99Ms, 2)} vs ${fmt(l.proxy.usersFile.p99Ms, 2)} ms, Redis ${fmt(l.proxy.ldap.redisPerRequest, 4)} vs ${fmt(l.proxy.usersFile.redisPerRequest, 4)} commands/request`,
+  ];
 }
 
 function table(rows: string[][]): string[] {

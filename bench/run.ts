@@ -1,14 +1,19 @@
 /**
  * `npm run bench [-- --quick]`: the hot path side by side with nginx and bare Node, on
- * loopback, in one run. Prints a table and writes bench/results.json (bench/results.quick.json
- * for --quick). BENCHMARKS.md says what each scenario is and holds the published figures.
+ * loopback, in one run; then the same proxied path with LDAP as the directory, and what one
+ * LDAP sign-in costs. Prints a table and writes bench/results.json (bench/results.quick.json
+ * for --quick). `--ldap-only` runs the LDAP part alone (about two minutes) and writes
+ * bench/results.ldap.json. BENCHMARKS.md says what each scenario is and holds the published figures.
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { pinProcess, planCores } from './cores.js';
+import { runLdapPart } from './ldap.js';
 import { measureColdCache, runFixedRate, runMemory, runScenarios, runStorm } from './phases.js';
+import { measure } from './measure.js';
 import { FULL, QUICK } from './profiles.js';
-import { buildResults, formatTable, machine } from './report.js';
+import { buildResults, formatLdap, formatTable, machine } from './report.js';
 import { startStack } from './stack.js';
 import { ensureTools } from './tools.js';
 
@@ -23,19 +28,38 @@ async function main(argv: readonly string[]): Promise<void> {
   // The bench process (and the login storm it sends) stays off the server core too.
   pinProcess(plan, process.pid, plan.loadCore);
   log(`${profile.name} run`);
-  const stack = await startStack(plan, { sessions: profile.sessions, connections: profile.connections, log });
+  const stack = await startStack(plan, { sessions: profile.sessions, connections: profile.connections, withWorkers: !argv.includes('--ldap-only'), log });
+  if (argv.includes('--ldap-only')) {
+    try {
+      const ldap = await runLdapPart(stack, profile, log);
+      const out = fileURLToPath(new URL(profile.name === 'full' ? 'results.ldap.json' : 'results.quick.json', import.meta.url));
+      const results = { mode: profile.name, date: new Date().toISOString(), machine: { ...info, load_after: loadavg().map((x) => Math.round(x * 100) / 100) }, ldap, duration_s: Math.round(performance.now() - started) / 1000 };
+      writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+      process.stdout.write(`\n${formatLdap(ldap).join('\n')}\nload ${info.load_before.join(' ')} → ${results.machine.load_after.join(' ')}\nwritten: ${out} (${results.duration_s} s)\n`);
+    } finally {
+      await stack.stop();
+    }
+    return;
+  }
   try {
     const { bench, scenarios } = stack;
     const cold = await measureColdCache(bench, stack.scenario('D'));
     log(`cold cache: ${cold.redisPerRequest.toFixed(3)} Redis commands per request`);
+    // W's two processes start fresh: their JIT and session caches get what D's got from the
+    // checks and the cold-cache pass, before the rounds compare them.
+    const warmW = Math.max(5, profile.warmupS * 3);
+    log(`warm-up W (${warmW} s)`);
+    await measure(bench, stack.scenario('W'), warmW);
     const summaries = await runScenarios(bench, profile, scenarios, log);
     const rates = { half: summaries.get('B')!.rps / 2, ownHalf: summaries.get('D')!.rps / 2 };
     const fixedRate = await runFixedRate(bench, profile, stack.scenario('B'), stack.scenario('D'), rates, log);
     const memory = await runMemory(bench, profile, stack.scenario('D'), log, summaries.get('D')!.rps);
     // Last: sign-ins still hashing when it ends would disturb anything measured after it.
     const storm = await runStorm(bench, profile, stack.scenario('D'), rates.ownHalf, log);
+    // A second gateway with LDAP as its directory, against this one, after the storm has drained.
+    const ldap = await runLdapPart(stack, profile, log);
 
-    const results = buildResults({ profile, machine: info, scenarios, summaries, cold, fixedRate, memory, storm, durationS: (performance.now() - started) / 1000 });
+    const results = buildResults({ profile, machine: info, scenarios, summaries, cold, fixedRate, memory, storm, ldap, durationS: (performance.now() - started) / 1000 });
     const out = fileURLToPath(new URL(profile.name === 'full' ? 'results.json' : 'results.quick.json', import.meta.url));
     writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
     process.stdout.write(formatTable(results));

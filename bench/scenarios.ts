@@ -1,6 +1,6 @@
 import { APP_HOST, PORTAL_HOST, WIKI_HOST } from './fixtures.js';
 
-export type ScenarioKey = 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'G' | 'H';
+export type ScenarioKey = 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'G' | 'H' | 'W';
 
 export interface Scenario {
   key: ScenarioKey;
@@ -20,7 +20,7 @@ export interface Scenario {
 /** What a signed-in browser asks for; the upstream answers every path with its 4 KB page. */
 export const PAGE_PATH = '/reports/2024/q3.html?view=full';
 
-export function defineScenarios(ports: { upstream: number; nginxProxy: number; hello: number; gateway: number; authRequest: number; bareProxy: number }): Scenario[] {
+export function defineScenarios(ports: { upstream: number; nginxProxy: number; hello: number; gateway: number; authRequest: number; bareProxy: number; workersGateway?: number }): Scenario[] {
   const forwardAuthHeaders = {
     'X-Forwarded-Method': 'GET',
     'X-Forwarded-Proto': 'http',
@@ -39,5 +39,9 @@ export function defineScenarios(ports: { upstream: number; nginxProxy: number; h
     { key: 'G', label: 'Gatehouse, no session (302)', port: ports.gateway, ...page, withSessions: false, throughGateway: true, proxiedByGateway: false },
     // Not one of the issue's scenarios: the ceiling for a Node.js proxy, to read D against.
     { key: 'H', label: 'reference: bare node:http + undici proxy', port: ports.bareProxy, ...page, withSessions: true, throughGateway: false, proxiedByGateway: false },
+    // D again, served by `gatehouse serve` with server.workers: 2 (its Redis commands and RSS are not D's: not measured).
+    ...(ports.workersGateway !== undefined
+      ? [{ key: 'W' as const, label: 'Gatehouse reverse proxy, signed in, workers: 2', port: ports.workersGateway, ...page, withSessions: true, throughGateway: false, proxiedByGateway: false }]
+      : []),
   ];
 }

@@ -10,6 +10,7 @@ import { authRequestConfig, proxyConfig, upstreamConfig } from './nginx-configs.
 import { checkScenarios } from './phases.js';
 import { defineScenarios, type Scenario } from './scenarios.js';
 import { startBareProxy, startBenchRedis, startHelloWorld, startNginx } from './servers.js';
+import { buildServe, startWorkersGateway } from './workers-gateway.js';
 
 export interface Stack {
   bench: Bench;
@@ -26,7 +27,10 @@ export interface Stack {
  * front of Gatehouse, the hello world, the gateway (its own process), and signed-in sessions.
  * Checked end to end before it is returned.
  */
-export async function startStack(plan: CorePlan, options: { sessions: number; connections: number; gatewayNodeArgs?: string[]; gatewayRoot?: string; threadPoolSize?: number; log: (line: string) => void }): Promise<Stack> {
+export async function startStack(
+  plan: CorePlan,
+  options: { sessions: number; connections: number; gatewayNodeArgs?: string[]; gatewayRoot?: string; threadPoolSize?: number; withWorkers?: boolean; log: (line: string) => void },
+): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -56,14 +60,17 @@ export async function startStack(plan: CorePlan, options: { sessions: number; co
     stops.push(gateway.stop);
     const authRequest = await startNginx(plan, dir, 'auth-request', authRequestConfig(upstream.port, gateway.port));
     stops.push(authRequest.stop);
+    // Scenario W (run.ts only): the same gateway as `gatehouse serve` with server.workers: 2.
+    const workers = options.withWorkers ? await startWorkersGateway(plan, { bundle: await buildServe(), dir, baseConfigFile: configFile, port: await getFreePort() }) : undefined;
+    if (workers) stops.push(workers.stop);
 
     const cookieFile = join(dir, 'cookies.txt');
     await createSessions({ redisUrl: redis.url, count: options.sessions, cookieFile });
     options.log(`${options.sessions} sessions created; gateway pid ${gateway.pid} on port ${gateway.port}`);
 
-    const serverPids = [redis.pid, upstream.pid, nginxProxy.pid, hello.pid, bareProxy.pid, gateway.pid, authRequest.pid];
+    const serverPids = [redis.pid, upstream.pid, nginxProxy.pid, hello.pid, bareProxy.pid, gateway.pid, authRequest.pid, ...(workers ? [workers.pid] : [])];
     const bench: Bench = { plan, tmpDir: dir, redis, gateway, cookieFile, connections: options.connections, serverPids, proxied: 0 };
-    const ports = { upstream: upstream.port, nginxProxy: nginxProxy.port, hello: hello.port, gateway: gateway.port, authRequest: authRequest.port, bareProxy: bareProxy.port };
+    const ports = { upstream: upstream.port, nginxProxy: nginxProxy.port, hello: hello.port, gateway: gateway.port, authRequest: authRequest.port, bareProxy: bareProxy.port, ...(workers ? { workersGateway: workers.port } : {}) };
     await checkScenarios(bench, ports);
     const scenarios = defineScenarios(ports);
     return { bench, files: { usersFile, upstreamPort: upstream.port }, scenarios, scenario: (key) => scenarios.find((s) => s.key === key)!, dir, stop };

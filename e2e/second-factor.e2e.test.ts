@@ -20,61 +20,80 @@ import { writeUsersFile } from '../server/testing/gateway-harness.js';
 import { startRedisServer, type TestRedisServer } from '../server/testing/redis-server.js';
 import { TEST_HASH_POLICY } from '../server/testing/test-password-hash.js';
 import { testStorage } from '../server/testing/test-storage.js';
+import { startDemoDirectory } from './support/demo-directory.js';
 
 /**
  * A second factor in a real browser: enroll an authenticator app (reading the key from the page),
- * sign out, sign in with password + code, get refused on a replayed code, and pass a step-up rule.
+ * sign out, sign in with password + code, get refused on a replayed code, and pass a step-up rule;
+ * once with the users file, once with LDAP (slapd) as the directory.
  */
 
 const alice = DEMO_USERS.find((u) => u.username === 'alice')!;
 /** Screenshots land here (overwritten each run) so a person can look at the pages. */
 const SCREENSHOT_DIR = join(tmpdir(), 'gatehouse-e2e-screenshots');
-let dir: string;
-let redis: TestRedisServer;
-let app: Server;
-let gateway: Gateway;
 let chromium: LaunchedChromium;
-let origin: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-2fa-'));
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  const port = await getFreePort();
-  origin = `http://localhost:${port}`;
-  redis = await startRedisServer();
-  app = createSampleApp({ portalUrl: `${origin}/auth/` });
-  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-  const usersFile = join(dir, 'users.yml');
-  await writeUsersFile(usersFile, Object.fromEntries(DEMO_USERS.map(({ username, ...u }) => [username, { ...u, disabled: false }])));
-  const config = {
-    server: { host: '127.0.0.1', port, portal_url: `${origin}/auth/` },
-    session: { store: 'redis' },
-    redis: { url: redis.url },
-    authentication: { users_file: usersFile, watch: false },
-    storage: testStorage(join(dir, 'gatehouse.db')),
-    sites: [{ name: 'sample-app', url: `${origin}/`, upstream: `http://127.0.0.1:${(app.address() as AddressInfo).port}` }],
-    access_control: {
-      default_policy: 'deny',
-      rules: [
-        { domain: 'localhost', resources: ['/secure/.*'], policy: 'two_factor' },
-        { domain: 'localhost', resources: ['/fresh/.*'], policy: 'two_factor', max_auth_age: '3s' },
-        { domain: 'localhost', policy: 'one_factor' },
-      ],
-    },
-  };
-  const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
-  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-  gateway = await createGateway(loaded.config, { logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY });
-  await gateway.listen(port, '127.0.0.1');
   chromium = await launchChromium();
 });
 
 afterAll(async () => {
-  for (const step of [() => chromium?.close(), () => gateway?.close(), () => new Promise<void>((r) => app?.close(() => r())), () => redis?.stop()]) {
-    await Promise.resolve().then(step).catch(() => undefined);
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await chromium?.close().catch(() => undefined);
 });
+
+/** The gateway in front of the sample app, with the demo users in the users file or in LDAP (slapd). */
+async function startSecondFactorStack(directory: 'users-file' | 'ldap') {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-2fa-'));
+  const stops: Array<() => unknown> = [() => rmSync(dir, { recursive: true, force: true })];
+  const close = async () => {
+    for (const stop of stops.splice(0).reverse()) await Promise.resolve().then(stop).catch(() => undefined);
+  };
+  try {
+    const port = await getFreePort();
+    const origin = `http://localhost:${port}`;
+    const redis: TestRedisServer = await startRedisServer();
+    stops.push(() => redis.stop());
+    const app: Server = createSampleApp({ portalUrl: `${origin}/auth/` });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    stops.push(() => new Promise<void>((r) => app.close(() => r())));
+    let authentication: Record<string, unknown>;
+    if (directory === 'ldap') {
+      const { slapd, ldap } = await startDemoDirectory();
+      stops.push(() => slapd.close());
+      authentication = { ldap };
+    } else {
+      const usersFile = join(dir, 'users.yml');
+      await writeUsersFile(usersFile, Object.fromEntries(DEMO_USERS.map(({ username, ...u }) => [username, { ...u, disabled: false }])));
+      authentication = { users_file: usersFile, watch: false };
+    }
+    const config = {
+      server: { host: '127.0.0.1', port, portal_url: `${origin}/auth/` },
+      session: { store: 'redis' },
+      redis: { url: redis.url },
+      authentication,
+      storage: testStorage(join(dir, 'gatehouse.db')),
+      sites: [{ name: 'sample-app', url: `${origin}/`, upstream: `http://127.0.0.1:${(app.address() as AddressInfo).port}` }],
+      access_control: {
+        default_policy: 'deny',
+        rules: [
+          { domain: 'localhost', resources: ['/secure/.*'], policy: 'two_factor' },
+          { domain: 'localhost', resources: ['/fresh/.*'], policy: 'two_factor', max_auth_age: '3s' },
+          { domain: 'localhost', policy: 'one_factor' },
+        ],
+      },
+    };
+    const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
+    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+    const gateway: Gateway = await createGateway(loaded.config, { logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY });
+    stops.push(() => gateway.close());
+    await gateway.listen(port, '127.0.0.1');
+    return { origin, gateway, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
 
 async function newPage(): Promise<Page> {
   const context = await chromium.browser.newContext({ locale: 'en-US' });
@@ -93,7 +112,19 @@ const totp = (secret: Buffer) => generateTotp(secret, Date.now(), { period: 30, 
 /** Waits for the next 30 s step, so a new code is not the one used a moment ago. */
 const nextStep = () => new Promise((r) => setTimeout(r, 30_000 - (Date.now() % 30_000) + 100));
 
-describe('second factor in a real browser', () => {
+describe.each([
+  { directory: 'users-file' as const, shots: '' },
+  // The same walk with LDAP as the directory: second factors hang on the account name, wherever it comes from.
+  { directory: 'ldap' as const, shots: 'ldap-' },
+])('second factor in a real browser ($directory)', ({ directory, shots }) => {
+  let origin: string;
+  let gateway: Gateway;
+  let stack: Awaited<ReturnType<typeof startSecondFactorStack>> | undefined;
+  beforeAll(async () => {
+    stack = await startSecondFactorStack(directory);
+    ({ origin, gateway } = stack);
+  });
+  afterAll(async () => stack?.close());
   let secret: Buffer;
   let recoveryCodes: string[];
   let usedCode: string;
@@ -111,7 +142,7 @@ describe('second factor in a real browser', () => {
     await Promise.all([page.waitForURL(/\/auth\/methods/), page.locator('form[action$="enroll/code"] button[type="submit"]').click()]);
     await Promise.all([page.waitForLoadState('load'), page.locator('form[action$="methods/totp/start"] button[type="submit"]').click()]);
 
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'totp-enroll-en.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}totp-enroll-en.png`), fullPage: true });
     const qr = page.locator('img[src^="data:image/svg+xml;base64,"]');
     expect(await qr.count()).toBe(1);
     expect(await qr.getAttribute('alt')).toBeTruthy();
@@ -124,7 +155,7 @@ describe('second factor in a real browser', () => {
     recoveryCodes = [...text.matchAll(/[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}/g)].map((m) => m[0]);
     expect(new Set(recoveryCodes).size).toBe(10);
     await page.goto(`${origin}/auth/methods`);
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'methods-en.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}methods-en.png`), fullPage: true });
 
     await page.goto(SECURE());
     expect(page.url()).toBe(SECURE());
@@ -137,7 +168,7 @@ describe('second factor in a real browser', () => {
     const page = await newPage();
     await signIn(page, SECURE());
     expect(new URL(page.url()).pathname).toBe('/auth/second-factor');
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'second-factor-en.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}second-factor-en.png`), fullPage: true });
     usedCode = totp(secret);
     await page.locator('input[name="code"]').first().fill(usedCode);
     await Promise.all([page.waitForURL(SECURE()), page.getByRole('button', { name: /verify|continue|sign in/i }).first().click()]);

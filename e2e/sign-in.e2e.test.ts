@@ -16,11 +16,13 @@ import { launchChromium, type LaunchedChromium } from '../server/testing/chromiu
 import { getFreePort } from '../server/testing/free-port.js';
 import { writeUsersFile } from '../server/testing/gateway-harness.js';
 import { startRedisServer, type TestRedisServer } from '../server/testing/redis-server.js';
+import { startDemoDirectory } from './support/demo-directory.js';
 import { TEST_HASH_POLICY } from '../server/testing/test-password-hash.js';
 
 /**
  * The demo's layout, with sessions in a real Redis, driven by a real Chromium: the portal at
- * http://localhost:<port>/auth/ and the sample app at http://localhost:<port>/ behind the gateway.
+ * http://localhost:<port>/auth/ and the sample app at http://localhost:<port>/ behind the gateway;
+ * once with the users file, once with LDAP (slapd) as the directory.
  */
 
 /** Screenshots land here (overwritten each run) so a person can look at the pages. */
@@ -28,46 +30,11 @@ const SCREENSHOT_DIR = join(tmpdir(), 'gatehouse-e2e-screenshots');
 
 const alice = DEMO_USERS.find((u) => u.username === 'alice')!;
 
-let dir: string | undefined;
-let redis: TestRedisServer | undefined;
-let app: Server | undefined;
-let gateway: Gateway | undefined;
 let chromium: LaunchedChromium | undefined;
-let origin: string;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  const port = await getFreePort();
-  origin = `http://localhost:${port}`;
-
-  redis = await startRedisServer();
-  app = createSampleApp({ portalUrl: `${origin}/auth/` });
-  await new Promise<void>((resolve) => app!.listen(0, '127.0.0.1', resolve));
-  const appPort = (app.address() as AddressInfo).port;
-
-  const usersFile = join(dir, 'users.yml');
-  await writeUsersFile(usersFile, Object.fromEntries(DEMO_USERS.map(({ username, ...u }) => [username, { ...u, disabled: false }])));
-  const config = {
-    server: { host: '127.0.0.1', port, portal_url: `${origin}/auth/` },
-    session: { store: 'redis', remember_me: '7d' },
-    redis: { url: redis.url },
-    authentication: { users_file: usersFile, watch: false },
-    storage: testStorage(),
-    sites: [{ name: 'sample-app', url: `${origin}/`, upstream: `http://127.0.0.1:${appPort}` }],
-    access_control: {
-      default_policy: 'deny',
-      rules: [
-        { domain: 'localhost', resources: ['/public/.*'], policy: 'bypass' },
-        { domain: 'localhost', policy: 'one_factor' },
-      ],
-    },
-  };
-  const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
-  if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join('\n')}`);
-  gateway = await createGateway(loaded.config, { logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY });
-  await gateway.listen(port, '127.0.0.1');
   chromium = await launchChromium();
 });
 
@@ -76,16 +43,66 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  // Each step on its own: one failing must not leave the others running.
-  const steps = [
-    () => chromium?.close(),
-    () => gateway?.close(),
-    () => (app ? new Promise<void>((resolve) => app!.close(() => resolve())) : undefined),
-    () => redis?.stop(),
-  ];
-  for (const step of steps) await Promise.resolve().then(step).catch(() => undefined);
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await chromium?.close().catch(() => undefined);
 });
+
+/**
+ * The gateway in front of the sample app with the demo users in `directory`: the users file, or
+ * LDAP (a private slapd holding the same users, and no users file at all).
+ */
+async function startSignInStack(directory: 'users-file' | 'ldap') {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
+  const stops: Array<() => unknown> = [() => rmSync(dir, { recursive: true, force: true })];
+  const close = async () => {
+    // Each step on its own: one failing must not leave the others running.
+    for (const stop of stops.splice(0).reverse()) await Promise.resolve().then(stop).catch(() => undefined);
+  };
+  try {
+    const port = await getFreePort();
+    const origin = `http://localhost:${port}`;
+    const redis: TestRedisServer = await startRedisServer();
+    stops.push(() => redis.stop());
+    const app: Server = createSampleApp({ portalUrl: `${origin}/auth/` });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    stops.push(() => new Promise<void>((resolve) => app.close(() => resolve())));
+    const appPort = (app.address() as AddressInfo).port;
+
+    let authentication: Record<string, unknown>;
+    if (directory === 'ldap') {
+      const { slapd, ldap } = await startDemoDirectory();
+      stops.push(() => slapd.close());
+      authentication = { ldap };
+    } else {
+      const usersFile = join(dir, 'users.yml');
+      await writeUsersFile(usersFile, Object.fromEntries(DEMO_USERS.map(({ username, ...u }) => [username, { ...u, disabled: false }])));
+      authentication = { users_file: usersFile, watch: false };
+    }
+    const config = {
+      server: { host: '127.0.0.1', port, portal_url: `${origin}/auth/` },
+      session: { store: 'redis', remember_me: '7d' },
+      redis: { url: redis.url },
+      authentication,
+      storage: testStorage(),
+      sites: [{ name: 'sample-app', url: `${origin}/`, upstream: `http://127.0.0.1:${appPort}` }],
+      access_control: {
+        default_policy: 'deny',
+        rules: [
+          { domain: 'localhost', resources: ['/public/.*'], policy: 'bypass' },
+          { domain: 'localhost', policy: 'one_factor' },
+        ],
+      },
+    };
+    const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
+    if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join('\n')}`);
+    const gateway: Gateway = await createGateway(loaded.config, { logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY });
+    stops.push(() => gateway.close());
+    await gateway.listen(port, '127.0.0.1');
+    return { origin, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
 
 async function newPage(options: { locale?: string } = {}): Promise<Page> {
   const context = await chromium!.browser.newContext({ locale: options.locale ?? 'en-US' });
@@ -93,11 +110,23 @@ async function newPage(options: { locale?: string } = {}): Promise<Page> {
   return context.newPage();
 }
 
-function signInPageUrl(target: string): string {
-  return `${origin}/auth/?rd=${encodeURIComponent(target)}`;
-}
+describe.each([
+  { directory: 'users-file' as const, shots: '' },
+  // The same browser walk with LDAP as the directory: the portal must not tell them apart.
+  { directory: 'ldap' as const, shots: 'ldap-' },
+])('signing in with a password in a real browser ($directory)', ({ directory, shots }) => {
+  let origin: string;
+  let stack: Awaited<ReturnType<typeof startSignInStack>> | undefined;
+  beforeAll(async () => {
+    stack = await startSignInStack(directory);
+    origin = stack.origin;
+  });
+  afterAll(async () => stack?.close());
 
-describe('signing in with a password in a real browser', () => {
+  function signInPageUrl(target: string): string {
+    return `${origin}/auth/?rd=${encodeURIComponent(target)}`;
+  }
+
   it('goes from the site to the sign-in page, back to the page first asked for, and out again', async () => {
     const page = await newPage();
     const target = `${origin}/reports/q3?year=2025`;
@@ -196,7 +225,7 @@ describe('signing in with a password in a real browser', () => {
       expect(await page.getByLabel('Password').getAttribute('aria-describedby')).toBe('form-error');
       expect(await page.title()).toBe('Error: Sign in · Gatehouse');
     }
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'sign-in-error-en.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}sign-in-error-en.png`), fullPage: true });
 
     // Still signed out: the site sends us back to the sign-in page.
     await page.goto(`${origin}/anything`);
@@ -208,7 +237,7 @@ describe('signing in with a password in a real browser', () => {
     await page.goto(`${origin}/`);
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'sign-in-en.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}sign-in-en.png`), fullPage: true });
   });
 
   it('speaks Traditional Chinese to a zh-TW browser, and signs in the same way', async () => {
@@ -218,13 +247,13 @@ describe('signing in with a password in a real browser', () => {
     expect(await page.locator('html').getAttribute('lang')).toBe('zh-TW');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('登入');
     expect(await page.title()).toBe('登入 · Gatehouse');
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'sign-in-zh-TW.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}sign-in-zh-TW.png`), fullPage: true });
 
     await page.getByLabel('帳號').fill('alice');
     await page.getByLabel('密碼').fill('wrong-password');
     await page.getByRole('button', { name: '登入' }).click();
     expect((await page.getByRole('alert').textContent())?.trim()).toBe('帳號或密碼不正確，或嘗試次數過多 — 請稍後再試或聯絡資訊服務台。');
-    await page.screenshot({ path: join(SCREENSHOT_DIR, 'sign-in-error-zh-TW.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}sign-in-error-zh-TW.png`), fullPage: true });
 
     await page.getByLabel('密碼').fill(alice.password);
     await Promise.all([page.waitForURL(target), page.getByRole('button', { name: '登入' }).click()]);

@@ -35,7 +35,8 @@ const RULES: Record<Part, Rule> = {
   core: { imports: [], noPackages: IO_PACKAGES.filter((p) => p !== 'node:fs') },
   // Reads the config file: the one I/O it does.
   config: { imports: ['core'] },
-  kv: { imports: ['core'] },
+  // The Redis settings it is handed are config types.
+  kv: { imports: ['core'], types: ['config'] },
   storage: { imports: ['core', 'config'] },
   session: { imports: ['core', 'config', 'kv'] },
   // Pure: rules compiled once, decisions from (request, session). Session only as types.
@@ -52,7 +53,8 @@ const RULES: Record<Part, Rule> = {
   identity: { imports: ['core', 'config'], types: ['session'] },
   proxy: { imports: ['core', 'config', 'policy', 'session'] },
   gate: { imports: ['core', 'config', 'policy', 'session', 'directory'] },
-  tokens: { imports: ['core', 'config', 'storage'], types: ['directory'] },
+  // Assigning a token asks the directory who the user is (LDAP: a search).
+  tokens: { imports: ['core', 'config', 'storage', 'directory'] },
   admin: { imports: ['core', 'config', 'sign-in', 'session', 'storage', 'audit', 'policy', 'directory', 'regulation', 'enrollment', 'tokens'] },
   http: { imports: [...EVERYTHING_BELOW_HTTP, 'client/views', 'client/i18n', WIRE] },
   demo: { imports: ['core', 'config'] },

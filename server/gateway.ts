@@ -5,11 +5,12 @@ import { createResourceStack, type ResourceStack } from './core/resource-stack.j
 import type { Logger } from './core/logger.js';
 import type { Config } from './config/schema.js';
 import type { Directory } from './directory/directory.js';
-import { createHashQueue, type HashQueue } from './directory/hash-queue.js';
+import type { HashQueue } from './directory/hash-queue.js';
+import { openDirectory } from './directory/open-directory.js';
 import type { HashPolicy } from './directory/password-hash.js';
-import { createUsersFileDirectory } from './directory/users-file.js';
 import type { Kv } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory-kv.js';
+import { redisOptionsFromConfig } from './kv/redis-options.js';
 import { createRedisKv, RedisEvictionPolicyError } from './kv/redis-kv.js';
 import { compilePolicy } from './policy/compile-policy.js';
 import { compileNetworks } from './policy/networks.js';
@@ -34,6 +35,7 @@ import type { Storage } from './storage/storage.js';
 import { createAuditLog } from './audit/create-audit-log.js';
 import type { GatewayContext } from './http/context.js';
 import { createGatewayHandler } from './http/gateway-handler.js';
+import { createInFlight } from './http/in-flight.js';
 import { createIdentityTokenIssuer } from './identity/identity-token-issuer.js';
 import { createMetrics } from './http/metrics.js';
 import { createPortalApp } from './http/create-portal-app.js';
@@ -43,7 +45,11 @@ export interface Gateway {
   ctx: GatewayContext;
   server: Server;
   listen(port?: number, host?: string): Promise<AddressInfo>;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and closes everything. With `drainMs`, requests in flight
+   * first get up to that long to finish (SIGTERM); without, they are cut at once.
+   */
+  close(options?: { drainMs?: number }): Promise<void>;
 }
 
 /**
@@ -79,10 +85,6 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   const clock = deps.clock ?? systemClock;
   const kv = deps.kv ?? (await createKv(config, logger, clock));
   if (!deps.kv) resources.add(() => kv.close());
-  const checks = config.authentication.password_checks;
-  const hashQueue = deps.hashQueue ?? createHashQueue({ concurrency: checks.concurrency, perLane: checks.per_address, maxWaiting: checks.max_waiting });
-  const directory = deps.directory ?? (await createUsersFileDirectory({ logger, hashQueue, hashPolicy: deps.hashPolicy }, { path: config.authentication.users_file, watch: config.authentication.watch }));
-  resources.add(() => directory.close());
   const sessions = createSessionStore(
     { kv, clock, logger },
     {
@@ -93,6 +95,17 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
     },
   );
   resources.add(() => sessions.close());
+  const directory =
+    deps.directory ??
+    (await openDirectory(config, {
+      logger,
+      kv,
+      now: clock.now,
+      ...(deps.hashQueue ? { hashQueue: deps.hashQueue } : {}),
+      ...(deps.hashPolicy ? { hashPolicy: deps.hashPolicy } : {}),
+      hasSessions: async (username) => (await sessions.listForUser(username)).length > 0,
+    }));
+  resources.add(() => directory.close());
   const policy = compilePolicy(config.access_control, { passwordless: config.second_factors.webauthn.passwordless });
   for (const warning of policy.warnings) logger.warn({ warning }, 'access_control');
   const postgres = postgresOptionsFromConfig(config.storage, config.storage.path);
@@ -106,12 +119,14 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   resources.add(() => audit.close());
   // A user disabled, removed or given a new password loses every session at once (ASVS 7.4.2).
   const stopWatchingUsers = directory.onChange?.((change) => {
-    void audit.record({ kind: 'config.reload', actor: 'system', reason: 'users-file', details: { count: change.revoked.length + change.updated.length, sessions: change.revoked.length }, message: 'users file reloaded' });
+    const source = change.source ?? 'users-file';
+    const what = source === 'ldap' ? 'an LDAP refresh' : 'a users file change';
+    void audit.record({ kind: 'config.reload', actor: 'system', reason: source, details: { count: change.revoked.length + change.updated.length, sessions: change.revoked.length }, message: source === 'ldap' ? 'LDAP users refreshed' : 'users file reloaded' });
     for (const username of change.revoked) {
       sessions
         .destroyAllForUser(username)
-        .then((count) => audit.record({ kind: 'sessions.revoked', subject: username, actor: 'system', reason: 'directory-change', details: { sessions: count }, message: 'sessions ended after a users file change' }))
-        .catch((error) => logger.error({ err: (error as Error).message, username }, 'could not end sessions after a users file change'));
+        .then((count) => audit.record({ kind: 'sessions.revoked', subject: username, actor: 'system', reason: 'directory-change', details: { sessions: count }, message: `sessions ended after ${what}` }))
+        .catch((error) => logger.error({ err: (error as Error).message, username }, `could not end sessions after ${what}`));
     }
   });
   if (stopWatchingUsers) resources.add(stopWatchingUsers);
@@ -136,7 +151,9 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   resources.add(() => Promise.race([proxy.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]));
   const mailer = config.enrollment.email_code.enabled && config.smtp ? createEnrollmentMailer(config.smtp, clock.now) : undefined;
   if (mailer) resources.add(() => mailer.close());
+  const requests = createInFlight();
   const ctx: GatewayContext = {
+    inFlight: requests,
     config,
     logger,
     clock,
@@ -185,6 +202,7 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   const portalApp = createPortalApp(ctx);
   const handler = createGatewayHandler(ctx, portalApp);
   const server = createServer({ headersTimeout: 15_000, requestTimeout: 300_000, keepAliveTimeout: 65_000, maxHeaderSize: 16 * 1024 }, handler.handleRequest);
+  requests.attach(server);
   server.on('upgrade', handler.handleUpgrade);
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -202,8 +220,14 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
           resolve(server.address() as AddressInfo);
         });
       }),
-    async close() {
+    async close(options = {}) {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      if (options.drainMs) {
+        const inFlight = requests.count();
+        if (inFlight > 0) logger.info({ inFlight, deadlineMs: options.drainMs }, 'draining: letting requests in flight finish');
+        const cut = await requests.drain(options.drainMs);
+        if (cut > 0) logger.warn({ cut }, 'drain deadline reached: requests still in flight are cut off');
+      }
       server.closeAllConnections();
       // Upgraded sockets are no longer the server's to close: the proxy (one of the resources)
       // ends its WebSocket tunnels, and only then does the server finish.
@@ -219,7 +243,7 @@ async function createKv(config: Config, logger: Logger, clock: Clock): Promise<K
     return createMemoryKv({ clock }, { keyPrefix: 'gatehouse:' });
   }
   const r = config.redis;
-  const kv = createRedisKv({ logger }, { url: r.url, username: r.username, password: r.password, database: r.database, timeoutSeconds: r.timeout, keyPrefix: r.key_prefix });
+  const kv = createRedisKv({ logger }, redisOptionsFromConfig(r));
   try {
     await kv.connect();
   } catch (error) {

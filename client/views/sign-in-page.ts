@@ -3,7 +3,19 @@ import { html } from './html.js';
 import { renderLayout, type PageContext } from './layout.js';
 import { renderWebAuthnAlertSlot, renderWebAuthnData } from './webauthn-data.js';
 
-export type SignInError = 'invalid_credentials' | 'too_large' | 'store_unavailable' | 'csrf' | 'throttled' | 'busy';
+export type SignInError =
+  | 'invalid_credentials'
+  | 'too_large'
+  | 'store_unavailable'
+  | 'directory_unavailable'
+  | 'csrf'
+  | 'throttled'
+  | 'busy'
+  /** The directory's account states: shown only once the password was right, or when the directory says so. */
+  | 'password_expired'
+  | 'password_must_change'
+  | 'account_disabled'
+  | 'account_expired';
 
 export interface SignInPageModel extends PageContext {
   csrfToken: string;
@@ -15,6 +27,8 @@ export interface SignInPageModel extends PageContext {
   siteName?: string;
   /** Lifetime of a "remember me" session in days; absent or not positive hides the option. */
   rememberMeDays?: number;
+  /** Where users change their password (authentication.ldap.password_change_url), for the expired-password pages. */
+  passwordChangeUrl?: string;
   /**
    * Offer passkeys: a "Sign in with a passkey" button and passkey autofill in the username field.
    * Both need static/webauthn.js, which shows the button only where the browser can use it.
@@ -41,8 +55,16 @@ const ERROR_MESSAGES: Record<SignInError, MessageKey> = {
   throttled: 'signin.error_throttled',
   busy: 'signin.error_busy',
   store_unavailable: 'error.store_unavailable',
+  directory_unavailable: 'signin.error_directory_unavailable',
   csrf: 'signin.error_csrf',
+  password_expired: 'signin.error_password_expired',
+  password_must_change: 'signin.error_password_must_change',
+  account_disabled: 'signin.error_account_disabled',
+  account_expired: 'signin.error_account_expired',
 };
+
+/** States that the user resolves by changing their password. */
+const PASSWORD_CHANGE: ReadonlySet<SignInError> = new Set(['password_expired', 'password_must_change']);
 
 /** Errors about what was typed mark both fields invalid; the others are about the page or the service. */
 const FIELD_ERRORS: ReadonlySet<SignInError> = new Set(['invalid_credentials', 'too_large']);
@@ -56,7 +78,7 @@ export function renderSignInPage(model: SignInPageModel): string {
   const body = html`<section class="card" aria-labelledby="page-heading">
 <h1 id="page-heading">${t('signin.title')}</h1>
 <p class="lead">${model.siteName ? t('signin.intro_site', { site: model.siteName }) : t('signin.intro')}</p>
-${error !== undefined && html`<div id="form-error" class="alert" role="alert"><p>${t(ERROR_MESSAGES[error] ?? 'signin.error_invalid_credentials')}</p></div>`}
+${error !== undefined && html`<div id="form-error" class="alert" role="alert"><p>${t(ERROR_MESSAGES[error] ?? 'signin.error_invalid_credentials')}</p>${PASSWORD_CHANGE.has(error) && renderPasswordChange(model)}</div>`}
 ${passkeys && renderWebAuthnAlertSlot()}
 <form class="form" method="post" action="${basePath}login">
 <input type="hidden" name="${SIGN_IN_FIELDS.csrf}" value="${model.csrfToken}">
@@ -75,6 +97,10 @@ ${renderRememberMe(model)}
 ${passkeys && renderPasskeyButton(model)}
 </section>`;
   return renderLayout({ ...model, title: t('signin.title'), hasError: error !== undefined, body, scripts: passkeys ? ['webauthn'] : [] });
+}
+
+function renderPasswordChange({ t, passwordChangeUrl }: SignInPageModel) {
+  return passwordChangeUrl ? html`<p><a href="${passwordChangeUrl}">${t('signin.change_password_link')}</a></p>` : html`<p>${t('signin.change_password_ask')}</p>`;
 }
 
 function renderRememberMe({ t, locale, rememberMeDays: days }: SignInPageModel) {

@@ -8,7 +8,7 @@ import { lookupUser, recordAdminAction, UNKNOWN_USER } from './admin-deps.js';
 
 /** Ends a lock (the regulator clears the account's counters too). `wasLocked` false: nothing to end. */
 export async function unlockUser(deps: AdminDeps, actor: Actor, name: string): Promise<{ ok: true; username: string; wasLocked: boolean } | UnknownUser> {
-  const user = lookupUser(deps.directory, name);
+  const user = await lookupUser(deps.directory, name);
   if (!user) return UNKNOWN_USER;
   const wasLocked = await deps.regulator.unlock(user.username, { actor: actor.name });
   await recordAdminAction(deps, actor, { kind: 'admin.unlock', subject: user.username, details: { status: wasLocked ? 'unlocked' : 'not_locked' } });
@@ -20,7 +20,7 @@ export async function unlockUser(deps: AdminDeps, actor: Actor, name: string): P
  * so does every session, since each was signed in with a factor that no longer counts.
  */
 export async function resetFactors(deps: AdminDeps, actor: Actor, name: string): Promise<{ ok: true; username: string; sessionsEnded: number } | UnknownUser> {
-  const user = lookupUser(deps.directory, name);
+  const user = await lookupUser(deps.directory, name);
   if (!user) return UNKNOWN_USER;
   await deps.storage.userState.resetUser(user.username);
   const sessionsEnded = await deps.sessions.destroyAllForUser(user.username);
@@ -40,7 +40,7 @@ export async function disableUser(
   name: string,
   options: { reason?: string | null } = {},
 ): Promise<{ ok: true; username: string; sessionsEnded: number } | UnknownUser> {
-  const user = lookupUser(deps.directory, name);
+  const user = await lookupUser(deps.directory, name);
   if (!user) return UNKNOWN_USER;
   const reason = options.reason?.trim().slice(0, MAX_REASON) || null;
   // State first: a sign-in racing the revocation is then refused instead of outliving it.
@@ -52,7 +52,7 @@ export async function disableUser(
 
 /** Lifts a Gatehouse disabling; `wasDisabled` false: it was not disabled here (the users file may still disable it). */
 export async function enableUser(deps: AdminDeps, actor: Actor, name: string): Promise<{ ok: true; username: string; wasDisabled: boolean } | UnknownUser> {
-  const user = lookupUser(deps.directory, name);
+  const user = await lookupUser(deps.directory, name);
   if (!user) return UNKNOWN_USER;
   const wasDisabled = await deps.storage.accountStates.enable(user.username);
   await recordAdminAction(deps, actor, { kind: 'admin.enable', subject: user.username, details: { status: wasDisabled ? 'enabled' : 'not_disabled' } });

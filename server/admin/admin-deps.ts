@@ -12,7 +12,7 @@ export interface AdminDeps {
   storage: Storage;
   sessions: Pick<SessionStore, 'listForUser' | 'destroyById' | 'destroyAllForUser'>;
   regulator: Pick<Regulator, 'lockState' | 'unlock'>;
-  directory: Pick<Directory, 'findUser' | 'listUsers'>;
+  directory: Pick<Directory, 'findUser' | 'listUsers' | 'lookupUser'>;
   audit: Pick<AuditLog, 'record'>;
   clock: Clock;
 }
@@ -30,13 +30,19 @@ export const UNKNOWN_USER: UnknownUser = Object.freeze({ ok: false, reason: 'unk
 
 /**
  * A user the directory knows, disabled ones included (an administrator may look at them and
- * end their sessions). A directory that cannot list falls back to its active users.
+ * end their sessions). A directory that cannot list falls back to its active users; one that
+ * asks a server (LDAP) is asked, and rejects with DirectoryUnavailableError when it cannot be.
  */
-export function lookupUser(directory: AdminDeps['directory'], name: unknown): DirectoryEntry | undefined {
+export async function lookupUser(directory: AdminDeps['directory'], name: unknown): Promise<DirectoryEntry | undefined> {
   if (typeof name !== 'string') return undefined;
   const username = normalizeUsername(name);
-  if (username === undefined) return undefined;
-  if (directory.listUsers) return directory.listUsers().find((u) => u.username === username);
+  const listed = username === undefined ? undefined : directory.listUsers?.().find((u) => u.username === username);
+  if (listed) return listed;
+  if (directory.lookupUser) {
+    const user = await directory.lookupUser(name);
+    return user && { ...user, disabled: false };
+  }
+  if (username === undefined || directory.listUsers) return undefined;
   const user = directory.findUser(username);
   return user && { ...user, disabled: false };
 }

@@ -22,7 +22,7 @@ export type EnrollmentLinkResult =
  */
 export async function issueEnrollmentLink(deps: AdminDeps, actor: Actor, name: string, options: EnrollmentLinkOptions): Promise<EnrollmentLinkResult> {
   if (!options.enabled) return { ok: false, reason: 'links_disabled' };
-  const user = lookupUser(deps.directory, name);
+  const user = await lookupUser(deps.directory, name);
   if (!user) return UNKNOWN_USER;
   if (user.disabled) return { ok: false, reason: 'user_disabled' };
   const { code, expiresAt } = await issueEnrollmentCode(deps.storage, {

@@ -15,7 +15,7 @@ export interface AdminSessionView {
 
 /** The user's live sessions on every instance (they all live in the shared store), most recently active first. */
 export async function listUserSessions(deps: AdminDeps, name: string): Promise<{ ok: true; username: string; sessions: AdminSessionView[] } | UnknownUser> {
-  const user = lookupUser(deps.directory, name);
+  const user = await lookupUser(deps.directory, name);
   if (!user) return UNKNOWN_USER;
   const found = await deps.sessions.listForUser(user.username);
   const sessions = found.map(({ id, session }) => ({
@@ -36,7 +36,7 @@ export async function revokeUserSession(
   name: string,
   id: string,
 ): Promise<{ ok: true; username: string } | UnknownUser | { ok: false; reason: 'unknown_session' }> {
-  const user = lookupUser(deps.directory, name);
+  const user = await lookupUser(deps.directory, name);
   if (!user) return UNKNOWN_USER;
   if (!(await deps.sessions.destroyById(user.username, id))) return { ok: false, reason: 'unknown_session' };
   await recordAdminAction(deps, actor, { kind: 'admin.session_revoke', subject: user.username, details: { scope: 'one', target: id, sessions: 1 } });
@@ -45,7 +45,7 @@ export async function revokeUserSession(
 
 /** Ends all the user's sessions, on every instance. */
 export async function revokeAllUserSessions(deps: AdminDeps, actor: Actor, name: string): Promise<{ ok: true; username: string; sessionsEnded: number } | UnknownUser> {
-  const user = lookupUser(deps.directory, name);
+  const user = await lookupUser(deps.directory, name);
   if (!user) return UNKNOWN_USER;
   const sessionsEnded = await deps.sessions.destroyAllForUser(user.username);
   await recordAdminAction(deps, actor, { kind: 'admin.session_revoke', subject: user.username, details: { scope: 'all', sessions: sessionsEnded } });

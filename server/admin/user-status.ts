@@ -54,7 +54,7 @@ function matchingUsers(deps: AdminDeps, search: string | undefined): DirectoryEn
 }
 
 export async function getUser(deps: AdminDeps, name: string): Promise<{ ok: true; user: AdminUserView } | UnknownUser> {
-  const entry = lookupUser(deps.directory, name);
+  const entry = await lookupUser(deps.directory, name);
   if (!entry) return UNKNOWN_USER;
   return { ok: true, user: await describeUser(deps, entry) };
 }

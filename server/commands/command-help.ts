@@ -1,4 +1,5 @@
 import { AUDIT_USAGE } from './audit.js';
+import { DIRECTORY_USAGE } from './directory.js';
 import { ENROLL_USAGE } from './enroll.js';
 import { FACTORS_USAGE } from './factors.js';
 import { TOKENS_USAGE } from './tokens.js';
@@ -8,7 +9,11 @@ export const USAGE = `Usage: gatehouse <command> [options]     (gatehouse <comma
 
 Commands:
   serve [--config FILE]            run the gateway (config also from GATEHOUSE_CONFIG)
-  check-config [--config FILE]     validate a config file and its users file, then exit
+  check-config [--config FILE] [--connect]
+                                   validate a config file, its users file and LDAP section, then exit;
+                                   --connect also connects to each LDAP server as the service account
+  directory test [USER]            LDAP: bind as the service account, find USER, print their groups
+                                   (nested resolved) and the time of each step
   healthcheck [--config FILE]      exit 0 if the gateway of that config answers /healthz (for container HEALTHCHECKs)
   hash-password                    read a password on stdin, print its argon2id hash
   policy explain [--config FILE] --url URL [--user NAME] [--groups a,b] [--ip ADDR] [--method GET] [--factors totp,...]
@@ -34,7 +39,9 @@ Commands:
 /** What `gatehouse COMMAND --help` prints: the command's own usage, as its errors print it. */
 const HELP: Readonly<Record<string, string>> = {
   serve: 'Usage: gatehouse serve [--config FILE]\n\nRuns the gateway until SIGTERM or SIGINT. The config file may also be named by GATEHOUSE_CONFIG.\n',
-  'check-config': 'Usage: gatehouse check-config [--config FILE]\n\nValidates a config file and the users file it names, prints every error with its path, and exits 1 on any.\n',
+  'check-config':
+    'Usage: gatehouse check-config [--config FILE] [--connect]\n\nValidates a config file, the users file it names and its LDAP section, prints every error with its path, and exits 1 on any. With --connect it also connects to each LDAP server and binds as the service account.\n',
+  directory: DIRECTORY_USAGE,
   healthcheck:
     'Usage: gatehouse healthcheck [--config FILE]\n\nAsks the gateway that config describes for /healthz on its own address and exits 0 on a 200, 1 otherwise (for container HEALTHCHECKs). The config file may also be named by GATEHOUSE_CONFIG.\n',
   'hash-password': 'Usage: gatehouse hash-password\n\nReads one password (asked twice on a terminal, the first line from a pipe) and prints its argon2id hash for the users file.\n',

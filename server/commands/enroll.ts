@@ -3,7 +3,8 @@ import { createAuditLog } from '../audit/create-audit-log.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { parseDuration } from '../core/duration.js';
 import { createLogger } from '../core/logger.js';
-import { createUsersFileDirectory } from '../directory/users-file.js';
+import { resolveUser } from '../directory/directory.js';
+import { openCommandDirectory } from '../directory/open-directory.js';
 import { issueEnrollmentCode } from '../enrollment/enrollment-codes.js';
 import { openConfiguredStorage } from '../storage/storage-options.js';
 import type { CommandIo } from './check-config.js';
@@ -44,11 +45,18 @@ export async function runEnrollCommand(args: string[], env: Record<string, strin
     return 2;
   }
   const logger = createLogger({ level: 'warn', destination: io.stderr });
-  const directory = await createUsersFileDirectory({ logger }, { path: config.authentication.users_file, watch: false });
-  const user = directory.findUser(username);
-  directory.close();
+  const directory = await openCommandDirectory(config, { logger });
+  let user;
+  try {
+    user = await resolveUser(directory, username);
+  } catch (error) {
+    io.stderr.write(`${username}: the directory could not be asked (${(error as Error).message})\n`);
+    return 1;
+  } finally {
+    directory.close();
+  }
   if (!user) {
-    io.stderr.write(`${username}: no such user (or disabled) in ${config.authentication.users_file}\n`);
+    io.stderr.write(`${username}: no such user (or disabled) in the directory\n`);
     return 1;
   }
   const storage = await openConfiguredStorage(config.storage, configPath, { logger });

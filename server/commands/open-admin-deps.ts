@@ -4,7 +4,8 @@ import type { Config } from '../config/schema.js';
 import { systemClock } from '../core/clock.js';
 import { createSilentLogger, type Logger } from '../core/logger.js';
 import type { HashPolicy } from '../directory/password-hash.js';
-import { createUsersFileDirectory } from '../directory/users-file.js';
+import { openCommandDirectory } from '../directory/open-directory.js';
+import { describeRedisTarget, redisOptionsFromConfig } from '../kv/redis-options.js';
 import { createRedisKv } from '../kv/redis-kv.js';
 import { createRegulator } from '../regulation/create-regulator.js';
 import { createSessionStore } from '../session/session-store.js';
@@ -36,15 +37,15 @@ export async function openAdminDeps(
   }
   const storageOptions = storageOptionsFromConfig(config.storage, configPath);
   if (!config.storage.postgres && storageOptions.path !== ':memory:' && !existsSync(storageOptions.path)) throw new Error(`${storageOptions.path}: no database there (storage.path)`);
-  const directory = await createUsersFileDirectory({ logger, hashPolicy: options.hashPolicy }, { path: config.authentication.users_file, watch: false });
+  const directory = await openCommandDirectory(config, { logger, ...(options.hashPolicy ? { hashPolicy: options.hashPolicy } : {}) });
   const r = config.redis;
-  const kv = createRedisKv({ logger }, { url: r.url, username: r.username, password: r.password, database: r.database, timeoutSeconds: r.timeout, keyPrefix: r.key_prefix });
+  const kv = createRedisKv({ logger }, redisOptionsFromConfig(r));
   try {
     await kv.connect();
   } catch (error) {
     directory.close();
     await kv.close().catch(() => undefined);
-    throw new Error(`Redis at ${r.url} is not reachable: ${(error as Error).message}`);
+    throw new Error(`Redis (${describeRedisTarget(r)}) is not reachable: ${(error as Error).message}`);
   }
   const storage = await openConfiguredStorage(config.storage, configPath, { logger, clock });
   const sessions = createSessionStore(

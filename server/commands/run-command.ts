@@ -1,6 +1,7 @@
 import { runCheckConfig } from './check-config.js';
 import { asksForHelp, helpFor, USAGE } from './command-help.js';
 import { runDemo } from './demo.js';
+import { runDirectoryCommand } from './directory.js';
 import { runEnrollCommand } from './enroll.js';
 import { runAuditCommand } from './audit.js';
 import { runFactorsCommand } from './factors.js';
@@ -34,8 +35,12 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, streams
     switch (command) {
       case 'serve':
         return await runServe(configPath(rest, env), env, io);
-      case 'check-config':
-        return await runCheckConfig(configPath(rest, env), env, io);
+      case 'check-config': {
+        const connect = rest.includes('--connect');
+        return await runCheckConfig(configPath(rest.filter((a) => a !== '--connect'), env), env, io, { connect });
+      }
+      case 'directory':
+        return await runDirectoryCommand(rest, env, io);
       case 'healthcheck':
         return await runHealthcheck(configPath(rest, env), env, io);
       case 'hash-password':

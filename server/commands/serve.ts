@@ -1,12 +1,18 @@
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { loadConfigFile } from '../config/load-config.js';
+import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import type { CommandIo } from './check-config.js';
+import { superviseWorkers } from './supervise-workers.js';
 
 /**
- * Runs the gateway until SIGTERM/SIGINT, then drains and exits. A start that fails (config,
- * users file, database, port) returns 1 with the reason, having closed whatever it had opened.
+ * Runs the gateway until SIGTERM/SIGINT, then drains and exits; with `server.workers` above 1
+ * this process becomes the primary that runs them (a worker runs this same command). A start
+ * that fails (config, users file, database, port) returns 1 with the reason, having closed
+ * whatever it had opened.
  */
 export async function runServe(path: string, env: Record<string, string | undefined>, io: CommandIo): Promise<number> {
   const result = loadConfigFile(path, env);
@@ -16,7 +22,24 @@ export async function runServe(path: string, env: Record<string, string | undefi
     return 1;
   }
   const config = result.config;
-  const logger = createLogger({ level: config.log.level });
+  const workers = workerCount(config.server.workers);
+  const drainMs = config.server.drain_timeout * 1000;
+  const root = createLogger({ level: config.log.level });
+  if (workers > 1 && cluster.isPrimary) {
+    root.info({ workers }, 'starting worker processes');
+    return superviseWorkers({ count: workers, drainMs, logger: root.child({ role: 'primary' }), io });
+  }
+  if (!cluster.isWorker) return serveHere(config, root, io, drainMs);
+  try {
+    return await serveHere(config, root.child({ worker: cluster.worker?.id, pid: process.pid }), io, drainMs);
+  } finally {
+    // The channel to the primary would keep this process alive once everything else is closed.
+    cluster.worker?.disconnect();
+  }
+}
+
+/** One gateway in this process, until a signal; then drained and closed. */
+async function serveHere(config: Config, logger: Logger, io: CommandIo, drainMs: number): Promise<number> {
   let gateway: Gateway;
   try {
     gateway = await createGateway(config, { logger });
@@ -34,8 +57,13 @@ export async function runServe(path: string, env: Record<string, string | undefi
   logger.info({ address: `${address.address}:${address.port}`, portal: config.server.portal_url.href, sites: config.sites.length }, 'gatehouse is listening');
   await waitForSignal();
   logger.info('shutting down');
-  await gateway.close();
+  await gateway.close({ drainMs });
   return 0;
+}
+
+/** `server.workers` as a number: `auto` is one per core the process may use. */
+export function workerCount(setting: number | 'auto'): number {
+  return setting === 'auto' ? availableParallelism() : setting;
 }
 
 /**
@@ -58,15 +86,21 @@ function describeStartError(error: unknown): string {
   return parts.join(': ');
 }
 
+/**
+ * SIGTERM or SIGINT; in a cluster worker also the primary going away (its channel closes): a
+ * worker left behind could no longer be reached by the primary's signals.
+ */
 export function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      process.off('disconnect', stop);
       resolve();
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    if (cluster.isWorker) process.on('disconnect', stop);
   });
 }
 

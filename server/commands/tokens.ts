@@ -7,7 +7,7 @@ import type { AuditInput } from '../audit/audit-event.js';
 import { createAuditLog } from '../audit/create-audit-log.js';
 import { createSilentLogger } from '../core/logger.js';
 import type { Directory } from '../directory/directory.js';
-import { createUsersFileDirectory } from '../directory/users-file.js';
+import { openCommandDirectory } from '../directory/open-directory.js';
 import { openSqliteStorage } from '../storage/sqlite-storage.js';
 import { resyncOtpDevice } from '../factors/otp/resync-device.js';
 import { openConfiguredStorage, storageOptionsFromConfig } from '../storage/storage-options.js';
@@ -33,7 +33,7 @@ export interface TokensCommandDeps {
    */
   openStorage?: (config: Config, configPath: string, options: { create: boolean }) => Promise<Storage>;
   /** Who may be given a token (default: the users file named in the config). */
-  openDirectory?: (config: Config) => Promise<Pick<Directory, 'findUser' | 'close'>>;
+  openDirectory?: (config: Config) => Promise<Pick<Directory, 'findUser' | 'lookupUser' | 'close'>>;
   now?: () => number;
 }
 
@@ -203,7 +203,7 @@ function usage(io: CommandIo, message: string): number {
 }
 
 async function openUsersFile(config: Config) {
-  return createUsersFileDirectory({ logger: createSilentLogger() }, { path: config.authentication.users_file, watch: false });
+  return openCommandDirectory(config, { logger: createSilentLogger() });
 }
 
 async function openSqliteFromConfig(config: Config, configPath: string, options: { create: boolean }): Promise<Storage> {

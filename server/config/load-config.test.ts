@@ -62,7 +62,7 @@ access_control:
         'server.portal_url: "http://auth.corp.example/" must use https (plain http is allowed only for localhost)',
         'server.trusted_proxies[0]: "10.0.0/8" is not a CIDR',
         'server.colour: unknown key',
-        'authentication.users_file: is required',
+        'authentication: needs users_file, ldap, or both',
         'sites[0].name: must be lower-case letters, digits, "-" or "_"',
         'sites[0].upstream: "ftp://10.0.0.5" must be an http or https URL',
         'sites[1].timeout: "soon" is not a duration (use e.g. 90s, 10m, 1h, 30d)',
@@ -322,5 +322,52 @@ describe('server.strip_headers', () => {
   it.each(['Host', 'content-length', 'Transfer_Encoding'])('refuses %s, which the request cannot be forwarded without', (name) => {
     const result = parse(withStrip(`[${name}]`));
     expect(result.ok ? [] : result.errors).toEqual([expect.stringMatching(/^server\.strip_headers\[0\]: .*cannot be stripped/)]);
+  });
+});
+
+describe('redis.sentinel', () => {
+  const withRedis = (redis: string) => MINIMAL.replace('session:\n  store: memory', `session:\n  store: redis\nredis:\n${redis}`);
+
+  it('reads the master name, the sentinels as host:port (IPv6 in brackets) and both passwords, each from a file if wanted', () => {
+    writeFileSync(join(dir, 'sentinel-password'), 'sentinel-secret\n');
+    writeFileSync(join(dir, 'redis-password'), 'data-secret\n');
+    const result = parse(withRedis(`  sentinel:
+    master_name: gatehouse
+    nodes: [10.0.0.11:26379, "sentinel-2.corp.example:26380", "[fd00::13]:26379"]
+    username: watcher
+    password_file: sentinel-password
+  password_file: redis-password
+`));
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.config.redis?.sentinel).toEqual({
+      master_name: 'gatehouse',
+      nodes: [
+        { host: '10.0.0.11', port: 26379 },
+        { host: 'sentinel-2.corp.example', port: 26380 },
+        { host: 'fd00::13', port: 26379 },
+      ],
+      username: 'watcher',
+      password: 'sentinel-secret',
+    });
+    expect(result.config.redis?.password).toBe('data-secret');
+  });
+
+  it.each(['10.0.0.11', '10.0.0.11:', ':26379', '10.0.0.11:0', '10.0.0.11:65536', '10.0.0.11:263790', 'fd00::13:26379', '[fd00::13]', '[fd00::13]:', 'host name:26379', 'redis://10.0.0.11:26379', '10.0.0.11:26379/0', '10.0.0.11:port', ''])(
+    'refuses the sentinel node %j, naming it',
+    (node) => {
+      const result = parse(withRedis(`  sentinel: { master_name: gatehouse, nodes: [${JSON.stringify(node)}] }\n`));
+      expect(result.ok ? [] : result.errors).toEqual([`redis.sentinel.nodes[0]: ${JSON.stringify(node)} is not host:port (e.g. 10.0.0.5:26379 or [fd00::5]:26379)`]);
+    },
+  );
+
+  it.each([
+    ['no nodes', '  sentinel: { master_name: gatehouse, nodes: [] }\n', /redis\.sentinel\.nodes: must list at least one sentinel/],
+    ['no master name', '  sentinel: { nodes: ["10.0.0.11:26379"] }\n', /redis\.sentinel\.master_name: is required/],
+    ['an unknown key', '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], quorum: 2 }\n', /redis\.sentinel\.quorum: unknown key/],
+    ['a url besides', '  url: redis://10.0.0.5:6379\n  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"] }\n', /redis\.url: set either redis\.url or redis\.sentinel/],
+    ['password and password_file both', '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], password: a, password_file: b }\n', /redis\.sentinel\.password_file: set either password or password_file, not both/],
+  ])('refuses %s', (_name, redis, expected) => {
+    const result = parse(withRedis(redis));
+    expect(result.ok ? '' : result.errors.join('\n')).toMatch(expected);
   });
 });

@@ -40,10 +40,12 @@ export function parseConfigText(text: string, options: { env: Record<string, str
   errors.push(...crossFieldIssues(expanded).map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
   if (errors.length > 0) return { ok: false, errors };
   const config = parsed.data!;
-  config.authentication.users_file = resolve(options.baseDir, config.authentication.users_file);
+  if (config.authentication.users_file !== undefined) config.authentication.users_file = resolve(options.baseDir, config.authentication.users_file);
+  const ldapTls = config.authentication.ldap?.tls;
+  if (ldapTls?.ca_file !== undefined) ldapTls.ca_file = resolve(options.baseDir, ldapTls.ca_file);
   if (config.storage.path !== ':memory:') config.storage.path = resolve(options.baseDir, config.storage.path);
-  const tls = config.storage.postgres?.tls;
-  if (tls?.ca_file !== undefined) tls.ca_file = resolve(options.baseDir, tls.ca_file);
+  const postgresTls = config.storage.postgres?.tls;
+  if (postgresTls?.ca_file !== undefined) postgresTls.ca_file = resolve(options.baseDir, postgresTls.ca_file);
   return { ok: true, config: deepFreeze(config) };
 }
 

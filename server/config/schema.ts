@@ -3,6 +3,7 @@ import { createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { RE2JS } from 're2js';
 import { parseDuration } from '../core/duration.js';
+import { ldapSchema } from './ldap-schema.js';
 import { isPublicSuffix } from './public-suffix.js';
 
 /**
@@ -164,8 +165,31 @@ const site = z.strictObject({
 });
 export type SiteConfig = z.output<typeof site>;
 
+/** `host:port`, `[v6 address]:port` for IPv6: where a Redis Sentinel listens. */
+const hostPort = z.string().transform((value, ctx) => {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[3]);
+  if (!match || port < 1 || port > 65535) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not host:port (e.g. 10.0.0.5:26379 or [fd00::5]:26379)` });
+    return z.NEVER;
+  }
+  return { host: match[1] ?? match[2]!, port };
+});
+
+const redisSentinel = z.strictObject({
+  /** The name the sentinels monitor the master under (`sentinel monitor NAME …`). */
+  master_name: z.string().min(1),
+  /** Sentinels to ask for the master; any one that answers is enough. */
+  nodes: z.array(hostPort).min(1, { error: 'must list at least one sentinel' }),
+  /** The sentinels' own credentials (their `requirepass` or ACL user), not the data nodes'. */
+  username: z.string().optional(),
+  password: z.string().optional(),
+});
+
 const redis = z.strictObject({
   url: z.string().regex(/^rediss?:\/\//, { error: 'must start with redis:// or rediss://' }).default('redis://127.0.0.1:6379'),
+  /** Find the master through Redis Sentinel instead of one fixed url. */
+  sentinel: redisSentinel.optional(),
   username: z.string().optional(),
   password: z.string().optional(),
   database: z.number().int().min(0).max(15).default(0),
@@ -453,6 +477,10 @@ export const configSchema = z
       body_limit: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
       /** More request headers no client may send to an upstream, on top of the built-in lists. */
       strip_headers: z.array(strippableHeader).default([]),
+      /** Processes serving the one port (node:cluster): a number, or `auto` for one per core. */
+      workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
+      /** On SIGTERM, how long requests in flight may take to finish before they are cut off. */
+      drain_timeout: duration('25s'),
     }),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({} as never),
     metrics: z
@@ -479,10 +507,13 @@ export const configSchema = z
       .prefault({} as never),
     redis: redis.optional(),
     authentication: z.strictObject({
-      users_file: z.string().min(1),
+      /** Local accounts (argon2id): everyone, or the break-glass administrators beside LDAP. It wins on a name clash. */
+      users_file: z.string().min(1).optional(),
       /** Re-read the users file when it changes. */
       watch: z.boolean().default(true),
-      /** The queue in front of argon2 (directory/hash-queue.ts). */
+      /** A directory server for everyone not in the users file. */
+      ldap: ldapSchema.optional(),
+      /** The queue in front of argon2 (directory/hash-queue.ts); LDAP checks keep lanes of their own, sized alike. */
       password_checks: z
         .strictObject({
           /** Checks running at once; 0: all cores but one. */
@@ -532,6 +563,14 @@ export function crossFieldIssues(raw: unknown): Issue[] {
   if ((session.store ?? 'redis') === 'redis' && doc.redis === undefined) {
     issues.push({ path: ['redis'], message: 'is required when session.store is "redis" (the default)' });
   }
+  const workers = server.workers;
+  if (workers !== undefined && workers !== 1 && session.store === 'memory') {
+    issues.push({ path: ['server', 'workers'], message: 'needs session.store "redis": with "memory" each worker process would keep sessions of its own' });
+  }
+  const redisDoc = asRecord(doc.redis);
+  if (redisDoc.sentinel !== undefined && redisDoc.url !== undefined) {
+    issues.push({ path: ['redis', 'url'], message: 'set either redis.url or redis.sentinel: with sentinel the master is whichever node the sentinels name' });
+  }
   const idle = parseDuration(asDuration(session.idle_timeout, '1h'));
   const absolute = parseDuration(asDuration(session.absolute_timeout, '12h'));
   if (idle !== undefined && absolute !== undefined && idle > absolute) {
@@ -540,6 +579,11 @@ export function crossFieldIssues(raw: unknown): Issue[] {
   const portalHost = typeof server.portal_url === 'string' ? safeHostname(server.portal_url) : undefined;
   const cookieDomainIssue = typeof session.domain === 'string' ? checkCookieDomain(session.domain, portalHost) : undefined;
   if (cookieDomainIssue) issues.push({ path: ['session', 'domain'], message: cookieDomainIssue });
+  const authentication = asRecord(doc.authentication);
+  if (authentication.users_file === undefined && authentication.ldap === undefined) {
+    issues.push({ path: ['authentication'], message: 'needs users_file, ldap, or both' });
+  }
+  issues.push(...ldapIssues(asRecord(authentication.ldap), ['authentication', 'ldap']));
   const names = new Map<unknown, number>();
   const urls = new Map<string, number>();
   sites.forEach((site, i) => {
@@ -600,6 +644,29 @@ export function crossFieldIssues(raw: unknown): Issue[] {
       issues.push({ path: ['access_control', 'rules', i, 'factors'], message: 'applies only to policy two_factor' });
     }
   });
+  return issues;
+}
+
+/** The LDAP keys a preset cannot fill: `custom` names its own filter and username attribute. */
+function ldapIssues(ldap: Record<string, any>, path: (string | number)[]): Issue[] {
+  if (Object.keys(ldap).length === 0) return [];
+  const issues: Issue[] = [];
+  const users = asRecord(ldap.users);
+  const attributes = asRecord(ldap.attributes);
+  const groups = asRecord(ldap.groups);
+  const tls = asRecord(ldap.tls);
+  if (ldap.implementation === 'custom') {
+    if (users.filter === undefined) issues.push({ path: [...path, 'users', 'filter'], message: 'is required when implementation is "custom"' });
+    if (attributes.username === undefined) issues.push({ path: [...path, 'attributes', 'username'], message: 'is required when implementation is "custom"' });
+    if ((groups.lookup === 'search' || groups.nested === true) && groups.filter === undefined) {
+      issues.push({ path: [...path, 'groups', 'filter'], message: 'is required when implementation is "custom" and groups are searched or nested' });
+    }
+  }
+  if (tls.insecure_skip_verify === true) {
+    for (const key of ['ca_file', 'server_name']) {
+      if (tls[key] !== undefined) issues.push({ path: [...path, 'tls', key], message: 'has no effect with insecure_skip_verify: true (no certificate is checked)' });
+    }
+  }
   return issues;
 }
 

@@ -32,6 +32,7 @@ export const API_ERRORS = {
   json_required: { status: 415, message: 'A body the route cannot read as JSON: for the admin API any type but `application/json`, elsewhere an unsupported charset or encoding.', apis: ALL },
   not_found: { status: 404, message: 'No such route (or, for the push poll, no such approval for this session).', apis: ALL },
   store_unavailable: { status: 503, message: 'Redis or the database did not answer; try again.', apis: ALL },
+  directory_unavailable: { status: 503, message: 'The LDAP directory did not answer; try again.', apis: ['admin', 'webauthn'] },
   internal: { status: 500, message: 'An unexpected error; the detail is in the gateway’s log under the request id.', apis: ALL },
 
   // Portal sessions (admin API, WebAuthn, push poll).

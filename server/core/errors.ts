@@ -18,6 +18,7 @@ export const errorCatalogue = {
   'upstream.unavailable': { status: 502, message: 'error.upstream_unavailable' },
   'upstream.timeout': { status: 504, message: 'error.upstream_timeout' },
   'store.unavailable': { status: 503, message: 'error.store_unavailable' },
+  'directory.unavailable': { status: 503, message: 'error.directory_unavailable' },
   'internal': { status: 500, message: 'error.internal' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -47,5 +48,16 @@ export class StoreUnavailableError extends AppError {
   constructor(detail: string, options?: { cause?: unknown }) {
     super('store.unavailable', detail, options);
     this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
+ * Raised when no directory server (LDAP) answers in time: none could be reached, a TLS check
+ * failed, or an operation timed out. Never for a wrong password or an unknown user.
+ */
+export class DirectoryUnavailableError extends AppError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super('directory.unavailable', detail, options);
+    this.name = 'DirectoryUnavailableError';
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createHashQueue, hashLaneOf, type HashQueue, type Queued } from './hash-queue.js';
+import { createHashQueue, createLaneCounts, hashLaneOf, type HashQueue, type Queued } from './hash-queue.js';
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -128,6 +128,24 @@ describe('hash queue', () => {
     await hasher.finishAll();
     expect(await next).toEqual({ ok: true, value: 'e' });
     expect(hasher.started).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('queues sharing their lane counts hold an address to one limit across both', async () => {
+    const laneCounts = createLaneCounts();
+    const argon2 = createHashQueue({ concurrency: 1, perLane: 3, laneCounts });
+    const ldap = createHashQueue({ concurrency: 4, perLane: 3, laneCounts });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held = [argon2.run('203.0.113.9', () => gate), ldap.run('203.0.113.9', () => gate), ldap.run('203.0.113.9', () => gate)];
+    await flush();
+    // The address is full in either queue, whichever its next check goes to; other addresses are not.
+    expect(await argon2.run('203.0.113.9', async () => 'x')).toEqual({ ok: false, reason: 'lane-full' });
+    expect(await ldap.run('203.0.113.9', async () => 'x')).toEqual({ ok: false, reason: 'lane-full' });
+    expect(await ldap.run('198.51.100.7', async () => 'other')).toEqual({ ok: true, value: 'other' });
+    release();
+    await Promise.all(held);
+    expect(laneCounts.size).toBe(0);
+    expect(await argon2.run('203.0.113.9', async () => 'again')).toEqual({ ok: true, value: 'again' });
   });
 });
 

@@ -39,6 +39,12 @@ export type Queued<T> = { ok: true; value: T } | { ok: false; reason: QueueRefus
 export interface HashQueueOptions {
   /** Checks running at once; default all cores but one (at least one). */
   concurrency?: number;
+  /**
+   * Where each lane's checks (running or waiting) are counted against `perLane`: shared by
+   * queues whose checks must look alike from outside (the users file's and LDAP's), so that
+   * whether an address is "busy" never depends on which queue a name's check goes to.
+   */
+  laneCounts?: LaneCounts;
   /** Checks one lane may hold, running or waiting. */
   perLane?: number;
   /** Checks waiting in all lanes together. */
@@ -55,10 +61,18 @@ interface Lane {
   size: number;
 }
 
+/** Checks running or waiting per lane, in one queue or several. */
+export type LaneCounts = Map<string, number>;
+
+export function createLaneCounts(): LaneCounts {
+  return new Map();
+}
+
 export function createHashQueue(options: HashQueueOptions = {}): HashQueue {
   const concurrency = Math.max(1, options.concurrency || availableParallelism() - 1);
   const perLane = Math.max(1, options.perLane ?? DEFAULT_PER_LANE);
   const maxWaiting = Math.max(0, options.maxWaiting ?? DEFAULT_MAX_WAITING);
+  const counts = options.laneCounts ?? createLaneCounts();
   const lanes = new Map<string, Lane>();
   /** Lanes with a check waiting, in the order of their next turn. */
   const turns: string[] = [];
@@ -81,12 +95,14 @@ export function createHashQueue(options: HashQueueOptions = {}): HashQueue {
   return {
     async run<T>(key: string, work: () => Promise<T>): Promise<Queued<T>> {
       const lane = lanes.get(key) ?? { waiting: [], size: 0 };
-      if (lane.size >= perLane) return { ok: false, reason: 'lane-full' };
+      const count = counts.get(key) ?? 0;
+      if (count >= perLane) return { ok: false, reason: 'lane-full' };
       // A free slot implies nothing waits (startNext fills free slots at once).
       const mustWait = running >= concurrency;
       if (mustWait && waiting >= maxWaiting) return { ok: false, reason: 'queue-full' };
       lane.size++;
       lanes.set(key, lane);
+      counts.set(key, count + 1);
       try {
         if (mustWait) {
           await new Promise<void>((resolve) => {
@@ -101,6 +117,9 @@ export function createHashQueue(options: HashQueueOptions = {}): HashQueue {
       } finally {
         running--;
         if (--lane.size === 0) lanes.delete(key);
+        const left = (counts.get(key) ?? 1) - 1;
+        if (left > 0) counts.set(key, left);
+        else counts.delete(key);
         startNext();
       }
     },

@@ -310,7 +310,7 @@ describe('createUsersFileDirectory: reload', () => {
       ]),
     );
     await waitFor(() => changes.length > 0);
-    expect(changes).toEqual([{ revoked: ['alice', 'carol', 'erin'], updated: ['dave'] }]);
+    expect(changes).toEqual([{ revoked: ['alice', 'carol', 'erin'], updated: ['dave'], source: 'users-file' }]);
     expect(directory.findUser('dave')?.groups).toEqual(['dev', 'admins']);
   });
 

@@ -18,6 +18,8 @@ export interface UsersFileOptions {
 
 export interface UsersFileDirectory extends Directory {
   listUsers(): DirectoryEntry[];
+  /** Whether the file names this user, disabled or not: such a name is the file's alone. */
+  knows(username: string): boolean;
   onChange(listener: (change: DirectoryChange) => void): () => void;
   /** Re-reads the file now (the watcher calls this; main may call it on SIGHUP). Never throws. */
   reload(): Promise<void>;
@@ -92,7 +94,7 @@ export async function createUsersFileDirectory(
     if (change.revoked.length === 0 && change.updated.length === 0) return;
     for (const listener of listeners) {
       try {
-        listener(change);
+        listener({ ...change, source: 'users-file' });
       } catch (error) {
         log.error({ err: error }, 'users change listener failed');
       }
@@ -153,6 +155,10 @@ export async function createUsersFileDirectory(
       const key = typeof username === 'string' ? normalizeUsername(username) : undefined;
       const record = key === undefined ? undefined : users.get(key);
       return record && !record.disabled ? toSessionUser(record) : undefined;
+    },
+    knows(username) {
+      const key = typeof username === 'string' ? normalizeUsername(username) : undefined;
+      return key !== undefined && users.has(key);
     },
     listUsers() {
       return [...users.values()].map((record) => ({ ...toSessionUser(record), disabled: record.disabled })).sort((a, b) => a.username.localeCompare(b.username));

@@ -33,8 +33,11 @@ export function authorizeRequest(
   const token = readSessionToken(cookieHeader, deps.cookieName);
   if (!token) return decide(deps, target, null);
   const cached = deps.sessions.peek(token);
-  if (cached !== undefined) return decide(deps, target, withCurrentUser(deps, cached));
-  return deps.sessions.read(token).then((session) => decide(deps, target, withCurrentUser(deps, session)));
+  if (cached !== undefined) {
+    const current = withCurrentUser(deps, cached);
+    return current instanceof Promise ? current.then((session) => decide(deps, target, session)) : decide(deps, target, current);
+  }
+  return deps.sessions.read(token).then(async (session) => decide(deps, target, await withCurrentUser(deps, session)));
 }
 
 /** The signed-in session, or null; a user disabled or removed since sign-in has none. */
@@ -47,10 +50,21 @@ export async function currentSession(
   return withCurrentUser(deps, await deps.sessions.read(token));
 }
 
-/** The session with its user as the directory has them now; null for a user no longer there. */
-function withCurrentUser(deps: Pick<AuthorizeDeps, 'directory'>, session: Session | null): Session | null {
+/**
+ * The session with its user as the directory has them now; null for a user no longer there.
+ * Synchronous when the directory can tell without waiting (the users file always; LDAP for a
+ * user this instance read within session.cache_ttl); otherwise a promise that reads the user's
+ * shared record, never the LDAP server.
+ */
+function withCurrentUser(deps: Pick<AuthorizeDeps, 'directory'>, session: Session | null): Session | null | Promise<Session | null> {
   if (!session) return null;
-  const user = deps.directory.findUser(session.user.username);
+  const { directory } = deps;
+  if (directory.peekSessionUser) {
+    const user = directory.peekSessionUser(session.user);
+    if (user === undefined && directory.loadSessionUser) return directory.loadSessionUser(session.user).then((loaded) => (loaded ? { ...session, user: loaded } : null));
+    return user ? { ...session, user } : null;
+  }
+  const user = directory.findUser(session.user.username);
   return user ? { ...session, user } : null;
 }
 

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StoreUnavailableError } from '../core/errors.js';
+import { DirectoryUnavailableError, StoreUnavailableError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { apiNotFound, createApiErrorHandler } from './api-errors.js';
 
@@ -19,6 +19,9 @@ beforeAll(async () => {
   app.post('/echo', json, (req, res) => void res.json(req.body));
   app.get('/store', () => {
     throw new StoreUnavailableError('redis: connect ECONNREFUSED 10.0.0.9:6379');
+  });
+  app.get('/directory', async () => {
+    throw new DirectoryUnavailableError('ldap: connect ETIMEDOUT 10.0.0.7:636');
   });
   app.get('/bug', async () => {
     throw new Error('secret-internal-detail at /srv/gatehouse/x.js:12');
@@ -41,6 +44,7 @@ describe('createApiErrorHandler', () => {
     ['an unsupported charset', () => post('{}', 'application/json; charset=klingon'), 415, 'json_required'],
     ['an unknown route', () => fetch(`${base}/nowhere`), 404, 'not_found'],
     ['a store that does not answer', () => fetch(`${base}/store`), 503, 'store_unavailable'],
+    ['a directory that does not answer', () => fetch(`${base}/directory`), 503, 'directory_unavailable'],
     ['a bug', () => fetch(`${base}/bug`), 500, 'internal'],
   ] as const)('%s → %i %s, and nothing else', async (_name, send, status, code) => {
     const res = await send();

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { API_ERRORS, apiErrorBody, isApiErrorCode, type ApiErrorCode } from '../core/api-errors.js';
-import { StoreUnavailableError } from '../core/errors.js';
+import { DirectoryUnavailableError, StoreUnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { requestIdOf } from './pages.js';
 
@@ -21,7 +21,7 @@ export function apiNotFound(_req: Request, res: Response): void {
 
 /**
  * The one error middleware of the JSON APIs. Body-parser refusals are the client's (413, 415,
- * other 4xx as malformed), a store that does not answer is 503, anything else is a bug: logged
+ * other 4xx as malformed), a store or directory that does not answer is 503, anything else is a bug: logged
  * with the request id, answered 500 with no detail — library messages never reach the client.
  */
 export function createApiErrorHandler(deps: { logger: Logger }, api: string) {
@@ -30,9 +30,9 @@ export function createApiErrorHandler(deps: { logger: Logger }, api: string) {
     const status = (error as { status?: unknown } | null)?.status;
     if (status === 413) return sendApiError(res, 'too_large');
     if (status === 415) return sendApiError(res, 'json_required');
-    if (error instanceof StoreUnavailableError) {
-      deps.logger.warn({ err: error.message, api, path: req.path, requestId: requestIdOf(res) }, 'store unavailable on a JSON API');
-      return sendApiError(res, 'store_unavailable');
+    if (error instanceof StoreUnavailableError || error instanceof DirectoryUnavailableError) {
+      deps.logger.warn({ err: error.message, api, path: req.path, requestId: requestIdOf(res) }, 'an outage below a JSON API');
+      return sendApiError(res, error instanceof StoreUnavailableError ? 'store_unavailable' : 'directory_unavailable');
     }
     if (typeof status === 'number' && status >= 400 && status < 500) return sendApiError(res, 'malformed');
     deps.logger.error({ err: error, api, path: req.path, requestId: requestIdOf(res) }, 'JSON API error');

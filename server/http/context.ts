@@ -19,10 +19,13 @@ import type { createReverseProxy } from '../proxy/reverse-proxy.js';
 import type { SessionStore } from '../session/session-store.js';
 import type { createRedirectPolicy } from '../sites/redirect-target.js';
 import type { createSiteTable } from '../sites/site-table.js';
+import type { InFlight } from './in-flight.js';
 import type { Metrics } from './metrics.js';
 
 /** Everything the HTTP layer needs, built once by main.ts. */
 export interface GatewayContext {
+  /** Requests being answered, for the drain at shutdown; long-lived answers mark themselves. */
+  inFlight: InFlight;
   config: Config;
   logger: Logger;
   clock: Clock;

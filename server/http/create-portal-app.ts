@@ -1,4 +1,5 @@
 import express, { type Request, type Response } from 'express';
+import { isAppError } from '../core/errors.js';
 import type { GatewayContext } from './context.js';
 import { ADMIN_API_PATH, createAdminRouter } from './admin-router.js';
 import { createCompanionRouter } from './companion-router.js';
@@ -74,6 +75,11 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
     if (status === 404) return sendErrorPage(ctx, req, res, 'route.not_found');
     if (status === 413) return sendErrorPage(ctx, req, res, 'request.too_large');
     if (status && status >= 400 && status < 500) return sendErrorPage(ctx, req, res, 'request.invalid');
+    // An outage below (Redis, the LDAP directory) has its own page and status: 503, not 500.
+    if (isAppError(error) && error.status === 503) {
+      ctx.logger.warn({ err: error.message, path: req.path, requestId: res.getHeader('x-request-id') }, 'portal request failed on an outage');
+      return sendErrorPage(ctx, req, res, error.code);
+    }
     ctx.logger.error({ err: error, path: req.path, requestId: res.getHeader('x-request-id') }, 'portal error');
     sendErrorPage(ctx, req, res, 'internal');
   });

@@ -109,21 +109,25 @@ describe('Dockerfile', () => {
 });
 
 describe('docker-compose.yml', () => {
-  const compose = parse(read('docker-compose.yml')) as { services: Record<string, { volumes?: string[]; ports?: string[]; command?: unknown; healthcheck?: unknown }> };
-  const gatehouse = compose.services.gatehouse!;
+  // Compose reads YAML merge keys (`<<: *gatehouse`); the rest is checked by docker-compose.int.test.ts.
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { volumes?: string[]; ports?: string[]; command?: unknown; healthcheck?: unknown }> };
+  const instances = [compose.services['gatehouse-1']!, compose.services['gatehouse-2']!];
   const config = parse(read('deploy/gatehouse.yml')) as { server: { port: number; host: string } };
 
-  it('mounts deploy/ where the image looks for its config, and publishes the port that config listens on', () => {
-    expect(gatehouse.volumes).toContain('./deploy:/config:ro');
+  it('mounts deploy/ where the image looks for its config; the load balancer publishes the port that config listens on', () => {
+    for (const gatehouse of instances) expect(gatehouse.volumes).toContain('./deploy:/config:ro');
     expect(read('deploy/gatehouse.yml')).toMatch(/\S/);
-    const containerPorts = (gatehouse.ports ?? []).map((p) => Number(String(p).split(':').at(-1)));
-    expect(containerPorts).toEqual([config.server.port]);
-    // Listening on every address of the container, or the published port reaches nothing.
+    const published = (compose.services.proxy!.ports ?? []).map((p) => Number(String(p).split(':').at(-1)));
+    expect(published).toEqual([config.server.port]);
+    expect(read('deploy/compose/Caddyfile')).toMatch(new RegExp(`^:${config.server.port} \\{`, 'm'));
+    // Listening on every address of the container, or the load balancer reaches nothing.
     expect(config.server.host).toBe('0.0.0.0');
   });
 
   it('leaves the command and health check to the image (which follow the config)', () => {
-    expect(gatehouse.command).toBeUndefined();
-    expect(gatehouse.healthcheck).toBeUndefined();
+    for (const gatehouse of instances) {
+      expect(gatehouse.command).toBeUndefined();
+      expect(gatehouse.healthcheck).toBeUndefined();
+    }
   });
 });

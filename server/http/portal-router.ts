@@ -2,7 +2,8 @@ import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { parse as parseCookies } from 'cookie';
 import { randomToken } from '../core/random.js';
-import { StoreUnavailableError } from '../core/errors.js';
+import { DirectoryUnavailableError, StoreUnavailableError } from '../core/errors.js';
+import type { DirectoryState } from '../directory/directory.js';
 import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from '../directory/password-hash.js';
 import { currentSession } from '../gate/authorize-request.js';
 import { readSessionToken, serializeClearedSessionCookie, serializeSessionCookie } from '../session/session-cookie.js';
@@ -18,8 +19,15 @@ import { renderHomePage } from '../../client/views/home-page.js';
 import { renderSignInPage } from '../../client/views/sign-in-page.js';
 import { renderSignOutPage } from '../../client/views/sign-out-page.js';
 import { renderSignedOutPage } from '../../client/views/signed-out-page.js';
+import type { SignInError } from '../../client/views/sign-in-page.js';
 
-type SignInError = 'invalid_credentials' | 'too_large' | 'store_unavailable' | 'csrf' | 'throttled' | 'busy';
+/** The page for each directory state: what the user can do about it. */
+const STATE_ERRORS: Record<DirectoryState, SignInError> = {
+  'password-expired': 'password_expired',
+  'password-must-change': 'password_must_change',
+  'account-disabled': 'account_disabled',
+  'account-expired': 'account_expired',
+};
 
 const signInForm = z.object({
   username: z.string().trim().min(1).max(MAX_USERNAME_LENGTH),
@@ -36,6 +44,7 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
   const form = express.urlencoded({ extended: false, limit: ctx.config.server.body_limit, parameterLimit: 20 });
   const sessionDeps = { sessions: ctx.sessions, directory: ctx.directory, cookieName: ctx.config.session.cookie_name };
   const rememberMeDays = ctx.config.session.remember_me > 0 ? Math.round(ctx.config.session.remember_me / 86400) : undefined;
+  const passwordChangeUrl = ctx.config.authentication.ldap?.password_change_url;
 
   /** The pre-sign-in CSRF token lives in its own cookie (`__Host-` under https: no sibling subdomain can set it). */
   function csrfCookie(req: Request, res: Response): string {
@@ -59,6 +68,7 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
       error: extra.error,
       rememberMeDays,
       passkeySignIn: passwordlessAllowed(ctx, req, extra.rd),
+      ...(passwordChangeUrl ? { passwordChangeUrl } : {}),
     });
     sendPage(ctx, res, status, body);
   }
@@ -106,6 +116,7 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
       ...requestMetaOf(ctx, req, res),
     });
     if (!result.ok && result.reason === 'address-throttled') return signInPage(req, res, 429, { error: 'throttled', username, rd });
+    if (!result.ok && result.reason === 'account-state') return signInPage(req, res, 403, { error: STATE_ERRORS[result.state], username, rd });
     if (!result.ok && result.reason === 'busy') {
       // The caller's own lane of the hash queue is full (429), or the whole queue is (503): a moment's wait is enough.
       res.setHeader('retry-after', '1');
@@ -143,6 +154,11 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
   router.use((error: unknown, req: Request, res: Response, next: (e?: unknown) => void) => {
     if (res.headersSent) return next(error);
     const status = (error as { status?: number }).status;
+    if (error instanceof DirectoryUnavailableError) {
+      ctx.logger.warn({ err: error.message, path: req.path, requestId: requestIdOf(res) }, 'directory unavailable on the portal');
+      if (req.path === '/login') return signInPage(req, res, 503, { error: 'directory_unavailable' });
+      return sendErrorPage(ctx, req, res, 'directory.unavailable');
+    }
     if (error instanceof StoreUnavailableError) {
       ctx.logger.warn({ err: error.message, path: req.path, requestId: requestIdOf(res) }, 'session store unavailable on the portal');
       if (req.path === '/login' || req.path === '/') return signInPage(req, res, 503, { error: 'store_unavailable' });

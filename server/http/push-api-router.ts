@@ -105,6 +105,8 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
     for (const approval of await push.pendingFor(found.id)) write('approval', approval);
     const ping = setInterval(() => res.write(': ping\n\n'), PING_MS);
     req.socket.setTimeout(0);
+    // The companion reconnects, to another worker or instance, when a shutdown ends the stream.
+    ctx.inFlight.endOnDrain(res);
     res.on('close', () => {
       clearInterval(ping);
       stop();

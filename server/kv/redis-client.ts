@@ -1,29 +1,50 @@
-import type { EventEmitter } from 'node:events';
-import { createClient } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 import { StoreUnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { openSentinelClient, type SentinelOptions } from './redis-sentinel-client.js';
 
 export interface RedisConnectionOptions {
+  /** One fixed node; ignored when `sentinel` is given. */
   url: string;
+  /** Find the master through these sentinels instead. */
+  sentinel?: SentinelOptions;
   username?: string;
   password?: string;
   database: number;
   timeoutSeconds: number;
 }
 
-export type RedisClient = ReturnType<typeof openRedisClient>;
+type PlainClient = RedisClientType<{}, {}, {}, 3, {}>;
+
+/** What Gatehouse uses of a Redis connection. */
+export type RedisClient = Pick<PlainClient, 'get' | 'set' | 'getDel' | 'del' | 'eval' | 'sRem' | 'zRem' | 'zCount' | 'sMembers' | 'publish' | 'ping' | 'info' | 'isReady'> & {
+  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+  unsubscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  off(event: string, listener: (...args: any[]) => void): unknown;
+  once(event: string, listener: (...args: any[]) => void): unknown;
+  connect(): Promise<unknown>;
+  destroy(): unknown;
+};
 
 /**
- * One node-redis connection set up to fail fast: no offline queue (commands refuse at once
+ * One node-redis connection set up to fail fast (through Sentinel when configured, see
+ * redis-sentinel-client.ts): no offline queue (commands refuse at once
  * while disconnected), a bounded connect, and reconnection forever with capped backoff.
  * node-redis drops its own per-command timeout once a command is written, so a hung server
  * is caught by an idle limit: PING every half timeout keeps a healthy socket busy, and a
  * socket silent for 1.5 timeouts (a stopped server, a handshake that never answers) is
  * destroyed and reconnected. The caller still races each command against its own deadline.
  */
-export function openRedisClient(deps: { logger: Logger }, options: RedisConnectionOptions, role: string) {
+export function openRedisClient(deps: { logger: Logger }, options: RedisConnectionOptions & { probeChannel: string }, role: string): RedisClient {
   const timeoutMs = Math.max(1, Math.round(options.timeoutSeconds * 1000));
-  const client = createClient({
+  const logger = deps.logger.child({ component: 'redis', role, ...(options.sentinel ? { sentinel: options.sentinel.masterName } : {}) });
+  if (options.sentinel) {
+    const client = openSentinelClient({ ...options, sentinel: options.sentinel }, { timeoutMs, reconnectDelay });
+    watchConnection(client, logger);
+    return client;
+  }
+  const client: PlainClient = createClient({
     url: options.url,
     username: options.username,
     password: options.password,
@@ -36,7 +57,7 @@ export function openRedisClient(deps: { logger: Logger }, options: RedisConnecti
       reconnectStrategy: (retries: number) => reconnectDelay(retries),
     },
   });
-  watchConnection(client, deps.logger.child({ component: 'redis', role }));
+  watchConnection(client, logger);
   return client;
 }
 
@@ -49,7 +70,7 @@ export function reconnectDelay(retries: number): number {
  * Without an 'error' listener node-redis errors would crash the process. Log the change of
  * state once (lost, restored), not every failed reconnection attempt.
  */
-function watchConnection(client: Pick<EventEmitter, 'on'>, logger: Logger): void {
+function watchConnection(client: Pick<RedisClient, 'on'>, logger: Logger): void {
   let down = false;
   let everReady = false;
   client.on('error', (error: unknown) => {

@@ -45,7 +45,7 @@ end
 return -1`;
 
 /**
- * Kv on Redis (node-redis 6). Every command answers or rejects with StoreUnavailableError
+ * Kv on Redis (node-redis 6), one node or the master named by Redis Sentinel. Every command answers or rejects with StoreUnavailableError
  * within the timeout: at once while disconnected, at the deadline when Redis is slow or
  * stopped. A command that misses its deadline on a connection that looks healthy means the
  * connection is stuck (a SIGSTOPped or unreachable server), so the client is replaced:
@@ -80,9 +80,12 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
   const logger = deps.logger.child({ component: 'redis-kv' });
   const timeoutMs = Math.max(1, Math.round(options.timeoutSeconds * 1000));
   const prefix = options.keyPrefix;
-  const open = (role: string) => openRedisClient(deps, options, role);
+  // Sentinel mode needs a channel of its own to confirm its subscriptions (redis-sentinel-client.ts).
+  const probeChannel = `${prefix}kv:probe:${randomBytes(8).toString('hex')}`;
+  const open = (role: string) => openRedisClient(deps, { ...options, probeChannel }, role);
   let commands = open('commands');
-  const subscriber = open('subscriber');
+  // The Sentinel client keeps its subscriptions on a connection of their own already.
+  const subscriber = options.sentinel ? commands : open('subscriber');
   const subscriptions = createRedisSubscriptions({ logger, client: subscriber, timeoutMs, prefix });
   let started = false;
   let closed = false;
@@ -92,8 +95,12 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
     client.connect().catch(() => undefined);
   }
 
+  /**
+   * Not in Sentinel mode: there a command also waits out a failover inside the client, and
+   * the client replaces its own connections once the sentinels name the new master.
+   */
   function replace(stale: RedisClient): void {
-    if (closed || stale !== commands) return;
+    if (closed || stale !== commands || options.sentinel) return;
     logger.warn('redis did not answer in time; replacing the connection');
     commands = open('commands');
     start(commands);
@@ -122,7 +129,7 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
       if (!started) {
         started = true;
         start(commands);
-        start(subscriber);
+        if (subscriber !== commands) start(subscriber);
       }
       await Promise.all([whenReady(commands, timeoutMs), whenReady(subscriber, timeoutMs)]);
       const policy = await run('info', readEvictionPolicy);
@@ -188,7 +195,7 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
       if (closed) return;
       closed = true;
       commands.destroy();
-      subscriber.destroy();
+      if (subscriber !== commands) subscriber.destroy();
     },
   };
 }

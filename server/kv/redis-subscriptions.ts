@@ -53,7 +53,8 @@ export function createRedisSubscriptions(deps: { logger: Logger; client: RedisCl
       if (!client.isReady) throw new StoreUnavailableError('redis subscriber is not connected');
       const created: Channel = { registrations: new Set(), confirmed: Promise.resolve(), listener: (message) => dispatch(created, message) };
       const { listener } = created;
-      created.confirmed = withDeadline(client.subscribe(name, listener), timeoutMs, 'subscribe').catch(
+      created.confirmed = withDeadline(client.subscribe(name, listener), timeoutMs, 'subscribe').then(
+        () => undefined,
         (error: unknown) => {
           if (channels.get(name) === created) channels.delete(name);
           client.unsubscribe(name, listener).catch(() => undefined);

@@ -38,9 +38,12 @@ export interface RegulatorDeps {
   onEvent?: (event: 'account_ban' | 'address_ban' | 'lockout', kind: AttemptKind | 'any') => void;
 }
 
-/** Usernames are compared as the directory does: trimmed, lower case. */
+/**
+ * Usernames are compared as directories do: trimmed, lower case, and in Unicode NFKC, so the
+ * full-width "ｄａｖｅ" an LDAP server finds as "dave" is counted as "dave" too.
+ */
 export function regulationSubject(username: string): string {
-  return username.trim().toLowerCase();
+  return username.normalize('NFKC').trim().toLowerCase();
 }
 
 /**

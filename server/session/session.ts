@@ -18,6 +18,10 @@ export interface SessionUser {
   displayName: string;
   email: string;
   groups: string[];
+  /** From the directory (LDAP), for a later SMS factor; never sent upstream. */
+  mobile?: string;
+  /** Set by the LDAP directory: such a session is only ever resolved against LDAP, never the users file. */
+  source?: 'ldap';
 }
 
 export interface Session {

@@ -1,3 +1,4 @@
+import { resolveUser } from '../directory/directory.js';
 import type { FactorUse } from '../session/session.js';
 import type { FirstFactorCheck, PasskeyCredential, SignInDeps, SignInInput } from './sign-in.js';
 
@@ -19,7 +20,8 @@ export async function checkPasskey(deps: SignInDeps, input: PasskeyInput): Promi
   if (!verdict.ok) return { ok: false, reason: verdict.reason, result: { ok: false, reason: 'throttled' } };
 
   const result = await deps.passkeys.verifyAuthentication({ binding: input.binding, response: input.response, now: deps.now() });
-  const user = result.ok ? deps.directory.findUser(result.username) : undefined;
+  // Asked of the directory itself (LDAP: a search), so a user disabled there has no passkey sign-in either.
+  const user = result.ok ? await resolveUser(deps.directory, result.username) : undefined;
   if (!result.ok || !user) {
     await deps.regulator.recordFailure({ kind: 'webauthn', ip });
     const detail = result.ok ? 'unknown-credential' : result.reason;

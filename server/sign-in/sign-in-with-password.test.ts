@@ -172,3 +172,103 @@ describe('signIn with a password', () => {
     expect(admitted.every((a) => a.verdict.ok)).toBe(true);
   });
 });
+
+describe('signInWithPassword with a directory that asks a server (LDAP)', () => {
+  /** `queue.busy`: the directory's queue of checks turns every check away, real or imitated. */
+  function setupLdap() {
+    const queue: { busy?: 'address' | 'all' } = {};
+    const lanes: string[] = [];
+    const asked: string[] = [];
+    const clock = createFixedClock();
+    const kv = createMemoryKv({ clock });
+    const storage = openTestStorage();
+    const audit = { record: async () => undefined, flush: async () => {}, close: () => {} };
+    const sessions = createSessionStore({ kv, clock, logger: createSilentLogger() }, { idleTimeout: 3600, absoluteTimeout: 43200, rememberMe: 0, cacheTtl: 10 });
+    const binds: string[] = [];
+    const imitated: string[] = [];
+    const ALIASES: Record<string, string> = { alice: 'alice', 'alice@corp.example': 'alice', 'ａｌｉｃｅ': 'alice' };
+    const directory: Directory = {
+      // As the LDAP directory does: find the account, ask before binding, then bind.
+      async verifyPassword(username, password, options) {
+        lanes.push(options?.clientIp ?? '');
+        if (queue.busy) return { ok: false, reason: 'busy', scope: queue.busy };
+        const account = ALIASES[username.toLowerCase()];
+        if (!account) return { ok: false, reason: 'invalid-credentials' };
+        asked.push(account);
+        if (options?.mayVerify && !(await options.mayVerify(account))) return { ok: false, reason: 'invalid-credentials', username: account };
+        binds.push(username);
+        if (password === 'expired-but-right') return { ok: false, reason: 'account-state', state: 'password-expired', username: account };
+        return password === 'right' ? { ok: true, user: ALICE } : { ok: false, reason: 'invalid-credentials', username: account };
+      },
+      async imitateVerify(username, options) {
+        lanes.push(options?.clientIp ?? '');
+        if (queue.busy) return { ok: false, reason: 'busy', scope: queue.busy };
+        imitated.push(username);
+        return { ok: false, reason: 'invalid-credentials' };
+      },
+      findUser: () => undefined,
+      close() {},
+    };
+    const regulator = createRegulator({ kv, clock, audit, endSessions: (u) => sessions.destroyAllForUser(u) }, {
+      account: { max_retries: 3, find_time: 600, ban_time: 900 },
+      address: { max_retries: 100, find_time: 600, ban_time: 900 },
+      lockout: { max_failures: 20, find_time: 86400, duration: 3600 },
+    });
+    const deps = { directory, sessions, regulator, accountStates: storage.accountStates, logger: createSilentLogger(), audit, now: clock.now };
+    const attempt = (username: string, password: string, ip = '10.0.0.1') => signIn(deps, { method: 'password', username, password, rememberMe: false, clientIp: ip });
+    return { attempt, binds, imitated, regulator, queue, lanes, asked };
+  }
+
+  it('waits in the caller\'s lane for real and imitated checks alike', async () => {
+    const { attempt, regulator, lanes, imitated } = setupLdap();
+    await attempt('alice', 'wrong', '192.0.2.1');
+    await regulator.lock('alice', { reason: 'admin', actor: 'root' });
+    await attempt('alice', 'right', '2001:db8::7');
+    expect(imitated).toEqual(['alice']);
+    expect(lanes).toEqual(['192.0.2.1', '2001:db8::7']);
+  });
+
+  it.each(['address', 'all'] as const)(
+    'a full queue of checks (%s) answers busy for open, unknown, aliased and locked accounts alike: no search, no bind, nothing counted',
+    async (scope) => {
+      const { attempt, regulator, queue, binds, asked, imitated } = setupLdap();
+      await regulator.lock('bob', { reason: 'admin', actor: 'root' });
+      queue.busy = scope;
+      const names: Array<[string, string]> = [['alice', 'right'], ['alice', 'wrong'], ['alice@corp.example', 'wrong'], ['ａｌｉｃｅ', 'right'], ['nobody', 'guess'], ['bob', 'whatever']];
+      for (const [name, password] of names) expect(await attempt(name, password)).toEqual({ ok: false, reason: 'busy', scope });
+      expect({ binds, asked, imitated }).toEqual({ binds: [], asked: [], imitated: [] });
+      expect((await regulator.lockState('alice')).recentFailures).toBe(0);
+      // Nothing stays in flight: once the queue has room, the same attempts are checked as usual.
+      queue.busy = undefined;
+      expect((await attempt('alice', 'right')).ok).toBe(true);
+      expect(await attempt('bob', 'whatever')).toEqual({ ok: false, reason: 'invalid-credentials' });
+      expect(imitated).toEqual(['bob']);
+    },
+  );
+
+  it('imitates instead of verifying once regulation refuses: the server sees no bind', async () => {
+    const { attempt, binds, imitated } = setupLdap();
+    for (let i = 0; i < 3; i++) await attempt('alice', 'wrong');
+    expect(binds).toHaveLength(3);
+    expect(await attempt('alice', 'right')).toEqual({ ok: false, reason: 'invalid-credentials' });
+    expect(binds).toHaveLength(3);
+    expect(imitated).toEqual(['alice']);
+  });
+
+  it('counts failures under every spelling against the one account, and refuses the others before a bind', async () => {
+    const { attempt, binds, regulator } = setupLdap();
+    await attempt('alice@corp.example', 'wrong');
+    await attempt('ａｌｉｃｅ', 'wrong');
+    await attempt('ALICE', 'wrong');
+    expect(binds).toHaveLength(3);
+    expect((await regulator.lockState('alice')).recentFailures).toBe(3);
+    expect(await attempt('alice@corp.example', 'right')).toEqual({ ok: false, reason: 'invalid-credentials' });
+    expect(binds).toHaveLength(3);
+  });
+
+  it('reports an account state without counting a failure', async () => {
+    const { attempt, regulator } = setupLdap();
+    for (let i = 0; i < 5; i++) expect(await attempt('alice', 'expired-but-right')).toEqual({ ok: false, reason: 'account-state', state: 'password-expired' });
+    expect((await regulator.lockState('alice')).recentFailures).toBe(0);
+  });
+});

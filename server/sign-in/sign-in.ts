@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/create-audit-log.js';
 import type { Logger } from '../core/logger.js';
-import type { Directory } from '../directory/directory.js';
+import type { Directory, DirectoryState } from '../directory/directory.js';
 import type { AuthenticationFailure } from '../factors/webauthn/verify-authentication.js';
 import type { WebAuthnService } from '../factors/webauthn/webauthn-service.js';
 import type { Attempt, Regulator } from '../regulation/regulator.js';
@@ -62,6 +62,8 @@ export type SignInResult =
    * must not tell them apart. `address-throttled` is about the caller's own address only.
    */
   | { ok: false; reason: 'invalid-credentials' | 'address-throttled' }
+  /** The password was right, but the directory says the account cannot sign in as it is (expired password, …). */
+  | { ok: false; reason: 'account-state'; state: DirectoryState }
   /**
    * Not checked, "try again in a moment": too many password checks from the caller's address
    * (`address`) or from everyone (`all`) are waiting. Says nothing about the account.

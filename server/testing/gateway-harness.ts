@@ -9,7 +9,7 @@ import type { HashQueue } from '../directory/hash-queue.js';
 import { hashPassword, type HashPolicy } from '../directory/password-hash.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { cookieFrom, csrfFieldOf, send, type TestResponse } from './http-client.js';
-import { startRedisServer } from './redis-server.js';
+import { startRedisServer, type TestRedisServer } from './redis-server.js';
 import { startEchoUpstream } from './upstream-echo.js';
 import { testStorage } from './test-storage.js';
 import { TEST_HASH_POLICY } from './test-password-hash.js';
@@ -34,7 +34,12 @@ export function baseConfig(options: { redisUrl: string; usersFile: string; upstr
     // Generous: a busy test machine misses a short deadline and the request fails closed. Tests
     // of the deadline itself set a short one.
     redis: { url: options.redisUrl, timeout: '10s' },
-    authentication: { users_file: options.usersFile, watch: true } as { users_file: string; watch: boolean; password_checks?: { concurrency?: number; per_address?: number; max_waiting?: number } },
+    authentication: { users_file: options.usersFile, watch: true } as {
+      users_file: string | undefined;
+      watch: boolean;
+      ldap?: Record<string, unknown>;
+      password_checks?: { concurrency?: number; per_address?: number; max_waiting?: number };
+    },
     storage: testStorage(),
     // Lenient, so tests that fail on purpose do not ban each other; regulation tests tighten it.
     regulation: {
@@ -84,13 +89,15 @@ export async function writeUsersFile(
  * `configure` may change the config object before it is parsed; `clock` pins the gateway's time;
  * `hashQueue` replaces the password-hash queue (a test watching the order of checks).
  * Passwords are hashed with `hashPolicy`, cheap unless a test of sign-in timing needs real cost.
+ * `redis` shares a Redis with another gateway (a second instance).
  */
 export async function startGatewayHarness(
-  options: { configure?: (config: HarnessConfig) => void; logger?: Logger; clock?: Clock; hashQueue?: HashQueue; hashPolicy?: HashPolicy } = {},
+  options: { configure?: (config: HarnessConfig) => void; logger?: Logger; clock?: Clock; redis?: TestRedisServer; hashQueue?: HashQueue; hashPolicy?: HashPolicy } = {},
 ) {
   const hashPolicy = options.hashPolicy ?? TEST_HASH_POLICY;
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
-  const redis = await startRedisServer();
+  // A Redis given by the caller is shared with another gateway (a second instance) and outlives this one.
+  const redis = options.redis ?? (await startRedisServer());
   const upstream = await startEchoUpstream();
   const usersFile = join(dir, 'users.yml');
   await writeUsersFile(usersFile, USERS, hashPolicy);
@@ -108,26 +115,8 @@ export async function startGatewayHarness(
 
   const request = (o: Omit<Parameters<typeof send>[0], 'port'>) => send({ port, ...o });
 
-  /** Fetches the sign-in page: its CSRF cookie and token. */
-  async function signInForm(): Promise<{ csrfCookie: string; csrfToken: string; page: TestResponse }> {
-    const page = await request({ path: '/', host: PORTAL });
-    const csrfCookie = cookieFrom(page, 'gatehouse_csrf');
-    const csrfToken = csrfFieldOf(page.body);
-    if (!csrfCookie || !csrfToken) throw new Error(`sign-in page without CSRF token (status ${page.status})`);
-    return { csrfCookie, csrfToken, page };
-  }
-
-  /** Posts the sign-in form as a browser on the portal would. */
-  async function postSignIn(fields: Record<string, string>, extra: { cookie?: string; origin?: string | null } = {}) {
-    const { csrfCookie, csrfToken } = await signInForm();
-    const body = new URLSearchParams({ csrf: csrfToken, ...fields }).toString();
-    const headers: Record<string, string> = {
-      'content-type': 'application/x-www-form-urlencoded',
-      cookie: [`gatehouse_csrf=${csrfCookie}`, extra.cookie].filter(Boolean).join('; '),
-    };
-    if (extra.origin !== null) headers.origin = extra.origin ?? `http://${PORTAL}`;
-    return request({ method: 'POST', path: '/login', host: PORTAL, headers, body });
-  }
+  const signInForm = () => fetchSignInForm(request);
+  const postSignIn = (fields: Record<string, string>, extra: { cookie?: string; origin?: string | null } = {}) => postSignInForm(request, fields, extra);
 
   /** Signs in and returns the session cookie pair ("gatehouse_session=…"). */
   async function signIn(username: keyof typeof USERS | string, password?: string): Promise<string> {
@@ -152,13 +141,44 @@ export async function startGatewayHarness(
     async close() {
       await gateway.close();
       await upstream.close();
-      await redis.stop();
+      if (!options.redis) await redis.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
 export type GatewayHarness = Awaited<ReturnType<typeof startGatewayHarness>>;
+
+type Send = (o: Omit<Parameters<typeof send>[0], 'port'>) => Promise<TestResponse>;
+
+/** Fetches the sign-in page: its CSRF cookie and token. */
+export async function fetchSignInForm(request: Send): Promise<{ csrfCookie: string; csrfToken: string; page: TestResponse }> {
+  const page = await request({ path: '/', host: PORTAL });
+  const csrfCookie = cookieFrom(page, 'gatehouse_csrf');
+  const csrfToken = csrfFieldOf(page.body);
+  if (!csrfCookie || !csrfToken) throw new Error(`sign-in page without CSRF token (status ${page.status})`);
+  return { csrfCookie, csrfToken, page };
+}
+
+/** Posts the sign-in form as a browser on the portal would. */
+export async function postSignInForm(request: Send, fields: Record<string, string>, extra: { cookie?: string; origin?: string | null } = {}): Promise<TestResponse> {
+  const { csrfCookie, csrfToken } = await fetchSignInForm(request);
+  const body = new URLSearchParams({ csrf: csrfToken, ...fields }).toString();
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    cookie: [`gatehouse_csrf=${csrfCookie}`, extra.cookie].filter(Boolean).join('; '),
+  };
+  if (extra.origin !== null) headers.origin = extra.origin ?? `http://${PORTAL}`;
+  return request({ method: 'POST', path: '/login', host: PORTAL, headers, body });
+}
+
+/** Signs in with a password through any gateway (`request` bound to its port); the session cookie pair. */
+export async function signInThrough(request: Send, username: string, password: string): Promise<string> {
+  const response = await postSignInForm(request, { username, password });
+  const token = cookieFrom(response, 'gatehouse_session');
+  if (response.status !== 303 || !token) throw new Error(`sign-in of ${username} failed: ${response.status}`);
+  return `gatehouse_session=${token}`;
+}
 
 /**
  * A browser on the portal: keeps the session cookie as the gateway rotates it, and posts forms

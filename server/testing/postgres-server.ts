@@ -14,6 +14,9 @@ export interface TestPostgresServer {
   port: number;
   /** A fresh, empty database on this server; its URL. */
   createDatabase(): Promise<string>;
+  /** Stops the server, data kept (`resume` starts it again on the same port). */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   /** Stops the server and removes its folder. */
   stop(): Promise<void>;
 }
@@ -51,10 +54,11 @@ export async function startPostgresServer(): Promise<TestPostgresServer> {
     throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
   }
   let port = 0;
+  const options = () => `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  const start = () => run(...runAs(join(bin, 'pg_ctl'), ['-D', data, '-o', options(), '-l', join(dir, 'log'), '-w', '-t', String(START_TIMEOUT_MS / 1000), 'start']));
   for (let attempt = 1; ; attempt++) {
     port = await getFreePort();
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
-    const started = await run(...runAs(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', '-t', String(START_TIMEOUT_MS / 1000), 'start']));
+    const started = await start();
     if (started.code === 0) break;
     if (attempt >= 3) {
       await rm(dir, { recursive: true, force: true });
@@ -78,6 +82,15 @@ export async function startPostgresServer(): Promise<TestPostgresServer> {
         await client.end();
       }
       return `postgres://gatehouse@127.0.0.1:${port}/${name}`;
+    },
+    async pause() {
+      // fast: connections are ended at once, as when the server or its host goes down.
+      const stopped = await run(...runAs(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']));
+      if (stopped.code !== 0) throw new Error(`PostgreSQL did not stop: ${stopped.output}`);
+    },
+    async resume() {
+      const started = await start();
+      if (started.code !== 0) throw new Error(`PostgreSQL did not start again on port ${port}: ${started.output}`);
     },
     async stop() {
       process.off('exit', stopServer);

@@ -87,7 +87,17 @@ export async function startRedisServer(): Promise<TestRedisServer> {
 }
 
 function spawnRedis(port: number, dir: string): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  return spawnRedisProcess(['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], port);
+}
+
+/**
+ * redis-server with `args`, resolved once it prints `ready` (a data node's "Ready to accept
+ * connections"; a sentinel's "+monitor master"), rejected if it exits first or stays silent.
+ */
+export function spawnRedisProcess(args: string[], port: number, ready = READY): Promise<ChildProcess> {
+  if (!existsSync(REDIS_SERVER)) {
+    return Promise.reject(new Error(`${REDIS_SERVER} not found: integration tests need the Debian package redis-server (apt-get install redis-server)`));
+  }
   const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let output = '';
@@ -99,7 +109,7 @@ function spawnRedis(port: number, dir: string): Promise<ChildProcess> {
     const timer = setTimeout(() => fail(`was not ready within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (!output.includes(READY)) return;
+      if (!output.includes(ready)) return;
       clearTimeout(timer);
       child.off('exit', onExit);
       // Keep draining the pipes so a chatty server never blocks on a full one.

@@ -26,10 +26,11 @@ export interface GatehouseProcess {
   /** Resolves once stdout or stderr matches; rejects if the process exits first. */
   waitForOutput(pattern: RegExp): Promise<void>;
   kill(signal?: NodeJS.Signals): void;
+  pid: number;
 }
 
 /** The `gatehouse` command as an operator runs it: main.ts in its own Node process, with tsx. */
-export function spawnGatehouse(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): GatehouseProcess {
+export function spawnGatehouse(args: string[], options: { env?: Record<string, string>; cwd?: string; stuckAfterMs?: number } = {}): GatehouseProcess {
   const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: options.cwd,
@@ -42,7 +43,7 @@ export function spawnGatehouse(args: string[], options: { env?: Record<string, s
   const onOutput = () => waiters.forEach((check) => check());
   child.stdout.on('data', (chunk: Buffer) => ((out += chunk), onOutput()));
   child.stderr.on('data', (chunk: Buffer) => ((err += chunk), onOutput()));
-  const stuck = setTimeout(() => child.kill('SIGKILL'), STUCK_AFTER_MS);
+  const stuck = setTimeout(() => child.kill('SIGKILL'), options.stuckAfterMs ?? STUCK_AFTER_MS);
   const exited = new Promise<GatehouseExit>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -72,5 +73,6 @@ export function spawnGatehouse(args: string[], options: { env?: Record<string, s
       });
     },
     kill: (signal = 'SIGTERM') => void child.kill(signal),
+    pid: child.pid ?? 0,
   };
 }

@@ -1,4 +1,4 @@
-import type { Directory } from '../directory/directory.js';
+import { resolveUser, type Directory } from '../directory/directory.js';
 import type { OtpDevice, OtpDeviceStore } from '../storage/storage.js';
 
 export type AssignResult =
@@ -10,8 +10,8 @@ export type AssignResult =
  * as unknown). A token belongs to at most one user: one that is someone else's must be
  * unassigned first. Assigning it again to its owner changes nothing and succeeds.
  */
-export async function assignToken(deps: { store: OtpDeviceStore; directory: Pick<Directory, 'findUser'> }, serial: string, username: string): Promise<AssignResult> {
-  const user = deps.directory.findUser(username);
+export async function assignToken(deps: { store: OtpDeviceStore; directory: Pick<Directory, 'findUser' | 'lookupUser'> }, serial: string, username: string): Promise<AssignResult> {
+  const user = await resolveUser(deps.directory, username);
   if (!user) return { ok: false, reason: 'unknown-user' };
   const token = await deps.store.findBySerial(serial);
   if (!token) return { ok: false, reason: 'unknown-token' };
