@@ -81,7 +81,7 @@ describe('gatehouse check-config with redis.sentinel', () => {
 
   it('says which master through which sentinels, never a password', async () => {
     const t = io();
-    const path = writeConfig('sentinel.yml', { ...GOOD, session: { store: 'redis' }, redis: { sentinel, password: 'data-secret' } });
+    const path = writeConfig('sentinel.yml', { ...GOOD, session: { ...GOOD.session, store: 'redis' }, redis: { sentinel, password: 'data-secret' } });
     expect(await runCheckConfig(path, {}, t.io)).toBe(0);
     expect(t.out()).toContain('redis: master "gatehouse" of sentinels 10.0.0.11:26379, [fd00::12]:26379');
     expect(t.out() + t.err()).not.toMatch(/secret/);
@@ -89,7 +89,7 @@ describe('gatehouse check-config with redis.sentinel', () => {
 
   it('exits 1 naming a sentinel that is not host:port, and a url given besides', async () => {
     const t = io();
-    const path = writeConfig('bad-sentinel.yml', { ...GOOD, session: { store: 'redis' }, redis: { url: 'redis://10.0.0.5:6379', sentinel: { ...sentinel, nodes: ['10.0.0.11'] } } });
+    const path = writeConfig('bad-sentinel.yml', { ...GOOD, session: { ...GOOD.session, store: 'redis' }, redis: { url: 'redis://10.0.0.5:6379', sentinel: { ...sentinel, nodes: ['10.0.0.11'] } } });
     expect(await runCheckConfig(path, {}, t.io)).toBe(1);
     expect(t.err()).toContain('redis.sentinel.nodes[0]: "10.0.0.11" is not host:port');
     expect(t.err()).toContain('redis.url: set either redis.url or redis.sentinel');
