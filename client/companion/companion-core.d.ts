@@ -1,7 +1,8 @@
 // Types for companion-core.js, which the browser loads as is (no build step).
 
 export type OtpAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
-export type Decision = 'approve' | 'deny' | 'not_me';
+export type { Decision } from './push-wire-format.js';
+export { answerText, authorizationHeader, deviceRequestText, normalizeNumber, signedQuery } from './push-wire-format.js';
 export interface TotpParams {
   algorithm: OtpAlgorithm;
   digits: 6 | 8;
@@ -22,10 +23,5 @@ export declare function litSegments(timeMs: number, period: number): number;
 export declare function clockOffset(serverTime: number, localNow: number): number;
 export declare function isClockWrong(offsetMs: number): boolean;
 export declare function sha256Base64Url(body: string | Uint8Array): Promise<string>;
-export declare function deviceRequestText(input: { method: string; path: string; t: number; bodyHash: string }): string;
-export declare function answerText(input: { approvalId: string; decision: Decision; number: string; time: number }): string;
-export declare function authorizationHeader(input: { id: string; t: number; sig: string }): string;
-export declare function signedQuery(input: { id: string; t: number; sig: string }): string;
-export declare function normalizeNumber(text: string): string | undefined;
 export declare function pickLocale(languages: readonly string[]): 'en' | 'zh-TW';
 export declare function parseHash(hash: string): { kind: 'enroll'; token: string } | { kind: 'approval'; approvalId: string } | { kind: 'none' };

@@ -1,6 +1,7 @@
 /**
  * The companion's pure parts: TOTP on WebCrypto HMAC, base32 and base64url, the texts the device
- * key signs (client/../push-api contract, byte for byte), the clock offset and the countdown ring.
+ * key signs (from push-wire-format.js, which the gateway imports too), the clock offset and the
+ * countdown ring.
  * No DOM, no storage: app.js and the unit tests both load this file as is.
  */
 
@@ -12,6 +13,10 @@ export const RING_SEGMENTS = 10;
 const HMAC_HASHES = { SHA1: 'SHA-1', SHA256: 'SHA-256', SHA512: 'SHA-512' };
 const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const encoder = new TextEncoder();
+
+// The texts the device key signs, the Authorization header and the number's format: one file
+// shared with the gateway.
+export { answerText, authorizationHeader, deviceRequestText, normalizeNumber, signedQuery } from './push-wire-format.js';
 
 /** RFC 4648 base32 (the TOTP seed): case, spaces and '=' padding are forgiven; anything else throws. */
 export function decodeBase32(text) {
@@ -111,31 +116,6 @@ export function isClockWrong(offsetMs) {
 export async function sha256Base64Url(body) {
   const bytes = typeof body === 'string' ? encoder.encode(body) : body;
   return encodeBase64Url(await crypto.subtle.digest('SHA-256', bytes));
-}
-
-/** The text of a device-authenticated call: the path is without its query. */
-export function deviceRequestText({ method, path, t, bodyHash }) {
-  return `gatehouse-device-v1\n${method.toUpperCase()}\n${path}\n${t}\n${bodyHash}`;
-}
-
-/** The text of an answer; the number is "" for deny and not_me. */
-export function answerText({ approvalId, decision, number, time }) {
-  return `gatehouse-push-answer-v1\n${approvalId}\n${decision}\n${decision === 'approve' ? number : ''}\n${time}`;
-}
-
-export function authorizationHeader({ id, t, sig }) {
-  return `Gatehouse-Device id=${id},t=${t},sig=${sig}`;
-}
-
-/** The same three values in a query, for EventSource (which cannot send headers). */
-export function signedQuery({ id, t, sig }) {
-  return `?${new URLSearchParams({ id, t: String(t), sig }).toString()}`;
-}
-
-/** Two digits 10–99, as the sign-in page shows them; the field forgives spaces around them. */
-export function normalizeNumber(text) {
-  const trimmed = String(text).trim();
-  return /^[1-9][0-9]$/.test(trimmed) ? trimmed : undefined;
 }
 
 /** zh-TW, zh-Hant and zh-HK read Traditional Chinese; everyone else English. */

@@ -21,7 +21,7 @@ function appUrl(approvalId) {
 // The app shell, so the offline code opens without a network. Network first: a new version
 // reaches the phone as soon as it is online; the cache is only the fallback.
 const CACHE = 'gatehouse-companion-v1';
-const SHELL = ['./', 'app.js', 'companion-core.js', 'companion-store.js', 'companion-strings.js', 'companion.css', 'manifest.webmanifest', 'icons/icon.svg', 'icons/icon-192.png'];
+const SHELL = ['./', 'app.js', 'companion-core.js', 'push-wire-format.js', 'companion-store.js', 'companion-strings.js', 'companion.css', 'manifest.webmanifest', 'icons/icon.svg', 'icons/icon-192.png'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFixedClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import type { Storage } from '../storage/storage.js';
-import { openTestStorage } from '../storage/test-storage.js';
+import { openTestStorage } from '../storage/testing/test-storage.js';
 import { createAuditLog, type AuditLog } from './create-audit-log.js';
 
 const NOW = Date.UTC(2026, 0, 1);

@@ -53,6 +53,19 @@ describe('gatehouse check-config', () => {
     expect(t.err()).toContain('access_control.default_policy:');
   });
 
+  it('exits 1 for a rule that asks for email codes, a factor not built yet, naming the rule and what to use instead', async () => {
+    const rules = [{ domain: 'wiki.corp.example', policy: 'two_factor', factors: ['totp', 'email_otp'] }, { domain: 'wiki.corp.example', policy: 'two_factor', factors: ['email_otp'] }];
+    const t = io();
+    expect(await runCheckConfig(writeConfig('email-otp.yml', { ...GOOD, access_control: { default_policy: 'deny', rules } }), {}, t.io)).toBe(1);
+    expect(t.err()).toContain('2 errors');
+    expect(t.err()).toContain('access_control.rules[0].factors[1]: "email_otp" is not available yet: Gatehouse has no email code factor, so no one could meet this rule (use totp, hotp, webauthn, push, recovery_code)');
+    expect(t.err()).toContain('access_control.rules[1].factors[0]: "email_otp" is not available yet');
+    // Every factor that exists is still accepted.
+    const built = io();
+    const all = [{ domain: 'wiki.corp.example', policy: 'two_factor', factors: ['totp', 'hotp', 'webauthn', 'push', 'recovery_code'] }];
+    expect(await runCheckConfig(writeConfig('built.yml', { ...GOOD, access_control: { default_policy: 'deny', rules: all } }), {}, built.io)).toBe(0);
+  });
+
   it('exits 1 when the users file is invalid, naming the problem and never a hash', async () => {
     writeFileSync(join(dir, 'bad-users.yml'), stringify({ users: { bob: { displayname: 'Bob', password: 'plaintext-oops' } } }));
     const t = io();
@@ -68,7 +81,7 @@ describe('gatehouse check-config with redis.sentinel', () => {
 
   it('says which master through which sentinels, never a password', async () => {
     const t = io();
-    const path = writeConfig('sentinel.yml', { ...GOOD, session: { store: 'redis', domain: 'corp.example' }, redis: { sentinel, password: 'data-secret' } });
+    const path = writeConfig('sentinel.yml', { ...GOOD, session: { ...GOOD.session, store: 'redis' }, redis: { sentinel, password: 'data-secret' } });
     expect(await runCheckConfig(path, {}, t.io)).toBe(0);
     expect(t.out()).toContain('redis: master "gatehouse" of sentinels 10.0.0.11:26379, [fd00::12]:26379');
     expect(t.out() + t.err()).not.toMatch(/secret/);
@@ -76,7 +89,7 @@ describe('gatehouse check-config with redis.sentinel', () => {
 
   it('exits 1 naming a sentinel that is not host:port, and a url given besides', async () => {
     const t = io();
-    const path = writeConfig('bad-sentinel.yml', { ...GOOD, session: { store: 'redis' }, redis: { url: 'redis://10.0.0.5:6379', sentinel: { ...sentinel, nodes: ['10.0.0.11'] } } });
+    const path = writeConfig('bad-sentinel.yml', { ...GOOD, session: { ...GOOD.session, store: 'redis' }, redis: { url: 'redis://10.0.0.5:6379', sentinel: { ...sentinel, nodes: ['10.0.0.11'] } } });
     expect(await runCheckConfig(path, {}, t.io)).toBe(1);
     expect(t.err()).toContain('redis.sentinel.nodes[0]: "10.0.0.11" is not host:port');
     expect(t.err()).toContain('redis.url: set either redis.url or redis.sentinel');

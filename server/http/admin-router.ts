@@ -1,4 +1,4 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { disableUser, enableUser, resetFactors, unlockUser } from '../admin/account-actions.js';
 import type { Actor, AdminDeps } from '../admin/admin-deps.js';
@@ -6,8 +6,9 @@ import { assignHardwareToken, unassignHardwareToken } from '../admin/hardware-to
 import { issueEnrollmentLink } from '../admin/issue-enrollment-link.js';
 import { listUserSessions, revokeAllUserSessions, revokeUserSession } from '../admin/user-sessions.js';
 import { getUser, listUsersPage, PAGE_MAX } from '../admin/user-status.js';
-import { StoreUnavailableError } from '../core/errors.js';
+import type { ApiErrorCode } from '../core/api-errors.js';
 import type { FactorUse, Session } from '../session/session.js';
+import { apiNotFound, createApiErrorHandler, sendApiError } from './api-errors.js';
 import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
 import { requestIdOf } from './pages.js';
@@ -17,7 +18,6 @@ import { clientIpOf, portalSession } from './portal-session.js';
 export const ADMIN_API_PATH = 'api/admin/v1';
 
 const BODY_LIMIT = 8 * 1024;
-const STATUS_OF: Record<string, number> = { unknown_user: 404, unknown_session: 404, unknown_token: 404, assigned_to_other: 409, user_disabled: 409, links_disabled: 409 };
 
 const noBody = z.strictObject({});
 const searchQuery = z.strictObject({
@@ -53,12 +53,11 @@ export function freshFactorUntil(session: Session, now: number, maxAgeSeconds: n
 export function createAdminRouter(ctx: GatewayContext): express.Router {
   const router = express.Router();
   const admin: AdminDeps = { storage: ctx.storage, sessions: ctx.sessions, regulator: ctx.regulator, directory: ctx.directory, audit: ctx.audit, clock: ctx.clock };
-  const fail = (res: Response, status: number, error: string) => void res.status(status).json({ error });
   const sessionOf = (res: Response) => res.locals.adminSession as Session;
   const actorOf = (req: Request, res: Response): Actor => ({ name: sessionOf(res).user.username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res) });
   /** A value result as JSON: the result itself (without `ok`) or `body`; a refusal as its status and reason. */
-  function answer<R extends { ok: true } | { ok: false; reason: string }>(res: Response, result: R, body?: (r: Extract<R, { ok: true }>) => object): void {
-    if (!result.ok) return fail(res, STATUS_OF[result.reason] ?? 400, result.reason);
+  function answer<R extends { ok: true } | { ok: false; reason: ApiErrorCode }>(res: Response, result: R, body?: (r: Extract<R, { ok: true }>) => object): void {
+    if (!result.ok) return sendApiError(res, result.reason);
     const { ok: _ok, ...rest } = result as Extract<R, { ok: true }>;
     res.json(body ? body(result as Extract<R, { ok: true }>) : rest);
   }
@@ -67,14 +66,14 @@ export function createAdminRouter(ctx: GatewayContext): express.Router {
   router.use(async (req, res, next) => {
     res.set('cache-control', 'no-store');
     const signedIn = await portalSession(ctx, req);
-    if (!signedIn) return fail(res, 401, 'signed_out');
+    if (!signedIn) return sendApiError(res, 'signed_out');
     const { session } = signedIn;
     const safe = req.method === 'GET' || req.method === 'HEAD';
-    if (!safe && !(isSameOriginRequest(req.headers, ctx.portal.origin) && tokensMatch(req.headers['x-csrf-token'], session.csrf))) return fail(res, 403, 'csrf');
-    if (!session.user.groups.includes(ctx.config.admin.group)) return fail(res, 403, 'forbidden');
+    if (!safe && !(isSameOriginRequest(req.headers, ctx.portal.origin) && tokensMatch(req.headers['x-csrf-token'], session.csrf))) return sendApiError(res, 'csrf');
+    if (!session.user.groups.includes(ctx.config.admin.group)) return sendApiError(res, 'forbidden');
     // A body, when there is one, must be JSON: no form or text/plain body (what a cross-site form can send) is read.
     const hasContent = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (hasContent && !req.is('application/json')) return fail(res, 415, 'json_required');
+    if (hasContent && !req.is('application/json')) return sendApiError(res, 'json_required');
     res.locals.adminSession = session;
     next();
   });
@@ -87,7 +86,7 @@ export function createAdminRouter(ctx: GatewayContext): express.Router {
   });
 
   router.use((_req, res, next) => {
-    if (freshFactorUntil(sessionOf(res), ctx.clock.now(), ctx.config.admin.fresh_factor_age, ctx.policy.passwordless) === null) return fail(res, 403, 'fresh_factor_required');
+    if (freshFactorUntil(sessionOf(res), ctx.clock.now(), ctx.config.admin.fresh_factor_age, ctx.policy.passwordless) === null) return sendApiError(res, 'fresh_factor_required');
     next();
   });
   router.use(express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }));
@@ -95,13 +94,13 @@ export function createAdminRouter(ctx: GatewayContext): express.Router {
   /** The parsed body (absent counts as {}), or undefined after answering 400. */
   function bodyOf<T>(req: Request, res: Response, schema: z.ZodType<T>): T | undefined {
     const parsed = schema.safeParse(req.body ?? {});
-    if (!parsed.success) return void fail(res, 400, 'malformed');
+    if (!parsed.success) return void sendApiError(res, 'malformed');
     return parsed.data;
   }
 
   router.get('/users', async (req, res) => {
     const query = searchQuery.safeParse(req.query);
-    if (!query.success) return fail(res, 400, 'malformed');
+    if (!query.success) return sendApiError(res, 'malformed');
     const { search, offset, limit } = query.data;
     const page = await listUsersPage(admin, { search, offset, limit });
     res.json({ users: page.users, total: page.total, offset, limit });
@@ -160,15 +159,7 @@ export function createAdminRouter(ctx: GatewayContext): express.Router {
     answer(res, await unassignHardwareToken(admin, actorOf(req, res), param(req, 'serial')));
   });
 
-  router.use((_req, res) => fail(res, 404, 'not_found'));
-  router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const status = (error as { status?: number }).status;
-    if (status === 413) return fail(res, 413, 'too_large');
-    if (status === 415) return fail(res, 415, 'json_required');
-    if (error instanceof StoreUnavailableError) return fail(res, 503, 'store_unavailable');
-    if (status && status >= 400 && status < 500) return fail(res, 400, 'malformed');
-    ctx.logger.error({ err: error, path: req.path, requestId: requestIdOf(res) }, 'admin API error');
-    fail(res, 500, 'internal');
-  });
+  router.use(apiNotFound);
+  router.use(createApiErrorHandler(ctx, 'admin'));
   return router;
 }

@@ -15,6 +15,7 @@ describe('companion router', () => {
     ['/companion/', 'text/html; charset=utf-8', 'no-cache'],
     ['/companion/app.js', 'text/javascript; charset=utf-8', 'no-cache'],
     ['/companion/companion-core.js', 'text/javascript; charset=utf-8', 'no-cache'],
+    ['/companion/push-wire-format.js', 'text/javascript; charset=utf-8', 'no-cache'],
     ['/companion/companion-store.js', 'text/javascript; charset=utf-8', 'no-cache'],
     ['/companion/companion-strings.js', 'text/javascript; charset=utf-8', 'no-cache'],
     ['/companion/sw.js', 'text/javascript; charset=utf-8', 'no-cache'],
@@ -43,6 +44,22 @@ describe('companion router', () => {
     expect(res.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(res.body).toContain('<script type="module" src="app.js"></script>');
     expect(res.body).toContain('<link rel="manifest" href="manifest.webmanifest">');
+  });
+
+  it('serves every module the companion’s scripts import, and the worker caches each for offline use', async () => {
+    const seen = new Set<string>();
+    const queue = ['app.js', 'sw.js'];
+    while (queue.length > 0) {
+      const name = queue.shift()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const res = await get(`/companion/${name}`);
+      expect([name, res.status]).toEqual([name, 200]);
+      for (const m of res.body.matchAll(/^\s*(?:import|export)\b[^'"\n]*\sfrom\s*'\.\/([^']+)'/gm)) queue.push(m[1]!);
+    }
+    expect(seen).toContain('push-wire-format.js');
+    const shell = (await get('/companion/sw.js')).body;
+    for (const name of [...seen].filter((n) => n !== 'sw.js')) expect(shell).toContain(`'${name}'`);
   });
 
   it('the worker may control the companion scope', async () => {

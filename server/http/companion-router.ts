@@ -16,6 +16,7 @@ const FILES: Record<string, { type: string; cache: string }> = {
   'index.html': { type: 'text/html; charset=utf-8', cache: 'no-cache' },
   'app.js': { type: JS, cache: 'no-cache' },
   'companion-core.js': { type: JS, cache: 'no-cache' },
+  'push-wire-format.js': { type: JS, cache: 'no-cache' },
   'companion-store.js': { type: JS, cache: 'no-cache' },
   'companion-strings.js': { type: JS, cache: 'no-cache' },
   'sw.js': { type: JS, cache: 'no-cache' },

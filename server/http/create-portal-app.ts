@@ -59,7 +59,8 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
   portal.use(createCompanionRouter(ctx));
   portal.use(`/${ADMIN_API_PATH}`, createAdminRouter(ctx));
   portal.use(service);
-  portal.use(createWebAuthnRouter(ctx));
+  // Turned off means not there (404), not "refused": no challenge is ever issued.
+  if (ctx.config.second_factors.webauthn.enabled) portal.use(createWebAuthnRouter(ctx));
   if (ctx.push) portal.use('/api/push/v1', createPushApiRouter(ctx, ctx.push));
   if (ctx.push) portal.use(createPushSignInRouter(ctx, ctx.push));
   portal.use(createSecondFactorRouter(ctx));

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { generateEs256Pem } from '../identity/test-keys.js';
+import { generateEs256Pem } from '../identity/testing/test-keys.js';
 import { UNTRUSTED_REQUEST_HEADERS } from '../proxy/untrusted-request-headers.js';
 import { startCaddy, type CaddyServer } from '../testing/caddy-server.js';
 import { PORTAL, USERS, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';

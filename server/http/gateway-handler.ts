@@ -36,8 +36,6 @@ type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
  * enters express. Portal and service requests are handed to the express portal app.
  */
 export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHandler) {
-  const portalHost = ctx.portal.url.hostname;
-  const portalPort = effectivePort(ctx.portal.url);
   const base = ctx.portal.basePath;
 
   const handleAuthz = createAuthzHandler(ctx);
@@ -51,11 +49,6 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
     return counter;
   }
 
-  function isPortal(hostname: string, port: number | undefined, path: string): boolean {
-    if (hostname !== portalHost || (port ?? portalPort) !== portalPort) return false;
-    return path.startsWith(base) || path === base.slice(0, -1);
-  }
-
   function route(req: IncomingMessage) {
     const path = normalizePath(req.url ?? '');
     // Before the Host is even read: a probe with a missing or odd Host is still a probe.
@@ -63,7 +56,8 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
     const host = parseHostHeader(req.headers.host);
     if (!host) return { kind: 'bad-host' as const };
     if (!path.ok) return { kind: 'bad-path' as const };
-    if (isPortal(host.hostname, host.port, path.path)) return { kind: 'portal' as const, path };
+    // The same rules as a site's (sites/site-table.ts): host, effective port, path prefix by whole segments.
+    if (ctx.sites.isPortal(host.hostname, host.port, path.path)) return { kind: 'portal' as const, path };
     const site = ctx.sites.match(host.hostname, host.port, path.matchPath);
     if (site?.upstream) return { kind: 'site' as const, site, host, path };
     // Caddy's forward_auth keeps the site's Host: a site we do not proxy still reaches the service paths.
@@ -173,10 +167,6 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
       });
     },
   };
-}
-
-export function effectivePort(url: URL): number {
-  return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
 }
 
 /** What the reverse proxy needs to forward one allowed request (or upgrade). */

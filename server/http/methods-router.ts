@@ -1,10 +1,10 @@
 import express, { type Request, type Response } from 'express';
-import type { AuditKind } from '../audit/audit-event.js';
 import { maskEmail } from '../enrollment/enrollment-email.js';
-import { issueEnrollmentCode, redeemEnrollmentCode } from '../enrollment/enrollment-codes.js';
+import { redeemEnrollmentGrant, removeDevice, renameDevice, sendEnrollmentEmail } from '../enrollment/manage-factors.js';
 import { decideEnrollment } from '../enrollment/enrollment-policy.js';
 import { driftSeconds } from '../factors/otp/totp-drift.js';
-import { confirmTotpEnrollment, describeEnrollment, startTotpEnrollment } from '../factors/otp/enroll-totp.js';
+import { describeEnrollment, startTotpEnrollment } from '../factors/otp/enroll-totp.js';
+import { confirmTotp } from '../enrollment/enroll-factor.js';
 import { takeOwedRecoveryCodes } from '../factors/recovery/owed-recovery-codes.js';
 import { serializeSessionCookie } from '../session/session-cookie.js';
 import type { Session } from '../session/session.js';
@@ -14,15 +14,15 @@ import { renderPushEnrollPage } from '../../client/views/push-enroll-page.js';
 import { qrCodeSvg } from '../factors/otp/qr-code-svg.js';
 import { renderTotpEnrollPage, type TotpEnrollError } from '../../client/views/totp-enroll-page.js';
 import type { GatewayContext } from './context.js';
-import { localeOf, requestIdOf, sendErrorPage, sendPage } from './pages.js';
+import { localeOf, sendErrorPage, sendPage } from './pages.js';
 import { clientIpOf, isValidSessionPost, portalPath, portalSession, redirectToSignIn } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
 import { createRecoveryCodesRouter, hasOwedRecoveryCodes, showNewRecoveryCodes } from './recovery-codes-router.js';
+import { emailDepsOf, enrollDepsOf, manageDepsOf, requestMetaOf } from './sign-in-deps.js';
 import { FRESH_FACTOR_PARAM } from './second-factor-router.js';
 
+const EMAIL_STATUS = { unavailable: 400, limited: 429, 'send-failed': 502 } as const;
 const NOTICES = new Set<MethodsNotice>(['added', 'renamed', 'removed', 'codes_created', 'codes_regenerated', 'needs_fresh_factor', 'webauthn_added', 'webauthn_renamed', 'webauthn_removed', 'push_added', 'push_removed']);
-/** How long a redeemed enrollment code lets a user add their first factor. */
-const ENROLLMENT_GRANT_MS = 15 * 60_000;
 
 /**
  * "My sign-in methods": the list, adding an authenticator app, renaming, removing, recovery
@@ -99,11 +99,6 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     return signedIn;
   }
 
-  function audit(event: AuditKind, req: Request, res: Response, session: Session, extra: { reason?: string; [field: string]: unknown } = {}) {
-    const { reason, ...details } = extra;
-    return ctx.audit.record({ kind: event, subject: session.user.username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), reason, details });
-  }
-
   router.get('/methods', async (req, res) => {
     const signedIn = await portalSession(ctx, req);
     if (!signedIn) return redirectToSignIn(ctx, req, res);
@@ -137,84 +132,50 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
   router.post('/methods/totp/confirm', form, async (req, res) => {
     const allowed = await authorizeChange(req, res);
     if (!allowed) return;
-    const { session, token } = allowed;
-    const username = session.user.username;
-    const before = await enrollmentState(req, session);
-    if (!(await ctx.regulator.check({ username, kind: 'otp', ip: clientIpOf(ctx, req) })).ok) return methodsPage(req, res, session);
-    const result = await confirmTotpEnrollment({ storage: ctx.storage, kv: ctx.kv }, { username, deviceId: req.body?.device, code: req.body?.code, config: factorsConfig.totp, now: ctx.clock.now() });
-    if (!result.ok) {
-      await ctx.regulator.recordFailure({ username, kind: 'otp', ip: clientIpOf(ctx, req) });
-      const pending = typeof req.body?.device === 'string' ? await ctx.storage.otpDevices.get(req.body.device) : undefined;
-      if (result.reason === 'expired' || !pending || pending.username !== username || pending.confirmed) return methodsPage(req, res, session);
-      const view = await describeEnrollment(pending, username, factorsConfig.totp.issuer);
-      return enrollPage(req, res, session, view, 400, result.reason === 'malformed' ? 'malformed' : 'invalid_code');
-    }
-    await audit('factor.enrolled', req, res, session, { kind: 'totp', device: result.device.id });
-    // Typing the code proved possession: it counts as a fresh second factor, under a new id.
-    const now = ctx.clock.now();
-    const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: undefined, factors: [...s.factors.filter((f) => f.kind !== 'totp'), { kind: 'totp', at: now, device: result.device.id }] }));
-    if (rotated) res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
-    if (hasNoSecondFactor(before) && factorsConfig.recovery_codes.enabled) {
-      await takeOwedRecoveryCodes(ctx.kv, username); // shown here and now: none are owed any more
+    const { session } = allowed;
+    const firstFactor = hasNoSecondFactor(await enrollmentState(req, session));
+    const result = await confirmTotp(enrollDepsOf(ctx), { ...allowed, firstFactor, deviceId: req.body?.device, code: req.body?.code, ...requestMetaOf(ctx, req, res) });
+    if (!result.ok) return totpRefused(req, res, session, result.reason);
+    if (result.token) res.append('set-cookie', serializeSessionCookie(result.token, sessionCookieOptions(ctx, result.session.rememberMe)));
+    if (result.firstFactor) {
+      await takeOwedRecoveryCodes(ctx.kv, session.user.username); // shown here and now: none are owed any more
       return showNewRecoveryCodes(ctx, req, res, session, { replaced: false, continueUrl: ctx.redirects.safeTarget(req.body?.rd) ?? portalPath(ctx, 'methods?notice=added') });
     }
     res.redirect(303, portalPath(ctx, 'methods?notice=added'));
   });
 
-  router.use(createRecoveryCodesRouter(ctx, { authorizeChange }));
-
-  router.post('/methods/rename', form, async (req, res) => {
-    const allowed = await authorizeChange(req, res);
-    if (!allowed) return;
-    const name = typeof req.body?.name === 'string' ? req.body.name.trim() : '';
-    const device = typeof req.body?.device === 'string' ? await ctx.storage.otpDevices.get(req.body.device) : undefined;
-    if (!device || device.username !== allowed.session.user.username || name.length === 0 || name.length > 64 || /[\u0000-\u001f\u007f]/.test(name)) {
-      return sendErrorPage(ctx, req, res, 'request.invalid');
-    }
-    await ctx.storage.otpDevices.rename(device.id, name);
-    await audit('factor.renamed', req, res, allowed.session, { device: device.id });
-    res.redirect(303, portalPath(ctx, 'methods?notice=renamed'));
-  });
-
-  /** A removed factor takes the user's other sessions with it (a lost phone's, a thief's); this one stays. */
-  async function endSessionsSignedInWithIt(req: Request, res: Response, allowed: { token: string; session: Session }) {
-    const count = await ctx.sessions.destroyAllForUser(allowed.session.user.username, { keepToken: allowed.token });
-    if (count > 0) audit('sessions.revoked', req, res, allowed.session, { sessions: count, reason: 'factor-removed' });
+  /** A wrong or malformed first code shows the same QR code again; anything else goes back to the list. */
+  async function totpRefused(req: Request, res: Response, session: Session, reason: string) {
+    const pending = typeof req.body?.device === 'string' ? await ctx.storage.otpDevices.get(req.body.device) : undefined;
+    if (reason === 'throttled' || reason === 'expired' || !pending || pending.username !== session.user.username || pending.confirmed) return methodsPage(req, res, session);
+    const view = await describeEnrollment(pending, session.user.username, factorsConfig.totp.issuer);
+    enrollPage(req, res, session, view, 400, reason === 'malformed' ? 'malformed' : 'invalid_code');
   }
 
-  router.post('/methods/remove', form, async (req, res) => {
-    const allowed = await authorizeChange(req, res);
-    if (!allowed) return;
-    const device = typeof req.body?.device === 'string' ? await ctx.storage.otpDevices.get(req.body.device) : undefined;
-    if (!device || device.username !== allowed.session.user.username) return sendErrorPage(ctx, req, res, 'request.invalid');
-    // A phone's offline codes go only with the phone ("Remove phone"): half a phone helps no one.
-    const phones = await ctx.storage.pushDevices.listForUser(device.username);
-    if (phones.some((p) => p.otpDeviceId === device.id)) return sendErrorPage(ctx, req, res, 'request.invalid');
-    await ctx.factors[device.kind].remove(allowed.session.user.username, device.id);
-    await audit('factor.removed', req, res, allowed.session, { kind: device.kind, device: device.id });
-    await endSessionsSignedInWithIt(req, res, allowed);
-    res.redirect(303, portalPath(ctx, 'methods?notice=removed'));
-  });
+  router.use(createRecoveryCodesRouter(ctx, { authorizeChange }));
 
-  router.post('/methods/webauthn/rename', form, async (req, res) => {
-    const allowed = await authorizeChange(req, res);
-    if (!allowed) return;
-    const id = typeof req.body?.credential === 'string' ? req.body.credential : '';
-    const result = await ctx.webauthn.renameCredential(allowed.session.user.username, id, req.body?.name);
-    if (!result.ok) return sendErrorPage(ctx, req, res, 'request.invalid');
-    await audit('factor.renamed', req, res, allowed.session, { kind: 'webauthn', device: id });
-    res.redirect(303, portalPath(ctx, 'methods?notice=webauthn_renamed'));
-  });
-
-  router.post('/methods/webauthn/remove', form, async (req, res) => {
-    const allowed = await authorizeChange(req, res);
-    if (!allowed) return;
-    const id = typeof req.body?.credential === 'string' ? req.body.credential : '';
-    if (!(await ctx.webauthn.removeCredential(allowed.session.user.username, id))) return sendErrorPage(ctx, req, res, 'request.invalid');
-    await audit('factor.removed', req, res, allowed.session, { kind: 'webauthn', device: id });
-    await endSessionsSignedInWithIt(req, res, allowed);
-    res.redirect(303, portalPath(ctx, 'methods?notice=webauthn_removed'));
-  });
+  /** Rename and remove, for each list on the page: its path, the form field naming the device, and the notices. */
+  const LISTS = [
+    { list: 'otp', path: '/methods', field: 'device', renamed: 'renamed', removed: 'removed' },
+    { list: 'webauthn', path: '/methods/webauthn', field: 'credential', renamed: 'webauthn_renamed', removed: 'webauthn_removed' },
+    { list: 'push', path: '/methods/push', field: 'device', renamed: 'renamed', removed: 'push_removed' },
+  ] as const;
+  for (const { list, path, field, renamed, removed } of LISTS) {
+    router.post(`${path}/rename`, form, async (req, res) => {
+      const allowed = await authorizeChange(req, res);
+      if (!allowed) return;
+      const result = await renameDevice(manageDepsOf(ctx), { ...allowed, list, deviceId: req.body?.[field], name: req.body?.name, ...requestMetaOf(ctx, req, res) });
+      if (!result.ok) return sendErrorPage(ctx, req, res, 'request.invalid');
+      res.redirect(303, portalPath(ctx, `methods?notice=${renamed}`));
+    });
+    router.post(`${path}/remove`, form, async (req, res) => {
+      const allowed = await authorizeChange(req, res);
+      if (!allowed) return;
+      const result = await removeDevice(manageDepsOf(ctx), { ...allowed, list, deviceId: req.body?.[field], ...requestMetaOf(ctx, req, res) });
+      if (!result.ok) return sendErrorPage(ctx, req, res, 'request.invalid');
+      res.redirect(303, portalPath(ctx, `methods?notice=${removed}`));
+    });
+  }
 
   // "Add phone": the same gate as adding an authenticator app; the link is single use.
   router.post('/methods/push/add', form, async (req, res) => {
@@ -227,63 +188,25 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     sendPage(ctx, res, 200, renderPushEnrollPage({ t, locale, basePath: ctx.portal.basePath, link, qrDataUri: qr, minutes: Math.round(ctx.push.config.enrollment_ttl / 60) }));
   });
 
-  router.post('/methods/push/rename', form, async (req, res) => {
-    const allowed = await authorizeChange(req, res);
-    if (!allowed) return;
-    if (!ctx.push) return sendErrorPage(ctx, req, res, 'access.denied');
-    const result = await ctx.push.rename(allowed.session.user.username, req.body?.device, req.body?.name);
-    if (!result.ok) return sendErrorPage(ctx, req, res, 'request.invalid');
-    await audit('factor.renamed', req, res, allowed.session, { kind: 'push', device: req.body.device });
-    res.redirect(303, portalPath(ctx, 'methods?notice=renamed'));
-  });
-
-  router.post('/methods/push/remove', form, async (req, res) => {
-    const allowed = await authorizeChange(req, res);
-    if (!allowed) return;
-    const id = typeof req.body?.device === 'string' ? req.body.device : '';
-    if (!ctx.push || !(await ctx.push.factor.remove(allowed.session.user.username, id))) return sendErrorPage(ctx, req, res, 'request.invalid');
-    await audit('push.removed', req, res, allowed.session, { kind: 'push', device: id });
-    await endSessionsSignedInWithIt(req, res, allowed);
-    res.redirect(303, portalPath(ctx, 'methods?notice=push_removed'));
-  });
-
   router.post('/enroll/email', form, async (req, res) => {
     const signedIn = await portalSession(ctx, req);
     if (!signedIn) return redirectToSignIn(ctx, req, res);
     const { session } = signedIn;
     if (!isValidSessionPost(ctx, req, session)) return gate(req, res, session, 403, { error: 'csrf' });
-    if (!enrollment.email_code.enabled || !ctx.mailer || !session.user.email) return gate(req, res, session, 400, { error: 'email_failed' });
-    if (await ctx.enrollmentEmailLimiter.isBlocked(session.user.username)) return gate(req, res, session, 429, { error: 'email_failed' });
-    await ctx.enrollmentEmailLimiter.recordFailure(session.user.username); // counts every send
-    const { code, expiresAt } = await issueEnrollmentCode(ctx.storage, { username: session.user.username, method: 'email', ttlSeconds: enrollment.email_code.ttl, issuedBy: 'self', now: ctx.clock.now() });
-    try {
-      await ctx.mailer.sendEnrollmentCode({ to: session.user.email, displayName: session.user.displayName, code, expiresAt, portalUrl: new URL('methods', ctx.portal.url).href, locale: localeOf(req).locale });
-    } catch (error) {
-      ctx.logger.error({ err: (error as Error).message, username: session.user.username, requestId: requestIdOf(res) }, 'enrollment email could not be sent');
-      return gate(req, res, session, 502, { error: 'email_failed' });
-    }
-    await audit('enrollment.email_sent', req, res, session);
+    if (!enrollment.email_code.enabled) return gate(req, res, session, 400, { error: 'email_failed' });
+    const result = await sendEnrollmentEmail(emailDepsOf(ctx), { session, locale: localeOf(req).locale, ...requestMetaOf(ctx, req, res) });
+    if (!result.ok) return gate(req, res, session, EMAIL_STATUS[result.reason], { error: 'email_failed' });
     gate(req, res, session, 200, { sent: true });
   });
 
   router.post('/enroll/code', form, async (req, res) => {
     const signedIn = await portalSession(ctx, req);
     if (!signedIn) return redirectToSignIn(ctx, req, res);
-    const { session, token } = signedIn;
-    const username = session.user.username;
+    const { session } = signedIn;
     if (!isValidSessionPost(ctx, req, session)) return gate(req, res, session, 403, { error: 'csrf' });
-    const attempt = { username, kind: 'enrollment_code' as const, ip: clientIpOf(ctx, req) };
-    if (!(await ctx.regulator.check(attempt)).ok) return gate(req, res, session, 429, { error: 'invalid' });
-    const result = await redeemEnrollmentCode(ctx.storage, { username, code: req.body?.code, now: ctx.clock.now() });
-    if (!result.ok) {
-      await ctx.regulator.recordFailure(attempt);
-      await audit('enrollment.code_refused', req, res, session, { reason: result.reason });
-      return gate(req, res, session, 400, { error: result.reason });
-    }
-    const until = ctx.clock.now() + ENROLLMENT_GRANT_MS;
-    const rotated = await ctx.sessions.rotate(token, (s) => ({ ...s, enrollmentAllowedUntil: until }));
-    if (rotated) res.append('set-cookie', serializeSessionCookie(rotated.token, sessionCookieOptions(ctx, rotated.session.rememberMe)));
-    await audit('enrollment.code_redeemed', req, res, session);
+    const result = await redeemEnrollmentGrant(manageDepsOf(ctx), { ...signedIn, code: req.body?.code, ...requestMetaOf(ctx, req, res) });
+    if (!result.ok) return gate(req, res, session, result.reason === 'throttled' ? 429 : 400, { error: result.reason === 'throttled' ? 'invalid' : result.reason });
+    if (result.token) res.append('set-cookie', serializeSessionCookie(result.token, sessionCookieOptions(ctx, result.session.rememberMe)));
     res.redirect(303, portalPath(ctx, 'methods', ctx.redirects.safeTarget(req.body?.rd)));
   });
 

@@ -152,7 +152,7 @@ describe('passwordless off, and no rule allows it', () => {
     const b = await browserOn(h);
     const res = await call(h, '/authenticate/options', { mode: 'passwordless', ...(rd !== undefined ? { rd } : {}), ...extra }, b.headers);
     expect(res.status).toBe(403);
-    expect(JSON.parse(res.body)).toEqual({ ok: false, error: 'passwordless-not-allowed' });
+    expect(JSON.parse(res.body)).toEqual({ error: 'passwordless-not-allowed' });
     expect(res.headers['set-cookie']).toBeUndefined();
     // Nothing was stored for this browser to answer.
     expect(await takeChallenge(h.gateway.ctx.kv, { ceremony: 'authentication', binding: b.binding, now: h.gateway.ctx.clock.now() })).toBeUndefined();
@@ -165,7 +165,7 @@ describe('passwordless off, and no rule allows it', () => {
       const flow = await passkeySignIn(h, alicePasskey, { rd, extra });
       expect(flow.optionsRes.status).toBe(403);
       expect(flow.res.status).toBe(403);
-      expect(JSON.parse(flow.res.body)).toEqual({ ok: false, error: 'passwordless-not-allowed' });
+      expect(JSON.parse(flow.res.body)).toEqual({ error: 'passwordless-not-allowed' });
       expect(flow.res.headers['set-cookie']).toBeUndefined();
       expect(await sessionKeys(h)).toEqual(before);
       const jar = jarAfter(flow);

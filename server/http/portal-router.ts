@@ -8,12 +8,13 @@ import { MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH } from '../directory/password-h
 import { currentSession } from '../gate/authorize-request.js';
 import { readSessionToken, serializeClearedSessionCookie, serializeSessionCookie } from '../session/session-cookie.js';
 import type { Session } from '../session/session.js';
-import { signInWithPassword } from '../sign-in/sign-in-with-password.js';
+import { signIn } from '../sign-in/sign-in.js';
 import { signOut } from '../sign-in/sign-out.js';
 import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
 import { localeOf, requestIdOf, sendErrorPage, sendPage } from './pages.js';
 import { decideFor, passwordlessAllowed, portalPath, siteNameOf } from './portal-session.js';
+import { requestMetaOf, signInDepsOf } from './sign-in-deps.js';
 import { renderHomePage } from '../../client/views/home-page.js';
 import { renderSignInPage } from '../../client/views/sign-in-page.js';
 import { renderSignOutPage } from '../../client/views/sign-out-page.js';
@@ -105,11 +106,15 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
     const parsed = signInForm.safeParse(req.body);
     if (!parsed.success) return signInPage(req, res, 400, { error: 'invalid_credentials', rd });
     const { username, password, remember_me } = parsed.data;
-    const clientIp = ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']).ip;
-    const result = await signInWithPassword(
-      { directory: ctx.directory, sessions: ctx.sessions, regulator: ctx.regulator, accountStates: ctx.storage.accountStates, logger: ctx.logger, audit: ctx.audit, now: ctx.clock.now, onResult: (r) => ctx.metrics.signIns.inc({ factor: 'password', result: r }) },
-      { username, password, rememberMe: remember_me === '1' && rememberMeDays !== undefined, previousToken: readSessionToken(req.headers.cookie, ctx.config.session.cookie_name), clientIp, userAgent: req.headers['user-agent'], requestId: requestIdOf(res), site: siteNameOf(ctx, rd) },
-    );
+    const result = await signIn(signInDepsOf(ctx), {
+      method: 'password',
+      username,
+      password,
+      rememberMe: remember_me === '1' && rememberMeDays !== undefined,
+      previousToken: readSessionToken(req.headers.cookie, ctx.config.session.cookie_name),
+      site: siteNameOf(ctx, rd),
+      ...requestMetaOf(ctx, req, res),
+    });
     if (!result.ok && result.reason === 'address-throttled') return signInPage(req, res, 429, { error: 'throttled', username, rd });
     if (!result.ok && result.reason === 'account-state') return signInPage(req, res, 403, { error: STATE_ERRORS[result.state], username, rd });
     if (!result.ok && result.reason === 'busy') {

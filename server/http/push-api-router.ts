@@ -1,10 +1,10 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
-import { parseDeviceAuthorization, parseDeviceQuery, type DeviceCredentials } from '../factors/push/device-auth.js';
-import { APPROVAL_ID } from '../factors/push/push-approvals.js';
+import express, { type Request, type Response } from 'express';
+import { APPROVAL_ID, parseAuthorizationHeader, parseSignedQuery, type DeviceCredentials } from '../../client/companion/push-wire-format.js';
 import type { PushService } from '../factors/push/push-service.js';
 import { allowsLoopbackPush, hasOnlyKeys, isPlainObject, parseSubscription } from '../factors/push/push-wire.js';
 import { oweRecoveryCodes } from '../factors/recovery/owed-recovery-codes.js';
 import type { PushDevice } from '../storage/storage.js';
+import { apiNotFound, createApiErrorHandler, sendApiError } from './api-errors.js';
 import type { GatewayContext } from './context.js';
 import { factorsOf, hasNoSecondFactor } from './methods-router.js';
 import { requestIdOf } from './pages.js';
@@ -12,24 +12,22 @@ import { clientIpOf } from './portal-session.js';
 
 const BODY_LIMIT = 16 * 1024;
 const PING_MS = 15_000;
-const ANSWER_STATUS = { malformed: 400, bad_signature: 401, wrong_number: 409, expired: 410, locked: 423 } as const;
 
 /**
  * The companion's JSON API (docs/push-api.md): enrollment, device-signed calls, the live
- * channel as server-sent events, and answers. Every error is `{ error }` with a 4xx status.
+ * channel as server-sent events, and answers. Errors come from the JSON error catalogue
+ * (core/api-errors.ts): `{ error }` with the code's status.
  */
 export function createPushApiRouter(ctx: GatewayContext, push: PushService): express.Router {
   const router = express.Router();
   // Raw bytes: device signatures cover the body exactly as sent.
   const raw = express.raw({ type: () => true, limit: BODY_LIMIT });
-  const base = `${ctx.portal.basePath}api/push/v1/`;
 
   const send = (res: Response, status: number, body?: object) => {
     res.status(status).set('cache-control', 'no-store');
     if (body === undefined) return void res.end();
     res.json({ ...body, ...(status < 400 ? { serverTime: ctx.clock.now() } : {}) });
   };
-  const fail = (res: Response, status: number, error: string) => send(res, status, { error });
   const meta = (req: Request, res: Response) => ({ clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res) });
   const bodyOf = (req: Request): Buffer => (Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
   const jsonOf = (req: Request): unknown => {
@@ -44,10 +42,10 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
   async function device(req: Request, res: Response, credentials: DeviceCredentials | undefined) {
     const path = new URL(req.originalUrl, ctx.portal.origin).pathname;
     const result = await push.authenticateDevice({ credentials, method: req.method, path, body: bodyOf(req) });
-    if (!result.ok) return void fail(res, 401, 'bad_signature');
+    if (!result.ok) return void sendApiError(res, 'bad_signature');
     return result.device;
   }
-  const fromHeader = (req: Request) => parseDeviceAuthorization(req.headers.authorization);
+  const fromHeader = (req: Request) => parseAuthorizationHeader(req.headers.authorization);
 
   router.get('/config', (_req, res) => send(res, 200, { vapidPublicKey: push.vapidPublicKey }));
 
@@ -60,7 +58,7 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
 
   router.post('/enroll', raw, async (req, res) => {
     const result = await push.enroll(jsonOf(req), meta(req, res));
-    if (!result.ok) return fail(res, result.reason === 'malformed' ? 400 : 410, result.reason);
+    if (!result.ok) return sendApiError(res, result.reason);
     await oweCodesForFirstPhone(result.device);
     send(res, 201, { deviceId: result.device.id, username: result.device.username, portal: ctx.portal.url.href, totp: result.totp });
   });
@@ -74,9 +72,9 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
     const found = await device(req, res, fromHeader(req));
     if (!found) return;
     const body = jsonOf(req);
-    if (!isPlainObject(body) || !hasOnlyKeys(body, ['subscription']) || !('subscription' in body)) return fail(res, 400, 'malformed');
+    if (!isPlainObject(body) || !hasOnlyKeys(body, ['subscription']) || !('subscription' in body)) return sendApiError(res, 'malformed');
     const subscription = body.subscription === null ? null : parseSubscription(body.subscription, { allowLoopback: allowsLoopbackPush(ctx.portal.url), services: ctx.config.second_factors.push.push_services });
-    if (subscription === undefined) return fail(res, 400, 'malformed');
+    if (subscription === undefined) return sendApiError(res, 'malformed');
     await ctx.storage.pushDevices.updateSubscription(found.id, subscription && JSON.stringify(subscription));
     send(res, 204);
   });
@@ -91,14 +89,14 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
 
   router.post('/approvals/:approvalId', raw, async (req, res) => {
     const id = String(req.params.approvalId);
-    if (!APPROVAL_ID.test(id)) return fail(res, 410, 'expired');
+    if (!APPROVAL_ID.test(id)) return sendApiError(res, 'expired');
     const result = await push.answer(id, jsonOf(req), meta(req, res));
-    if (!result.ok) return fail(res, ANSWER_STATUS[result.reason], result.reason);
+    if (!result.ok) return sendApiError(res, result.reason);
     send(res, 200, { result: result.result });
   });
 
   router.get('/events', async (req, res) => {
-    const found = await device(req, res, parseDeviceQuery(req.query as Record<string, unknown>));
+    const found = await device(req, res, parseSignedQuery(req.query as Record<string, unknown>));
     if (!found) return;
     const write = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     const stop = await push.listen(found.id, (e) => write(e.event, e.data));
@@ -115,13 +113,7 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
     });
   });
 
-  router.use((_req: Request, res: Response) => fail(res, 404, 'not_found'));
-  router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status = (error as { status?: number }).status;
-    if (status === 413) return fail(res, 413, 'too_large');
-    if (status && status >= 400 && status < 500) return fail(res, 400, 'malformed');
-    ctx.logger.error({ err: error, path: base }, 'push api error');
-    fail(res, 503, 'unavailable');
-  });
+  router.use(apiNotFound);
+  router.use(createApiErrorHandler(ctx, 'companion'));
   return router;
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP } from '../testing/gateway-harness.js';
 import { csrfFieldOf } from '../testing/http-client.js';
 import { randomBytes, sign } from 'node:crypto';
-import { answerText } from '../factors/push/answer-approval.js';
+import { answerText } from '../../client/companion/push-wire-format.js';
 import type { SoftCompanion } from '../factors/push/testing/soft-companion.js';
 import { api, askAgain, browser, enrollPhone, requestPush, SECURE, startPushHarness, type Browser } from '../factors/push/testing/push-harness.js';
 
@@ -72,7 +72,7 @@ describe('push approval: refused answers', () => {
     const other = await askAgain(user, phone);
     const time = Date.now();
     const good = phone.answer(approvalId, 'approve', number, time);
-    const der = sign('sha256', Buffer.from(answerText(approvalId, 'approve', number, time)), phone.privateKey).toString('base64url');
+    const der = sign('sha256', Buffer.from(answerText({ approvalId, decision: 'approve', number, time })), phone.privateKey).toString('base64url');
     const flipped = Buffer.from(good.signature, 'base64url');
     flipped.writeUInt8(flipped.readUInt8(10) ^ 1, 10);
     const cases: Array<[string, Record<string, unknown>]> = [

@@ -1,15 +1,17 @@
 import express, { type Request, type Response } from 'express';
 import { SECOND_FACTORS } from '../config/schema.js';
-import { completePushSignIn } from '../factors/push/complete-push-sign-in.js';
 import type { ApprovalRecord } from '../factors/push/push-approvals.js';
 import type { PushService } from '../factors/push/push-service.js';
 import { serializeSessionCookie } from '../session/session-cookie.js';
+import { completeSecondFactor, secondFactorBinding, type SecondFactorFailure } from '../sign-in/complete-second-factor.js';
 import type { Session } from '../session/session.js';
 import { renderPushWaitPage, type PushProblem, type PushWaitPageModel } from '../../client/views/push-wait-page.js';
+import { sendApiError } from './api-errors.js';
 import type { GatewayContext } from './context.js';
-import { localeOf, requestIdOf, sendPage } from './pages.js';
-import { clientIpOf, decideFor, isValidSessionPost, portalSession, redirectToSignIn } from './portal-session.js';
+import { localeOf, sendPage } from './pages.js';
+import { decideFor, isValidSessionPost, portalSession, redirectToSignIn, siteNameOf } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
+import { requestMetaOf, secondFactorDepsOf } from './sign-in-deps.js';
 
 const REQUEST_PROBLEMS = {
   'no-device': { problem: 'no_device', status: 400 },
@@ -18,13 +20,13 @@ const REQUEST_PROBLEMS = {
   throttled: { problem: 'throttled', status: 429 },
   locked: { problem: 'throttled', status: 429 },
 } as const satisfies Record<string, { problem: PushProblem; status: number }>;
-const REDEEM_PROBLEMS = {
-  not_found: { problem: 'expired', status: 410 },
+const COMPLETE_PROBLEMS: Partial<Record<SecondFactorFailure, { problem: PushProblem; status: number }>> = {
   expired: { problem: 'expired', status: 410 },
   denied: { problem: 'denied', status: 401 },
+  throttled: { problem: 'throttled', status: 429 },
   locked: { problem: 'throttled', status: 429 },
   pending: { problem: 'expired', status: 409 },
-} as const satisfies Record<string, { problem: PushProblem; status: number }>;
+};
 
 /**
  * The sign-in side of push approval: ask the phone, show the number, let the page poll, and
@@ -33,7 +35,6 @@ const REDEEM_PROBLEMS = {
 export function createPushSignInRouter(ctx: GatewayContext, push: PushService): express.Router {
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: ctx.config.server.body_limit, parameterLimit: 20 });
-  const meta = (req: Request, res: Response) => ({ clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res) });
 
   function page(req: Request, res: Response, session: Session, status: number, extra: Pick<PushWaitPageModel, 'waiting' | 'problem' | 'redirectTarget'>) {
     const { locale, t } = localeOf(req);
@@ -60,7 +61,7 @@ export function createPushSignInRouter(ctx: GatewayContext, push: PushService): 
     if (!isValidSessionPost(ctx, req, session)) return page(req, res, session, 403, { problem: 'csrf', redirectTarget: rd });
     if (!pushAllowed(req, session, rd)) return page(req, res, session, 400, { problem: 'no_device', redirectTarget: rd });
     const site = rd ? new URL(rd).host : ctx.portal.url.host;
-    const result = await push.request({ username: session.user.username, deviceId: req.body?.device, sessionId: ctx.sessions.idOf(token)!, site, ...meta(req, res) });
+    const result = await push.request({ username: session.user.username, deviceId: req.body?.device, sessionId: secondFactorBinding(ctx.sessions, token)!, site, ...requestMetaOf(ctx, req, res) });
     if (!result.ok) return page(req, res, session, REQUEST_PROBLEMS[result.reason].status, { problem: REQUEST_PROBLEMS[result.reason].problem, redirectTarget: rd });
     await waiting(req, res, session, 200, result.record, rd);
   });
@@ -68,9 +69,9 @@ export function createPushSignInRouter(ctx: GatewayContext, push: PushService): 
   router.get('/second-factor/push/:approvalId', async (req, res) => {
     res.set('cache-control', 'no-store');
     const signedIn = await portalSession(ctx, req);
-    if (!signedIn) return void res.status(401).json({ error: 'signed_out' });
-    const state = await push.status(String(req.params.approvalId), ctx.sessions.idOf(signedIn.token));
-    if (!state) return void res.status(404).json({ error: 'not_found' });
+    if (!signedIn) return sendApiError(res, 'signed_out');
+    const state = await push.status(String(req.params.approvalId), secondFactorBinding(ctx.sessions, signedIn.token));
+    if (!state) return sendApiError(res, 'not_found');
     res.json({ state });
   });
 
@@ -80,16 +81,17 @@ export function createPushSignInRouter(ctx: GatewayContext, push: PushService): 
     const { token, session } = signedIn;
     const rd = ctx.redirects.safeTarget(req.body?.rd);
     if (!isValidSessionPost(ctx, req, session)) return page(req, res, session, 403, { problem: 'csrf', redirectTarget: rd });
-    const result = await completePushSignIn(
-      { redeem: push.redeem, sessions: ctx.sessions, storage: ctx.storage, regulator: ctx.regulator, audit: ctx.audit, now: ctx.clock.now, onResult: (f, r) => ctx.metrics.signIns.inc({ factor: f, result: r }) },
-      { token, session, approvalId: String(req.params.approvalId), ...meta(req, res) },
-    );
+    const approvalId = String(req.params.approvalId);
+    const result = await completeSecondFactor(secondFactorDepsOf(ctx), { token, session, factor: push.factor, response: approvalId, site: siteNameOf(ctx, rd), ...requestMetaOf(ctx, req, res) });
     if (!result.ok && result.reason === 'pending') {
       // Pressed before the phone answered (the page without its script): keep waiting.
-      const record = await push.find(String(req.params.approvalId), ctx.sessions.idOf(token));
+      const record = await push.find(approvalId, secondFactorBinding(ctx.sessions, token));
       if (record) return waiting(req, res, session, 409, record, rd);
     }
-    if (!result.ok) return page(req, res, session, REDEEM_PROBLEMS[result.reason].status, { problem: REDEEM_PROBLEMS[result.reason].problem, redirectTarget: rd });
+    if (!result.ok) {
+      const { problem, status } = COMPLETE_PROBLEMS[result.reason] ?? COMPLETE_PROBLEMS.expired!;
+      return page(req, res, session, status, { problem, redirectTarget: rd });
+    }
     res.append('set-cookie', serializeSessionCookie(result.token, sessionCookieOptions(ctx, result.session.rememberMe)));
     res.redirect(303, rd ?? ctx.portal.url.href);
   });

@@ -1,14 +1,15 @@
 import express, { type Request, type Response } from 'express';
 import { owedRecoveryCodes, takeOwedRecoveryCodes, type OwedBecause } from '../factors/recovery/owed-recovery-codes.js';
-import { regenerateRecoveryCodes } from '../factors/recovery/recovery-codes.js';
+import { issueRecoveryCodes } from '../enrollment/manage-factors.js';
 import type { Session } from '../session/session.js';
 import type { MethodsNotice } from '../../client/views/methods-page.js';
 import { renderRecoveryCodesConfirmPage } from '../../client/views/recovery-codes-confirm-page.js';
 import { renderRecoveryCodesPage } from '../../client/views/recovery-codes-page.js';
 import type { GatewayContext } from './context.js';
 import { enrollmentStateOf } from './methods-router.js';
-import { localeOf, requestIdOf, sendErrorPage, sendPage } from './pages.js';
-import { clientIpOf, portalPath, portalSession, redirectToSignIn } from './portal-session.js';
+import { localeOf, sendErrorPage, sendPage } from './pages.js';
+import { manageDepsOf, requestMetaOf } from './sign-in-deps.js';
+import { portalPath, portalSession, redirectToSignIn } from './portal-session.js';
 
 type SignedIn = { token: string; session: Session };
 
@@ -69,8 +70,7 @@ function mayShowOwedCodes(ctx: GatewayContext, state: FactorCounts): boolean {
 /** Makes a new set (replacing any old one), audits it and shows it once. */
 export async function showNewRecoveryCodes(ctx: GatewayContext, req: Request, res: Response, session: Session, options: { replaced: boolean; continueUrl: string }) {
   const { username } = session.user;
-  const codes = await regenerateRecoveryCodes(ctx.storage, username, ctx.config.second_factors.recovery_codes.count, ctx.clock.now());
-  await ctx.audit.record({ kind: 'recovery_codes.issued', subject: username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), details: { count: codes.length, replaced: options.replaced } });
+  const codes = await issueRecoveryCodes(manageDepsOf(ctx), { session, count: ctx.config.second_factors.recovery_codes.count, replaced: options.replaced, ...requestMetaOf(ctx, req, res) });
   const { locale, t } = localeOf(req);
   sendPage(ctx, res, 200, renderRecoveryCodesPage({ t, locale, basePath: ctx.portal.basePath, codes, continueUrl: options.continueUrl, username, replaced: options.replaced }));
 }

@@ -8,9 +8,10 @@ import { completeSecondFactor } from '../sign-in/complete-second-factor.js';
 import { renderClockDriftPage } from '../../client/views/clock-drift-page.js';
 import { renderSecondFactorPage, type SecondFactorDeviceChoice, type SecondFactorError, type SecondFactorReason } from '../../client/views/second-factor-page.js';
 import type { GatewayContext } from './context.js';
-import { localeOf, requestIdOf, sendPage } from './pages.js';
-import { clientIpOf, decideFor, isValidSessionPost, portalPath, portalSession, redirectToSignIn, siteNameOf } from './portal-session.js';
+import { localeOf, sendPage } from './pages.js';
+import { decideFor, isValidSessionPost, portalPath, portalSession, redirectToSignIn, siteNameOf } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
+import { requestMetaOf, secondFactorDepsOf } from './sign-in-deps.js';
 
 /** `second-factor?fresh=1`: ask for a second factor even when the target's rule is already met. */
 export const FRESH_FACTOR_PARAM = 'fresh';
@@ -89,10 +90,8 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
     const factor = await factorFor(ctx, session.user.username, deviceField);
     if (!factor || !allowedKinds(req, session, rd).includes(factor.kind)) return render(req, res, session, rd, 401, { error: 'invalid_code', submittedWith });
 
-    const result = await completeSecondFactor(
-      { sessions: ctx.sessions, storage: ctx.storage, regulator: ctx.regulator, logger: ctx.logger, audit: ctx.audit, now: ctx.clock.now, onResult: (f, r) => ctx.metrics.signIns.inc({ factor: f, result: r }) },
-      { token, session, factor, deviceId: factor.kind === 'recovery_code' ? undefined : deviceField, response: req.body?.code, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res), site: siteNameOf(ctx, rd) },
-    );
+    const deviceId = factor.kind === 'recovery_code' ? undefined : deviceField;
+    const result = await completeSecondFactor(secondFactorDepsOf(ctx), { token, session, factor, deviceId, response: req.body?.code, site: siteNameOf(ctx, rd), ...requestMetaOf(ctx, req, res) });
     if (!result.ok) {
       const mapped = ERRORS[result.reason] ?? ERRORS['invalid-code']!;
       return render(req, res, session, rd, mapped.status, { error: mapped.error, submittedWith });

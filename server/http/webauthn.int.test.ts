@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isApiErrorCode } from '../core/api-errors.js';
 import { cookieFrom, csrfFieldOf } from '../testing/http-client.js';
 import { APP, PORTAL, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
 
@@ -29,7 +30,7 @@ describe('WebAuthn routes', () => {
     // A password alone is not enough to add a factor (no enrollment proof yet).
     const res = await call('/register/options', {}, { cookie, 'x-csrf-token': csrf });
     expect(res.status).toBe(403);
-    expect(JSON.parse(res.body)).toEqual({ ok: false, error: 'needs-fresh-factor' });
+    expect(JSON.parse(res.body)).toEqual({ error: 'fresh_factor_required' });
   });
 
   it('passwordless challenges need the browser’s CSRF cookie echoed, from the portal origin', async () => {
@@ -57,7 +58,7 @@ describe('WebAuthn routes', () => {
     const res = await call('/authenticate/verify', { mode: 'passwordless', ...body }, headers);
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
-    expect(JSON.parse(res.body).ok).toBe(false);
+    expect(isApiErrorCode(JSON.parse(res.body).error)).toBe(true);
     expect(cookieFrom(res, 'gatehouse_session')).toBeUndefined();
     expect(res.body).not.toMatch(/expected|challenge/i); // no library detail reaches the browser
   });
@@ -70,5 +71,34 @@ describe('WebAuthn routes', () => {
     const res = await call('/authenticate/verify', body, { cookie: `gatehouse_csrf=${csrfCookie}`, 'x-csrf-token': csrfCookie });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
+  });
+});
+
+describe('WebAuthn turned off (second_factors.webauthn.enabled: false)', () => {
+  let off: GatewayHarness;
+  beforeAll(async () => {
+    off = await startGatewayHarness({ configure: (c) => Object.assign(c, { second_factors: { webauthn: { enabled: false } } }) });
+  });
+  afterAll(() => off?.close());
+
+  const routes = ['/register/options', '/register/verify', '/authenticate/options', '/authenticate/verify'];
+  const call = (path: string, body: unknown, headers: Record<string, string>) =>
+    off.request({ method: 'POST', path: `${API}${path}`, host: PORTAL, headers: { 'content-type': 'application/json', origin: `http://${PORTAL}`, ...headers }, body: JSON.stringify(body) });
+
+  it.each(routes)('%s is not there for a signed-in page, whatever the body', async (route) => {
+    const cookie = await off.signIn('alice');
+    const csrf = csrfFieldOf((await off.request({ path: '/', host: PORTAL, headers: { cookie } })).body)!;
+    for (const body of [{}, { mode: 'second-factor' }, { mode: 'passwordless' }, { response: { id: 'AAAA' } }]) {
+      const res = await call(route, body, { cookie, 'x-csrf-token': csrf });
+      expect(res.status).toBe(404);
+      expect(res.body).not.toMatch(/challenge|publicKey|"ok":true/);
+    }
+  });
+
+  it.each(routes)('%s is not there for a signed-out browser either (no passkey sign-in)', async (route) => {
+    const { csrfCookie } = await off.signInForm();
+    const res = await call(route, { mode: 'passwordless' }, { cookie: `gatehouse_csrf=${csrfCookie}`, 'x-csrf-token': csrfCookie });
+    expect(res.status).toBe(404);
+    expect(cookieFrom(res, 'gatehouse_session')).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfigText } from '../config/load-config.js';
-import { generateEs256Pem } from './test-keys.js';
+import { generateEs256Pem } from './testing/test-keys.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-jwt-config-'));
 const GOOD = generateEs256Pem();

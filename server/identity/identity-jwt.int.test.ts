@@ -1,7 +1,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP, PORTAL, TRUSTED_PROXY, WIKI, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
-import { generateEs256Pem } from './test-keys.js';
+import { generateEs256Pem } from './testing/test-keys.js';
 
 const ISSUER = `http://${PORTAL}/`;
 const APP_AUD = `http://${APP}/`;

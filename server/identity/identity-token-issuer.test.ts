@@ -4,7 +4,7 @@ import type { IdentityJwtConfig, SiteConfig } from '../config/schema.js';
 import { createFixedClock } from '../core/clock.js';
 import type { Session } from '../session/session.js';
 import { createIdentityTokenIssuer, type IdentityTokenIssuer } from './identity-token-issuer.js';
-import { generateEs256Pem } from './test-keys.js';
+import { generateEs256Pem } from './testing/test-keys.js';
 
 const NOW = Date.UTC(2026, 0, 1, 9, 0, 0);
 const ISSUER = 'https://auth.corp.example/';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createFixedClock } from '../core/clock.js';
 import { StoreUnavailableError } from '../core/errors.js';
-import { describeKvContract } from './kv-contract.js';
+import { describeKvContract } from './testing/kv-contract.js';
 import { createMemoryKv } from './memory-kv.js';
 
 describeKvContract('memory kv', async () => {

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../core/errors.js';
 import { createSilentLogger } from '../core/logger.js';
 import { startRedisServer, type TestRedisServer } from '../testing/redis-server.js';
-import { describeKvContract, eventually } from './kv-contract.js';
+import { describeKvContract, eventually } from './testing/kv-contract.js';
 import type { Kv } from './kv.js';
 import { DeadlineError } from './redis-client.js';
 import { createRedisKv } from './redis-kv.js';

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../core/errors.js';
 import { createSilentLogger } from '../core/logger.js';
 import { startSentinelSet, type TestSentinelSet } from '../testing/redis-sentinel.js';
-import { describeKvContract, eventually } from './kv-contract.js';
+import { describeKvContract, eventually } from './testing/kv-contract.js';
 import type { Kv } from './kv.js';
 import { createRedisKv, RedisEvictionPolicyError } from './redis-kv.js';
 

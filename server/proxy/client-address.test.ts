@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
+import { compileNetworks } from '../policy/networks.js';
 import { createClientAddressResolver, normalizePeerAddress } from './client-address.js';
 
 const resolve = createClientAddressResolver(['10.0.0.0/8', '192.168.1.1', 'fd00::/8', '::ffff:172.16.0.0/108']);
@@ -125,7 +126,7 @@ describe('normalizePeerAddress', () => {
 });
 
 describe('createClientAddressResolver: the integer path for IPv4 agrees with a full parse', () => {
-  // The resolver before the IPv4 fast path: every address through ipaddr.js.
+  // The resolver as a full parse decides it: every address through ipaddr.js.
   function reference(trusted: readonly string[]) {
     const parse = (text: string) => {
       if (isIP(text) === 0) return undefined;
@@ -136,7 +137,11 @@ describe('createClientAddressResolver: the integer path for IPv4 agrees with a f
       const [a, bits] = t.includes('/') ? ipaddr.parseCIDR(t) : ([ipaddr.parse(t), t.includes(':') ? 128 : 32] as const);
       return a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96 ? ([(a as ipaddr.IPv6).toIPv4Address(), bits - 96] as const) : ([a, bits] as const);
     });
-    const isTrusted = (a: ipaddr.IPv4 | ipaddr.IPv6) => ranges.some(([r, bits]) => a.kind() === r.kind() && a.match([r, bits] as never));
+    // IPv4 and IPv4-mapped IPv6 are one address space (policy/networks.ts): an IPv6 range that
+    // covers ::ffff:a.b.c.d covers a.b.c.d, as it does in a rule's networks.
+    const covers = (a: ipaddr.IPv4 | ipaddr.IPv6, [r, bits]: readonly [ipaddr.IPv4 | ipaddr.IPv6, number]) =>
+      a.kind() === r.kind() ? a.match([r, bits] as never) : a.kind() === 'ipv4' && (a as ipaddr.IPv4).toIPv4MappedAddress().match([r, bits] as never);
+    const isTrusted = (a: ipaddr.IPv4 | ipaddr.IPv6) => ranges.some((range) => covers(a, range));
     return (peer: string, xff: string | undefined) => {
       const p = parse(peer);
       if (!p || ranges.length === 0) return { ip: p?.toString() ?? '', viaTrustedProxy: false };
@@ -170,6 +175,21 @@ describe('createClientAddressResolver: the integer path for IPv4 agrees with a f
       for (const xff of [undefined, ...addresses, ...addresses.map((a) => `6.6.6.6, ${a}, 10.1.2.3`), '1.2.3.4,,10.0.0.1']) {
         expect(fast(peer, xff), `${peer} / ${xff}`).toEqual(slow(peer, xff));
       }
+    }
+  });
+});
+
+describe('trusted proxies: one address matcher for the resolver and for every other check of the list', () => {
+  const lists = [['10.0.0.0/8', '192.168.1.1'], ['::/0'], ['::/1'], ['::ffff:0:0/96'], ['::ffff:10.0.0.0/104'], ['fd00::/8', '172.16.0.0/12'], ['0.0.0.0/0']];
+  const peers = ['10.1.2.3', '::ffff:10.1.2.3', '192.168.1.1', '172.16.9.9', '1.2.3.4', '::ffff:1.2.3.4', 'fd00::1', '2001:db8::1', '::1', '0.0.0.0', 'nonsense'];
+
+  it.each(lists.map((l) => [l.join(' ')] as const))('%s: the resolver trusts a peer exactly when compileNetworks matches it', (joined) => {
+    const list = joined.split(' ');
+    const resolve = createClientAddressResolver(list);
+    const matches = compileNetworks(list);
+    for (const peer of peers) {
+      const ip = normalizePeerAddress(peer);
+      expect([peer, resolve(peer, '203.0.113.9').viaTrustedProxy]).toEqual([peer, ip !== '' && matches(ip)]);
     }
   });
 });

@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { compileNetworks } from '../policy/networks.js';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
-type Range = [Address, number];
 
 export interface ClientAddress {
   /** The client's address: the peer, or the first untrusted X-Forwarded-For hop. '' when the socket has none. */
@@ -32,24 +32,24 @@ const MAX_HOPS = 32;
  * back to the peer rather than throwing: an exception here must never skip a policy check.
  */
 export function createClientAddressResolver(trustedProxies: readonly string[]): ClientAddressResolver {
-  const ranges = trustedProxies.map(parseRange);
-  const v4Ranges = ipv4Ranges(ranges);
-  const isTrusted = (address: Address): boolean => ranges.some((range) => address.kind() === range[0].kind() && address.match(range));
+  // The one address matcher (policy/networks.ts): trusted_proxies means here what any CIDR list means everywhere.
+  const isTrusted = compileNetworks(trustedProxies);
   /**
-   * The same answer as parseAddress + isTrusted, with the text as ipaddr.js would print it. An
-   * address that passed isIP as version 4 (four decimal parts, no leading zeros) prints as
-   * written, so the common case is decided on integers without a parse; anything else
-   * (IPv6, mapped IPv4, garbage) takes the full path.
+   * An address as ipaddr.js prints it, and whether it is trusted. An address that passed isIP as
+   * version 4 (four decimal parts, no leading zeros) prints as written, so the common case needs
+   * no parse; anything else (IPv6, mapped IPv4, garbage) is parsed strictly first.
    */
   const classify = (text: string): { ip: string; trusted: boolean } | undefined => {
-    if (isIP(text) === 4) return { ip: text, trusted: matchesV4(v4Ranges, ipv4Value(text)) };
+    if (isIP(text) === 4) return { ip: text, trusted: isTrusted(text) };
     const address = parseAddress(text);
-    return address && { ip: address.toString(), trusted: isTrusted(address) };
+    if (!address) return undefined;
+    const ip = address.toString();
+    return { ip, trusted: isTrusted(ip) };
   };
 
   return (peer, forwardedFor) => {
     const peerIp = normalizePeerAddress(peer);
-    if (ranges.length === 0 || peerIp === '') return { ip: peerIp, viaTrustedProxy: false };
+    if (trustedProxies.length === 0 || peerIp === '') return { ip: peerIp, viaTrustedProxy: false };
     if (!classify(peerIp)?.trusted) return { ip: peerIp, viaTrustedProxy: false };
     const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
     if (header === undefined || header.trim() === '') return { ip: peerIp, viaTrustedProxy: true };
@@ -70,40 +70,6 @@ function walkForwardedFor(header: string, classify: (text: string) => { ip: stri
     end = comma;
   }
   return undefined;
-}
-
-/** (network, mask) pairs of the IPv4 ranges; IPv6 ranges never match an IPv4 address here. */
-function ipv4Ranges(ranges: readonly Range[]): Uint32Array {
-  const out: number[] = [];
-  for (const [address, bits] of ranges) {
-    if (address.kind() !== 'ipv4') continue;
-    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-    out.push((ipv4Value(address.toString()) & mask) >>> 0, mask);
-  }
-  return Uint32Array.from(out);
-}
-
-function matchesV4(ranges: Uint32Array, value: number): boolean {
-  for (let i = 0; i < ranges.length; i += 2) {
-    if (((value & ranges[i + 1]!) >>> 0) === ranges[i]) return true;
-  }
-  return false;
-}
-
-/** `text` has passed isIP as version 4. */
-function ipv4Value(text: string): number {
-  let value = 0;
-  let part = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x2e) {
-      value = value * 256 + part;
-      part = 0;
-    } else {
-      part = part * 10 + (c - 0x30);
-    }
-  }
-  return (value * 256 + part) >>> 0;
 }
 
 /**
@@ -129,14 +95,4 @@ function parseAddress(text: string): Address | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A CIDR or single address from config (validated there), with mapped-IPv4 ranges made IPv4. */
-function parseRange(text: string): Range {
-  const range: Range = text.includes('/') ? ipaddr.parseCIDR(text) : [ipaddr.parse(text), text.includes(':') ? 128 : 32];
-  const [address, bits] = range;
-  if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) {
-    return [(address as ipaddr.IPv6).toIPv4Address(), bits - 96];
-  }
-  return range;
 }

@@ -7,8 +7,8 @@ import { createMemoryKv } from '../kv/memory-kv.js';
 import { createRegulator } from '../regulation/create-regulator.js';
 import { createSessionStore } from '../session/session-store.js';
 import type { SessionUser } from '../session/session.js';
-import { openTestStorage } from '../storage/test-storage.js';
-import { signInWithPassword } from './sign-in-with-password.js';
+import { openTestStorage } from '../storage/testing/test-storage.js';
+import { signIn } from './sign-in.js';
 
 const ALICE: SessionUser = { username: 'alice', displayName: 'Alice', email: 'alice@example.com', groups: [] };
 
@@ -44,11 +44,11 @@ function setup(options: { gated?: boolean; busy?: 'address' | 'all' } = {}) {
     lockout: { max_failures: 20, find_time: 86400, duration: 3600 },
   });
   const deps = { directory, sessions, regulator, accountStates: storage.accountStates, logger: createSilentLogger(), audit, now: clock.now };
-  const attempt = (username: string, password: string, ip = '10.0.0.1') => signInWithPassword(deps, { username, password, rememberMe: false, clientIp: ip });
+  const attempt = (username: string, password: string, ip = '10.0.0.1') => signIn(deps, { method: 'password', username, password, rememberMe: false, clientIp: ip });
   return { attempt, hashed, lanes, openGate, events, regulator, storage };
 }
 
-describe('signInWithPassword', () => {
+describe('signIn with a password', () => {
   it('still hashes the password of a locked or banned account, so its answer takes as long as a wrong one', async () => {
     const { attempt, hashed, regulator } = setup();
     await regulator.lock('alice', { reason: 'admin', actor: 'root' });
@@ -215,7 +215,7 @@ describe('signInWithPassword with a directory that asks a server (LDAP)', () => 
       lockout: { max_failures: 20, find_time: 86400, duration: 3600 },
     });
     const deps = { directory, sessions, regulator, accountStates: storage.accountStates, logger: createSilentLogger(), audit, now: clock.now };
-    const attempt = (username: string, password: string, ip = '10.0.0.1') => signInWithPassword(deps, { username, password, rememberMe: false, clientIp: ip });
+    const attempt = (username: string, password: string, ip = '10.0.0.1') => signIn(deps, { method: 'password', username, password, rememberMe: false, clientIp: ip });
     return { attempt, binds, imitated, regulator, queue, lanes, asked };
   }
 

@@ -10,7 +10,7 @@ import { migrateSqlite } from './migrations.js';
 import { createSqliteAuditBatchWriter, createSqliteAuditStore } from './sqlite-audit-events.js';
 import { openSqliteStorage } from './sqlite-storage.js';
 import type { NewAuditEvent } from './storage.js';
-import { TEST_STORAGE_KEY } from './test-storage.js';
+import { TEST_STORAGE_KEY } from './testing/test-storage.js';
 
 const NOW = Date.UTC(2026, 0, 1);
 const event = (i: number, overrides: Partial<NewAuditEvent> = {}): NewAuditEvent => ({ at: NOW + i, kind: 'sign_in.failure', result: 'failure', subject: `user${i}`, details: { count: i }, ...overrides });

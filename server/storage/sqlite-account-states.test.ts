@@ -1,4 +1,4 @@
-import { describeAccountStatesContract } from './account-states-contract.js';
-import { openTestStorage } from './test-storage.js';
+import { describeAccountStatesContract } from './testing/account-states-contract.js';
+import { openTestStorage } from './testing/test-storage.js';
 
 describeAccountStatesContract('SQLite', async (keys) => openTestStorage(keys));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pickAuditDetails } from './audit-details.js';
-import { describeAuditEventsContract } from './audit-events-contract.js';
-import { openTestStorage } from './test-storage.js';
+import { describeAuditEventsContract } from './testing/audit-events-contract.js';
+import { openTestStorage } from './testing/test-storage.js';
 
 describeAuditEventsContract('SQLite', async (keys) => openTestStorage(keys));
 

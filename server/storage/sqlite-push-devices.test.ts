@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStorage } from './sqlite-storage.js';
 import type { NewPushDevice, Storage } from './storage.js';
-import { openTestStorage, TEST_STORAGE_KEY } from './test-storage.js';
+import { openTestStorage, TEST_STORAGE_KEY } from './testing/test-storage.js';
 import { createSilentLogger } from '../core/logger.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

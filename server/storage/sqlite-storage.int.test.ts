@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { createSilentLogger } from '../core/logger.js';
-import { describeMultiProcessContract, RACE_KEY } from './multi-process-contract.js';
+import { describeMultiProcessContract, RACE_KEY } from './testing/multi-process-contract.js';
 import { openSqliteStorage } from './sqlite-storage.js';
 
 let dir: string;

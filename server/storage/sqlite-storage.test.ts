@@ -1,4 +1,4 @@
-import { describeStorageContract } from './storage-contract.js';
-import { openTestStorage } from './test-storage.js';
+import { describeStorageContract } from './testing/storage-contract.js';
+import { openTestStorage } from './testing/test-storage.js';
 
 describeStorageContract('SQLite', async (keys) => openTestStorage(keys));

@@ -1,4 +1,4 @@
-import { describeWebAuthnCredentialsContract } from './webauthn-credentials-contract.js';
-import { openTestStorage } from './test-storage.js';
+import { describeWebAuthnCredentialsContract } from './testing/webauthn-credentials-contract.js';
+import { openTestStorage } from './testing/test-storage.js';
 
 describeWebAuthnCredentialsContract('SQLite', async (keys) => openTestStorage(keys));

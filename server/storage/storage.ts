@@ -1,6 +1,6 @@
 /**
- * Durable data behind one interface: SQLite embedded today, PostgreSQL later with the same
- * migrations. Secrets (OTP seeds) are encrypted inside the storage layer with AES-256-GCM
+ * Durable data behind one interface: SQLite embedded, or PostgreSQL for several instances,
+ * with the same migrations. Secrets (OTP seeds) are encrypted inside the storage layer with AES-256-GCM
  * under the configured keys: callers read and write plaintext Buffers, and nothing outside
  * this folder ever sees ciphertext or keys. Times are milliseconds since the epoch.
  *

@@ -7,7 +7,7 @@ import type { LockState, Regulator } from '../../regulation/regulator.js';
 import { createSessionStore } from '../../session/session-store.js';
 import type { SessionUser } from '../../session/session.js';
 import type { AuditEvent } from '../../storage/storage.js';
-import { openTestStorage } from '../../storage/test-storage.js';
+import { openTestStorage } from '../../storage/testing/test-storage.js';
 import type { Actor, AdminDeps } from '../admin-deps.js';
 
 export const NOW = Date.UTC(2026, 2, 1, 9);

@@ -3,7 +3,7 @@ import { configSchema } from '../../config/schema.js';
 import { createFixedClock } from '../../core/clock.js';
 import { createMemoryKv } from '../../kv/memory-kv.js';
 import type { Kv } from '../../kv/kv.js';
-import { openTestStorage } from '../../storage/test-storage.js';
+import { openTestStorage } from '../../storage/testing/test-storage.js';
 import type { Storage } from '../../storage/storage.js';
 import { confirmTotpEnrollment, PENDING_ENROLLMENT_MS, startTotpEnrollment } from './enroll-totp.js';
 import { generateHotp, generateTotp } from './generate-otp.js';

@@ -1,3 +1,4 @@
+import { answerText, DECISIONS, type Decision } from '../../../client/companion/push-wire-format.js';
 import { visibleState, type ApprovalRecord } from './push-approvals.js';
 import { suspendedKey, type PushDeps, type RequestMeta } from './push-deps.js';
 import { hasOnlyKeys, isPlainObject, loadSpki, verifyDeviceSignature } from './push-wire.js';
@@ -6,14 +7,8 @@ export type AnswerResult =
   | { ok: true; result: 'approved' | 'denied' | 'reported' }
   | { ok: false; reason: 'malformed' | 'bad_signature' | 'wrong_number' | 'expired' | 'locked' };
 
-const DECISIONS = ['approve', 'deny', 'not_me'] as const;
-type Decision = (typeof DECISIONS)[number];
 /** After this many wrong numbers the approval is denied. */
 export const MAX_WRONG_NUMBERS = 3;
-
-export function answerText(approvalId: string, decision: Decision, number: string, time: number): string {
-  return `gatehouse-push-answer-v1\n${approvalId}\n${decision}\n${number}\n${time}`;
-}
 
 /**
  * The phone's answer, signed by the device key that the approval was sent to. Checked in order:
@@ -42,7 +37,7 @@ export async function answerApproval(deps: PushDeps, approvalId: string, body: u
   if (!record || visibleState(record, now) !== 'pending') return { ok: false, reason: 'expired' };
   const device = deviceId === record.deviceId ? await deps.storage.pushDevices.get(deviceId) : undefined;
   const key = device && loadSpki(device.publicKey);
-  if (!key || !verifyDeviceSignature(key, answerText(approvalId, decision as Decision, signedNumber, time as number), signature)) return { ok: false, reason: 'bad_signature' };
+  if (!key || !verifyDeviceSignature(key, answerText({ approvalId, decision: decision as Decision, number: signedNumber, time: time as number }), signature)) return { ok: false, reason: 'bad_signature' };
   if (await deps.regulator.isLocked(record.username)) return { ok: false, reason: 'locked' };
 
   const context = { subject: record.username, clientIp: meta.clientIp, userAgent: meta.userAgent, requestId: meta.requestId, site: record.site, details: { device: record.deviceId, approval: record.approvalId } };

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { randomToken } from '../../core/random.js';
 import type { Kv } from '../../kv/kv.js';
+import { APPROVAL_ID } from '../../../client/companion/push-wire-format.js';
 
 /** What the companion is shown (the number is not in it: the user carries it from the sign-in screen). */
 export interface Approval {
@@ -35,7 +36,6 @@ const redeemedKey = (id: string) => `push:redeemed:${id}`;
 const wrongKey = (id: string) => `push:wrong:${id}`;
 const deviceKey = (deviceId: string) => `push:device:${deviceId}`;
 
-export const APPROVAL_ID = /^[A-Za-z0-9_-]{22}$/;
 
 export function toApproval(record: ApprovalRecord): Approval {
   const { approvalId, username, site, requestedAt, expiresAt, ip, browser, os } = record;

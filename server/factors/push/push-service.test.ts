@@ -8,9 +8,9 @@ import { createSilentLogger } from '../../core/logger.js';
 import { createMemoryKv } from '../../kv/memory-kv.js';
 import type { Attempt, Regulator } from '../../regulation/regulator.js';
 import type { Storage } from '../../storage/storage.js';
-import { openTestStorage } from '../../storage/test-storage.js';
+import { openTestStorage } from '../../storage/testing/test-storage.js';
 import { createPushService, type PushService } from './push-service.js';
-import { answerText } from './answer-approval.js';
+import { ANSWER_VERSION, answerText } from '../../../client/companion/push-wire-format.js';
 import { REDEEM_GRACE_MS } from './push-approvals.js';
 import { createSoftCompanion, type SoftCompanion } from './testing/soft-companion.js';
 
@@ -315,7 +315,7 @@ describe('push answers: every approval without the right number is a counted fai
     if (!r.ok) throw new Error(r.reason);
     const { approvalId, number } = r.record;
     const t = clock.now();
-    expect(await push.answer(approvalId, { ...signed(phone, approvalId, undefined), time: t, signature: phone.signText(answerText(approvalId, 'approve', '', t)) }, META)).toEqual({ ok: false, reason: 'wrong_number' });
+    expect(await push.answer(approvalId, { ...signed(phone, approvalId, undefined), time: t, signature: phone.signText(answerText({ approvalId, decision: 'approve', number: '', time: t })) }, META)).toEqual({ ok: false, reason: 'wrong_number' });
     expect(await push.answer(approvalId, signed(phone, approvalId, null), META)).toEqual({ ok: false, reason: 'wrong_number' });
     expect(await push.answer(approvalId, signed(phone, approvalId, number === '10' ? '11' : '10'), META)).toEqual({ ok: false, reason: 'wrong_number' });
     expect(await push.status(approvalId, 'session-1')).toBe('denied');
@@ -359,7 +359,9 @@ describe('push answers: every approval without the right number is a counted fai
     const { approvalId, number } = r.record;
     for (const decision of ['deny', 'not_me'] as const) {
       const t = clock.now();
-      const body = { deviceId: phone.deviceId, decision, number, time: t, signature: phone.signText(answerText(approvalId, decision, number, t)) };
+      // Signed over the number too, as a client that put one in would sign it (answerText leaves it out).
+      const signed = [ANSWER_VERSION, approvalId, decision, number, t].join('\n');
+      const body = { deviceId: phone.deviceId, decision, number, time: t, signature: phone.signText(signed) };
       expect(await push.answer(approvalId, body, META)).toEqual({ ok: false, reason: 'malformed' });
     }
     expect(fake.failures).toEqual([]);

@@ -66,7 +66,8 @@ export function createPushService(
     timers.add(timer);
   }
 
-  const factor: Factor = createPushFactor(deps);
+  const redeem = (approvalId: string, sessionId: string | undefined) => redeemApproval(shared, approvalId, sessionId);
+  const factor: Factor = createPushFactor({ storage: deps.storage, redeem });
 
   async function findForSession(approvalId: string, sessionId: string | undefined): Promise<ApprovalRecord | undefined> {
     const record = await shared.approvals.read(approvalId);
@@ -93,7 +94,7 @@ export function createPushService(
       return state;
     },
     answer: (approvalId: string, body: unknown, meta: RequestMeta) => answerApproval(shared, approvalId, body, meta),
-    redeem: (approvalId: string, sessionId: string | undefined) => redeemApproval(shared, approvalId, sessionId),
+    redeem,
     async pendingFor(deviceId: string): Promise<Approval[]> {
       return (await shared.approvals.pendingFor(deviceId, deps.clock.now())).map(toApproval);
     },

@@ -1,6 +1,6 @@
 import { createECDH, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseDeviceAuthorization, parseDeviceQuery } from './device-auth.js';
+import { parseAuthorizationHeader as parseDeviceAuthorization, parseSignedQuery as parseDeviceQuery } from '../../../client/companion/push-wire-format.js';
 import { describeUserAgent } from './describe-user-agent.js';
 import { allowsLoopbackPush, decodeBase64url, loadSpki, parseDeviceName, parseSubscription, verifyDeviceSignature } from './push-wire.js';
 

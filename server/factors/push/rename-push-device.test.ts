@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Storage } from '../../storage/storage.js';
-import { openTestStorage } from '../../storage/test-storage.js';
+import { openTestStorage } from '../../storage/testing/test-storage.js';
 import { renamePushDevice } from './rename-push-device.js';
 
 const NOW = Date.UTC(2026, 0, 1);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTestStorage } from '../../storage/test-storage.js';
+import { openTestStorage } from '../../storage/testing/test-storage.js';
 import type { Storage } from '../../storage/storage.js';
 import { canonicalRecoveryCode, createRecoveryCodeFactor, generateRecoveryCodes, regenerateRecoveryCodes } from './recovery-codes.js';
 

@@ -1,4 +1,4 @@
-import type { Factor, FactorDevice, VerifyResult } from '../factor.js';
+import type { Factor, FactorDevice, VerifyFailure, VerifyResult } from '../factor.js';
 import type { AuthenticationFailure } from './verify-authentication.js';
 import type { WebAuthnService } from './webauthn-service.js';
 
@@ -7,14 +7,12 @@ export interface WebAuthnFactorDevice extends FactorDevice {
   model: string | null;
 }
 
-type FactorFailure = Extract<VerifyResult, { ok: false }>['reason'];
-
 /**
  * How the detailed reasons read through the shared Factor contract. Spent, foreign and
  * repeated challenges and a counter that went backwards count as replays; everything that
  * is simply not a valid assertion for this user is an invalid answer.
  */
-const FACTOR_REASON: Record<AuthenticationFailure, FactorFailure> = {
+const FACTOR_REASON: Record<AuthenticationFailure, VerifyFailure> = {
   'too-large': 'malformed',
   'malformed': 'malformed',
   'wrong-type': 'malformed',
@@ -38,7 +36,9 @@ const FACTOR_REASON: Record<AuthenticationFailure, FactorFailure> = {
 /**
  * WebAuthn as the second step after a password. The browser picks among all of the user's
  * credentials (allowCredentials lists them), so `deviceId` is not used. `binding` must be the
- * value `authenticationOptions` was called with for this session.
+ * value `authenticationOptions` was called with for this session: the challenge is taken for it
+ * alone, once. The authenticator's UV flag comes back as `userVerified`, for the session to
+ * record exactly what happened; the detailed reason of a refusal comes back as `detail`.
  */
 export function createWebAuthnFactor(service: WebAuthnService): Factor {
   return {
@@ -57,9 +57,9 @@ export function createWebAuthnFactor(service: WebAuthnService): Factor {
       if (binding === undefined) return { ok: false, reason: 'malformed' };
       if ((await service.listCredentials(username)).length === 0) return { ok: false, reason: 'no-device' };
       const result = await service.verifyAuthentication({ username, binding, response, now });
-      if (!result.ok) return { ok: false, reason: FACTOR_REASON[result.reason] };
+      if (!result.ok) return { ok: false, reason: FACTOR_REASON[result.reason], detail: result.reason };
       const c = result.credential;
-      return { ok: true, device: { id: c.id, kind: 'webauthn', name: c.name, createdAt: c.createdAt, lastUsedAt: c.lastUsedAt } };
+      return { ok: true, device: { id: c.id, kind: 'webauthn', name: c.name, createdAt: c.createdAt, lastUsedAt: c.lastUsedAt }, userVerified: result.userVerified };
     },
     remove(username, deviceId) {
       return service.removeCredential(username, deviceId);

@@ -1,6 +1,6 @@
 import { createECDH, createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { deviceRequestText } from '../device-auth.js';
-import { answerText } from '../answer-approval.js';
+import { answerText, authorizationHeader } from '../../../../client/companion/push-wire-format.js';
+import { signedRequestText } from '../device-auth.js';
 
 /**
  * The companion app in Node, for tests: a P-256 device key that signs as WebCrypto does (raw
@@ -29,13 +29,13 @@ export function createSoftCompanion(options: { endpoint?: string } = {}) {
     pushKeys: { ecdh, auth },
     signText,
     authorization(method: string, path: string, body = '', t = Date.now()) {
-      return `Gatehouse-Device id=${deviceId},t=${t},sig=${signText(deviceRequestText(method, path, t, Buffer.from(body)))}`;
+      return authorizationHeader({ id: deviceId, t, sig: signText(signedRequestText({ method, path, t, body: Buffer.from(body) })) });
     },
     query(path: string, t = Date.now()) {
-      return new URLSearchParams({ id: deviceId, t: String(t), sig: signText(deviceRequestText('GET', path, t, Buffer.alloc(0))) }).toString();
+      return new URLSearchParams({ id: deviceId, t: String(t), sig: signText(signedRequestText({ method: 'GET', path, t, body: Buffer.alloc(0) })) }).toString();
     },
     answer(approvalId: string, decision: 'approve' | 'deny' | 'not_me', number = '', time = Date.now()) {
-      return { deviceId, decision, number, time, signature: signText(answerText(approvalId, decision, number, time)) };
+      return { deviceId, decision, number, time, signature: signText(answerText({ approvalId, decision, number, time })) };
     },
   };
 }

@@ -4,7 +4,7 @@ import { createFixedClock } from '../../../core/clock.js';
 import { createLogger } from '../../../core/logger.js';
 import { createMemoryKv } from '../../../kv/memory-kv.js';
 import type { Storage } from '../../../storage/storage.js';
-import { openTestStorage } from '../../../storage/test-storage.js';
+import { openTestStorage } from '../../../storage/testing/test-storage.js';
 import { createWebAuthnService, type WebAuthnService } from '../webauthn-service.js';
 import { createSoftAuthenticator, type Overrides, type SoftAuthenticatorOptions } from './soft-authenticator.js';
 

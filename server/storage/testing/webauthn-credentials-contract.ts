@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuplicateCredentialError, type Storage, type WebAuthnCredential } from './storage.js';
+import { DuplicateCredentialError, type Storage, type WebAuthnCredential } from '../storage.js';
 import type { OpenStorage } from './storage-contract.js';
 
 const NOW = Date.UTC(2026, 0, 1);

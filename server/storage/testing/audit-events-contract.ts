@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewAuditEvent, Storage } from './storage.js';
+import type { NewAuditEvent, Storage } from '../storage.js';
 import type { OpenStorage } from './storage-contract.js';
 
 const NOW = Date.UTC(2026, 0, 1);

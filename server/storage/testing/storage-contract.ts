@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreUnavailableError } from '../core/errors.js';
-import { DuplicateSerialError, type NewOtpDevice, type Storage } from './storage.js';
-import type { SecretKey } from './secret-box.js';
+import { StoreUnavailableError } from '../../core/errors.js';
+import { DuplicateSerialError, type NewOtpDevice, type Storage } from '../storage.js';
+import type { SecretKey } from '../secret-box.js';
 
 const NOW = Date.UTC(2026, 0, 1);
 const SEED = Buffer.from('3132333435363738393031323334353637383930', 'hex');

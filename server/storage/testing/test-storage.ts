@@ -1,7 +1,7 @@
-import { createSilentLogger } from '../core/logger.js';
-import type { SecretKey } from './secret-box.js';
-import { openSqliteStorage } from './sqlite-storage.js';
-import type { Storage } from './storage.js';
+import { createSilentLogger } from '../../core/logger.js';
+import type { SecretKey } from '../secret-box.js';
+import { openSqliteStorage } from '../sqlite-storage.js';
+import type { Storage } from '../storage.js';
 
 /** A fixed key for tests only: never configure it. */
 export const TEST_STORAGE_KEY: SecretKey = { id: 'test', key: Buffer.alloc(32, 0x5a) };

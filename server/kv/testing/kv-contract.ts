@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Kv } from './kv.js';
+import type { Kv } from '../kv.js';
 
 export interface KvHarness {
   kv: Kv;

@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { SecretKey } from './secret-box.js';
-import type { Storage } from './storage.js';
+import type { SecretKey } from '../secret-box.js';
+import type { Storage } from '../storage.js';
 
 export const RACE_KEY: SecretKey = { id: 'race', key: Buffer.alloc(32, 0x42) };
-const SCRIPT = fileURLToPath(new URL('./fixtures/record-use-race.ts', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('./record-use-race.ts', import.meta.url));
 const TSX = createRequire(import.meta.url).resolve('tsx');
 
 interface Instance {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Storage } from './storage.js';
+import type { Storage } from '../storage.js';
 import type { OpenStorage } from './storage-contract.js';
 
 const NOW = Date.UTC(2026, 2, 1);
