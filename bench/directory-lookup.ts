@@ -29,21 +29,34 @@ async function main(): Promise<void> {
   const logger = createSilentLogger();
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-lookup-'));
   try {
-    const people: SessionUser[] = Array.from({ length: USERS }, (_, i) => ({ username: `user-${i}`, displayName: `User ${i}`, email: `user-${i}@corp.example`, groups: ['staff'] }));
+    const people: SessionUser[] = Array.from({ length: USERS }, (_, i) => ({
+      username: `user-${i}`,
+      displayName: `User ${i}`,
+      email: `user-${i}@corp.example`,
+      groups: ['staff'],
+    }));
     const usersFile = join(dir, 'users.yml');
     const entries: Record<string, unknown> = {};
-    for (const p of people) entries[p.username] = { displayname: p.displayName, email: p.email, groups: p.groups, disabled: false, password: await hashTestPassword('unused-password') };
+    for (const p of people)
+      entries[p.username] = { displayname: p.displayName, email: p.email, groups: p.groups, disabled: false, password: await hashTestPassword('unused-password') };
     writeFileSync(usersFile, stringify({ users: entries }));
     const file = createCombinedDirectory({ file: await createUsersFileDirectory({ logger, hashPolicy: TEST_HASH_POLICY }, { path: usersFile, watch: false }) }, { logger });
 
     const kv = createMemoryKv({ clock: { now: Date.now } });
-    const settings = resolveLdapSettings(ldapSchema.parse({ implementation: 'openldap', url: 'ldap://127.0.0.1:1', bind_dn: 'cn=unused', password: 'unused', base_dn: 'dc=corp,dc=example' }));
+    const settings = resolveLdapSettings(
+      ldapSchema.parse({ implementation: 'openldap', url: 'ldap://127.0.0.1:1', bind_dn: 'cn=unused', password: 'unused', base_dn: 'dc=corp,dc=example' }),
+    );
     const ldapDirectory = createLdapDirectory({ logger, kv, now: Date.now }, { settings, mirrorTtlMs: 600_000, recordTtlSeconds: 3600, refresh: false });
     const ldap = createCombinedDirectory({ ldap: ldapDirectory }, { logger });
     const ldapPeople = people.map((p) => ({ ...p, source: 'ldap' as const }));
     // Let the records' subscription go live, write each record as a sign-in would, and read it once.
     await new Promise((resolve) => setTimeout(resolve, 10));
-    for (const p of ldapPeople) await kv.set(`ldap:user:${p.username}`, JSON.stringify({ dn: `uid=${p.username},dc=corp,dc=example`, user: p, passwordMark: null, checkedAt: Date.now(), signedInAt: Date.now() }), 3600);
+    for (const p of ldapPeople)
+      await kv.set(
+        `ldap:user:${p.username}`,
+        JSON.stringify({ dn: `uid=${p.username},dc=corp,dc=example`, user: p, passwordMark: null, checkedAt: Date.now(), signedInAt: Date.now() }),
+        3600,
+      );
     for (const p of ldapPeople) if (!(await ldap.loadSessionUser!(p))) throw new Error(`no record for ${p.username}`);
 
     const time = (directory: Directory, users: SessionUser[]) => {

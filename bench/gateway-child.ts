@@ -47,9 +47,19 @@ export interface GatewayChild {
 }
 
 /** Starts the bundled gateway on the server core, with the thread pool size main.ts sets. */
-export async function startGateway(plan: CorePlan, options: { bundle: string; configFile: string; logFile: string; nodeArgs?: string[]; threadPoolSize?: number }): Promise<GatewayChild> {
+export async function startGateway(
+  plan: CorePlan,
+  options: { bundle: string; configFile: string; logFile: string; nodeArgs?: string[]; threadPoolSize?: number },
+): Promise<GatewayChild> {
   const log = openSync(options.logFile, 'a');
-  const [file, args] = onCore(plan, plan.serverCore, '/usr/bin/env', [`UV_THREADPOOL_SIZE=${options.threadPoolSize ?? 8}`, process.execPath, '--expose-gc', ...(options.nodeArgs ?? []), options.bundle, options.configFile]);
+  const [file, args] = onCore(plan, plan.serverCore, '/usr/bin/env', [
+    `UV_THREADPOOL_SIZE=${options.threadPoolSize ?? 8}`,
+    process.execPath,
+    '--expose-gc',
+    ...(options.nodeArgs ?? []),
+    options.bundle,
+    options.configFile,
+  ]);
   const child: ChildProcess = spawn(file, args, { stdio: ['ignore', log, log, 'ipc'] });
   closeSync(log);
   const pid = child.pid!;

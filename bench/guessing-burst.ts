@@ -59,7 +59,9 @@ async function measureAlone(port: number): Promise<number[]> {
 
 async function measureDuringBurst(port: number, round: number): Promise<{ ms: number; statuses: Record<number, number> }> {
   const guessers = Array.from({ length: GUESSING_ADDRESSES }, freshAddress);
-  const guesses = await Promise.all(Array.from({ length: BURST }, (_, i) => prepareSignIn(port, guessers[i % guessers.length]!, { username: `sprayed-${round}-${i}`, password: `guess-${i}` })));
+  const guesses = await Promise.all(
+    Array.from({ length: BURST }, (_, i) => prepareSignIn(port, guessers[i % guessers.length]!, { username: `sprayed-${round}-${i}`, password: `guess-${i}` })),
+  );
   const honest = await prepareSignIn(port, freshAddress(), STORM_USER);
   const burst = Promise.all(guesses.map((post) => post()));
   await new Promise((resolve) => setTimeout(resolve, HEAD_START_MS));
@@ -106,7 +108,9 @@ async function main(argv: string[]): Promise<void> {
         const alone = await measureAlone(port);
         const burst = await measureDuringBurst(port, round);
         runs[side].push({ alone: median(alone), during: burst.ms });
-        log(`round ${round} ${side}: alone ${alone.map((ms) => ms.toFixed(0)).join(' / ')} ms, during the burst ${burst.ms.toFixed(0)} ms (× ${(burst.ms / median(alone)).toFixed(1)}); burst answers ${JSON.stringify(burst.statuses)}`);
+        log(
+          `round ${round} ${side}: alone ${alone.map((ms) => ms.toFixed(0)).join(' / ')} ms, during the burst ${burst.ms.toFixed(0)} ms (× ${(burst.ms / median(alone)).toFixed(1)}); burst answers ${JSON.stringify(burst.statuses)}`,
+        );
       }
     }
     process.stdout.write(`\nhonest sign-in (POST /login), median of ${rounds} rounds; burst: ${BURST} parallel wrong passwords from ${GUESSING_ADDRESSES} addresses\n`);
@@ -116,8 +120,12 @@ async function main(argv: string[]): Promise<void> {
       const line = [
         side.padEnd(6),
         trees[side].commit.padEnd(8),
-        median(runs[side].map((r) => r.alone)).toFixed(0).padStart(8),
-        median(runs[side].map((r) => r.during)).toFixed(0).padStart(15),
+        median(runs[side].map((r) => r.alone))
+          .toFixed(0)
+          .padStart(8),
+        median(runs[side].map((r) => r.during))
+          .toFixed(0)
+          .padStart(15),
         median(ratios).toFixed(1).padStart(29),
         ratios.map((x) => x.toFixed(1)).join(' / '),
       ];

@@ -69,7 +69,10 @@ export async function runLdapPart(stack: Stack, profile: Profile, log: Log): Pro
       kinds.unknown.push(await cost(slapd, port, `nobody-${i}`, 'not-the-password'));
     }
     const signIn = { right: summarizeCost(kinds.right), wrong: summarizeCost(kinds.wrong), unknown: summarizeCost(kinds.unknown) };
-    for (const [kind, c] of Object.entries(signIn)) log(`LDAP sign-in, ${kind}: ${c.binds} bind(s) + ${c.searches} search(es), ${c.ms.toFixed(1)} ms (median of ${c.n}; ${c.msMin.toFixed(1)}–${c.msMax.toFixed(1)}), answered ${c.status}`);
+    for (const [kind, c] of Object.entries(signIn))
+      log(
+        `LDAP sign-in, ${kind}: ${c.binds} bind(s) + ${c.searches} search(es), ${c.ms.toFixed(1)} ms (median of ${c.n}; ${c.msMin.toFixed(1)}–${c.msMax.toFixed(1)}), answered ${c.status}`,
+      );
 
     // Every bench user signs in once through the portal (their shared record is written); the
     // rest of the sessions are made in the session store for the same users.
@@ -93,7 +96,9 @@ export async function runLdapPart(stack: Stack, profile: Profile, log: Log): Pro
       for (const side of round % 2 === 1 ? (['usersFile', 'ldap'] as const) : (['ldap', 'usersFile'] as const)) {
         const m = await measure(benches[side], at(side), profile.runS);
         runs[side].push(m);
-        log(`LDAP round ${round} D with ${side === 'ldap' ? 'LDAP' : 'the users file'}: ${Math.round(m.wrk.rps)} req/s, p99 ${m.wrk.p99Ms.toFixed(2)} ms, redis ${m.redisPerRequest?.toFixed(4)}/req`);
+        log(
+          `LDAP round ${round} D with ${side === 'ldap' ? 'LDAP' : 'the users file'}: ${Math.round(m.wrk.rps)} req/s, p99 ${m.wrk.p99Ms.toFixed(2)} ms, redis ${m.redisPerRequest?.toFixed(4)}/req`,
+        );
       }
     }
     const usersFile = summarize(runs.usersFile);
@@ -121,7 +126,17 @@ async function addBenchUsers(slapd: TestSlapd): Promise<BenchPerson[]> {
     const uid = `bench-${String(i).padStart(3, '0')}`;
     return { username: uid, displayName: `Bench User ${i}`, email: `${uid}@corp.test`, groups: ['bench'], source: 'ldap', password: `${uid}-ldap-secret` };
   });
-  const entries = people.map((p) => ldifEntry(dnOf(p.username), { objectClass: 'inetOrgPerson', uid: p.username, cn: p.displayName, sn: 'User', displayName: p.displayName, mail: p.email, userPassword: p.password }));
+  const entries = people.map((p) =>
+    ldifEntry(dnOf(p.username), {
+      objectClass: 'inetOrgPerson',
+      uid: p.username,
+      cn: p.displayName,
+      sn: 'User',
+      displayName: p.displayName,
+      mail: p.email,
+      userPassword: p.password,
+    }),
+  );
   entries.push(ldifEntry(groupDn('bench'), { objectClass: 'groupOfNames', cn: 'bench', member: people.map((p) => dnOf(p.username)) }));
   await slapd.addLdif(`${entries.join('\n')}\n`);
   return people;
@@ -166,5 +181,13 @@ function summarizeCost(costs: Cost[]): LdapSignInCost {
   const statuses = new Set(costs.map((c) => c.status));
   if (statuses.size !== 1) throw new Error(`sign-ins of one kind answered differently: ${[...statuses].join(', ')}`);
   const ms = costs.map((c) => c.ms);
-  return { n: costs.length, ms: median(ms), msMin: Math.min(...ms), msMax: Math.max(...ms), binds: median(costs.map((c) => c.binds)), searches: median(costs.map((c) => c.searches)), status: costs[0]!.status };
+  return {
+    n: costs.length,
+    ms: median(ms),
+    msMin: Math.min(...ms),
+    msMax: Math.max(...ms),
+    binds: median(costs.map((c) => c.binds)),
+    searches: median(costs.map((c) => c.searches)),
+    status: costs[0]!.status,
+  };
 }

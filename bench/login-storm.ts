@@ -53,10 +53,12 @@ export function startLoginStorm(options: { port: number; perSecond: number }) {
   const timer = setInterval(() => {
     attempted++;
     inFlight++;
-    signIn(attempted).then(
-      () => signedIn++,
-      () => failed++,
-    ).finally(() => inFlight--);
+    signIn(attempted)
+      .then(
+        () => signedIn++,
+        () => failed++,
+      )
+      .finally(() => inFlight--);
   }, 1000 / options.perSecond);
 
   return {

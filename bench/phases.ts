@@ -11,9 +11,17 @@ import { commandsBetween } from './servers.js';
 type Log = (line: string) => void;
 
 /** Fails the bench before measuring if a scenario does not answer what it should: a fast 403 is no result. */
-export async function checkScenarios(bench: Bench, ports: Record<'upstream' | 'nginxProxy' | 'gateway' | 'authRequest' | 'bareProxy', number> & { workersGateway?: number }): Promise<void> {
+export async function checkScenarios(
+  bench: Bench,
+  ports: Record<'upstream' | 'nginxProxy' | 'gateway' | 'authRequest' | 'bareProxy', number> & { workersGateway?: number },
+): Promise<void> {
   const cookie = readFileSync(bench.cookieFile, 'utf8').split('\n')[0]!;
-  const expect = async (what: string, status: number, response: Promise<{ status: number; headers: Record<string, unknown>; body: string }>, check?: (r: { headers: Record<string, unknown>; body: string }) => boolean) => {
+  const expect = async (
+    what: string,
+    status: number,
+    response: Promise<{ status: number; headers: Record<string, unknown>; body: string }>,
+    check?: (r: { headers: Record<string, unknown>; body: string }) => boolean,
+  ) => {
     const r = await response;
     if (r.status !== status || (check && !check(r))) throw new Error(`sanity check failed: ${what} answered ${r.status}`);
   };
@@ -22,10 +30,18 @@ export async function checkScenarios(bench: Bench, ports: Record<'upstream' | 'n
   await expect('B nginx proxy', 200, send({ port: ports.nginxProxy, path: PAGE_PATH, host: APP_HOST }), page);
   await expect('H bare proxy', 200, send({ port: ports.bareProxy, path: PAGE_PATH, host: APP_HOST }), page);
   await expect('D gateway proxy', 200, send({ port: ports.gateway, path: PAGE_PATH, host: APP_HOST, headers: { cookie } }), page);
-  if (ports.workersGateway !== undefined) await expect('W gateway proxy, workers: 2', 200, send({ port: ports.workersGateway, path: PAGE_PATH, host: APP_HOST, headers: { cookie } }), page);
-  await expect('G gateway without session', 302, send({ port: ports.gateway, path: PAGE_PATH, host: APP_HOST }), (r) => String(r.headers.location).startsWith(`http://${PORTAL_HOST}/?rd=`));
+  if (ports.workersGateway !== undefined)
+    await expect('W gateway proxy, workers: 2', 200, send({ port: ports.workersGateway, path: PAGE_PATH, host: APP_HOST, headers: { cookie } }), page);
+  await expect('G gateway without session', 302, send({ port: ports.gateway, path: PAGE_PATH, host: APP_HOST }), (r) =>
+    String(r.headers.location).startsWith(`http://${PORTAL_HOST}/?rd=`),
+  );
   const forwardAuth = { 'x-forwarded-method': 'GET', 'x-forwarded-proto': 'http', 'x-forwarded-host': WIKI_HOST, 'x-forwarded-uri': PAGE_PATH, cookie };
-  await expect('E forward-auth', 200, send({ port: ports.gateway, path: '/api/authz/forward-auth', host: PORTAL_HOST, headers: forwardAuth }), (r) => typeof r.headers['remote-user'] === 'string');
+  await expect(
+    'E forward-auth',
+    200,
+    send({ port: ports.gateway, path: '/api/authz/forward-auth', host: PORTAL_HOST, headers: forwardAuth }),
+    (r) => typeof r.headers['remote-user'] === 'string',
+  );
   await expect('F nginx auth_request', 200, send({ port: ports.authRequest, path: PAGE_PATH, host: WIKI_HOST, headers: { cookie } }), page);
   await expect('F nginx auth_request without session', 302, send({ port: ports.authRequest, path: PAGE_PATH, host: WIKI_HOST }));
 }
@@ -34,7 +50,10 @@ export async function checkScenarios(bench: Bench, ports: Record<'upstream' | 'n
  * Every session once, on a gateway that has read none of them: the Redis commands a cold
  * cache costs per proxied request.
  */
-export async function measureColdCache(bench: Bench, scenario: Scenario): Promise<{ requests: number; redisPerRequest: number; byCommand: Record<string, number>; failures: number }> {
+export async function measureColdCache(
+  bench: Bench,
+  scenario: Scenario,
+): Promise<{ requests: number; redisPerRequest: number; byCommand: Record<string, number>; failures: number }> {
   const cookies = readFileSync(bench.cookieFile, 'utf8').split('\n').filter(Boolean);
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const before = await bench.redis.commandCounts();
@@ -72,7 +91,9 @@ export async function runScenarios(bench: Bench, profile: Profile, scenarios: re
     for (const scenario of scenarios) {
       const m = await measure(bench, scenario, profile.runS);
       runs.get(scenario.key)!.push(m);
-      log(`round ${round} ${scenario.key}: ${Math.round(m.wrk.rps)} req/s, p99 ${m.wrk.p99Ms.toFixed(2)} ms${m.redisPerRequest !== undefined ? `, redis ${m.redisPerRequest.toFixed(4)}/req` : ''}`);
+      log(
+        `round ${round} ${scenario.key}: ${Math.round(m.wrk.rps)} req/s, p99 ${m.wrk.p99Ms.toFixed(2)} ms${m.redisPerRequest !== undefined ? `, redis ${m.redisPerRequest.toFixed(4)}/req` : ''}`,
+      );
     }
   }
   return new Map([...runs].map(([key, list]) => [key, summarize(list)]));
@@ -93,7 +114,14 @@ export interface FixedRateResult {
  * maximum. When half of B is more than D can serve, D's latency there is queueing: the second
  * figure shows its latency under a load it can carry.
  */
-export async function runFixedRate(bench: Bench, profile: Profile, nginx: Scenario, gateway: Scenario, rates: { half: number; ownHalf: number }, log: Log): Promise<FixedRateResult> {
+export async function runFixedRate(
+  bench: Bench,
+  profile: Profile,
+  nginx: Scenario,
+  gateway: Scenario,
+  rates: { half: number; ownHalf: number },
+  log: Log,
+): Promise<FixedRateResult> {
   const b: Measurement[] = [];
   const d: Measurement[] = [];
   const own: Measurement[] = [];
@@ -101,7 +129,9 @@ export async function runFixedRate(bench: Bench, profile: Profile, nginx: Scenar
     b.push(await measure(bench, nginx, profile.fixedRateS, rates.half));
     d.push(await measure(bench, gateway, profile.fixedRateS, rates.half));
     own.push(await measure(bench, gateway, profile.fixedRateS, rates.ownHalf));
-    log(`fixed rate round ${round}: at ${Math.round(rates.half)}/s B p99 ${b.at(-1)!.wrk.p99Ms.toFixed(2)} ms, D p99 ${d.at(-1)!.wrk.p99Ms.toFixed(2)} ms (${Math.round(d.at(-1)!.wrk.rps)}/s); D at ${Math.round(rates.ownHalf)}/s p99 ${own.at(-1)!.wrk.p99Ms.toFixed(2)} ms`);
+    log(
+      `fixed rate round ${round}: at ${Math.round(rates.half)}/s B p99 ${b.at(-1)!.wrk.p99Ms.toFixed(2)} ms, D p99 ${d.at(-1)!.wrk.p99Ms.toFixed(2)} ms (${Math.round(d.at(-1)!.wrk.rps)}/s); D at ${Math.round(rates.ownHalf)}/s p99 ${own.at(-1)!.wrk.p99Ms.toFixed(2)} ms`,
+    );
   }
   return { rate: rates.half, nginx: summarize(b), gateway: summarize(d), ownHalfRate: rates.ownHalf, gatewayAtOwnHalf: summarize(own) };
 }
@@ -135,7 +165,13 @@ export async function runMemory(bench: Bench, profile: Profile, gateway: Scenari
     const stats = await bench.gateway.stats();
     const rssMb = bench.gateway.memory().rssBytes / 2 ** 20;
     const afterGc = await bench.gateway.collectGarbage();
-    marks.push({ proxiedRequests: bench.proxied, rssMb, heapUsedMb: stats.heapUsedBytes / 2 ** 20, rssAfterGcMb: bench.gateway.memory().rssBytes / 2 ** 20, heapAfterGcMb: afterGc.heapUsedBytes / 2 ** 20 });
+    marks.push({
+      proxiedRequests: bench.proxied,
+      rssMb,
+      heapUsedMb: stats.heapUsedBytes / 2 ** 20,
+      rssAfterGcMb: bench.gateway.memory().rssBytes / 2 ** 20,
+      heapAfterGcMb: afterGc.heapUsedBytes / 2 ** 20,
+    });
     log(`after ${bench.proxied} proxied requests: RSS ${rssMb.toFixed(1)} MB, ${marks.at(-1)!.rssAfterGcMb.toFixed(1)} MB after a full GC`);
   }
   const [first, second] = marks;

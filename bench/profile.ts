@@ -10,7 +10,11 @@ import { measure } from './measure.js';
 import type { ScenarioKey } from './scenarios.js';
 import { startStack } from './stack.js';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
 
 const log = (line: string) => process.stderr.write(`  · ${line}\n`);
 
@@ -28,7 +32,9 @@ async function main(argv: readonly string[]): Promise<void> {
     log(`${key}: ${Math.round(m.wrk.rps)} req/s (profiling slows it)`);
   } finally {
     await stack.stop();
-    const files = readdirSync(profileDir).filter((f) => f.startsWith('CPU.') && f.endsWith('.cpuprofile')).sort();
+    const files = readdirSync(profileDir)
+      .filter((f) => f.startsWith('CPU.') && f.endsWith('.cpuprofile'))
+      .sort();
     file = files.at(-1) && join(profileDir, files.at(-1)!);
   }
   if (!file) throw new Error('no profile written');

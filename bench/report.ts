@@ -150,11 +150,19 @@ export function formatTable(r: Results): string {
   lines.push(...table([header, ...rows]));
   lines.push('');
   const fr = r.fixed_rate;
-  lines.push(`Fixed rate ${Math.round(fr.rate)} req/s (50 % of B): B p50 ${fmt(fr.nginx.p50Ms, 2)} / p99 ${fmt(fr.nginx.p99Ms, 2)} ms (${fmt(fr.nginx.rps, 0)}/s served); D p50 ${fmt(fr.gateway.p50Ms, 2)} / p99 ${fmt(fr.gateway.p99Ms, 2)} ms (${fmt(fr.gateway.rps, 0)}/s served)`);
+  lines.push(
+    `Fixed rate ${Math.round(fr.rate)} req/s (50 % of B): B p50 ${fmt(fr.nginx.p50Ms, 2)} / p99 ${fmt(fr.nginx.p99Ms, 2)} ms (${fmt(fr.nginx.rps, 0)}/s served); D p50 ${fmt(fr.gateway.p50Ms, 2)} / p99 ${fmt(fr.gateway.p99Ms, 2)} ms (${fmt(fr.gateway.rps, 0)}/s served)`,
+  );
   lines.push(`D at 50 % of its own maximum (${Math.round(fr.ownHalfRate)} req/s): p50 ${fmt(fr.gatewayAtOwnHalf.p50Ms, 2)} / p99 ${fmt(fr.gatewayAtOwnHalf.p99Ms, 2)} ms`);
-  lines.push(`Cold cache: ${fmt(r.cold_cache.redisPerRequest, 3)} Redis commands per request over ${r.cold_cache.requests} first requests (${Object.entries(r.cold_cache.byCommand).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  lines.push(
+    `Cold cache: ${fmt(r.cold_cache.redisPerRequest, 3)} Redis commands per request over ${r.cold_cache.requests} first requests (${Object.entries(r.cold_cache.byCommand)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')})`,
+  );
   const st = r.storm;
-  lines.push(`Login storm (${r.settings.stormPerSecond}/s offered, D offered ${Math.round(st.rate)} req/s): D served ${fmt(st.quiet.rps, 0)} → ${fmt(st.storm.rps, 0)} req/s, p99 ${fmt(st.quiet.p99Ms, 2)} → ${fmt(st.storm.p99Ms, 2)} ms; sign-ins ${st.signIns.signedIn} done of ${st.signIns.attempted} (${fmt(st.signIns.achievedPerSecond, 1)}/s, p50 ${fmt(st.signIns.p50Ms, 0)} ms); event loop max ${fmt(st.quietEventLoopMaxMs, 1)} → ${fmt(st.eventLoopMaxMs, 1)} ms; peak RSS ${fmt(st.peakRssMb, 0)} MB`);
+  lines.push(
+    `Login storm (${r.settings.stormPerSecond}/s offered, D offered ${Math.round(st.rate)} req/s): D served ${fmt(st.quiet.rps, 0)} → ${fmt(st.storm.rps, 0)} req/s, p99 ${fmt(st.quiet.p99Ms, 2)} → ${fmt(st.storm.p99Ms, 2)} ms; sign-ins ${st.signIns.signedIn} done of ${st.signIns.attempted} (${fmt(st.signIns.achievedPerSecond, 1)}/s, p50 ${fmt(st.signIns.p50Ms, 0)} ms); event loop max ${fmt(st.quietEventLoopMaxMs, 1)} → ${fmt(st.eventLoopMaxMs, 1)} ms; peak RSS ${fmt(st.peakRssMb, 0)} MB`,
+  );
   const [m1, m2] = r.memory.marks;
   if (m1 && m2) {
     lines.push(
@@ -166,12 +174,18 @@ export function formatTable(r: Results): string {
   lines.push('');
   const noisy = Object.entries(r.scenarios).filter(([, s]) => s.runs > 1 && s.rpsMax > 1.25 * s.rpsMin);
   if (noisy.length > 0) {
-    lines.push(`NOISY: ${noisy.map(([k, s]) => `${k} ran ${fmt(s.rpsMin, 0)}–${fmt(s.rpsMax, 0)} req/s`).join(', ')}: other work took the server core; trust the CPU ratios below over the req/s ratios.`);
+    lines.push(
+      `NOISY: ${noisy.map(([k, s]) => `${k} ran ${fmt(s.rpsMin, 0)}–${fmt(s.rpsMax, 0)} req/s`).join(', ')}: other work took the server core; trust the CPU ratios below over the req/s ratios.`,
+    );
   }
   if (r.proxy_workers_2_vs_1 !== undefined) {
-    lines.push(`Workers: W/D ${fmt(r.proxy_workers_2_vs_1, 3)} by throughput, ${fmt(r.proxy_workers_2_vs_1_by_cpu, 3)} by CPU time per request (${m.pinned ? 'both on the one server core: two workers share it' : 'unpinned'})`);
+    lines.push(
+      `Workers: W/D ${fmt(r.proxy_workers_2_vs_1, 3)} by throughput, ${fmt(r.proxy_workers_2_vs_1_by_cpu, 3)} by CPU time per request (${m.pinned ? 'both on the one server core: two workers share it' : 'unpinned'})`,
+    );
   }
-  lines.push(`By CPU time per request (what the ratios would be on an idle core): D/B ${fmt(r.proxy_vs_nginx_by_cpu, 3)}, E/C ${fmt(r.forward_auth_vs_bare_node_by_cpu, 3)}, F/B ${fmt(r.auth_request_vs_nginx_by_cpu, 3)}; D/H by throughput ${fmt(r.proxy_vs_bare_node_proxy, 3)}`);
+  lines.push(
+    `By CPU time per request (what the ratios would be on an idle core): D/B ${fmt(r.proxy_vs_nginx_by_cpu, 3)}, E/C ${fmt(r.forward_auth_vs_bare_node_by_cpu, 3)}, F/B ${fmt(r.auth_request_vs_nginx_by_cpu, 3)}; D/H by throughput ${fmt(r.proxy_vs_bare_node_proxy, 3)}`,
+  );
   lines.push('');
   lines.push(...table([['target', 'value', 'wanted', ''], ...Object.entries(r.targets).map(([k, t]) => [k, fmt(t.value, 3), t.target, t.met ? 'met' : 'MISSED'])]));
   lines.push('');
@@ -190,7 +204,12 @@ export function formatLdap(l: LdapResult): string[] {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i <= 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i <= 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function fmt(value: number | undefined, digits: number): string {

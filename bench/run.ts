@@ -33,9 +33,17 @@ async function main(argv: readonly string[]): Promise<void> {
     try {
       const ldap = await runLdapPart(stack, profile, log);
       const out = fileURLToPath(new URL(profile.name === 'full' ? 'results.ldap.json' : 'results.quick.json', import.meta.url));
-      const results = { mode: profile.name, date: new Date().toISOString(), machine: { ...info, load_after: loadavg().map((x) => Math.round(x * 100) / 100) }, ldap, duration_s: Math.round(performance.now() - started) / 1000 };
+      const results = {
+        mode: profile.name,
+        date: new Date().toISOString(),
+        machine: { ...info, load_after: loadavg().map((x) => Math.round(x * 100) / 100) },
+        ldap,
+        duration_s: Math.round(performance.now() - started) / 1000,
+      };
       writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-      process.stdout.write(`\n${formatLdap(ldap).join('\n')}\nload ${info.load_before.join(' ')} → ${results.machine.load_after.join(' ')}\nwritten: ${out} (${results.duration_s} s)\n`);
+      process.stdout.write(
+        `\n${formatLdap(ldap).join('\n')}\nload ${info.load_before.join(' ')} → ${results.machine.load_after.join(' ')}\nwritten: ${out} (${results.duration_s} s)\n`,
+      );
     } finally {
       await stack.stop();
     }

@@ -56,7 +56,13 @@ export async function startStack(
     const configFile = join(dir, 'gatehouse.yml');
     await writeUsersFile(usersFile);
     writeGatewayConfig(configFile, { port: await getFreePort(), redisUrl: redis.url, usersFile, upstreamPort: upstream.port });
-    const gateway = await startGateway(plan, { bundle, configFile, logFile: join(dir, 'gateway.log'), nodeArgs: options.gatewayNodeArgs ?? [], ...(options.threadPoolSize ? { threadPoolSize: options.threadPoolSize } : {}) });
+    const gateway = await startGateway(plan, {
+      bundle,
+      configFile,
+      logFile: join(dir, 'gateway.log'),
+      nodeArgs: options.gatewayNodeArgs ?? [],
+      ...(options.threadPoolSize ? { threadPoolSize: options.threadPoolSize } : {}),
+    });
     stops.push(gateway.stop);
     const authRequest = await startNginx(plan, dir, 'auth-request', authRequestConfig(upstream.port, gateway.port));
     stops.push(authRequest.stop);
@@ -70,7 +76,15 @@ export async function startStack(
 
     const serverPids = [redis.pid, upstream.pid, nginxProxy.pid, hello.pid, bareProxy.pid, gateway.pid, authRequest.pid, ...(workers ? [workers.pid] : [])];
     const bench: Bench = { plan, tmpDir: dir, redis, gateway, cookieFile, connections: options.connections, serverPids, proxied: 0 };
-    const ports = { upstream: upstream.port, nginxProxy: nginxProxy.port, hello: hello.port, gateway: gateway.port, authRequest: authRequest.port, bareProxy: bareProxy.port, ...(workers ? { workersGateway: workers.port } : {}) };
+    const ports = {
+      upstream: upstream.port,
+      nginxProxy: nginxProxy.port,
+      hello: hello.port,
+      gateway: gateway.port,
+      authRequest: authRequest.port,
+      bareProxy: bareProxy.port,
+      ...(workers ? { workersGateway: workers.port } : {}),
+    };
     await checkScenarios(bench, ports);
     const scenarios = defineScenarios(ports);
     return { bench, files: { usersFile, upstreamPort: upstream.port }, scenarios, scenario: (key) => scenarios.find((s) => s.key === key)!, dir, stop };

@@ -19,7 +19,16 @@ const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
  */
 export async function buildServe(): Promise<string> {
   const outfile = join(BENCH_DIR, '.build', 'main.mjs');
-  await build({ entryPoints: [join(BENCH_DIR, '..', 'server', 'main.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: [join(BENCH_DIR, '..', 'server', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   return outfile;
 }
 

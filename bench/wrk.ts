@@ -50,7 +50,18 @@ export async function runWrk(plan: CorePlan, tmpDir: string, options: WrkOptions
   if (options.cookiesFile) scriptArgs.push(`cookies=${options.cookiesFile}`);
   if (options.rate !== undefined) scriptArgs.push(`rate=${Math.round(options.rate)}`);
   for (const [name, value] of Object.entries(options.headers ?? {})) scriptArgs.push(`header=${name}:${value}`);
-  const wrkArgs = ['-t1', `-c${options.connections}`, `-d${options.durationS}s`, '--timeout', '10s', '-s', script, `http://127.0.0.1:${options.port}${options.path}`, '--', ...scriptArgs];
+  const wrkArgs = [
+    '-t1',
+    `-c${options.connections}`,
+    `-d${options.durationS}s`,
+    '--timeout',
+    '10s',
+    '-s',
+    script,
+    `http://127.0.0.1:${options.port}${options.path}`,
+    '--',
+    ...scriptArgs,
+  ];
   const [file, args] = onCore(plan, plan.loadCore, '/usr/bin/wrk', wrkArgs);
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -88,8 +88,6 @@ export function createTranslator(locale: Locale): Translate {
   return (key, params) => {
     const template = Object.hasOwn(catalogue, key) ? catalogue[key] : Object.hasOwn(en, key) ? en[key] : String(key);
     if (!params) return template;
-    return template.replace(PLACEHOLDER, (placeholder, name: string) =>
-      Object.hasOwn(params, name) ? String(params[name]) : placeholder,
-    );
+    return template.replace(PLACEHOLDER, (placeholder, name: string) => (Object.hasOwn(params, name) ? String(params[name]) : placeholder));
   };
 }

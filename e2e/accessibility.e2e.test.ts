@@ -79,7 +79,8 @@ describe.each([
     found = [];
     expect(all).toEqual([]);
   }
-  const submit = (selector: string) => Promise.all([page.waitForLoadState('load'), page.locator(`${selector} [type="submit"]`).first().click()]).then(() => page.waitForLoadState('load'));
+  const submit = (selector: string) =>
+    Promise.all([page.waitForLoadState('load'), page.locator(`${selector} [type="submit"]`).first().click()]).then(() => page.waitForLoadState('load'));
   const secure = () => `${stack.origin}/secure/report`;
 
   async function signIn(pw = password) {

@@ -184,7 +184,7 @@ describe.each([
 });
 
 describe('accessibility', () => {
-  it('axe-core, injected under the portal\'s CSP, does report a problem when there is one', async () => {
+  it("axe-core, injected under the portal's CSP, does report a problem when there is one", async () => {
     const context = await chromium.browser.newContext({ locale: 'en' });
     try {
       const page = await context.newPage();

@@ -68,7 +68,9 @@ async function chooser(page: Page) {
     return {
       lead: lead?.querySelector('[data-webauthn]') ? 'webauthn' : lead?.querySelector('.push-option') ? 'push' : lead?.querySelector('.code-option') ? 'code' : 'none',
       focus: document.activeElement?.id ?? '',
-      primaries: Array.from(document.querySelectorAll('.button-primary')).filter(visible).map((b) => b.textContent?.trim()),
+      primaries: Array.from(document.querySelectorAll('.button-primary'))
+        .filter(visible)
+        .map((b) => b.textContent?.trim()),
       otherOpen: (document.querySelector('details.other-methods') as HTMLDetailsElement | null)?.open ?? null,
       others: Array.from(document.querySelectorAll('details.other-methods .method-list > li:not([hidden])')).map((li) => li.className),
       dividers: document.querySelectorAll('.divider').length,
@@ -118,7 +120,10 @@ describe('the second step in a real browser', () => {
     expect(state).toEqual({ lead: 'push', focus: 'push-start', primaries: ['Approve on my phone'], otherOpen: false, others: ['method-code'], dividers: 0 });
     await page.getByText('Other ways to sign in').click();
     const labels = await page.locator('.method-code .option label').allTextContents();
-    expect(labels.map((l) => l.replace(/\s+/g, ' ').trim())).toEqual(['Pixel 9 Codes from the Gatehouse app · not used yet', 'TT-0042 Hardware token (TOTP), serial TT-0042 · not used yet']);
+    expect(labels.map((l) => l.replace(/\s+/g, ' ').trim())).toEqual([
+      'Pixel 9 Codes from the Gatehouse app · not used yet',
+      'TT-0042 Hardware token (TOTP), serial TT-0042 · not used yet',
+    ]);
     await saveScreenshot(page, 'second-factor-other-ways-en');
     await expectAccessible(page, 'second step, other ways open');
 
@@ -145,7 +150,14 @@ describe('the second step in a real browser', () => {
 
     await signIn(page, secure());
     const state = await chooser(page);
-    expect(state).toEqual({ lead: 'push', focus: 'push-start', primaries: ['Approve on my phone'], otherOpen: false, others: ['method-webauthn', 'method-code', 'method-recovery'], dividers: 0 });
+    expect(state).toEqual({
+      lead: 'push',
+      focus: 'push-start',
+      primaries: ['Approve on my phone'],
+      otherOpen: false,
+      others: ['method-webauthn', 'method-code', 'method-recovery'],
+      dividers: 0,
+    });
     await page.getByText('Other ways to sign in').click();
     const passkey = page.locator('#webauthn-start');
     expect(await passkey.getAttribute('class')).toBe('button button-secondary');
@@ -157,7 +169,14 @@ describe('the second step in a real browser', () => {
     await signIn(page, secure());
     const state = await chooser(page);
     await saveScreenshot(page, 'second-factor-lead-passkey-en');
-    expect(state).toEqual({ lead: 'webauthn', focus: 'webauthn-start', primaries: ['Use your security key or passkey'], otherOpen: false, others: ['method-push', 'method-code', 'method-recovery'], dividers: 0 });
+    expect(state).toEqual({
+      lead: 'webauthn',
+      focus: 'webauthn-start',
+      primaries: ['Use your security key or passkey'],
+      otherOpen: false,
+      others: ['method-push', 'method-code', 'method-recovery'],
+      dividers: 0,
+    });
   });
 
   it('the code field takes what the server takes: a dot between groups passes, Arabic-Indic digits are stopped in the browser', async () => {
@@ -169,7 +188,17 @@ describe('the second step in a real browser', () => {
       await field.fill(input);
       verdicts[input] = await field.evaluate((el: HTMLInputElement) => el.validity.valid);
     }
-    expect(verdicts).toEqual({ '123.456': true, '123 456': true, '123-456': true, '12345678': true, '١٢٣٤٥٦': false, '１２３４５６': false, '12345': false, '123..456': false, '12a456': false });
+    expect(verdicts).toEqual({
+      '123.456': true,
+      '123 456': true,
+      '123-456': true,
+      '12345678': true,
+      '١٢٣٤٥٦': false,
+      '１２３４５６': false,
+      '12345': false,
+      '123..456': false,
+      '12a456': false,
+    });
 
     // Arabic-Indic digits never leave the browser; the phone's code typed with a dot signs in.
     await field.fill('١٢٣٤٥٦');
@@ -180,7 +209,7 @@ describe('the second step in a real browser', () => {
     await Promise.all([page.waitForURL(secure(), { timeout: 10_000 }), page.locator('.method-code button[type="submit"]').click()]);
   });
 
-  it('after a code, the code form leads with the field focused and the phone\'s codes chosen', async () => {
+  it("after a code, the code form leads with the field focused and the phone's codes chosen", async () => {
     await signOut(page);
     await signIn(page, secure());
     const state = await chooser(page);

@@ -47,7 +47,10 @@ async function startSecondFactorStack(directory: 'users-file' | 'ldap') {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-2fa-'));
   const stops: Array<() => unknown> = [() => rmSync(dir, { recursive: true, force: true })];
   const close = async () => {
-    for (const stop of stops.splice(0).reverse()) await Promise.resolve().then(stop).catch(() => undefined);
+    for (const stop of stops.splice(0).reverse())
+      await Promise.resolve()
+        .then(stop)
+        .catch(() => undefined);
   };
   try {
     const port = await getFreePort();
@@ -171,14 +174,23 @@ describe.each([
     await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}second-factor-en.png`), fullPage: true });
     usedCode = totp(secret);
     await page.locator('input[name="code"]').first().fill(usedCode);
-    await Promise.all([page.waitForURL(SECURE()), page.getByRole('button', { name: /verify|continue|sign in/i }).first().click()]);
+    await Promise.all([
+      page.waitForURL(SECURE()),
+      page
+        .getByRole('button', { name: /verify|continue|sign in/i })
+        .first()
+        .click(),
+    ]);
     expect(await page.locator('#remote-user').textContent()).toBe('alice');
     await page.context().close();
 
     const other = await newPage();
     await signIn(other, SECURE());
     await other.locator('input[name="code"]').first().fill(usedCode);
-    await other.getByRole('button', { name: /verify|continue|sign in/i }).first().click();
+    await other
+      .getByRole('button', { name: /verify|continue|sign in/i })
+      .first()
+      .click();
     const alert = other.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/already used/i);

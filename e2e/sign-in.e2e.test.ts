@@ -55,7 +55,10 @@ async function startSignInStack(directory: 'users-file' | 'ldap') {
   const stops: Array<() => unknown> = [() => rmSync(dir, { recursive: true, force: true })];
   const close = async () => {
     // Each step on its own: one failing must not leave the others running.
-    for (const stop of stops.splice(0).reverse()) await Promise.resolve().then(stop).catch(() => undefined);
+    for (const stop of stops.splice(0).reverse())
+      await Promise.resolve()
+        .then(stop)
+        .catch(() => undefined);
   };
   try {
     const port = await getFreePort();

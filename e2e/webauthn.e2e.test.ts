@@ -38,7 +38,7 @@ async function browserWith(kind: 'platform' | 'usb-key'): Promise<{ page: Page; 
   return { page, authenticator: { cdp, id: authenticatorId } };
 }
 
-async function signInWithPassword(page: Page, origin: string, username: string, target: string) {
+async function signInWithPassword(page: Page, _origin: string, username: string, target: string) {
   await page.goto(target);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password(username));
@@ -80,7 +80,9 @@ describe('WebAuthn in a real browser', () => {
     const { page, authenticator } = await browserWith('platform');
     await signInWithPassword(page, origin, 'alice', `${origin}/`);
     await registerKey(page, origin, 'Windows Hello');
-    const { credentials } = (await authenticator.cdp.send('WebAuthn.getCredentials', { authenticatorId: authenticator.id })) as { credentials: { isResidentCredential: boolean }[] };
+    const { credentials } = (await authenticator.cdp.send('WebAuthn.getCredentials', { authenticatorId: authenticator.id })) as {
+      credentials: { isResidentCredential: boolean }[];
+    };
     expect(credentials).toHaveLength(1);
     expect(credentials[0]!.isResidentCredential).toBe(true);
     alicePasskey = credentials[0] as Record<string, unknown>;

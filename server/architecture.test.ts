@@ -26,8 +26,47 @@ interface Rule {
 }
 
 /** I/O: files, sockets, processes, databases, HTTP, mail. */
-const IO_PACKAGES = ['node:fs', 'node:fs/promises', 'node:http', 'node:https', 'node:http2', 'node:child_process', 'node:dgram', 'node:dns', 'node:tls', 'node:worker_threads', 'redis', 'pg', 'better-sqlite3', 'undici', 'express', 'nodemailer', 'web-push', 'ldapts', 'argon2'];
-const EVERYTHING_BELOW_HTTP = ['core', 'config', 'kv', 'storage', 'session', 'policy', 'directory', 'factors', 'regulation', 'audit', 'sign-in', 'enrollment', 'proxy', 'identity', 'gate', 'sites', 'tokens', 'admin'];
+const IO_PACKAGES = [
+  'node:fs',
+  'node:fs/promises',
+  'node:http',
+  'node:https',
+  'node:http2',
+  'node:child_process',
+  'node:dgram',
+  'node:dns',
+  'node:tls',
+  'node:worker_threads',
+  'redis',
+  'pg',
+  'better-sqlite3',
+  'undici',
+  'express',
+  'nodemailer',
+  'web-push',
+  'ldapts',
+  'argon2',
+];
+const EVERYTHING_BELOW_HTTP = [
+  'core',
+  'config',
+  'kv',
+  'storage',
+  'session',
+  'policy',
+  'directory',
+  'factors',
+  'regulation',
+  'audit',
+  'sign-in',
+  'enrollment',
+  'proxy',
+  'identity',
+  'gate',
+  'sites',
+  'tokens',
+  'admin',
+];
 /** The shared file of the push wire format, which the companion loads as is. */
 const WIRE = 'client/companion/push-wire-format';
 
@@ -152,7 +191,7 @@ describe('the architecture’s import rules', () => {
       "export type { G } from './g.js';",
       "import './side-effect.js';",
       "const h = await import('../h/h.js');",
-      "const text = 'not an import from \"./nothing.js\"';",
+      'const text = \'not an import from "./nothing.js"\';',
     ].join('\n');
     expect(importsOf(source)).toEqual([
       { specifier: './a.js', typeOnly: true },
@@ -175,14 +214,24 @@ describe('the architecture’s import rules', () => {
     ['a factor importing the HTTP layer', 'factors/otp/x.ts', "import type { GatewayContext } from '../../http/context.js';", /factors may not import types from http/],
     ['a factor rotating sessions', 'factors/push/x.ts', "import { createSessionStore } from '../../session/session-store.js';", /factors may not import session/],
     ['a factor writing audit with code of its own', 'factors/otp/x.ts', "import { createAuditLog } from '../../audit/create-audit-log.js';", /factors may not import audit/],
-    ['a factor calling the sign-in use-case', 'factors/webauthn/x.ts', "import { completeSecondFactor } from '../../sign-in/complete-second-factor.js';", /factors may not import sign-in/],
+    [
+      'a factor calling the sign-in use-case',
+      'factors/webauthn/x.ts',
+      "import { completeSecondFactor } from '../../sign-in/complete-second-factor.js';",
+      /factors may not import sign-in/,
+    ],
     ['the sign-in use-case importing the HTTP layer', 'sign-in/x.ts', "import { sendApiError } from '../http/api-errors.js';", /sign-in may not import http/],
     ['the sign-in use-case importing a page', 'sign-in/x.ts', "import { renderSignInPage } from '../../client/views/sign-in-page.js';", /sign-in may not import client\/views/],
     ['core importing anything of ours', 'core/x.ts', "import type { Config } from '../config/schema.js';", /core may not import types from config/],
     ['storage importing the HTTP layer', 'storage/x.ts', "import { createPortalApp } from '../http/create-portal-app.js';", /storage may not import http/],
     ['the HTTP layer importing a command', 'http/x.ts', "import { runCheckConfig } from '../commands/check-config.js';", /http may not import commands/],
     ['a module importing a test helper', 'http/x.ts', "import { startGatewayHarness } from '../testing/gateway-harness.js';", /imports test scaffolding/],
-    ['a module importing a factor’s test helper', 'factors/webauthn/x.ts', "import { createSoftAuthenticator } from './testing/soft-authenticator.js';", /imports test scaffolding/],
+    [
+      'a module importing a factor’s test helper',
+      'factors/webauthn/x.ts',
+      "import { createSoftAuthenticator } from './testing/soft-authenticator.js';",
+      /imports test scaffolding/,
+    ],
     ['a module importing vitest', 'core/x.ts', "import { expect } from 'vitest';", /development package vitest/],
     ['a module importing a browser driver', 'http/x.ts', "import { chromium } from 'playwright-core';", /development package playwright-core/],
   ])('refuses %s', (_name, path, source, message) => {

@@ -15,7 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * into a temporary folder, as the Dockerfile runs it.
  */
 const root = fileURLToPath(new URL('../', import.meta.url));
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 let out: string;
 let files: string[];
 
@@ -26,7 +30,11 @@ function walk(dir: string): string[] {
 /** Every module specifier a built file imports, statically or dynamically. */
 function importsOf(text: string): string[] {
   // tsc writes each static import or re-export on lines of its own, ending in the specifier.
-  const found = [...text.matchAll(/^\s*(?:import|export)\b[^'"\n]*\sfrom\s*['"]([^'"\n]+)['"];?\s*$|^\s*import\s*['"]([^'"\n]+)['"];?\s*$|\bimport\(\s*['"]([^'"]+)['"]\s*\)|\brequire\(\s*['"]([^'"]+)['"]\s*\)/gm)];
+  const found = [
+    ...text.matchAll(
+      /^\s*(?:import|export)\b[^'"\n]*\sfrom\s*['"]([^'"\n]+)['"];?\s*$|^\s*import\s*['"]([^'"\n]+)['"];?\s*$|\bimport\(\s*['"]([^'"]+)['"]\s*\)|\brequire\(\s*['"]([^'"]+)['"]\s*\)/gm,
+    ),
+  ];
   return found.map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]!);
 }
 

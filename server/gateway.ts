@@ -121,11 +121,26 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   const stopWatchingUsers = directory.onChange?.((change) => {
     const source = change.source ?? 'users-file';
     const what = source === 'ldap' ? 'an LDAP refresh' : 'a users file change';
-    void audit.record({ kind: 'config.reload', actor: 'system', reason: source, details: { count: change.revoked.length + change.updated.length, sessions: change.revoked.length }, message: source === 'ldap' ? 'LDAP users refreshed' : 'users file reloaded' });
+    void audit.record({
+      kind: 'config.reload',
+      actor: 'system',
+      reason: source,
+      details: { count: change.revoked.length + change.updated.length, sessions: change.revoked.length },
+      message: source === 'ldap' ? 'LDAP users refreshed' : 'users file reloaded',
+    });
     for (const username of change.revoked) {
       sessions
         .destroyAllForUser(username)
-        .then((count) => audit.record({ kind: 'sessions.revoked', subject: username, actor: 'system', reason: 'directory-change', details: { sessions: count }, message: `sessions ended after ${what}` }))
+        .then((count) =>
+          audit.record({
+            kind: 'sessions.revoked',
+            subject: username,
+            actor: 'system',
+            reason: 'directory-change',
+            details: { sessions: count },
+            message: `sessions ended after ${what}`,
+          }),
+        )
         .catch((error) => logger.error({ err: (error as Error).message, username }, `could not end sessions after ${what}`));
     }
   });

@@ -22,7 +22,10 @@ function finish(code: number): void {
   }, LINGER_LIMIT_MS).unref();
 }
 
-runCommand(process.argv.slice(2), process.env, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, isTTY: Boolean(process.stdin.isTTY) }).then(finish, (error) => {
-  process.stderr.write(`gatehouse: ${error instanceof Error ? error.stack : String(error)}\n`);
-  finish(1);
-});
+runCommand(process.argv.slice(2), process.env, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, isTTY: Boolean(process.stdin.isTTY) }).then(
+  finish,
+  (error) => {
+    process.stderr.write(`gatehouse: ${error instanceof Error ? error.stack : String(error)}\n`);
+    finish(1);
+  },
+);

@@ -67,9 +67,7 @@ async function readJson(response) {
 }
 
 function sign(text) {
-  return crypto.subtle
-    .sign({ name: 'ECDSA', hash: 'SHA-256' }, enrollment.keys.privateKey, encoder.encode(text))
-    .then(core.encodeBase64Url);
+  return crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, enrollment.keys.privateKey, encoder.encode(text)).then(core.encodeBase64Url);
 }
 
 async function signRequest(record, method, path, bodyText) {
@@ -220,7 +218,9 @@ async function tick() {
     $('totp-code').dataset.code = code.text;
   }
   const lit = core.litSegments(time, period);
-  $('ring').querySelectorAll('.segment').forEach((segment, i) => segment.classList.toggle('lit', i < lit));
+  $('ring')
+    .querySelectorAll('.segment')
+    .forEach((segment, i) => segment.classList.toggle('lit', i < lit));
   $('ring').dataset.lit = String(lit);
   $('totp-seconds').textContent = t('secondsLeft', { seconds: Math.ceil(core.msRemaining(time, period) / 1000) });
   if (shownApproval) {

@@ -30,12 +30,24 @@ const KEYS: Record<OtpAlgorithm, Uint8Array> = {
   SHA512: ascii('1234567890123456789012345678901234567890123456789012345678901234'),
 };
 const VECTORS: [number, OtpAlgorithm, string][] = [
-  [59, 'SHA1', '94287082'], [59, 'SHA256', '46119246'], [59, 'SHA512', '90693936'],
-  [1111111109, 'SHA1', '07081804'], [1111111109, 'SHA256', '68084774'], [1111111109, 'SHA512', '25091201'],
-  [1111111111, 'SHA1', '14050471'], [1111111111, 'SHA256', '67062674'], [1111111111, 'SHA512', '99943326'],
-  [1234567890, 'SHA1', '89005924'], [1234567890, 'SHA256', '91819424'], [1234567890, 'SHA512', '93441116'],
-  [2000000000, 'SHA1', '69279037'], [2000000000, 'SHA256', '90698825'], [2000000000, 'SHA512', '38618901'],
-  [20000000000, 'SHA1', '65353130'], [20000000000, 'SHA256', '77737706'], [20000000000, 'SHA512', '47863826'],
+  [59, 'SHA1', '94287082'],
+  [59, 'SHA256', '46119246'],
+  [59, 'SHA512', '90693936'],
+  [1111111109, 'SHA1', '07081804'],
+  [1111111109, 'SHA256', '68084774'],
+  [1111111109, 'SHA512', '25091201'],
+  [1111111111, 'SHA1', '14050471'],
+  [1111111111, 'SHA256', '67062674'],
+  [1111111111, 'SHA512', '99943326'],
+  [1234567890, 'SHA1', '89005924'],
+  [1234567890, 'SHA256', '91819424'],
+  [1234567890, 'SHA512', '93441116'],
+  [2000000000, 'SHA1', '69279037'],
+  [2000000000, 'SHA256', '90698825'],
+  [2000000000, 'SHA512', '38618901'],
+  [20000000000, 'SHA1', '65353130'],
+  [20000000000, 'SHA256', '77737706'],
+  [20000000000, 'SHA512', '47863826'],
 ];
 
 describe('TOTP on WebCrypto', () => {
@@ -71,7 +83,13 @@ describe('TOTP on WebCrypto', () => {
 
 describe('base32 and base64url', () => {
   it.each([
-    ['', ''], ['f', 'MY'], ['fo', 'MZXQ'], ['foo', 'MZXW6'], ['foob', 'MZXW6YQ'], ['fooba', 'MZXW6YTB'], ['foobar', 'MZXW6YTBOI'],
+    ['', ''],
+    ['f', 'MY'],
+    ['fo', 'MZXQ'],
+    ['foo', 'MZXW6'],
+    ['foob', 'MZXW6YQ'],
+    ['fooba', 'MZXW6YTB'],
+    ['foobar', 'MZXW6YTBOI'],
   ])('RFC 4648 base32 of "%s" is %s, and back', (plain, encoded) => {
     expect(encodeBase32(ascii(plain))).toBe(encoded);
     expect(new TextDecoder().decode(decodeBase32(encoded))).toBe(plain);
@@ -141,7 +159,12 @@ describe('signed texts (the contract, byte for byte)', () => {
 
 describe('clock and ring', () => {
   it.each([
-    [0, false], [180_000, false], [-180_000, false], [180_001, true], [-180_001, true], [3_600_000, true],
+    [0, false],
+    [180_000, false],
+    [-180_000, false],
+    [180_001, true],
+    [-180_001, true],
+    [3_600_000, true],
   ])('offset %i ms → warning %s', (offset, warn) => {
     expect(isClockWrong(offset)).toBe(warn);
   });
@@ -152,8 +175,15 @@ describe('clock and ring', () => {
   });
 
   it.each([
-    [0, 30_000, 10], [1, 29_999, 10], [2_999, 27_001, 10], [3_000, 27_000, 9], [3_001, 26_999, 9],
-    [15_000, 15_000, 5], [26_999, 3_001, 2], [27_000, 3_000, 1], [29_999, 1, 1],
+    [0, 30_000, 10],
+    [1, 29_999, 10],
+    [2_999, 27_001, 10],
+    [3_000, 27_000, 9],
+    [3_001, 26_999, 9],
+    [15_000, 15_000, 5],
+    [26_999, 3_001, 2],
+    [27_000, 3_000, 1],
+    [29_999, 1, 1],
   ])('%i ms into a 30 s period: %i ms left, %i segments lit', (into, left, lit) => {
     const t = 1_700_000_010_000 + into;
     expect(msRemaining(t, 30)).toBe(left);
@@ -167,15 +197,30 @@ describe('clock and ring', () => {
 
 describe('inputs', () => {
   it.each([
-    ['42', '42'], [' 42 ', '42'], ['10', '10'], ['99', '99'],
-    ['09', undefined], ['4', undefined], ['420', undefined], ['4a', undefined], ['', undefined], ['٤٢', undefined],
+    ['42', '42'],
+    [' 42 ', '42'],
+    ['10', '10'],
+    ['99', '99'],
+    ['09', undefined],
+    ['4', undefined],
+    ['420', undefined],
+    ['4a', undefined],
+    ['', undefined],
+    ['٤٢', undefined],
   ])('number field "%s" → %s', (text, number) => {
     expect(normalizeNumber(text)).toBe(number);
   });
 
   it.each([
-    [['zh-TW'], 'zh-TW'], [['zh-Hant-TW', 'en'], 'zh-TW'], [['zh-HK'], 'zh-TW'], [['zh-hant'], 'zh-TW'],
-    [['fr-FR', 'zh-TW'], 'zh-TW'], [['en-US', 'zh-TW'], 'en'], [['zh-CN'], 'en'], [[], 'en'], [['de'], 'en'],
+    [['zh-TW'], 'zh-TW'],
+    [['zh-Hant-TW', 'en'], 'zh-TW'],
+    [['zh-HK'], 'zh-TW'],
+    [['zh-hant'], 'zh-TW'],
+    [['fr-FR', 'zh-TW'], 'zh-TW'],
+    [['en-US', 'zh-TW'], 'en'],
+    [['zh-CN'], 'en'],
+    [[], 'en'],
+    [['de'], 'en'],
   ] as const)('languages %j → %s', (languages, locale) => {
     expect(pickLocale(languages)).toBe(locale);
   });

@@ -50,7 +50,20 @@ describe('the push wire format, shared', () => {
   });
 
   it('shows the phone exactly the approval fields it names, never the number', () => {
-    const record: ApprovalRecord = { approvalId: 'a'.repeat(22), username: 'alice', site: 's', requestedAt: 1, expiresAt: 2, ip: '192.0.2.1', browser: 'Firefox', os: 'Linux', deviceId: 'd', sessionId: 'x', number: '42', state: 'pending' };
+    const record: ApprovalRecord = {
+      approvalId: 'a'.repeat(22),
+      username: 'alice',
+      site: 's',
+      requestedAt: 1,
+      expiresAt: 2,
+      ip: '192.0.2.1',
+      browser: 'Firefox',
+      os: 'Linux',
+      deviceId: 'd',
+      sessionId: 'x',
+      number: '42',
+      state: 'pending',
+    };
     expect(Object.keys(toApproval(record)).sort()).toEqual([...wire.APPROVAL_FIELDS].sort());
     expect(wire.APPROVAL_FIELDS).not.toContain('number');
     expect(wire.APPROVAL_ID.test(record.approvalId)).toBe(true);

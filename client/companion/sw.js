@@ -21,7 +21,18 @@ function appUrl(approvalId) {
 // The app shell, so the offline code opens without a network. Network first: a new version
 // reaches the phone as soon as it is online; the cache is only the fallback.
 const CACHE = 'gatehouse-companion-v1';
-const SHELL = ['./', 'app.js', 'companion-core.js', 'push-wire-format.js', 'companion-store.js', 'companion-strings.js', 'companion.css', 'manifest.webmanifest', 'icons/icon.svg', 'icons/icon-192.png'];
+const SHELL = [
+  './',
+  'app.js',
+  'companion-core.js',
+  'push-wire-format.js',
+  'companion-store.js',
+  'companion-strings.js',
+  'companion.css',
+  'manifest.webmanifest',
+  'icons/icon.svg',
+  'icons/icon-192.png',
+];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
@@ -52,7 +63,10 @@ self.addEventListener('fetch', (event) => {
         const response = await fetch(request);
         if (response.ok) {
           const copy = response.clone();
-          caches.open(CACHE).then((cache) => cache.put(request, copy)).catch(() => undefined);
+          caches
+            .open(CACHE)
+            .then((cache) => cache.put(request, copy))
+            .catch(() => undefined);
         }
         return response;
       } catch (error) {

@@ -15,8 +15,18 @@ describe('formatLocalTime', () => {
   });
 
   it.each([
-    '', 'yesterday', '2026-01-02', '2026-01-02T09:05:00', '2026-01-02T09:05:00+08:00', '2026-13-45T99:99:99.000Z',
-    ' 2026-01-02T09:05:00.000Z', '2026-01-02T09:05:00.000Z<script>', null, undefined, 1767344700000, {},
+    '',
+    'yesterday',
+    '2026-01-02',
+    '2026-01-02T09:05:00',
+    '2026-01-02T09:05:00+08:00',
+    '2026-13-45T99:99:99.000Z',
+    ' 2026-01-02T09:05:00.000Z',
+    '2026-01-02T09:05:00.000Z<script>',
+    null,
+    undefined,
+    1767344700000,
+    {},
   ])('leaves the server text alone for %j (not an instant as the server writes one)', (value) => {
     expect(formatLocalTime(value, 'en', 'UTC')).toBeUndefined();
   });

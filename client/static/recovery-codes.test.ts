@@ -24,7 +24,7 @@ describe('recovery-codes.js', () => {
     expect(source).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|setTimeout\(\s*['"`]/);
   });
 
-  it('copies with the Clipboard API, downloads a text/plain Blob under the page\'s file name, prints with the browser', () => {
+  it("copies with the Clipboard API, downloads a text/plain Blob under the page's file name, prints with the browser", () => {
     expect(source).toContain('navigator.clipboard.writeText(text())');
     expect(source).toContain("new Blob([text()], { type: 'text/plain;charset=utf-8' })");
     expect(source).toContain('link.download = root.dataset.fileName');

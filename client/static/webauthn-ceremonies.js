@@ -24,14 +24,7 @@ export const SERVER_ERROR_CODES = Object.freeze([
  * Codes the page has a message for. 'aborted' is not one of them: it means another ceremony took
  * over (the passkey button cancels a waiting autofill request), which is nothing to tell the user.
  */
-export const MESSAGE_CODES = Object.freeze([
-  ...SERVER_ERROR_CODES,
-  'cancelled',
-  'unsupported',
-  'unsuitable',
-  'network',
-  'generic',
-]);
+export const MESSAGE_CODES = Object.freeze([...SERVER_ERROR_CODES, 'cancelled', 'unsupported', 'unsuitable', 'network', 'generic']);
 
 /** The library's WebAuthnError codes that say something we can put in words. */
 const LIBRARY_CODES = {

@@ -67,7 +67,7 @@ describe('codeForServerAnswer', () => {
 describe('messageFor', () => {
   const messages = Object.fromEntries(MESSAGE_CODES.map((code) => [code, `text for ${code}`]));
 
-  it.each(MESSAGE_CODES.map((code) => [code]))('shows the page\'s text for %s', (code) => {
+  it.each(MESSAGE_CODES.map((code) => [code]))("shows the page's text for %s", (code) => {
     expect(messageFor(code, messages)).toBe(`text for ${code}`);
   });
 

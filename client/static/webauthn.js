@@ -8,12 +8,7 @@
  * The block is rendered hidden and shown here only once WebAuthn is known to work in this
  * browser; if this module or the library fails to load, the page stays as it works without it.
  */
-import {
-  browserSupportsWebAuthn,
-  browserSupportsWebAuthnAutofill,
-  startAuthentication,
-  startRegistration,
-} from './vendor/simplewebauthn-browser/index.js';
+import { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, startRegistration } from './vendor/simplewebauthn-browser/index.js';
 import { createCeremonies, messageFor } from './webauthn-ceremonies.js';
 
 // An autofill request that failed on the server (an expired challenge, say) is offered again, this many times.
@@ -132,7 +127,10 @@ function showAlert(text) {
   const stale = document.getElementById('form-error');
   if (stale && !slot.contains(stale)) {
     for (const field of document.querySelectorAll('[aria-describedby~="form-error"]')) {
-      const rest = field.getAttribute('aria-describedby').split(/\s+/).filter((id) => id && id !== 'form-error');
+      const rest = field
+        .getAttribute('aria-describedby')
+        .split(/\s+/)
+        .filter((id) => id && id !== 'form-error');
       if (rest.length > 0) field.setAttribute('aria-describedby', rest.join(' '));
       else field.removeAttribute('aria-describedby');
       field.removeAttribute('aria-invalid');

@@ -24,14 +24,17 @@ export function renderDeviceActions(input: {
 }): SafeHtml {
   const { t, idPrefix: p, index: i, nameId, hidden, rename, remove, last } = input;
   return html`<div class="device-actions">
-${rename && html`<form class="inline-form" method="post" action="${rename.action}">
+${
+  rename &&
+  html`<form class="inline-form" method="post" action="${rename.action}">
 ${hidden}
 <div class="field">
 <label for="${p}rename-${i}">${t('methods.rename_label')}</label>
 <input id="${p}rename-${i}" name="${rename.field}" type="text" value="${rename.value}" maxlength="${rename.maxLength}" autocomplete="off" required>
 </div>
 <button type="submit" class="button button-secondary" aria-describedby="${nameId}">${t('methods.rename_submit')}</button>
-</form>`}
+</form>`
+}
 <details class="danger">
 <summary aria-describedby="${nameId}">${t('methods.remove_toggle')}</summary>
 <form method="post" action="${remove.action}">

@@ -58,8 +58,11 @@ function renderError(model: EnrollmentGatePageModel, canEmail: boolean): SafeHtm
     if (model.codeOption || !canEmail) restart.push('enroll_gate.restart_admin');
   }
   return html`<div id="form-error" class="alert" role="alert"><p>${t(key)}</p>
-${restart.length > 0 && html`<ul>
-${restart.map((k) => html`<li>${t(k)}</li>\n`)}</ul>`}
+${
+  restart.length > 0 &&
+  html`<ul>
+${restart.map((k) => html`<li>${t(k)}</li>\n`)}</ul>`
+}
 </div>`;
 }
 
@@ -75,13 +78,15 @@ function renderEmailOption(model: EnrollmentGatePageModel): SafeHtml {
   return html`<section class="card" aria-labelledby="email-heading">
 <h2 id="email-heading">${t('enroll_gate.email_heading')}</h2>
 ${sent && html`<div class="notice notice-success" role="status"><p>${sentText}</p></div>`}
-${address === null
-  ? html`<p>${t('enroll_gate.email_no_address')}</p>`
-  : html`${!sent && html`<p>${t('enroll_gate.email_body', { address })}</p>`}
+${
+  address === null
+    ? html`<p>${t('enroll_gate.email_no_address')}</p>`
+    : html`${!sent && html`<p>${t('enroll_gate.email_body', { address })}</p>`}
 <form method="post" action="${model.basePath}enroll/email">
 ${hiddenFields(model)}
 <button type="submit" class="button ${sent ? 'button-secondary' : 'button-primary'}">${t(sent ? 'enroll_gate.email_resend' : 'enroll_gate.email_send')}</button>
-</form>`}
+</form>`
+}
 </section>`;
 }
 

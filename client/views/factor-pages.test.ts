@@ -14,17 +14,48 @@ import { renderTotpEnrollPage } from './totp-enroll-page.js';
  */
 
 const evil = (tag: string) => `<script>alert("${tag}")</script>"'\`=><img src=x onerror=alert(1)>`;
-const escaped = (tag: string) =>
-  `&lt;script&gt;alert(&quot;${tag}&quot;)&lt;/script&gt;&quot;&#39;&#96;&#61;&gt;&lt;img src&#61;x onerror&#61;alert(1)&gt;`;
+const escaped = (tag: string) => `&lt;script&gt;alert(&quot;${tag}&quot;)&lt;/script&gt;&quot;&#39;&#96;&#61;&gt;&lt;img src&#61;x onerror&#61;alert(1)&gt;`;
 const BASE = '/auth/';
 const CSRF = 'csrf-token-abc123';
 const AT = Date.UTC(2026, 0, 2, 9, 5);
 const QR = 'data:image/svg+xml;base64,' + Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>').toString('base64');
 
 const ALLOWED_TAGS = new Set([
-  'html', 'head', 'meta', 'title', 'link', 'body', 'header', 'main', 'footer', 'section', 'div', 'p', 'a', 'img', 'span',
-  'h1', 'h2', 'h3', 'form', 'label', 'input', 'button', 'ul', 'ol', 'li', 'dl', 'dt', 'dd', 'fieldset', 'legend', 'details',
-  'summary', 'code', 'script', 'time',
+  'html',
+  'head',
+  'meta',
+  'title',
+  'link',
+  'body',
+  'header',
+  'main',
+  'footer',
+  'section',
+  'div',
+  'p',
+  'a',
+  'img',
+  'span',
+  'h1',
+  'h2',
+  'h3',
+  'form',
+  'label',
+  'input',
+  'button',
+  'ul',
+  'ol',
+  'li',
+  'dl',
+  'dt',
+  'dd',
+  'fieldset',
+  'legend',
+  'details',
+  'summary',
+  'code',
+  'script',
+  'time',
 ]);
 const BARE_ATTRIBUTES = new Set(['required', 'autofocus', 'checked', 'open', 'hidden']);
 
@@ -75,18 +106,34 @@ function variants(locale: Locale, basePath = BASE): Variant[] {
       ...over,
     });
   const device = (n: number) => ({
-    id: evil(`id${n}`), kind: n % 2 ? ('hotp' as const) : ('totp' as const), name: evil(`name${n}`), serial: n % 2 ? evil(`serial${n}`) : null,
-    createdAt: AT, lastUsedAt: n === 0 ? null : AT, driftSeconds: n === 0 ? null : 240,
+    id: evil(`id${n}`),
+    kind: n % 2 ? ('hotp' as const) : ('totp' as const),
+    name: evil(`name${n}`),
+    serial: n % 2 ? evil(`serial${n}`) : null,
+    createdAt: AT,
+    lastUsedAt: n === 0 ? null : AT,
+    driftSeconds: n === 0 ? null : 240,
   });
   const credential = (n: number) => ({
-    id: evil(`cred${n}`), name: evil(`credName${n}`), authenticatorName: n === 0 ? evil(`model${n}`) : null, discoverable: n === 1 ? null : n === 2,
-    backupEligible: n === 1, backedUp: n === 1, createdAt: AT, lastUsedAt: n === 0 ? null : AT,
+    id: evil(`cred${n}`),
+    name: evil(`credName${n}`),
+    authenticatorName: n === 0 ? evil(`model${n}`) : null,
+    discoverable: n === 1 ? null : n === 2,
+    backupEligible: n === 1,
+    backedUp: n === 1,
+    createdAt: AT,
+    lastUsedAt: n === 0 ? null : AT,
   });
   return [
     {
       name: 'second factor: several devices, step-up, error',
       out: secondFactor({
-        redirectTarget: evil('rd'), siteName: evil('site'), reason: 'step_up', error: 'invalid_code', recoveryCodesAllowed: true, selectedDeviceId: evil('id1'),
+        redirectTarget: evil('rd'),
+        siteName: evil('site'),
+        reason: 'step_up',
+        error: 'invalid_code',
+        recoveryCodesAllowed: true,
+        selectedDeviceId: evil('id1'),
         devices: [0, 1, 2].map((n) => ({ id: evil(`id${n}`), kind: n === 1 ? 'hotp' : 'totp', name: evil(`name${n}`), lastUsedAt: n ? AT : null })),
       }),
       shown: ['rd', 'site', 'id0', 'id1', 'id2', 'name0', 'name1', 'name2'],
@@ -95,7 +142,12 @@ function variants(locale: Locale, basePath = BASE): Variant[] {
     },
     {
       name: 'second factor: one device, throttled',
-      out: secondFactor({ devices: [{ id: evil('id'), kind: 'hotp', name: evil('name'), lastUsedAt: AT }], siteName: evil('site'), error: 'throttled', redirectTarget: evil('rd') }),
+      out: secondFactor({
+        devices: [{ id: evil('id'), kind: 'hotp', name: evil('name'), lastUsedAt: AT }],
+        siteName: evil('site'),
+        error: 'throttled',
+        redirectTarget: evil('rd'),
+      }),
       shown: ['id', 'name', 'site', 'rd'],
       actions: ['second-factor'],
       error: true,
@@ -111,7 +163,11 @@ function variants(locale: Locale, basePath = BASE): Variant[] {
     {
       name: 'second factor: security key and devices, error',
       out: secondFactor({
-        webauthnAvailable: true, redirectTarget: evil('rd'), siteName: evil('site'), error: 'throttled', recoveryCodesAllowed: true,
+        webauthnAvailable: true,
+        redirectTarget: evil('rd'),
+        siteName: evil('site'),
+        error: 'throttled',
+        recoveryCodesAllowed: true,
         devices: [{ id: evil('id'), kind: 'totp', name: evil('name'), lastUsedAt: AT }],
       }),
       shown: ['rd', 'site', 'id', 'name'],
@@ -130,7 +186,9 @@ function variants(locale: Locale, basePath = BASE): Variant[] {
     {
       name: 'clock drift: fast',
       out: renderClockDriftPage({ ...base, driftSeconds: 245, continueUrl: 'https://wiki.example.com/?q="><script>alert(1)</script>' }),
-      shown: [], actions: [], error: false,
+      shown: [],
+      actions: [],
+      error: false,
     },
     { name: 'clock drift: hostile url', out: renderClockDriftPage({ ...base, driftSeconds: -600, continueUrl: evil('continueUrl') }), shown: [], actions: [], error: false },
     {
@@ -154,7 +212,13 @@ function variants(locale: Locale, basePath = BASE): Variant[] {
       actions: [],
       error: false,
     },
-    { name: 'methods: nothing yet', out: methods({ recoveryCodes: { enabled: true, remaining: 0, total: 0 } }), shown: ['username'], actions: ['methods/totp/start', 'methods/recovery-codes'], error: false },
+    {
+      name: 'methods: nothing yet',
+      out: methods({ recoveryCodes: { enabled: true, remaining: 0, total: 0 } }),
+      shown: ['username'],
+      actions: ['methods/totp/start', 'methods/recovery-codes'],
+      error: false,
+    },
     {
       name: 'methods: manage, passkeys and devices',
       out: methods({ devices: [0, 1].map(device), webauthn: { enabled: true, credentials: [0, 1, 2].map(credential) }, notice: 'webauthn_added' }),
@@ -181,8 +245,18 @@ function variants(locale: Locale, basePath = BASE): Variant[] {
     {
       name: 'totp enrollment',
       out: renderTotpEnrollPage({
-        ...base, csrfToken: CSRF, deviceId: evil('deviceId'), deviceName: evil('deviceName'), qrDataUri: QR, secretGroups: [evil('g1'), 'ABCD'],
-        issuer: evil('issuer'), account: evil('account'), digits: 6, period: 30, algorithm: evil('algorithm'), error: 'invalid_code',
+        ...base,
+        csrfToken: CSRF,
+        deviceId: evil('deviceId'),
+        deviceName: evil('deviceName'),
+        qrDataUri: QR,
+        secretGroups: [evil('g1'), 'ABCD'],
+        issuer: evil('issuer'),
+        account: evil('account'),
+        digits: 6,
+        period: 30,
+        algorithm: evil('algorithm'),
+        error: 'invalid_code',
       }),
       shown: ['deviceId', 'deviceName', 'g1', 'issuer', 'account', 'algorithm'],
       actions: ['methods/totp/confirm'],
@@ -191,48 +265,99 @@ function variants(locale: Locale, basePath = BASE): Variant[] {
     {
       name: 'totp enrollment: hostile QR',
       out: renderTotpEnrollPage({
-        ...base, csrfToken: CSRF, deviceId: 'd', deviceName: 'n', qrDataUri: evil('qr'), secretGroups: ['ABCD'], issuer: 'i', account: 'a', digits: 8, period: 60, algorithm: 'SHA256',
+        ...base,
+        csrfToken: CSRF,
+        deviceId: 'd',
+        deviceName: 'n',
+        qrDataUri: evil('qr'),
+        secretGroups: ['ABCD'],
+        issuer: 'i',
+        account: 'a',
+        digits: 8,
+        period: 60,
+        algorithm: 'SHA256',
       }),
-      shown: [], actions: ['methods/totp/confirm'], error: false,
+      shown: [],
+      actions: ['methods/totp/confirm'],
+      error: false,
     },
     {
       name: 'totp enrollment: expired',
       out: renderTotpEnrollPage({
-        ...base, csrfToken: CSRF, deviceId: 'd', deviceName: 'n', qrDataUri: QR, secretGroups: ['ABCD'], issuer: 'i', account: 'a', digits: 6, period: 30, algorithm: 'SHA1', error: 'expired',
+        ...base,
+        csrfToken: CSRF,
+        deviceId: 'd',
+        deviceName: 'n',
+        qrDataUri: QR,
+        secretGroups: ['ABCD'],
+        issuer: 'i',
+        account: 'a',
+        digits: 6,
+        period: 30,
+        algorithm: 'SHA1',
+        error: 'expired',
       }),
-      shown: [], actions: [], error: true,
+      shown: [],
+      actions: [],
+      error: true,
     },
     {
       name: 'recovery codes',
       out: renderRecoveryCodesPage({ ...base, codes: [evil('code1'), evil('code2')], continueUrl: evil('continueUrl'), username: evil('username') }),
-      shown: ['code1', 'code2', 'username'], actions: [], error: false, scripts: ['recovery-codes'],
+      shown: ['code1', 'code2', 'username'],
+      actions: [],
+      error: false,
+      scripts: ['recovery-codes'],
     },
     {
       name: 'recovery codes: replacing unused ones',
       out: renderRecoveryCodesPage({ ...base, codes: [evil('code1')], continueUrl: evil('continueUrl'), replaced: true }),
-      shown: ['code1'], actions: [], error: false, scripts: ['recovery-codes'],
+      shown: ['code1'],
+      actions: [],
+      error: false,
+      scripts: ['recovery-codes'],
     },
     {
       name: 'recovery codes: asked before replacing',
       out: renderRecoveryCodesConfirmPage({ ...base, csrfToken: CSRF, unused: 7 }),
-      shown: [], actions: ['methods/recovery-codes'], error: false,
+      shown: [],
+      actions: ['methods/recovery-codes'],
+      error: false,
     },
     {
       name: 'enrollment gate: both ways, expired',
       out: renderEnrollmentGatePage({
-        ...base, csrfToken: CSRF, emailOption: { enabled: true, maskedAddress: evil('address'), sent: true }, codeOption: true, error: 'expired_or_used', redirectTarget: evil('rd'),
+        ...base,
+        csrfToken: CSRF,
+        emailOption: { enabled: true, maskedAddress: evil('address'), sent: true },
+        codeOption: true,
+        error: 'expired_or_used',
+        redirectTarget: evil('rd'),
       }),
-      shown: ['address', 'rd'], actions: ['enroll/email', 'enroll/code'], error: true,
+      shown: ['address', 'rd'],
+      actions: ['enroll/email', 'enroll/code'],
+      error: true,
     },
     {
       name: 'enrollment gate: IT desk code only',
-      out: renderEnrollmentGatePage({ ...base, csrfToken: CSRF, emailOption: { enabled: false, maskedAddress: evil('address'), sent: false }, codeOption: true, error: 'email_failed', redirectTarget: evil('rd') }),
-      shown: ['rd'], actions: ['enroll/code'], error: true,
+      out: renderEnrollmentGatePage({
+        ...base,
+        csrfToken: CSRF,
+        emailOption: { enabled: false, maskedAddress: evil('address'), sent: false },
+        codeOption: true,
+        error: 'email_failed',
+        redirectTarget: evil('rd'),
+      }),
+      shown: ['rd'],
+      actions: ['enroll/code'],
+      error: true,
     },
     {
       name: 'enrollment gate: no way',
       out: renderEnrollmentGatePage({ ...base, csrfToken: CSRF, emailOption: { enabled: true, maskedAddress: null, sent: false }, codeOption: false }),
-      shown: [], actions: [], error: false,
+      shown: [],
+      actions: [],
+      error: false,
     },
   ];
 }
@@ -284,7 +409,11 @@ describe.each(cases)('$name ($locale)', ({ name, locale, out, shown, actions, er
   it('is built only from known tags with quoted attribute values', () => {
     for (const tag of tags(out)) {
       expect(ALLOWED_TAGS, tag.name).toContain(tag.name);
-      const bare = tag.attributes.replace(/\s[a-z-]+="[^"]*"/g, '').trim().split(/\s+/).filter(Boolean);
+      const bare = tag.attributes
+        .replace(/\s[a-z-]+="[^"]*"/g, '')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean);
       for (const attribute of bare) expect(BARE_ATTRIBUTES, `${tag.name} ${attribute}`).toContain(attribute);
     }
   });
@@ -306,7 +435,9 @@ describe.each(cases)('$name ($locale)', ({ name, locale, out, shown, actions, er
     if (!form) return;
     expect(form).not.toMatch(/<form[^>]*\s(method|action)=/);
     expect(form).not.toContain('name="csrf"');
-    expect(out).toMatch(/<div class="webauthn" data-webauthn="register"[^>]* hidden>\n<h3[^>]*>[^<]*<\/h3>\n<div id="webauthn-alert" class="alert-slot"><\/div>\n<form id="webauthn-register"/);
+    expect(out).toMatch(
+      /<div class="webauthn" data-webauthn="register"[^>]* hidden>\n<h3[^>]*>[^<]*<\/h3>\n<div id="webauthn-alert" class="alert-slot"><\/div>\n<form id="webauthn-register"/,
+    );
   });
 
   it('renders every WebAuthn block hidden, for the script to show', () => {

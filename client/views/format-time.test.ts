@@ -12,7 +12,7 @@ describe('renderTime', () => {
     ['en', 'UTC', '<time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026, 9:05 AM UTC</time>'],
     ['en', 'Asia/Taipei', '<time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026, 5:05 PM GMT+8</time>'],
     ['zh-TW', 'UTC', '<time datetime="2026-01-02T09:05:00.000Z">2026年1月2日 上午9:05 [UTC]</time>'],
-  ] as const)('in %s, server zone %s: the instant as ISO, the server\'s text inside', (locale, zone, expected) => {
+  ] as const)("in %s, server zone %s: the instant as ISO, the server's text inside", (locale, zone, expected) => {
     expect(renderTime(locale, AT, zone).toString()).toBe(expected);
   });
 
@@ -39,9 +39,16 @@ describe('the server text and the page script agree', () => {
 
 describe('the layout', () => {
   const page = (body: string, scripts?: ('webauthn' | 'local-time')[]) =>
-    renderLayout({ t: createTranslator('en'), locale: 'en', basePath: '/auth/', title: 'x', body: html`${[renderTime('en', AT, 'UTC')].filter(() => body === 'time')}<p>${body}</p>`, scripts });
+    renderLayout({
+      t: createTranslator('en'),
+      locale: 'en',
+      basePath: '/auth/',
+      title: 'x',
+      body: html`${[renderTime('en', AT, 'UTC')].filter(() => body === 'time')}<p>${body}</p>`,
+      scripts,
+    });
 
-  it('loads static/local-time.js on a page with a time, once, after the page\'s own scripts', () => {
+  it("loads static/local-time.js on a page with a time, once, after the page's own scripts", () => {
     expect(page('time').match(/<script[^>]*><\/script>/g)).toEqual(['<script type="module" src="/auth/static/local-time.js"></script>']);
     expect(page('time', ['webauthn']).match(/<script[^>]*><\/script>/g)).toEqual([
       '<script type="module" src="/auth/static/webauthn.js"></script>',

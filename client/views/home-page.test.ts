@@ -31,7 +31,12 @@ describe('renderHomePage', () => {
   });
 
   it('lists the sites as links', () => {
-    const out = render({ sites: [{ name: 'wiki', url: 'https://wiki.example.com/' }, { name: 'git', url: 'https://example.com/git/' }] });
+    const out = render({
+      sites: [
+        { name: 'wiki', url: 'https://wiki.example.com/' },
+        { name: 'git', url: 'https://example.com/git/' },
+      ],
+    });
     expect(out).toContain('<a class="site-link" href="https://wiki.example.com/"><span class="site-name">wiki</span><span class="site-url">wiki.example.com</span></a>');
     expect(out).toContain('href="https://example.com/git/"><span class="site-name">git</span><span class="site-url">example.com/git/</span>');
   });
@@ -49,7 +54,11 @@ describe('renderHomePage', () => {
   });
 
   it.each([
-    ['en', 'Signed in on <time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026, 9:05 AM UTC</time>', 'Password, <time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026, 9:05 AM UTC</time>'],
+    [
+      'en',
+      'Signed in on <time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026, 9:05 AM UTC</time>',
+      'Password, <time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026, 9:05 AM UTC</time>',
+    ],
     ['zh-TW', '登入時間：<time datetime="2026-01-02T09:05:00.000Z">2026年1月2日', '密碼（<time datetime="2026-01-02T09:05:00.000Z">2026年1月2日'],
   ] as const)('in %s says when and how the session began', (locale, started, factor) => {
     const out = render({}, locale);

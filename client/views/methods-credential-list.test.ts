@@ -5,11 +5,24 @@ import { renderMethodsPage, type MethodsPageDevice, type MethodsPageModel } from
 
 const AT = Date.UTC(2026, 0, 2, 9, 5);
 const LAPTOP: MethodsPageCredential = {
-  id: 'cred-laptop', name: 'Work laptop', authenticatorName: 'Windows Hello', discoverable: true, backupEligible: false, backedUp: false,
-  createdAt: AT, lastUsedAt: AT + 3_600_000,
+  id: 'cred-laptop',
+  name: 'Work laptop',
+  authenticatorName: 'Windows Hello',
+  discoverable: true,
+  backupEligible: false,
+  backedUp: false,
+  createdAt: AT,
+  lastUsedAt: AT + 3_600_000,
 };
 const KEY: MethodsPageCredential = {
-  id: 'cred-key', name: 'Blue key', authenticatorName: null, discoverable: false, backupEligible: false, backedUp: false, createdAt: AT, lastUsedAt: null,
+  id: 'cred-key',
+  name: 'Blue key',
+  authenticatorName: null,
+  discoverable: false,
+  backupEligible: false,
+  backedUp: false,
+  createdAt: AT,
+  lastUsedAt: null,
 };
 const APP: MethodsPageDevice = { id: 'dev-app', kind: 'totp', name: 'Work phone', serial: null, createdAt: AT, lastUsedAt: null, driftSeconds: null };
 
@@ -31,8 +44,7 @@ const render = (overrides: Partial<MethodsPageModel> = {}, locale: Locale = 'en'
     ...overrides,
   });
 
-const forms = (out: string, action: string) =>
-  [...out.matchAll(new RegExp(`<form[^>]* method="post" action="/auth/${action}"[^>]*>([\\s\\S]*?)</form>`, 'g'))].map((m) => m[1]!);
+const forms = (out: string, action: string) => [...out.matchAll(new RegExp(`<form[^>]* method="post" action="/auth/${action}"[^>]*>([\\s\\S]*?)</form>`, 'g'))].map((m) => m[1]!);
 const section = (out: string) => /<section class="card" aria-labelledby="webauthn-heading">[\s\S]*?<\/section>/.exec(out)?.[0] ?? '';
 const items = (out: string) => [...section(out).matchAll(/<li class="device">([\s\S]*?)<\/li>/g)].map((m) => m[1]!);
 const addBlock = (out: string) => /<div class="webauthn"[^>]*>[\s\S]*?<\/form>\n<\/div>/.exec(out)?.[0] ?? '';
@@ -146,7 +158,10 @@ describe('passkeys and security keys on "My sign-in methods"', () => {
     // The script sends the name itself; the form must not post anywhere.
     expect(block).not.toMatch(/<form[^>]*(method|action)=/);
     expect(out).toContain('<p id="webauthn-fallback" class="hint">');
-    expect(out.match(/<script[^>]*>[^<]*<\/script>/g)).toEqual(['<script type="module" src="/auth/static/webauthn.js"></script>', '<script type="module" src="/auth/static/local-time.js"></script>']);
+    expect(out.match(/<script[^>]*>[^<]*<\/script>/g)).toEqual([
+      '<script type="module" src="/auth/static/webauthn.js"></script>',
+      '<script type="module" src="/auth/static/local-time.js"></script>',
+    ]);
   });
 
   it('read-only: lists credentials without forms, without the add block and without the script', () => {

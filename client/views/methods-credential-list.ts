@@ -57,7 +57,7 @@ ${credentials.map((credential, i) => renderCredential(model, credential, i))}</u
 }
 
 function renderCredential(model: CredentialListModel, credential: MethodsPageCredential, i: number): SafeHtml {
-  const { t, locale, timeZone } = model;
+  const { t } = model;
   return html`<li class="device">
 <h3 id="credential-${i}-name">${credential.name}</h3>
 <dl class="details">

@@ -40,7 +40,7 @@ ${devices.map((device, i) => renderDevice(model, device, i))}</ul>`;
 }
 
 function renderDevice(model: DeviceListModel, device: MethodsPageDevice, i: number): SafeHtml {
-  const { t, locale, timeZone } = model;
+  const { t, locale } = model;
   const drift = device.driftSeconds === null ? undefined : describeDrift(t, locale, device.driftSeconds);
   return html`<li class="device">
 <h3 id="device-${i}-name">${device.name}</h3>

@@ -23,8 +23,7 @@ const render = (overrides: Partial<MethodsPageModel> = {}, locale: Locale = 'en'
     ...overrides,
   });
 
-const forms = (out: string, action: string) =>
-  [...out.matchAll(new RegExp(`<form[^>]* method="post" action="/auth/${action}"[^>]*>([\\s\\S]*?)</form>`, 'g'))].map((m) => m[1]!);
+const forms = (out: string, action: string) => [...out.matchAll(new RegExp(`<form[^>]* method="post" action="/auth/${action}"[^>]*>([\\s\\S]*?)</form>`, 'g'))].map((m) => m[1]!);
 const devices = (out: string) => [...out.matchAll(/<li class="device">([\s\S]*?)<\/li>/g)].map((m) => m[1]!);
 
 describe('renderMethodsPage', () => {

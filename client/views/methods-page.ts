@@ -151,10 +151,13 @@ function renderRecoveryCodes(model: MethodsPageModel): SafeHtml {
 <h2 id="recovery-heading">${t('methods.recovery_heading')}</h2>
 <p>${t('methods.recovery_intro')}</p>
 <p class="count">${has ? t('methods.recovery_left', { remaining: count(remaining), total: count(total) }) : t('methods.recovery_none')}</p>
-${model.canManage && html`<form method="post" action="${model.basePath}methods/recovery-codes">
+${
+  model.canManage &&
+  html`<form method="post" action="${model.basePath}methods/recovery-codes">
 <input type="hidden" name="${METHODS_FIELDS.csrf}" value="${model.csrfToken}">
 <button type="submit" class="button button-secondary"${has ? html` aria-describedby="recovery-regenerate-hint"` : ''}>${t(has ? 'methods.recovery_regenerate' : 'methods.recovery_create')}</button>
 ${has && html`<p id="recovery-regenerate-hint" class="hint">${t('methods.recovery_regenerate_hint')}</p>`}
-</form>`}
+</form>`
+}
 </section>`;
 }

@@ -22,33 +22,43 @@ export interface PhoneListModel extends PageContext {
 
 /** Phones enrolled for push approval, with "Add phone" and, per phone, rename and remove. */
 export function renderPhoneSection(model: PhoneListModel): SafeHtml {
-  const { t, locale, timeZone, basePath } = model;
+  const { t, basePath } = model;
   return html`<section class="card" aria-labelledby="phones-heading">
 <h2 id="phones-heading">${t('push.methods_heading')}</h2>
 <p>${t('push.methods_intro')}</p>
-${model.phones.length === 0
-  ? html`<p class="muted">${t('push.methods_none')}</p>`
-  : html`<ul class="device-list">
-${model.phones.map((phone, i) => html`<li class="device">
+${
+  model.phones.length === 0
+    ? html`<p class="muted">${t('push.methods_none')}</p>`
+    : html`<ul class="device-list">
+${model.phones.map(
+  (phone, i) => html`<li class="device">
 <h3 id="phone-${i}-name">${phone.name}</h3>
 <dl class="details">
 ${renderUsageRows(model, phone)}
 </dl>
-${model.canManage && renderDeviceActions({
-  t,
-  idPrefix: 'phone-',
-  index: i,
-  nameId: `phone-${i}-name`,
-  hidden: html`<input type="hidden" name="csrf" value="${model.csrfToken}">
+${
+  model.canManage &&
+  renderDeviceActions({
+    t,
+    idPrefix: 'phone-',
+    index: i,
+    nameId: `phone-${i}-name`,
+    hidden: html`<input type="hidden" name="csrf" value="${model.csrfToken}">
 <input type="hidden" name="device" value="${phone.id}">`,
-  rename: { action: `${basePath}methods/push/rename`, field: 'name', value: phone.name, maxLength: DEVICE_NAME_MAX_LENGTH },
-  remove: { action: `${basePath}methods/push/remove`, hint: 'push.methods_remove_hint', submit: 'push.methods_remove' },
-  last: model.phones.length + model.otherFactors === 1 && model.requiresSecondFactor,
-})}
-</li>\n`)}</ul>`}
-${model.canManage && html`<form class="actions" method="post" action="${basePath}methods/push/add">
+    rename: { action: `${basePath}methods/push/rename`, field: 'name', value: phone.name, maxLength: DEVICE_NAME_MAX_LENGTH },
+    remove: { action: `${basePath}methods/push/remove`, hint: 'push.methods_remove_hint', submit: 'push.methods_remove' },
+    last: model.phones.length + model.otherFactors === 1 && model.requiresSecondFactor,
+  })
+}
+</li>\n`,
+)}</ul>`
+}
+${
+  model.canManage &&
+  html`<form class="actions" method="post" action="${basePath}methods/push/add">
 <input type="hidden" name="csrf" value="${model.csrfToken}">
 <button type="submit" class="button button-primary">${t('push.methods_add')}</button>
-</form>`}
+</form>`
+}
 </section>`;
 }

@@ -7,7 +7,13 @@ import { renderSecondFactorPage, type SecondFactorPageModel } from './second-fac
 
 const ctx = (locale: Locale = 'en') => ({ t: createTranslator(locale), locale, basePath: '/auth/' });
 const wait = (overrides: Partial<PushWaitPageModel> = {}, locale: Locale = 'en') =>
-  renderPushWaitPage({ ...ctx(locale), csrfToken: 'tok', redirectTarget: 'https://app.example/x?a=1', waiting: { approvalId: 'A'.repeat(22), number: '47', secondsLeft: 30, deviceName: 'Pixel <8>' }, ...overrides });
+  renderPushWaitPage({
+    ...ctx(locale),
+    csrfToken: 'tok',
+    redirectTarget: 'https://app.example/x?a=1',
+    waiting: { approvalId: 'A'.repeat(22), number: '47', secondsLeft: 30, deviceName: 'Pixel <8>' },
+    ...overrides,
+  });
 
 describe('push waiting page', () => {
   it('shows the number big, the countdown and the phone, and loads only its script from static/', () => {
@@ -28,14 +34,17 @@ describe('push waiting page', () => {
     expect(form[2]).toContain('name="rd" value="https://app.example/x?a&#61;1"');
   });
 
-  it.each(['rate_limited', 'suspended', 'throttled', 'no_device', 'csrf', 'denied', 'expired', 'unavailable'] as PushProblem[])('problem %s: an alert, no number, no script, a way back', (problem) => {
-    const out = wait({ waiting: undefined, problem });
-    expect(out).toContain('role="alert"');
-    expect(out).not.toContain('push-number');
-    expect(out).not.toContain('<script');
-    expect(out).toContain('href="/auth/second-factor?rd&#61;https%3A%2F%2Fapp.example%2Fx%3Fa%3D1"');
-    expect(out).toMatch(/<title>Error: /);
-  });
+  it.each(['rate_limited', 'suspended', 'throttled', 'no_device', 'csrf', 'denied', 'expired', 'unavailable'] as PushProblem[])(
+    'problem %s: an alert, no number, no script, a way back',
+    (problem) => {
+      const out = wait({ waiting: undefined, problem });
+      expect(out).toContain('role="alert"');
+      expect(out).not.toContain('push-number');
+      expect(out).not.toContain('<script');
+      expect(out).toContain('href="/auth/second-factor?rd&#61;https%3A%2F%2Fapp.example%2Fx%3Fa%3D1"');
+      expect(out).toMatch(/<title>Error: /);
+    },
+  );
 
   it('an unknown problem value shows no raw text', () => {
     const out = wait({ waiting: undefined, problem: '<b>x</b>' as PushProblem });
@@ -59,7 +68,14 @@ describe('"Approve on my phone" on the second-factor page', () => {
     expect(out).not.toContain('No second factor is set up');
   });
   it('several phones: a select, the last used preselected', () => {
-    const out = renderSecondFactorPage({ ...base, selectedDeviceId: 'p2', pushDevices: [{ id: 'p1', name: 'Pixel' }, { id: 'p2', name: 'iPhone' }] });
+    const out = renderSecondFactorPage({
+      ...base,
+      selectedDeviceId: 'p2',
+      pushDevices: [
+        { id: 'p1', name: 'Pixel' },
+        { id: 'p2', name: 'iPhone' },
+      ],
+    });
     expect(out).toContain('<select id="push-device" name="device">');
     expect(out).toContain('<option value="p2" selected>iPhone</option>');
     expect(out).toContain('<option value="p1">Pixel</option>');
@@ -70,7 +86,17 @@ describe('"Approve on my phone" on the second-factor page', () => {
 });
 
 describe('phones on My sign-in methods', () => {
-  const model = { ...ctx(), csrfToken: 'tok', user: { username: 'alice', displayName: 'Alice' }, devices: [], recoveryCodes: { enabled: false, remaining: 0, total: 0 }, confirmUrl: '/auth/second-factor', totpEnabled: true, requiresSecondFactor: true, timeZone: 'UTC' };
+  const model = {
+    ...ctx(),
+    csrfToken: 'tok',
+    user: { username: 'alice', displayName: 'Alice' },
+    devices: [],
+    recoveryCodes: { enabled: false, remaining: 0, total: 0 },
+    confirmUrl: '/auth/second-factor',
+    totpEnabled: true,
+    requiresSecondFactor: true,
+    timeZone: 'UTC',
+  };
   const phones = [{ id: 'p1', name: 'Pixel', createdAt: Date.UTC(2026, 0, 1), lastUsedAt: null }];
   it('lists phones with remove and offers Add phone when the user may change methods', () => {
     const out = renderMethodsPage({ ...model, canManage: true, push: { enabled: true, phones } });
@@ -83,7 +109,13 @@ describe('phones on My sign-in methods', () => {
     ['en', 'Name', 'Rename'],
     ['zh-TW', '名稱', '重新命名'],
   ] as const)('in %s lets each phone be renamed, as apps and passkeys are', (locale, label, button) => {
-    const out = renderMethodsPage({ ...model, t: createTranslator(locale), locale, canManage: true, push: { enabled: true, phones: [...phones, { id: 'p2', name: '陳的 iPhone', createdAt: Date.UTC(2026, 0, 2), lastUsedAt: null }] } });
+    const out = renderMethodsPage({
+      ...model,
+      t: createTranslator(locale),
+      locale,
+      canManage: true,
+      push: { enabled: true, phones: [...phones, { id: 'p2', name: '陳的 iPhone', createdAt: Date.UTC(2026, 0, 2), lastUsedAt: null }] },
+    });
     const forms = [...out.matchAll(/<form class="inline-form" method="post" action="\/auth\/methods\/push\/rename">([\s\S]*?)<\/form>/g)].map((m) => m[1]!);
     expect(forms).toHaveLength(2);
     expect(forms[0]).toContain('<input type="hidden" name="csrf" value="tok">\n<input type="hidden" name="device" value="p1">');

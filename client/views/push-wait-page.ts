@@ -34,7 +34,9 @@ export function renderPushWaitPage(model: PushWaitPageModel): string {
   const body = html`<section class="card" aria-labelledby="page-heading">
 <h1 id="page-heading">${t('push.wait_title')}</h1>
 ${message !== undefined && html`<div class="alert" role="alert"><p>${t(message)}</p></div>`}
-${waiting !== undefined && html`<div id="push-wait" data-status-url="${model.basePath}second-factor/push/${waiting.approvalId}" data-seconds="${String(waiting.secondsLeft)}">
+${
+  waiting !== undefined &&
+  html`<div id="push-wait" data-status-url="${model.basePath}second-factor/push/${waiting.approvalId}" data-seconds="${String(waiting.secondsLeft)}">
 <p class="lead">${t('push.wait_intro', { device: waiting.deviceName })}</p>
 <p class="push-number" aria-label="${t('push.wait_number_label')}"><strong id="push-number">${waiting.number}</strong></p>
 <p>${t('push.wait_seconds_left')} <span id="push-countdown">${String(waiting.secondsLeft)}</span></p>
@@ -48,7 +50,8 @@ ${waiting !== undefined && html`<div id="push-wait" data-status-url="${model.bas
 ${model.redirectTarget !== undefined && html`<input type="hidden" name="rd" value="${model.redirectTarget}">`}
 <button type="submit" class="button button-secondary">${t('push.wait_continue')}</button>
 </form>
-</div>`}
+</div>`
+}
 <p><a href="${back}">${t('push.try_again')}</a></p>
 </section>`;
   return renderLayout({ ...model, title: t('push.wait_title'), hasError: message !== undefined, body, scripts: waiting ? ['push-sign-in'] : [] });

@@ -69,7 +69,10 @@ describe('renderRecoveryCodesPage', () => {
   it('prints without the header, the footer, the buttons or the continue link', () => {
     const css = readFileSync(new URL('../static/portal.css', import.meta.url), 'utf8');
     const print = /@media print\s*\{([\s\S]*?\})\s*\}/.exec(css)?.[1] ?? '';
-    const hidden = /([^{}]*)\{\s*display:\s*none;?\s*\}/.exec(print)?.[1]?.split(',').map((s) => s.trim());
+    const hidden = /([^{}]*)\{\s*display:\s*none;?\s*\}/
+      .exec(print)?.[1]
+      ?.split(',')
+      .map((s) => s.trim());
     expect(hidden).toEqual(expect.arrayContaining(['.site-header', '.site-footer', '.no-print']));
   });
 

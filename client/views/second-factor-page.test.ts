@@ -51,7 +51,16 @@ describe('renderSecondFactorPage', () => {
 
   it('asks for the code with a phone-friendly, one-time-code field that the server validates', () => {
     const code = inputTag(render(), 'code');
-    for (const attribute of ['name="code"', 'type="text"', 'inputmode="numeric"', 'autocomplete="one-time-code"', 'maxlength="32"', 'required', 'autofocus', 'aria-describedby="code-hint"']) {
+    for (const attribute of [
+      'name="code"',
+      'type="text"',
+      'inputmode="numeric"',
+      'autocomplete="one-time-code"',
+      'maxlength="32"',
+      'required',
+      'autofocus',
+      'aria-describedby="code-hint"',
+    ]) {
       expect(code).toContain(attribute);
     }
     expect(code).not.toContain('value=');
@@ -82,7 +91,9 @@ describe('renderSecondFactorPage', () => {
     expect(out).toContain('<fieldset class="options">\n<legend>Choose your device</legend>');
     expect(out.match(/type="radio" name="device"/g)).toHaveLength(3);
     expect(out).toContain('<label for="device-2"><span class="option-name">Token 0042</span> <span class="meta">Hardware token (HOTP) · not used yet</span></label>');
-    expect(out).toContain('<span class="option-name">iPad</span> <span class="meta">Authenticator app · last used <time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026, 9:05 AM UTC</time></span>');
+    expect(out).toContain(
+      '<span class="option-name">iPad</span> <span class="meta">Authenticator app · last used <time datetime="2026-01-02T09:05:00.000Z">Jan 2, 2026, 9:05 AM UTC</time></span>',
+    );
     expect(out).not.toMatch(/<input type="hidden" name="device" value="dev-/);
   });
 
@@ -97,7 +108,10 @@ describe('renderSecondFactorPage', () => {
   });
 
   it('preselects the first device when none was ever used', () => {
-    const devices = [{ ...TOKEN, id: 'a' }, { ...TOKEN, id: 'b' }];
+    const devices = [
+      { ...TOKEN, id: 'a' },
+      { ...TOKEN, id: 'b' },
+    ];
     expect(checked(render({ devices }))).toEqual(['a']);
   });
 
@@ -189,12 +203,15 @@ describe('renderSecondFactorPage', () => {
     expect(out).not.toContain('action="/auth/second-factor"');
   });
 
-  it.each([undefined, '', 'javascript:alert(1)', '//evil.example/enroll', '/\\evil.example', 'data:text/html,x'])('without a device and set-up URL %j tells them to contact the IT desk', (setUpUrl) => {
-    const out = render({ devices: [], setUpUrl });
-    expect(out).toContain('Contact your IT desk to set one up.');
-    expect(out).not.toContain('Set up a second factor');
-    expect(out).not.toMatch(/evil|javascript|data:/);
-  });
+  it.each([undefined, '', 'javascript:alert(1)', '//evil.example/enroll', '/\\evil.example', 'data:text/html,x'])(
+    'without a device and set-up URL %j tells them to contact the IT desk',
+    (setUpUrl) => {
+      const out = render({ devices: [], setUpUrl });
+      expect(out).toContain('Contact your IT desk to set one up.');
+      expect(out).not.toContain('Set up a second factor');
+      expect(out).not.toMatch(/evil|javascript|data:/);
+    },
+  );
 
   it('without a device but with recovery codes allowed, leads with the recovery form; setting up is a plain link', () => {
     const out = render({ devices: [], recoveryCodesAllowed: true, setUpUrl: '/auth/methods' });
@@ -236,7 +253,9 @@ describe('renderSecondFactorPage', () => {
     ] as const)('in %s leads with it, hidden until the script shows it, and puts the code form among the other ways', (locale, label, others) => {
       const out = render({ webauthnAvailable: true, redirectTarget: 'https://wiki.example.com/a?b=1' }, locale);
       const html = block(out);
-      expect(html).toMatch(/^<div class="webauthn" data-webauthn="second-factor" data-base-path="\/auth\/" data-csrf="tok" data-rd="https:\/\/wiki.example.com\/a\?b&#61;1" data-messages="\{[^"]*\}" hidden>/);
+      expect(html).toMatch(
+        /^<div class="webauthn" data-webauthn="second-factor" data-base-path="\/auth\/" data-csrf="tok" data-rd="https:\/\/wiki.example.com\/a\?b&#61;1" data-messages="\{[^"]*\}" hidden>/,
+      );
       expect(html).toContain(`<button id="webauthn-start" type="button" class="button button-primary button-block" autofocus>${label}</button>`);
       expect(leadPart(out)).toContain('data-webauthn="second-factor"');
       expect(out).toContain(`<summary>${others}</summary>`);
@@ -248,8 +267,12 @@ describe('renderSecondFactorPage', () => {
     });
 
     it('leading, says what is missing where the script cannot run, pointing to the other ways', () => {
-      expect(render({ webauthnAvailable: true })).toContain('<p id="webauthn-fallback">Your security key or passkey needs JavaScript and a browser that supports passkeys. Turn JavaScript on, or choose another way below.</p>');
-      expect(render({ webauthnAvailable: true, devices: [] })).toContain('<p id="webauthn-fallback">Your security key or passkey needs JavaScript and a browser that supports passkeys. Turn JavaScript on, or use another browser.</p>');
+      expect(render({ webauthnAvailable: true })).toContain(
+        '<p id="webauthn-fallback">Your security key or passkey needs JavaScript and a browser that supports passkeys. Turn JavaScript on, or choose another way below.</p>',
+      );
+      expect(render({ webauthnAvailable: true, devices: [] })).toContain(
+        '<p id="webauthn-fallback">Your security key or passkey needs JavaScript and a browser that supports passkeys. Turn JavaScript on, or use another browser.</p>',
+      );
     });
 
     it('loads the script as a module from static/ and nothing inline', () => {
@@ -257,7 +280,7 @@ describe('renderSecondFactorPage', () => {
       expect(out.match(/<script[^>]*>[^<]*<\/script>/g)).toEqual(['<script type="module" src="/auth/static/webauthn.js"></script>']);
     });
 
-    it('keeps an empty alert slot after the server\'s alert', () => {
+    it("keeps an empty alert slot after the server's alert", () => {
       const out = render({ webauthnAvailable: true, error: 'invalid_code', submittedWith: 'device' });
       expect(out).toContain('<div id="webauthn-alert" class="alert-slot"></div>');
       expect(out.indexOf('role="alert"')).toBeLessThan(out.indexOf('id="webauthn-alert"'));
@@ -304,7 +327,15 @@ describe('renderSecondFactorPage', () => {
     /** Which method the lead part holds, by its form or button. */
     const leading = (out: string) => {
       const part = leadPart(out);
-      return part.includes('data-webauthn') ? 'webauthn' : part.includes('push-option') ? 'push' : part.includes('code-option') ? 'code' : part.includes('recovery-option') ? 'recovery' : 'none';
+      return part.includes('data-webauthn')
+        ? 'webauthn'
+        : part.includes('push-option')
+          ? 'push'
+          : part.includes('code-option')
+            ? 'code'
+            : part.includes('recovery-option')
+              ? 'recovery'
+              : 'none';
     };
     const othersOf = (out: string) => [...otherPart(out).matchAll(/<li class="method-(\w+)"/g)].map((m) => m[1]);
 
@@ -317,7 +348,13 @@ describe('renderSecondFactorPage', () => {
       ['a recovery code last: it does not lead', { lastFactorKind: 'recovery_code' }, 'webauthn', ['push', 'code', 'recovery'], 'webauthn-start'],
       ['an unknown or hostile kind', { lastFactorKind: '__proto__' }, 'webauthn', ['push', 'code', 'recovery'], 'webauthn-start'],
       ['a code that failed, whatever was used last', { lastFactorKind: 'push', error: 'invalid_code', submittedWith: 'device' }, 'code', ['webauthn', 'push', 'recovery'], 'code'],
-      ['a recovery code that failed: the lead stays, the recovery field has the focus', { lastFactorKind: 'push', error: 'invalid_code', submittedWith: 'recovery' }, 'push', ['webauthn', 'code', 'recovery'], 'recovery-code'],
+      [
+        'a recovery code that failed: the lead stays, the recovery field has the focus',
+        { lastFactorKind: 'push', error: 'invalid_code', submittedWith: 'recovery' },
+        'push',
+        ['webauthn', 'code', 'recovery'],
+        'recovery-code',
+      ],
     ] as const)('%s', (_name, overrides, lead, others, focus) => {
       const out = render({ ...ALL, ...overrides } as Partial<SecondFactorPageModel>);
       expect(leading(out)).toBe(lead);
@@ -342,7 +379,9 @@ describe('renderSecondFactorPage', () => {
     it('the phone approval leads with its button; with several phones the last one used is chosen', () => {
       const out = render({ pushDevices: [PIXEL, { id: 'push-iphone', name: 'iPhone 16' }], devices: [PHONE_APP], lastFactorKind: 'push', selectedDeviceId: 'push-iphone' });
       expect(leadPart(out)).toContain('<option value="push-iphone" selected>iPhone 16</option>');
-      expect(leadPart(out)).toContain('<button id="push-start" type="submit" class="button button-primary button-block" aria-describedby="push-option-hint" autofocus>Approve on my phone</button>');
+      expect(leadPart(out)).toContain(
+        '<button id="push-start" type="submit" class="button button-primary button-block" aria-describedby="push-option-hint" autofocus>Approve on my phone</button>',
+      );
       expect(otherPart(out)).toContain('<p>Using Pixel 9 (Codes from the Gatehouse app).</p>');
       expect(otherPart(out)).toContain('<button type="submit" class="button button-secondary">Verify</button>');
     });

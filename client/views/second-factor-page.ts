@@ -98,9 +98,12 @@ export function renderSecondFactorPage(model: SecondFactorPageModel): string {
 ${model.reason === 'sign_in' && html`<p class="hint">${t('mfa.why')}</p>`}
 ${message !== undefined && html`<div id="form-error" class="alert" role="alert"><p>${t(message)}</p></div>`}
 ${!methods.some((m) => m !== 'recovery') && renderNoDevices(model, lead === undefined)}
-${lead !== undefined && html`<div class="lead-method">
+${
+  lead !== undefined &&
+  html`<div class="lead-method">
 ${renderMethod(model, lead, { lead: true, focus: focus === lead, hasOthers: others.length > 0 })}
-</div>`}
+</div>`
+}
 ${others.length > 0 && renderOtherMethods(model, others, focus)}
 <p>${model.reason === 'sign_in' ? html`<a href="${model.basePath}logout">${t('mfa.sign_in_other')}</a>` : html`<a href="${model.basePath}">${t('common.back_to_portal')}</a>`}</p>
 </section>`;
@@ -124,10 +127,13 @@ export function availableMethods(model: SecondFactorPageModel): SecondFactorMeth
 export function leadMethod(model: SecondFactorPageModel, methods: readonly SecondFactorMethod[] = availableMethods(model)): SecondFactorMethod | undefined {
   const last = model.lastFactorKind;
   const wanted: SecondFactorMethod | undefined =
-    model.error !== undefined && model.submittedWith === 'device' ? 'code'
-    : last === 'totp' || last === 'hotp' ? 'code'
-    : last === 'webauthn' || last === 'push' ? last
-    : undefined;
+    model.error !== undefined && model.submittedWith === 'device'
+      ? 'code'
+      : last === 'totp' || last === 'hotp'
+        ? 'code'
+        : last === 'webauthn' || last === 'push'
+          ? last
+          : undefined;
   if (wanted !== undefined && methods.includes(wanted)) return wanted;
   return methods.find((m) => m !== 'recovery') ?? methods[0];
 }
@@ -162,9 +168,11 @@ function renderOtherMethods(model: SecondFactorPageModel, methods: SecondFactorM
   return html`<details class="alternative other-methods"${open ? html` open` : ''}>
 <summary>${t(model.reason === 'sign_in' ? 'mfa.other_ways' : 'mfa.other_ways_confirm')}</summary>
 <ul class="method-list">
-${methods.map((method) => html`<li class="method-${method}"${method === 'webauthn' ? html` hidden` : ''}>
+${methods.map(
+  (method) => html`<li class="method-${method}"${method === 'webauthn' ? html` hidden` : ''}>
 ${renderMethod(model, method, { lead: false, focus: focus === method, hasOthers: true })}
-</li>\n`)}</ul>
+</li>\n`,
+)}</ul>
 </details>`;
 }
 
@@ -176,17 +184,18 @@ function errorMessage(error: SecondFactorError, onRecovery: boolean): MessageKey
 
 // With a security key or a phone on offer the intro stops saying "enter the code": it names no method.
 function intro({ t, reason, siteName, webauthnAvailable, pushDevices }: SecondFactorPageModel): string {
-  const keys: Record<SecondFactorReason, [MessageKey, MessageKey]> = webauthnAvailable === true || (pushDevices?.length ?? 0) > 0
-    ? {
-        sign_in: ['mfa.intro_sign_in_any', 'mfa.intro_sign_in_any_site'],
-        step_up: ['mfa.intro_step_up_any', 'mfa.intro_step_up_any_site'],
-        stale: ['mfa.intro_stale_any', 'mfa.intro_stale_any_site'],
-      }
-    : {
-        sign_in: ['mfa.intro_sign_in', 'mfa.intro_sign_in_site'],
-        step_up: ['mfa.intro_step_up', 'mfa.intro_step_up_site'],
-        stale: ['mfa.intro_stale', 'mfa.intro_stale_site'],
-      };
+  const keys: Record<SecondFactorReason, [MessageKey, MessageKey]> =
+    webauthnAvailable === true || (pushDevices?.length ?? 0) > 0
+      ? {
+          sign_in: ['mfa.intro_sign_in_any', 'mfa.intro_sign_in_any_site'],
+          step_up: ['mfa.intro_step_up_any', 'mfa.intro_step_up_any_site'],
+          stale: ['mfa.intro_stale_any', 'mfa.intro_stale_any_site'],
+        }
+      : {
+          sign_in: ['mfa.intro_sign_in', 'mfa.intro_sign_in_site'],
+          step_up: ['mfa.intro_step_up', 'mfa.intro_step_up_site'],
+          stale: ['mfa.intro_stale', 'mfa.intro_stale_site'],
+        };
   const [plain, withSite] = Object.hasOwn(keys, reason) ? keys[reason] : keys.sign_in;
   return siteName ? t(withSite, { site: siteName }) : t(plain);
 }
@@ -214,13 +223,15 @@ function renderPushOption(model: SecondFactorPageModel, { lead, focus }: Placeme
   const only = phones.length === 1 ? phones[0] : undefined;
   return html`<form class="form push-option" method="post" action="${model.basePath}second-factor/push">
 ${hiddenFields(model)}
-${only
-  ? html`<input type="hidden" name="${SECOND_FACTOR_FIELDS.device}" value="${only.id}">`
-  : html`<div class="field">
+${
+  only
+    ? html`<input type="hidden" name="${SECOND_FACTOR_FIELDS.device}" value="${only.id}">`
+    : html`<div class="field">
 <label for="push-device">${t('push.option_choose')}</label>
 <select id="push-device" name="${SECOND_FACTOR_FIELDS.device}">
 ${phones.map((phone) => html`<option value="${phone.id}"${phone.id === model.selectedDeviceId ? html` selected` : ''}>${phone.name}</option>\n`)}</select>
-</div>`}
+</div>`
+}
 <div><button id="push-start" type="submit" class="${buttonClass(lead)}" aria-describedby="push-option-hint"${focus ? html` autofocus` : ''}>${t('push.option_button')}</button></div>
 <p id="push-option-hint" class="hint">${t('push.option_hint')}</p>
 </form>`;
@@ -245,10 +256,12 @@ function renderDeviceForm(model: SecondFactorPageModel, { lead, focus }: Placeme
   const digits = counts.length === 1 && counts[0] !== undefined ? counts[0] : undefined;
   return html`<form class="form code-option" method="post" action="${model.basePath}second-factor">
 ${hiddenFields(model)}
-${only
-  ? html`<input type="hidden" name="${SECOND_FACTOR_FIELDS.device}" value="${only.id}">
+${
+  only
+    ? html`<input type="hidden" name="${SECOND_FACTOR_FIELDS.device}" value="${only.id}">
 <p>${t('mfa.using_device', { device: only.name, kind: describeCodeDevice(model, only) })}</p>`
-  : renderDeviceChoice(model)}
+    : renderDeviceChoice(model)
+}
 ${renderOtpCodeField({
   id: 'code',
   label: t('otp.code_label'),

@@ -147,9 +147,11 @@ describe('renderSignInPage', () => {
       expect(block(render({ passkeySignIn: true }))).not.toContain('data-rd');
     });
 
-    it('keeps an empty slot for the script\'s alerts next to the server\'s, and the server\'s alert as before', () => {
+    it("keeps an empty slot for the script's alerts next to the server's, and the server's alert as before", () => {
       const out = render({ passkeySignIn: true, error: 'invalid_credentials' });
-      expect(out).toContain('<p>Incorrect username or password, or too many attempts — try again later or contact your IT desk.</p></div>\n<div id="webauthn-alert" class="alert-slot"></div>');
+      expect(out).toContain(
+        '<p>Incorrect username or password, or too many attempts — try again later or contact your IT desk.</p></div>\n<div id="webauthn-alert" class="alert-slot"></div>',
+      );
       expect(out.match(/role="alert"/g)).toHaveLength(1);
       expect(render({ passkeySignIn: true })).not.toContain('role="alert"');
     });

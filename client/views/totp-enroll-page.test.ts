@@ -31,11 +31,7 @@ describe('renderTotpEnrollPage', () => {
   it('walks through three numbered steps: install, scan or type, enter the code', () => {
     const out = render();
     const steps = /<ol class="steps">([\s\S]*?)<\/ol>/.exec(out)?.[1] ?? '';
-    expect([...steps.matchAll(/<h2>([^<]*)<\/h2>/g)].map((m) => m[1])).toEqual([
-      'Install an authenticator app',
-      'Scan the QR code',
-      'Enter the code the app shows',
-    ]);
+    expect([...steps.matchAll(/<h2>([^<]*)<\/h2>/g)].map((m) => m[1])).toEqual(['Install an authenticator app', 'Scan the QR code', 'Enter the code the app shows']);
     expect(out).toContain('You are adding “Work phone”. It takes three steps.');
   });
 
@@ -72,7 +68,20 @@ describe('renderTotpEnrollPage', () => {
   });
 
   it.each([
-    ['en', 6, 30, 'SHA1', ['<dt>Account</dt><dd>ada@example.com</dd>', '<dt>Issuer</dt><dd>Example Corp</dd>', '<dd>Time-based (TOTP)</dd>', '<dd>6 digits</dd>', '<dd>Every 30 seconds</dd>', '<dt>Algorithm</dt><dd>SHA1</dd>']],
+    [
+      'en',
+      6,
+      30,
+      'SHA1',
+      [
+        '<dt>Account</dt><dd>ada@example.com</dd>',
+        '<dt>Issuer</dt><dd>Example Corp</dd>',
+        '<dd>Time-based (TOTP)</dd>',
+        '<dd>6 digits</dd>',
+        '<dd>Every 30 seconds</dd>',
+        '<dt>Algorithm</dt><dd>SHA1</dd>',
+      ],
+    ],
     ['en', 8, 60, 'SHA512', ['<dd>8 digits</dd>', '<dd>Every 60 seconds</dd>', '<dd>SHA512</dd>']],
     ['zh-TW', 6, 60, 'SHA256', ['<dt>帳號</dt><dd>ada@example.com</dd>', '<dd>6 位數</dd>', '<dd>每 60 秒</dd>', '<dd>SHA256</dd>']],
   ] as const)('in %s lists what manual entry needs (%i digits, %i s, %s)', (locale, digits, period, algorithm, parts) => {

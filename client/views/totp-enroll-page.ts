@@ -42,13 +42,15 @@ export function renderTotpEnrollPage(model: TotpEnrollPageModel): string {
   const message = error !== undefined ? (Object.hasOwn(ERRORS, error) ? ERRORS[error]! : ERRORS.invalid_code!) : undefined;
   const body = html`<section class="card" aria-labelledby="page-heading">
 <h1 id="page-heading">${title}</h1>
-${error === 'expired'
-  ? html`<div id="form-error" class="alert" role="alert"><p>${t('totp_enroll.error_expired')}</p></div>
+${
+  error === 'expired'
+    ? html`<div id="form-error" class="alert" role="alert"><p>${t('totp_enroll.error_expired')}</p></div>
 <p><a class="button button-primary" href="${model.basePath}methods">${t('totp_enroll.start_again')}</a></p>`
-  : html`<p class="lead">${t('totp_enroll.intro', { name: model.deviceName })}</p>
+    : html`<p class="lead">${t('totp_enroll.intro', { name: model.deviceName })}</p>
 ${message !== undefined && html`<div id="form-error" class="alert" role="alert"><p>${t(message)}</p></div>`}
 ${renderSteps(model, message !== undefined)}
-<p><a href="${model.basePath}methods">${t('totp_enroll.cancel')}</a></p>`}
+<p><a href="${model.basePath}methods">${t('totp_enroll.cancel')}</a></p>`
+}
 </section>`;
   return renderLayout({ ...model, title, hasError: error !== undefined, wide: true, body });
 }

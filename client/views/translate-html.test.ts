@@ -14,7 +14,7 @@ describe('translateHtml', () => {
     expect(translateHtml(createTranslator(locale), key, { time: TIME }).toString()).toBe(expected);
   });
 
-  it('escapes plain-text parameters, and does not read a parameter\'s text as a placeholder', () => {
+  it("escapes plain-text parameters, and does not read a parameter's text as a placeholder", () => {
     const out = translateHtml(createTranslator('en'), 'home.factor_at', { factor: '<b>{time}</b>', time: TIME }).toString();
     expect(out).toBe('&lt;b&gt;{time}&lt;/b&gt;, <time datetime="2026-01-02T09:05:00.000Z">Jan 2</time>');
   });

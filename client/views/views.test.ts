@@ -14,8 +14,35 @@ const BASE = '/auth/';
 const CSRF = 'csrf-token-abc123';
 
 const ALLOWED_TAGS = new Set([
-  'html', 'head', 'meta', 'title', 'link', 'body', 'header', 'main', 'footer', 'section', 'div', 'p', 'a', 'img', 'span',
-  'h1', 'h2', 'h3', 'form', 'label', 'input', 'button', 'ul', 'li', 'dl', 'dt', 'dd', 'script', 'time',
+  'html',
+  'head',
+  'meta',
+  'title',
+  'link',
+  'body',
+  'header',
+  'main',
+  'footer',
+  'section',
+  'div',
+  'p',
+  'a',
+  'img',
+  'span',
+  'h1',
+  'h2',
+  'h3',
+  'form',
+  'label',
+  'input',
+  'button',
+  'ul',
+  'li',
+  'dl',
+  'dt',
+  'dd',
+  'script',
+  'time',
 ]);
 const BARE_ATTRIBUTES = new Set(['required', 'autofocus', 'hidden']);
 
@@ -29,16 +56,25 @@ function pages(locale: Locale, basePath = BASE): Array<[string, string]> {
   const at = Date.UTC(2026, 0, 2, 9, 5);
   return [
     ['sign-in', renderSignInPage({ ...base, csrfToken: CSRF, redirectTarget: EVIL, username: EVIL, siteName: EVIL, error: 'invalid_credentials', rememberMeDays: 30 })],
-    ['sign-in with passkeys', renderSignInPage({ ...base, csrfToken: CSRF, redirectTarget: EVIL, username: EVIL, siteName: EVIL, error: 'invalid_credentials', passkeySignIn: true })],
-    ['home', renderHomePage({
-      ...base,
-      csrfToken: CSRF,
-      user: { username: EVIL, displayName: EVIL, email: EVIL, groups: [EVIL, 'staff'] },
-      factors: [{ kind: 'password', at }, { kind: EVIL, at }],
-      sessionStartedAt: at,
-      sites: [{ name: EVIL, url: 'https://wiki.example.com/?q="><script>' }],
-      timeZone: 'UTC',
-    })],
+    [
+      'sign-in with passkeys',
+      renderSignInPage({ ...base, csrfToken: CSRF, redirectTarget: EVIL, username: EVIL, siteName: EVIL, error: 'invalid_credentials', passkeySignIn: true }),
+    ],
+    [
+      'home',
+      renderHomePage({
+        ...base,
+        csrfToken: CSRF,
+        user: { username: EVIL, displayName: EVIL, email: EVIL, groups: [EVIL, 'staff'] },
+        factors: [
+          { kind: 'password', at },
+          { kind: EVIL, at },
+        ],
+        sessionStartedAt: at,
+        sites: [{ name: EVIL, url: 'https://wiki.example.com/?q="><script>' }],
+        timeZone: 'UTC',
+      }),
+    ],
     ['sign-out', renderSignOutPage({ ...base, csrfToken: CSRF, redirectTarget: EVIL })],
     ['signed-out', renderSignedOutPage({ ...base, everywhere: true })],
     ['error', renderErrorPage({ ...base, status: 403, messageKey: 'error.forbidden', requestId: EVIL })],
@@ -97,7 +133,11 @@ describe.each(cases)('$name page in $locale', ({ name, locale, out }) => {
   it('is built only from known tags with quoted attribute values', () => {
     for (const tag of tags(out)) {
       expect(ALLOWED_TAGS, tag.name).toContain(tag.name);
-      const bare = tag.attributes.replace(/\s[a-z-]+="[^"]*"/g, '').trim().split(/\s+/).filter(Boolean);
+      const bare = tag.attributes
+        .replace(/\s[a-z-]+="[^"]*"/g, '')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean);
       for (const attribute of bare) expect(BARE_ATTRIBUTES, `${tag.name} ${attribute}`).toContain(attribute);
     }
   });

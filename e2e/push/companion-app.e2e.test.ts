@@ -85,7 +85,16 @@ describe('companion app shell', () => {
     });
     await expect.poll(() => registrations.get(scope)?.registrationId).toBeDefined();
 
-    const approval = { approvalId: 'ap_Test-1', username: 'alice', site: 'localhost', requestedAt: Date.now(), expiresAt: Date.now() + 30_000, ip: '192.0.2.7', browser: 'Firefox 140', os: 'Windows' };
+    const approval = {
+      approvalId: 'ap_Test-1',
+      username: 'alice',
+      site: 'localhost',
+      requestedAt: Date.now(),
+      expiresAt: Date.now() + 30_000,
+      ip: '192.0.2.7',
+      browser: 'Firefox 140',
+      os: 'Windows',
+    };
     await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: registrations.get(scope)!.registrationId, data: JSON.stringify({ type: 'approval', approval }) });
 
     await expect.poll(() => page.evaluate(() => (window as any).received.length)).toBe(1);
@@ -94,7 +103,12 @@ describe('companion app shell', () => {
       page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data })));
     await expect.poll(listNotifications).toHaveLength(1);
     const notifications = await listNotifications();
-    expect(notifications[0]).toEqual({ title: 'Sign-in request', body: 'localhost: tap to approve or deny', tag: 'approval-ap_Test-1', data: { approvalId: 'ap_Test-1', expiresAt: approval.expiresAt } });
+    expect(notifications[0]).toEqual({
+      title: 'Sign-in request',
+      body: 'localhost: tap to approve or deny',
+      tag: 'approval-ap_Test-1',
+      data: { approvalId: 'ap_Test-1', expiresAt: approval.expiresAt },
+    });
 
     // A message that is not an approval (or has a hostile id) shows nothing.
     for (const data of ['not json', JSON.stringify({ type: 'other' }), JSON.stringify({ type: 'approval', approval: { ...approval, approvalId: '../x' } })]) {

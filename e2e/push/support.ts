@@ -13,7 +13,7 @@ import { saveScreenshot } from '../support/screenshots.js';
 const password = (username: string) => DEMO_USERS.find((u) => u.username === username)!.password;
 
 /** A fresh browser (its own cookies) signed in with the password, sent on to the second-factor page for `target`. */
-export async function signInWithPassword(browser: Browser, contexts: BrowserContext[], origin: string, username: string, target: string): Promise<Page> {
+export async function signInWithPassword(browser: Browser, contexts: BrowserContext[], _origin: string, username: string, target: string): Promise<Page> {
   const context = await browser.newContext({ locale: 'en-US' });
   contexts.push(context);
   const page = await context.newPage();

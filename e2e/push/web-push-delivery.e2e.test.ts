@@ -97,7 +97,7 @@ describe('Web Push into the companion', () => {
     await phone.context().grantPermissions(['notifications'], { origin });
     // In place of the browser's push service: the subscription made above, with the VAPID key checked.
     await phone.addInitScript((sub) => {
-      PushManager.prototype.subscribe = async function (options?: PushSubscriptionOptionsInit) {
+      PushManager.prototype.subscribe = async (options?: PushSubscriptionOptionsInit) => {
         (window as any).subscribedWith = options?.applicationServerKey ? Array.from(new Uint8Array(options.applicationServerKey as ArrayBuffer)) : null;
         return { toJSON: () => sub } as unknown as PushSubscription;
       };

@@ -11,9 +11,21 @@ import { startSlapd, type TestSlapd } from '../../server/testing/slapd-server.js
 export async function startDemoDirectory(): Promise<{ slapd: TestSlapd; ldap: Record<string, unknown> }> {
   const slapd = await startSlapd();
   try {
-    const people = DEMO_USERS.map((u) => ldifEntry(dnOf(u.username), { objectClass: 'inetOrgPerson', uid: u.username, cn: u.displayname, sn: u.displayname, displayName: u.displayname, mail: u.email, userPassword: u.password }));
+    const people = DEMO_USERS.map((u) =>
+      ldifEntry(dnOf(u.username), {
+        objectClass: 'inetOrgPerson',
+        uid: u.username,
+        cn: u.displayname,
+        sn: u.displayname,
+        displayName: u.displayname,
+        mail: u.email,
+        userPassword: u.password,
+      }),
+    );
     const names = [...new Set(DEMO_USERS.flatMap((u) => u.groups))];
-    const groups = names.map((name) => ldifEntry(groupDn(name), { objectClass: 'groupOfNames', cn: name, member: DEMO_USERS.filter((u) => u.groups.includes(name)).map((u) => dnOf(u.username)) }));
+    const groups = names.map((name) =>
+      ldifEntry(groupDn(name), { objectClass: 'groupOfNames', cn: name, member: DEMO_USERS.filter((u) => u.groups.includes(name)).map((u) => dnOf(u.username)) }),
+    );
     await slapd.addLdif(`${[...people, ...groups].join('\n')}\n`);
     return { slapd, ldap: ldapConfigFor(slapd) };
   } catch (error) {

@@ -95,7 +95,10 @@ export async function startPushStack(
 }
 
 async function closeAll(closers: (() => Promise<unknown>)[]) {
-  for (const step of closers) await Promise.resolve().then(step).catch(() => undefined);
+  for (const step of closers)
+    await Promise.resolve()
+      .then(step)
+      .catch(() => undefined);
 }
 
 /** A plain HTTP load balancer: streams both ways (the companion's EventSource included). */
@@ -103,14 +106,11 @@ function createFrontProxy(ports: number[], route: (req: IncomingMessage) => numb
   return createServer((req, res) => {
     const instance = route(req);
     hits.push({ instance, method: req.method ?? 'GET', path: req.url ?? '/' });
-    const upstream = request(
-      { host: '127.0.0.1', port: ports[instance], method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
-        res.flushHeaders();
-        answer.pipe(res);
-      },
-    );
+    const upstream = request({ host: '127.0.0.1', port: ports[instance], method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+      res.flushHeaders();
+      answer.pipe(res);
+    });
     upstream.on('error', () => {
       if (!res.headersSent) res.writeHead(502).end();
       else res.destroy();

@@ -59,7 +59,13 @@ export function parseStackConfig(config: Record<string, any>, dir: string) {
 /** A logger whose JSON lines land in `logs`, each with `extra` merged in. */
 export function captureLogs(logs: Record<string, unknown>[], extra: Record<string, unknown> = {}) {
   const stream = new PassThrough();
-  stream.on('data', (chunk: Buffer) => chunk.toString('utf8').split('\n').filter(Boolean).forEach((line) => logs.push({ ...extra, ...JSON.parse(line) })));
+  stream.on('data', (chunk: Buffer) =>
+    chunk
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .forEach((line) => logs.push({ ...extra, ...JSON.parse(line) })),
+  );
   return createLogger({ level: 'info', destination: stream });
 }
 
@@ -80,7 +86,9 @@ export async function startBrowserStack(configure: (config: Record<string, any>)
     logs,
     async close() {
       for (const step of [() => gateway.close(), ...services.slice().reverse()]) {
-        await Promise.resolve().then(step).catch(() => undefined);
+        await Promise.resolve()
+          .then(step)
+          .catch(() => undefined);
       }
       rmSync(dir, { recursive: true, force: true });
     },

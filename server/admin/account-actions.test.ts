@@ -9,7 +9,15 @@ beforeEach(() => {
 afterEach(() => f.close());
 
 const device = (username: string | null, serial: string | null = null) => ({
-  username, kind: 'totp' as const, name: serial ?? 'phone', secret: Buffer.alloc(20, 9), algorithm: 'SHA1' as const, digits: 6 as const, period: 30, serial, confirmed: true,
+  username,
+  kind: 'totp' as const,
+  name: serial ?? 'phone',
+  secret: Buffer.alloc(20, 9),
+  algorithm: 'SHA1' as const,
+  digits: 6 as const,
+  period: 30,
+  serial,
+  confirmed: true,
 });
 
 describe('unlockUser', () => {
@@ -20,7 +28,15 @@ describe('unlockUser', () => {
     expect((await f.deps.regulator.lockState('bob')).locked).toBe(false);
     const events = await f.adminEvents();
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ kind: 'admin.unlock', actor: 'alice', subject: 'bob', clientIp: '192.0.2.10', userAgent: 'test-agent', result: 'success', details: { status: 'unlocked', requestId: 'req-1' } });
+    expect(events[0]).toMatchObject({
+      kind: 'admin.unlock',
+      actor: 'alice',
+      subject: 'bob',
+      clientIp: '192.0.2.10',
+      userAgent: 'test-agent',
+      result: 'success',
+      details: { status: 'unlocked', requestId: 'req-1' },
+    });
   });
 
   it('says when there was no lock, and still records the action', async () => {

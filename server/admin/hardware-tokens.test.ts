@@ -5,7 +5,17 @@ import { ADMIN, createAdminFixture, NOW, type AdminFixture } from './testing/adm
 let f: AdminFixture;
 beforeEach(async () => {
   f = createAdminFixture();
-  const token = (serial: string) => ({ username: null, kind: 'hotp' as const, name: serial, secret: Buffer.alloc(20, 3), algorithm: 'SHA1' as const, digits: 6 as const, period: 30, serial, confirmed: true });
+  const token = (serial: string) => ({
+    username: null,
+    kind: 'hotp' as const,
+    name: serial,
+    secret: Buffer.alloc(20, 3),
+    algorithm: 'SHA1' as const,
+    digits: 6 as const,
+    period: 30,
+    serial,
+    confirmed: true,
+  });
   await f.storage.otpDevices.importTokens([token('HW-1'), token('HW-2')], NOW);
 });
 afterEach(() => f.close());

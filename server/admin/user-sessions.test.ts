@@ -18,7 +18,14 @@ describe('listUserSessions', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.sessions).toEqual([
-      { id: f.sessions.idOf(second.token), createdAt: NOW + 60_000, lastActiveAt: NOW + 60_000, expiresAt: NOW + 60_000 + 7 * 86_400_000, factors: [{ kind: 'password', at: NOW + 60_000 }], rememberMe: true },
+      {
+        id: f.sessions.idOf(second.token),
+        createdAt: NOW + 60_000,
+        lastActiveAt: NOW + 60_000,
+        expiresAt: NOW + 60_000 + 7 * 86_400_000,
+        factors: [{ kind: 'password', at: NOW + 60_000 }],
+        rememberMe: true,
+      },
       { id: f.sessions.idOf(first.token), createdAt: NOW, lastActiveAt: NOW, expiresAt: NOW + 43_200_000, factors: [{ kind: 'password', at: NOW }], rememberMe: false },
     ]);
     const text = JSON.stringify(result);

@@ -84,7 +84,20 @@ describe('getUser', () => {
     await storage.otpDevices.importTokens([otp(null, { serial: 'HW-1', kind: 'hotp' }), otp(null, { serial: 'HW-2' })], NOW);
     await storage.otpDevices.assign('HW-1', 'bob');
     await storage.webauthnCredentials.create(
-      { id: 'cred-1', username: 'bob', userHandle: 'h', publicKey: Buffer.alloc(8), counter: 0, transports: [], aaguid: '00000000-0000-0000-0000-000000000000', backupEligible: false, backupState: false, userVerified: true, discoverable: true, name: 'Key' },
+      {
+        id: 'cred-1',
+        username: 'bob',
+        userHandle: 'h',
+        publicKey: Buffer.alloc(8),
+        counter: 0,
+        transports: [],
+        aaguid: '00000000-0000-0000-0000-000000000000',
+        backupEligible: false,
+        backupState: false,
+        userVerified: true,
+        discoverable: true,
+        name: 'Key',
+      },
       NOW,
     );
     await storage.recoveryCodes.replaceSet('bob', ['h1', 'h2', 'h3'], NOW);
@@ -115,7 +128,10 @@ describe('getUser', () => {
     expect(result.ok && result.user.username).toBe('alice');
   });
 
-  it.each(['nobody', '', ' alice', 'alice ', 'al ice', '../alice', 'alice\u0000', 'alice%00', 'a'.repeat(10_000), 'ａｌｉｃｅ', 'alİce'])('an unknown name %j is unknown_user', async (name) => {
-    expect(await getUser(f.deps, name)).toEqual({ ok: false, reason: 'unknown_user' });
-  });
+  it.each(['nobody', '', ' alice', 'alice ', 'al ice', '../alice', 'alice\u0000', 'alice%00', 'a'.repeat(10_000), 'ａｌｉｃｅ', 'alİce'])(
+    'an unknown name %j is unknown_user',
+    async (name) => {
+      expect(await getUser(f.deps, name)).toEqual({ ok: false, reason: 'unknown_user' });
+    },
+  );
 });

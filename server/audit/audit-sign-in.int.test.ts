@@ -15,7 +15,9 @@ afterAll(() => h?.close());
 async function signIn(username: string, password: string, userAgent: string, rd?: string) {
   const { csrfCookie, csrfToken } = await h.signInForm();
   return h.request({
-    method: 'POST', path: '/login', host: PORTAL,
+    method: 'POST',
+    path: '/login',
+    host: PORTAL,
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `gatehouse_csrf=${csrfCookie}`, origin: `http://${PORTAL}`, 'user-agent': userAgent },
     body: new URLSearchParams({ csrf: csrfToken, username, password, ...(rd ? { rd } : {}) }).toString(),
   });
@@ -46,11 +48,22 @@ describe('sign-in through the gateway leaves its audit event', () => {
     const events = await storage.auditEvents.after(before, 100);
     expect(events).toEqual([
       expect.objectContaining({
-        kind: 'sign_in.failure', result: 'failure', subject: 'alice', actor: 'alice', clientIp: '127.0.0.1',
-        userAgent: 'AuditTest/1 (failure)', reason: 'wrong-password', details: expect.objectContaining({ factor: 'password' }),
+        kind: 'sign_in.failure',
+        result: 'failure',
+        subject: 'alice',
+        actor: 'alice',
+        clientIp: '127.0.0.1',
+        userAgent: 'AuditTest/1 (failure)',
+        reason: 'wrong-password',
+        details: expect.objectContaining({ factor: 'password' }),
       }),
       expect.objectContaining({
-        kind: 'sign_in.success', result: 'success', subject: 'alice', clientIp: '127.0.0.1', userAgent: 'AuditTest/1 (success)', reason: null,
+        kind: 'sign_in.success',
+        result: 'success',
+        subject: 'alice',
+        clientIp: '127.0.0.1',
+        userAgent: 'AuditTest/1 (success)',
+        reason: null,
       }),
     ]);
     const table = JSON.stringify(await storage.auditEvents.query({ limit: 10_000 }));

@@ -31,17 +31,46 @@ afterEach(() => {
 describe('createAuditLog', () => {
   it('stores the event and logs the same line as before, with client IP, user agent and site', async () => {
     await audit().record({
-      kind: 'sign_in.failure', result: 'failure', subject: 'alice', clientIp: '192.0.2.9', userAgent: 'curl/8', site: 'wiki',
-      reason: 'invalid-credentials', requestId: 'req-1', details: { factor: 'password' }, message: 'sign-in failed',
+      kind: 'sign_in.failure',
+      result: 'failure',
+      subject: 'alice',
+      clientIp: '192.0.2.9',
+      userAgent: 'curl/8',
+      site: 'wiki',
+      reason: 'invalid-credentials',
+      requestId: 'req-1',
+      details: { factor: 'password' },
+      message: 'sign-in failed',
     });
-    expect(await storage.auditEvents.query({ limit: 10 })).toEqual([{
-      id: expect.any(Number), at: NOW, kind: 'sign_in.failure', result: 'failure', actor: 'alice', subject: 'alice',
-      clientIp: '192.0.2.9', userAgent: 'curl/8', site: 'wiki', reason: 'invalid-credentials', details: { requestId: 'req-1', factor: 'password' },
-    }]);
-    expect(lines).toEqual([expect.objectContaining({
-      level: 'info', msg: 'sign-in failed', event: 'sign_in.failure', username: 'alice', ip: '192.0.2.9', requestId: 'req-1',
-      reason: 'invalid-credentials', factor: 'password', userAgent: 'curl/8', site: 'wiki',
-    })]);
+    expect(await storage.auditEvents.query({ limit: 10 })).toEqual([
+      {
+        id: expect.any(Number),
+        at: NOW,
+        kind: 'sign_in.failure',
+        result: 'failure',
+        actor: 'alice',
+        subject: 'alice',
+        clientIp: '192.0.2.9',
+        userAgent: 'curl/8',
+        site: 'wiki',
+        reason: 'invalid-credentials',
+        details: { requestId: 'req-1', factor: 'password' },
+      },
+    ]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: 'sign-in failed',
+        event: 'sign_in.failure',
+        username: 'alice',
+        ip: '192.0.2.9',
+        requestId: 'req-1',
+        reason: 'invalid-credentials',
+        factor: 'password',
+        userAgent: 'curl/8',
+        site: 'wiki',
+      }),
+    ]);
   });
 
   it('keeps an actor apart from the subject when someone else acted', async () => {
@@ -51,7 +80,11 @@ describe('createAuditLog', () => {
   });
 
   it.each([
-    ['password', 'hunter2-secret'], ['code', '123456'], ['token', 'tok-secret-value'], ['cookie', 'sess=abc-secret'], ['response', 'assertion-secret'],
+    ['password', 'hunter2-secret'],
+    ['code', '123456'],
+    ['token', 'tok-secret-value'],
+    ['cookie', 'sess=abc-secret'],
+    ['response', 'assertion-secret'],
   ])('drops a %s field from storage and from the log line', async (key, value) => {
     await audit().record({ kind: 'second_factor.failure', result: 'failure', subject: 'alice', details: { factor: 'totp', [key]: value } });
     const [stored] = await storage.auditEvents.query({ limit: 1 });
@@ -61,7 +94,15 @@ describe('createAuditLog', () => {
   });
 
   it('logs, and does not throw, when storage is down', async () => {
-    const broken = { auditEvents: { append: async () => { throw new Error('SQLITE_BUSY'); }, query: async () => [], after: async () => [] } };
+    const broken = {
+      auditEvents: {
+        append: async () => {
+          throw new Error('SQLITE_BUSY');
+        },
+        query: async () => [],
+        after: async () => [],
+      },
+    };
     await expect(audit({}, broken).record({ kind: 'sign_in.success', result: 'success', subject: 'alice' })).resolves.toBeUndefined();
     expect(lines).toContainEqual(expect.objectContaining({ level: 'error', msg: 'audit: could not store the event', event: 'sign_in.success', err: 'SQLITE_BUSY' }));
     expect(lines).toContainEqual(expect.objectContaining({ level: 'info', event: 'sign_in.success' }));
@@ -105,8 +146,9 @@ describe('the alert webhook', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const webhook = (overrides: Partial<{ kinds: string[]; timeout: number; retries: number }> = {}) =>
-    ({ webhook: { url, kinds: ['webauthn.clone_warning', 'lockout'], timeout: 5, retries: 3, ...overrides } });
+  const webhook = (overrides: Partial<{ kinds: string[]; timeout: number; retries: number }> = {}) => ({
+    webhook: { url, kinds: ['webauthn.clone_warning', 'lockout'], timeout: 5, retries: 3, ...overrides },
+  });
 
   it('posts chosen kinds as JSON, and only those', async () => {
     const log = audit({ config: webhook(), webhookBackoffMs: 5 });
@@ -114,10 +156,12 @@ describe('the alert webhook', () => {
     await log.record({ kind: 'webauthn.clone_warning', result: 'failure', subject: 'alice', clientIp: '192.0.2.1', details: { credential: 'c1' } });
     await log.flush();
     const [stored] = await storage.auditEvents.query({ kind: 'webauthn.clone_warning', limit: 1 });
-    expect(received).toEqual([{
-      contentType: 'application/json',
-      body: { ...stored, at: new Date(NOW).toISOString() },
-    }]);
+    expect(received).toEqual([
+      {
+        contentType: 'application/json',
+        body: { ...stored, at: new Date(NOW).toISOString() },
+      },
+    ]);
   });
 
   it('retries after a 500 and delivers', async () => {

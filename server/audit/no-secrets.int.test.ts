@@ -55,7 +55,11 @@ describe('no secret in any log line or audit event', () => {
     expect((await alice.post('/enroll/code', { csrf: csrfFieldOf(methods.body)!, code })).status).toBe(303);
 
     const start = await alice.post('/methods/totp/start', { csrf: csrfFieldOf((await alice.get('/methods')).body)!, name: 'Phone' });
-    const groups = /<code[^>]*id="totp-secret"[^>]*>(.*?)<\/code>/s.exec(start.body)?.[1]?.replace(/<[^>]+>/g, '').replace(/\s/g, '') ?? '';
+    const groups =
+      /<code[^>]*id="totp-secret"[^>]*>(.*?)<\/code>/s
+        .exec(start.body)?.[1]
+        ?.replace(/<[^>]+>/g, '')
+        .replace(/\s/g, '') ?? '';
     const seed = decodeBase32(groups)!;
     for (const form of [groups, seed.toString('hex'), seed.toString('base64'), seed.toString('base64url')]) keep(form);
     const device = /name="device" value="([^"]+)"/.exec(start.body)![1]!;

@@ -18,7 +18,10 @@ const HOUR = 3_600_000;
 async function setUp(events: NewAuditEvent[]) {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-audit-'));
   const config = join(dir, 'gatehouse.yml');
-  writeFileSync(config, stringify({ server: { portal_url: 'https://auth.corp.example/' }, session: { store: 'memory' }, authentication: { users_file: 'users.yml' }, storage: testStorage('g.db') }));
+  writeFileSync(
+    config,
+    stringify({ server: { portal_url: 'https://auth.corp.example/' }, session: { store: 'memory' }, authentication: { users_file: 'users.yml' }, storage: testStorage('g.db') }),
+  );
   const open = () => openSqliteStorage(storageOptionsFromConfig(testStorage('g.db'), config), { logger: createSilentLogger() });
   const storage = open();
   for (const e of events) await storage.auditEvents.append(e);
@@ -26,7 +29,15 @@ async function setUp(events: NewAuditEvent[]) {
   const run = async (args: string[], deps = {}) => {
     const c = captureIo();
     const code = await runAuditCommand([...args, '--config', config], {}, c.io, { clock: createFixedClock(NOW), ...deps });
-    return { code, lines: c.out().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>), err: c.err() };
+    return {
+      code,
+      lines: c
+        .out()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+      err: c.err(),
+    };
   };
   return { run, open };
 }
@@ -43,14 +54,28 @@ describe('gatehouse audit', () => {
     const { run } = await setUp(EVENTS);
     const { code, lines } = await run(['export']);
     expect(code).toBe(0);
-    expect(lines.map((l) => [l.kind, l.subject])).toEqual([['sign_in.failure', 'alice'], ['sign_in.success', 'alice'], ['sign_in.failure', 'bob'], ['sign_out', 'alice']]);
+    expect(lines.map((l) => [l.kind, l.subject])).toEqual([
+      ['sign_in.failure', 'alice'],
+      ['sign_in.success', 'alice'],
+      ['sign_in.failure', 'bob'],
+      ['sign_out', 'alice'],
+    ]);
     expect(lines[1]).toMatchObject({ at: new Date(NOW - 2 * HOUR).toISOString(), clientIp: '192.0.2.1', result: 'success' });
   });
 
   it.each([
-    [['--user', 'ALICE'], ['sign_in.failure', 'sign_in.success', 'sign_out']],
-    [['--kind', 'sign_in.failure'], ['sign_in.failure', 'sign_in.failure']],
-    [['--since', '24h'], ['sign_in.success', 'sign_in.failure', 'sign_out']],
+    [
+      ['--user', 'ALICE'],
+      ['sign_in.failure', 'sign_in.success', 'sign_out'],
+    ],
+    [
+      ['--kind', 'sign_in.failure'],
+      ['sign_in.failure', 'sign_in.failure'],
+    ],
+    [
+      ['--since', '24h'],
+      ['sign_in.success', 'sign_in.failure', 'sign_out'],
+    ],
     [['--since', '90m', '--until', '1m'], ['sign_in.failure']],
     [['--until', new Date(NOW - 3 * HOUR).toISOString()], ['sign_in.failure']],
     [['--user', 'carol'], []],

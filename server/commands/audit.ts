@@ -28,10 +28,17 @@ export async function runAuditCommand(args: string[], env: Record<string, string
   let parsed;
   try {
     parsed = parseArgs({
-      args, strict: true, allowPositionals: true,
+      args,
+      strict: true,
+      allowPositionals: true,
       options: {
-        config: { type: 'string', short: 'c' }, follow: { type: 'boolean', short: 'f' }, lines: { type: 'string', short: 'n' },
-        kind: { type: 'string' }, user: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' },
+        config: { type: 'string', short: 'c' },
+        follow: { type: 'boolean', short: 'f' },
+        lines: { type: 'string', short: 'n' },
+        kind: { type: 'string' },
+        user: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
       },
     });
   } catch (error) {
@@ -76,8 +83,10 @@ export async function runAuditCommand(args: string[], env: Record<string, string
     storage = openSqliteStorage(options, { logger: createSilentLogger() });
   }
   const wanted = (e: AuditEvent) =>
-    (values.kind === undefined || e.kind === values.kind) && (values.user === undefined || e.subject === values.user.toLowerCase()) &&
-    (since === undefined || e.at >= since) && (until === undefined || e.at < until);
+    (values.kind === undefined || e.kind === values.kind) &&
+    (values.user === undefined || e.subject === values.user.toLowerCase()) &&
+    (since === undefined || e.at >= since) &&
+    (until === undefined || e.at < until);
   const print = (e: AuditEvent) => io.stdout.write(`${JSON.stringify(toAuditJson(e))}\n`);
   try {
     if (verb === 'export') {
@@ -91,7 +100,10 @@ export async function runAuditCommand(args: string[], env: Record<string, string
     // Follow from the newest row seen before the backlog is read: nothing falls between the two.
     let last = (await storage.auditEvents.query({ limit: 1 }))[0]?.id ?? 0;
     const recent = await storage.auditEvents.query({ kind: values.kind, subject: values.user?.toLowerCase(), limit: lines });
-    recent.filter((e) => e.id <= last).reverse().forEach(print);
+    recent
+      .filter((e) => e.id <= last)
+      .reverse()
+      .forEach(print);
     if (!values.follow) return 0;
     while (!deps.signal?.aborted) {
       await new Promise((resolve) => setTimeout(resolve, deps.pollMs ?? 1000));

@@ -15,7 +15,12 @@ export interface CommandIo {
  * exits non-zero on any. With `connect`, also connects to each LDAP server and binds as the
  * service account. Warnings (certificates not checked) are printed but do not fail.
  */
-export async function runCheckConfig(path: string, env: Record<string, string | undefined>, io: CommandIo, options: { connect?: boolean; now?: () => number } = {}): Promise<number> {
+export async function runCheckConfig(
+  path: string,
+  env: Record<string, string | undefined>,
+  io: CommandIo,
+  options: { connect?: boolean; now?: () => number } = {},
+): Promise<number> {
   const result = loadConfigFile(path, env);
   if (!result.ok) {
     io.stderr.write(`${path}: ${result.errors.length} error${result.errors.length === 1 ? '' : 's'}\n`);
@@ -43,7 +48,9 @@ export async function runCheckConfig(path: string, env: Record<string, string | 
       return 1;
     }
     if (ldap.tls.insecureSkipVerify) {
-      io.stderr.write('warning: authentication.ldap.tls.insecure_skip_verify is true: LDAP server certificates are not checked, so anyone on the network path can read every password\n');
+      io.stderr.write(
+        'warning: authentication.ldap.tls.insecure_skip_verify is true: LDAP server certificates are not checked, so anyone on the network path can read every password\n',
+      );
     }
   }
   let failed = false;
@@ -62,7 +69,9 @@ export async function runCheckConfig(path: string, env: Record<string, string | 
     }
   }
   if (failed) return 1;
-  io.stdout.write(`${path}: OK (${result.config.sites.length} sites, ${result.config.access_control.rules.length} rules${ldap ? `, LDAP ${ldap.implementation} at ${ldap.urls.length} URL${ldap.urls.length === 1 ? '' : 's'}` : ''})\n`);
+  io.stdout.write(
+    `${path}: OK (${result.config.sites.length} sites, ${result.config.access_control.rules.length} rules${ldap ? `, LDAP ${ldap.implementation} at ${ldap.urls.length} URL${ldap.urls.length === 1 ? '' : 's'}` : ''})\n`,
+  );
   // Where sessions will live, as read: a sentinel list is easy to get subtly wrong.
   if (result.config.session.store === 'redis' && result.config.redis) io.stdout.write(`  redis: ${describeRedisTarget(result.config.redis)}\n`);
   return 0;

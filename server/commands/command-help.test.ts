@@ -16,8 +16,15 @@ async function run(argv: string[]) {
 }
 
 const SUBCOMMANDS: Record<string, string[]> = {
-  policy: ['explain'], tokens: ['import', 'list'], enroll: ['issue'], factors: ['list'], users: ['show', 'reset-factors'],
-  sessions: ['revoke'], audit: ['tail', 'export'], storage: ['rotate-key'], directory: ['test'],
+  policy: ['explain'],
+  tokens: ['import', 'list'],
+  enroll: ['issue'],
+  factors: ['list'],
+  users: ['show', 'reset-factors'],
+  sessions: ['revoke'],
+  audit: ['tail', 'export'],
+  storage: ['rotate-key'],
+  directory: ['test'],
 };
 
 const cases = COMMANDS_WITH_HELP.flatMap((command) => [

@@ -45,7 +45,11 @@ describe('gatehouse check-config', () => {
 
   it('exits 1 and lists every error with its path', async () => {
     const t = io();
-    const path = writeConfig('bad.yml', { ...GOOD, server: { portal_url: 'https://auth.corp.example/', trusted_proxies: ['10.0.0/8'], extra: 1 }, access_control: { default_policy: 'maybe' } });
+    const path = writeConfig('bad.yml', {
+      ...GOOD,
+      server: { portal_url: 'https://auth.corp.example/', trusted_proxies: ['10.0.0/8'], extra: 1 },
+      access_control: { default_policy: 'maybe' },
+    });
     expect(await runCheckConfig(path, {}, t.io)).toBe(1);
     expect(t.err()).toContain('3 errors');
     expect(t.err()).toContain('server.trusted_proxies[0]: "10.0.0/8" is not a CIDR');
@@ -54,11 +58,16 @@ describe('gatehouse check-config', () => {
   });
 
   it('exits 1 for a rule that asks for email codes, a factor not built yet, naming the rule and what to use instead', async () => {
-    const rules = [{ domain: 'wiki.corp.example', policy: 'two_factor', factors: ['totp', 'email_otp'] }, { domain: 'wiki.corp.example', policy: 'two_factor', factors: ['email_otp'] }];
+    const rules = [
+      { domain: 'wiki.corp.example', policy: 'two_factor', factors: ['totp', 'email_otp'] },
+      { domain: 'wiki.corp.example', policy: 'two_factor', factors: ['email_otp'] },
+    ];
     const t = io();
     expect(await runCheckConfig(writeConfig('email-otp.yml', { ...GOOD, access_control: { default_policy: 'deny', rules } }), {}, t.io)).toBe(1);
     expect(t.err()).toContain('2 errors');
-    expect(t.err()).toContain('access_control.rules[0].factors[1]: "email_otp" is not available yet: Gatehouse has no email code factor, so no one could meet this rule (use totp, hotp, webauthn, push, recovery_code)');
+    expect(t.err()).toContain(
+      'access_control.rules[0].factors[1]: "email_otp" is not available yet: Gatehouse has no email code factor, so no one could meet this rule (use totp, hotp, webauthn, push, recovery_code)',
+    );
     expect(t.err()).toContain('access_control.rules[1].factors[0]: "email_otp" is not available yet');
     // Every factor that exists is still accepted.
     const built = io();
@@ -89,7 +98,11 @@ describe('gatehouse check-config with redis.sentinel', () => {
 
   it('exits 1 naming a sentinel that is not host:port, and a url given besides', async () => {
     const t = io();
-    const path = writeConfig('bad-sentinel.yml', { ...GOOD, session: { ...GOOD.session, store: 'redis' }, redis: { url: 'redis://10.0.0.5:6379', sentinel: { ...sentinel, nodes: ['10.0.0.11'] } } });
+    const path = writeConfig('bad-sentinel.yml', {
+      ...GOOD,
+      session: { ...GOOD.session, store: 'redis' },
+      redis: { url: 'redis://10.0.0.5:6379', sentinel: { ...sentinel, nodes: ['10.0.0.11'] } },
+    });
     expect(await runCheckConfig(path, {}, t.io)).toBe(1);
     expect(t.err()).toContain('redis.sentinel.nodes[0]: "10.0.0.11" is not host:port');
     expect(t.err()).toContain('redis.url: set either redis.url or redis.sentinel');
@@ -119,12 +132,27 @@ describe('gatehouse policy explain', () => {
         { name: 'wiki', url: 'https://wiki.corp.example/' },
         { name: 'legacy', url: 'https://wiki.corp.example/legacy/', case_insensitive_paths: false },
       ],
-      access_control: { rules: [{ domain: 'wiki.corp.example', resources: ['(/legacy)?/admin(/.*)?'], policy: 'deny' }, { domain: 'wiki.corp.example', policy: 'one_factor' }] },
+      access_control: {
+        rules: [
+          { domain: 'wiki.corp.example', resources: ['(/legacy)?/admin(/.*)?'], policy: 'deny' },
+          { domain: 'wiki.corp.example', policy: 'one_factor' },
+        ],
+      },
     });
 
     it.each([
-      ['https://wiki.corp.example/ADMIN/x', /^decision: deny \(rule 0\)/, /path \/ADMIN\/x matched \(\/legacy\)\?\/admin\(\/\.\*\)\? \(ignoring case\)/, /site: wiki \(paths matched ignoring letter case: case_insensitive_paths true\)/],
-      ['https://wiki.corp.example/legacy/ADMIN/x', /^decision: allow \(rule 1, policy one_factor\)/, /path \/legacy\/ADMIN\/x matched none of/, /site: legacy \(paths matched with their letter case: case_insensitive_paths false\)/],
+      [
+        'https://wiki.corp.example/ADMIN/x',
+        /^decision: deny \(rule 0\)/,
+        /path \/ADMIN\/x matched \(\/legacy\)\?\/admin\(\/\.\*\)\? \(ignoring case\)/,
+        /site: wiki \(paths matched ignoring letter case: case_insensitive_paths true\)/,
+      ],
+      [
+        'https://wiki.corp.example/legacy/ADMIN/x',
+        /^decision: allow \(rule 1, policy one_factor\)/,
+        /path \/legacy\/ADMIN\/x matched none of/,
+        /site: legacy \(paths matched with their letter case: case_insensitive_paths false\)/,
+      ],
       ['https://other.corp.example/ADMIN', /^decision: deny \(default_policy\)/, /because: no rule matched/, /site: none serves this URL/],
     ])('%s', async (url, decision, rule, site) => {
       const t = io();

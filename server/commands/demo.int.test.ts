@@ -120,7 +120,11 @@ const leftBehind = (tmp: string) => readdirSync(tmp).filter((name) => !name.star
  */
 function runProcess(args: string[], options: { until?: string; signal?: NodeJS.Signals } = {}): Promise<{ code: number | null; out: string; err: string; tmp: string }> {
   const tmp = mkdtempSync(join(scratch, 'tmp-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, TMPDIR: tmp },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   let signalled = false;

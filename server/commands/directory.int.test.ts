@@ -17,7 +17,10 @@ const dir = mkdtempSync(join(tmpdir(), 'gatehouse-directory-cli-'));
 
 function writeConfig(name: string, ldap: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
   const path = join(dir, name);
-  writeFileSync(path, stringify({ server: { portal_url: 'https://auth.corp.example/' }, session: { store: 'memory' }, storage: testStorage(), authentication: { ldap }, ...extra }));
+  writeFileSync(
+    path,
+    stringify({ server: { portal_url: 'https://auth.corp.example/' }, session: { store: 'memory' }, storage: testStorage(), authentication: { ldap }, ...extra }),
+  );
   return path;
 }
 
@@ -45,7 +48,12 @@ describe('gatehouse directory test', () => {
     expect(out).toMatch(/^mobile +\+886 900 000 001$/m);
     expect(out).toMatch(/^state +active$/m);
     expect(out).toMatch(/^groups +4 in \d+ searches \(\d+ ms\)$/m);
-    expect(out.split('\n').filter((line) => /^ {14}\S/.test(line)).map((line) => line.trim())).toEqual(['all-staff', 'dev', 'eng', 'ops']);
+    expect(
+      out
+        .split('\n')
+        .filter((line) => /^ {14}\S/.test(line))
+        .map((line) => line.trim()),
+    ).toEqual(['all-staff', 'dev', 'eng', 'ops']);
     expect(out).toMatch(/^refresh +users\.filter finds "dave" again by that name: OK$/m);
     expect(out).not.toContain(LDAP_USERS.dave.password);
   });
@@ -78,14 +86,23 @@ describe('gatehouse directory test', () => {
     expect(await runDirectoryCommand(['test', 'dave', '--config', writeConfig('badpw.yml', ldapConfigFor(slapd, { password: 'wrong' }))], {}, refused.io)).toBe(1);
     expect(refused.out()).toMatch(/^connect\+bind +FAILED \(\d+ ms\): the service account cn=gatehouse,ou=service,dc=corp,dc=test was refused/m);
     const hung = captureIo();
-    expect(await runDirectoryCommand(['test', '--config', writeConfig('hung.yml', ldapConfigFor(slapd, { url: `ldap://127.0.0.1:${silent.port}`, connect_timeout: '300ms', timeout: '300ms' }))], {}, hung.io)).toBe(1);
+    expect(
+      await runDirectoryCommand(
+        ['test', '--config', writeConfig('hung.yml', ldapConfigFor(slapd, { url: `ldap://127.0.0.1:${silent.port}`, connect_timeout: '300ms', timeout: '300ms' }))],
+        {},
+        hung.io,
+      ),
+    ).toBe(1);
     expect(hung.out()).toMatch(/FAILED/);
     const none = captureIo();
     expect(await runDirectoryCommand(['test'], {}, none.io)).toBe(2);
     const noLdap = captureIo();
     const fileOnly = join(dir, 'file-only.yml');
     writeFileSync(join(dir, 'users.yml'), stringify({ users: {} }));
-    writeFileSync(fileOnly, stringify({ server: { portal_url: 'https://auth.corp.example/' }, session: { store: 'memory' }, storage: testStorage(), authentication: { users_file: 'users.yml' } }));
+    writeFileSync(
+      fileOnly,
+      stringify({ server: { portal_url: 'https://auth.corp.example/' }, session: { store: 'memory' }, storage: testStorage(), authentication: { users_file: 'users.yml' } }),
+    );
     expect(await runDirectoryCommand(['test', '--config', fileOnly], {}, noLdap.io)).toBe(1);
     expect(noLdap.err()).toMatch(/authentication.ldap is not configured/);
   });

@@ -86,6 +86,8 @@ function describe(step: DiagnosisStep, bindDn: string): string[] {
     case 'refresh':
       return step.ok
         ? [`${pad('refresh')}users.filter finds "${step.username}" again by that name: OK`]
-        : [`${pad('refresh')}FAILED: users.filter does not find this user by "${step.username}" (their ${'attributes.username'} value); the background refresh would sign them out`];
+        : [
+            `${pad('refresh')}FAILED: users.filter does not find this user by "${step.username}" (their ${'attributes.username'} value); the background refresh would sign them out`,
+          ];
   }
 }

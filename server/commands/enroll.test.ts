@@ -15,7 +15,10 @@ import { runEnrollCommand } from './enroll.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-enroll-'));
 const CONFIG = join(dir, 'gatehouse.yml');
-writeFileSync(CONFIG, stringify({ server: { portal_url: 'https://auth.corp.example/' }, session: { store: 'memory' }, authentication: { users_file: 'users.yml' }, storage: testStorage('g.db') }));
+writeFileSync(
+  CONFIG,
+  stringify({ server: { portal_url: 'https://auth.corp.example/' }, session: { store: 'memory' }, authentication: { users_file: 'users.yml' }, storage: testStorage('g.db') }),
+);
 const NOW = Date.UTC(2026, 10, 26, 12);
 
 async function run(...args: string[]) {

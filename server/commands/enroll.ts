@@ -63,7 +63,13 @@ export async function runEnrollCommand(args: string[], env: Record<string, strin
   try {
     const { code, expiresAt } = await issueEnrollmentCode(storage, { username: user.username, method: 'admin', ttlSeconds: ttl, issuedBy: values.by, now: now() });
     const audit = createAuditLog({ storage, logger, clock: { now } });
-    await audit.record({ kind: 'enrollment.code_issued', subject: user.username, actor: `cli:${values.by}`, details: { method: 'admin', by: values.by }, message: 'enrollment code issued' });
+    await audit.record({
+      kind: 'enrollment.code_issued',
+      subject: user.username,
+      actor: `cli:${values.by}`,
+      details: { method: 'admin', by: values.by },
+      message: 'enrollment code issued',
+    });
     audit.close();
     io.stdout.write(`Enrollment code for ${user.username}: ${code}\n`);
     io.stdout.write(`Valid once, until ${new Date(expiresAt).toISOString()}.\n`);

@@ -13,7 +13,10 @@ import { runFactorsCommand } from './factors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-factors-'));
 const CONFIG = join(dir, 'gatehouse.yml');
-writeFileSync(CONFIG, stringify({ server: { portal_url: 'https://auth.corp.example/' }, session: { store: 'memory' }, authentication: { users_file: 'users.yml' }, storage: testStorage('g.db') }));
+writeFileSync(
+  CONFIG,
+  stringify({ server: { portal_url: 'https://auth.corp.example/' }, session: { store: 'memory' }, authentication: { users_file: 'users.yml' }, storage: testStorage('g.db') }),
+);
 
 async function run(...args: string[]) {
   const captured = captureIo();
@@ -33,12 +36,31 @@ describe('gatehouse factors list', () => {
     if (!loaded.ok) throw new Error(loaded.errors.join());
     const storage = openSqliteStorage(storageOptionsFromConfig(loaded.config.storage, CONFIG), { logger: createSilentLogger() });
     const secret = Buffer.from('a-very-secret-seed-1');
-    const device = await storage.otpDevices.create({ username: 'alice', kind: 'totp', name: 'Phone', secret, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, Date.UTC(2026, 10, 1));
+    const device = await storage.otpDevices.create(
+      { username: 'alice', kind: 'totp', name: 'Phone', secret, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true },
+      Date.UTC(2026, 10, 1),
+    );
     await storage.otpDevices.recordUse(device.id, { expectedLastStep: null, lastStep: 1, driftSteps: -7 }, Date.UTC(2026, 10, 2));
-    await storage.otpDevices.create({ username: 'alice', kind: 'totp', name: 'Unconfirmed', secret, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: false }, Date.UTC(2026, 10, 3));
+    await storage.otpDevices.create(
+      { username: 'alice', kind: 'totp', name: 'Unconfirmed', secret, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: false },
+      Date.UTC(2026, 10, 3),
+    );
     await storage.recoveryCodes.replaceSet('alice', ['h1', 'h2'], Date.UTC(2026, 10, 1));
     await storage.webauthnCredentials.create(
-      { id: 'cred-1', username: 'alice', userHandle: 'h', publicKey: Buffer.alloc(77, 1), counter: 5, transports: ['usb'], aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8', backupEligible: false, backupState: false, userVerified: false, discoverable: false, name: 'Desk key' },
+      {
+        id: 'cred-1',
+        username: 'alice',
+        userHandle: 'h',
+        publicKey: Buffer.alloc(77, 1),
+        counter: 5,
+        transports: ['usb'],
+        aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8',
+        backupEligible: false,
+        backupState: false,
+        userVerified: false,
+        discoverable: false,
+        name: 'Desk key',
+      },
       Date.UTC(2026, 10, 4),
     );
     storage.close();

@@ -63,7 +63,13 @@ export async function runFactorsCommand(args: string[], env: Record<string, stri
     }
     const header = ['KIND', 'NAME', 'SERIAL/MODEL', 'ADDED', 'LAST USED', 'DRIFT'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    for (const row of [header, ...rows]) io.stdout.write(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+    for (const row of [header, ...rows])
+      io.stdout.write(
+        row
+          .map((cell, i) => cell.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd() + '\n',
+      );
     if (codes.length > 0) io.stdout.write(`recovery codes: ${codes.filter((c) => c.usedAt === null).length} of ${codes.length} unused\n`);
     return 0;
   } finally {

@@ -36,7 +36,8 @@ export async function openAdminDeps(
     throw new Error('session.store is "memory": sessions and locks live inside the running gateway, where this command cannot reach them (use Redis)');
   }
   const storageOptions = storageOptionsFromConfig(config.storage, configPath);
-  if (!config.storage.postgres && storageOptions.path !== ':memory:' && !existsSync(storageOptions.path)) throw new Error(`${storageOptions.path}: no database there (storage.path)`);
+  if (!config.storage.postgres && storageOptions.path !== ':memory:' && !existsSync(storageOptions.path))
+    throw new Error(`${storageOptions.path}: no database there (storage.path)`);
   const directory = await openCommandDirectory(config, { logger, ...(options.hashPolicy ? { hashPolicy: options.hashPolicy } : {}) });
   const r = config.redis;
   const kv = createRedisKv({ logger }, redisOptionsFromConfig(r));

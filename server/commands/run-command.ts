@@ -37,7 +37,15 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, streams
         return await runServe(configPath(rest, env), env, io);
       case 'check-config': {
         const connect = rest.includes('--connect');
-        return await runCheckConfig(configPath(rest.filter((a) => a !== '--connect'), env), env, io, { connect });
+        return await runCheckConfig(
+          configPath(
+            rest.filter((a) => a !== '--connect'),
+            env,
+          ),
+          env,
+          io,
+          { connect },
+        );
       }
       case 'directory':
         return await runDirectoryCommand(rest, env, io);

@@ -83,7 +83,13 @@ const isAlive = (pid: number) => {
 function answerOf(response: Promise<{ status: number }>): Promise<number | string> {
   let timer: NodeJS.Timeout | undefined;
   const hang = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('no answer'), 10_000)));
-  return Promise.race([response.then((r) => r.status, (error: NodeJS.ErrnoException) => error.code ?? 'error'), hang]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    response.then(
+      (r) => r.status,
+      (error: NodeJS.ErrnoException) => error.code ?? 'error',
+    ),
+    hang,
+  ]).finally(() => clearTimeout(timer));
 }
 
 async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
@@ -134,7 +140,11 @@ describe('gatehouse serve with server.workers: 2', () => {
     await waitFor(() => /draining: letting requests in flight finish/.test(g.stdout()), 'the worker to drain');
     // Stopped accepting: a new connection is refused while the slow request is still in flight.
     await waitFor(
-      () => send({ port: g.port, path: '/healthz', host: `127.0.0.1:${g.port}` }).then(() => false, (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED'),
+      () =>
+        send({ port: g.port, path: '/healthz', host: `127.0.0.1:${g.port}` }).then(
+          () => false,
+          (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED',
+        ),
       'new connections to be refused',
     );
     expect(held).toHaveLength(1);

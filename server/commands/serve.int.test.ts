@@ -127,22 +127,34 @@ describe('gatehouse serve: a start that cannot succeed ends the process', () => 
     ],
   ];
 
-  it.each(cases)('%s → exit 1 with the reason', async (_name, prepare, reason) => {
-    const { path } = await writeConfig(await prepare());
-    const exit = await spawnGatehouse(['serve', '--config', path]).exited;
-    expectFailedStart(exit, reason);
-  }, 90_000);
+  it.each(cases)(
+    '%s → exit 1 with the reason',
+    async (_name, prepare, reason) => {
+      const { path } = await writeConfig(await prepare());
+      const exit = await spawnGatehouse(['serve', '--config', path]).exited;
+      expectFailedStart(exit, reason);
+    },
+    90_000,
+  );
 
   it.each([
     ['unknown config key', (c: Record<string, any>) => (c.server.colour = 'blue'), /server\.colour: unknown key/],
-    ['unreadable key file', (c: Record<string, any>) => (c.storage.encryption_keys = [{ id: 'k1', key_file: join(dir, 'missing-key') }]), /encryption_keys\[0\]\.key_file: cannot read ".*missing-key" \(ENOENT\)/],
-  ])('config error: %s → exit 1 with the path of the problem', async (_name, change, reason) => {
-    const { path } = await writeConfig(change);
-    const exit = await spawnGatehouse(['serve', '--config', path]).exited;
-    expect(exit.signal).toBeNull();
-    expect(exit.code).toBe(1);
-    expect(exit.stderr).toMatch(reason);
-  }, 90_000);
+    [
+      'unreadable key file',
+      (c: Record<string, any>) => (c.storage.encryption_keys = [{ id: 'k1', key_file: join(dir, 'missing-key') }]),
+      /encryption_keys\[0\]\.key_file: cannot read ".*missing-key" \(ENOENT\)/,
+    ],
+  ])(
+    'config error: %s → exit 1 with the path of the problem',
+    async (_name, change, reason) => {
+      const { path } = await writeConfig(change);
+      const exit = await spawnGatehouse(['serve', '--config', path]).exited;
+      expect(exit.signal).toBeNull();
+      expect(exit.code).toBe(1);
+      expect(exit.stderr).toMatch(reason);
+    },
+    90_000,
+  );
 
   it('port already in use → exit 1 naming the address, nothing left running', async () => {
     const { path, port } = await writeConfig();

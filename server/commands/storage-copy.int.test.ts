@@ -48,19 +48,57 @@ function writeConfig(postgresUrl: string | undefined): string {
 /** A SQLite database with something in every table, secrets sealed under two different keys. */
 async function seedSqlite(path: string) {
   const old = openSqliteStorage({ path, keys: [KEYS[1]!] }, { logger });
-  const oldPhone = await old.otpDevices.create({ username: 'alice', kind: 'totp', name: 'old phone', secret: Buffer.from('old seed'), algorithm: 'SHA1', digits: 6, period: 30, serial: null }, NOW);
+  const oldPhone = await old.otpDevices.create(
+    { username: 'alice', kind: 'totp', name: 'old phone', secret: Buffer.from('old seed'), algorithm: 'SHA1', digits: 6, period: 30, serial: null },
+    NOW,
+  );
   old.close();
   const s = openSqliteStorage({ path, keys: KEYS }, { logger });
-  const phone = await s.otpDevices.create({ username: 'alice', kind: 'totp', name: 'phone', secret: Buffer.from('alice seed'), algorithm: 'SHA256', digits: 8, period: 60, serial: null }, NOW);
+  const phone = await s.otpDevices.create(
+    { username: 'alice', kind: 'totp', name: 'phone', secret: Buffer.from('alice seed'), algorithm: 'SHA256', digits: 8, period: 60, serial: null },
+    NOW,
+  );
   await s.otpDevices.recordUse(phone.id, { expectedLastStep: null, lastStep: 2 ** 40, driftSteps: -1 }, NOW + 1);
-  await s.otpDevices.importTokens(Array.from({ length: 1200 }, (_, i) => ({ username: null, kind: 'hotp' as const, name: `T${i}`, secret: Buffer.from(`seed ${i}`), algorithm: 'SHA1' as const, digits: 6 as const, period: 30, serial: `T${String(i).padStart(4, '0')}`, counter: i })), NOW);
+  await s.otpDevices.importTokens(
+    Array.from({ length: 1200 }, (_, i) => ({
+      username: null,
+      kind: 'hotp' as const,
+      name: `T${i}`,
+      secret: Buffer.from(`seed ${i}`),
+      algorithm: 'SHA1' as const,
+      digits: 6 as const,
+      period: 30,
+      serial: `T${String(i).padStart(4, '0')}`,
+      counter: i,
+    })),
+    NOW,
+  );
   await s.otpDevices.assign('T0007', 'bob');
-  const push = await s.pushDevices.create({ username: 'alice', name: 'Pixel', publicKey: Buffer.from('spki'), subscription: '{"endpoint":"https://push.example/x"}', otpDeviceId: phone.id }, NOW);
+  const push = await s.pushDevices.create(
+    { username: 'alice', name: 'Pixel', publicKey: Buffer.from('spki'), subscription: '{"endpoint":"https://push.example/x"}', otpDeviceId: phone.id },
+    NOW,
+  );
   await s.recoveryCodes.replaceSet('alice', ['h3', 'h1', 'h2'], NOW);
   await s.enrollmentCodes.create({ username: 'carol', method: 'email', codeHash: 'e1', createdAt: NOW, expiresAt: NOW + 1000, issuedBy: 'self' });
   await s.userState.setLastUsed('alice', 'totp', phone.id);
   await s.webauthnCredentials.userHandleFor('alice', () => 'handle-a');
-  await s.webauthnCredentials.create({ id: 'cred-1', username: 'alice', userHandle: 'handle-a', publicKey: Buffer.from('cose'), counter: 5, transports: ['usb'], aaguid: '00000000-0000-0000-0000-000000000000', backupEligible: true, backupState: false, userVerified: true, discoverable: null, name: 'Key' }, NOW);
+  await s.webauthnCredentials.create(
+    {
+      id: 'cred-1',
+      username: 'alice',
+      userHandle: 'handle-a',
+      publicKey: Buffer.from('cose'),
+      counter: 5,
+      transports: ['usb'],
+      aaguid: '00000000-0000-0000-0000-000000000000',
+      backupEligible: true,
+      backupState: false,
+      userVerified: true,
+      discoverable: null,
+      name: 'Key',
+    },
+    NOW,
+  );
   await s.accountStates.disable('dave', { actor: 'root', reason: 'left', now: NOW });
   for (let i = 0; i < 30; i++) await s.auditEvents.append({ at: NOW + i, kind: 'sign_in.failure', result: 'failure', subject: 'alice', details: { count: i } });
   s.close();

@@ -78,7 +78,7 @@ describe('gatehouse storage rotate-key', () => {
     expect(only.out()).toBe('0 secrets re-encrypted under key "k2026".\n');
   });
 
-  it('refuses when a stored secret\'s key is missing from the config, naming it, and changes nothing', async () => {
+  it("refuses when a stored secret's key is missing from the config, naming it, and changes nothing", async () => {
     await seed([OLD], 3);
     const t = io();
     expect(await runStorageRotateKey(writeConfig([NEW]), {}, t.io)).toBe(1);

@@ -237,7 +237,9 @@ describe('a multiOTP export on SQLite: the encrypted counter and time step are k
 
       const totpFactor = createOtpFactor({ storage, kv }, { kind: 'totp', config: loaded.config.second_factors });
       const at = NOW + 45_000;
-      expect(await totpFactor.verify({ username: 'bob', response: generateTotp(TOTP_SECRET, at, { period: 60, digits: 6, algorithm: 'SHA1' }), now: at })).toMatchObject({ ok: true });
+      expect(await totpFactor.verify({ username: 'bob', response: generateTotp(TOTP_SECRET, at, { period: 60, digits: 6, algorithm: 'SHA1' }), now: at })).toMatchObject({
+        ok: true,
+      });
     } finally {
       storage.close();
     }

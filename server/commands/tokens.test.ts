@@ -23,7 +23,12 @@ function file(name: string, content: string): string {
   return path;
 }
 
-writeFileSync(join(dir, 'users.yml'), stringify({ users: { alice: { displayname: 'Alice', password: HASH }, bob: { displayname: 'Bob', password: HASH }, carol: { displayname: 'Carol', password: HASH, disabled: true } } }));
+writeFileSync(
+  join(dir, 'users.yml'),
+  stringify({
+    users: { alice: { displayname: 'Alice', password: HASH }, bob: { displayname: 'Bob', password: HASH }, carol: { displayname: 'Carol', password: HASH, disabled: true } },
+  }),
+);
 const CONFIG = file(
   'gatehouse.yml',
   stringify({
@@ -127,10 +132,15 @@ describe('gatehouse tokens import: PSKC', () => {
   });
 
   it('imports nothing from 5 good entries and 1 bad one, listing the bad one', async () => {
-    const path = file('six.pskc', buildPskc([...Array.from({ length: 5 }, (_, i) => ({ serial: `G${i}`, secret: testSecret(i) })), { serial: 'BAD', algorithm: 'urn:ietf:params:xml:ns:keyprov:pskc:ocra' }]));
+    const path = file(
+      'six.pskc',
+      buildPskc([...Array.from({ length: 5 }, (_, i) => ({ serial: `G${i}`, secret: testSecret(i) })), { serial: 'BAD', algorithm: 'urn:ietf:params:xml:ns:keyprov:pskc:ocra' }]),
+    );
     const t = harness();
     expect(await t.run('import', path)).toBe(1);
-    expect(t.err()).toBe(`${path}: nothing was imported (1 error):\n  KeyPackage 6 (serial BAD): algorithm "urn:ietf:params:xml:ns:keyprov:pskc:ocra" is not supported (only HOTP and TOTP are)\n`);
+    expect(t.err()).toBe(
+      `${path}: nothing was imported (1 error):\n  KeyPackage 6 (serial BAD): algorithm "urn:ietf:params:xml:ns:keyprov:pskc:ocra" is not supported (only HOTP and TOTP are)\n`,
+    );
     expect(t.storage.devices.size).toBe(0);
   });
 
@@ -360,7 +370,7 @@ describe('gatehouse tokens: usage', () => {
   it('a file that cannot be read exits 1', async () => {
     const t = harness();
     expect(await t.run('import', join(dir, 'missing.csv'))).toBe(1);
-    expect(t.err()).toMatch(/nothing was imported \(1 error\):\n  .*missing.csv cannot be read \(ENOENT\)/);
+    expect(t.err()).toMatch(/nothing was imported \(1 error\):\n {2}.*missing.csv cannot be read \(ENOENT\)/);
   });
 });
 

@@ -74,7 +74,8 @@ export async function runTokensCommand(args: string[], env: Record<string, strin
   const arity = subcommand === undefined ? undefined : ARITY.get(subcommand);
   if (arity === undefined) return usage(io, subcommand === undefined ? 'a subcommand is required' : `unknown subcommand ${quoteValue(subcommand)}`);
   if (operands.length !== arity) return usage(io, `${subcommand} takes ${arity} argument${arity === 1 ? '' : 's'}`);
-  if (subcommand !== 'import' && (values.format ?? values['password-file'] ?? values['key-file']) !== undefined) return usage(io, '--format, --password-file and --key-file are for import');
+  if (subcommand !== 'import' && (values.format ?? values['password-file'] ?? values['key-file']) !== undefined)
+    return usage(io, '--format, --password-file and --key-file are for import');
   const configPath = values.config ?? env.GATEHOUSE_CONFIG;
   if (!configPath) return usage(io, '--config FILE (or GATEHOUSE_CONFIG) is required');
   const loaded = loadConfigFile(configPath, env);
@@ -89,7 +90,8 @@ export async function runTokensCommand(args: string[], env: Record<string, strin
   let tokens;
   let notes: string[] = [];
   if (subcommand === 'import') {
-    if (config.storage.encryption_keys.length === 0) return importFailed(io, first, ['storage.encryption_keys is empty: token secrets are stored encrypted, so a key is needed (openssl rand -base64 32)']);
+    if (config.storage.encryption_keys.length === 0)
+      return importFailed(io, first, ['storage.encryption_keys is empty: token secrets are stored encrypted, so a key is needed (openssl rand -base64 32)']);
     const { stdin } = io;
     const askPassword = stdin && (() => promptPassword({ stdin, stderr: io.stderr, isTTY: io.isTTY ?? false }, `Password for ${first}: `));
     const read = await readTokenFile(first, { format: values.format, passwordFile: values['password-file'], keyFile: values['key-file'], askPassword });
@@ -126,7 +128,15 @@ export async function runTokensCommand(args: string[], env: Record<string, strin
   }
 }
 
-async function runAssign(storage: Storage, openDirectory: NonNullable<TokensCommandDeps['openDirectory']>, config: Config, serial: string, username: string, io: CommandIo, now: () => number): Promise<number> {
+async function runAssign(
+  storage: Storage,
+  openDirectory: NonNullable<TokensCommandDeps['openDirectory']>,
+  config: Config,
+  serial: string,
+  username: string,
+  io: CommandIo,
+  now: () => number,
+): Promise<number> {
   const directory = await openDirectory(config).catch((error: Error) => error);
   if (directory instanceof Error) {
     io.stderr.write(`${directory.message}\n`);
@@ -160,11 +170,20 @@ async function runResync(storage: Storage, config: Config, serial: string, code1
   }
   const result = await resyncOtpDevice(storage, { device, code1, code2, config: config.second_factors, now });
   if (!result.ok) {
-    const why = { malformed: 'the codes are not codes of this token', 'invalid-code': 'those two codes are not consecutive codes of this token (within its search window)', replayed: 'those codes were used already', changed: 'the token was used meanwhile; try again' }[result.reason];
+    const why = {
+      malformed: 'the codes are not codes of this token',
+      'invalid-code': 'those two codes are not consecutive codes of this token (within its search window)',
+      replayed: 'those codes were used already',
+      changed: 'the token was used meanwhile; try again',
+    }[result.reason];
     io.stderr.write(`gatehouse tokens: ${serial} not resynchronised: ${why}\n`);
     return EXIT_FAILED;
   }
-  io.stdout.write(result.kind === 'hotp' ? `${serial} resynchronised: next counter ${result.counter}.\n` : `${serial} resynchronised: clock offset ${result.driftSteps} step${Math.abs(result.driftSteps) === 1 ? '' : 's'}.\n`);
+  io.stdout.write(
+    result.kind === 'hotp'
+      ? `${serial} resynchronised: next counter ${result.counter}.\n`
+      : `${serial} resynchronised: clock offset ${result.driftSteps} step${Math.abs(result.driftSteps) === 1 ? '' : 's'}.\n`,
+  );
   return EXIT_OK;
 }
 
@@ -174,7 +193,11 @@ async function runUnassign(storage: Storage, serial: string, io: CommandIo, now:
     io.stderr.write(`gatehouse tokens unassign: no imported token has serial ${quoteValue(serial)}\n`);
     return EXIT_FAILED;
   }
-  await auditCli(storage, now, { kind: 'admin.token_unassign', subject: result.previousOwner ?? undefined, details: { serial, status: result.previousOwner === null ? 'not_assigned' : 'unassigned' } });
+  await auditCli(storage, now, {
+    kind: 'admin.token_unassign',
+    subject: result.previousOwner ?? undefined,
+    details: { serial, status: result.previousOwner === null ? 'not_assigned' : 'unassigned' },
+  });
   io.stdout.write(result.previousOwner === null ? `Token ${serial} was not assigned.\n` : `Token ${serial} unassigned from ${result.previousOwner}.\n`);
   return EXIT_OK;
 }
@@ -185,9 +208,18 @@ async function printTokenList(storage: Storage, io: CommandIo): Promise<number> 
     io.stdout.write('No hardware tokens imported.\n');
     return EXIT_OK;
   }
-  const rows = [['SERIAL', 'KIND', 'DIGITS', 'PERIOD', 'USER'], ...tokens.map((t) => [t.serial, t.kind, String(t.digits), t.kind === 'totp' ? `${t.period}s` : '-', t.username ?? '-'])];
+  const rows = [
+    ['SERIAL', 'KIND', 'DIGITS', 'PERIOD', 'USER'],
+    ...tokens.map((t) => [t.serial, t.kind, String(t.digits), t.kind === 'totp' ? `${t.period}s` : '-', t.username ?? '-']),
+  ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  for (const row of rows) io.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`);
+  for (const row of rows)
+    io.stdout.write(
+      `${row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
   return EXIT_OK;
 }
 

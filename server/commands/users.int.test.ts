@@ -164,7 +164,10 @@ describe('gatehouse users / sessions: actions on the running gateway', () => {
 
   it('users reset-factors removes the factors and ends the sessions', async () => {
     const { storage } = h.gateway.ctx;
-    await storage.otpDevices.create({ username: 'bob', kind: 'totp', name: 'phone', secret: Buffer.alloc(20, 1), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, Date.now());
+    await storage.otpDevices.create(
+      { username: 'bob', kind: 'totp', name: 'phone', secret: Buffer.alloc(20, 1), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true },
+      Date.now(),
+    );
     expect((await run('users', ['show', 'bob'])).out).toMatch(/^factors:\s+totp:1$/m);
     const cookie = await h.signIn('bob');
     const result = await run('users', ['reset-factors', 'bob']);
@@ -178,7 +181,14 @@ describe('gatehouse users / sessions: actions on the running gateway', () => {
     // The binary reads the users file as the product does, which refuses the harness's cheap
     // hashes: it gets the same users with a hash of the product's parameters.
     const usersFile = join(h.dir, 'cli-users.yml');
-    writeFileSync(usersFile, stringify({ users: Object.fromEntries(Object.entries(USERS).map(([name, u]) => [name, { displayname: u.displayname, email: u.email, groups: [...u.groups], disabled: u.disabled, password: LOOKUP_ONLY_HASH }])) }));
+    writeFileSync(
+      usersFile,
+      stringify({
+        users: Object.fromEntries(
+          Object.entries(USERS).map(([name, u]) => [name, { displayname: u.displayname, email: u.email, groups: [...u.groups], disabled: u.disabled, password: LOOKUP_ONLY_HASH }]),
+        ),
+      }),
+    );
     const spawnedConfig = join(h.dir, 'cli-spawned.yml');
     writeFileSync(spawnedConfig, stringify(baseConfig({ redisUrl: h.redis.url, usersFile, upstreamPort: h.upstream.port })));
     const main = fileURLToPath(new URL('../main.ts', import.meta.url));

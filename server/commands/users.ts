@@ -38,16 +38,24 @@ export function runUsersCommand(args: string[], env: Record<string, string | und
     if (verb === 'list') return operands.length === 0 ? (d) => printUsers(d, io, values.search) : 'list takes no NAME (use --search)';
     if (values.search !== undefined) return '--search is for list';
     if (values.reason !== undefined && verb !== 'disable') return '--reason is for disable';
-    if (!one) return verb && ['show', 'unlock', 'reset-factors', 'disable', 'enable'].includes(verb) ? `${verb} takes one NAME` : `unknown subcommand ${JSON.stringify(verb ?? '')}`;
+    if (!one)
+      return verb && ['show', 'unlock', 'reset-factors', 'disable', 'enable'].includes(verb) ? `${verb} takes one NAME` : `unknown subcommand ${JSON.stringify(verb ?? '')}`;
     switch (verb) {
       case 'show':
         return (d) => showUser(d, io, name);
       case 'unlock':
         return async (d, actor) => report(io, await unlockUser(d, actor, name), (r) => (r.wasLocked ? `${r.username} unlocked.` : `${r.username} was not locked.`));
       case 'reset-factors':
-        return async (d, actor) => report(io, await resetFactors(d, actor, name), (r) => `${r.username}: every second factor removed, ${plural(r.sessionsEnded, 'session')} ended. They set up a factor again at their next sign-in (gatehouse enroll issue ${r.username} gives them a code).`);
+        return async (d, actor) =>
+          report(
+            io,
+            await resetFactors(d, actor, name),
+            (r) =>
+              `${r.username}: every second factor removed, ${plural(r.sessionsEnded, 'session')} ended. They set up a factor again at their next sign-in (gatehouse enroll issue ${r.username} gives them a code).`,
+          );
       case 'disable':
-        return async (d, actor) => report(io, await disableUser(d, actor, name, { reason: values.reason ?? null }), (r) => `${r.username} disabled, ${plural(r.sessionsEnded, 'session')} ended.`);
+        return async (d, actor) =>
+          report(io, await disableUser(d, actor, name, { reason: values.reason ?? null }), (r) => `${r.username} disabled, ${plural(r.sessionsEnded, 'session')} ended.`);
       case 'enable':
         return async (d, actor) => report(io, await enableUser(d, actor, name), (r) => (r.wasDisabled ? `${r.username} enabled.` : `${r.username} was not disabled in Gatehouse.`));
     }
@@ -62,8 +70,10 @@ export function runSessionsCommand(args: string[], env: Record<string, string | 
     if (values.search !== undefined || values.reason !== undefined) return '--search and --reason are for users';
     if (verb === 'list' && operands.length === 1 && !values.all) return (d) => printSessions(d, io, name);
     if (verb !== 'revoke') return verb === 'list' ? 'list takes one NAME' : `unknown subcommand ${JSON.stringify(verb ?? '')}`;
-    if (operands.length === 1 && values.all) return async (d, actor) => report(io, await revokeAllUserSessions(d, actor, name), (r) => `${plural(r.sessionsEnded, 'session')} of ${r.username} ended.`);
-    if (operands.length === 2 && !values.all && id) return async (d, actor) => report(io, await revokeUserSession(d, actor, name, id), (r) => `Session ${id} of ${r.username} ended.`);
+    if (operands.length === 1 && values.all)
+      return async (d, actor) => report(io, await revokeAllUserSessions(d, actor, name), (r) => `${plural(r.sessionsEnded, 'session')} of ${r.username} ended.`);
+    if (operands.length === 2 && !values.all && id)
+      return async (d, actor) => report(io, await revokeUserSession(d, actor, name, id), (r) => `Session ${id} of ${r.username} ended.`);
     return 'revoke takes NAME and either a session ID or --all';
   });
 }
@@ -123,7 +133,11 @@ async function printUsers(deps: AdminDeps, io: CommandIo, search: string | undef
     io.stdout.write(search ? `No user matches ${JSON.stringify(search)}.\n` : 'The users file lists no users.\n');
     return EXIT_OK;
   }
-  printTable(io, ['USER', 'NAME', 'STATUS', 'FACTORS', 'LAST SIGN-IN'], users.map((u) => [u.username, u.displayName, statusOf(u), factorsOf(u), when(u.lastSignInAt)]));
+  printTable(
+    io,
+    ['USER', 'NAME', 'STATUS', 'FACTORS', 'LAST SIGN-IN'],
+    users.map((u) => [u.username, u.displayName, statusOf(u), factorsOf(u), when(u.lastSignInAt)]),
+  );
   return EXIT_OK;
 }
 
@@ -171,7 +185,9 @@ function statusOf(u: AdminUserView): string {
 
 function factorsOf(u: AdminUserView): string {
   const labels: Record<keyof AdminUserView['factors'], string> = { totp: 'totp', hardware_token: 'token', webauthn: 'webauthn', push: 'push', recovery_codes: 'recovery' };
-  const parts = Object.entries(u.factors).filter(([, n]) => n > 0).map(([kind, n]) => `${labels[kind as keyof typeof labels]}:${n}`);
+  const parts = Object.entries(u.factors)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${labels[kind as keyof typeof labels]}:${n}`);
   return parts.join(' ') || '-';
 }
 
@@ -180,7 +196,13 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function printTable(io: CommandIo, header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows]) io.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+  for (const row of [header, ...rows])
+    io.stdout.write(
+      `${row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
 }
 
 function usage(io: CommandIo, command: string, message: string): number {

@@ -58,7 +58,10 @@ export const ldapSchema = z.strictObject({
       /** PEM file of the CA(s) that signed the servers' certificates; absent: the system's CAs. */
       ca_file: z.string().min(1).optional(),
       /** The name the certificate must carry; absent: the host of the URL being connected. */
-      server_name: z.string().regex(/^[A-Za-z0-9.-]+$/, { error: 'must be a host name' }).optional(),
+      server_name: z
+        .string()
+        .regex(/^[A-Za-z0-9.-]+$/, { error: 'must be a host name' })
+        .optional(),
       /** Accept any certificate. Only for a lab: anyone on the path can then read every password. */
       insecure_skip_verify: z.boolean().default(false),
     })
@@ -125,13 +128,16 @@ export const ldapSchema = z.strictObject({
   /** Shown to users whose password expired or must be changed. */
   password_change_url: z
     .string()
-    .refine((v) => {
-      try {
-        return ['https:', 'http:'].includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    }, { error: 'must be an http or https URL' })
+    .refine(
+      (v) => {
+        try {
+          return ['https:', 'http:'].includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { error: 'must be an http or https URL' },
+    )
     .optional(),
 });
 

@@ -83,7 +83,10 @@ access_control:
   });
 
   it('substitutes ${ENV} in values, and says which variable is missing', () => {
-    const ok = parse(`${MINIMAL.replace('store: memory', 'store: memory\n  domain: corp.example')}sites:\n  - { name: app, url: "https://\${APP_HOST}/", upstream: "http://\${UPSTREAM}" }\n`, { APP_HOST: 'app.corp.example', UPSTREAM: '10.0.0.9:8080' });
+    const ok = parse(
+      `${MINIMAL.replace('store: memory', 'store: memory\n  domain: corp.example')}sites:\n  - { name: app, url: "https://\${APP_HOST}/", upstream: "http://\${UPSTREAM}" }\n`,
+      { APP_HOST: 'app.corp.example', UPSTREAM: '10.0.0.9:8080' },
+    );
     if (!ok.ok) throw new Error(ok.errors.join('\n'));
     expect(ok.config.sites[0]!.url.href).toBe('https://app.corp.example/');
     expect(ok.config.sites[0]!.upstream!.href).toBe('http://10.0.0.9:8080/');
@@ -125,7 +128,14 @@ access_control:
   });
 
   it('refuses a billion-laughs alias bomb', () => {
-    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`)].join('\n');
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      ...Array.from(
+        { length: 9 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`,
+      ),
+    ].join('\n');
     expect(() => parse(bomb)).not.toThrow();
     expect(parse(bomb).ok).toBe(false);
   });
@@ -154,7 +164,7 @@ describe('timeouts', () => {
 });
 
 describe('storage and second factors', () => {
-  const withoutKeys = MINIMAL.replace(/storage:\n  encryption_keys: .*\n/, '');
+  const withoutKeys = MINIMAL.replace(/storage:\n {2}encryption_keys: .*\n/, '');
 
   it('needs an encryption key while second factors are enabled, and says how to make one', () => {
     const result = parse(withoutKeys);
@@ -181,7 +191,16 @@ describe('storage and second factors', () => {
   it('fills second-factor defaults', () => {
     const result = parse(MINIMAL);
     if (!result.ok) throw new Error(result.errors.join('\n'));
-    expect(result.config.second_factors.totp).toEqual({ enabled: true, issuer: 'Gatehouse', digits: 6, period: 30, algorithm: 'SHA1', window: 1, drift_warning: 180, max_drift: 600 });
+    expect(result.config.second_factors.totp).toEqual({
+      enabled: true,
+      issuer: 'Gatehouse',
+      digits: 6,
+      period: 30,
+      algorithm: 'SHA1',
+      window: 1,
+      drift_warning: 180,
+      max_drift: 600,
+    });
     expect(result.config.second_factors.hotp.look_ahead).toBe(10);
     expect(result.config.enrollment.email_code).toEqual({ enabled: false, ttl: 3600 });
     expect(result.config.enrollment.fresh_factor_age).toBe(600);
@@ -251,7 +270,12 @@ describe('session.domain', () => {
   );
 
   it('is reported together with the other errors', () => {
-    const result = parse(MINIMAL.replace('session:\n  store: memory', 'session:\n  store: memory\n  domain: co.uk\n  idle_timeout: soon').replace('users_file: users.yml', 'users_file: users.yml\n  colour: blue'));
+    const result = parse(
+      MINIMAL.replace('session:\n  store: memory', 'session:\n  store: memory\n  domain: co.uk\n  idle_timeout: soon').replace(
+        'users_file: users.yml',
+        'users_file: users.yml\n  colour: blue',
+      ),
+    );
     expect(errorsOf(result)).toEqual(
       expect.arrayContaining([
         'session.domain: "co.uk" is a public suffix: the session cookie would go to every site registered under it; use your own domain',
@@ -265,8 +289,10 @@ describe('session.domain', () => {
 describe('sites the session cookie reaches', () => {
   const withSites = (domain: string | undefined, portal: string, urls: string[]) =>
     parse(
-      MINIMAL.replace('https://auth.corp.example/', portal).replace('session:\n  store: memory', `session:\n  store: memory${domain === undefined ? '' : `\n  domain: ${JSON.stringify(domain)}`}`) +
-        `sites:\n${urls.map((url, i) => `  - { name: s${i}, url: ${JSON.stringify(url)} }`).join('\n')}\n`,
+      MINIMAL.replace('https://auth.corp.example/', portal).replace(
+        'session:\n  store: memory',
+        `session:\n  store: memory${domain === undefined ? '' : `\n  domain: ${JSON.stringify(domain)}`}`,
+      ) + `sites:\n${urls.map((url, i) => `  - { name: s${i}, url: ${JSON.stringify(url)} }`).join('\n')}\n`,
     );
   const siteErrors = (result: ReturnType<typeof parse>) => (result.ok ? [] : result.errors.filter((e) => e.startsWith('sites[')));
 
@@ -331,13 +357,15 @@ describe('redis.sentinel', () => {
   it('reads the master name, the sentinels as host:port (IPv6 in brackets) and both passwords, each from a file if wanted', () => {
     writeFileSync(join(dir, 'sentinel-password'), 'sentinel-secret\n');
     writeFileSync(join(dir, 'redis-password'), 'data-secret\n');
-    const result = parse(withRedis(`  sentinel:
+    const result = parse(
+      withRedis(`  sentinel:
     master_name: gatehouse
     nodes: [10.0.0.11:26379, "sentinel-2.corp.example:26380", "[fd00::13]:26379"]
     username: watcher
     password_file: sentinel-password
   password_file: redis-password
-`));
+`),
+    );
     if (!result.ok) throw new Error(result.errors.join('\n'));
     expect(result.config.redis?.sentinel).toEqual({
       master_name: 'gatehouse',
@@ -352,20 +380,36 @@ describe('redis.sentinel', () => {
     expect(result.config.redis?.password).toBe('data-secret');
   });
 
-  it.each(['10.0.0.11', '10.0.0.11:', ':26379', '10.0.0.11:0', '10.0.0.11:65536', '10.0.0.11:263790', 'fd00::13:26379', '[fd00::13]', '[fd00::13]:', 'host name:26379', 'redis://10.0.0.11:26379', '10.0.0.11:26379/0', '10.0.0.11:port', ''])(
-    'refuses the sentinel node %j, naming it',
-    (node) => {
-      const result = parse(withRedis(`  sentinel: { master_name: gatehouse, nodes: [${JSON.stringify(node)}] }\n`));
-      expect(result.ok ? [] : result.errors).toEqual([`redis.sentinel.nodes[0]: ${JSON.stringify(node)} is not host:port (e.g. 10.0.0.5:26379 or [fd00::5]:26379)`]);
-    },
-  );
+  it.each([
+    '10.0.0.11',
+    '10.0.0.11:',
+    ':26379',
+    '10.0.0.11:0',
+    '10.0.0.11:65536',
+    '10.0.0.11:263790',
+    'fd00::13:26379',
+    '[fd00::13]',
+    '[fd00::13]:',
+    'host name:26379',
+    'redis://10.0.0.11:26379',
+    '10.0.0.11:26379/0',
+    '10.0.0.11:port',
+    '',
+  ])('refuses the sentinel node %j, naming it', (node) => {
+    const result = parse(withRedis(`  sentinel: { master_name: gatehouse, nodes: [${JSON.stringify(node)}] }\n`));
+    expect(result.ok ? [] : result.errors).toEqual([`redis.sentinel.nodes[0]: ${JSON.stringify(node)} is not host:port (e.g. 10.0.0.5:26379 or [fd00::5]:26379)`]);
+  });
 
   it.each([
     ['no nodes', '  sentinel: { master_name: gatehouse, nodes: [] }\n', /redis\.sentinel\.nodes: must list at least one sentinel/],
     ['no master name', '  sentinel: { nodes: ["10.0.0.11:26379"] }\n', /redis\.sentinel\.master_name: is required/],
     ['an unknown key', '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], quorum: 2 }\n', /redis\.sentinel\.quorum: unknown key/],
     ['a url besides', '  url: redis://10.0.0.5:6379\n  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"] }\n', /redis\.url: set either redis\.url or redis\.sentinel/],
-    ['password and password_file both', '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], password: a, password_file: b }\n', /redis\.sentinel\.password_file: set either password or password_file, not both/],
+    [
+      'password and password_file both',
+      '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], password: a, password_file: b }\n',
+      /redis\.sentinel\.password_file: set either password or password_file, not both/,
+    ],
   ])('refuses %s', (_name, redis, expected) => {
     const result = parse(withRedis(redis));
     expect(result.ok ? '' : result.errors.join('\n')).toMatch(expected);

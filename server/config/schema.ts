@@ -100,16 +100,13 @@ function checkPathPattern(pattern: string, ctx: z.RefinementCtx): void {
   }
 }
 
-const oneOrMany = <T extends z.ZodType>(item: T) =>
-  z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
+const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
 
 const DOMAIN_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
-const domainPattern = z
-  .string()
-  .regex(DOMAIN_PATTERN, {
-    error: (issue) => `${JSON.stringify(issue.input)} is not a domain or "*.domain" wildcard (lower case, no port, no trailing dot)`,
-  });
+const domainPattern = z.string().regex(DOMAIN_PATTERN, {
+  error: (issue) => `${JSON.stringify(issue.input)} is not a domain or "*.domain" wildcard (lower case, no port, no trailing dot)`,
+});
 
 const subjectTerm = z.string().regex(/^(user|group):.+$/, {
   error: (issue) => `${JSON.stringify(issue.input)} must start with "user:" or "group:"`,
@@ -187,7 +184,10 @@ const redisSentinel = z.strictObject({
 });
 
 const redis = z.strictObject({
-  url: z.string().regex(/^rediss?:\/\//, { error: 'must start with redis:// or rediss://' }).default('redis://127.0.0.1:6379'),
+  url: z
+    .string()
+    .regex(/^rediss?:\/\//, { error: 'must start with redis:// or rediss://' })
+    .default('redis://127.0.0.1:6379'),
   /** Find the master through Redis Sentinel instead of one fixed url. */
   sentinel: redisSentinel.optional(),
   username: z.string().optional(),
@@ -266,7 +266,20 @@ const strippableHeader = z
 
 const FRAMING_HEADERS = new Set(['host', 'content-length', 'transfer-encoding']);
 
-const RESERVED_HEADERS = new Set(['remote-user', 'remote-groups', 'remote-name', 'remote-email', 'cookie', 'host', 'authorization', 'connection', 'forwarded', 'x-forwarded-for', 'x-real-ip', 'x-request-id']);
+const RESERVED_HEADERS = new Set([
+  'remote-user',
+  'remote-groups',
+  'remote-name',
+  'remote-email',
+  'cookie',
+  'host',
+  'authorization',
+  'connection',
+  'forwarded',
+  'x-forwarded-for',
+  'x-real-ip',
+  'x-request-id',
+]);
 
 /**
  * PostgreSQL instead of the embedded SQLite file, for several gateway instances sharing one
@@ -296,9 +309,7 @@ const storage = z.strictObject({
    * Keys that encrypt every secret at rest (AES-256-GCM). The first one encrypts; all of them
    * decrypt, so a new key goes first and the old ones stay until `gatehouse storage rotate-key`.
    */
-  encryption_keys: z
-    .array(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, { error: 'must be 1-32 letters, digits, "-" or "_"' }), key: aesKey }))
-    .default([]),
+  encryption_keys: z.array(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, { error: 'must be 1-32 letters, digits, "-" or "_"' }), key: aesKey })).default([]),
 });
 export type StorageConfig = z.output<typeof storage>;
 
@@ -338,7 +349,12 @@ const secondFactors = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true),
       /** Shown in authenticator apps next to the account name. */
-      issuer: z.string().min(1).max(64).regex(/^[^:]+$/, { error: 'must not contain ":" (it separates issuer and account in authenticator apps)' }).default('Gatehouse'),
+      issuer: z
+        .string()
+        .min(1)
+        .max(64)
+        .regex(/^[^:]+$/, { error: 'must not contain ":" (it separates issuer and account in authenticator apps)' })
+        .default('Gatehouse'),
       digits: z.union([z.literal(6), z.literal(8)]).default(6),
       period: z.union([z.literal(30), z.literal(60)]).default(30),
       algorithm: z.enum(['SHA1', 'SHA256', 'SHA512']).default('SHA1'),
@@ -360,7 +376,10 @@ const secondFactors = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true),
       /** Relying party id: the portal's host or a parent domain of it. Never taken from a request. */
-      rp_id: z.string().regex(/^[a-z0-9.-]+$/, { error: 'must be a lower-case host name' }).optional(),
+      rp_id: z
+        .string()
+        .regex(/^[a-z0-9.-]+$/, { error: 'must be a lower-case host name' })
+        .optional(),
       /** Shown by the authenticator when creating a credential. */
       rp_name: z.string().min(1).max(64).default('Gatehouse'),
       /** Origins allowed in clientDataJSON; default: the portal's origin only. */
@@ -372,7 +391,12 @@ const secondFactors = z.strictObject({
       resident_key: z.enum(['required', 'preferred', 'discouraged']).default('preferred'),
       /** Only authenticators of these models (AAGUIDs) may register; empty: any. */
       aaguid_allowlist: z
-        .array(z.strictObject({ aaguid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { error: 'must be a lower-case UUID' }), name: z.string().min(1).max(64) }))
+        .array(
+          z.strictObject({
+            aaguid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { error: 'must be a lower-case UUID' }),
+            name: z.string().min(1).max(64),
+          }),
+        )
         .default([]),
       /** Allow backup-eligible (synced) passkeys, e.g. iCloud Keychain or Google Password Manager. */
       allow_synced: z.boolean().default(true),
@@ -463,86 +487,91 @@ const admin = z.strictObject({
   fresh_factor_age: duration('10m', { positive: true }),
 });
 
-
-export const configSchema = z
-  .strictObject({
-    server: z.strictObject({
-      host: z.string().default('0.0.0.0'),
-      port: z.number().int().min(0).max(65535).default(9091),
-      /** Where the portal lives; the sign-in page is at this URL. */
-      portal_url: publicUrl,
-      /** Peers whose X-Forwarded-* headers are believed, and who may call /api/authz/*. */
-      trusted_proxies: z.array(cidr).default([]),
-      /** Largest request body the portal reads (proxied bodies are streamed, not limited). */
-      body_limit: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
-      /** More request headers no client may send to an upstream, on top of the built-in lists. */
-      strip_headers: z.array(strippableHeader).default([]),
-      /** Processes serving the one port (node:cluster): a number, or `auto` for one per core. */
-      workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
-      /** On SIGTERM, how long requests in flight may take to finish before they are cut off. */
-      drain_timeout: duration('25s'),
-    }),
-    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({} as never),
-    metrics: z
+export const configSchema = z.strictObject({
+  server: z.strictObject({
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(9091),
+    /** Where the portal lives; the sign-in page is at this URL. */
+    portal_url: publicUrl,
+    /** Peers whose X-Forwarded-* headers are believed, and who may call /api/authz/*. */
+    trusted_proxies: z.array(cidr).default([]),
+    /** Largest request body the portal reads (proxied bodies are streamed, not limited). */
+    body_limit: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024)
+      .default(64 * 1024),
+    /** More request headers no client may send to an upstream, on top of the built-in lists. */
+    strip_headers: z.array(strippableHeader).default([]),
+    /** Processes serving the one port (node:cluster): a number, or `auto` for one per core. */
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
+    /** On SIGTERM, how long requests in flight may take to finish before they are cut off. */
+    drain_timeout: duration('25s'),
+  }),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({} as never),
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Who may read /metrics. */
+      networks: z.array(cidr).default(['127.0.0.0/8', '::1/128']),
+    })
+    .prefault({} as never),
+  session: z
+    .strictObject({
+      cookie_name: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/)
+        .default('gatehouse_session'),
+      /** Cookie domain, so one sign-in covers every site under it; absent: the portal's host only. */
+      domain: domainPattern.optional(),
+      idle_timeout: duration('1h', { positive: true }),
+      absolute_timeout: duration('12h', { positive: true }),
+      /** Lifetime of a "remember me" session; 0 turns the option off. */
+      remember_me: duration(0),
+      /** How long an instance may serve a session from memory before reading it again. */
+      cache_ttl: duration('10s', { positive: true }),
+      /** Where sessions live: redis for real use, memory only for a single-instance demo. */
+      store: z.enum(['redis', 'memory']).default('redis'),
+    })
+    .prefault({} as never),
+  redis: redis.optional(),
+  authentication: z.strictObject({
+    /** Local accounts (argon2id): everyone, or the break-glass administrators beside LDAP. It wins on a name clash. */
+    users_file: z.string().min(1).optional(),
+    /** Re-read the users file when it changes. */
+    watch: z.boolean().default(true),
+    /** A directory server for everyone not in the users file. */
+    ldap: ldapSchema.optional(),
+    /** The queue in front of argon2 (directory/hash-queue.ts); LDAP checks keep lanes of their own, sized alike. */
+    password_checks: z
       .strictObject({
-        enabled: z.boolean().default(true),
-        /** Who may read /metrics. */
-        networks: z.array(cidr).default(['127.0.0.0/8', '::1/128']),
+        /** Checks running at once; 0: all cores but one. */
+        concurrency: z.number().int().min(0).max(256).default(0),
+        /** Checks one client address may have running or waiting; more are answered 429 "busy". */
+        per_address: z.number().int().min(1).max(1000).default(10),
+        /** Checks waiting from all addresses together; more are answered 503 "busy". */
+        max_waiting: z.number().int().min(1).max(100_000).default(200),
       })
       .prefault({} as never),
-    session: z
-      .strictObject({
-        cookie_name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('gatehouse_session'),
-        /** Cookie domain, so one sign-in covers every site under it; absent: the portal's host only. */
-        domain: domainPattern.optional(),
-        idle_timeout: duration('1h', { positive: true }),
-        absolute_timeout: duration('12h', { positive: true }),
-        /** Lifetime of a "remember me" session; 0 turns the option off. */
-        remember_me: duration(0),
-        /** How long an instance may serve a session from memory before reading it again. */
-        cache_ttl: duration('10s', { positive: true }),
-        /** Where sessions live: redis for real use, memory only for a single-instance demo. */
-        store: z.enum(['redis', 'memory']).default('redis'),
-      })
-      .prefault({} as never),
-    redis: redis.optional(),
-    authentication: z.strictObject({
-      /** Local accounts (argon2id): everyone, or the break-glass administrators beside LDAP. It wins on a name clash. */
-      users_file: z.string().min(1).optional(),
-      /** Re-read the users file when it changes. */
-      watch: z.boolean().default(true),
-      /** A directory server for everyone not in the users file. */
-      ldap: ldapSchema.optional(),
-      /** The queue in front of argon2 (directory/hash-queue.ts); LDAP checks keep lanes of their own, sized alike. */
-      password_checks: z
-        .strictObject({
-          /** Checks running at once; 0: all cores but one. */
-          concurrency: z.number().int().min(0).max(256).default(0),
-          /** Checks one client address may have running or waiting; more are answered 429 "busy". */
-          per_address: z.number().int().min(1).max(1000).default(10),
-          /** Checks waiting from all addresses together; more are answered 503 "busy". */
-          max_waiting: z.number().int().min(1).max(100_000).default(200),
-        })
-        .prefault({} as never),
-    }),
-    storage: storage.prefault({} as never),
-    second_factors: secondFactors.prefault({} as never),
-    enrollment: enrollment.prefault({} as never),
-    smtp: smtp.optional(),
-    audit: audit.prefault({} as never),
-    regulation: regulation.prefault({} as never),
-    admin: admin.prefault({} as never),
-    sites: z.array(site).default([]),
-    identity_jwt: identityJwt.optional(),
-    access_control: z
-      .strictObject({
-        default_policy: z.enum(POLICIES).default('deny'),
-        networks: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), z.array(cidr).min(1)).default({}),
-        rules: z.array(rule).default([]),
-      })
-      .prefault({} as never),
-  })
-;
+  }),
+  storage: storage.prefault({} as never),
+  second_factors: secondFactors.prefault({} as never),
+  enrollment: enrollment.prefault({} as never),
+  smtp: smtp.optional(),
+  audit: audit.prefault({} as never),
+  regulation: regulation.prefault({} as never),
+  admin: admin.prefault({} as never),
+  sites: z.array(site).default([]),
+  identity_jwt: identityJwt.optional(),
+  access_control: z
+    .strictObject({
+      default_policy: z.enum(POLICIES).default('deny'),
+      networks: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), z.array(cidr).min(1)).default({}),
+      rules: z.array(rule).default([]),
+    })
+    .prefault({} as never),
+});
 
 export type Config = z.output<typeof configSchema>;
 

@@ -29,7 +29,11 @@ export const API_ERRORS = {
   // Any JSON API.
   malformed: { status: 400, message: 'The request body or a parameter is not what the route accepts.', apis: ALL },
   too_large: { status: 413, message: 'The body is over the route’s size limit.', apis: ALL },
-  json_required: { status: 415, message: 'A body the route cannot read as JSON: for the admin API any type but `application/json`, elsewhere an unsupported charset or encoding.', apis: ALL },
+  json_required: {
+    status: 415,
+    message: 'A body the route cannot read as JSON: for the admin API any type but `application/json`, elsewhere an unsupported charset or encoding.',
+    apis: ALL,
+  },
   not_found: { status: 404, message: 'No such route (or, for the push poll, no such approval for this session).', apis: ALL },
   store_unavailable: { status: 503, message: 'Redis or the database did not answer; try again.', apis: ALL },
   directory_unavailable: { status: 503, message: 'The LDAP directory did not answer; try again.', apis: ['admin', 'webauthn'] },

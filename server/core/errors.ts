@@ -19,7 +19,7 @@ export const errorCatalogue = {
   'upstream.timeout': { status: 504, message: 'error.upstream_timeout' },
   'store.unavailable': { status: 503, message: 'error.store_unavailable' },
   'directory.unavailable': { status: 503, message: 'error.directory_unavailable' },
-  'internal': { status: 500, message: 'error.internal' },
+  internal: { status: 500, message: 'error.internal' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

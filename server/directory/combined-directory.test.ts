@@ -11,7 +11,10 @@ const ldapUser = (username: string, groups = ['staff']): SessionUser => ({ usern
 
 function fakeFile(): UsersFileDirectory & { asked: string[] } {
   const asked: string[] = [];
-  const names = new Map([['admin', fileAdmin], ['retired', undefined]]);
+  const names = new Map([
+    ['admin', fileAdmin],
+    ['retired', undefined],
+  ]);
   return {
     asked,
     knows: (name) => names.has(name.toLowerCase()),
@@ -110,7 +113,10 @@ describe('the users file beside LDAP', () => {
         void promise.then(() => (done = true));
         return () => done;
       };
-      for (const [name, password] of [['alice', 'wrong'], ['nobody', 'whatever']] as const) {
+      for (const [name, password] of [
+        ['alice', 'wrong'],
+        ['nobody', 'whatever'],
+      ] as const) {
         const answer = directory.verifyPassword(name, password);
         const isDone = settled(answer);
         await vi.advanceTimersByTimeAsync(FILE_CHECK_MS - 1);

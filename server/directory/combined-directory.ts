@@ -21,7 +21,10 @@ const INVALID = Object.freeze({ ok: false, reason: 'invalid-credentials' } as co
  * unknown name would answer faster than a file name with a wrong password, and timing would
  * list the file's break-glass names.
  */
-export function createCombinedDirectory(parts: { file?: UsersFileDirectory; ldap?: LdapDirectory }, deps: { logger: Logger; now?: () => number; padLdapFailures?: boolean }): Directory {
+export function createCombinedDirectory(
+  parts: { file?: UsersFileDirectory; ldap?: LdapDirectory },
+  deps: { logger: Logger; now?: () => number; padLdapFailures?: boolean },
+): Directory {
   const { file, ldap } = parts;
   const logger = deps.logger.child({ component: 'directory' });
   const now = deps.now ?? Date.now;

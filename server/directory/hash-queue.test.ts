@@ -15,10 +15,14 @@ function gatedHasher(queue: HashQueue) {
     started,
     answers,
     check(lane: string, label = lane): Promise<Queued<string>> {
-      const answer = queue.run(lane, () => new Promise<string>((resolve) => {
-        started.push(label);
-        running.push(() => resolve(label));
-      }));
+      const answer = queue.run(
+        lane,
+        () =>
+          new Promise<string>((resolve) => {
+            started.push(label);
+            running.push(() => resolve(label));
+          }),
+      );
       answers.push(answer);
       return answer;
     },

@@ -141,5 +141,8 @@ export function createHashQueue(options: HashQueueOptions = {}): HashQueue {
 export function hashLaneOf(clientIp: string): string {
   if (!clientIp.includes(':') || !ipaddr.IPv6.isValid(clientIp)) return clientIp;
   const parts = ipaddr.IPv6.parse(clientIp).parts;
-  return `${parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
+  return `${parts
+    .slice(0, 4)
+    .map((part) => part.toString(16))
+    .join(':')}::/64`;
 }

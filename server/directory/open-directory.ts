@@ -32,13 +32,17 @@ export async function openDirectory(
   let file: UsersFileDirectory | undefined;
   if (auth.users_file !== undefined) {
     const hashQueue = deps.hashQueue ?? createHashQueue({ concurrency: checks.concurrency, perLane: checks.per_address, maxWaiting: checks.max_waiting, laneCounts });
-    file = await createUsersFileDirectory({ logger: deps.logger, hashQueue, ...(deps.hashPolicy ? { hashPolicy: deps.hashPolicy } : {}) }, { path: auth.users_file, watch: options.watch ?? auth.watch });
+    file = await createUsersFileDirectory(
+      { logger: deps.logger, hashQueue, ...(deps.hashPolicy ? { hashPolicy: deps.hashPolicy } : {}) },
+      { path: auth.users_file, watch: options.watch ?? auth.watch },
+    );
   }
   let ldap: LdapDirectory | undefined;
   if (auth.ldap) {
     try {
       const settings = resolveLdapSettings(auth.ldap);
-      if (settings.tls.insecureSkipVerify) deps.logger.warn('authentication.ldap.tls.insecure_skip_verify is on: certificates are not checked, and anyone on the path can read every password');
+      if (settings.tls.insecureSkipVerify)
+        deps.logger.warn('authentication.ldap.tls.insecure_skip_verify is on: certificates are not checked, and anyone on the path can read every password');
       const checkQueue = createHashQueue({ concurrency: settings.poolSize, perLane: checks.per_address, maxWaiting: checks.max_waiting, laneCounts });
       ldap = createLdapDirectory(
         { logger: deps.logger, kv: deps.kv, now: deps.now, checkQueue },

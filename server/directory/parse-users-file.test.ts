@@ -56,12 +56,20 @@ users:
     ['unknown user key', file(user('alice', '    role: admin\n')), 'users.alice.role: unknown key'],
     ['plaintext password', file('  bob:\n    displayname: Bob\n    password: hunter2\n'), 'users.bob.password: is not an argon2id hash'],
     ['bcrypt password', file(`  bob:\n    displayname: Bob\n    password: "$2y$10$${SALT}${SALT}"\n`), 'users.bob.password: is not an argon2id hash'],
-    ['weak argon2id', file(`  bob:\n    displayname: Bob\n    password: "$argon2id$v=19$m=4096,t=3,p=1$${SALT}$${SALT}"\n`), "users.bob.password: is weaker than OWASP's argon2id minimum"],
+    [
+      'weak argon2id',
+      file(`  bob:\n    displayname: Bob\n    password: "$argon2id$v=19$m=4096,t=3,p=1$${SALT}$${SALT}"\n`),
+      "users.bob.password: is weaker than OWASP's argon2id minimum",
+    ],
     ['missing password', file('  bob:\n    displayname: Bob\n'), 'users.bob.password: is required'],
     ['numeric password', file('  bob:\n    displayname: Bob\n    password: 123456\n'), 'users.bob.password: must be string'],
     ['missing displayname', file(`  bob:\n    password: "${HASH}"\n`), 'users.bob.displayname: is required'],
     ['blank displayname', file(`  bob:\n    displayname: "  "\n    password: "${HASH}"\n`), 'users.bob.displayname: must not be empty'],
-    ['control character in displayname', file(`  bob:\n    displayname: "Bob\\r\\nX-Evil: 1"\n    password: "${HASH}"\n`), 'users.bob.displayname: must not contain control characters'],
+    [
+      'control character in displayname',
+      file(`  bob:\n    displayname: "Bob\\r\\nX-Evil: 1"\n    password: "${HASH}"\n`),
+      'users.bob.displayname: must not contain control characters',
+    ],
     ['bad email', file(user('bob', '    email: not-an-email\n')), 'users.bob.email: is not an email address'],
     ['group with a comma', file(user('bob', '    groups: ["admins,root"]\n')), 'users.bob.groups[0]: is not a group name'],
     ['group with a newline', file(user('bob', '    groups: ["a\\nb"]\n')), 'users.bob.groups[0]: is not a group name'],
@@ -81,7 +89,10 @@ users:
     const result = parseUsersFile(text);
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.errors.some((e) => e.includes(expected)), result.errors.join('\n')).toBe(true);
+    expect(
+      result.errors.some((e) => e.includes(expected)),
+      result.errors.join('\n'),
+    ).toBe(true);
   });
 
   it('reports every error at once, each with its path', () => {

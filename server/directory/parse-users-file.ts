@@ -12,9 +12,7 @@ export interface UserRecord {
   disabled: boolean;
 }
 
-export type ParseUsersResult =
-  | { ok: true; users: ReadonlyMap<string, UserRecord>; warnings: string[] }
-  | { ok: false; errors: string[] };
+export type ParseUsersResult = { ok: true; users: ReadonlyMap<string, UserRecord>; warnings: string[] } | { ok: false; errors: string[] };
 
 /**
  * Usernames are matched case-insensitively: the file's keys and sign-in input are lower-cased
@@ -103,14 +101,17 @@ export function parseUsersFile(text: string, policy: HashPolicy = DEFAULT_HASH_P
       );
     }
     const user = parsed.data;
-    users.set(username, Object.freeze({
+    users.set(
       username,
-      displayName: user.displayname,
-      email: user.email ?? '',
-      groups: Object.freeze([...new Set(user.groups)]),
-      passwordHash: user.password,
-      disabled: user.disabled,
-    }));
+      Object.freeze({
+        username,
+        displayName: user.displayname,
+        email: user.email ?? '',
+        groups: Object.freeze([...new Set(user.groups)]),
+        passwordHash: user.password,
+        disabled: user.disabled,
+      }),
+    );
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, users, warnings };
 }

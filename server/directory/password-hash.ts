@@ -20,7 +20,13 @@ export const HASH_PARAMETERS: Readonly<Argon2idParameters> = Object.freeze({ mem
  * OWASP's equivalent argon2id minimums (memory in KiB, iterations): a stored hash must meet
  * one of them, or cracking a leaked file is cheaper than the policy assumes.
  */
-const OWASP_MINIMUMS: readonly (readonly [number, number])[] = Object.freeze([[47104, 1], [19456, 2], [12288, 3], [9216, 4], [7168, 5]]);
+const OWASP_MINIMUMS: readonly (readonly [number, number])[] = Object.freeze([
+  [47104, 1],
+  [19456, 2],
+  [12288, 3],
+  [9216, 4],
+  [7168, 5],
+]);
 
 /** What new hashes cost, and the weakest stored hash accepted. */
 export interface HashPolicy {
@@ -53,11 +59,7 @@ export async function hashPassword(password: string, policy: HashPolicy = DEFAUL
  * turn a sign-in into a 500 (or tell the caller which users have bad entries). `onError` lets
  * the caller log it.
  */
-export async function verifyPasswordHash(
-  hash: string,
-  password: string,
-  options: { onError?: (error: unknown) => void; policy?: HashPolicy } = {},
-): Promise<boolean> {
+export async function verifyPasswordHash(hash: string, password: string, options: { onError?: (error: unknown) => void; policy?: HashPolicy } = {}): Promise<boolean> {
   const { onError, policy = DEFAULT_HASH_POLICY } = options;
   // Checked first: argon2 would verify argon2i/argon2d too, and with whatever memory cost the string asks for.
   const parsed = parseArgon2idHash(hash, policy);

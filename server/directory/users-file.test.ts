@@ -18,7 +18,10 @@ type Entry = { name: string; hash: string; groups?: string[]; disabled?: boolean
 
 function usersYaml(entries: Entry[]): string {
   return `users:\n${entries
-    .map((e) => `  ${e.name}:\n    displayname: ${e.displayname ?? e.name}\n    email: ${e.name.toLowerCase()}@corp.example\n    groups: [${(e.groups ?? []).join(', ')}]\n    password: "${e.hash}"\n    disabled: ${e.disabled ?? false}\n`)
+    .map(
+      (e) =>
+        `  ${e.name}:\n    displayname: ${e.displayname ?? e.name}\n    email: ${e.name.toLowerCase()}@corp.example\n    groups: [${(e.groups ?? []).join(', ')}]\n    password: "${e.hash}"\n    disabled: ${e.disabled ?? false}\n`,
+    )
     .join('')}`;
 }
 
@@ -120,30 +123,34 @@ describe('createUsersFileDirectory: sign-in', () => {
     for (const result of results) expect(JSON.stringify(result)).toBe(JSON.stringify(INVALID));
   });
 
-  it('takes about as long for an unknown or disabled user as for a wrong password', async () => {
-    const { directory } = await openDirectory('timing.yml', await realEntries(), real);
-    // Load from other processes only blurs the comparison, so the best of three rounds counts;
-    // skipping argon2 for unknown users would put the ratio near 0 in every round.
-    const distance = (ratio: number) => Math.abs(Math.log2(ratio));
-    let best = { unknown: 0, disabled: 0 };
-    for (let round = 0; round < 3 && Math.max(distance(best.unknown), distance(best.disabled)) >= 1; round += 1) {
-      const unknown: number[] = [];
-      const disabled: number[] = [];
-      const wrong: number[] = [];
-      for (let i = 0; i < 5; i += 1) {
-        unknown.push((await timed(() => directory.verifyPassword(`nobody${i}`, 'guess'))).ms);
-        disabled.push((await timed(() => directory.verifyPassword('bob', 'guess'))).ms);
-        wrong.push((await timed(() => directory.verifyPassword('alice', 'guess'))).ms);
+  it(
+    'takes about as long for an unknown or disabled user as for a wrong password',
+    async () => {
+      const { directory } = await openDirectory('timing.yml', await realEntries(), real);
+      // Load from other processes only blurs the comparison, so the best of three rounds counts;
+      // skipping argon2 for unknown users would put the ratio near 0 in every round.
+      const distance = (ratio: number) => Math.abs(Math.log2(ratio));
+      let best = { unknown: 0, disabled: 0 };
+      for (let round = 0; round < 3 && Math.max(distance(best.unknown), distance(best.disabled)) >= 1; round += 1) {
+        const unknown: number[] = [];
+        const disabled: number[] = [];
+        const wrong: number[] = [];
+        for (let i = 0; i < 5; i += 1) {
+          unknown.push((await timed(() => directory.verifyPassword(`nobody${i}`, 'guess'))).ms);
+          disabled.push((await timed(() => directory.verifyPassword('bob', 'guess'))).ms);
+          wrong.push((await timed(() => directory.verifyPassword('alice', 'guess'))).ms);
+        }
+        expect(median(wrong)).toBeGreaterThan(20); // argon2 ran at all
+        const ratios = { unknown: median(unknown) / median(wrong), disabled: median(disabled) / median(wrong) };
+        if (Math.max(distance(ratios.unknown), distance(ratios.disabled)) < Math.max(distance(best.unknown), distance(best.disabled))) best = ratios;
       }
-      expect(median(wrong)).toBeGreaterThan(20); // argon2 ran at all
-      const ratios = { unknown: median(unknown) / median(wrong), disabled: median(disabled) / median(wrong) };
-      if (Math.max(distance(ratios.unknown), distance(ratios.disabled)) < Math.max(distance(best.unknown), distance(best.disabled))) best = ratios;
-    }
-    for (const ratio of [best.unknown, best.disabled]) {
-      expect(ratio).toBeGreaterThan(0.5);
-      expect(ratio).toBeLessThan(2);
-    }
-  }, REAL_HASH_TIMEOUT);
+      for (const ratio of [best.unknown, best.disabled]) {
+        expect(ratio).toBeGreaterThan(0.5);
+        expect(ratio).toBeLessThan(2);
+      }
+    },
+    REAL_HASH_TIMEOUT,
+  );
 
   it.each([
     ['username over the limit', 'a'.repeat(MAX_USERNAME_LENGTH + 1), 'alice-pw'],
@@ -152,21 +159,25 @@ describe('createUsersFileDirectory: sign-in', () => {
     ['password over the limit in UTF-8 bytes only', 'alice', '€'.repeat(342)],
     ['a megabyte password', 'alice', 'p'.repeat(1 << 20)],
     ['a 16 MB password for an unknown user', 'mallory', 'p'.repeat(1 << 24)],
-  ])('refuses a %s at once, without hashing', async (_name, username, password) => {
-    const { directory } = await openDirectory('long.yml', await realEntries(), real);
-    // The refusal is paired with a wrong password, which runs argon2 at the product's cost under
-    // the same load: hashing the refused input would make the two take about as long in every
-    // pair. A busy machine can stall either side of one pair, so up to three pairs are tried.
-    const ratios: number[] = [];
-    while (ratios.length < 3 && !ratios.some((r) => r < 0.2)) {
-      const refused = await timed(() => directory.verifyPassword(username, password));
-      expect(refused.result).toEqual(INVALID);
-      const hashed = await timed(() => directory.verifyPassword('alice', 'wrong'));
-      expect(hashed.result).toEqual(INVALID);
-      ratios.push(refused.ms / hashed.ms);
-    }
-    expect(Math.min(...ratios), JSON.stringify(ratios)).toBeLessThan(0.2);
-  }, REAL_HASH_TIMEOUT);
+  ])(
+    'refuses a %s at once, without hashing',
+    async (_name, username, password) => {
+      const { directory } = await openDirectory('long.yml', await realEntries(), real);
+      // The refusal is paired with a wrong password, which runs argon2 at the product's cost under
+      // the same load: hashing the refused input would make the two take about as long in every
+      // pair. A busy machine can stall either side of one pair, so up to three pairs are tried.
+      const ratios: number[] = [];
+      while (ratios.length < 3 && !ratios.some((r) => r < 0.2)) {
+        const refused = await timed(() => directory.verifyPassword(username, password));
+        expect(refused.result).toEqual(INVALID);
+        const hashed = await timed(() => directory.verifyPassword('alice', 'wrong'));
+        expect(hashed.result).toEqual(INVALID);
+        ratios.push(refused.ms / hashed.ms);
+      }
+      expect(Math.min(...ratios), JSON.stringify(ratios)).toBeLessThan(0.2);
+    },
+    REAL_HASH_TIMEOUT,
+  );
 
   it('refuses non-string input without throwing', async () => {
     const { directory } = await openDirectory('types.yml', baseEntries());
@@ -187,7 +198,11 @@ describe('createUsersFileDirectory: sign-in', () => {
   it('lists every user for administrators, disabled ones too, sorted, with no password hash', async () => {
     const { directory } = await openDirectory('list.yml', baseEntries());
     const users = directory.listUsers();
-    expect(users.map((u) => [u.username, u.disabled])).toEqual([['alice', false], ['bob', true], ['carol', false]]);
+    expect(users.map((u) => [u.username, u.disabled])).toEqual([
+      ['alice', false],
+      ['bob', true],
+      ['carol', false],
+    ]);
     expect(JSON.stringify(users)).not.toContain('$argon2');
     users[0]!.groups.push('root');
     expect(directory.listUsers()[0]!.groups).toEqual(['admins', 'dev']);
@@ -219,13 +234,13 @@ describe('createUsersFileDirectory: boot', () => {
     writeFileSync(path, usersYaml(baseEntries()));
     const error = await createUsersFileDirectory({ logger: createSilentLogger() }, { path, watch: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsersFileError);
-    expect((error as UsersFileError).errors).toEqual(['Alice', 'bob', 'carol'].map((name) => expect.stringMatching(new RegExp(`^users\\.${name}\\.password: is weaker than OWASP's argon2id minimum`))));
+    expect((error as UsersFileError).errors).toEqual(
+      ['Alice', 'bob', 'carol'].map((name) => expect.stringMatching(new RegExp(`^users\\.${name}\\.password: is weaker than OWASP's argon2id minimum`))),
+    );
   });
 
   it('throws when the file cannot be read', async () => {
-    await expect(createUsersFileDirectory({ logger: createSilentLogger() }, { path: join(dir, 'missing.yml'), watch: false })).rejects.toThrow(
-      /cannot be read \(ENOENT\)/,
-    );
+    await expect(createUsersFileDirectory({ logger: createSilentLogger() }, { path: join(dir, 'missing.yml'), watch: false })).rejects.toThrow(/cannot be read \(ENOENT\)/);
   });
 });
 
@@ -252,7 +267,10 @@ describe('createUsersFileDirectory: reload', () => {
     // users.yml -> ..data/users.yml, ..data -> v1; an update renames a new ..data over the old.
     // The directory watch only sees "..data" change, which is not our name: the poll must catch it.
     const mount = mkdtempSync(join(dir, 'mount-'));
-    const versions: [string, Entry[]][] = [['v1', baseEntries()], ['v2', [...baseEntries(), { name: 'dave', hash: hashes.dave }]]];
+    const versions: [string, Entry[]][] = [
+      ['v1', baseEntries()],
+      ['v2', [...baseEntries(), { name: 'dave', hash: hashes.dave }]],
+    ];
     for (const [version, entries] of versions) {
       mkdirSync(join(mount, version));
       writeFileSync(join(mount, version, 'users.yml'), usersYaml(entries));
@@ -314,15 +332,19 @@ describe('createUsersFileDirectory: reload', () => {
     expect(directory.findUser('dave')?.groups).toEqual(['dev', 'admins']);
   });
 
-  it('refuses a sign-in whose user was disabled while argon2 was running', async () => {
-    // The product's cost: a cheap hash could finish before the reload does.
-    const entries = await realEntries();
-    const { path, directory } = await openDirectory('race.yml', entries, { watch: false, ...real });
-    const pending = directory.verifyPassword('alice', 'alice-pw');
-    writeFileSync(path, usersYaml([{ ...entries[0]!, disabled: true }]));
-    await directory.reload();
-    expect(await pending).toEqual(INVALID);
-  }, REAL_HASH_TIMEOUT);
+  it(
+    'refuses a sign-in whose user was disabled while argon2 was running',
+    async () => {
+      // The product's cost: a cheap hash could finish before the reload does.
+      const entries = await realEntries();
+      const { path, directory } = await openDirectory('race.yml', entries, { watch: false, ...real });
+      const pending = directory.verifyPassword('alice', 'alice-pw');
+      writeFileSync(path, usersYaml([{ ...entries[0]!, disabled: true }]));
+      await directory.reload();
+      expect(await pending).toEqual(INVALID);
+    },
+    REAL_HASH_TIMEOUT,
+  );
 
   it('does not watch when told not to, and stops watching on close', async () => {
     const unwatched = await openDirectory('unwatched.yml', baseEntries(), { watch: false });

@@ -27,7 +27,10 @@ export interface UsersFileDirectory extends Directory {
 
 /** Thrown at boot when the users file cannot be read or is invalid; `errors` lists every problem. */
 export class UsersFileError extends Error {
-  constructor(readonly path: string, readonly errors: readonly string[]) {
+  constructor(
+    readonly path: string,
+    readonly errors: readonly string[],
+  ) {
     super(`users file ${path} is invalid:\n  ${errors.join('\n  ')}`);
     this.name = 'UsersFileError';
   }
@@ -42,10 +45,7 @@ const BUSY_ALL: FirstFactorResult = Object.freeze({ ok: false, reason: 'busy', s
  * `hashQueue`: shared fairly between client addresses; the gateway sizes it from config.
  * `hashPolicy` is for tests only (cheap hashes); the product always uses the default.
  */
-export async function createUsersFileDirectory(
-  deps: { logger: Logger; hashQueue?: HashQueue; hashPolicy?: HashPolicy },
-  options: UsersFileOptions,
-): Promise<UsersFileDirectory> {
+export async function createUsersFileDirectory(deps: { logger: Logger; hashQueue?: HashQueue; hashPolicy?: HashPolicy }, options: UsersFileOptions): Promise<UsersFileDirectory> {
   const { logger, hashPolicy = DEFAULT_HASH_POLICY } = deps;
   const log = logger.child({ component: 'users-file', path: options.path });
   const hashQueue = deps.hashQueue ?? createHashQueue();

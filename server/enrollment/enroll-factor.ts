@@ -61,7 +61,10 @@ export async function enrollWebAuthn(deps: EnrollDeps, input: EnrollInput & { bi
  * An authenticator app confirmed with its first code. The code is a guess like any other OTP:
  * regulated as one (the account's OTP counter), and counted when wrong.
  */
-export async function confirmTotp(deps: EnrollDeps, input: EnrollInput & { deviceId: unknown; code: unknown }): Promise<EnrollResult<Extract<ConfirmResult, { ok: false }>['reason'] | 'throttled'>> {
+export async function confirmTotp(
+  deps: EnrollDeps,
+  input: EnrollInput & { deviceId: unknown; code: unknown },
+): Promise<EnrollResult<Extract<ConfirmResult, { ok: false }>['reason'] | 'throttled'>> {
   const username = input.session.user.username;
   const attempt = { username, kind: 'otp' as const, ip: input.clientIp };
   const verdict = await deps.regulator.check(attempt);

@@ -32,7 +32,14 @@ const smtp = (overrides: object = {}) => ({ host: '127.0.0.1', port, security: '
 describe('enrollment email', () => {
   it('delivers the code over SMTP, in the user’s language', async () => {
     const mailer = createEnrollmentMailer(smtp(), () => 0);
-    await mailer.sendEnrollmentCode({ to: 'bob@corp.example', displayName: '陳柏宇', code: 'ABCDE-12345', expiresAt: 3_600_000, portalUrl: 'https://auth.corp.example/', locale: 'zh-TW' });
+    await mailer.sendEnrollmentCode({
+      to: 'bob@corp.example',
+      displayName: '陳柏宇',
+      code: 'ABCDE-12345',
+      expiresAt: 3_600_000,
+      portalUrl: 'https://auth.corp.example/',
+      locale: 'zh-TW',
+    });
     mailer.close();
     const mail = received.at(-1)!;
     expect(mail.to).toEqual(['bob@corp.example']);
@@ -45,7 +52,9 @@ describe('enrollment email', () => {
   it('fails within its timeout when the server is unreachable', async () => {
     const mailer = createEnrollmentMailer(smtp({ port: 1, timeout: 1 }), () => 0);
     const started = Date.now();
-    await expect(mailer.sendEnrollmentCode({ to: 'a@corp.example', displayName: 'A', code: 'X', expiresAt: 60_000, portalUrl: 'https://auth.corp.example/', locale: 'en' })).rejects.toThrow();
+    await expect(
+      mailer.sendEnrollmentCode({ to: 'a@corp.example', displayName: 'A', code: 'X', expiresAt: 60_000, portalUrl: 'https://auth.corp.example/', locale: 'en' }),
+    ).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(3000);
     mailer.close();
   });

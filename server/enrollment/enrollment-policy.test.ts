@@ -23,8 +23,30 @@ const cases = [
   { name: 'has factors, password only', s: session(), hasFactors: true, trusted: false, expected: 'needs-fresh-factor' },
   { name: 'has factors, password only, from a trusted network', s: session(), hasFactors: true, trusted: true, expected: 'needs-fresh-factor' },
   { name: 'has factors, an enrollment code redeemed', s: session({ enrollmentAllowedUntil: NOW + MIN }), hasFactors: true, trusted: false, expected: 'needs-fresh-factor' },
-  { name: 'has factors, TOTP 9 minutes ago', s: session({ factors: [{ kind: 'password', at: NOW - 10 * MIN }, { kind: 'totp', at: NOW - 9 * MIN }] }), hasFactors: true, trusted: false, expected: 'allowed' },
-  { name: 'has factors, TOTP 11 minutes ago', s: session({ factors: [{ kind: 'password', at: NOW - 12 * MIN }, { kind: 'totp', at: NOW - 11 * MIN }] }), hasFactors: true, trusted: false, expected: 'needs-fresh-factor' },
+  {
+    name: 'has factors, TOTP 9 minutes ago',
+    s: session({
+      factors: [
+        { kind: 'password', at: NOW - 10 * MIN },
+        { kind: 'totp', at: NOW - 9 * MIN },
+      ],
+    }),
+    hasFactors: true,
+    trusted: false,
+    expected: 'allowed',
+  },
+  {
+    name: 'has factors, TOTP 11 minutes ago',
+    s: session({
+      factors: [
+        { kind: 'password', at: NOW - 12 * MIN },
+        { kind: 'totp', at: NOW - 11 * MIN },
+      ],
+    }),
+    hasFactors: true,
+    trusted: false,
+    expected: 'needs-fresh-factor',
+  },
   { name: 'no factor, password only', s: session(), hasFactors: false, trusted: false, expected: 'needs-proof' },
   { name: 'no factor, fresh password is not proof', s: session({ factors: [{ kind: 'password', at: NOW }] }), hasFactors: false, trusted: false, expected: 'needs-proof' },
   { name: 'no factor, from a trusted network', s: session(), hasFactors: false, trusted: true, expected: 'allowed' },
@@ -44,7 +66,14 @@ describe('hasFreshSecondFactor', () => {
     { name: 'password only, just now', factors: [{ kind: 'password', at: NOW }], fresh: false },
     { name: 'TOTP exactly 10 minutes ago', factors: [{ kind: 'totp', at: NOW - 10 * MIN }], fresh: true },
     { name: 'TOTP 10 minutes and 1 ms ago', factors: [{ kind: 'totp', at: NOW - 10 * MIN - 1 }], fresh: false },
-    { name: 'an old passkey and a fresh recovery code', factors: [{ kind: 'webauthn', at: NOW - 60 * MIN }, { kind: 'recovery_code', at: NOW - MIN }], fresh: true },
+    {
+      name: 'an old passkey and a fresh recovery code',
+      factors: [
+        { kind: 'webauthn', at: NOW - 60 * MIN },
+        { kind: 'recovery_code', at: NOW - MIN },
+      ],
+      fresh: true,
+    },
     { name: 'push a moment ago, as another instance whose clock runs ahead wrote it', factors: [{ kind: 'push', at: NOW + 200 }], fresh: true },
     { name: 'no factors at all', factors: [], fresh: false },
   ] as const)('$name → $fresh', ({ factors, fresh }) => {

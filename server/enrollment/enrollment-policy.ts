@@ -11,13 +11,7 @@ export type EnrollmentDecision =
  * May this session add or remove second factors now? A stolen password alone must never be
  * enough to enroll an attacker's own device.
  */
-export function decideEnrollment(input: {
-  session: Session;
-  hasFactors: boolean;
-  now: number;
-  freshFactorAgeSeconds: number;
-  isTrustedNetwork: boolean;
-}): EnrollmentDecision {
+export function decideEnrollment(input: { session: Session; hasFactors: boolean; now: number; freshFactorAgeSeconds: number; isTrustedNetwork: boolean }): EnrollmentDecision {
   const { session, now } = input;
   if (input.hasFactors) {
     return hasFreshSecondFactor(session, now, input.freshFactorAgeSeconds) ? { kind: 'allowed', because: 'fresh-second-factor' } : { kind: 'needs-fresh-factor' };

@@ -95,7 +95,10 @@ async function removeFromList(deps: ManageDeps, username: string, list: DeviceLi
 }
 
 /** A new set of recovery codes (the old set stops working), audited; shown once by the caller. */
-export async function issueRecoveryCodes(deps: Pick<ManageDeps, 'storage' | 'audit' | 'now'>, input: Omit<ChangeInput, 'token'> & { count: number; replaced: boolean }): Promise<string[]> {
+export async function issueRecoveryCodes(
+  deps: Pick<ManageDeps, 'storage' | 'audit' | 'now'>,
+  input: Omit<ChangeInput, 'token'> & { count: number; replaced: boolean },
+): Promise<string[]> {
   const codes = await regenerateRecoveryCodes(deps.storage, input.session.user.username, input.count, deps.now());
   await audit(deps, 'recovery_codes.issued', input, { count: codes.length, replaced: input.replaced });
   return codes;
@@ -108,7 +111,10 @@ export const ENROLLMENT_GRANT_MS = 15 * 60_000;
  * An enrollment code (from an email or the IT desk) lets a user with no factor add their first
  * one for a while: regulated like any code, the grant in the session under a new id.
  */
-export async function redeemEnrollmentGrant(deps: ManageDeps, input: ChangeInput & { code: unknown }): Promise<Extract<RedeemResult, { ok: false }> | { ok: false; reason: 'throttled' } | { ok: true; token?: string; session: Session }> {
+export async function redeemEnrollmentGrant(
+  deps: ManageDeps,
+  input: ChangeInput & { code: unknown },
+): Promise<Extract<RedeemResult, { ok: false }> | { ok: false; reason: 'throttled' } | { ok: true; token?: string; session: Session }> {
   const username = input.session.user.username;
   const attempt = { username, kind: 'enrollment_code' as const, ip: input.clientIp };
   const verdict = await deps.regulator.check(attempt);
@@ -146,7 +152,10 @@ export interface EmailDeps {
  * "Email me a code": an enrollment code sent to the user's own address from the directory, a few
  * times an hour at most (every send counts, sent or not).
  */
-export async function sendEnrollmentEmail(deps: EmailDeps, input: Omit<ChangeInput, 'token'> & { locale: Locale }): Promise<{ ok: true } | { ok: false; reason: 'unavailable' | 'limited' | 'send-failed' }> {
+export async function sendEnrollmentEmail(
+  deps: EmailDeps,
+  input: Omit<ChangeInput, 'token'> & { locale: Locale },
+): Promise<{ ok: true } | { ok: false; reason: 'unavailable' | 'limited' | 'send-failed' }> {
   const { user } = input.session;
   if (!deps.mailer || !user.email) return { ok: false, reason: 'unavailable' };
   if (await deps.limiter.isBlocked(user.username)) return { ok: false, reason: 'limited' };

@@ -37,7 +37,12 @@ const gateways: GatewayProcess[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-fault-push-'));
   const usersFile = join(dir, 'users.yml');
-  [postgres, redis, upstream] = await Promise.all([startPostgresServer(), startRedisServer(), startEchoUpstream(), writeUsersFile(usersFile, { alice: USERS.alice }, DEFAULT_HASH_POLICY)]);
+  [postgres, redis, upstream] = await Promise.all([
+    startPostgresServer(),
+    startRedisServer(),
+    startEchoUpstream(),
+    writeUsersFile(usersFile, { alice: USERS.alice }, DEFAULT_HASH_POLICY),
+  ]);
   const vapid = webpush.generateVAPIDKeys();
   const storage = { postgres: { url: await postgres.createDatabase() }, encryption_keys: [{ id: 'k1', key: TEST_ENCRYPTION_KEY }] };
   for (let i = 0; i < 2; i++) {
@@ -47,7 +52,8 @@ beforeAll(async () => {
       upstreamPort: upstream.port,
       redis: { url: redis.url, timeout: '5s' },
       storage,
-      change: (c) => (c.second_factors = { push: { enabled: true, ttl: '5m', vapid: { public_key: vapid.publicKey, private_key: vapid.privateKey, subject: 'mailto:security@corp.example' } } }),
+      change: (c) =>
+        (c.second_factors = { push: { enabled: true, ttl: '5m', vapid: { public_key: vapid.publicKey, private_key: vapid.privateKey, subject: 'mailto:security@corp.example' } } }),
     });
     gateways.push(await startGatewayProcess(path, port));
   }
@@ -73,7 +79,13 @@ async function enrollPhone(through: GatewayProcess, username: string): Promise<S
   try {
     const { token } = await helper.ctx.push!.startEnrollment(username);
     const phone = createSoftCompanion();
-    const res = await through.request({ method: 'POST', path: '/api/push/v1/enroll', host: PORTAL, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, publicKey: phone.publicKey, name: 'Phone', subscription: phone.subscription }) });
+    const res = await through.request({
+      method: 'POST',
+      path: '/api/push/v1/enroll',
+      host: PORTAL,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, publicKey: phone.publicKey, name: 'Phone', subscription: phone.subscription }),
+    });
     if (res.status !== 201) throw new Error(`enrollment failed: ${res.status} ${res.body}`);
     phone.deviceId = JSON.parse(res.body).deviceId;
     return phone;
@@ -146,7 +158,14 @@ describe('fault: a gateway killed in the middle of a push approval', () => {
       expect(streamOnB.events.find((e) => e.event === 'approval')!.data).not.toHaveProperty('number');
 
       const answer = JSON.stringify(phone.answer(approvalId, 'approve', number));
-      const answered = await send({ port: b.port, method: 'POST', path: `/api/push/v1/approvals/${approvalId}`, host: PORTAL, headers: { 'content-type': 'application/json' }, body: answer });
+      const answered = await send({
+        port: b.port,
+        method: 'POST',
+        path: `/api/push/v1/approvals/${approvalId}`,
+        host: PORTAL,
+        headers: { 'content-type': 'application/json' },
+        body: answer,
+      });
       expect([answered.status, JSON.parse(answered.body).result]).toEqual([200, 'approved']);
 
       // The browser, whose page was served by A, completes through B (the load balancer's choice now).
@@ -158,7 +177,14 @@ describe('fault: a gateway killed in the middle of a push approval', () => {
       console.log(`[fault] gateway killed mid-push: approval shown on the other gateway, answered and completed through it, ${completedMs} ms after the kill`);
 
       // Once only: the same answer, and the same completion, do not count twice.
-      const replayedAnswer = await send({ port: b.port, method: 'POST', path: `/api/push/v1/approvals/${approvalId}`, host: PORTAL, headers: { 'content-type': 'application/json' }, body: answer });
+      const replayedAnswer = await send({
+        port: b.port,
+        method: 'POST',
+        path: `/api/push/v1/approvals/${approvalId}`,
+        host: PORTAL,
+        headers: { 'content-type': 'application/json' },
+        body: answer,
+      });
       expect(replayedAnswer.status).not.toBe(200);
       const stranger = browser({ request: b.request }, await signInThrough(b.request, 'alice', USERS.alice.password));
       const replayedCompletion = await stranger.post(`/second-factor/push/${approvalId}/complete`, { csrf, rd: SECURE });

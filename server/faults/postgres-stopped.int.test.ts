@@ -110,5 +110,8 @@ describe('fault: PostgreSQL stopped during sign-ins', () => {
 });
 
 function textOf(html: string): string {
-  return html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+  return html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

@@ -35,7 +35,11 @@ const gateways: GatewayProcess[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-fault-redis-'));
   const usersFile = join(dir, 'users.yml');
-  [set, upstream] = await Promise.all([startSentinelSet({ password: 'data-secret', sentinelPassword: 'sentinel-secret' }), startEchoUpstream(), writeUsersFile(usersFile, USERS, DEFAULT_HASH_POLICY)]);
+  [set, upstream] = await Promise.all([
+    startSentinelSet({ password: 'data-secret', sentinelPassword: 'sentinel-secret' }),
+    startEchoUpstream(),
+    writeUsersFile(usersFile, USERS, DEFAULT_HASH_POLICY),
+  ]);
   const redis = {
     sentinel: { master_name: set.masterName, nodes: set.sentinels.map((n) => `${n.host}:${n.port}`), password: 'sentinel-secret' },
     password: 'data-secret',

@@ -43,7 +43,10 @@ async function setup(options: { kv?: (memory: Kv) => Kv } = {}) {
     },
     close: () => undefined,
   };
-  const sessions = createSessionStore({ kv: options.kv ? options.kv(memory) : memory, clock, logger: createSilentLogger() }, { idleTimeout: 3600, absoluteTimeout: 43200, rememberMe: 0, cacheTtl: 10 });
+  const sessions = createSessionStore(
+    { kv: options.kv ? options.kv(memory) : memory, clock, logger: createSilentLogger() },
+    { idleTimeout: 3600, absoluteTimeout: 43200, rememberMe: 0, cacheTtl: 10 },
+  );
   await sessions.whenSubscribed();
   const deps = { policy, sessions, directory, cookieName: 'gh', now: clock.now };
   const signIn = async (user: SessionUser) => (await sessions.create({ user, factor: { kind: 'password', at: clock.now() }, rememberMe: false })).token;
@@ -83,7 +86,10 @@ describe('authorizeRequest: one decision, synchronous when nothing has to be fet
     ['/public/a', 'allow', 'allow'],
   ])('%s: alice %s, bob %s, on the cached path as on the cold one', async (path, aliceKind, bobKind) => {
     const { deps, signIn, at } = await setup();
-    for (const [user, kind] of [[alice, aliceKind], [bob, bobKind]] as const) {
+    for (const [user, kind] of [
+      [alice, aliceKind],
+      [bob, bobKind],
+    ] as const) {
       const cookie = `gh=${await signIn(user)}`;
       expect((await authorizeRequest(deps, at(path), cookie)).decision.kind).toBe(kind);
       expect((authorizeRequest(deps, at(path), cookie) as Authorization).decision.kind).toBe(kind);

@@ -25,11 +25,7 @@ export type Authorization = { decision: Decision; session: Session | null };
  * proxied request allocates no promise. A promise when the store must be asked, which rejects
  * with StoreUnavailableError when it cannot answer: callers fail closed either way.
  */
-export function authorizeRequest(
-  deps: AuthorizeDeps,
-  target: AccessTarget,
-  cookieHeader: string | string[] | undefined,
-): Authorization | Promise<Authorization> {
+export function authorizeRequest(deps: AuthorizeDeps, target: AccessTarget, cookieHeader: string | string[] | undefined): Authorization | Promise<Authorization> {
   const token = readSessionToken(cookieHeader, deps.cookieName);
   if (!token) return decide(deps, target, null);
   const cached = deps.sessions.peek(token);
@@ -41,10 +37,7 @@ export function authorizeRequest(
 }
 
 /** The signed-in session, or null; a user disabled or removed since sign-in has none. */
-export async function currentSession(
-  deps: Pick<AuthorizeDeps, 'sessions' | 'directory' | 'cookieName'>,
-  cookieHeader: string | string[] | undefined,
-): Promise<Session | null> {
+export async function currentSession(deps: Pick<AuthorizeDeps, 'sessions' | 'directory' | 'cookieName'>, cookieHeader: string | string[] | undefined): Promise<Session | null> {
   const token = readSessionToken(cookieHeader, deps.cookieName);
   if (!token) return null;
   return withCurrentUser(deps, await deps.sessions.read(token));

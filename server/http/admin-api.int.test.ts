@@ -61,7 +61,13 @@ const lastEventId = async () => (await h.gateway.ctx.storage.auditEvents.query({
 
 describe('admin API: who may call it', () => {
   it('refuses a caller without a session (401), on reads and writes', async () => {
-    for (const [method, path] of [['GET', '/users'], ['GET', '/session'], ['POST', '/users/bob/unlock'], ['DELETE', '/users/bob/sessions'], ['GET', '/nothing-here']]) {
+    for (const [method, path] of [
+      ['GET', '/users'],
+      ['GET', '/session'],
+      ['POST', '/users/bob/unlock'],
+      ['DELETE', '/users/bob/sessions'],
+      ['GET', '/nothing-here'],
+    ]) {
       const res = await call(method!, path!, { cookie: 'gatehouse_session=forged-token-value-aaaaaaaaaaaaaaaaaaaaaaaaa' });
       expect(res.status, `${method} ${path}`).toBe(401);
       expect(res.json).toEqual({ error: 'signed_out' });
@@ -84,7 +90,11 @@ describe('admin API: who may call it', () => {
     ['a second factor dated in the future', { kind: 'totp' as const, ageMs: -5 * MINUTE }],
   ])('refuses an administrator with %s: 403 fresh_factor_required', async (_name, second) => {
     const alice = await sessionFor('alice', second);
-    for (const [method, path] of [['GET', '/users'], ['GET', '/users/bob'], ['POST', '/users/bob/unlock']]) {
+    for (const [method, path] of [
+      ['GET', '/users'],
+      ['GET', '/users/bob'],
+      ['POST', '/users/bob/unlock'],
+    ]) {
       const res = await call(method!, path!, alice);
       expect(res.status).toBe(403);
       expect(res.json).toEqual({ error: 'fresh_factor_required' });
@@ -237,7 +247,10 @@ describe('admin API: actions', () => {
 
   it('reset-factors removes factors and ends sessions, with one admin.reset_factors event', async () => {
     const { storage } = h.gateway.ctx;
-    await storage.otpDevices.create({ username: 'bob', kind: 'totp', name: 'phone', secret: Buffer.alloc(20, 1), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, Date.now());
+    await storage.otpDevices.create(
+      { username: 'bob', kind: 'totp', name: 'phone', secret: Buffer.alloc(20, 1), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true },
+      Date.now(),
+    );
     const bob = await sessionFor('bob', { kind: 'totp', ageMs: 0 });
     const alice = await freshAdmin();
     expect((await call('GET', '/users/bob', alice)).json.user.factors.totp).toBe(1);
@@ -251,7 +264,10 @@ describe('admin API: actions', () => {
 
   it('tokens: assign and unassign, each with its event', async () => {
     const { storage } = h.gateway.ctx;
-    await storage.otpDevices.importTokens([{ username: null, kind: 'hotp', name: 'HW-7', secret: Buffer.alloc(20, 2), algorithm: 'SHA1', digits: 6, period: 30, serial: 'HW-7', confirmed: true }], Date.now());
+    await storage.otpDevices.importTokens(
+      [{ username: null, kind: 'hotp', name: 'HW-7', secret: Buffer.alloc(20, 2), algorithm: 'SHA1', digits: 6, period: 30, serial: 'HW-7', confirmed: true }],
+      Date.now(),
+    );
     const alice = await freshAdmin();
     const before = await lastEventId();
     expect((await call('POST', '/tokens/HW-7/assign', alice, { body: { username: 'bob' } })).json).toEqual({ username: 'bob', already: false });

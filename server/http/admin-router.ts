@@ -22,12 +22,28 @@ const BODY_LIMIT = 8 * 1024;
 const noBody = z.strictObject({});
 const searchQuery = z.strictObject({
   search: z.string().max(100).optional(),
-  offset: z.string().regex(/^\d{1,9}$/).transform(Number).default(0),
-  limit: z.string().regex(/^\d{1,3}$/).transform(Number).refine((n) => n >= 1 && n <= PAGE_MAX).default(50),
+  offset: z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .transform(Number)
+    .default(0),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/)
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= PAGE_MAX)
+    .default(50),
 });
 const disableBody = z.strictObject({ reason: z.string().max(200).optional() });
 const assignBody = z.strictObject({ username: z.string().min(1).max(128) });
-const linkBody = z.strictObject({ ttlSeconds: z.number().int().min(60).max(30 * 86_400).optional() });
+const linkBody = z.strictObject({
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .optional(),
+});
 
 /**
  * When the session's second factor stops being fresh (used within the last `maxAgeSeconds`), or
@@ -54,7 +70,12 @@ export function createAdminRouter(ctx: GatewayContext): express.Router {
   const router = express.Router();
   const admin: AdminDeps = { storage: ctx.storage, sessions: ctx.sessions, regulator: ctx.regulator, directory: ctx.directory, audit: ctx.audit, clock: ctx.clock };
   const sessionOf = (res: Response) => res.locals.adminSession as Session;
-  const actorOf = (req: Request, res: Response): Actor => ({ name: sessionOf(res).user.username, clientIp: clientIpOf(ctx, req), userAgent: req.headers['user-agent'], requestId: requestIdOf(res) });
+  const actorOf = (req: Request, res: Response): Actor => ({
+    name: sessionOf(res).user.username,
+    clientIp: clientIpOf(ctx, req),
+    userAgent: req.headers['user-agent'],
+    requestId: requestIdOf(res),
+  });
   /** A value result as JSON: the result itself (without `ok`) or `body`; a refusal as its status and reason. */
   function answer<R extends { ok: true } | { ok: false; reason: ApiErrorCode }>(res: Response, result: R, body?: (r: Extract<R, { ok: true }>) => object): void {
     if (!result.ok) return sendApiError(res, result.reason);

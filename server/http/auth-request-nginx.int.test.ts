@@ -56,10 +56,29 @@ function adaptExample(text: string, swaps: [string, string][]): string {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-nginx-test-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=gatehouse test',
-    '-addext', `subjectAltName=DNS:${APP},DNS:${PORTAL}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=gatehouse test',
+      '-addext',
+      `subjectAltName=DNS:${APP},DNS:${PORTAL}`,
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   cert = readFileSync(join(dir, 'cert.pem'));
 
   redis = await startRedisServer();
@@ -112,13 +131,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Each step on its own: one failing must not leave the others running.
-  const steps = [
-    () => (gateway && !gatewayStopped ? gateway.close() : undefined),
-    () => nginx?.stop(),
-    () => echo?.close(),
-    () => redis?.stop(),
-  ];
-  for (const step of steps) await Promise.resolve().then(step).catch(() => undefined);
+  const steps = [() => (gateway && !gatewayStopped ? gateway.close() : undefined), () => nginx?.stop(), () => echo?.close(), () => redis?.stop()];
+  for (const step of steps)
+    await Promise.resolve()
+      .then(step)
+      .catch(() => undefined);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -243,7 +260,11 @@ describe('nginx auth_request in front of an app', () => {
       site: 'portal',
       method: 'POST',
       path: '/logout',
-      headers: [['content-type', 'application/x-www-form-urlencoded'], ['origin', portalOrigin], ['cookie', cookie]],
+      headers: [
+        ['content-type', 'application/x-www-form-urlencoded'],
+        ['origin', portalOrigin],
+        ['cookie', cookie],
+      ],
       body: new URLSearchParams({ csrf: csrf!, scope: 'here' }).toString(),
     });
     expect(out.status).toBe(303);
@@ -257,7 +278,13 @@ describe('headers a client forges never decide anything', () => {
   const spellings = ['Remote-User', 'remote-user', 'REMOTE-USER', 'Remote_User', 'remote_user', 'REMOTE_USER'];
 
   it.each(spellings)('anonymous on a public page sending %s: admin → the app gets no identity', async (name) => {
-    const { response, seen } = await throughNginx({ path: '/public/page', headers: [[name, 'admin'], ['Remote-Groups', 'admins']] });
+    const { response, seen } = await throughNginx({
+      path: '/public/page',
+      headers: [
+        [name, 'admin'],
+        ['Remote-Groups', 'admins'],
+      ],
+    });
     expect(response.status).toBe(200);
     const names = seen!.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase().replaceAll('_', '-'));
     expect(names).not.toContain('remote-user');
@@ -266,7 +293,14 @@ describe('headers a client forges never decide anything', () => {
 
   it.each(spellings)('bob sending %s: admin → the app sees bob, once', async (name) => {
     const cookie = await signIn('bob');
-    const { response, seen } = await throughNginx({ path: '/', headers: [['cookie', cookie], [name, 'admin'], ['Remote-Groups', 'admins']] });
+    const { response, seen } = await throughNginx({
+      path: '/',
+      headers: [
+        ['cookie', cookie],
+        [name, 'admin'],
+        ['Remote-Groups', 'admins'],
+      ],
+    });
     expect(response.status).toBe(200);
     expect(seen?.headers['remote-user']).toBe('bob');
     expect(seen?.headers['remote-groups']).toBe('dev');
@@ -276,7 +310,14 @@ describe('headers a client forges never decide anything', () => {
 
   it('bob claiming the admins group in a header is still denied /admin/', async () => {
     const cookie = await signIn('bob');
-    const { response, seen } = await throughNginx({ path: '/admin/', headers: [['cookie', cookie], ['Remote-User', 'alice'], ['Remote-Groups', 'admins']] });
+    const { response, seen } = await throughNginx({
+      path: '/admin/',
+      headers: [
+        ['cookie', cookie],
+        ['Remote-User', 'alice'],
+        ['Remote-Groups', 'admins'],
+      ],
+    });
     expect(response.status).toBe(403);
     expect(seen).toBeUndefined();
   });

@@ -71,7 +71,12 @@ describe('companion router', () => {
     expect(manifest).toMatchObject({ display: 'standalone', start_url: './', scope: './' });
     expect(manifest.name).toBeTruthy();
     const icons = manifest.icons as { src: string; sizes: string; purpose: string }[];
-    for (const [sizes, purpose] of [['192x192', 'any'], ['512x512', 'any'], ['192x192', 'maskable'], ['512x512', 'maskable']]) {
+    for (const [sizes, purpose] of [
+      ['192x192', 'any'],
+      ['512x512', 'any'],
+      ['192x192', 'maskable'],
+      ['512x512', 'maskable'],
+    ]) {
       const icon = icons.find((i) => i.sizes === sizes && i.purpose === purpose);
       expect(icon).toBeDefined();
       const res = await get(`/companion/${icon!.src}`);

@@ -46,7 +46,7 @@ export function createCompanionRouter(ctx: GatewayContext, dir: string | undefin
   const router = express.Router({ strict: true, caseSensitive: true });
 
   // Relative URLs in the page (app.js, manifest, sw.js) need the trailing slash.
-  router.get('/companion', (req: Request, res: Response) => {
+  router.get('/companion', (_req: Request, res: Response) => {
     res.redirect(301, scope);
   });
   router.get(['/companion/', '/companion/*path'], (req: Request, res: Response, next) => {

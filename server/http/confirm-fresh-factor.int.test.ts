@@ -30,7 +30,10 @@ describe.each(['one_factor', 'bypass', 'two_factor', 'deny'] as const)('the port
    */
   async function aliceWithFactorFrom(minutesAgo: number | null) {
     const secret = randomBytes(20);
-    const { id: deviceId } = await h.gateway.ctx.storage.otpDevices.create({ username: 'alice', kind: 'totp', name: 'Phone', secret, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, Date.now());
+    const { id: deviceId } = await h.gateway.ctx.storage.otpDevices.create(
+      { username: 'alice', kind: 'totp', name: 'Phone', secret, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true },
+      Date.now(),
+    );
     return { alice: await signedIn(minutesAgo, deviceId), deviceId, secret };
   }
 

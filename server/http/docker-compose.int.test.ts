@@ -59,10 +59,16 @@ describe('docker-compose.yml: the shape', () => {
     for (const source of sources) {
       const path = source.slice(2);
       expect(existsSync(join(root, path)), source).toBe(true);
-      expect(tracked.some((file) => file === path || file.startsWith(`${path}/`)), `${source} is in git`).toBe(true);
+      expect(
+        tracked.some((file) => file === path || file.startsWith(`${path}/`)),
+        `${source} is in git`,
+      ).toBe(true);
     }
     // Named volumes are declared.
-    const named = Object.values(compose.services).flatMap((s) => s.volumes ?? []).map((v) => v.split(':')[0]!).filter((s) => !s.startsWith('.') && !s.startsWith('/'));
+    const named = Object.values(compose.services)
+      .flatMap((s) => s.volumes ?? [])
+      .map((v) => v.split(':')[0]!)
+      .filter((s) => !s.startsWith('.') && !s.startsWith('/'));
     for (const volume of named) expect(Object.keys(compose.volumes)).toContain(volume);
   });
 
@@ -85,7 +91,9 @@ describe('docker-compose.yml: the shape', () => {
   });
 
   it('publishes only the load balancer, whose fixed address is the one trusted proxy of the config', () => {
-    const published = Object.entries(compose.services).filter(([, s]) => s.ports).map(([name]) => name);
+    const published = Object.entries(compose.services)
+      .filter(([, s]) => s.ports)
+      .map(([name]) => name);
     expect(published).toEqual(['proxy']);
     const address = (compose.services.proxy!.networks as Record<string, { ipv4_address?: string }>).gatehouse!.ipv4_address;
     expect(config.server.trusted_proxies).toEqual([`${address}/32`]);
@@ -125,7 +133,12 @@ describe('docker-compose.yml: checked with the real tools', () => {
   it('the Gatehouse config it mounts passes check-config with those secrets', async () => {
     if (!existsSync(join(secrets(), 'storage_key'))) expect(initSecrets().status).toBe(0);
     const path = join(dir, 'gatehouse.yml');
-    writeFileSync(path, read('deploy/gatehouse.yml').replaceAll('/run/secrets/', `${secrets()}/`).replace('users_file: users.yml', `users_file: ${join(root, 'deploy/users.yml')}`));
+    writeFileSync(
+      path,
+      read('deploy/gatehouse.yml')
+        .replaceAll('/run/secrets/', `${secrets()}/`)
+        .replace('users_file: users.yml', `users_file: ${join(root, 'deploy/users.yml')}`),
+    );
     const { io, out, err } = captureIo();
     expect([await runCheckConfig(path, {}, io), err()]).toEqual([0, '']);
     expect(out()).toContain('redis: master "gatehouse" of sentinels sentinel-1:26379, sentinel-2:26379, sentinel-3:26379');
@@ -141,7 +154,21 @@ describe('docker-compose.yml: checked with the real tools', () => {
     const args = (env: Record<string, string>) => runWithStubEntrypoint('deploy/compose/redis.sh', env).trim().split('\n');
     const password = readFileSync(join(secrets(), 'redis_password'), 'utf8').trim();
     const master = args({});
-    expect(master).toEqual(['redis-server', '--port', '6379', '--requirepass', password, '--masterauth', password, '--appendonly', 'yes', '--dir', '/data', '--maxmemory-policy', 'noeviction']);
+    expect(master).toEqual([
+      'redis-server',
+      '--port',
+      '6379',
+      '--requirepass',
+      password,
+      '--masterauth',
+      password,
+      '--appendonly',
+      'yes',
+      '--dir',
+      '/data',
+      '--maxmemory-policy',
+      'noeviction',
+    ]);
     expect(args({ REPLICA_OF: 'redis-1' }).slice(-3)).toEqual(['--replicaof', 'redis-1', '6379']);
   });
 

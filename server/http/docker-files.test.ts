@@ -31,7 +31,14 @@ function createDockerignoreMatcher(text: string): (path: string) => boolean {
       const pattern = (exclusion ? line.slice(1) : line).replace(/^\/+/, '').replace(/\/+$/, '');
       const source = pattern
         .split('/')
-        .map((segment) => (segment === '**' ? '(?:[^/]+/)*' : segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '/'))
+        .map((segment) =>
+          segment === '**'
+            ? '(?:[^/]+/)*'
+            : segment
+                .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                .replace(/\*/g, '[^/]*')
+                .replace(/\?/g, '[^/]') + '/',
+        )
         .join('')
         .replace(/\/$/, '')
         .replace(/\(\?:\[\^\/\]\+\/\)\*$/, '.*');
@@ -61,22 +68,50 @@ function copiedFromContext(): string[] {
 describe('.dockerignore', () => {
   it('reads Docker’s rules as Docker does (checked on examples)', () => {
     const m = createDockerignoreMatcher('*\n!server\n**/node_modules\n**/*.db\n!keep.db\nlogs/*.log');
-    expect([m('README.md'), m('server/main.ts'), m('server/node_modules/x/index.js'), m('server/a/b/c.db'), m('keep.db'), m('other.db')]).toEqual([true, false, true, true, false, true]);
+    expect([m('README.md'), m('server/main.ts'), m('server/node_modules/x/index.js'), m('server/a/b/c.db'), m('keep.db'), m('other.db')]).toEqual([
+      true,
+      false,
+      true,
+      true,
+      false,
+      true,
+    ]);
     const n = createDockerignoreMatcher('logs/*.log\n**/tmp');
     expect([n('logs/a.log'), n('logs/sub/a.log'), n('tmp/x'), n('a/b/tmp/x'), n('a/tmpx')]).toEqual([true, false, true, true, false]);
   });
 
-  it.each(['node_modules/express/index.js', '.git/config', '.git/objects/ab/cdef', 'dist/server/main.js', 'coverage/index.html', 'gatehouse.db', 'data/gatehouse.db-wal', 'server/gatehouse.db', 'server/node_modules/x.js', 'client/dist/app.js', 'bench/results.quick.json', 'e2e/browser.e2e.test.ts', 'deploy/storage-key.txt', 'deploy/redis-password.txt', '.env', 'server/.env.local', 'tls/server.pem', 'server/private.key', 'npm-debug.log', 'server/debug.log', '.demo/gatehouse.yml'])(
-    'keeps %s out of the build context',
-    (path) => {
-      expect(isIgnored(path)).toBe(true);
-    },
-  );
+  it.each([
+    'node_modules/express/index.js',
+    '.git/config',
+    '.git/objects/ab/cdef',
+    'dist/server/main.js',
+    'coverage/index.html',
+    'gatehouse.db',
+    'data/gatehouse.db-wal',
+    'server/gatehouse.db',
+    'server/node_modules/x.js',
+    'client/dist/app.js',
+    'bench/results.quick.json',
+    'e2e/browser.e2e.test.ts',
+    'deploy/storage-key.txt',
+    'deploy/redis-password.txt',
+    '.env',
+    'server/.env.local',
+    'tls/server.pem',
+    'server/private.key',
+    'npm-debug.log',
+    'server/debug.log',
+    '.demo/gatehouse.yml',
+  ])('keeps %s out of the build context', (path) => {
+    expect(isIgnored(path)).toBe(true);
+  });
 
   it('lets in every tracked file under each path the Dockerfile copies from the context, tests and their scaffolding aside', () => {
     const sources = copiedFromContext();
     // The build stage's and the runtime stage's copies, and the folders read at run time.
-    expect(sources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'server', 'client', 'client/static', 'client/companion']));
+    expect(sources).toEqual(
+      expect.arrayContaining(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'server', 'client', 'client/static', 'client/companion']),
+    );
     const needed = tracked.filter((file) => sources.some((source) => file === source || file.startsWith(`${source}/`)) && !isTestOnly(file));
     expect(needed.length).toBeGreaterThan(200);
     expect(needed.filter(isIgnored)).toEqual([]);
@@ -85,7 +120,16 @@ describe('.dockerignore', () => {
   it('keeps every test, test helper and test fixture out of the context, so out of the image', () => {
     const testOnly = tracked.filter(isTestOnly);
     // Guards the selection itself: the unit tests beside the code, the harness, the contract tests, the PSKC fixtures.
-    expect(testOnly).toEqual(expect.arrayContaining(['server/testing/gateway-harness.ts', 'server/storage/testing/storage-contract.ts', 'server/kv/testing/kv-contract.ts', 'client/companion/companion-core.test.ts', 'client/static/webauthn-ceremonies.test.ts', 'server/tokens/fixtures/rfc6030-figure2.pskc']));
+    expect(testOnly).toEqual(
+      expect.arrayContaining([
+        'server/testing/gateway-harness.ts',
+        'server/storage/testing/storage-contract.ts',
+        'server/kv/testing/kv-contract.ts',
+        'client/companion/companion-core.test.ts',
+        'client/static/webauthn-ceremonies.test.ts',
+        'server/tokens/fixtures/rfc6030-figure2.pskc',
+      ]),
+    );
     expect(testOnly.length).toBeGreaterThan(150);
     expect(testOnly.filter((file) => !isIgnored(file))).toEqual([]);
   });
@@ -110,7 +154,9 @@ describe('Dockerfile', () => {
 
 describe('docker-compose.yml', () => {
   // Compose reads YAML merge keys (`<<: *gatehouse`); the rest is checked by docker-compose.int.test.ts.
-  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { volumes?: string[]; ports?: string[]; command?: unknown; healthcheck?: unknown }> };
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+    services: Record<string, { volumes?: string[]; ports?: string[]; command?: unknown; healthcheck?: unknown }>;
+  };
   const instances = [compose.services['gatehouse-1']!, compose.services['gatehouse-2']!];
   const config = parse(read('deploy/gatehouse.yml')) as { server: { port: number; host: string } };
 

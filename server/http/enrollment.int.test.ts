@@ -36,7 +36,11 @@ describe('enrollment by a code sent by email', () => {
   beforeAll(async () => {
     const port = (smtp.server.address() as AddressInfo).port;
     h = await startGatewayHarness({
-      configure: (c) => Object.assign(c, { enrollment: { email_code: { enabled: true, ttl: '1h' } }, smtp: { host: '127.0.0.1', port, security: 'none', from: 'gatehouse@corp.example', timeout: '2s' } }),
+      configure: (c) =>
+        Object.assign(c, {
+          enrollment: { email_code: { enabled: true, ttl: '1h' } },
+          smtp: { host: '127.0.0.1', port, security: 'none', from: 'gatehouse@corp.example', timeout: '2s' },
+        }),
     });
   });
   afterAll(() => h?.close());
@@ -91,7 +95,10 @@ describe('enrollment right after the password from a trusted network', () => {
       const methods = await h.request({ path: '/methods', host: PORTAL, headers: { cookie } });
       expect(methods.body).toMatch(/methods\/totp\/start/);
       // Once a factor exists, the trusted network alone no longer allows changes.
-      await h.gateway.ctx.storage.otpDevices.create({ username: 'alice', kind: 'totp', name: 'Phone', secret: Buffer.alloc(20, 1), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, Date.now());
+      await h.gateway.ctx.storage.otpDevices.create(
+        { username: 'alice', kind: 'totp', name: 'Phone', secret: Buffer.alloc(20, 1), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true },
+        Date.now(),
+      );
       const fresh = await h.signIn('alice');
       const readOnly = await h.request({ path: '/methods', host: PORTAL, headers: { cookie: fresh } });
       expect(readOnly.body).not.toMatch(/methods\/totp\/start/);

@@ -18,7 +18,9 @@ async function twoFactorSession(username: string, device: { id: string; secret: 
   const csrf = csrfFieldOf(page.body)!;
   const code = generateTotp(device.secret, Date.now(), { period: 30, digits: 6, algorithm: 'SHA1' });
   const res = await h.request({
-    method: 'POST', path: '/second-factor', host: PORTAL,
+    method: 'POST',
+    path: '/second-factor',
+    host: PORTAL,
     headers: { cookie, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ csrf, device: device.id, code }).toString(),
   });
@@ -29,11 +31,14 @@ async function twoFactorSession(username: string, device: { id: string; secret: 
 }
 
 describe('removing a factor', () => {
-  it('ends the user\'s other sessions on every path, keeps the one that removed it, and audits it', async () => {
+  it("ends the user's other sessions on every path, keeps the one that removed it, and audits it", async () => {
     const storage = h.gateway.ctx.storage;
     const make = async (name: string, fill: number) => {
       const secret = Buffer.alloc(20, fill);
-      const device = await storage.otpDevices.create({ username: 'alice', kind: 'totp', name, secret, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, Date.now());
+      const device = await storage.otpDevices.create(
+        { username: 'alice', kind: 'totp', name, secret, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true },
+        Date.now(),
+      );
       return { id: device.id, secret };
     };
     const office = await make('Office phone', 1);
@@ -46,7 +51,9 @@ describe('removing a factor', () => {
     const methods = await h.request({ path: '/methods', host: PORTAL, headers: { cookie: mine } });
     const csrf = csrfFieldOf(methods.body)!;
     const removed = await h.request({
-      method: 'POST', path: '/methods/remove', host: PORTAL,
+      method: 'POST',
+      path: '/methods/remove',
+      host: PORTAL,
       headers: { cookie: mine, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ csrf, device: lost.id }).toString(),
     });

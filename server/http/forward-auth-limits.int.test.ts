@@ -36,7 +36,12 @@ const forwardAuth = (lines: string[], options?: Parameters<typeof rawAuthz>[2]) 
 function traefik(override: Partial<Record<'method' | 'proto' | 'host' | 'uri', string | string[]>>): string[] {
   const values = { method: 'GET', proto: 'http', host: WIKI, uri: '/page', ...override };
   const line = (name: string, value: string | string[]) => (Array.isArray(value) ? value : [value]).map((v) => `${name}: ${v}`);
-  return [...line('X-Forwarded-Method', values.method), ...line('X-Forwarded-Proto', values.proto), ...line('X-Forwarded-Host', values.host), ...line('X-Forwarded-Uri', values.uri)];
+  return [
+    ...line('X-Forwarded-Method', values.method),
+    ...line('X-Forwarded-Proto', values.proto),
+    ...line('X-Forwarded-Host', values.host),
+    ...line('X-Forwarded-Uri', values.uri),
+  ];
 }
 
 const is4xx = (status: number) => status >= 400 && status < 500;
@@ -200,7 +205,11 @@ describe('only registered proxies are believed', () => {
   it.each([
     ['auth_request', '/api/authz/auth-request', [`X-Original-URL: http://${WIKI}/page`, 'X-Original-Method: GET']],
     ['forward_auth', '/api/authz/forward-auth', traefik({})],
-    ['auth_request with a trusted proxy in X-Forwarded-For', '/api/authz/auth-request', [`X-Original-URL: http://${WIKI}/page`, `X-Forwarded-For: ${TRUSTED_PROXY}`, `X-Real-IP: ${TRUSTED_PROXY}`]],
+    [
+      'auth_request with a trusted proxy in X-Forwarded-For',
+      '/api/authz/auth-request',
+      [`X-Original-URL: http://${WIKI}/page`, `X-Forwarded-For: ${TRUSTED_PROXY}`, `X-Real-IP: ${TRUSTED_PROXY}`],
+    ],
     ['forward_auth with Forwarded: for=the proxy', '/api/authz/forward-auth', [...traefik({}), `Forwarded: for=${TRUSTED_PROXY}`]],
   ])('%s from an unregistered address → 403, even with a valid session', async (_name, path, lines) => {
     for (const localAddress of ['127.0.0.1', '127.0.0.3']) expect(await rawAuthz(path, lines, { localAddress })).toBe(403);

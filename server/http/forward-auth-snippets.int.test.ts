@@ -108,7 +108,7 @@ const PROXY_SET = ['x-real-ip', 'x-forwarded-for', 'x-forwarded-host', 'x-forwar
 function spellings(name: string): string[] {
   const under = name.replaceAll('-', '_');
   const all = [title(name), name.toUpperCase(), name, under, title(name).replaceAll('-', '_'), under.toUpperCase(), name.replace('-', '_'), title(name)];
-  return name.includes('-', name.indexOf('-') + 1) ? all : all.filter((s, i) => i !== 6);
+  return name.includes('-', name.indexOf('-') + 1) ? all : all.filter((_s, i) => i !== 6);
 }
 
 /**
@@ -165,10 +165,11 @@ function nginxSwaps(port: number): [string, string][] {
   ];
 }
 
-const nginxConfigs = () => [
-  ['README', () => onlyBlock('nginx')],
-  ['complete file', () => readFileSync(NGINX_COMPLETE, 'utf8')],
-] as const;
+const nginxConfigs = () =>
+  [
+    ['README', () => onlyBlock('nginx')],
+    ['complete file', () => readFileSync(NGINX_COMPLETE, 'utf8')],
+  ] as const;
 
 function caddySite(port: number): string {
   return swapped(onlyBlock('caddyfile'), [
@@ -214,10 +215,29 @@ function httpsSend(port: number, o: { path: string; method?: string; headers: [s
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-snippets-test-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=gatehouse test',
-    '-addext', `subjectAltName=DNS:${NGINX_HOST},DNS:auth.example.com`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=gatehouse test',
+      '-addext',
+      `subjectAltName=DNS:${NGINX_HOST},DNS:auth.example.com`,
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   cert = readFileSync(join(dir, 'cert.pem'));
 
   h = await startGatewayHarness({
@@ -472,7 +492,11 @@ describe('Traefik (files only: not run here)', () => {
 
   it('the headers middleware removes every listed and identity name, with "-" and with "_"', () => {
     const custom = file.http.middlewares['gatehouse-strip-headers']!.headers!.customRequestHeaders;
-    const removed = new Set(Object.entries(custom).filter(([, v]) => v === '').map(([k]) => k.toLowerCase()));
+    const removed = new Set(
+      Object.entries(custom)
+        .filter(([, v]) => v === '')
+        .map(([k]) => k.toLowerCase()),
+    );
     expect(Object.values(custom).every((v) => v === '')).toBe(true);
     const missing = [...IDENTITY, ...LISTED].flatMap((n) => [n, n.replaceAll('-', '_')]).filter((n) => !removed.has(n));
     expect(missing).toEqual([]);

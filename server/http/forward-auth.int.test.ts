@@ -15,7 +15,13 @@ afterAll(() => h?.close());
 function forwardAuth(headers: Record<string, string>, cookie?: string, localAddress = TRUSTED_PROXY) {
   return h.request({ path: '/api/authz/forward-auth', host: 'gatehouse.internal:9091', headers: { ...headers, ...(cookie ? { cookie } : {}) }, localAddress });
 }
-const traefik = (host: string, uri: string, method = 'GET') => ({ 'x-forwarded-method': method, 'x-forwarded-proto': 'http', 'x-forwarded-host': host, 'x-forwarded-uri': uri, 'x-forwarded-for': '10.9.8.7' });
+const traefik = (host: string, uri: string, method = 'GET') => ({
+  'x-forwarded-method': method,
+  'x-forwarded-proto': 'http',
+  'x-forwarded-host': host,
+  'x-forwarded-uri': uri,
+  'x-forwarded-for': '10.9.8.7',
+});
 
 /** An nginx auth_request call. */
 function authRequest(headers: Record<string, string>, cookie?: string, localAddress = TRUSTED_PROXY) {

@@ -91,11 +91,23 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
       }
     }
     const { site, host, path } = r;
-    const outcome = decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET', caseInsensitivePaths: site.case_insensitive_paths }, req.headers['x-forwarded-for'], requestId);
+    const outcome = decideProxied(
+      req,
+      { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET', caseInsensitivePaths: site.case_insensitive_paths },
+      req.headers['x-forwarded-for'],
+      requestId,
+    );
     return outcome instanceof Promise ? outcome.then((o) => forward(req, res, o, site, path, requestId)) : forward(req, res, outcome, site, path, requestId);
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse, outcome: Outcome, site: SiteConfig, path: Extract<NormalizePathResult, { ok: true }>, requestId: string): void | Promise<void> {
+  function forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    outcome: Outcome,
+    site: SiteConfig,
+    path: Extract<NormalizePathResult, { ok: true }>,
+    requestId: string,
+  ): void | Promise<void> {
     if (outcome.kind !== 'decided') {
       proxyDecisions('error').inc();
       return sendErrorPage(ctx, req, res, outcome.kind === 'store-unavailable' ? 'store.unavailable' : 'internal', requestId);
@@ -104,7 +116,13 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
     proxyDecisions(decision.kind).inc();
     if (decision.kind === 'allow') {
       const proxy = (identity: Record<string, string> | undefined) =>
-        ctx.proxy.web(req, res, proxyContext(site, path, outcome, requestId, identity, (kind) => sendErrorPage(ctx, req, res, kind === 'timeout' ? 'upstream.timeout' : 'upstream.unavailable', requestId)));
+        ctx.proxy.web(
+          req,
+          res,
+          proxyContext(site, path, outcome, requestId, identity, (kind) =>
+            sendErrorPage(ctx, req, res, kind === 'timeout' ? 'upstream.timeout' : 'upstream.unavailable', requestId),
+          ),
+        );
       const identity = session ? withIdentityToken(ctx.identityTokens, site, session, identityHeaders(session.user)) : undefined;
       // A cached token (the common case) adds no promise; one that fails to sign fails closed.
       return identity instanceof Promise ? identity.then(proxy, (error: unknown) => signingFailed(req, res, error, requestId)) : proxy(identity);
@@ -139,13 +157,23 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
     const r = route(req);
     if (r.kind !== 'site') return refuseUpgrade(socket, r.kind === 'unknown' ? 404 : 400);
     const { site, host, path } = r;
-    const outcome = await decideProxied(req, { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET', caseInsensitivePaths: site.case_insensitive_paths }, req.headers['x-forwarded-for'], requestId);
+    const outcome = await decideProxied(
+      req,
+      { domain: host.hostname, matchPath: path.matchPath, method: req.method ?? 'GET', caseInsensitivePaths: site.case_insensitive_paths },
+      req.headers['x-forwarded-for'],
+      requestId,
+    );
     if (outcome.kind !== 'decided') return refuseUpgrade(socket, outcome.kind === 'store-unavailable' ? 503 : 500);
     const { decision, session } = outcome.auth;
     proxyDecisions(decision.kind).inc();
     if (decision.kind !== 'allow') return refuseUpgrade(socket, decision.kind === 'deny' ? 403 : 401);
     const identity = session ? await withIdentityToken(ctx.identityTokens, site, session, identityHeaders(session.user)) : undefined;
-    ctx.proxy.upgrade(req, socket, head, proxyContext(site, path, outcome, requestId, identity, (kind) => refuseUpgrade(socket, kind === 'timeout' ? 504 : 502)));
+    ctx.proxy.upgrade(
+      req,
+      socket,
+      head,
+      proxyContext(site, path, outcome, requestId, identity, (kind) => refuseUpgrade(socket, kind === 'timeout' ? 504 : 502)),
+    );
   }
 
   return {

@@ -197,13 +197,25 @@ describe('when the directory is down', () => {
       // The hot path does not wait on LDAP: the session still works, for now.
       expect((await get(h, cookie)).status).toBe(200);
       // Once refreshing has failed for longer than refresh_grace, the session stops working.
-      const after = await until(() => get(h, cookie), (r) => r.status !== 200, 'failing closed');
+      const after = await until(
+        () => get(h, cookie),
+        (r) => r.status !== 200,
+        'failing closed',
+      );
       expect(after.status).toBe(302);
     } finally {
       slapd.thaw();
     }
     // Back: the next refresh confirms dave again, and the session works again.
-    expect((await until(() => get(h, cookie), (r) => r.status === 200, 'recovery')).status).toBe(200);
+    expect(
+      (
+        await until(
+          () => get(h, cookie),
+          (r) => r.status === 200,
+          'recovery',
+        )
+      ).status,
+    ).toBe(200);
   });
 });
 
@@ -226,13 +238,18 @@ describe('refresh and revocation on every instance', () => {
     expect(echoed(response)['remote-groups']).toBe('ops');
   });
 
-  it('ends access to a group\'s site on both instances within the refresh interval once the user leaves the group', async () => {
+  it("ends access to a group's site on both instances within the refresh interval once the user leaves the group", async () => {
     const cookie = await a.signIn('dave', LDAP_USERS.dave.password);
     expect((await get(a, cookie)).status).toBe(200);
     expect((await get(b, cookie)).status).toBe(200);
     await slapd.modify(groupDn('dev'), deleteValue('member', dnOf('dave')));
     try {
-      for (const h of [a, b]) await until(() => get(h, cookie), (r) => r.status === 403, 'losing access');
+      for (const h of [a, b])
+        await until(
+          () => get(h, cookie),
+          (r) => r.status === 403,
+          'losing access',
+        );
       // Still signed in: the rest of the app still works, with the new groups.
       const rest = await get(b, cookie, '/');
       expect(rest.status).toBe(200);
@@ -246,7 +263,12 @@ describe('refresh and revocation on every instance', () => {
     const cookie = await a.signIn('erin', LDAP_USERS.erin.password);
     expect((await get(b, cookie, '/')).status).toBe(200);
     await slapd.remove(dnOf('erin'));
-    for (const h of [a, b]) await until(() => get(h, cookie, '/'), (r) => r.status === 302, 'signing out');
+    for (const h of [a, b])
+      await until(
+        () => get(h, cookie, '/'),
+        (r) => r.status === 302,
+        'signing out',
+      );
     expect((await a.postSignIn({ username: 'erin', password: LDAP_USERS.erin.password })).status).toBe(401);
   });
 });
@@ -290,7 +312,7 @@ describe('regulation before the bind', () => {
   });
 });
 
-describe('the directory\'s mail address', () => {
+describe("the directory's mail address", () => {
   const mails: Array<{ to: string[]; body: string }> = [];
   let smtp: SMTPServer;
   let h: GatewayHarness;
@@ -310,7 +332,12 @@ describe('the directory\'s mail address', () => {
     await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
     const port = (smtp.server.address() as AddressInfo).port;
     h = await startGatewayHarness({
-      configure: withLdap({}, (c) => Object.assign(c, { enrollment: { email_code: { enabled: true, ttl: '1h' } }, smtp: { host: '127.0.0.1', port, security: 'none', from: 'gatehouse@corp.example', timeout: '2s' } })),
+      configure: withLdap({}, (c) =>
+        Object.assign(c, {
+          enrollment: { email_code: { enabled: true, ttl: '1h' } },
+          smtp: { host: '127.0.0.1', port, security: 'none', from: 'gatehouse@corp.example', timeout: '2s' },
+        }),
+      ),
     });
   });
   afterAll(async () => {
@@ -324,7 +351,13 @@ describe('the directory\'s mail address', () => {
     const methods = () => h.request({ path: '/methods', host: PORTAL, headers: { cookie, 'accept-language': 'en' } });
     const gate = await methods();
     expect(gate.body).toContain(maskEmail('zoe@corp.test')!);
-    const sent = await h.request({ method: 'POST', path: '/enroll/email', host: PORTAL, headers: { cookie, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf: csrfFieldOf(gate.body)! }).toString() });
+    const sent = await h.request({
+      method: 'POST',
+      path: '/enroll/email',
+      host: PORTAL,
+      headers: { cookie, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: csrfFieldOf(gate.body)! }).toString(),
+    });
     expect(sent.status).toBe(200);
     expect(mails.map((m) => m.to)).toContainEqual(['zoe@corp.test']);
     await slapd.modify(dnOf('zoë'), replace('mail', 'zoe.angstrom@corp.test'));

@@ -22,7 +22,19 @@ import { emailDepsOf, enrollDepsOf, manageDepsOf, requestMetaOf } from './sign-i
 import { FRESH_FACTOR_PARAM } from './second-factor-router.js';
 
 const EMAIL_STATUS = { unavailable: 400, limited: 429, 'send-failed': 502 } as const;
-const NOTICES = new Set<MethodsNotice>(['added', 'renamed', 'removed', 'codes_created', 'codes_regenerated', 'needs_fresh_factor', 'webauthn_added', 'webauthn_renamed', 'webauthn_removed', 'push_added', 'push_removed']);
+const NOTICES = new Set<MethodsNotice>([
+  'added',
+  'renamed',
+  'removed',
+  'codes_created',
+  'codes_regenerated',
+  'needs_fresh_factor',
+  'webauthn_added',
+  'webauthn_renamed',
+  'webauthn_removed',
+  'push_added',
+  'push_removed',
+]);
 
 /**
  * "My sign-in methods": the list, adding an authenticator app, renaming, removing, recovery
@@ -72,14 +84,33 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
         csrfToken: session.csrf,
         user: { username: session.user.username, displayName: session.user.displayName },
         // A phone's offline codes are shown with the phone, not as a second authenticator app.
-        devices: devices.filter((d) => !phoneCodeIds.has(d.id)).map((d) => ({ id: d.id, kind: d.kind, name: d.name, serial: d.serial, createdAt: d.createdAt, lastUsedAt: d.lastUsedAt, driftSeconds: d.kind === 'totp' && d.driftSteps !== 0 ? driftSeconds(d.driftSteps, d.period) : null })),
+        devices: devices
+          .filter((d) => !phoneCodeIds.has(d.id))
+          .map((d) => ({
+            id: d.id,
+            kind: d.kind,
+            name: d.name,
+            serial: d.serial,
+            createdAt: d.createdAt,
+            lastUsedAt: d.lastUsedAt,
+            driftSeconds: d.kind === 'totp' && d.driftSteps !== 0 ? driftSeconds(d.driftSteps, d.period) : null,
+          })),
         recoveryCodes: { enabled: factorsConfig.recovery_codes.enabled, remaining, total: codes.length },
         canManage: decision.kind === 'allowed',
         confirmUrl: confirmUrlOf(ctx),
         totpEnabled: factorsConfig.totp.enabled,
         webauthn: {
           enabled: factorsConfig.webauthn.enabled,
-          credentials: credentials.map((c) => ({ id: c.id, name: c.name, authenticatorName: c.model, discoverable: c.discoverable, backupEligible: c.backupEligible, backedUp: c.backupState, createdAt: c.createdAt, lastUsedAt: c.lastUsedAt })),
+          credentials: credentials.map((c) => ({
+            id: c.id,
+            name: c.name,
+            authenticatorName: c.model,
+            discoverable: c.discoverable,
+            backupEligible: c.backupEligible,
+            backedUp: c.backupState,
+            createdAt: c.createdAt,
+            lastUsedAt: c.lastUsedAt,
+          })),
         },
         push: { enabled: Boolean(ctx.push), phones: ctx.push ? await ctx.push.factor.listDevices(session.user.username) : [] },
         notice,
@@ -104,7 +135,8 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     if (!signedIn) return redirectToSignIn(ctx, req, res);
     // A first passkey or phone owes the recovery codes that a first authenticator app shows at once.
     const state = await enrollmentState(req, signedIn.session);
-    if (state.decision.kind === 'allowed' && (await hasOwedRecoveryCodes(ctx, signedIn.session.user.username, state))) return void res.redirect(303, portalPath(ctx, 'methods/recovery-codes/new'));
+    if (state.decision.kind === 'allowed' && (await hasOwedRecoveryCodes(ctx, signedIn.session.user.username, state)))
+      return void res.redirect(303, portalPath(ctx, 'methods/recovery-codes/new'));
     const notice = typeof req.query.notice === 'string' && NOTICES.has(req.query.notice as MethodsNotice) ? (req.query.notice as MethodsNotice) : undefined;
     await methodsPage(req, res, signedIn.session, notice);
   });
@@ -125,7 +157,22 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
       ctx,
       res,
       status,
-      renderTotpEnrollPage({ t, locale, basePath: ctx.portal.basePath, csrfToken: session.csrf, deviceId: view.device.id, deviceName: view.device.name, qrDataUri: view.qrDataUri, secretGroups: view.secretGroups, issuer: totp.issuer, account: session.user.username, digits: view.device.digits, period: view.device.period, algorithm: view.device.algorithm, error }),
+      renderTotpEnrollPage({
+        t,
+        locale,
+        basePath: ctx.portal.basePath,
+        csrfToken: session.csrf,
+        deviceId: view.device.id,
+        deviceName: view.device.name,
+        qrDataUri: view.qrDataUri,
+        secretGroups: view.secretGroups,
+        issuer: totp.issuer,
+        account: session.user.username,
+        digits: view.device.digits,
+        period: view.device.period,
+        algorithm: view.device.algorithm,
+        error,
+      }),
     );
   }
 

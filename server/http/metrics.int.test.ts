@@ -31,8 +31,12 @@ async function makeTraffic() {
   const alice = await h.signIn('alice');
   expect((await h.request({ path: '/', host: APP, headers: { cookie: alice } })).status).toBe(200);
   const forwardAuth = { 'x-forwarded-method': 'GET', 'x-forwarded-proto': 'http', 'x-forwarded-host': WIKI, 'x-forwarded-uri': '/page' };
-  expect((await h.request({ path: '/api/authz/forward-auth', host: 'gatehouse.internal', headers: { ...forwardAuth, cookie: alice }, localAddress: TRUSTED_PROXY })).status).toBe(200);
-  expect((await h.request({ path: '/api/authz/auth-request', host: 'gatehouse.internal', headers: { 'x-original-url': `http://${WIKI}/` }, localAddress: TRUSTED_PROXY })).status).toBe(401);
+  expect((await h.request({ path: '/api/authz/forward-auth', host: 'gatehouse.internal', headers: { ...forwardAuth, cookie: alice }, localAddress: TRUSTED_PROXY })).status).toBe(
+    200,
+  );
+  expect(
+    (await h.request({ path: '/api/authz/auth-request', host: 'gatehouse.internal', headers: { 'x-original-url': `http://${WIKI}/` }, localAddress: TRUSTED_PROXY })).status,
+  ).toBe(401);
   // Past account.max_retries: failures, then an account ban (a regulation event).
   for (let i = 0; i < 4; i++) expect((await h.postSignIn({ username: 'bob', password: `wrong-${i}` })).status).toBe(401);
   expect((await h.postSignIn({ username: 'bob', password: USERS.bob.password })).status).toBe(401);
@@ -130,7 +134,13 @@ describe('GET /metrics after traffic', () => {
     expect(samples('gatehouse_sign_ins_total')).toMatch(/factor="password",result="failure"\} [1-9]/);
     expect(samples('gatehouse_regulation_events_total')).toMatch(/event="account_ban",factor="password"\} 1/);
     // The process metrics operators watch are still there.
-    for (const name of ['gatehouse_process_cpu_seconds_total', 'gatehouse_process_resident_memory_bytes', 'gatehouse_nodejs_eventloop_lag_p99_seconds', 'gatehouse_nodejs_heap_size_used_bytes', 'gatehouse_nodejs_active_handles']) {
+    for (const name of [
+      'gatehouse_process_cpu_seconds_total',
+      'gatehouse_process_resident_memory_bytes',
+      'gatehouse_nodejs_eventloop_lag_p99_seconds',
+      'gatehouse_nodejs_heap_size_used_bytes',
+      'gatehouse_nodejs_active_handles',
+    ]) {
       expect(families.get(name)?.samples.length, name).toBeGreaterThan(0);
     }
   });

@@ -13,7 +13,16 @@ export function createOpsRouter(ctx: GatewayContext): Router {
 
   router.get('/readyz', async (_req, res) => {
     res.set('cache-control', 'no-store');
-    const [sessionStore, storage] = await Promise.all([ctx.kv.ping().then(() => 'ok', () => 'unavailable'), ctx.storage.ping().then(() => 'ok', () => 'unavailable')]);
+    const [sessionStore, storage] = await Promise.all([
+      ctx.kv.ping().then(
+        () => 'ok',
+        () => 'unavailable',
+      ),
+      ctx.storage.ping().then(
+        () => 'ok',
+        () => 'unavailable',
+      ),
+    ]);
     const ready = sessionStore === 'ok' && storage === 'ok';
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks: { session_store: sessionStore, storage, directory: 'ok' } });
   });

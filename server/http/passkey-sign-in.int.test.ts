@@ -35,7 +35,13 @@ async function addPasskey(h: GatewayHarness, username: string): Promise<SoftAuth
   const authenticator = createSoftAuthenticator({ origin: ORIGIN, userVerified: true, transports: ['internal'] });
   const binding = `test:${randomUUID()}`;
   const options = await ctx.webauthn.registrationOptions({ username, binding, now: ctx.clock.now() });
-  const result = await ctx.webauthn.verifyRegistration({ username, binding, response: authenticator.register(options, { residentKey: true }), name: 'Laptop', now: ctx.clock.now() });
+  const result = await ctx.webauthn.verifyRegistration({
+    username,
+    binding,
+    response: authenticator.register(options, { residentKey: true }),
+    name: 'Laptop',
+    now: ctx.clock.now(),
+  });
   if (!result.ok) throw new Error(`passkey registration failed: ${result.reason}`);
   return authenticator;
 }
@@ -48,7 +54,13 @@ async function browserOn(h: GatewayHarness) {
 type Browser = Awaited<ReturnType<typeof browserOn>>;
 
 function call(h: GatewayHarness, path: string, body: unknown, headers: Record<string, string>) {
-  return h.request({ method: 'POST', path: `${API}${path}`, host: PORTAL, headers: { 'content-type': 'application/json', origin: ORIGIN, ...headers }, body: JSON.stringify(body) });
+  return h.request({
+    method: 'POST',
+    path: `${API}${path}`,
+    host: PORTAL,
+    headers: { 'content-type': 'application/json', origin: ORIGIN, ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 /**
@@ -135,7 +147,19 @@ const CLIENT_FLAGS: Record<string, unknown>[] = [
 ];
 
 /** rd values that name no target where passwordless is allowed, when it is allowed nowhere. */
-const TARGETS_OFF: unknown[] = [undefined, `http://${APP}/`, `http://${WIKI}/page`, `http://${APP}/public/x`, `http://${APP}/secure/x`, `http://${APP}/admin`, ORIGIN + '/', 'https://evil.example/', 'not a url', 42, { href: `http://${WIKI}/` }];
+const TARGETS_OFF: unknown[] = [
+  undefined,
+  `http://${APP}/`,
+  `http://${WIKI}/page`,
+  `http://${APP}/public/x`,
+  `http://${APP}/secure/x`,
+  `http://${APP}/admin`,
+  ORIGIN + '/',
+  'https://evil.example/',
+  'not a url',
+  42,
+  { href: `http://${WIKI}/` },
+];
 
 describe('passwordless off, and no rule allows it', () => {
   let h: GatewayHarness;
@@ -169,7 +193,12 @@ describe('passwordless off, and no rule allows it', () => {
       expect(flow.res.headers['set-cookie']).toBeUndefined();
       expect(await sessionKeys(h)).toEqual(before);
       const jar = jarAfter(flow);
-      for (const [host, uri] of [[WIKI, '/page'], [APP, '/'], [APP, '/secure/x'], [APP, '/admin']] as const) {
+      for (const [host, uri] of [
+        [WIKI, '/page'],
+        [APP, '/'],
+        [APP, '/secure/x'],
+        [APP, '/admin'],
+      ] as const) {
         expect((await forwardAuth(h, host, uri, jar)).status, `forward-auth ${host}${uri}`).toBe(302);
         expect((await authRequest(h, host, uri, jar)).status, `auth-request ${host}${uri}`).toBe(401);
       }
@@ -191,10 +220,13 @@ describe('passwordless off, and no rule allows it', () => {
   it('records the refusal in the audit log, naming the reason', async () => {
     const since = (await h.gateway.ctx.storage.auditEvents.query({ limit: 1 }))[0]?.id ?? 0;
     await passkeySignIn(h, alicePasskey);
-    await vi.waitFor(async () => {
-      const events = (await h.gateway.ctx.storage.auditEvents.after(since, 100)).filter((e) => e.kind.startsWith('sign_in.'));
-      expect(events.map((e) => [e.kind, e.reason])).toEqual([['sign_in.failure', 'passwordless-not-allowed']]);
-    }, { timeout: 10_000 });
+    await vi.waitFor(
+      async () => {
+        const events = (await h.gateway.ctx.storage.auditEvents.after(since, 100)).filter((e) => e.kind.startsWith('sign_in.'));
+        expect(events.map((e) => [e.kind, e.reason])).toEqual([['sign_in.failure', 'passwordless-not-allowed']]);
+      },
+      { timeout: 10_000 },
+    );
   });
 
   it('the sign-in page offers no passkey button, whatever the target', async () => {
@@ -209,7 +241,13 @@ describe('passwordless off, and no rule allows it', () => {
   const withoutPassword: [string, (now: number) => FactorUse[]][] = [
     ['a passkey with UV', (now) => [{ kind: 'webauthn', at: now, device: 'c1', userVerified: true }]],
     ['a passkey without UV', (now) => [{ kind: 'webauthn', at: now, device: 'c1', userVerified: false }]],
-    ['a passkey and a TOTP code', (now) => [{ kind: 'webauthn', at: now, device: 'c1', userVerified: true }, { kind: 'totp', at: now, device: 'd1' }]],
+    [
+      'a passkey and a TOTP code',
+      (now) => [
+        { kind: 'webauthn', at: now, device: 'c1', userVerified: true },
+        { kind: 'totp', at: now, device: 'd1' },
+      ],
+    ],
     ['a TOTP code', (now) => [{ kind: 'totp', at: now, device: 'd1' }]],
     ['a push approval', (now) => [{ kind: 'push', at: now, device: 'p1' }]],
     ['a recovery code', (now) => [{ kind: 'recovery_code', at: now }]],
@@ -217,7 +255,12 @@ describe('passwordless off, and no rule allows it', () => {
 
   it.each(withoutPassword)('a session holding only %s is not signed in at any gate', async (_name, factors) => {
     const alice = await sessionWith(h, 'alice', factors(h.gateway.ctx.clock.now()));
-    for (const [host, uri] of [[WIKI, '/page'], [APP, '/'], [APP, '/secure/x'], [APP, '/admin']] as const) {
+    for (const [host, uri] of [
+      [WIKI, '/page'],
+      [APP, '/'],
+      [APP, '/secure/x'],
+      [APP, '/admin'],
+    ] as const) {
       const res = await forwardAuth(h, host, uri, alice.cookie);
       expect(res.status, `forward-auth ${host}${uri}`).toBe(302);
       expect(res.headers['remote-user']).toBeUndefined();
@@ -232,7 +275,11 @@ describe('passwordless off, and no rule allows it', () => {
     expect(portal.body).toContain('name="password"');
     expect(portal.headers.location).toBeUndefined();
     // An administrator's session without the password never reaches the admin API.
-    for (const [method, path] of [['GET', '/users'], ['POST', '/users/bob/enrollment-links'], ['POST', '/users/bob/unlock']] as const) {
+    for (const [method, path] of [
+      ['GET', '/users'],
+      ['POST', '/users/bob/enrollment-links'],
+      ['POST', '/users/bob/unlock'],
+    ] as const) {
       const res = await admin(h, method, path, alice.cookie, alice.csrf);
       expect(res.status, `${method} ${path}`).toBe(403);
       expect(res.json).toEqual({ error: 'fresh_factor_required' });
@@ -242,7 +289,10 @@ describe('passwordless off, and no rule allows it', () => {
 
   it('the same administrator with the password and a fresh passkey may issue an enrollment link', async () => {
     const now = h.gateway.ctx.clock.now();
-    const alice = await sessionWith(h, 'alice', [{ kind: 'password', at: now }, { kind: 'webauthn', at: now, device: 'c1', userVerified: true }]);
+    const alice = await sessionWith(h, 'alice', [
+      { kind: 'password', at: now },
+      { kind: 'webauthn', at: now, device: 'c1', userVerified: true },
+    ]);
     const res = await admin(h, 'POST', '/users/bob/enrollment-links', alice.cookie, alice.csrf);
     expect(res.status).toBe(200);
     expect(res.json.username).toBe('bob');
@@ -282,7 +332,11 @@ describe('passwordless allowed by one rule only (wiki), off globally', () => {
     expect(wiki.headers['remote-user']).toBe('bob');
     expect((await forwardAuth(h, WIKI, '/2fa/x', cookie)).status).toBe(200);
     expect((await authRequest(h, WIKI, '/page', cookie)).status).toBe(200);
-    for (const [host, uri] of [[APP, '/'], [APP, '/page'], [APP, '/secure/x']] as const) {
+    for (const [host, uri] of [
+      [APP, '/'],
+      [APP, '/page'],
+      [APP, '/secure/x'],
+    ] as const) {
       expect((await forwardAuth(h, host, uri, cookie)).status, `forward-auth ${host}${uri}`).toBe(302);
       expect((await authRequest(h, host, uri, cookie)).status, `auth-request ${host}${uri}`).toBe(401);
       expect((await proxied(h, host, uri, cookie)).status, `proxy ${host}${uri}`).toBe(302);
@@ -343,7 +397,10 @@ describe('passwordless allowed by one rule only (wiki), off globally', () => {
     expect(flow.res.status).toBe(200);
     const me = await admin(h, 'GET', '/session', flow.cookie!);
     expect(me.json).toMatchObject({ username: 'alice', freshFactorUntil: null });
-    for (const [method, path] of [['GET', '/users'], ['POST', '/users/bob/enrollment-links']] as const) {
+    for (const [method, path] of [
+      ['GET', '/users'],
+      ['POST', '/users/bob/enrollment-links'],
+    ] as const) {
       const res = await admin(h, method, path, flow.cookie!, me.json.csrfToken);
       expect(res.status, `${method} ${path}`).toBe(403);
       expect(res.json).toEqual({ error: 'fresh_factor_required' });

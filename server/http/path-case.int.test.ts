@@ -33,7 +33,19 @@ beforeEach(() => {
 });
 
 /** Spellings of /admin… that a case-insensitive upstream serves as /admin… */
-const SPELLINGS = ['/ADMIN', '/Admin', '/aDmIn', '/ADMIN/', '/Admin/users', '/ADMIN/Users?x=1', '/%41DMIN/x', '/adm%C4%B1n', '/ADM%C4%B1N/x', '/public/../ADMIN/x', '/ADMIN;jsessionid=1/x'];
+const SPELLINGS = [
+  '/ADMIN',
+  '/Admin',
+  '/aDmIn',
+  '/ADMIN/',
+  '/Admin/users',
+  '/ADMIN/Users?x=1',
+  '/%41DMIN/x',
+  '/adm%C4%B1n',
+  '/ADM%C4%B1N/x',
+  '/public/../ADMIN/x',
+  '/ADMIN;jsessionid=1/x',
+];
 
 describe('on the proxy path', () => {
   it.each(SPELLINGS)('a rule about /admin covers %s (403, never proxied)', async (path) => {

@@ -31,7 +31,10 @@ const STATE_ERRORS: Record<DirectoryState, SignInError> = {
 
 const signInForm = z.object({
   username: z.string().trim().min(1).max(MAX_USERNAME_LENGTH),
-  password: z.string().min(1).refine((p) => Buffer.byteLength(p) <= MAX_PASSWORD_BYTES),
+  password: z
+    .string()
+    .min(1)
+    .refine((p) => Buffer.byteLength(p) <= MAX_PASSWORD_BYTES),
   remember_me: z.literal('1').optional(),
   rd: z.string().optional(),
 });
@@ -83,10 +86,22 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
     if (!session) return signInPage(req, res, 200, { rd });
     if (rd) return continueTo(req, res, session, rd);
     const { locale, t } = localeOf(req);
-    const sites = ctx.sites.sites
-      .filter((site) => decideFor(ctx, req, session, site.url.href).kind === 'allow')
-      .map((site) => ({ name: site.name, url: site.url.href }));
-    sendPage(ctx, res, 200, renderHomePage({ t, locale, basePath: ctx.portal.basePath, csrfToken: session.csrf, user: session.user, factors: session.factors, sessionStartedAt: session.createdAt, sites }));
+    const sites = ctx.sites.sites.filter((site) => decideFor(ctx, req, session, site.url.href).kind === 'allow').map((site) => ({ name: site.name, url: site.url.href }));
+    sendPage(
+      ctx,
+      res,
+      200,
+      renderHomePage({
+        t,
+        locale,
+        basePath: ctx.portal.basePath,
+        csrfToken: session.csrf,
+        user: session.user,
+        factors: session.factors,
+        sessionStartedAt: session.createdAt,
+        sites,
+      }),
+    );
   });
 
   /** Already signed in and sent here with a target: go on if the session now satisfies it. */
@@ -146,7 +161,10 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
       return sendErrorPage(ctx, req, res, 'csrf.invalid');
     }
     const clientIp = ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']).ip;
-    await signOut({ sessions: ctx.sessions, logger: ctx.logger, audit: ctx.audit }, { token, session, scope: parsed.data.scope, clientIp, userAgent: req.headers['user-agent'], requestId: requestIdOf(res) });
+    await signOut(
+      { sessions: ctx.sessions, logger: ctx.logger, audit: ctx.audit },
+      { token, session, scope: parsed.data.scope, clientIp, userAgent: req.headers['user-agent'], requestId: requestIdOf(res) },
+    );
     res.append('set-cookie', serializeClearedSessionCookie(sessionCookieOptions(ctx, false)));
     res.redirect(303, ctx.redirects.safeTarget(parsed.data.rd) ?? `${ctx.portal.basePath}logout`);
   });

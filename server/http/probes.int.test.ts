@@ -118,7 +118,9 @@ describe('nothing else of a protected site is taken over', () => {
     const before = upstreamRequests();
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(h.port, '127.0.0.1', () =>
-        socket.write(`GET /healthz HTTP/1.1\r\nHost: ${APP}\r\nCookie: ${alice}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`),
+        socket.write(
+          `GET /healthz HTTP/1.1\r\nHost: ${APP}\r\nCookie: ${alice}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+        ),
       );
       let text = '';
       socket.on('data', (chunk) => (text += chunk));

@@ -5,10 +5,7 @@ import type { SiteConfig } from '../config/schema.js';
 import type { GatewayContext } from './context.js';
 import type { Route } from './metrics.js';
 
-export type Outcome =
-  | { kind: 'decided'; auth: Authorization; clientIp: string; viaTrustedProxy: boolean }
-  | { kind: 'store-unavailable' }
-  | { kind: 'error' };
+export type Outcome = { kind: 'decided'; auth: Authorization; clientIp: string; viaTrustedProxy: boolean } | { kind: 'store-unavailable' } | { kind: 'error' };
 
 export type DecideProtectedRequest = (
   req: IncomingMessage,

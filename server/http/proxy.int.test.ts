@@ -48,9 +48,19 @@ describe('identity headers', () => {
     [['remote_groups', 'admins']],
     [['Remote-Name', 'Admin']],
     [['Remote-Email', 'admin@corp.example']],
-    [['remote-email', 'admin@corp.example'], ['Remote_Email', 'x@y']],
-    [['Remote-User', 'admin'], ['Remote-User', 'root']],
-    [['Remote-User', 'admin'], ['remote_user', 'root'], ['REMOTE-USER', 'x']],
+    [
+      ['remote-email', 'admin@corp.example'],
+      ['Remote_Email', 'x@y'],
+    ],
+    [
+      ['Remote-User', 'admin'],
+      ['Remote-User', 'root'],
+    ],
+    [
+      ['Remote-User', 'admin'],
+      ['remote_user', 'root'],
+      ['REMOTE-USER', 'x'],
+    ],
   ];
 
   it.each(spoofs)('strips client-sent %j on a bypass route', async (...headers) => {

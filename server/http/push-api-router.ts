@@ -73,7 +73,10 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
     if (!found) return;
     const body = jsonOf(req);
     if (!isPlainObject(body) || !hasOnlyKeys(body, ['subscription']) || !('subscription' in body)) return sendApiError(res, 'malformed');
-    const subscription = body.subscription === null ? null : parseSubscription(body.subscription, { allowLoopback: allowsLoopbackPush(ctx.portal.url), services: ctx.config.second_factors.push.push_services });
+    const subscription =
+      body.subscription === null
+        ? null
+        : parseSubscription(body.subscription, { allowLoopback: allowsLoopbackPush(ctx.portal.url), services: ctx.config.second_factors.push.push_services });
     if (subscription === undefined) return sendApiError(res, 'malformed');
     await ctx.storage.pushDevices.updateSubscription(found.id, subscription && JSON.stringify(subscription));
     send(res, 204);

@@ -50,7 +50,9 @@ describe('push approval: the answer', () => {
     expect(fresh).not.toBe(csrf);
     const again = await user.post(`/second-factor/push/${approvalId}/complete`, { csrf: fresh, rd: SECURE });
     expect(again.status).toBe(410);
-    expect((await events('second_factor.success', 'alice')).map((e) => e.details)).toEqual([expect.objectContaining({ factor: 'push', device: phone.deviceId, approval: approvalId })]);
+    expect((await events('second_factor.success', 'alice')).map((e) => e.details)).toEqual([
+      expect.objectContaining({ factor: 'push', device: phone.deviceId, approval: approvalId }),
+    ]);
     expect(await events('push.approved', 'alice')).toHaveLength(1);
   });
 });

@@ -85,7 +85,14 @@ describe('push across two gateway instances sharing one Redis', () => {
       expect(shown.data).not.toHaveProperty('number');
 
       const body = JSON.stringify(phone.answer(approvalId, 'approve', number));
-      const answered = await send({ port: bPort, method: 'POST', path: `/api/push/v1/approvals/${approvalId}`, host: PORTAL, headers: { 'content-type': 'application/json' }, body });
+      const answered = await send({
+        port: bPort,
+        method: 'POST',
+        path: `/api/push/v1/approvals/${approvalId}`,
+        host: PORTAL,
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       expect([answered.status, JSON.parse(answered.body).result]).toEqual([200, 'approved']);
       expect((await stream.waitFor((e) => e.event === 'closed')).data).toEqual({ approvalId });
 
@@ -145,7 +152,19 @@ describe('Web Push to a local push service', () => {
     await expect(jwtVerify(jwt!, key, { audience: 'https://fcm.googleapis.com', algorithms: ['ES256'] })).rejects.toThrow();
 
     const message = JSON.parse(decryptAes128gcm(push.body, phone.pushKeys).toString('utf8'));
-    expect(message).toEqual({ type: 'approval', approval: { approvalId, username: 'alice', site: 'app.localhost', requestedAt: expect.any(Number), expiresAt: expect.any(Number), ip: '127.0.0.1', browser: 'Other', os: 'Other' } });
+    expect(message).toEqual({
+      type: 'approval',
+      approval: {
+        approvalId,
+        username: 'alice',
+        site: 'app.localhost',
+        requestedAt: expect.any(Number),
+        expiresAt: expect.any(Number),
+        ip: '127.0.0.1',
+        browser: 'Other',
+        os: 'Other',
+      },
+    });
     expect(message.approval.expiresAt - message.approval.requestedAt).toBe(45_000);
   });
 

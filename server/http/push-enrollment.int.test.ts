@@ -24,7 +24,10 @@ const point = () => {
   ecdh.generateKeys();
   return ecdh.getPublicKey();
 };
-const goodSubscription = () => ({ endpoint: 'https://fcm.googleapis.com/fcm/send/abc123', keys: { p256dh: point().toString('base64url'), auth: randomBytes(16).toString('base64url') } });
+const goodSubscription = () => ({
+  endpoint: 'https://fcm.googleapis.com/fcm/send/abc123',
+  keys: { p256dh: point().toString('base64url'), auth: randomBytes(16).toString('base64url') },
+});
 
 describe('push enrollment', () => {
   it('a good link enrolls the phone: push device with its key, a confirmed TOTP device for offline codes, audit', async () => {
@@ -217,7 +220,8 @@ describe('push enrollment', () => {
     const csrf = csrfFieldOf(methods.body)!;
     expect(methods.body).toContain('action="/methods/push/rename"');
     expect((await user.post('/methods/push/rename', { csrf: 'forged', device: phone.deviceId, name: 'x' })).status).toBe(403);
-    for (const name of ['', '   ', 'x'.repeat(65), 'a\tb']) expect((await user.post('/methods/push/rename', { csrf, device: phone.deviceId, name })).status, JSON.stringify(name)).toBe(400);
+    for (const name of ['', '   ', 'x'.repeat(65), 'a\tb'])
+      expect((await user.post('/methods/push/rename', { csrf, device: phone.deviceId, name })).status, JSON.stringify(name)).toBe(400);
     for (const id of [bobPhone.deviceId, otp.id, 'not-mine']) expect((await user.post('/methods/push/rename', { csrf, device: id, name: 'Mine now' })).status, id).toBe(400);
     expect((await h.gateway.ctx.storage.pushDevices.get(bobPhone.deviceId))!.name).toBe('Bob phone');
     expect((await h.gateway.ctx.storage.pushDevices.get(phone.deviceId))!.name).toBe('Old name');

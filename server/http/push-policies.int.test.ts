@@ -159,7 +159,10 @@ describe('push: device-authenticated calls', () => {
 
   it('PUT subscription replaces and clears it; a malformed one → 400', async () => {
     const phone = await enrollPhone(h, 'alice');
-    const sub = { endpoint: 'https://fcm.googleapis.com/fcm/send/new', keys: { p256dh: (await import('node:crypto')).createECDH('prime256v1').generateKeys().toString('base64url'), auth: 'A'.repeat(22) } };
+    const sub = {
+      endpoint: 'https://fcm.googleapis.com/fcm/send/new',
+      keys: { p256dh: (await import('node:crypto')).createECDH('prime256v1').generateKeys().toString('base64url'), auth: 'A'.repeat(22) },
+    };
     const put = (body: unknown) => {
       const text = JSON.stringify(body);
       return api(h, 'PUT', '/subscription', text, { authorization: phone.authorization('PUT', '/api/push/v1/subscription', text) });

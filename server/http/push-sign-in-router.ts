@@ -61,7 +61,13 @@ export function createPushSignInRouter(ctx: GatewayContext, push: PushService): 
     if (!isValidSessionPost(ctx, req, session)) return page(req, res, session, 403, { problem: 'csrf', redirectTarget: rd });
     if (!pushAllowed(req, session, rd)) return page(req, res, session, 400, { problem: 'no_device', redirectTarget: rd });
     const site = rd ? new URL(rd).host : ctx.portal.url.host;
-    const result = await push.request({ username: session.user.username, deviceId: req.body?.device, sessionId: secondFactorBinding(ctx.sessions, token)!, site, ...requestMetaOf(ctx, req, res) });
+    const result = await push.request({
+      username: session.user.username,
+      deviceId: req.body?.device,
+      sessionId: secondFactorBinding(ctx.sessions, token)!,
+      site,
+      ...requestMetaOf(ctx, req, res),
+    });
     if (!result.ok) return page(req, res, session, REQUEST_PROBLEMS[result.reason].status, { problem: REQUEST_PROBLEMS[result.reason].problem, redirectTarget: rd });
     await waiting(req, res, session, 200, result.record, rd);
   });
@@ -82,7 +88,14 @@ export function createPushSignInRouter(ctx: GatewayContext, push: PushService): 
     const rd = ctx.redirects.safeTarget(req.body?.rd);
     if (!isValidSessionPost(ctx, req, session)) return page(req, res, session, 403, { problem: 'csrf', redirectTarget: rd });
     const approvalId = String(req.params.approvalId);
-    const result = await completeSecondFactor(secondFactorDepsOf(ctx), { token, session, factor: push.factor, response: approvalId, site: siteNameOf(ctx, rd), ...requestMetaOf(ctx, req, res) });
+    const result = await completeSecondFactor(secondFactorDepsOf(ctx), {
+      token,
+      session,
+      factor: push.factor,
+      response: approvalId,
+      site: siteNameOf(ctx, rd),
+      ...requestMetaOf(ctx, req, res),
+    });
     if (!result.ok && result.reason === 'pending') {
       // Pressed before the phone answered (the page without its script): keep waiting.
       const record = await push.find(approvalId, secondFactorBinding(ctx.sessions, token));

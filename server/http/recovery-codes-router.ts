@@ -70,7 +70,12 @@ function mayShowOwedCodes(ctx: GatewayContext, state: FactorCounts): boolean {
 /** Makes a new set (replacing any old one), audits it and shows it once. */
 export async function showNewRecoveryCodes(ctx: GatewayContext, req: Request, res: Response, session: Session, options: { replaced: boolean; continueUrl: string }) {
   const { username } = session.user;
-  const codes = await issueRecoveryCodes(manageDepsOf(ctx), { session, count: ctx.config.second_factors.recovery_codes.count, replaced: options.replaced, ...requestMetaOf(ctx, req, res) });
+  const codes = await issueRecoveryCodes(manageDepsOf(ctx), {
+    session,
+    count: ctx.config.second_factors.recovery_codes.count,
+    replaced: options.replaced,
+    ...requestMetaOf(ctx, req, res),
+  });
   const { locale, t } = localeOf(req);
   sendPage(ctx, res, 200, renderRecoveryCodesPage({ t, locale, basePath: ctx.portal.basePath, codes, continueUrl: options.continueUrl, username, replaced: options.replaced }));
 }

@@ -29,7 +29,10 @@ const noticeOf = (body: string) => /<div class="notice notice-success" role="sta
 /** A user of the harness's users file with factors wiped, signed in with a fresh TOTP factor (a device of their own). */
 async function userWithFreshApp(username: 'alice' | 'bob') {
   await wipe(username);
-  const device = await h.gateway.ctx.storage.otpDevices.create({ username, kind: 'totp', name: 'Phone', secret: randomBytes(20), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, Date.now());
+  const device = await h.gateway.ctx.storage.otpDevices.create(
+    { username, kind: 'totp', name: 'Phone', secret: randomBytes(20), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true },
+    Date.now(),
+  );
   return withFactor(username, { kind: 'totp', at: Date.now(), device: device.id });
 }
 
@@ -149,7 +152,11 @@ describe('the first second factor of any kind comes with recovery codes, once', 
     const start = await bob.post('/methods/totp/start', { csrf: csrfFieldOf((await bob.get('/methods')).body)!, name: 'Phone' });
     const device = /name="device" value="([^"]+)"/.exec(start.body)![1]!;
     const secret = (await h.gateway.ctx.storage.otpDevices.get(device))!.secret;
-    const shown = await bob.post('/methods/totp/confirm', { csrf: csrfFieldOf(start.body)!, device, code: generateTotp(secret, Date.now(), { period: 30, digits: 6, algorithm: 'SHA1' }) });
+    const shown = await bob.post('/methods/totp/confirm', {
+      csrf: csrfFieldOf(start.body)!,
+      device,
+      code: generateTotp(secret, Date.now(), { period: 30, digits: 6, algorithm: 'SHA1' }),
+    });
     expect(codesOn(shown.body)).toHaveLength(10);
     expect(shown.body).not.toMatch(/no longer work/);
     expect(noticeOf((await bob.get(continueHref(shown.body)!)).body)).toBe('Your authenticator app was added.');

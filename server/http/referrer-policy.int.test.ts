@@ -64,7 +64,16 @@ describe('Referrer-Policy on every portal response', () => {
       ['push API enrollment refused', api(h, 'POST', '/enroll', { token: 'x' })],
       ['push API unsigned call', api(h, 'GET', '/pending')],
       ['push API unknown path', api(h, 'GET', '/nope')],
-      ['webauthn options', h.request({ method: 'POST', path: '/api/webauthn/authenticate/options', host: PORTAL, headers: { origin: `http://${PORTAL}`, 'content-type': 'application/json' }, body: '{}' })],
+      [
+        'webauthn options',
+        h.request({
+          method: 'POST',
+          path: '/api/webauthn/authenticate/options',
+          host: PORTAL,
+          headers: { origin: `http://${PORTAL}`, 'content-type': 'application/json' },
+          body: '{}',
+        }),
+      ],
       ['admin API without a session', get('/api/admin/v1/users')],
       ['health', get('/healthz')],
       ['readiness', get('/readyz')],

@@ -38,12 +38,20 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
     return decision.kind === 'step_up' ? decision.factors : SECOND_FACTORS;
   }
 
-  async function render(req: Request, res: Response, session: Session, rd: string | undefined, status: number, extra: { error?: SecondFactorError; submittedWith?: 'device' | 'recovery'; reason?: SecondFactorReason } = {}) {
+  async function render(
+    req: Request,
+    res: Response,
+    session: Session,
+    rd: string | undefined,
+    status: number,
+    extra: { error?: SecondFactorError; submittedWith?: 'device' | 'recovery'; reason?: SecondFactorReason } = {},
+  ) {
     const kinds = allowedKinds(req, session, rd);
     const username = session.user.username;
     const devices = await codeDevicesOf(ctx, username, kinds);
     const webauthnAvailable = ctx.config.second_factors.webauthn.enabled && kinds.includes('webauthn') && (await ctx.factors.webauthn.listDevices(username)).length > 0;
-    const recoveryCodesAllowed = ctx.config.second_factors.recovery_codes.enabled && kinds.includes('recovery_code') && (await ctx.factors.recovery_code.listDevices(username)).length > 0;
+    const recoveryCodesAllowed =
+      ctx.config.second_factors.recovery_codes.enabled && kinds.includes('recovery_code') && (await ctx.factors.recovery_code.listDevices(username)).length > 0;
     const state = await ctx.storage.userState.get(username);
     const hasSecond = session.factors.some((f) => f.kind !== 'password');
     const { locale, t } = localeOf(req);
@@ -91,7 +99,15 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
     if (!factor || !allowedKinds(req, session, rd).includes(factor.kind)) return render(req, res, session, rd, 401, { error: 'invalid_code', submittedWith });
 
     const deviceId = factor.kind === 'recovery_code' ? undefined : deviceField;
-    const result = await completeSecondFactor(secondFactorDepsOf(ctx), { token, session, factor, deviceId, response: req.body?.code, site: siteNameOf(ctx, rd), ...requestMetaOf(ctx, req, res) });
+    const result = await completeSecondFactor(secondFactorDepsOf(ctx), {
+      token,
+      session,
+      factor,
+      deviceId,
+      response: req.body?.code,
+      site: siteNameOf(ctx, rd),
+      ...requestMetaOf(ctx, req, res),
+    });
     if (!result.ok) {
       const mapped = ERRORS[result.reason] ?? ERRORS['invalid-code']!;
       return render(req, res, session, rd, mapped.status, { error: mapped.error, submittedWith });
@@ -120,7 +136,15 @@ async function codeDevicesOf(ctx: GatewayContext, username: string, kinds: reado
     for (const listed of await ctx.factors[kind].listDevices(username)) {
       const device = stored.get(listed.id);
       const phone = phones.get(listed.id);
-      devices.push({ id: listed.id, kind, name: phone ?? listed.name, lastUsedAt: listed.lastUsedAt, serial: device?.serial ?? null, digits: device?.digits, phoneApp: phone !== undefined });
+      devices.push({
+        id: listed.id,
+        kind,
+        name: phone ?? listed.name,
+        lastUsedAt: listed.lastUsedAt,
+        serial: device?.serial ?? null,
+        digits: device?.digits,
+        phoneApp: phone !== undefined,
+      });
     }
   }
   return devices;

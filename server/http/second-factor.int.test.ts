@@ -116,7 +116,12 @@ describe('second factor: enrollment, sign-in, replay, step-up', () => {
   it('a step-up rule with max_auth_age asks again once the factor is stale; recovery codes work once', async () => {
     const FRESH = `http://${APP}/fresh/x`;
     const alice = client(await h.signIn('alice'));
-    const wrong = await alice.post('/second-factor', { csrf: csrfFieldOf((await alice.get(`/second-factor?rd=${encodeURIComponent(FRESH)}`)).body)!, rd: FRESH, device: 'recovery', code: 'ZZZZ-ZZZZ-ZZZZ' });
+    const wrong = await alice.post('/second-factor', {
+      csrf: csrfFieldOf((await alice.get(`/second-factor?rd=${encodeURIComponent(FRESH)}`)).body)!,
+      rd: FRESH,
+      device: 'recovery',
+      code: 'ZZZZ-ZZZZ-ZZZZ',
+    });
     expect(wrong.status).toBe(401);
     const page = await alice.get(`/second-factor?rd=${encodeURIComponent(FRESH)}`);
     const ok = await alice.post('/second-factor', { csrf: csrfFieldOf(page.body)!, rd: FRESH, device: 'recovery', code: recoveryCodes[0]! });
@@ -138,7 +143,13 @@ describe('second factor: enrollment, sign-in, replay, step-up', () => {
     const alice = client(await h.signIn('alice'));
     const res = await alice.post('/second-factor', { csrf: 'forged', device: 'x', code: '123456' });
     expect(res.status).toBe(403);
-    const foreign = await h.request({ method: 'POST', path: '/second-factor', host: PORTAL, headers: { cookie: alice.cookie, origin: `http://${APP}`, 'content-type': 'application/x-www-form-urlencoded' }, body: form({ csrf: 'x', code: '1' }) });
+    const foreign = await h.request({
+      method: 'POST',
+      path: '/second-factor',
+      host: PORTAL,
+      headers: { cookie: alice.cookie, origin: `http://${APP}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form({ csrf: 'x', code: '1' }),
+    });
     expect(foreign.status).toBe(403);
   });
 
@@ -159,7 +170,7 @@ describe('the second step names each code device for what it is, and leads with 
   const newDevice = (fields: { kind: 'totp' | 'hotp'; name: string; serial: string | null; digits: 6 | 8 }) =>
     h.gateway.ctx.storage.otpDevices.create({ username: 'bob', secret: randomBytes(20), algorithm: 'SHA1', period: 30, confirmed: true, ...fields }, Date.now());
 
-  it('a phone\'s offline codes (named after the phone), an imported TOTP token, an HOTP token and an app', async () => {
+  it("a phone's offline codes (named after the phone), an imported TOTP token, an HOTP token and an app", async () => {
     const storage = h.gateway.ctx.storage;
     const phoneCodes = await newDevice({ kind: 'totp', name: 'name given at enrollment', serial: null, digits: 6 });
     await storage.pushDevices.create({ username: 'bob', name: 'Pixel 9', publicKey: randomBytes(91), subscription: null, otpDeviceId: phoneCodes.id }, Date.now());

@@ -34,7 +34,10 @@ beforeAll(async () => {
   set = await startSentinelSet({ password: DATA_PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
   h = await startGatewayHarness({ configure: (c) => Object.assign(c, { redis: sentinelRedis() }) });
   configPath = join(h.dir, 'cli.yml');
-  writeFileSync(configPath, stringify({ ...baseConfig({ redisUrl: 'unused', usersFile: h.usersFile, upstreamPort: h.upstream.port }), redis: sentinelRedis(), storage: h.gateway.ctx.config.storage }));
+  writeFileSync(
+    configPath,
+    stringify({ ...baseConfig({ redisUrl: 'unused', usersFile: h.usersFile, upstreamPort: h.upstream.port }), redis: sentinelRedis(), storage: h.gateway.ctx.config.storage }),
+  );
 });
 afterAll(async () => {
   await h?.close();

@@ -24,12 +24,29 @@ export function signInDepsOf(ctx: GatewayContext): SignInDeps {
 }
 
 export function secondFactorDepsOf(ctx: GatewayContext): SecondFactorDeps {
-  return { sessions: ctx.sessions, storage: ctx.storage, regulator: ctx.regulator, audit: ctx.audit, now: ctx.clock.now, onResult: (factor, result) => ctx.metrics.signIns.inc({ factor, result }) };
+  return {
+    sessions: ctx.sessions,
+    storage: ctx.storage,
+    regulator: ctx.regulator,
+    audit: ctx.audit,
+    now: ctx.clock.now,
+    onResult: (factor, result) => ctx.metrics.signIns.inc({ factor, result }),
+  };
 }
 
 export function enrollDepsOf(ctx: GatewayContext): EnrollDeps {
   const { totp, recovery_codes } = ctx.config.second_factors;
-  return { sessions: ctx.sessions, storage: ctx.storage, kv: ctx.kv, regulator: ctx.regulator, audit: ctx.audit, webauthn: ctx.webauthn, totp, recoveryCodesEnabled: recovery_codes.enabled, now: ctx.clock.now };
+  return {
+    sessions: ctx.sessions,
+    storage: ctx.storage,
+    kv: ctx.kv,
+    regulator: ctx.regulator,
+    audit: ctx.audit,
+    webauthn: ctx.webauthn,
+    totp,
+    recoveryCodesEnabled: recovery_codes.enabled,
+    now: ctx.clock.now,
+  };
 }
 
 export function manageDepsOf(ctx: GatewayContext): ManageDeps {

@@ -140,8 +140,17 @@ describe('sign-in with a password', () => {
 
   it('refuses a sign-in body that is not a form', async () => {
     const { csrfCookie } = await h.signInForm();
-    for (const [type, body] of [['application/json', '{"username":"alice"}'], ['text/plain', 'username=alice']] as const) {
-      const res = await h.request({ method: 'POST', path: '/login', host: PORTAL, headers: { 'content-type': type, origin: `http://${PORTAL}`, cookie: `gatehouse_csrf=${csrfCookie}` }, body });
+    for (const [type, body] of [
+      ['application/json', '{"username":"alice"}'],
+      ['text/plain', 'username=alice'],
+    ] as const) {
+      const res = await h.request({
+        method: 'POST',
+        path: '/login',
+        host: PORTAL,
+        headers: { 'content-type': type, origin: `http://${PORTAL}`, cookie: `gatehouse_csrf=${csrfCookie}` },
+        body,
+      });
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
     }

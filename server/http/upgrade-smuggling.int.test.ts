@@ -43,8 +43,7 @@ beforeEach(() => {
 });
 
 /** What the client writes into the tunnel once it thinks it is open: a request a rule denies. */
-const SMUGGLED =
-  `GET /admin/users HTTP/1.1\r\nHost: ${TUNNEL}\r\nRemote-User: admin\r\nRemote-Groups: admins\r\n` + `X-Forwarded-User: admin\r\nX-Original-URL: /admin\r\n\r\n`;
+const SMUGGLED = `GET /admin/users HTTP/1.1\r\nHost: ${TUNNEL}\r\nRemote-User: admin\r\nRemote-Groups: admins\r\n` + `X-Forwarded-User: admin\r\nX-Original-URL: /admin\r\n\r\n`;
 
 /**
  * Writes the bytes and reads until the gateway closes the connection, or until an answer from
@@ -85,21 +84,7 @@ function tunnelled(): TunnelSeen[] {
 }
 
 describe('upgrades other than WebSocket', () => {
-  const tokens = [
-    'h2c',
-    'H2C',
-    'h2',
-    'h2c, websocket',
-    'websocket, h2c',
-    'websocket h2c',
-    'websocket/13',
-    'TLS/1.2',
-    'HTTP/2.0',
-    'HTTP/1.1',
-    'foo',
-    'websocket2',
-    'x-websocket',
-  ];
+  const tokens = ['h2c', 'H2C', 'h2', 'h2c, websocket', 'websocket, h2c', 'websocket h2c', 'websocket/13', 'TLS/1.2', 'HTTP/2.0', 'HTTP/1.1', 'foo', 'websocket2', 'x-websocket'];
 
   it.each(tokens)('Upgrade: %s on a bypass path is refused with 400 and never reaches the upstream', async (token) => {
     const response = await exchange(
@@ -113,10 +98,7 @@ describe('upgrades other than WebSocket', () => {
   });
 
   it.each(['h2c', 'TLS/1.2', 'websocket, h2c'])('Upgrade: %s from a signed-in user is refused just the same', async (token) => {
-    const response = await exchange(
-      `GET /page HTTP/1.1\r\nHost: ${TUNNEL}\r\nConnection: Upgrade\r\nUpgrade: ${token}\r\n${cookieLine(alice)}\r\n${SMUGGLED}`,
-      SMUGGLED,
-    );
+    const response = await exchange(`GET /page HTTP/1.1\r\nHost: ${TUNNEL}\r\nConnection: Upgrade\r\nUpgrade: ${token}\r\n${cookieLine(alice)}\r\n${SMUGGLED}`, SMUGGLED);
     expect(statusOf(response)).toBe(400);
     expect(tunnel.seen).toEqual([]);
   });
@@ -142,9 +124,7 @@ describe('upgrades other than WebSocket', () => {
   });
 
   it('Upgrade without Connection: upgrade is a plain request: proxied without Upgrade or HTTP2-Settings', async () => {
-    const response = await exchange(
-      `GET /public/plain HTTP/1.1\r\nHost: ${TUNNEL}\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nConnection: close\r\n\r\n`,
-    );
+    const response = await exchange(`GET /public/plain HTTP/1.1\r\nHost: ${TUNNEL}\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nConnection: close\r\n\r\n`);
     expect(statusOf(response)).toBe(200);
     expect(tunnel.seen).toHaveLength(1);
     const names = tunnel.seen[0]!.headers.map(([name]) => name.replaceAll('_', '-'));
@@ -182,8 +162,7 @@ describe('WebSocket handshakes that are not well formed', () => {
 describe('WebSocket upgrades', () => {
   it('an upstream that answers 101 without completing the WebSocket handshake gets no tunnel (502)', async () => {
     const response = await exchange(
-      `GET /public/ws HTTP/1.1\r\nHost: ${TUNNEL}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-        `Sec-WebSocket-Key: ${key()}\r\nSec-WebSocket-Version: 13\r\n\r\n${SMUGGLED}`,
+      `GET /public/ws HTTP/1.1\r\nHost: ${TUNNEL}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` + `Sec-WebSocket-Key: ${key()}\r\nSec-WebSocket-Version: 13\r\n\r\n${SMUGGLED}`,
       SMUGGLED,
     );
     expect(statusOf(response)).toBe(502);

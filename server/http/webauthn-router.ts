@@ -27,7 +27,11 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
   const json = express.json({ limit: 64 * 1024, strict: true });
   const service = ctx.webauthn;
 
-  const ok = (res: Response, body: object) => void res.status(200).set('cache-control', 'no-store').json({ ok: true, ...body });
+  const ok = (res: Response, body: object) =>
+    void res
+      .status(200)
+      .set('cache-control', 'no-store')
+      .json({ ok: true, ...body });
   const setSession = (res: Response, token: string, rememberMe: boolean) => void res.append('set-cookie', serializeSessionCookie(token, sessionCookieOptions(ctx, rememberMe)));
 
   /** The caller's session (when signed in) after the origin and CSRF checks; undefined: answered already. */
@@ -88,7 +92,13 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
     if (req.body?.mode === 'passwordless') return passwordless(req, res, rd);
     const signedIn = await checkSignedIn(req, res);
     if (!signedIn) return;
-    const result = await completeSecondFactor(secondFactorDepsOf(ctx), { ...signedIn, factor: ctx.factors.webauthn, response: req.body?.response, site: siteNameOf(ctx, rd), ...requestMetaOf(ctx, req, res) });
+    const result = await completeSecondFactor(secondFactorDepsOf(ctx), {
+      ...signedIn,
+      factor: ctx.factors.webauthn,
+      response: req.body?.response,
+      site: siteNameOf(ctx, rd),
+      ...requestMetaOf(ctx, req, res),
+    });
     if (!result.ok && result.reason === 'throttled') return sendApiError(res, 'throttled');
     if (!result.ok && result.reason === 'expired') return sendApiError(res, 'signed_out');
     if (!result.ok) return sendApiError(res, apiErrorCodeOf(result.detail ?? result.reason, 'verification-failed'));

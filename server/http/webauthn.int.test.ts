@@ -16,7 +16,13 @@ afterAll(() => h?.close());
 
 const API = '/api/webauthn';
 function call(path: string, body: unknown, headers: Record<string, string> = {}) {
-  return h.request({ method: 'POST', path: `${API}${path}`, host: PORTAL, headers: { 'content-type': 'application/json', origin: `http://${PORTAL}`, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return h.request({
+    method: 'POST',
+    path: `${API}${path}`,
+    host: PORTAL,
+    headers: { 'content-type': 'application/json', origin: `http://${PORTAL}`, ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 describe('WebAuthn routes', () => {
@@ -50,7 +56,12 @@ describe('WebAuthn routes', () => {
     ['a string response', { response: 'x' }],
     ['a registration response at sign-in', { response: { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', attestationObject: 'oA' } } }],
     ['bad base64url', { response: { id: '***', rawId: '***', type: 'public-key', response: { clientDataJSON: '***', authenticatorData: '***', signature: '***' } } }],
-    ['an unknown credential', { response: { id: 'AAAAAAAA', rawId: 'AAAAAAAA', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA', userHandle: 'AAAA' } } }],
+    [
+      'an unknown credential',
+      {
+        response: { id: 'AAAAAAAA', rawId: 'AAAAAAAA', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA', userHandle: 'AAAA' } },
+      },
+    ],
   ])('a passwordless verify with %s → 4xx, no session', async (_name, body) => {
     const { csrfCookie } = await h.signInForm();
     const headers = { cookie: `gatehouse_csrf=${csrfCookie}`, 'x-csrf-token': csrfCookie };
@@ -83,7 +94,13 @@ describe('WebAuthn turned off (second_factors.webauthn.enabled: false)', () => {
 
   const routes = ['/register/options', '/register/verify', '/authenticate/options', '/authenticate/verify'];
   const call = (path: string, body: unknown, headers: Record<string, string>) =>
-    off.request({ method: 'POST', path: `${API}${path}`, host: PORTAL, headers: { 'content-type': 'application/json', origin: `http://${PORTAL}`, ...headers }, body: JSON.stringify(body) });
+    off.request({
+      method: 'POST',
+      path: `${API}${path}`,
+      host: PORTAL,
+      headers: { 'content-type': 'application/json', origin: `http://${PORTAL}`, ...headers },
+      body: JSON.stringify(body),
+    });
 
   it.each(routes)('%s is not there for a signed-in page, whatever the body', async (route) => {
     const cookie = await off.signIn('alice');

@@ -61,7 +61,11 @@ describe('identity_jwt config', () => {
   it.each([
     ['garbage', 'not a key', 'identity_jwt.keys[0].private_key: is not a PEM private key'],
     ['a truncated PEM', GOOD.slice(0, 80), 'identity_jwt.keys[0].private_key: is not a PEM private key'],
-    ['a public key', generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ format: 'pem', type: 'spki' }).toString(), 'identity_jwt.keys[0].private_key: is not a PEM private key'],
+    [
+      'a public key',
+      generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+      'identity_jwt.keys[0].private_key: is not a PEM private key',
+    ],
     ['an RSA key', pem('rsa'), 'identity_jwt.keys[0].private_key: must be an EC P-256 key for ES256 (got RSA)'],
     ['an Ed25519 key', pem('ed25519'), 'identity_jwt.keys[0].private_key: must be an EC P-256 key for ES256 (got ED25519)'],
     ['a P-384 key', pem('p384'), 'identity_jwt.keys[0].private_key: must be an EC P-256 key for ES256 (got EC secp384r1)'],
@@ -85,13 +89,24 @@ describe('identity_jwt config', () => {
     [{ header: 'X Jwt' }, 'identity_jwt.header: must be a header name'],
     [{ keys: [] }, 'identity_jwt.keys: needs at least one key'],
     [{ keys: [{ id: 'a b', private_key: GOOD }] }, 'identity_jwt.keys[0].id: must be 1-64'],
-    [{ keys: [{ id: 'k', private_key: GOOD }, { id: 'k', private_key: GOOD }] }, 'identity_jwt.keys[1].id: duplicates identity_jwt.keys[0].id'],
+    [
+      {
+        keys: [
+          { id: 'k', private_key: GOOD },
+          { id: 'k', private_key: GOOD },
+        ],
+      },
+      'identity_jwt.keys[1].id: duplicates identity_jwt.keys[0].id',
+    ],
     [{ keys: [{ id: 'k', private_key: GOOD, private_key_file: '/x' }] }, 'identity_jwt.keys[0].private_key_file: set either private_key or private_key_file, not both'],
     [{ keys: [{ id: 'k', private_key_file: '/nonexistent/jwt.pem' }] }, 'identity_jwt.keys[0].private_key_file: cannot read'],
     [{ keys: [{ id: 'k', private_key: GOOD }], audience: 'x' }, 'identity_jwt.audience: unknown key'],
   ])('refuses %j', (override, expected) => {
     const errors = errorsOf(parse({ keys: [{ id: 'k1', private_key: GOOD }], ...override }));
-    expect(errors.some((e) => e.includes(expected)), errors.join('\n')).toBe(true);
+    expect(
+      errors.some((e) => e.includes(expected)),
+      errors.join('\n'),
+    ).toBe(true);
   });
 
   it('accepts a ttl of exactly 60s', () => {

@@ -203,7 +203,16 @@ describe('identity token', () => {
       ['another user', { user: { username: 'bob', displayName: 'Bob', email: 'bob@corp.example', groups: ['dev'] } }],
       ['a changed group list', { user: { username: 'alice', displayName: 'Alice Liu', email: 'alice@corp.example', groups: ['dev'] } }],
       ['a changed e-mail', { user: { username: 'alice', displayName: 'Alice Liu', email: 'alice@new.example', groups: ['admins', 'dev'] } }],
-      ['a step-up factor', { factors: [{ kind: 'password', at: NOW - 120_000 }, { kind: 'totp', at: NOW - 60_000 }, { kind: 'webauthn', at: NOW }] }],
+      [
+        'a step-up factor',
+        {
+          factors: [
+            { kind: 'password', at: NOW - 120_000 },
+            { kind: 'totp', at: NOW - 60_000 },
+            { kind: 'webauthn', at: NOW },
+          ],
+        },
+      ],
       ['another sign-in', { createdAt: NOW - 1000 }],
     ])('signs a new token for %s', async (_name, change) => {
       const { issuer } = issuerWith([KEY_A]);

@@ -31,10 +31,7 @@ interface Entry {
  * always gets a token valid for at least ttl/2 (less a second of rounding) and the proxy hot
  * path signs at most once per user, site and half-lifetime.
  */
-export function createIdentityTokenIssuer(
-  deps: { clock: Clock },
-  options: { config: IdentityJwtConfig; issuer: string; maxCached?: number },
-): IdentityTokenIssuer {
+export function createIdentityTokenIssuer(deps: { clock: Clock }, options: { config: IdentityJwtConfig; issuer: string; maxCached?: number }): IdentityTokenIssuer {
   const { config, issuer } = options;
   const keys = loadSigningKeys(config.keys);
   const kid = keys.signing.kid;

@@ -48,8 +48,18 @@ describe('createMemoryKv', () => {
   it('a subscriber that throws does not keep the message from the others', async () => {
     const kv = createMemoryKv({ clock: createFixedClock() });
     const got: string[] = [];
-    await kv.subscribe('c', () => { throw new Error('boom'); }, () => undefined);
-    await kv.subscribe('c', (m) => got.push(m), () => undefined);
+    await kv.subscribe(
+      'c',
+      () => {
+        throw new Error('boom');
+      },
+      () => undefined,
+    );
+    await kv.subscribe(
+      'c',
+      (m) => got.push(m),
+      () => undefined,
+    );
     await kv.publish('c', 'm');
     expect(got).toEqual(['m']);
   });

@@ -177,7 +177,11 @@ describe('createRedisKv against a real Redis', () => {
     const publisherKv = await connectedKv();
     const got: string[] = [];
     let resets = 0;
-    await subscriberKv.subscribe('events', (m) => got.push(m), () => resets++);
+    await subscriberKv.subscribe(
+      'events',
+      (m) => got.push(m),
+      () => resets++,
+    );
     await publisherKv.publish('events', 'one');
     await eventually(realTime, () => expect(got).toEqual(['one']));
     expect(resets).toBe(0);
@@ -195,7 +199,17 @@ describe('createRedisKv against a real Redis', () => {
   it('subscribe rejects at the timeout when Redis is frozen, and registers nothing', async () => {
     const kv = await connectedKv();
     redis.freeze();
-    expectDeadline((await Promise.allSettled([kv.subscribe('frozen', () => undefined, () => undefined)]))[0]!);
+    expectDeadline(
+      (
+        await Promise.allSettled([
+          kv.subscribe(
+            'frozen',
+            () => undefined,
+            () => undefined,
+          ),
+        ])
+      )[0]!,
+    );
   });
 
   it('close settles at once even when Redis is frozen, and later calls are refused', async () => {

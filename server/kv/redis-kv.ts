@@ -169,7 +169,12 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
     },
     async windowReserve(windows, member, nowMs, placeMs) {
       const keys = windows.flatMap((w) => [key(w.places), key(w.events)]);
-      const args = [String(Math.trunc(nowMs)), String(Math.max(1, Math.trunc(placeMs))), member, ...windows.flatMap((w) => [String(Math.max(1, Math.trunc(w.eventsMs))), String(w.limit)])];
+      const args = [
+        String(Math.trunc(nowMs)),
+        String(Math.max(1, Math.trunc(placeMs))),
+        member,
+        ...windows.flatMap((w) => [String(Math.max(1, Math.trunc(w.eventsMs))), String(w.limit)]),
+      ];
       return Number(await run('window reserve', (c) => c.eval(WINDOW_RESERVE, { keys, arguments: args })));
     },
     async windowRemove(k, member) {

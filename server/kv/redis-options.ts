@@ -5,9 +5,7 @@ import type { RedisKvOptions } from './redis-kv.js';
 export function redisOptionsFromConfig(r: RedisConfig): RedisKvOptions {
   return {
     url: r.url,
-    ...(r.sentinel
-      ? { sentinel: { masterName: r.sentinel.master_name, nodes: r.sentinel.nodes, username: r.sentinel.username, password: r.sentinel.password } }
-      : {}),
+    ...(r.sentinel ? { sentinel: { masterName: r.sentinel.master_name, nodes: r.sentinel.nodes, username: r.sentinel.username, password: r.sentinel.password } } : {}),
     username: r.username,
     password: r.password,
     database: r.database,

@@ -102,7 +102,11 @@ describe('createRedisKv with redis.sentinel', () => {
     const publisher = await connectedKv();
     const got: string[] = [];
     let resets = 0;
-    await subscriber.subscribe('events', (m) => got.push(m), () => resets++);
+    await subscriber.subscribe(
+      'events',
+      (m) => got.push(m),
+      () => resets++,
+    );
     await publisher.publish('events', 'one');
     await eventually(realTime, () => expect(got).toEqual(['one']), 200);
     expect(resets).toBe(0);
@@ -122,7 +126,11 @@ describe('createRedisKv with redis.sentinel', () => {
     const other = await connectedKv();
     const got: string[] = [];
     let resets = 0;
-    await kv.subscribe('failover', (m) => got.push(m), () => resets++);
+    await kv.subscribe(
+      'failover',
+      (m) => got.push(m),
+      () => resets++,
+    );
     await kv.set('session:a', 'alice', 600);
     expect(await kv.setIfAbsent('claim:code-1', 'used', 600)).toBe(true);
     await set.syncReplica();
@@ -135,7 +143,10 @@ describe('createRedisKv with redis.sentinel', () => {
     const failover = set.waitForNewMaster(oldPort).then((port) => (newPort = port));
     while (newPort === undefined) {
       const [read, claim] = await Promise.allSettled([kv.get('session:a'), kv.setIfAbsent('claim:code-1', 'again', 600)]);
-      for (const [result, right] of [[read, 'alice'], [claim, false]] as const) {
+      for (const [result, right] of [
+        [read, 'alice'],
+        [claim, false],
+      ] as const) {
         if (result.status === 'fulfilled' && result.value !== right) wrong.push(result.value);
         if (result.status === 'rejected') {
           expect(result.reason).toBeInstanceOf(StoreUnavailableError);

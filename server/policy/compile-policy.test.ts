@@ -4,8 +4,7 @@ import { compilePolicy } from './compile-policy.js';
 import { findResource } from './match-rule.js';
 
 function accessOf(access: unknown): Config['access_control'] {
-  return configSchema.parse({ server: { portal_url: 'https://auth.corp.example/' }, authentication: { users_file: 'u.yml' }, access_control: access })
-    .access_control;
+  return configSchema.parse({ server: { portal_url: 'https://auth.corp.example/' }, authentication: { users_file: 'u.yml' }, access_control: access }).access_control;
 }
 
 /** Skips the schema on purpose, to reach the bug guards. */
@@ -66,7 +65,15 @@ describe('compilePolicy', () => {
   it.each([
     [{ rules: [{ domain: ['a.example'], resources: ['/(a'], policy: 'deny' }] }, 'access_control.rules[0].resources[0]: '],
     [{ rules: [{ domain: ['a.example'], resources: ['/ok', '(?<=x)y'], policy: 'deny' }] }, 'access_control.rules[0].resources[1]: '],
-    [{ rules: [{ domain: ['a.example'], policy: 'bypass' }, { domain: ['a.example'], networks: ['10.0.0/8'], policy: 'deny' }] }, 'access_control.rules[1].networks[0]: "10.0.0/8"'],
+    [
+      {
+        rules: [
+          { domain: ['a.example'], policy: 'bypass' },
+          { domain: ['a.example'], networks: ['10.0.0/8'], policy: 'deny' },
+        ],
+      },
+      'access_control.rules[1].networks[0]: "10.0.0/8"',
+    ],
     [{ rules: [{ domain: ['a.example'], networks: ['10.0.0.0/8', 'nowhere'], policy: 'deny' }] }, 'access_control.rules[0].networks[1]: "nowhere"'],
     [{ networks: { lan: ['10.0.0/8'] } }, 'access_control.networks.lan[0]: "10.0.0/8"'],
     [{ rules: [{ domain: ['A.example'], policy: 'deny' }] }, 'access_control.rules[0].domain[0]: "A.example"'],
@@ -74,14 +81,15 @@ describe('compilePolicy', () => {
     [{ rules: [{ domain: ['a.example.'], policy: 'deny' }] }, 'access_control.rules[0].domain[0]'],
     [{ rules: [{ domain: ['a.example'], subject: [['user:a', 'role:x']], policy: 'deny' }] }, 'access_control.rules[0].subject[0]: "role:x"'],
     [{ rules: [{ domain: ['a.example'], subject: ['group:'], policy: 'deny' }] }, 'access_control.rules[0].subject[0]: "group:"'],
-  ])('throws naming the config path for %j', (access, message) =>
-    expect(() => compilePolicy(unchecked(access as Partial<Config['access_control']>))).toThrow(message),
-  );
+  ])('throws naming the config path for %j', (access, message) => expect(() => compilePolicy(unchecked(access as Partial<Config['access_control']>))).toThrow(message));
 
   it('parses subjects as an OR of ANDs', () => {
     const policy = compilePolicy(accessOf({ rules: [{ domain: 'a.example', subject: [['group:hr', 'group:managers'], 'user:carol:x'], policy: 'deny' }] }));
     expect(policy.rules[0]!.subject).toEqual([
-      [{ kind: 'group', name: 'hr' }, { kind: 'group', name: 'managers' }],
+      [
+        { kind: 'group', name: 'hr' },
+        { kind: 'group', name: 'managers' },
+      ],
       [{ kind: 'user', name: 'carol:x' }],
     ]);
   });

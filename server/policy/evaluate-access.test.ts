@@ -12,14 +12,42 @@ const S = 1000;
 /** Named fixture users; `at` is relative to NOW. */
 const users: Record<string, AccessSubject | null> = {
   anonymous: null,
-  alice: { username: 'alice', groups: ['admins'], factors: [{ kind: 'password', at: NOW - 900 * S }, { kind: 'totp', at: NOW - 60 * S }] },
+  alice: {
+    username: 'alice',
+    groups: ['admins'],
+    factors: [
+      { kind: 'password', at: NOW - 900 * S },
+      { kind: 'totp', at: NOW - 60 * S },
+    ],
+  },
   bob: { username: 'bob', groups: ['dev'], factors: [{ kind: 'password', at: NOW - 30 * S }] },
-  carol: { username: 'carol', groups: ['hr'], factors: [{ kind: 'password', at: NOW - 7200 * S }, { kind: 'webauthn', at: NOW - 7200 * S }] },
+  carol: {
+    username: 'carol',
+    groups: ['hr'],
+    factors: [
+      { kind: 'password', at: NOW - 7200 * S },
+      { kind: 'webauthn', at: NOW - 7200 * S },
+    ],
+  },
   frank: { username: 'frank', groups: ['hr', 'managers'], factors: [{ kind: 'password', at: NOW - 10 * S }] },
   gina: { username: 'gina', groups: ['hr'], factors: [{ kind: 'password', at: NOW - 10 * S }] },
   henry: { username: 'henry', groups: ['managers'], factors: [{ kind: 'password', at: NOW - 10 * S }] },
-  ivan: { username: 'ivan', groups: [], factors: [{ kind: 'password', at: NOW - 60 * S }, { kind: 'webauthn', at: NOW - 60 * S }] },
-  jack: { username: 'jack', groups: [], factors: [{ kind: 'password', at: NOW - 10 * S }, { kind: 'hotp', at: NOW - 10 * S }] },
+  ivan: {
+    username: 'ivan',
+    groups: [],
+    factors: [
+      { kind: 'password', at: NOW - 60 * S },
+      { kind: 'webauthn', at: NOW - 60 * S },
+    ],
+  },
+  jack: {
+    username: 'jack',
+    groups: [],
+    factors: [
+      { kind: 'password', at: NOW - 10 * S },
+      { kind: 'hotp', at: NOW - 10 * S },
+    ],
+  },
   nobody: { username: 'nobody', groups: [], factors: [] },
   // A group named like a user, and a user named like a group: terms must not mix them up.
   mallory: { username: 'admins', groups: ['user:carol', 'carol'], factors: [{ kind: 'password', at: NOW }] },
@@ -166,7 +194,7 @@ const cases: Record<string, Case[]> = {
     c('anonymous', 'eu.api.corp.example', login(14), { path: '/v1/publicx' }),
     c('anonymous', 'eu.api.corp.example', login(14), { path: '/v1/public' }),
   ],
-  'methods': [
+  methods: [
     c('bob', 'wiki.corp.example', allow(4, 'one_factor'), { method: 'HEAD' }),
     c('bob', 'wiki.corp.example', allow(4, 'one_factor'), { method: 'get' }),
     c('bob', 'wiki.corp.example', stepUp(5), { method: 'POST' }),
@@ -250,7 +278,8 @@ describe('evaluateAccess', () => {
 
   it.each(['bypass', 'deny', 'one_factor', 'two_factor'] as const)('applies default_policy %s when no rule matches', (level) => {
     const compiled = compileAccess({ default_policy: level, rules: [{ domain: 'other.example', policy: 'deny' }] });
-    const decide = (user: string) => evaluateAccess(compiled, { domain: 'wiki.corp.example', path: '/', method: 'GET', ip: '10.1.2.3', caseInsensitivePaths: false }, users[user]!, NOW);
+    const decide = (user: string) =>
+      evaluateAccess(compiled, { domain: 'wiki.corp.example', path: '/', method: 'GET', ip: '10.1.2.3', caseInsensitivePaths: false }, users[user]!, NOW);
     const expected: Record<typeof level, Decision[]> = {
       bypass: [allow('default', 'bypass'), allow('default', 'bypass'), allow('default', 'bypass')],
       deny: [deny('default'), deny('default'), deny('default')],
@@ -308,8 +337,20 @@ describe('explainAccess agrees with evaluateAccess', () => {
   });
 
   it('on every combination of user, host, path, method, address and time', () => {
-    const domains = ['public.corp.example', 'app.dev.example', 'wiki.corp.example', 'vault.corp.example', 'hr.corp.example', 'payroll.corp.example',
-      'api.corp.example', 'eu.api.corp.example', 'ops.corp.example', 'mail.corp.example', 'corp.example', 'mail.corp.example.'];
+    const domains = [
+      'public.corp.example',
+      'app.dev.example',
+      'wiki.corp.example',
+      'vault.corp.example',
+      'hr.corp.example',
+      'payroll.corp.example',
+      'api.corp.example',
+      'eu.api.corp.example',
+      'ops.corp.example',
+      'mail.corp.example',
+      'corp.example',
+      'mail.corp.example.',
+    ];
     const paths = ['/', '/admin', '/admin/x', '/health', '/v1/public/a'];
     const methods = ['GET', 'POST', 'DELETE', 'head'];
     const ips = ['10.1.2.3', '::ffff:192.168.50.1', '2001:db8::1', '8.8.8.8', 'junk'];

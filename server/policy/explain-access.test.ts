@@ -23,7 +23,14 @@ const policy = compilePolicy(
   }).access_control,
 );
 
-const alice: AccessSubject = { username: 'alice', groups: ['admins'], factors: [{ kind: 'password', at: NOW - 60_000 }, { kind: 'totp', at: NOW - 30_000 }] };
+const alice: AccessSubject = {
+  username: 'alice',
+  groups: ['admins'],
+  factors: [
+    { kind: 'password', at: NOW - 60_000 },
+    { kind: 'totp', at: NOW - 30_000 },
+  ],
+};
 const bob: AccessSubject = { username: 'bob', groups: ['dev'], factors: [{ kind: 'password', at: NOW - 1_200_000 }] };
 const carol: AccessSubject = { username: 'carol', groups: [], factors: [{ kind: 'password', at: NOW }] };
 const target = (domain: string, path = '/', method = 'GET', ip = '10.1.2.3', caseInsensitivePaths = false) => ({ domain, path, method, ip, caseInsensitivePaths });
@@ -91,7 +98,9 @@ describe('explainAccess', () => {
       ].join('\n'),
     );
     expect(formatExplanation(explainAccess(policy, target('x.dev.example'), null, NOW))).toBe(
-      ['decision: allow (rule 0, policy bypass)', 'because: policy bypass', 'rules tried:', '  rule 0: matched — domain x.dev.example matched *.dev.example; policy bypass'].join('\n'),
+      ['decision: allow (rule 0, policy bypass)', 'because: policy bypass', 'rules tried:', '  rule 0: matched — domain x.dev.example matched *.dev.example; policy bypass'].join(
+        '\n',
+      ),
     );
     expect(formatExplanation(explainAccess(policy, target('payroll.corp.example'), bob, NOW))).toMatch(/^decision: login \(rule 4; sign in again, max_auth_age 600s\)$/m);
     expect(formatExplanation(explainAccess(compilePolicy({ default_policy: 'deny', networks: {}, rules: [] }), target('a.example'), null, NOW))).toBe(

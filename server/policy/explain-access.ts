@@ -68,9 +68,7 @@ function formatDecision(decision: Decision): string {
     case 'deny':
       return `deny (${where})`;
     case 'login':
-      return decision.reauthenticate
-        ? `login (${where}; sign in again${decision.maxAuthAge !== undefined ? `, max_auth_age ${decision.maxAuthAge}s` : ''})`
-        : `login (${where})`;
+      return decision.reauthenticate ? `login (${where}; sign in again${decision.maxAuthAge !== undefined ? `, max_auth_age ${decision.maxAuthAge}s` : ''})` : `login (${where})`;
     case 'step_up':
       return `step_up (${where}; factors ${decision.factors.join(', ')}${decision.maxAuthAge !== undefined ? `; max_auth_age ${decision.maxAuthAge}s` : ''})`;
   }

@@ -94,9 +94,7 @@ describe('compileNetworks', () => {
     ['::10.0.0.0/104', '::10.1.2.3', true],
     ['::10.0.0.0/104', '::a01:203', true],
     ['10.0.0.0/8', '::10.1.2.3', false],
-  ])('treats IPv4 and IPv4-mapped IPv6 as one space: %s contains %s → %s', (cidr, ip, expected) =>
-    expect(compileNetworks([cidr])(ip)).toBe(expected),
-  );
+  ])('treats IPv4 and IPv4-mapped IPv6 as one space: %s contains %s → %s', (cidr, ip, expected) => expect(compileNetworks([cidr])(ip)).toBe(expected));
 
   it('matches nothing when the list is empty', () => {
     expect(compileNetworks([])('10.1.2.3')).toBe(false);
@@ -114,7 +112,5 @@ describe('compileNetworks', () => {
     [['fe80::1%eth0/64'], '[0]'],
     [['constructor'], '[0]'],
     [['broken'], '[0]: "broken" names "10.0.0/8", which is not a CIDR'],
-  ])('throws for %j, naming the entry', (entries, message) =>
-    expect(() => compileNetworks(entries, { broken: ['10.0.0/8'] })).toThrow(message),
-  );
+  ])('throws for %j, naming the entry', (entries, message) => expect(() => compileNetworks(entries, { broken: ['10.0.0/8'] })).toThrow(message));
 });

@@ -13,10 +13,7 @@ export type IpMatcher = (ip: string) => boolean;
  * matched as IPv4, and an IPv6 range that covers part of ::ffff:0:0/96 covers those IPv4
  * addresses too (`::/0` is everything).
  */
-export function compileNetworks(
-  entries: readonly string[],
-  aliases: Readonly<Record<string, readonly string[]>> = {},
-): IpMatcher {
+export function compileNetworks(entries: readonly string[], aliases: Readonly<Record<string, readonly string[]>> = {}): IpMatcher {
   const v4: number[] = [];
   const v6: number[] = [];
   entries.forEach((entry, index) => {
@@ -84,7 +81,7 @@ function maskBits(prefix: number): number {
 
 function matchV4(ranges: Uint32Array, address: number): boolean {
   for (let i = 0; i < ranges.length; i += 2) {
-    if (((address & ranges[i + 1]!) >>> 0) === ranges[i]) return true;
+    if ((address & ranges[i + 1]!) >>> 0 === ranges[i]) return true;
   }
   return false;
 }
@@ -96,10 +93,10 @@ function matchV6(ranges: Uint32Array, parts: readonly number[]): boolean {
   const w3 = ((parts[6]! << 16) | parts[7]!) >>> 0;
   for (let i = 0; i < ranges.length; i += 8) {
     if (
-      ((w0 & ranges[i + 4]!) >>> 0) === ranges[i] &&
-      ((w1 & ranges[i + 5]!) >>> 0) === ranges[i + 1] &&
-      ((w2 & ranges[i + 6]!) >>> 0) === ranges[i + 2] &&
-      ((w3 & ranges[i + 7]!) >>> 0) === ranges[i + 3]
+      (w0 & ranges[i + 4]!) >>> 0 === ranges[i] &&
+      (w1 & ranges[i + 5]!) >>> 0 === ranges[i + 1] &&
+      (w2 & ranges[i + 6]!) >>> 0 === ranges[i + 2] &&
+      (w3 & ranges[i + 7]!) >>> 0 === ranges[i + 3]
     ) {
       return true;
     }

@@ -66,10 +66,7 @@ export function matchesSuffix(hostname: string, suffix: string): boolean {
 }
 
 function isHostChar(c: number): boolean {
-  return (
-    (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
-    c === 0x2d || c === 0x2e || c === 0x5f || c === 0x3a || c === 0x5b || c === 0x5d
-  );
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x3a || c === 0x5b || c === 0x5d;
 }
 
 /** Labels of 1-63 letters, digits, "-" or "_", separated by single dots, at most 253 in all. */

@@ -15,9 +15,7 @@ export type PathRefusal =
   | 'above-root'
   | 'ambiguous-segment';
 
-export type NormalizePathResult =
-  | { ok: true; path: string; matchPath: string; query: string }
-  | { ok: false; reason: PathRefusal };
+export type NormalizePathResult = { ok: true; path: string; matchPath: string; query: string } | { ok: false; reason: PathRefusal };
 
 /** Node refuses request heads over 16 KiB by default, so nothing legitimate is longer. */
 export const MAX_TARGET_LENGTH = 16 * 1024;
@@ -167,7 +165,5 @@ function hexValue(c: number): number {
 }
 
 function isUnreserved(c: number): boolean {
-  return (
-    (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e
-  );
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e;
 }

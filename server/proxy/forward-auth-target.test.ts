@@ -107,10 +107,13 @@ describe('targetFromForwardedHeaders (Traefik, Caddy)', () => {
 describe('targetFromOriginalUrl (nginx auth_request)', () => {
   it.each([
     [{ 'x-original-url': 'https://app.example.com/path?q=1' }, { method: 'GET', proto: 'https', host: 'app.example.com', requestTarget: '/path?q=1' }],
-    [{ 'x-original-url': 'http://app.localhost:8080/', 'x-original-method': 'POST' }, { method: 'POST', proto: 'http', host: 'app.localhost:8080', requestTarget: '/' }],
+    [
+      { 'x-original-url': 'http://app.localhost:8080/', 'x-original-method': 'POST' },
+      { method: 'POST', proto: 'http', host: 'app.localhost:8080', requestTarget: '/' },
+    ],
     [{ 'x-original-url': 'HTTPS://App.Example.com' }, { proto: 'https', host: 'App.Example.com', requestTarget: '/' }],
     [{ 'x-original-url': 'https://[::1]:8443/x' }, { host: '[::1]:8443', requestTarget: '/x' }],
-    [{ 'x-original-url': 'https://app.example.com/a/../b//c;x=1/%2F?r=/d#' .slice(0, -1) }, { requestTarget: '/a/../b//c;x=1/%2F?r=/d' }],
+    [{ 'x-original-url': 'https://app.example.com/a/../b//c;x=1/%2F?r=/d#'.slice(0, -1) }, { requestTarget: '/a/../b//c;x=1/%2F?r=/d' }],
     [{ 'x-original-url': 'https://app.example.com/x', 'x-original-method': 'delete' }, { method: 'DELETE' }],
   ])('%j → %j', (headers, expected) => {
     expect(targetFromOriginalUrl(headers)).toMatchObject({ ok: true, ...expected });
@@ -162,8 +165,16 @@ describe('limits and repeated headers', () => {
   });
 
   it.each([1, 100, 8 * 1024, 64 * 1024])('refuses a target %i characters too long', (over) => {
-    expect(targetFromOriginalUrl({ 'x-original-url': origin + path(MAX_FORWARDED_TARGET_LENGTH - origin.length + over) })).toEqual({ ok: false, reason: 'too-long', header: 'x-original-url' });
-    expect(targetFromForwardedHeaders({ ...traefik, 'x-forwarded-uri': path(MAX_FORWARDED_TARGET_LENGTH + over) })).toEqual({ ok: false, reason: 'too-long', header: 'x-forwarded-uri' });
+    expect(targetFromOriginalUrl({ 'x-original-url': origin + path(MAX_FORWARDED_TARGET_LENGTH - origin.length + over) })).toEqual({
+      ok: false,
+      reason: 'too-long',
+      header: 'x-original-url',
+    });
+    expect(targetFromForwardedHeaders({ ...traefik, 'x-forwarded-uri': path(MAX_FORWARDED_TARGET_LENGTH + over) })).toEqual({
+      ok: false,
+      reason: 'too-long',
+      header: 'x-forwarded-uri',
+    });
     expect(targetFromForwardedHeaders({ ...traefik, 'x-forwarded-uri': `/?${'q'.repeat(MAX_FORWARDED_TARGET_LENGTH + over)}` })).toMatchObject({ ok: false, reason: 'too-long' });
   });
 

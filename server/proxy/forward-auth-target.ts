@@ -35,7 +35,12 @@ const HOST = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]{1,253}))(?::(\d{1,5}))?$/
 /** An origin-form request target: visible ASCII only (no space, control, DEL or non-ASCII), no fragment. */
 const ORIGIN_FORM = /^\/[\x21-\x22\x24-\x7e]*$/;
 /** Traefik reports WebSocket requests as ws/wss: the same resource as http/https for access. */
-const FORWARDED_SCHEMES = new Map<string, 'http' | 'https'>([['http', 'http'], ['https', 'https'], ['ws', 'http'], ['wss', 'https']]);
+const FORWARDED_SCHEMES = new Map<string, 'http' | 'https'>([
+  ['http', 'http'],
+  ['https', 'https'],
+  ['ws', 'http'],
+  ['wss', 'https'],
+]);
 /** scheme://authority then the rest, split without normalizing anything. */
 const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
 

@@ -125,9 +125,6 @@ export class ForwardingHandler implements Dispatcher.DispatchHandler {
   }
 
   private log(error: Error, outcome: string): void {
-    this.deps.logger.warn(
-      { site: this.ctx.site.name, requestId: this.ctx.requestId, code: errorCode(error), outcome, detail: error.message },
-      'upstream request failed',
-    );
+    this.deps.logger.warn({ site: this.ctx.site.name, requestId: this.ctx.requestId, code: errorCode(error), outcome, detail: error.message }, 'upstream request failed');
   }
 }

@@ -34,13 +34,25 @@ function identityLike(headers: Record<string, unknown>): string[] {
 
 describe('isIdentityHeader', () => {
   it.each([
-    'Remote-User', 'remote-user', 'REMOTE-USER', 'Remote-user', 'REMOTE_USER', 'remote_user', 'Remote_User', 'rEmOtE_uSeR',
-    'Remote-Groups', 'remote_groups', 'REMOTE-GROUPS', 'Remote-Name', 'remote_name', 'Remote-Email', 'REMOTE_EMAIL',
+    'Remote-User',
+    'remote-user',
+    'REMOTE-USER',
+    'Remote-user',
+    'REMOTE_USER',
+    'remote_user',
+    'Remote_User',
+    'rEmOtE_uSeR',
+    'Remote-Groups',
+    'remote_groups',
+    'REMOTE-GROUPS',
+    'Remote-Name',
+    'remote_name',
+    'Remote-Email',
+    'REMOTE_EMAIL',
   ])('%s is an identity header', (name) => expect(isIdentityHeader(name)).toBe(true));
 
-  it.each(['Remote-Users', 'X-Remote-User', 'Remote-User-Agent', 'Remote', 'RemoteUser', 'Remote.User', 'Remote User', 'remote--user', ''])(
-    '%j is not',
-    (name) => expect(isIdentityHeader(name)).toBe(false),
+  it.each(['Remote-Users', 'X-Remote-User', 'Remote-User-Agent', 'Remote', 'RemoteUser', 'Remote.User', 'Remote User', 'remote--user', ''])('%j is not', (name) =>
+    expect(isIdentityHeader(name)).toBe(false),
   );
 });
 
@@ -166,10 +178,7 @@ describe('upstreamRequestHeaders: hop-by-hop headers', () => {
   });
 
   it('drops headers named in Connection, but never Content-Length', () => {
-    const out = upstreamRequestHeaders(
-      { connection: 'close, X-Secret, x-other ,', 'x-secret': '1', 'x-other': '2', 'content-length': '5', 'x-kept': '3' },
-      base,
-    );
+    const out = upstreamRequestHeaders({ connection: 'close, X-Secret, x-other ,', 'x-secret': '1', 'x-other': '2', 'content-length': '5', 'x-kept': '3' }, base);
     expect(out).not.toHaveProperty('x-secret');
     expect(out).not.toHaveProperty('x-other');
     expect(out['content-length']).toBe('5');
@@ -177,10 +186,7 @@ describe('upstreamRequestHeaders: hop-by-hop headers', () => {
   });
 
   it('keeps end-to-end headers as sent', () => {
-    const out = upstreamRequestHeaders(
-      { accept: 'text/html', authorization: 'Bearer abc', 'content-type': 'application/json', 'x-custom': ['a', 'b'] },
-      base,
-    );
+    const out = upstreamRequestHeaders({ accept: 'text/html', authorization: 'Bearer abc', 'content-type': 'application/json', 'x-custom': ['a', 'b'] }, base);
     expect(out).toMatchObject({ accept: 'text/html', authorization: 'Bearer abc', 'content-type': 'application/json', 'x-custom': ['a', 'b'] });
   });
 });
@@ -300,7 +306,7 @@ describe('createIdentityHeaderBuilder: the hot path gives what buildIdentityHead
   });
 });
 
-describe('upstreamRequestHeaders: other gateways\' identity headers and URL-rewrite headers', () => {
+describe("upstreamRequestHeaders: other gateways' identity headers and URL-rewrite headers", () => {
   /** Each name as a client could spell it: as listed, upper case, Title-Case, with `_`, mixed. */
   function spellings(name: string): string[] {
     const title = name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
@@ -339,7 +345,11 @@ describe('upstreamRequestHeaders: other gateways\' identity headers and URL-rewr
       { 'x-internal-role': 'admin', X_Internal_Role: 'admin', 'X-INTERNAL-ROLE': ['a', 'b'], authorization: 'Basic YWRtaW46', 'x-internal-other': 'kept' },
       { ...base, stripped },
     );
-    expect(Object.keys(out).map(canonicalHeaderName).filter((name) => stripped.has(name))).toEqual([]);
+    expect(
+      Object.keys(out)
+        .map(canonicalHeaderName)
+        .filter((name) => stripped.has(name)),
+    ).toEqual([]);
     expect(out['x-internal-other']).toBe('kept');
   });
 });

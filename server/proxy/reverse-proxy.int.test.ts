@@ -115,7 +115,12 @@ beforeAll(async () => {
     );
   });
   gateway.on('upgrade', (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
-    proxy.upgrade(req, socket, head, contextFor(req, () => {}));
+    proxy.upgrade(
+      req,
+      socket,
+      head,
+      contextFor(req, () => {}),
+    );
   });
   gatewayPort = await listen(gateway);
 });
@@ -200,7 +205,14 @@ describe('forwarding', () => {
 
   it('replaces forwarding headers sent by an untrusted client', async () => {
     await send({
-      headers: { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http', 'x-forwarded-prefix': '/x', 'x-real-ip': '6.6.6.6', 'x-request-id': 'forged' },
+      headers: {
+        'x-forwarded-for': '6.6.6.6',
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-proto': 'http',
+        'x-forwarded-prefix': '/x',
+        'x-real-ip': '6.6.6.6',
+        'x-request-id': 'forged',
+      },
     });
     const { headers } = upstreamSaw();
     expect(headers['x-forwarded-for']).toBe('127.0.0.1');
@@ -364,14 +376,11 @@ describe('streaming bodies', () => {
       res.end('!');
     });
     const reply = await new Promise<Reply>((resolve, reject) => {
-      const req = http.request(
-        { host: '127.0.0.1', port: gatewayPort, agent: false, method: 'PUT', path: '/chunked', headers: { host: 'app.localhost:8443' } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, trailers: {}, body: Buffer.concat(chunks) }));
-        },
-      );
+      const req = http.request({ host: '127.0.0.1', port: gatewayPort, agent: false, method: 'PUT', path: '/chunked', headers: { host: 'app.localhost:8443' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, trailers: {}, body: Buffer.concat(chunks) }));
+      });
       req.on('error', reject);
       req.write('one,');
       setTimeout(() => req.end('two'), 20);
@@ -644,13 +653,27 @@ function onUpstreamUpgrade(req: IncomingMessage, socket: net.Socket, head: Buffe
 }
 
 function acceptKey(key: string): string {
-  return createHash('sha1').update(key + WS_GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + WS_GUID)
+    .digest('base64');
 }
 
 /** A single-frame text message; clients must mask, servers must not. */
 function wsFrame(text: string, masked = true): Buffer {
   const payload = Buffer.from(text);
-  const length = payload.length < 126 ? Buffer.from([payload.length]) : payload.length < 65536 ? Buffer.from([126, payload.length >> 8, payload.length & 255]) : Buffer.concat([Buffer.from([127, 0, 0, 0, 0]), (() => { const b = Buffer.alloc(4); b.writeUInt32BE(payload.length); return b; })()]);
+  const length =
+    payload.length < 126
+      ? Buffer.from([payload.length])
+      : payload.length < 65536
+        ? Buffer.from([126, payload.length >> 8, payload.length & 255])
+        : Buffer.concat([
+            Buffer.from([127, 0, 0, 0, 0]),
+            (() => {
+              const b = Buffer.alloc(4);
+              b.writeUInt32BE(payload.length);
+              return b;
+            })(),
+          ]);
   if (!masked) return Buffer.concat([Buffer.from([0x81]), length, payload]);
   const mask = randomBytes(4);
   const body = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));

@@ -85,10 +85,7 @@ export class UpgradeHandler implements Dispatcher.DispatchHandler {
 
   /** Nothing reached the client yet: the error page, or a bare status, and the connection closed. */
   private fail(error: Error, kind: UpstreamFailure): void {
-    this.deps.logger.warn(
-      { site: this.ctx.site.name, requestId: this.ctx.requestId, code: errorCode(error), outcome: kind, detail: error.message },
-      'upstream upgrade failed',
-    );
+    this.deps.logger.warn({ site: this.ctx.site.name, requestId: this.ctx.requestId, code: errorCode(error), outcome: kind, detail: error.message }, 'upstream upgrade failed');
     try {
       this.ctx.onError(kind);
     } catch (renderError) {

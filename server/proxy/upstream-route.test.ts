@@ -36,8 +36,16 @@ describe('createUpstreamRoute: path mapping', () => {
 
 describe('createUpstreamRoute: hosts, ports and timeouts', () => {
   it.each([
-    ['https://app.example.com/', 'http://10.0.0.1:8080/', { origin: 'http://10.0.0.1:8080', upstreamHost: '10.0.0.1:8080', publicHost: 'app.example.com', publicPort: '443', servername: undefined }],
-    ['http://app.localhost:9091/', 'https://backend.internal/', { origin: 'https://backend.internal', upstreamHost: 'backend.internal', publicHost: 'app.localhost:9091', publicPort: '9091', servername: 'backend.internal' }],
+    [
+      'https://app.example.com/',
+      'http://10.0.0.1:8080/',
+      { origin: 'http://10.0.0.1:8080', upstreamHost: '10.0.0.1:8080', publicHost: 'app.example.com', publicPort: '443', servername: undefined },
+    ],
+    [
+      'http://app.localhost:9091/',
+      'https://backend.internal/',
+      { origin: 'https://backend.internal', upstreamHost: 'backend.internal', publicHost: 'app.localhost:9091', publicPort: '9091', servername: 'backend.internal' },
+    ],
     ['http://localhost/', 'https://[::1]:8443/', { upstreamHost: '[::1]:8443', publicPort: '80', servername: undefined }],
   ])('%s → %s', (url, upstream, expected) => {
     expect(createUpstreamRoute(site(url, upstream))).toMatchObject(expected);

@@ -8,9 +8,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
  * stripping and the path normalization. WebSocket is safe to join because its client frames
  * are masked and framed, so an upstream that really speaks it cannot read them as HTTP.
  */
-export type WebSocketRequestCheck =
-  | { ok: true; key: string }
-  | { ok: false; status: 400 | 426; reason: WebSocketRefusal };
+export type WebSocketRequestCheck = { ok: true; key: string } | { ok: false; status: 400 | 426; reason: WebSocketRefusal };
 
 export type WebSocketRefusal = 'not-websocket' | 'http-version' | 'method' | 'connection' | 'key' | 'version';
 
@@ -53,7 +51,9 @@ export function isWebSocketAccept(headers: IncomingHttpHeaders, key: string): bo
 }
 
 export function acceptFor(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 function hasToken(value: string | string[] | undefined, token: string): boolean {

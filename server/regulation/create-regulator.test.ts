@@ -130,7 +130,7 @@ describe('createRegulator', () => {
     expect(await regulator.check({ username: 'nobody-yet', kind: 'password', ip: '192.0.2.8' })).toEqual({ ok: true });
   });
 
-  it('an account ban is reported as the account\'s even when the address is banned too', async () => {
+  it("an account ban is reported as the account's even when the address is banned too", async () => {
     const { regulator, fail } = setup({ ...CONFIG, address: { ...CONFIG.address, max_retries: 3 } });
     await fail('password', 3);
     expect(await regulator.check({ username: 'alice', kind: 'password', ip: '10.0.0.1' })).toMatchObject({ ok: false, scope: 'account' });
@@ -153,26 +153,40 @@ describe('createRegulator: attempts in flight (admit)', () => {
   };
 
   it.each([
-    { name: 'one account, many addresses', attempt: (i: number): Attempt => ({ username: 'alice', kind: 'password', ip: `10.1.${i >> 8}.${i & 255}` }), expected: { admitted: 3, account: 47 } },
-    { name: 'one account in any case, many addresses', attempt: (i: number): Attempt => ({ username: i % 2 ? 'ALICE' : ' alice', kind: 'otp', ip: `10.2.0.${i}` }), expected: { admitted: 3, account: 47 } },
+    {
+      name: 'one account, many addresses',
+      attempt: (i: number): Attempt => ({ username: 'alice', kind: 'password', ip: `10.1.${i >> 8}.${i & 255}` }),
+      expected: { admitted: 3, account: 47 },
+    },
+    {
+      name: 'one account in any case, many addresses',
+      attempt: (i: number): Attempt => ({ username: i % 2 ? 'ALICE' : ' alice', kind: 'otp', ip: `10.2.0.${i}` }),
+      expected: { admitted: 3, account: 47 },
+    },
     { name: 'many accounts, one address', attempt: (i: number): Attempt => ({ username: `user${i}`, kind: 'password', ip: '192.0.2.7' }), expected: { admitted: 10, address: 40 } },
     { name: 'no account (passkey without a name), one address', attempt: (): Attempt => ({ kind: 'webauthn', ip: '192.0.2.8' }), expected: { admitted: 10, address: 40 } },
     // The address is looked at first: past its limit the answer says nothing about the account.
     { name: 'one account, one address', attempt: (): Attempt => ({ username: 'alice', kind: 'password', ip: '192.0.2.9' }), expected: { admitted: 3, account: 7, address: 40 } },
   ])('50 parallel attempts ($name) let in only as many as the limit allows', async ({ attempt, expected }) => {
     const { regulator } = setup();
-    const admissions = await burst(regulator.admit, Array.from({ length: 50 }, (_, i) => attempt(i)));
+    const admissions = await burst(
+      regulator.admit,
+      Array.from({ length: 50 }, (_, i) => attempt(i)),
+    );
     expect(tally(admissions)).toEqual(expected);
     for (const a of admissions.filter((x) => !x.verdict.ok)) expect(a.verdict).toMatchObject({ reason: 'throttled', retryAfter: 1 });
   });
 
-  it('an attempt refused for its account still counts for its address, so the address refuses as many whatever the account\'s state', async () => {
+  it("an attempt refused for its account still counts for its address, so the address refuses as many whatever the account's state", async () => {
     const { regulator, fail } = setup();
     await regulator.lock('alice', { reason: 'admin', actor: 'root' });
     await fail('password', 3, 'bob', '10.9.0.1');
     const outcomes: Record<string, Record<string, number>> = {};
     for (const [i, username] of ['alice', 'bob', 'carol'].entries()) {
-      const admissions = await burst(regulator.admit, Array.from({ length: 50 }, () => ({ username, kind: 'password' as const, ip: `192.0.2.${100 + i}` })));
+      const admissions = await burst(
+        regulator.admit,
+        Array.from({ length: 50 }, () => ({ username, kind: 'password' as const, ip: `192.0.2.${100 + i}` })),
+      );
       outcomes[username] = tally(admissions);
     }
     expect(outcomes).toEqual({ alice: { account: 10, address: 40 }, bob: { account: 10, address: 40 }, carol: { admitted: 3, account: 7, address: 40 } });
@@ -180,7 +194,10 @@ describe('createRegulator: attempts in flight (admit)', () => {
 
   it('the admitted ones that fail start the ban; refused ones were never counted', async () => {
     const { regulator } = setup();
-    const admissions = await burst(regulator.admit, Array.from({ length: 50 }, (_, i) => ({ username: 'alice', kind: 'password' as const, ip: `10.3.0.${i}` })));
+    const admissions = await burst(
+      regulator.admit,
+      Array.from({ length: 50 }, (_, i) => ({ username: 'alice', kind: 'password' as const, ip: `10.3.0.${i}` })),
+    );
     const admitted = admissions.filter((a) => a.verdict.ok);
     for (const a of admitted) {
       await regulator.recordFailure({ username: 'alice', kind: 'password', ip: '10.3.0.1' });
@@ -193,12 +210,18 @@ describe('createRegulator: attempts in flight (admit)', () => {
   it('counts failures in the window and attempts in flight together', async () => {
     const { regulator, fail } = setup();
     await fail('otp', 2);
-    const admissions = await burst(regulator.admit, Array.from({ length: 5 }, (_, i) => ({ username: 'alice', kind: 'otp' as const, ip: `10.4.0.${i}` })));
+    const admissions = await burst(
+      regulator.admit,
+      Array.from({ length: 5 }, (_, i) => ({ username: 'alice', kind: 'otp' as const, ip: `10.4.0.${i}` })),
+    );
     expect(tally(admissions)).toEqual({ admitted: 1, account: 4 });
     // Other kinds have rooms of their own, but the account-wide cap (6) counts every kind:
     // 2 failures + 1 code in flight leave room for three more, whatever their kinds.
     const kinds = ['webauthn', 'recovery_code', 'push', 'email_otp'] as const;
-    const others = await burst(regulator.admit, kinds.map((kind, i) => ({ username: 'alice', kind, ip: `10.4.1.${i}` })));
+    const others = await burst(
+      regulator.admit,
+      kinds.map((kind, i) => ({ username: 'alice', kind, ip: `10.4.1.${i}` })),
+    );
     expect(others.map(outcome)).toEqual(['admitted', 'admitted', 'admitted', 'account']);
   });
 
@@ -231,7 +254,12 @@ describe('createRegulator: attempts in flight (admit)', () => {
     await regulator.lock('alice', { reason: 'admin', actor: 'root' });
     expect((await regulator.admit({ username: 'alice', kind: 'password', ip: '10.7.0.1' })).verdict).toEqual({ ok: false, reason: 'locked', scope: 'account', retryAfter: 3600 });
     await fail('password', 3, 'bob');
-    expect((await regulator.admit({ username: 'bob', kind: 'password', ip: '10.7.0.1' })).verdict).toMatchObject({ ok: false, reason: 'throttled', scope: 'account', retryAfter: 900 });
+    expect((await regulator.admit({ username: 'bob', kind: 'password', ip: '10.7.0.1' })).verdict).toMatchObject({
+      ok: false,
+      reason: 'throttled',
+      scope: 'account',
+      retryAfter: 900,
+    });
   });
 
   it('fails closed when the store is down, and releasing then does not throw', async () => {

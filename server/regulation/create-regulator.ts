@@ -72,11 +72,23 @@ export function createRegulator(deps: RegulatorDeps, config: RegulationConfig): 
    */
   function limitsOf(attempt: Attempt): Array<WindowLimit & { scope: 'account' | 'address' }> {
     const user = attempt.username === undefined ? undefined : regulationSubject(attempt.username);
-    const address = { scope: 'address' as const, places: keys.addressInFlight(attempt.ip), events: keys.address(attempt.ip), eventsMs: config.address.find_time * 1000, limit: config.address.max_retries };
+    const address = {
+      scope: 'address' as const,
+      places: keys.addressInFlight(attempt.ip),
+      events: keys.address(attempt.ip),
+      eventsMs: config.address.find_time * 1000,
+      limit: config.address.max_retries,
+    };
     if (user === undefined) return [address];
     return [
       address,
-      { scope: 'account', places: keys.kindInFlight(attempt.kind, user), events: keys.kind(attempt.kind, user), eventsMs: config.account.find_time * 1000, limit: config.account.max_retries },
+      {
+        scope: 'account',
+        places: keys.kindInFlight(attempt.kind, user),
+        events: keys.kind(attempt.kind, user),
+        eventsMs: config.account.find_time * 1000,
+        limit: config.account.max_retries,
+      },
       { scope: 'account', places: keys.accountInFlight(user), events: keys.account(user), eventsMs: config.lockout.find_time * 1000, limit: config.lockout.max_failures },
     ];
   }

@@ -83,7 +83,10 @@ describe('regulation through the gateway', () => {
 
   it('counts parallel wrong one-time codes after a fresh challenge, and a new page never resets them', async () => {
     await regulator().unlock('alice', { actor: 'test' });
-    const device = await h.gateway.ctx.storage.otpDevices.create({ username: 'alice', kind: 'totp', name: 'phone', secret: SECRET, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, Date.now());
+    const device = await h.gateway.ctx.storage.otpDevices.create(
+      { username: 'alice', kind: 'totp', name: 'phone', secret: SECRET, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true },
+      Date.now(),
+    );
     const cookie = await h.signIn('alice');
     const csrf = await sessionCsrf(cookie);
     const wrong = (i: number) => String((Number(code()) + 1 + i) % 1_000_000).padStart(6, '0');
@@ -105,7 +108,10 @@ describe('regulation through the gateway', () => {
   }, 180_000);
 
   it('a locked account refuses the right password and the right code, and its sessions are gone', async () => {
-    const device = await h.gateway.ctx.storage.otpDevices.create({ username: 'alice', kind: 'totp', name: 'phone 2', secret: SECRET, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, Date.now());
+    const device = await h.gateway.ctx.storage.otpDevices.create(
+      { username: 'alice', kind: 'totp', name: 'phone 2', secret: SECRET, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true },
+      Date.now(),
+    );
     const cookie = await h.signIn('alice');
     const csrf = await sessionCsrf(cookie);
     await regulator().lock('alice', { reason: 'admin', actor: 'test' });
@@ -199,7 +205,10 @@ describe('regulation through the gateway', () => {
       const post = async (username: string, headers: Record<string, string>, localAddress?: string, password = 'wrong') => {
         const { csrfCookie, csrfToken } = await strict.signInForm();
         return strict.request({
-          method: 'POST', path: '/login', host: PORTAL, localAddress,
+          method: 'POST',
+          path: '/login',
+          host: PORTAL,
+          localAddress,
           headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `gatehouse_csrf=${csrfCookie}`, origin: `http://${PORTAL}`, ...headers },
           body: new URLSearchParams({ csrf: csrfToken, username, password }).toString(),
         });

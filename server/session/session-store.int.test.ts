@@ -74,7 +74,11 @@ describe('session store on a real Redis, two gateway instances', () => {
     const { token } = await signIn(a);
     expect(await b.read(token)).not.toBeNull();
     await a.destroy(token);
-    await within(PROPAGATION_MS, () => b.read(token), (s) => s === null);
+    await within(
+      PROPAGATION_MS,
+      () => b.read(token),
+      (s) => s === null,
+    );
   });
 
   it('rotation on A revokes the old token cached on B; the new one works on B', async () => {
@@ -82,7 +86,11 @@ describe('session store on a real Redis, two gateway instances', () => {
     const { token } = await signIn(a);
     await b.read(token);
     const rotated = await a.rotate(token, (s) => ({ ...s, factors: [...s.factors, { kind: 'totp', at: Date.now() }] }));
-    await within(PROPAGATION_MS, () => b.read(token), (s) => s === null);
+    await within(
+      PROPAGATION_MS,
+      () => b.read(token),
+      (s) => s === null,
+    );
     expect((await b.read(rotated!.token))?.factors.map((f) => f.kind)).toEqual(['password', 'totp']);
   });
 
@@ -91,7 +99,12 @@ describe('session store on a real Redis, two gateway instances', () => {
     const tokens = [(await signIn(a)).token, (await signIn(b)).token, (await signIn(a)).token];
     for (const t of tokens) await b.read(t);
     expect(await a.destroyAllForUser('alice')).toBeGreaterThanOrEqual(3);
-    for (const t of tokens) await within(PROPAGATION_MS, () => b.read(t), (s) => s === null);
+    for (const t of tokens)
+      await within(
+        PROPAGATION_MS,
+        () => b.read(t),
+        (s) => s === null,
+      );
     expect(await a.listForUser('alice')).toEqual([]);
   });
 });
@@ -141,7 +154,11 @@ describe('session store when Redis fails', () => {
     const { token } = await signIn(store);
     await store.read(token);
     await redis.restart();
-    await within(5_000, () => store.read(token).catch(() => 'unavailable' as const), (s) => s === null);
+    await within(
+      5_000,
+      () => store.read(token).catch(() => 'unavailable' as const),
+      (s) => s === null,
+    );
   });
 });
 

@@ -464,7 +464,22 @@ describe('createSessionStore: several instances on one store', () => {
 
 function bindAll(kv: Kv): Kv {
   const out: Record<string, unknown> = {};
-  for (const name of ['get', 'set', 'setIfAbsent', 'setIfPresent', 'take', 'del', 'increment', 'setAdd', 'setRemove', 'setMembers', 'publish', 'subscribe', 'ping', 'close'] as const) {
+  for (const name of [
+    'get',
+    'set',
+    'setIfAbsent',
+    'setIfPresent',
+    'take',
+    'del',
+    'increment',
+    'setAdd',
+    'setRemove',
+    'setMembers',
+    'publish',
+    'subscribe',
+    'ping',
+    'close',
+  ] as const) {
     out[name] = (kv[name] as (...args: unknown[]) => unknown).bind(kv);
   }
   return out as unknown as Kv;

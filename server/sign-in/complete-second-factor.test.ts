@@ -58,11 +58,14 @@ beforeEach(() => {
   results = [];
   sessions = createSessionStore({ kv, clock, logger: createSilentLogger() }, { idleTimeout: 3600, absoluteTimeout: 43200, rememberMe: 0, cacheTtl: 0 });
   const quiet: AuditLog = { record: async () => undefined, flush: async () => undefined, close: () => undefined };
-  regulator = createRegulator({ kv, clock, audit: quiet, endSessions: (u) => sessions.destroyAllForUser(u) }, {
-    account: { max_retries: RETRIES, find_time: 600, ban_time: 900 },
-    address: { max_retries: 1000, find_time: 600, ban_time: 900 },
-    lockout: { max_failures: 50, find_time: 86400, duration: 3600 },
-  });
+  regulator = createRegulator(
+    { kv, clock, audit: quiet, endSessions: (u) => sessions.destroyAllForUser(u) },
+    {
+      account: { max_retries: RETRIES, find_time: 600, ban_time: 900 },
+      address: { max_retries: 1000, find_time: 600, ban_time: 900 },
+      lockout: { max_failures: 50, find_time: 86400, duration: 3600 },
+    },
+  );
 });
 afterEach(() => storage.close());
 
@@ -112,7 +115,10 @@ const ROWS: Array<{ kind: Factor['kind']; make: () => Promise<Row> }> = [
     kind: 'hotp',
     async make() {
       const secret = randomBytes(20);
-      const device = await storage.otpDevices.create({ username: 'alice', kind: 'hotp', name: 'Token', secret, ...otpParams, serial: 'T-1', confirmed: true, counter: 0 }, NOW - 86400_000);
+      const device = await storage.otpDevices.create(
+        { username: 'alice', kind: 'hotp', name: 'Token', secret, ...otpParams, serial: 'T-1', confirmed: true, counter: 0 },
+        NOW - 86400_000,
+      );
       const config = configSchema.shape.second_factors.parse({});
       let next = 0;
       return {
@@ -167,7 +173,11 @@ const ROWS: Array<{ kind: Factor['kind']; make: () => Promise<Row> }> = [
       const phone = await storage.pushDevices.create({ username: 'alice', name: 'Pixel', publicKey, subscription: null, otpDeviceId: null }, NOW - 86400_000);
       // An approval this session asked for, answered on the phone.
       const answered = async (token: string, state: 'approved' | 'denied') => {
-        const record = await approvals.create({ username: 'alice', deviceId: phone.id, sessionId: secondFactorBinding(sessions, token)!, site: 'app.corp.example', ip: IP, browser: 'Firefox', os: 'Linux' }, clock.now(), 120);
+        const record = await approvals.create(
+          { username: 'alice', deviceId: phone.id, sessionId: secondFactorBinding(sessions, token)!, site: 'app.corp.example', ip: IP, browser: 'Firefox', os: 'Linux' },
+          clock.now(),
+          120,
+        );
         await approvals.settle(record, state, clock.now());
         return record.approvalId;
       };
@@ -209,7 +219,15 @@ describe.each(ROWS)('completeSecondFactor with $kind', ({ kind, make }) => {
     expect(used).toMatchObject({ kind, at: NOW });
     expect((await sessions.read(result.token))?.factors.map((f: { kind: string }) => f.kind)).toEqual(['password', kind]);
     expect(await storage.userState.get('alice')).toMatchObject({ lastFactorKind: kind, lastDeviceId: used!.device });
-    expect(events).toEqual([expect.objectContaining({ kind: 'second_factor.success', subject: 'alice', clientIp: IP, site: 'app', details: expect.objectContaining({ factor: kind, device: used!.device }) })]);
+    expect(events).toEqual([
+      expect.objectContaining({
+        kind: 'second_factor.success',
+        subject: 'alice',
+        clientIp: IP,
+        site: 'app',
+        details: expect.objectContaining({ factor: kind, device: used!.device }),
+      }),
+    ]);
     expect(results).toEqual([[kind, 'success']]);
   });
 
@@ -225,9 +243,12 @@ describe.each(ROWS)('completeSecondFactor with $kind', ({ kind, make }) => {
   });
 
   it.each([
-    ['banned for this kind', async () => {
-      for (let i = 0; i < RETRIES; i++) await regulator.recordFailure({ username: 'alice', kind: attemptKindOf(kind), ip: '198.51.100.1' });
-    }],
+    [
+      'banned for this kind',
+      async () => {
+        for (let i = 0; i < RETRIES; i++) await regulator.recordFailure({ username: 'alice', kind: attemptKindOf(kind), ip: '198.51.100.1' });
+      },
+    ],
     ['locked', () => regulator.lock('alice', { reason: 'admin', actor: 'root' })],
   ])('%s: even a right answer is refused without being verified, one throttled event, nothing counted', async (_state, refuse) => {
     const row = await make();
@@ -296,7 +317,11 @@ describe('completeSecondFactor, kinds apart', () => {
     const { token } = await signedIn();
     const approvals = createApprovalStore(kv);
     const phone = (await storage.pushDevices.listForUser('alice'))[0]!;
-    const pending = await approvals.create({ username: 'alice', deviceId: phone.id, sessionId: secondFactorBinding(sessions, token)!, site: 'x', ip: IP, browser: 'Firefox', os: 'Linux' }, NOW, 120);
+    const pending = await approvals.create(
+      { username: 'alice', deviceId: phone.id, sessionId: secondFactorBinding(sessions, token)!, site: 'x', ip: IP, browser: 'Firefox', os: 'Linux' },
+      NOW,
+      120,
+    );
     expect(await attempt(row, row.factor, token, pending.approvalId)).toEqual({ ok: false, reason: 'pending', detail: 'pending' });
     expect(await failuresOf()).toBe(0);
     expect(events).toEqual([]);

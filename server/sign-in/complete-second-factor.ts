@@ -77,7 +77,14 @@ async function completeAdmitted(deps: SecondFactorDeps, input: SecondFactorInput
   const kind = input.factor.kind;
   const context = { subject: username, clientIp: input.clientIp, userAgent: input.userAgent, requestId: input.requestId, site: input.site };
   const refuse = async (reason: string): Promise<SecondFactorResult> => {
-    await deps.audit.record({ kind: 'second_factor.throttled', reason, ...context, details: { factor: kind, device: input.deviceId }, level: 'warn', message: 'second factor refused: too many failures' });
+    await deps.audit.record({
+      kind: 'second_factor.throttled',
+      reason,
+      ...context,
+      details: { factor: kind, device: input.deviceId },
+      level: 'warn',
+      message: 'second factor refused: too many failures',
+    });
     return { ok: false, reason: 'throttled' };
   };
   if (!verdict.ok) return refuse(verdict.reason);
@@ -89,7 +96,13 @@ async function completeAdmitted(deps: SecondFactorDeps, input: SecondFactorInput
   if (!result.ok && result.reason === 'locked') return refuse('locked');
   if (!result.ok) {
     await deps.regulator.recordFailure(attempt);
-    await deps.audit.record({ kind: result.reason === 'replayed' ? 'second_factor.replay' : 'second_factor.failure', reason: result.detail ?? result.reason, ...context, details: { factor: kind, device: input.deviceId }, message: 'second factor failed' });
+    await deps.audit.record({
+      kind: result.reason === 'replayed' ? 'second_factor.replay' : 'second_factor.failure',
+      reason: result.detail ?? result.reason,
+      ...context,
+      details: { factor: kind, device: input.deviceId },
+      message: 'second factor failed',
+    });
     deps.onResult?.(kind, 'failure');
     return result;
   }

@@ -38,11 +38,14 @@ function setup(options: { gated?: boolean; busy?: 'address' | 'all' } = {}) {
     findUser: (username) => (username === 'alice' ? ALICE : undefined),
     close() {},
   };
-  const regulator = createRegulator({ kv, clock, audit, endSessions: (u) => sessions.destroyAllForUser(u) }, {
-    account: { max_retries: 3, find_time: 600, ban_time: 900 },
-    address: { max_retries: 8, find_time: 600, ban_time: 900 },
-    lockout: { max_failures: 20, find_time: 86400, duration: 3600 },
-  });
+  const regulator = createRegulator(
+    { kv, clock, audit, endSessions: (u) => sessions.destroyAllForUser(u) },
+    {
+      account: { max_retries: 3, find_time: 600, ban_time: 900 },
+      address: { max_retries: 8, find_time: 600, ban_time: 900 },
+      lockout: { max_failures: 20, find_time: 86400, duration: 3600 },
+    },
+  );
   const deps = { directory, sessions, regulator, accountStates: storage.accountStates, logger: createSilentLogger(), audit, now: clock.now };
   const attempt = (username: string, password: string, ip = '10.0.0.1') => signIn(deps, { method: 'password', username, password, rememberMe: false, clientIp: ip });
   return { attempt, hashed, lanes, openGate, events, regulator, storage };
@@ -145,7 +148,7 @@ describe('signIn with a password', () => {
     expect((await regulator.lockState('alice')).recentFailures).toBe(3);
   });
 
-  it('checks each password in its caller\'s lane of the hash queue', async () => {
+  it("checks each password in its caller's lane of the hash queue", async () => {
     const { attempt, lanes } = setup();
     await attempt('alice', 'wrong', '192.0.2.1');
     await attempt('zed', 'guess', '2001:db8::7');
@@ -186,7 +189,7 @@ describe('signInWithPassword with a directory that asks a server (LDAP)', () => 
     const sessions = createSessionStore({ kv, clock, logger: createSilentLogger() }, { idleTimeout: 3600, absoluteTimeout: 43200, rememberMe: 0, cacheTtl: 10 });
     const binds: string[] = [];
     const imitated: string[] = [];
-    const ALIASES: Record<string, string> = { alice: 'alice', 'alice@corp.example': 'alice', 'ａｌｉｃｅ': 'alice' };
+    const ALIASES: Record<string, string> = { alice: 'alice', 'alice@corp.example': 'alice', ａｌｉｃｅ: 'alice' };
     const directory: Directory = {
       // As the LDAP directory does: find the account, ask before binding, then bind.
       async verifyPassword(username, password, options) {
@@ -209,17 +212,20 @@ describe('signInWithPassword with a directory that asks a server (LDAP)', () => 
       findUser: () => undefined,
       close() {},
     };
-    const regulator = createRegulator({ kv, clock, audit, endSessions: (u) => sessions.destroyAllForUser(u) }, {
-      account: { max_retries: 3, find_time: 600, ban_time: 900 },
-      address: { max_retries: 100, find_time: 600, ban_time: 900 },
-      lockout: { max_failures: 20, find_time: 86400, duration: 3600 },
-    });
+    const regulator = createRegulator(
+      { kv, clock, audit, endSessions: (u) => sessions.destroyAllForUser(u) },
+      {
+        account: { max_retries: 3, find_time: 600, ban_time: 900 },
+        address: { max_retries: 100, find_time: 600, ban_time: 900 },
+        lockout: { max_failures: 20, find_time: 86400, duration: 3600 },
+      },
+    );
     const deps = { directory, sessions, regulator, accountStates: storage.accountStates, logger: createSilentLogger(), audit, now: clock.now };
     const attempt = (username: string, password: string, ip = '10.0.0.1') => signIn(deps, { method: 'password', username, password, rememberMe: false, clientIp: ip });
     return { attempt, binds, imitated, regulator, queue, lanes, asked };
   }
 
-  it('waits in the caller\'s lane for real and imitated checks alike', async () => {
+  it("waits in the caller's lane for real and imitated checks alike", async () => {
     const { attempt, regulator, lanes, imitated } = setupLdap();
     await attempt('alice', 'wrong', '192.0.2.1');
     await regulator.lock('alice', { reason: 'admin', actor: 'root' });
@@ -234,7 +240,14 @@ describe('signInWithPassword with a directory that asks a server (LDAP)', () => 
       const { attempt, regulator, queue, binds, asked, imitated } = setupLdap();
       await regulator.lock('bob', { reason: 'admin', actor: 'root' });
       queue.busy = scope;
-      const names: Array<[string, string]> = [['alice', 'right'], ['alice', 'wrong'], ['alice@corp.example', 'wrong'], ['ａｌｉｃｅ', 'right'], ['nobody', 'guess'], ['bob', 'whatever']];
+      const names: Array<[string, string]> = [
+        ['alice', 'right'],
+        ['alice', 'wrong'],
+        ['alice@corp.example', 'wrong'],
+        ['ａｌｉｃｅ', 'right'],
+        ['nobody', 'guess'],
+        ['bob', 'whatever'],
+      ];
       for (const [name, password] of names) expect(await attempt(name, password)).toEqual({ ok: false, reason: 'busy', scope });
       expect({ binds, asked, imitated }).toEqual({ binds: [], asked: [], imitated: [] });
       expect((await regulator.lockState('alice')).recentFailures).toBe(0);

@@ -14,7 +14,15 @@ export async function signOut(
   const username = input.session.user.username;
   if (input.scope === 'everywhere') {
     const count = await deps.sessions.destroyAllForUser(username);
-    await deps.audit.record({ kind: 'sign_out.everywhere', subject: username, clientIp: input.clientIp, userAgent: input.userAgent, requestId: input.requestId, details: { sessions: count }, message: 'signed out everywhere' });
+    await deps.audit.record({
+      kind: 'sign_out.everywhere',
+      subject: username,
+      clientIp: input.clientIp,
+      userAgent: input.userAgent,
+      requestId: input.requestId,
+      details: { sessions: count },
+      message: 'signed out everywhere',
+    });
     return;
   }
   await deps.sessions.destroy(input.token);

@@ -13,7 +13,14 @@ import type { NewAuditEvent } from './storage.js';
 import { TEST_STORAGE_KEY } from './testing/test-storage.js';
 
 const NOW = Date.UTC(2026, 0, 1);
-const event = (i: number, overrides: Partial<NewAuditEvent> = {}): NewAuditEvent => ({ at: NOW + i, kind: 'sign_in.failure', result: 'failure', subject: `user${i}`, details: { count: i }, ...overrides });
+const event = (i: number, overrides: Partial<NewAuditEvent> = {}): NewAuditEvent => ({
+  at: NOW + i,
+  kind: 'sign_in.failure',
+  result: 'failure',
+  subject: `user${i}`,
+  details: { count: i },
+  ...overrides,
+});
 
 let db: BetterSqlite3.Database;
 let dir: string;
@@ -57,10 +64,14 @@ describe('batched audit appends', () => {
   it('answers an append only after its batch is committed', async () => {
     let release!: () => void;
     const real = createSqliteAuditBatchWriter(db);
-    const store = createBatchedAuditStore(createSqliteAuditStore(db), async (events) => {
-      await new Promise<void>((resolve) => (release = resolve));
-      return real(events);
-    }, { delayMs: 1, maxBatch: 500, maxQueue: 100 });
+    const store = createBatchedAuditStore(
+      createSqliteAuditStore(db),
+      async (events) => {
+        await new Promise<void>((resolve) => (release = resolve));
+        return real(events);
+      },
+      { delayMs: 1, maxBatch: 500, maxQueue: 100 },
+    );
     let settled = false;
     const pending = store.append(event(1)).then((e) => ((settled = true), e));
     await new Promise((resolve) => setTimeout(resolve, 30));
@@ -89,10 +100,14 @@ describe('batched audit appends', () => {
   it('bounds the queue: beyond maxQueue, appends fail as an outage instead of growing memory', async () => {
     let release!: () => void;
     const real = createSqliteAuditBatchWriter(db);
-    const store = createBatchedAuditStore(createSqliteAuditStore(db), async (events) => {
-      await new Promise<void>((resolve) => (release = resolve));
-      return real(events);
-    }, { delayMs: 1, maxBatch: 10, maxQueue: 25 });
+    const store = createBatchedAuditStore(
+      createSqliteAuditStore(db),
+      async (events) => {
+        await new Promise<void>((resolve) => (release = resolve));
+        return real(events);
+      },
+      { delayMs: 1, maxBatch: 10, maxQueue: 25 },
+    );
     const accepted = Array.from({ length: 25 }, (_, i) => store.append(event(i)));
     await expect(store.append(event(99))).rejects.toBeInstanceOf(StoreUnavailableError);
     const releaser = setInterval(() => release?.(), 5);

@@ -48,7 +48,11 @@ export const AUDIT_BATCH_DEFAULTS: AuditBatchOptions = { delayMs: 5, maxBatch: 5
  * stop loses nothing); a crash loses at most the events not yet committed: those of the last
  * `delayMs` plus the batch being written, never more than `maxQueue`.
  */
-export function createBatchedAuditStore(inner: AuditStore, write: WriteAuditBatch, options: AuditBatchOptions = AUDIT_BATCH_DEFAULTS): AuditStore & { drain(): Promise<void>; idle(): boolean } {
+export function createBatchedAuditStore(
+  inner: AuditStore,
+  write: WriteAuditBatch,
+  options: AuditBatchOptions = AUDIT_BATCH_DEFAULTS,
+): AuditStore & { drain(): Promise<void>; idle(): boolean } {
   interface Pending {
     event: Omit<AuditEvent, 'id'>;
     resolve: (stored: AuditEvent) => void;

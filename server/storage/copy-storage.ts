@@ -54,7 +54,9 @@ export async function copySqliteToPostgres(
     ...(target.tlsCa !== undefined ? { ssl: { ca: target.tlsCa, rejectUnauthorized: true } } : target.tls ? { ssl: { rejectUnauthorized: true } } : {}),
     max: 1,
     // BIGINT stays text (not a double) on the way out, as it goes in.
-    types: { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (value: string) => value : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
+    types: {
+      getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (value: string) => value : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser,
+    },
   });
   try {
     // Brings an older file up to this version's schema first, so both sides have the same columns.
@@ -91,7 +93,9 @@ export async function copySqliteToPostgres(
         report.tables.push({ table, rows: total });
       }
       // The next appended event continues after the copied ids.
-      await client.query(`SELECT setval(pg_get_serial_sequence('audit_events', 'id'), GREATEST((SELECT max(id) FROM audit_events), 1), (SELECT max(id) FROM audit_events) IS NOT NULL)`);
+      await client.query(
+        `SELECT setval(pg_get_serial_sequence('audit_events', 'id'), GREATEST((SELECT max(id) FROM audit_events), 1), (SELECT max(id) FROM audit_events) IS NOT NULL)`,
+      );
       await client.query('COMMIT');
       return report;
     } catch (error) {

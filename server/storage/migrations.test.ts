@@ -15,14 +15,22 @@ beforeEach(() => {
 afterEach(() => db.close());
 
 const versions = () => db.prepare('SELECT version, name, applied_at AS appliedAt FROM schema_migrations ORDER BY version').all();
-const tables = () =>
-  db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
+const tables = () => db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
 
 describe('migrateSqlite', () => {
   it('creates every table on an empty database and records the version', () => {
     expect(migrateSqlite(db, NOW)).toEqual({ from: 0, to: MIGRATIONS.length, applied: MIGRATIONS.map((m) => m.version) });
     expect(tables()).toEqual([
-      'account_states', 'audit_events', 'enrollment_codes', 'otp_devices', 'push_devices', 'recovery_codes', 'schema_migrations', 'user_factor_state', 'webauthn_credentials', 'webauthn_user_handles',
+      'account_states',
+      'audit_events',
+      'enrollment_codes',
+      'otp_devices',
+      'push_devices',
+      'recovery_codes',
+      'schema_migrations',
+      'user_factor_state',
+      'webauthn_credentials',
+      'webauthn_user_handles',
     ]);
     expect(versions()).toEqual([
       { version: 1, name: 'initial', appliedAt: NOW },
@@ -51,7 +59,7 @@ describe('migrateSqlite', () => {
 
   it('rolls a failing migration back whole and leaves the version where it was', () => {
     migrateSqlite(db, NOW);
-    const broken: Migration = { version: LATEST + 1, name: 'broken', statements: ['CREATE TABLE half (id TEXT)', 'CREATE TABLE oops (']};
+    const broken: Migration = { version: LATEST + 1, name: 'broken', statements: ['CREATE TABLE half (id TEXT)', 'CREATE TABLE oops ('] };
     expect(() => migrateSqlite(db, NOW, [...MIGRATIONS, broken])).toThrow();
     expect(tables()).not.toContain('half');
     expect(versions()).toHaveLength(LATEST);
@@ -108,13 +116,17 @@ describe('migrateSqlite', () => {
     ['counter', 'counter = -1'],
   ])('checks %s', (_name, assignment) => {
     migrateSqlite(db, NOW);
-    db.prepare("INSERT INTO otp_devices (id, username, kind, name, secret, secret_key_id, algorithm, digits, period, created_at) VALUES ('a', 'u', 'totp', 'n', 's', 'k', 'SHA1', 6, 30, 1)").run();
+    db.prepare(
+      "INSERT INTO otp_devices (id, username, kind, name, secret, secret_key_id, algorithm, digits, period, created_at) VALUES ('a', 'u', 'totp', 'n', 's', 'k', 'SHA1', 6, 30, 1)",
+    ).run();
     expect(() => db.prepare(`UPDATE otp_devices SET ${assignment}`).run()).toThrow(/CHECK/);
   });
 
   it('upgrades a database at the first release to WebAuthn, keeping its devices', () => {
     migrateSqlite(db, NOW, MIGRATIONS.slice(0, 1));
-    db.prepare("INSERT INTO otp_devices (id, username, kind, name, secret, secret_key_id, algorithm, digits, period, created_at) VALUES ('a', 'u', 'totp', 'n', 's', 'k', 'SHA1', 6, 30, 1)").run();
+    db.prepare(
+      "INSERT INTO otp_devices (id, username, kind, name, secret, secret_key_id, algorithm, digits, period, created_at) VALUES ('a', 'u', 'totp', 'n', 's', 'k', 'SHA1', 6, 30, 1)",
+    ).run();
     expect(migrateSqlite(db, NOW + 1)).toEqual({ from: 1, to: LATEST, applied: MIGRATIONS.slice(1).map((m) => m.version) });
     expect(tables()).toContain('webauthn_credentials');
     expect(db.prepare('SELECT count(*) FROM otp_devices').pluck().get()).toBe(1);

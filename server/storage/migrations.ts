@@ -16,7 +16,14 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [initialMigration, webauthnMigration, auditEventsMigration, accountStatesMigration, pushDevicesMigration, recoveryCodePositionMigration];
+export const MIGRATIONS: readonly Migration[] = [
+  initialMigration,
+  webauthnMigration,
+  auditEventsMigration,
+  accountStatesMigration,
+  pushDevicesMigration,
+  recoveryCodePositionMigration,
+];
 
 /** The database was written by a newer Gatehouse, or by a different migration history. */
 export class SchemaVersionError extends Error {

@@ -70,7 +70,7 @@ describe('PostgreSQL specifics', () => {
     }
   });
 
-  it('refuses to open when a stored secret\'s key is no longer configured, naming the key', async () => {
+  it("refuses to open when a stored secret's key is no longer configured, naming the key", async () => {
     const storage = await openEmpty([{ id: 'old', key: Buffer.alloc(32, 7) }]);
     await storage.otpDevices.create({ username: 'a', kind: 'totp', name: 'x', secret: Buffer.from('s'), algorithm: 'SHA1', digits: 6, period: 30, serial: null }, 1);
     storage.close();
@@ -81,7 +81,10 @@ describe('PostgreSQL specifics', () => {
     const storage = await openEmpty();
     try {
       const at = Date.UTC(2200, 0, 1);
-      const device = await storage.otpDevices.create({ username: 'a', kind: 'hotp', name: 'x', secret: Buffer.from('s'), algorithm: 'SHA1', digits: 6, period: 30, serial: null, counter: 2 ** 40 }, at);
+      const device = await storage.otpDevices.create(
+        { username: 'a', kind: 'hotp', name: 'x', secret: Buffer.from('s'), algorithm: 'SHA1', digits: 6, period: 30, serial: null, counter: 2 ** 40 },
+        at,
+      );
       expect(await storage.otpDevices.recordUse(device.id, { expectedCounter: 2 ** 40, counter: 2 ** 52 }, at)).toBe(true);
       expect(await storage.otpDevices.get(device.id)).toMatchObject({ counter: 2 ** 52, createdAt: at, lastUsedAt: at });
     } finally {
@@ -91,7 +94,9 @@ describe('PostgreSQL specifics', () => {
 
   it('answers StoreUnavailableError when the server cannot be reached', async () => {
     const port = server.port + 1 === 65536 ? server.port - 1 : server.port + 1;
-    await expect(openPostgresStorage({ url: `postgres://gatehouse@127.0.0.1:${port}/x`, keys: [], connectTimeoutMs: 2000 }, { logger })).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(openPostgresStorage({ url: `postgres://gatehouse@127.0.0.1:${port}/x`, keys: [], connectTimeoutMs: 2000 }, { logger })).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
   });
 
   it('answers StoreUnavailableError when a statement outlives statement_timeout', async () => {

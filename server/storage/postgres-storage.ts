@@ -80,7 +80,9 @@ export async function openPostgresStorage(options: PostgresStorageOptions, deps:
     const report = await migratePostgres(pool, (deps.clock ?? systemClock).now());
     if (report.applied.length > 0) deps.logger.info({ storage: 'postgres', from: report.from, to: report.to }, 'storage: migrated the database');
     const inUse = (
-      await pool.query<{ id: string }>('SELECT DISTINCT secret_key_id AS id FROM otp_devices UNION SELECT DISTINCT subscription_key_id FROM push_devices WHERE subscription_key_id IS NOT NULL')
+      await pool.query<{ id: string }>(
+        'SELECT DISTINCT secret_key_id AS id FROM otp_devices UNION SELECT DISTINCT subscription_key_id FROM push_devices WHERE subscription_key_id IS NOT NULL',
+      )
     ).rows.map((r) => r.id);
     const missing = secrets.missingKeys(inUse);
     if (missing.length > 0) {
@@ -151,7 +153,9 @@ async function rotatePostgresSecrets(pool: Pool, secrets: DeviceSecrets, onProgr
   for (const c of SEALED) {
     for (;;) {
       const rewritten = await inTransaction(pool, async (client) => {
-        const rows = (await client.query<{ id: string; sealed: string }>(`SELECT id, ${c.column} AS sealed FROM ${c.table} WHERE ${stale(c)} ORDER BY id LIMIT $2 FOR UPDATE`, [current, BATCH])).rows;
+        const rows = (
+          await client.query<{ id: string; sealed: string }>(`SELECT id, ${c.column} AS sealed FROM ${c.table} WHERE ${stale(c)} ORDER BY id LIMIT $2 FOR UPDATE`, [current, BATCH])
+        ).rows;
         for (const row of rows) {
           let plaintext: Buffer;
           try {

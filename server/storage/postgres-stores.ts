@@ -253,12 +253,20 @@ export function createPostgresRecoveryCodeStore(pool: Pool): RecoveryCodeStore {
       await inTransaction(pool, async (client) => {
         await client.query('DELETE FROM recovery_codes WHERE username = $1', [username]);
         for (const [position, hash] of codeHashes.entries()) {
-          await client.query('INSERT INTO recovery_codes (id, username, code_hash, created_at, position) VALUES ($1, $2, $3, $4, $5)', [randomToken(16), username, hash, now, position]);
+          await client.query('INSERT INTO recovery_codes (id, username, code_hash, created_at, position) VALUES ($1, $2, $3, $4, $5)', [
+            randomToken(16),
+            username,
+            hash,
+            now,
+            position,
+          ]);
         }
       });
     },
     async listForUser(username) {
-      const rows = await all<CodeRow>(pool, 'SELECT id, username, code_hash, created_at, used_at FROM recovery_codes WHERE username = $1 ORDER BY created_at, position, id', [username]);
+      const rows = await all<CodeRow>(pool, 'SELECT id, username, code_hash, created_at, used_at FROM recovery_codes WHERE username = $1 ORDER BY created_at, position, id', [
+        username,
+      ]);
       return rows.map(toRecoveryCode);
     },
     async markUsed(id, now) {
@@ -271,15 +279,21 @@ export function createPostgresEnrollmentCodeStore(pool: Pool): EnrollmentCodeSto
   return {
     async create(code) {
       const stored: EnrollmentCode = { id: randomToken(16), ...code, usedAt: null };
-      await run(
-        pool,
-        'INSERT INTO enrollment_codes (id, username, method, code_hash, created_at, expires_at, issued_by) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-        [stored.id, stored.username, stored.method, stored.codeHash, stored.createdAt, stored.expiresAt, stored.issuedBy],
-      );
+      await run(pool, 'INSERT INTO enrollment_codes (id, username, method, code_hash, created_at, expires_at, issued_by) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+        stored.id,
+        stored.username,
+        stored.method,
+        stored.codeHash,
+        stored.createdAt,
+        stored.expiresAt,
+        stored.issuedBy,
+      ]);
       return stored;
     },
     async findByHash(codeHash) {
-      const row = await one<EnrollmentRow>(pool, 'SELECT id, username, method, code_hash, created_at, expires_at, used_at, issued_by FROM enrollment_codes WHERE code_hash = $1', [codeHash]);
+      const row = await one<EnrollmentRow>(pool, 'SELECT id, username, method, code_hash, created_at, expires_at, used_at, issued_by FROM enrollment_codes WHERE code_hash = $1', [
+        codeHash,
+      ]);
       return row && { ...toRecoveryCode(row), method: row.method, expiresAt: row.expires_at, issuedBy: row.issued_by };
     },
     async redeem(id, now) {
@@ -382,14 +396,21 @@ export function createPostgresWebAuthnCredentialStore(pool: Pool): WebAuthnCrede
       checkCounter(credential.counter);
       const stored: WebAuthnCredential = { ...credential, publicKey: Buffer.from(credential.publicKey), transports: [...credential.transports], createdAt: now, lastUsedAt: null };
       try {
-        await run(
-          pool,
-          `INSERT INTO webauthn_credentials (${CREDENTIAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL)`,
-          [
-            stored.id, stored.username, stored.userHandle, stored.publicKey.toString('base64url'), stored.counter, JSON.stringify(stored.transports), stored.aaguid,
-            flag(stored.backupEligible), flag(stored.backupState), flag(stored.userVerified), stored.discoverable === null ? null : flag(stored.discoverable), stored.name, now,
-          ],
-        );
+        await run(pool, `INSERT INTO webauthn_credentials (${CREDENTIAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL)`, [
+          stored.id,
+          stored.username,
+          stored.userHandle,
+          stored.publicKey.toString('base64url'),
+          stored.counter,
+          JSON.stringify(stored.transports),
+          stored.aaguid,
+          flag(stored.backupEligible),
+          flag(stored.backupState),
+          flag(stored.userVerified),
+          stored.discoverable === null ? null : flag(stored.discoverable),
+          stored.name,
+          now,
+        ]);
       } catch (error) {
         if (isPostgresUniqueViolation(error, 'webauthn_credentials_pkey')) throw new DuplicateCredentialError(credential.id);
         throw error;
@@ -551,7 +572,12 @@ export function createPostgresAccountStateStore(pool: Pool): AccountStateStore {
       return row && toState(row);
     },
     async disable(username, { actor, reason, now }) {
-      await run(pool, 'INSERT INTO account_states (username, disabled_at, disabled_by, reason) VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING', [username, now, actor, reason]);
+      await run(pool, 'INSERT INTO account_states (username, disabled_at, disabled_by, reason) VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING', [
+        username,
+        now,
+        actor,
+        reason,
+      ]);
     },
     async enable(username) {
       return (await run(pool, 'DELETE FROM account_states WHERE username = $1', [username])) > 0;

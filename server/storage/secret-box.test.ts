@@ -59,11 +59,42 @@ describe('createSecretBox', () => {
 
   it.each([
     ['truncated body (no full tag)', (s: string) => s.slice(0, s.lastIndexOf('.') + 10)],
-    ['body one byte short', (s: string) => { const p = s.split('.'); return [...p.slice(0, 3), Buffer.from(p[3]!, 'base64url').subarray(1).toString('base64url')].join('.'); }],
-    ['body one byte longer', (s: string) => { const p = s.split('.'); return [...p.slice(0, 3), Buffer.concat([Buffer.from(p[3]!, 'base64url'), Buffer.from([0])]).toString('base64url')].join('.'); }],
-    ['tag and ciphertext swapped', (s: string) => { const p = s.split('.'); const b = Buffer.from(p[3]!, 'base64url'); return [...p.slice(0, 3), Buffer.concat([b.subarray(b.length - 16), b.subarray(0, b.length - 16)]).toString('base64url')].join('.'); }],
-    ['nonce of 16 bytes', (s: string) => { const p = s.split('.'); return [p[0], p[1], randomBytes(16).toString('base64url'), p[3]].join('.'); }],
-    ['another nonce', (s: string) => { const p = s.split('.'); return [p[0], p[1], randomBytes(12).toString('base64url'), p[3]].join('.'); }],
+    [
+      'body one byte short',
+      (s: string) => {
+        const p = s.split('.');
+        return [...p.slice(0, 3), Buffer.from(p[3]!, 'base64url').subarray(1).toString('base64url')].join('.');
+      },
+    ],
+    [
+      'body one byte longer',
+      (s: string) => {
+        const p = s.split('.');
+        return [...p.slice(0, 3), Buffer.concat([Buffer.from(p[3]!, 'base64url'), Buffer.from([0])]).toString('base64url')].join('.');
+      },
+    ],
+    [
+      'tag and ciphertext swapped',
+      (s: string) => {
+        const p = s.split('.');
+        const b = Buffer.from(p[3]!, 'base64url');
+        return [...p.slice(0, 3), Buffer.concat([b.subarray(b.length - 16), b.subarray(0, b.length - 16)]).toString('base64url')].join('.');
+      },
+    ],
+    [
+      'nonce of 16 bytes',
+      (s: string) => {
+        const p = s.split('.');
+        return [p[0], p[1], randomBytes(16).toString('base64url'), p[3]].join('.');
+      },
+    ],
+    [
+      'another nonce',
+      (s: string) => {
+        const p = s.split('.');
+        return [p[0], p[1], randomBytes(12).toString('base64url'), p[3]].join('.');
+      },
+    ],
     ['version v2', (s: string) => s.replace(/^v1/, 'v2')],
     ['no version', (s: string) => s.slice(3)],
     ['extra part', (s: string) => s + '.AAAA'],
@@ -72,7 +103,14 @@ describe('createSecretBox', () => {
     ['whitespace', (s: string) => s.replace('.', ' .')],
     ['empty', () => ''],
     ['key id with a dot', (s: string) => s.replace('k2026', 'k2.26')],
-    ['non-canonical trailing bits', (s: string) => { const p = s.split('.'); const n = p[2]!; return [p[0], p[1], n, p[3]!.slice(0, -1) + (p[3]!.endsWith('A') ? 'B' : 'A')].join('.'); }],
+    [
+      'non-canonical trailing bits',
+      (s: string) => {
+        const p = s.split('.');
+        const n = p[2]!;
+        return [p[0], p[1], n, p[3]!.slice(0, -1) + (p[3]!.endsWith('A') ? 'B' : 'A')].join('.');
+      },
+    ],
   ])('refuses %s', (_name, mutate) => {
     const box = createSecretBox([NEW]);
     const sealed = box.seal(SEED, CONTEXT);
@@ -91,13 +129,10 @@ describe('createSecretBox', () => {
     expect(failure(() => box.open(respelled, CONTEXT))).toBe('malformed');
   });
 
-  it.each(['otp_device:abd', 'otp_device:ab', 'otp_device:abc ', 'OTP_DEVICE:abc', '', 'otp_device:abc\0'])(
-    'refuses a value moved to context %j',
-    (other) => {
-      const box = createSecretBox([NEW]);
-      expect(failure(() => box.open(box.seal(SEED, CONTEXT), other))).toBe('unauthentic');
-    },
-  );
+  it.each(['otp_device:abd', 'otp_device:ab', 'otp_device:abc ', 'OTP_DEVICE:abc', '', 'otp_device:abc\0'])('refuses a value moved to context %j', (other) => {
+    const box = createSecretBox([NEW]);
+    expect(failure(() => box.open(box.seal(SEED, CONTEXT), other))).toBe('unauthentic');
+  });
 
   it('refuses two rows swapping their secrets', () => {
     const box = createSecretBox([NEW]);

@@ -28,7 +28,9 @@ export function createSqliteAuditBatchWriter(db: Database): WriteAuditBatch {
     `INSERT INTO audit_events (at, kind, actor, subject, client_ip, user_agent, site, result, reason, details)
      VALUES (@at, @kind, @actor, @subject, @clientIp, @userAgent, @site, @result, @reason, @details)`,
   );
-  const writeAll = db.transaction((events: readonly Omit<AuditEvent, 'id'>[]) => events.map((e) => Number(insert.run({ ...e, details: JSON.stringify(e.details) }).lastInsertRowid)));
+  const writeAll = db.transaction((events: readonly Omit<AuditEvent, 'id'>[]) =>
+    events.map((e) => Number(insert.run({ ...e, details: JSON.stringify(e.details) }).lastInsertRowid)),
+  );
   return async (events) => writeAll.immediate(events);
 }
 
@@ -67,7 +69,10 @@ export function createSqliteAuditStore(db: Database): AuditStore {
       if (query.since !== undefined) where.push('at >= ?') && params.push(query.since);
       if (query.until !== undefined) where.push('at < ?') && params.push(query.until);
       const sql = `SELECT ${COLUMNS} FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ?`;
-      return db.prepare<(string | number)[], AuditRow>(sql).all(...params, checkLimit(query.limit)).map(toEvent);
+      return db
+        .prepare<(string | number)[], AuditRow>(sql)
+        .all(...params, checkLimit(query.limit))
+        .map(toEvent);
     },
     async after(id, limit) {
       return after.all(id, checkLimit(limit)).map(toEvent);

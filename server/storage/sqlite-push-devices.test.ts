@@ -12,7 +12,14 @@ const NOW = Date.UTC(2026, 0, 1);
 const spki = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'der', type: 'spki' });
 const SUBSCRIPTION = JSON.stringify({ endpoint: 'https://push.example/abc', keys: { p256dh: 'BP'.padEnd(87, 'A'), auth: 'A'.repeat(22) } });
 
-const phone = (overrides: Partial<NewPushDevice> = {}): NewPushDevice => ({ username: 'alice', name: 'Pixel 8', publicKey: spki(), subscription: SUBSCRIPTION, otpDeviceId: null, ...overrides });
+const phone = (overrides: Partial<NewPushDevice> = {}): NewPushDevice => ({
+  username: 'alice',
+  name: 'Pixel 8',
+  publicKey: spki(),
+  subscription: SUBSCRIPTION,
+  otpDeviceId: null,
+  ...overrides,
+});
 
 let storage: Storage;
 beforeEach(() => {
@@ -88,8 +95,14 @@ describe('push devices (SQLite)', () => {
   });
 
   it('removes the phone with its offline-code TOTP device, and only those', async () => {
-    const otp = await storage.otpDevices.create({ username: 'alice', kind: 'totp', name: 'Pixel 8', secret: Buffer.alloc(20, 1), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, NOW);
-    const other = await storage.otpDevices.create({ username: 'alice', kind: 'totp', name: 'App', secret: Buffer.alloc(20, 2), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, NOW);
+    const otp = await storage.otpDevices.create(
+      { username: 'alice', kind: 'totp', name: 'Pixel 8', secret: Buffer.alloc(20, 1), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true },
+      NOW,
+    );
+    const other = await storage.otpDevices.create(
+      { username: 'alice', kind: 'totp', name: 'App', secret: Buffer.alloc(20, 2), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true },
+      NOW,
+    );
     const created = await storage.pushDevices.create(phone({ otpDeviceId: otp.id }), NOW);
     expect(await storage.pushDevices.remove(created.id)).toBe(true);
     expect(await storage.pushDevices.get(created.id)).toBeUndefined();
@@ -99,7 +112,10 @@ describe('push devices (SQLite)', () => {
   });
 
   it('never removes another user’s TOTP device through a forged link', async () => {
-    const bobs = await storage.otpDevices.create({ username: 'bob', kind: 'totp', name: 'App', secret: Buffer.alloc(20, 3), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, NOW);
+    const bobs = await storage.otpDevices.create(
+      { username: 'bob', kind: 'totp', name: 'App', secret: Buffer.alloc(20, 3), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true },
+      NOW,
+    );
     const created = await storage.pushDevices.create(phone({ otpDeviceId: bobs.id }), NOW);
     expect(await storage.pushDevices.remove(created.id)).toBe(true);
     expect(await storage.otpDevices.get(bobs.id)).toBeDefined();
@@ -140,7 +156,9 @@ describe('push device subscriptions at rest', () => {
     s.close();
     const Database = (await import('better-sqlite3')).default;
     const db = new Database(path);
-    db.prepare('UPDATE push_devices SET subscription = (SELECT subscription FROM push_devices WHERE id = ?), subscription_key_id = (SELECT subscription_key_id FROM push_devices WHERE id = ?) WHERE id = ?').run(a.id, a.id, b.id);
+    db.prepare(
+      'UPDATE push_devices SET subscription = (SELECT subscription FROM push_devices WHERE id = ?), subscription_key_id = (SELECT subscription_key_id FROM push_devices WHERE id = ?) WHERE id = ?',
+    ).run(a.id, a.id, b.id);
     db.close();
     const again = openSqliteStorage({ path, keys: [TEST_STORAGE_KEY] }, { logger: createSilentLogger() });
     await expect(again.pushDevices.get(b.id)).rejects.toThrow();

@@ -66,7 +66,16 @@ export function createSqlitePushDeviceStore(db: Database, secrets: DeviceSecrets
     async create(device, now) {
       const id = newId();
       const { sealed, keyId } = seal(id, device.subscription);
-      insert.run({ id, username: device.username, name: device.name, publicKey: device.publicKey.toString('base64url'), keyId, subscription: sealed, otpDeviceId: device.otpDeviceId, createdAt: now });
+      insert.run({
+        id,
+        username: device.username,
+        name: device.name,
+        publicKey: device.publicKey.toString('base64url'),
+        keyId,
+        subscription: sealed,
+        otpDeviceId: device.otpDeviceId,
+        createdAt: now,
+      });
       return toDevice(byId.get(id)!);
     },
     async get(id) {

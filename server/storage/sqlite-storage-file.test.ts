@@ -23,7 +23,15 @@ const open = (keys: readonly SecretKey[], extra: Partial<SqliteStorageOptions> =
   return storage;
 };
 const device = (username: string, secret: Buffer, serial: string | null = null): NewOtpDevice => ({
-  username, kind: serial ? 'hotp' : 'totp', name: 'd', secret, algorithm: 'SHA1', digits: 6, period: 30, serial, confirmed: true,
+  username,
+  kind: serial ? 'hotp' : 'totp',
+  name: 'd',
+  secret,
+  algorithm: 'SHA1',
+  digits: 6,
+  period: 30,
+  serial,
+  confirmed: true,
 });
 
 beforeEach(() => {
@@ -45,7 +53,7 @@ describe('SQLite storage on a file', () => {
     }
   });
 
-  it('leaves an existing file\'s mode alone (an operator\'s choice), and still opens it', async () => {
+  it("leaves an existing file's mode alone (an operator's choice), and still opens it", async () => {
     open([NEW]).close();
     chmodSync(path, 0o640);
     await expect(open([NEW]).ping()).resolves.toBeUndefined();
@@ -66,7 +74,14 @@ describe('SQLite storage on a file', () => {
     const bytes = Buffer.concat([checkpointed, readFileSync(path)]);
     expect(bytes.includes(Buffer.from('user3'))).toBe(true); // the search does see the file's text
     for (const seed of seeds) {
-      for (const spelling of [seed, Buffer.from(seed.toString('hex')), Buffer.from(seed.toString('hex').toUpperCase()), Buffer.from(seed.toString('base64')), Buffer.from(seed.toString('base64url')), Buffer.from(base32(seed))]) {
+      for (const spelling of [
+        seed,
+        Buffer.from(seed.toString('hex')),
+        Buffer.from(seed.toString('hex').toUpperCase()),
+        Buffer.from(seed.toString('base64')),
+        Buffer.from(seed.toString('base64url')),
+        Buffer.from(base32(seed)),
+      ]) {
         expect(bytes.includes(spelling), spelling.toString()).toBe(false);
       }
     }
@@ -94,7 +109,7 @@ describe('SQLite storage on a file', () => {
     expect(() => open([NEW])).toThrow(new RegExp(`schema version ${MIGRATIONS.length + 1}, but this Gatehouse knows versions up to ${MIGRATIONS.length}`));
   });
 
-  it('refuses to open when a stored secret\'s key is no longer configured, naming the key', async () => {
+  it("refuses to open when a stored secret's key is no longer configured, naming the key", async () => {
     const before = open([OLD]);
     await before.otpDevices.create(device('alice', Buffer.from('a'.repeat(20))), NOW);
     before.close();
@@ -132,7 +147,11 @@ describe('SQLite storage on a file', () => {
     const during = open([NEW, OLD]);
     const progress: [number, number][] = [];
     expect(await during.rotateKeys((done, total) => progress.push([done, total]))).toBe(count);
-    expect(progress).toEqual([[200, count], [400, count], [count, count]]);
+    expect(progress).toEqual([
+      [200, count],
+      [400, count],
+      [count, count],
+    ]);
     expect(await during.rotateKeys()).toBe(0);
     during.close();
 
@@ -159,15 +178,13 @@ describe('SQLite storage on a file', () => {
       const a = open([NEW]);
       const b = open([NEW]);
       const { id } = await a.otpDevices.create(device('alice', Buffer.from('c'.repeat(20))), NOW);
-      const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).otpDevices.recordUse(id, { expectedLastStep: null, lastStep: 50 + i }, NOW)),
-      );
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).otpDevices.recordUse(id, { expectedLastStep: null, lastStep: 50 + i }, NOW)));
       expect(results.filter(Boolean)).toHaveLength(1);
       const winner = results.indexOf(true);
       expect((await a.otpDevices.get(id))!.lastStep).toBe(50 + winner);
     });
 
-    it('see each other\'s writes at once (no stale cache)', async () => {
+    it("see each other's writes at once (no stale cache)", async () => {
       const a = open([NEW]);
       const b = open([NEW]);
       await a.enrollmentCodes.create({ username: 'alice', method: 'admin', codeHash: 'h', createdAt: NOW, expiresAt: NOW + 1000, issuedBy: 'root' });

@@ -48,7 +48,10 @@ export function openSqliteStorage(options: SqliteStorageOptions, deps: { logger:
     db.pragma('foreign_keys = ON');
     const report = migrateSqlite(db, (deps.clock ?? systemClock).now());
     if (report.applied.length > 0) deps.logger.info({ storage: options.path, from: report.from, to: report.to }, 'storage: migrated the database');
-    const inUse = db.prepare<[], { id: string }>('SELECT DISTINCT secret_key_id AS id FROM otp_devices').all().map((r) => r.id);
+    const inUse = db
+      .prepare<[], { id: string }>('SELECT DISTINCT secret_key_id AS id FROM otp_devices')
+      .all()
+      .map((r) => r.id);
     const missing = secrets.missingKeys(inUse);
     if (missing.length > 0) {
       throw new SecretBoxError(

@@ -18,8 +18,7 @@ interface CredentialRow {
   last_used_at: number | null;
 }
 
-const COLUMNS =
-  'id, username, user_handle, public_key, counter, transports, aaguid, backup_eligible, backup_state, user_verified, discoverable, name, created_at, last_used_at';
+const COLUMNS = 'id, username, user_handle, public_key, counter, transports, aaguid, backup_eligible, backup_state, user_verified, discoverable, name, created_at, last_used_at';
 
 export function createSqliteWebAuthnCredentialStore(db: Database): WebAuthnCredentialStore {
   const insert = db.prepare(

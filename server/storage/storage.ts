@@ -193,8 +193,7 @@ export interface AuditEvent {
   details: AuditDetails;
 }
 
-export type NewAuditEvent = Pick<AuditEvent, 'at' | 'kind' | 'result'> &
-  Partial<Pick<AuditEvent, 'actor' | 'subject' | 'clientIp' | 'userAgent' | 'site' | 'reason' | 'details'>>;
+export type NewAuditEvent = Pick<AuditEvent, 'at' | 'kind' | 'result'> & Partial<Pick<AuditEvent, 'actor' | 'subject' | 'clientIp' | 'userAgent' | 'site' | 'reason' | 'details'>>;
 
 export interface AuditQuery {
   subject?: string;

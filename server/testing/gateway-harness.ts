@@ -198,10 +198,26 @@ export function browser(h: Pick<GatewayHarness, 'request'>, cookie: string, onRe
     },
     get: async (path: string, host = PORTAL) => take(await h.request({ path, host, headers: { cookie: jar } })),
     post: async (path: string, fields: Record<string, string>) =>
-      take(await h.request({ method: 'POST', path, host: PORTAL, headers: { cookie: jar, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() })),
+      take(
+        await h.request({
+          method: 'POST',
+          path,
+          host: PORTAL,
+          headers: { cookie: jar, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(fields).toString(),
+        }),
+      ),
     /** A page script's JSON call (the WebAuthn routes), with the page's CSRF token. */
     json: async (path: string, body: unknown, csrf: string) =>
-      take(await h.request({ method: 'POST', path, host: PORTAL, headers: { cookie: jar, origin: `http://${PORTAL}`, 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(body) })),
+      take(
+        await h.request({
+          method: 'POST',
+          path,
+          host: PORTAL,
+          headers: { cookie: jar, origin: `http://${PORTAL}`, 'content-type': 'application/json', 'x-csrf-token': csrf },
+          body: JSON.stringify(body),
+        }),
+      ),
   };
 }
 export type Browser = ReturnType<typeof browser>;

@@ -95,7 +95,11 @@ export function startLoad(probes: readonly Probe[], options: { concurrency: numb
 
 /** One line for the test output and RELIABILITY.md. */
 export function describeLoad(name: string, report: LoadReport, extra: Record<string, string | number> = {}): string {
-  const kinds = Object.entries(report.errorKinds).map(([kind, n]) => `${kind}×${n}`).join(' ');
-  const fields = Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(' ');
+  const kinds = Object.entries(report.errorKinds)
+    .map(([kind, n]) => `${kind}×${n}`)
+    .join(' ');
+  const fields = Object.entries(extra)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   return `[fault] ${name}: sent=${report.sent} ok=${report.ok} wrong=${report.wrong} errors=${report.errors}${kinds ? ` (${kinds})` : ''}${fields ? ` ${fields}` : ''}`;
 }

@@ -23,7 +23,11 @@ const ADMIN_PASSWORD = 'Admin-secret-2024!';
 export const AD_LOCKOUT_THRESHOLD = 5;
 
 /** An RDN value as a DN writes it (RFC 4514): "Sales, EMEA" → "Sales\\, EMEA". */
-const rdnValue = (value: string) => value.replace(/[,+"\\<>;=]/g, '\\$&').replace(/^[ #]/, '\\$&').replace(/ $/, '\\ ');
+const rdnValue = (value: string) =>
+  value
+    .replace(/[,+"\\<>;=]/g, '\\$&')
+    .replace(/^[ #]/, '\\$&')
+    .replace(/ $/, '\\ ');
 
 /** 100-ns units, negative: how AD writes a duration. */
 const adDuration = (minutes: number) => String(-minutes * 60 * 10_000_000);
@@ -117,9 +121,16 @@ async function startIn(dir: string): Promise<TestSambaAd> {
   await run(
     SAMBA_TOOL,
     [
-      'domain', 'provision',
-      `--targetdir=${dir}`, `--realm=${AD_REALM}`, '--domain=CORP', `--adminpass=${ADMIN_PASSWORD}`,
-      '--server-role=dc', '--dns-backend=NONE', '--use-rfc2307', '--host-name=dc1',
+      'domain',
+      'provision',
+      `--targetdir=${dir}`,
+      `--realm=${AD_REALM}`,
+      '--domain=CORP',
+      `--adminpass=${ADMIN_PASSWORD}`,
+      '--server-role=dc',
+      '--dns-backend=NONE',
+      '--use-rfc2307',
+      '--host-name=dc1',
       ...Object.entries(options).map(([key, value]) => `--option=${key}=${value}`),
     ],
     PROVISION_TIMEOUT_MS,
@@ -182,7 +193,11 @@ async function startIn(dir: string): Promise<TestSambaAd> {
 
   // Locks come from wrong binds (as in production); a window and duration long enough for any test.
   await admin((client) =>
-    client.modify(AD_BASE_DN, [replace('lockoutThreshold', String(AD_LOCKOUT_THRESHOLD)), replace('lockoutDuration', adDuration(60)), replace('lockOutObservationWindow', adDuration(60))]),
+    client.modify(AD_BASE_DN, [
+      replace('lockoutThreshold', String(AD_LOCKOUT_THRESHOLD)),
+      replace('lockoutDuration', adDuration(60)),
+      replace('lockOutObservationWindow', adDuration(60)),
+    ]),
   ).catch(async (error: unknown) => {
     await stop();
     throw error;
@@ -216,9 +231,17 @@ async function startIn(dir: string): Promise<TestSambaAd> {
       );
       return dn;
     },
-    addMember: (groupDn, memberDn) => admin((client) => client.modify(groupDn, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [memberDn] }) }))),
-    removeMember: (groupDn, memberDn) => admin((client) => client.modify(groupDn, new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [memberDn] }) }))),
-    set: (dn, values) => admin((client) => client.modify(dn, Object.entries(values).map(([type, value]) => replace(type, value)))),
+    addMember: (groupDn, memberDn) =>
+      admin((client) => client.modify(groupDn, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [memberDn] }) }))),
+    removeMember: (groupDn, memberDn) =>
+      admin((client) => client.modify(groupDn, new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [memberDn] }) }))),
+    set: (dn, values) =>
+      admin((client) =>
+        client.modify(
+          dn,
+          Object.entries(values).map(([type, value]) => replace(type, value)),
+        ),
+      ),
     async lockOut(upn) {
       for (let i = 0; i < AD_LOCKOUT_THRESHOLD; i++) {
         await bindAs(upn, `Wrong-password-${i}!`, async () => undefined).catch(() => undefined);

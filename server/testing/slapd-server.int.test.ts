@@ -10,7 +10,15 @@ describe('the test slapd', () => {
   afterAll(async () => slapd?.close());
 
   it('serves the service account, counts its binds and keeps memberOf', async () => {
-    await slapd.add(`uid=t1,${PEOPLE}`, { objectClass: ['inetOrgPerson', 'user'], uid: 't1', cn: 'T', sn: 'T', sAMAccountName: 't1', userAccountControl: '512', userPassword: 'pw' });
+    await slapd.add(`uid=t1,${PEOPLE}`, {
+      objectClass: ['inetOrgPerson', 'user'],
+      uid: 't1',
+      cn: 'T',
+      sn: 'T',
+      sAMAccountName: 't1',
+      userAccountControl: '512',
+      userPassword: 'pw',
+    });
     const client = new Client({ url: slapd.url });
     await client.bind(SERVICE_DN, SERVICE_PASSWORD);
     const { searchEntries } = await client.search(PEOPLE, { filter: '(sAMAccountName=t1)', attributes: ['userAccountControl'] });

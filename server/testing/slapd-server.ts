@@ -111,7 +111,9 @@ export async function startSlapd(options: { adSchema?: boolean } = {}): Promise<
 
   async function start(): Promise<void> {
     if (child) return;
-    const spawned = spawn(SLAPD, ['-h', `ldap://127.0.0.1:${port}/ ldaps://127.0.0.1:${ldapsPort}/`, '-F', join(dir, 'slapd.d'), '-d', 'stats'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const spawned = spawn(SLAPD, ['-h', `ldap://127.0.0.1:${port}/ ldaps://127.0.0.1:${ldapsPort}/`, '-F', join(dir, 'slapd.d'), '-d', 'stats'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child = spawned;
     let tail = '';
     let pending = '';
@@ -301,7 +303,10 @@ function baseEntries(): Array<[string, Record<string, string | string[]>]> {
     // Locks are honoured (pwdAccountLockedTime set by a test), but failures are not counted
     // towards one: the gateway's regulation is what the tests watch. pwdMustChange makes an
     // administrator's reset set pwdReset, as "must change at next logon" does.
-    [`cn=default,ou=policies,${SUFFIX}`, { objectClass: ['pwdPolicy', 'device'], cn: 'default', pwdAttribute: 'userPassword', pwdLockout: 'TRUE', pwdMaxFailure: '100000', pwdMustChange: 'TRUE' }],
+    [
+      `cn=default,ou=policies,${SUFFIX}`,
+      { objectClass: ['pwdPolicy', 'device'], cn: 'default', pwdAttribute: 'userPassword', pwdLockout: 'TRUE', pwdMaxFailure: '100000', pwdMustChange: 'TRUE' },
+    ],
     [SERVICE_DN, { objectClass: ['organizationalRole', 'simpleSecurityObject'], cn: 'gatehouse', userPassword: SERVICE_PASSWORD }],
   ];
 }

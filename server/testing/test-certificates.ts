@@ -22,11 +22,43 @@ export function makeTestCertificates(dir: string, serverName = 'ldap.test'): Tes
   const path = (name: string) => join(dir, name);
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
   const newCa = (name: string, subject: string) =>
-    run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', subject, '-keyout', path(`${name}.key`), '-out', path(`${name}.pem`)]);
+    run([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      subject,
+      '-keyout',
+      path(`${name}.key`),
+      '-out',
+      path(`${name}.pem`),
+    ]);
   newCa('ca', '/CN=Gatehouse test CA');
   newCa('other-ca', '/CN=Some other CA');
   run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${serverName}`, '-keyout', path('server.key'), '-out', path('server.csr')]);
   writeFileSync(path('server.ext'), `subjectAltName=DNS:${serverName}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n`);
-  run(['x509', '-req', '-in', path('server.csr'), '-CA', path('ca.pem'), '-CAkey', path('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', path('server.ext'), '-out', path('server.pem')]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    path('server.csr'),
+    '-CA',
+    path('ca.pem'),
+    '-CAkey',
+    path('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    path('server.ext'),
+    '-out',
+    path('server.pem'),
+  ]);
   return { caFile: path('ca.pem'), otherCaFile: path('other-ca.pem'), certFile: path('server.pem'), keyFile: path('server.key'), serverName };
 }

@@ -49,7 +49,9 @@ export async function startTunnelUpstream(): Promise<{ port: number; seen: Tunne
           switched = true;
           const key = headers.find(([name]) => name === 'sec-websocket-key')?.[1] ?? '';
           const accept = path.includes('/ws-real/')
-            ? `Sec-WebSocket-Accept: ${createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64')}\r\n`
+            ? `Sec-WebSocket-Accept: ${createHash('sha1')
+                .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+                .digest('base64')}\r\n`
             : '';
           socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${upgrade}\r\nConnection: Upgrade\r\n${accept}\r\n`);
           continue;

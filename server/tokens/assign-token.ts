@@ -1,9 +1,7 @@
 import { resolveUser, type Directory } from '../directory/directory.js';
 import type { OtpDevice, OtpDeviceStore } from '../storage/storage.js';
 
-export type AssignResult =
-  | { ok: true; username: string; already: boolean }
-  | { ok: false; reason: 'unknown-user' | 'unknown-token' | 'assigned-to-other'; owner?: string };
+export type AssignResult = { ok: true; username: string; already: boolean } | { ok: false; reason: 'unknown-user' | 'unknown-token' | 'assigned-to-other'; owner?: string };
 
 /**
  * Gives an unassigned hardware token to a user the directory knows (a disabled user counts

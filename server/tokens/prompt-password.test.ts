@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { promptPassword } from './prompt-password.js';
 
 function terminal(input: string[], isTTY: boolean) {
-  const stdin = Object.assign(new PassThrough(), { rawModes: [] as boolean[], setRawMode(mode: boolean) { stdin.rawModes.push(mode); } });
+  const stdin = Object.assign(new PassThrough(), {
+    rawModes: [] as boolean[],
+    setRawMode(mode: boolean) {
+      stdin.rawModes.push(mode);
+    },
+  });
   const stderr = new PassThrough();
   let shown = '';
   stderr.on('data', (c) => (shown += c));

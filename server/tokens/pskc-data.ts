@@ -18,7 +18,7 @@ export function readSecret(secret: XmlElement | undefined, protection: Protectio
   let value: Buffer | undefined;
   if (plain) {
     value = decodeBase64(textOf(plain) ?? '');
-    if (value === undefined) return fail('the secret\'s <PlainValue> is not base64');
+    if (value === undefined) return fail("the secret's <PlainValue> is not base64");
   } else if (encrypted) {
     value = openEncrypted(secret, encrypted, { subject: 'the secret', noun: 'secret' }, protection, report);
     if (value === undefined) return undefined;
@@ -36,7 +36,13 @@ export function readSecret(secret: XmlElement | undefined, protection: Protectio
  * is decrypted and its MAC checked but not interpreted (an empty list): only TimeDrift is signed,
  * and its value is not used.
  */
-export function readIntegerField(data: XmlElement | undefined, name: string, protection: Protection | undefined, report: Report, options: { signed?: boolean } = {}): number[] | undefined {
+export function readIntegerField(
+  data: XmlElement | undefined,
+  name: string,
+  protection: Protection | undefined,
+  report: Report,
+  options: { signed?: boolean } = {},
+): number[] | undefined {
   const element = descend(data, [name], report);
   if (element === undefined) return undefined;
   const plain = descend(element, ['PlainValue'], report);
@@ -91,7 +97,13 @@ export function readEncryptedInteger(plain: Buffer): number[] {
  * who can edit the file could flip chosen bits of a CBC value's first block — set a counter back,
  * or a time step — without knowing the key.
  */
-function openEncrypted(element: XmlElement, encrypted: XmlElement, what: { subject: string; noun: string }, protection: Protection | undefined, report: Report): Buffer | undefined {
+function openEncrypted(
+  element: XmlElement,
+  encrypted: XmlElement,
+  what: { subject: string; noun: string },
+  protection: Protection | undefined,
+  report: Report,
+): Buffer | undefined {
   const fail = (message: string) => {
     report(message);
     return undefined;

@@ -19,9 +19,7 @@ const SUITES: ReadonlyMap<string, OtpAlgorithm> = new Map<string, OtpAlgorithm>(
 const SERVER_PIN_MODES = new Set(['Prepend', 'Append', 'Algorithmic']);
 const SUPPORTED_PERIODS = new Set([30, 60]);
 
-export type KeyPackageResult =
-  | { ok: true; label: string; token: ImportedToken; manufacturer: string | undefined; notes: string[] }
-  | { ok: false; errors: string[] };
+export type KeyPackageResult = { ok: true; label: string; token: ImportedToken; manufacturer: string | undefined; notes: string[] } | { ok: false; errors: string[] };
 
 /** One token's KeyPackage: every problem in it, each prefixed with the package's place and serial. */
 export function readKeyPackage(pkg: XmlElement, position: number, protection: Protection | undefined): KeyPackageResult {
@@ -67,7 +65,9 @@ export function readKeyPackage(pkg: XmlElement, position: number, protection: Pr
   // An encrypted counter that reads two ways takes the larger: the smaller would accept again codes the token showed before.
   const counter = counters === undefined ? 0 : Math.max(...counters);
   if (kind === 'hotp' && counters !== undefined && counters.length > 1) {
-    notes.push(`the encrypted <Counter> reads as ${counters.join(' or ')}; ${counter} is used, the larger, so no earlier code is accepted again (if the token's codes are refused: gatehouse tokens resync ${serial} CODE1 CODE2)`);
+    notes.push(
+      `the encrypted <Counter> reads as ${counters.join(' or ')}; ${counter} is used, the larger, so no earlier code is accepted again (if the token's codes are refused: gatehouse tokens resync ${serial} CODE1 CODE2)`,
+    );
   }
   if (kind === 'totp' && times !== undefined && !times.includes(0)) report(`<Time> (T0) is ${times.join(' or ')}; only 0, the Unix epoch, is supported`);
   const period = periods === undefined ? 30 : periods.find((p) => SUPPORTED_PERIODS.has(p));

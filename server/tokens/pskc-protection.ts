@@ -1,14 +1,4 @@
-import {
-  cipherKeyBytes,
-  decodeBase64,
-  decryptCbc,
-  derivePbkdf2Key,
-  hmacHash,
-  isMacValid,
-  MAX_PBKDF2_ITERATIONS,
-  PBKDF2_ALGORITHM,
-  type Pbkdf2Params,
-} from './pskc-crypto.js';
+import { cipherKeyBytes, decodeBase64, decryptCbc, derivePbkdf2Key, hmacHash, isMacValid, MAX_PBKDF2_ITERATIONS, PBKDF2_ALGORITHM, type Pbkdf2Params } from './pskc-crypto.js';
 import { quoteValue } from './imported-token.js';
 import { attributeOf, childElements, descend, textOf, type XmlElement } from './pskc-xml.js';
 
@@ -18,9 +8,7 @@ export interface Protection {
   mac: { hash: string; key: Buffer } | undefined;
 }
 
-export type ProtectionResult =
-  | { ok: true; protection: Protection | undefined }
-  | { ok: false; errors: string[]; needs?: 'password' | 'pre-shared-key' };
+export type ProtectionResult = { ok: true; protection: Protection | undefined } | { ok: false; errors: string[]; needs?: 'password' | 'pre-shared-key' };
 
 export const WRONG_KEY = 'wrong password or key: the MAC does not match';
 

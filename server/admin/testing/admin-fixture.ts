@@ -21,7 +21,10 @@ export const ENTRIES: DirectoryEntry[] = [
 export const ADMIN: Actor = { name: 'alice', clientIp: '192.0.2.10', userAgent: 'test-agent', requestId: 'req-1' };
 
 /** A regulator that only knows locks set by the test; unlock reports whether there was one. */
-export function createFakeRegulator(): Pick<Regulator, 'lockState' | 'unlock'> & { lock(username: string, until: number | null): void; unlocks: Array<{ username: string; actor: string }> } {
+export function createFakeRegulator(): Pick<Regulator, 'lockState' | 'unlock'> & {
+  lock(username: string, until: number | null): void;
+  unlocks: Array<{ username: string; actor: string }>;
+} {
   const locks = new Map<string, number | null>();
   const unlocks: Array<{ username: string; actor: string }> = [];
   return {

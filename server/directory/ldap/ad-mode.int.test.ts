@@ -41,7 +41,10 @@ function directory(overrides: Record<string, unknown> = {}): LdapDirectory {
     groups: { filter: '(&(objectClass=group)(member={dn}))', nested: true },
     ...overrides,
   });
-  const created = createLdapDirectory({ logger: createSilentLogger(), kv: createMemoryKv({ clock: { now: Date.now } }), now: Date.now }, { settings, mirrorTtlMs: 10_000, recordTtlSeconds: 3600, refresh: false });
+  const created = createLdapDirectory(
+    { logger: createSilentLogger(), kv: createMemoryKv({ clock: { now: Date.now } }), now: Date.now },
+    { settings, mirrorTtlMs: 10_000, recordTtlSeconds: 3600, refresh: false },
+  );
   open.push(created);
   return created;
 }
@@ -67,8 +70,19 @@ beforeAll(async () => {
     }),
   );
   // A computer account with a user's name: AD's sAMAccountType keeps it out of sign-in.
-  entries.push(ldifEntry(`cn=WS01,${PEOPLE}`, { objectClass: ['inetOrgPerson', 'user'], cn: 'WS01', sn: 'WS01', sAMAccountName: 'ws01', sAMAccountType: MACHINE_ACCOUNT, userAccountControl: '4096', userPassword: 'Machine-secret-1' }));
-  const group = (cn: string, members: string[]) => ldifEntry(`cn=${cn.replace(',', '\\,')},${GROUPS}`, { objectClass: ['groupOfNames', 'group'], cn, sAMAccountName: cn, member: members });
+  entries.push(
+    ldifEntry(`cn=WS01,${PEOPLE}`, {
+      objectClass: ['inetOrgPerson', 'user'],
+      cn: 'WS01',
+      sn: 'WS01',
+      sAMAccountName: 'ws01',
+      sAMAccountType: MACHINE_ACCOUNT,
+      userAccountControl: '4096',
+      userPassword: 'Machine-secret-1',
+    }),
+  );
+  const group = (cn: string, members: string[]) =>
+    ldifEntry(`cn=${cn.replace(',', '\\,')},${GROUPS}`, { objectClass: ['groupOfNames', 'group'], cn, sAMAccountName: cn, member: members });
   entries.push(group('Domain Users', [dnOf(people.jsmith), dnOf(people.refreshed)]));
   entries.push(group('Sales, EMEA', [dnOf(people.jsmith)]));
   entries.push(group('VPN Users', [`cn=Domain Users,${GROUPS}`]));
@@ -83,7 +97,10 @@ afterAll(async () => {
 describe('Active Directory mode (slapd with AD attribute names)', () => {
   it('signs in by sAMAccountName in any case, or by userPrincipalName, as one lower-case user', async () => {
     const d = directory();
-    const expected = { ok: true, user: expect.objectContaining({ username: 'jsmith', displayName: 'John Smith', email: 'jsmith@corp.test', groups: ['Domain Users', 'Sales, EMEA', 'VPN Users'] }) };
+    const expected = {
+      ok: true,
+      user: expect.objectContaining({ username: 'jsmith', displayName: 'John Smith', email: 'jsmith@corp.test', groups: ['Domain Users', 'Sales, EMEA', 'VPN Users'] }),
+    };
     expect(await d.verifyPassword('JSmith', people.jsmith.password)).toEqual(expected);
     expect(await d.verifyPassword('jsmith', people.jsmith.password)).toEqual(expected);
     expect(await d.verifyPassword('JSMITH@corp.test', people.jsmith.password)).toEqual(expected);
@@ -131,7 +148,7 @@ describe('Active Directory mode (slapd with AD attribute names)', () => {
     }
   });
 
-  it('sends the preset\'s in-chain group filter to the server as is (AD resolves nesting itself)', async () => {
+  it("sends the preset's in-chain group filter to the server as is (AD resolves nesting itself)", async () => {
     await slapd.logged();
     slapd.clearLog();
     const result = await directory({ groups: {} }).verifyPassword('jsmith', people.jsmith.password);

@@ -56,12 +56,19 @@ describe('bindUser', () => {
 
   it('treats ppolicy accountLocked as a wrong password (slapd reports it for any password), passwordExpired as expired', async () => {
     expect(await bindUser(answering({ error: new InvalidCredentialsError(), policy: POLICY.locked }), 'cn=a', 'pw')).toMatchObject({ ok: false, reason: 'invalid' });
-    expect(await bindUser(answering({ error: new InvalidCredentialsError(), policy: POLICY.expired }), 'cn=a', 'pw')).toMatchObject({ ok: false, reason: 'state', state: 'password-expired' });
+    expect(await bindUser(answering({ error: new InvalidCredentialsError(), policy: POLICY.expired }), 'cn=a', 'pw')).toMatchObject({
+      ok: false,
+      reason: 'state',
+      state: 'password-expired',
+    });
     expect(await bindUser(answering({ error: new InvalidCredentialsError(), policy: POLICY.none }), 'cn=a', 'pw')).toMatchObject({ ok: false, reason: 'invalid' });
   });
 
   it('treats other refusals as a wrong password, and outages as outages', async () => {
-    expect(await bindUser(answering({ error: new UnwillingToPerformError('Account inactivated. Contact system administrator.') }), 'cn=a', 'pw')).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(await bindUser(answering({ error: new UnwillingToPerformError('Account inactivated. Contact system administrator.') }), 'cn=a', 'pw')).toMatchObject({
+      ok: false,
+      reason: 'invalid',
+    });
     await expect(bindUser(answering({ error: new DirectoryUnavailableError('gone') }), 'cn=a', 'pw')).rejects.toBeInstanceOf(DirectoryUnavailableError);
   });
 
@@ -85,7 +92,14 @@ describe('parsePasswordPolicyResponse', () => {
     expect(parsePasswordPolicyResponse(POLICY.expired)).toEqual({ error: 'passwordExpired' });
     expect(parsePasswordPolicyResponse(POLICY.warningAndError)).toEqual({ error: 'passwordExpired' });
     expect(parsePasswordPolicyResponse(POLICY.warning)).toEqual({});
-    for (const junk of [Buffer.alloc(0), Buffer.from([0x30]), Buffer.from([0x30, 0x05, 0x81]), Buffer.from([0x04, 0x00]), Buffer.from([0x30, 0x03, 0x81, 0x01, 0x7f]), Buffer.from([0x30, 0x84, 0xff, 0xff, 0xff, 0xff])]) {
+    for (const junk of [
+      Buffer.alloc(0),
+      Buffer.from([0x30]),
+      Buffer.from([0x30, 0x05, 0x81]),
+      Buffer.from([0x04, 0x00]),
+      Buffer.from([0x30, 0x03, 0x81, 0x01, 0x7f]),
+      Buffer.from([0x30, 0x84, 0xff, 0xff, 0xff, 0xff]),
+    ]) {
       expect(parsePasswordPolicyResponse(junk)).toEqual({});
     }
   });

@@ -7,7 +7,16 @@ describe('parseDn', () => {
     ['CN=Smith\\, John,OU=People', [[{ type: 'CN', value: 'Smith, John' }], [{ type: 'OU', value: 'People' }]]],
     ['cn=caf\\c3\\a9,dc=x', [[{ type: 'cn', value: 'café' }], [{ type: 'dc', value: 'x' }]]],
     ['cn=陳柏宇 Bob,dc=x', [[{ type: 'cn', value: '陳柏宇 Bob' }], [{ type: 'dc', value: 'x' }]]],
-    ['cn=a+uid=b,dc=x', [[{ type: 'cn', value: 'a' }, { type: 'uid', value: 'b' }], [{ type: 'dc', value: 'x' }]]],
+    [
+      'cn=a+uid=b,dc=x',
+      [
+        [
+          { type: 'cn', value: 'a' },
+          { type: 'uid', value: 'b' },
+        ],
+        [{ type: 'dc', value: 'x' }],
+      ],
+    ],
     ['cn=trailing\\ ,dc=x', [[{ type: 'cn', value: 'trailing ' }], [{ type: 'dc', value: 'x' }]]],
     ['cn=a\\+b\\=c\\\\d\\"e,dc=x', [[{ type: 'cn', value: 'a+b=c\\d"e' }], [{ type: 'dc', value: 'x' }]]],
     ['', []],

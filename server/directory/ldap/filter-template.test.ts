@@ -116,7 +116,7 @@ describe('compileFilterTemplate', () => {
     expect(result.ok ? 'accepted' : result.error).toMatch(message);
   });
 
-  it('accepts the presets\' kinds of filter', () => {
+  it("accepts the presets' kinds of filter", () => {
     for (const text of [
       '(&(sAMAccountType=805306368)(|(sAMAccountName={username})(userPrincipalName={username})))',
       '(&(objectClass=inetOrgPerson)(uid={username})(!(pwdAccountLockedTime=*)))',

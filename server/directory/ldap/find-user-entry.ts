@@ -19,7 +19,11 @@ export function userAttributes(settings: Pick<LdapSettings, 'attributes' | 'grou
  * into a DN). Two or more entries is "ambiguous": signing in as whichever came first would let
  * a second entry with the same name take over the account.
  */
-export async function findUserEntry(connection: LdapConnection, settings: Pick<LdapSettings, 'users' | 'attributes' | 'groups' | 'timeoutMs'>, username: string): Promise<FindUserResult> {
+export async function findUserEntry(
+  connection: LdapConnection,
+  settings: Pick<LdapSettings, 'users' | 'attributes' | 'groups' | 'timeoutMs'>,
+  username: string,
+): Promise<FindUserResult> {
   const { searchEntries } = await connection.search(settings.users.baseDn, {
     scope: 'sub',
     filter: fillFilter(settings.users.filter, { username }),

@@ -22,7 +22,10 @@ function directory(overrides: Record<string, unknown> = {}, checkQueue?: HashQue
 /** Binds slapd saw for real user entries (not the service account, not the dummy DN). */
 async function userBinds(): Promise<string[]> {
   await slapd.logged();
-  return slapd.binds().map((op) => op.dn ?? '').filter((dn) => dn.startsWith('uid='));
+  return slapd
+    .binds()
+    .map((op) => op.dn ?? '')
+    .filter((dn) => dn.startsWith('uid='));
 }
 
 beforeAll(async () => {
@@ -85,7 +88,10 @@ describe('LDAP sign-in against slapd', () => {
     expect(result).toEqual({ ok: false, reason: 'invalid-credentials' });
     expect(await userBinds()).toEqual([]);
     // The filter slapd received holds the input escaped, not as filter syntax.
-    const filters = slapd.operations().filter((o) => o.type === 'SRCH').map((o) => o.filter);
+    const filters = slapd
+      .operations()
+      .filter((o) => o.type === 'SRCH')
+      .map((o) => o.filter);
     expect(filters).toHaveLength(1);
     expect(filters[0]).not.toMatch(/uid=\*|\(\|/);
   });
@@ -195,9 +201,15 @@ describe('a directory that cannot be used', () => {
 
   it('refuses a certificate for another name, and one from another CA', async () => {
     await expect(directory({ tls: { ca_file: slapd.certificates.caFile } }).verifyPassword('alice', LDAP_USERS.alice.password)).rejects.toBeInstanceOf(DirectoryUnavailableError);
-    await expect(directory({ tls: { ca_file: slapd.certificates.caFile, server_name: 'other.test' } }).verifyPassword('alice', LDAP_USERS.alice.password)).rejects.toBeInstanceOf(DirectoryUnavailableError);
-    await expect(directory({ tls: { ca_file: slapd.certificates.otherCaFile, server_name: 'ldap.test' } }).verifyPassword('alice', LDAP_USERS.alice.password)).rejects.toBeInstanceOf(DirectoryUnavailableError);
-    await expect(directory({ url: slapd.ldapsUrl, tls: { ca_file: slapd.certificates.otherCaFile, server_name: 'ldap.test' } }).verifyPassword('alice', LDAP_USERS.alice.password)).rejects.toBeInstanceOf(DirectoryUnavailableError);
+    await expect(directory({ tls: { ca_file: slapd.certificates.caFile, server_name: 'other.test' } }).verifyPassword('alice', LDAP_USERS.alice.password)).rejects.toBeInstanceOf(
+      DirectoryUnavailableError,
+    );
+    await expect(
+      directory({ tls: { ca_file: slapd.certificates.otherCaFile, server_name: 'ldap.test' } }).verifyPassword('alice', LDAP_USERS.alice.password),
+    ).rejects.toBeInstanceOf(DirectoryUnavailableError);
+    await expect(
+      directory({ url: slapd.ldapsUrl, tls: { ca_file: slapd.certificates.otherCaFile, server_name: 'ldap.test' } }).verifyPassword('alice', LDAP_USERS.alice.password),
+    ).rejects.toBeInstanceOf(DirectoryUnavailableError);
     await expect(directory({ url: slapd.ldapsUrl, tls: {} }).verifyPassword('alice', LDAP_USERS.alice.password)).rejects.toBeInstanceOf(DirectoryUnavailableError);
   });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExtensibleFilter, AndFilter } from 'ldapts';
+import { ExtensibleFilter, type AndFilter } from 'ldapts';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../config/load-config.js';
 import { ldapSchema } from '../../config/ldap-schema.js';
@@ -52,7 +52,14 @@ describe('LDAP presets', () => {
     });
     expect(custom.users).toMatchObject({ baseDn: 'OU=Staff,DC=corp,DC=example' });
     expect(custom.users.filter.text).toBe('(&(objectClass=user)(mail={username}))');
-    expect(custom.attributes).toEqual({ username: 'mail', displayName: 'cn', mail: 'proxyAddresses', mobile: 'telephoneNumber', memberOf: 'memberOf', groupName: 'sAMAccountName' });
+    expect(custom.attributes).toEqual({
+      username: 'mail',
+      displayName: 'cn',
+      mail: 'proxyAddresses',
+      mobile: 'telephoneNumber',
+      memberOf: 'memberOf',
+      groupName: 'sAMAccountName',
+    });
     expect(custom.groups).toMatchObject({ lookup: 'member_of', baseDn: 'OU=Groups,DC=corp,DC=example', nested: true, maxDepth: 3 });
     expect([custom.connectTimeoutMs, custom.timeoutMs, custom.poolSize, custom.refreshIntervalMs, custom.refreshGraceMs]).toEqual([2000, 4000, 2, 60_000, 0]);
   });
@@ -70,7 +77,15 @@ describe('LDAP settings that cannot work', () => {
   };
 
   it('reports every problem at once, with its path', () => {
-    expect(errors({ implementation: 'openldap', base_dn: 'not a dn', users: { filter: '(uid=alice)' }, groups: { filter: '(member={user})', nested: true }, tls: { ca_file: '/nonexistent/ca.pem' } })).toEqual([
+    expect(
+      errors({
+        implementation: 'openldap',
+        base_dn: 'not a dn',
+        users: { filter: '(uid=alice)' },
+        groups: { filter: '(member={user})', nested: true },
+        tls: { ca_file: '/nonexistent/ca.pem' },
+      }),
+    ).toEqual([
       'authentication.ldap.base_dn: "not a dn" is not a DN',
       'authentication.ldap.users.filter: must contain {username}',
       'authentication.ldap.groups.filter: {user} is not a placeholder here (use {username} or {dn})',
@@ -80,14 +95,16 @@ describe('LDAP settings that cannot work', () => {
 
   it('needs {dn} to follow nested groups', () => {
     expect(errors({ implementation: 'openldap', groups: { filter: '(memberUid={username})', nested: true } })).toEqual([
-      'authentication.ldap.groups.filter: must contain {dn} to follow nested groups (a group is found by its member\'s DN)',
+      "authentication.ldap.groups.filter: must contain {dn} to follow nested groups (a group is found by its member's DN)",
     ]);
   });
 
   it('refuses a CA file without a certificate in it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-ca-'));
     writeFileSync(join(dir, 'ca.pem'), 'not a certificate');
-    expect(errors({ implementation: 'openldap', tls: { ca_file: join(dir, 'ca.pem') } })).toEqual([`authentication.ldap.tls.ca_file: ${join(dir, 'ca.pem')} holds no PEM certificate`]);
+    expect(errors({ implementation: 'openldap', tls: { ca_file: join(dir, 'ca.pem') } })).toEqual([
+      `authentication.ldap.tls.ca_file: ${join(dir, 'ca.pem')} holds no PEM certificate`,
+    ]);
   });
 });
 
@@ -100,7 +117,15 @@ describe('the authentication.ldap config section', () => {
 
   it('accepts LDAP without a users file, with one or several URLs, and reads the password from the environment', () => {
     const one = load({ ...base, implementation: 'activedirectory', password: '${LDAP_PW}' });
-    expect(one.ok && one.config.authentication.ldap).toMatchObject({ url: ['ldaps://dc1.corp.example'], password: 'from-env', refresh_interval: 300, refresh_grace: 900, timeout: 5, connect_timeout: 5, pool_size: 4 });
+    expect(one.ok && one.config.authentication.ldap).toMatchObject({
+      url: ['ldaps://dc1.corp.example'],
+      password: 'from-env',
+      refresh_interval: 300,
+      refresh_grace: 900,
+      timeout: 5,
+      connect_timeout: 5,
+      pool_size: 4,
+    });
     const two = load({ ...base, implementation: 'activedirectory', url: ['ldaps://dc1.corp.example', 'ldap://dc2.corp.example:389'] });
     expect(two.ok && two.config.authentication.ldap?.url).toEqual(['ldaps://dc1.corp.example', 'ldap://dc2.corp.example:389']);
   });
@@ -133,7 +158,10 @@ describe('the authentication.ldap config section', () => {
   });
 
   it('needs users_file, ldap or both', () => {
-    const result = parseConfigText('server: { portal_url: https://auth.corp.example/ }\nsession: { store: memory }\nsecond_factors: { totp: { enabled: false } }\nauthentication: {}\n', { env: {}, baseDir: tmpdir() });
+    const result = parseConfigText(
+      'server: { portal_url: https://auth.corp.example/ }\nsession: { store: memory }\nsecond_factors: { totp: { enabled: false } }\nauthentication: {}\n',
+      { env: {}, baseDir: tmpdir() },
+    );
     expect(result.ok ? [] : result.errors).toEqual(['authentication: needs users_file, ldap, or both']);
   });
 });

@@ -44,7 +44,10 @@ export function canonicalUsername(entry: Entry, settings: Pick<LdapSettings, 'at
 export function userFromEntry(entry: Entry, settings: Pick<LdapSettings, 'attributes'>, groups: string[]): SessionUser | undefined {
   const username = canonicalUsername(entry, settings);
   if (username === undefined) return undefined;
-  const text = (attribute: string) => firstValue(entry, attribute)?.replace(/\p{Cc}/gu, '').trim() ?? '';
+  const text = (attribute: string) =>
+    firstValue(entry, attribute)
+      ?.replace(/\p{Cc}/gu, '')
+      .trim() ?? '';
   const mobile = text(settings.attributes.mobile);
   return {
     username,
@@ -62,5 +65,7 @@ export function stateOf(entry: Entry, now: number): AccountState {
 
 /** Whether two records would show the same user to an upstream and to the policy. */
 export function sameUser(a: SessionUser, b: SessionUser): boolean {
-  return a.username === b.username && a.displayName === b.displayName && a.email === b.email && (a.mobile ?? '') === (b.mobile ?? '') && a.groups.join('\n') === b.groups.join('\n');
+  return (
+    a.username === b.username && a.displayName === b.displayName && a.email === b.email && (a.mobile ?? '') === (b.mobile ?? '') && a.groups.join('\n') === b.groups.join('\n')
+  );
 }

@@ -54,7 +54,7 @@ export class PasswordPolicyControl extends Control {
  */
 export function parsePasswordPolicyResponse(value: Buffer): { error?: PasswordPolicyError } {
   const outer = readTlv(value, 0);
-  if (!outer || outer.tag !== 0x30) return {};
+  if (outer?.tag !== 0x30) return {};
   let offset = outer.start;
   while (offset < outer.end) {
     const item = readTlv(value, offset);

@@ -11,7 +11,14 @@ import { createUserRecords } from './user-records.js';
 const FINE: AccountState = { disabled: false, accountExpired: false, locked: false, passwordExpired: false, mustChange: false, passwordMark: 'pwdChangedTime=1' };
 
 function record(username: string, extra: Partial<LdapUserRecord> = {}, groups = ['dev']): LdapUserRecord {
-  return { dn: `uid=${username},ou=people,dc=corp`, user: { username, displayName: username, email: `${username}@corp`, groups, source: 'ldap' }, passwordMark: 'pwdChangedTime=1', checkedAt: 0, signedInAt: 0, ...extra };
+  return {
+    dn: `uid=${username},ou=people,dc=corp`,
+    user: { username, displayName: username, email: `${username}@corp`, groups, source: 'ldap' },
+    passwordMark: 'pwdChangedTime=1',
+    checkedAt: 0,
+    signedInAt: 0,
+    ...extra,
+  };
 }
 
 async function setup(options: { hasSessions?: (u: string) => Promise<boolean> } = {}) {
@@ -45,7 +52,7 @@ async function setup(options: { hasSessions?: (u: string) => Promise<boolean> } 
 }
 
 describe('shared LDAP user records', () => {
-  it('drops another instance\'s copy when one instance changes a user', async () => {
+  it("drops another instance's copy when one instance changes a user", async () => {
     const clock = createFixedClock();
     const kv = createMemoryKv({ clock });
     const make = () => createUserRecords({ kv, logger: createSilentLogger(), now: clock.now }, { mirrorTtlMs: 10_000, recordTtlSeconds: 3600 });
@@ -104,7 +111,12 @@ describe('shared LDAP user records', () => {
     const clock = createFixedClock();
     const kv = createMemoryKv({ clock });
     const records = createUserRecords({ kv, logger: createSilentLogger(), now: clock.now }, { mirrorTtlMs: 10_000, recordTtlSeconds: 3600 });
-    for (const text of ['not json', '{}', JSON.stringify({ ...record('mallory'), dn: 'x' }), JSON.stringify({ ...record('alice'), user: { ...record('alice').user, groups: [1] } })]) {
+    for (const text of [
+      'not json',
+      '{}',
+      JSON.stringify({ ...record('mallory'), dn: 'x' }),
+      JSON.stringify({ ...record('alice'), user: { ...record('alice').user, groups: [1] } }),
+    ]) {
       await kv.set('ldap:user:alice', text, 60);
       expect(await records.load('alice')).toBeNull();
     }
@@ -153,7 +165,7 @@ describe('the LDAP user refresh', () => {
     expect(await t.records.names()).toEqual(['bob']);
   });
 
-  it('keeps a user whose lock or expired password is the directory\'s business at sign-in', async () => {
+  it("keeps a user whose lock or expired password is the directory's business at sign-in", async () => {
     const t = await setup();
     await t.records.save(record('alice'));
     t.answers.set('alice', { kind: 'found', record: record('alice'), state: { ...FINE, locked: true, passwordExpired: true } });

@@ -28,7 +28,11 @@ export interface ResolvedGroups {
  * matches them; then, when nested, the groups of those groups, level by level up to max_depth.
  * A group seen before is not followed again, so a cycle (A in B in A) ends.
  */
-export async function resolveGroups(connection: LdapConnection, settings: Pick<LdapSettings, 'attributes' | 'groups' | 'timeoutMs'>, user: { entry: Entry; username: string }): Promise<ResolvedGroups> {
+export async function resolveGroups(
+  connection: LdapConnection,
+  settings: Pick<LdapSettings, 'attributes' | 'groups' | 'timeoutMs'>,
+  user: { entry: Entry; username: string },
+): Promise<ResolvedGroups> {
   const { groups, attributes } = settings;
   const timeLimit = Math.max(1, Math.ceil(settings.timeoutMs / 1000));
   let searches = 0;
@@ -45,10 +49,12 @@ export async function resolveGroups(connection: LdapConnection, settings: Pick<L
   if (groups.lookup === 'member_of') {
     const dns = await readAllValues(connection, user.entry, attributes.memberOf, { timeLimitSeconds: timeLimit });
     // FreeIPA's memberOf also lists roles and HBAC rules: only entries under the groups base are groups.
-    direct = dns.filter((dn) => isWithin(dn, groups.baseDn)).flatMap((dn) => {
-      const name = nameFromDn(dn, attributes.groupName);
-      return name === undefined ? [] : [{ dn, name }];
-    });
+    direct = dns
+      .filter((dn) => isWithin(dn, groups.baseDn))
+      .flatMap((dn) => {
+        const name = nameFromDn(dn, attributes.groupName);
+        return name === undefined ? [] : [{ dn, name }];
+      });
   } else {
     direct = await search(fillFilter(groups.filter!, { dn: user.entry.dn, username: user.username }));
   }

@@ -20,7 +20,15 @@ import { resolveLdapSettings } from './ldap-settings.js';
 const missing = sambaMissing();
 
 const people = {
-  jsmith: { sam: 'JSmith', cn: 'John Smith', password: 'John-AD-secret-1', displayName: 'John Smith', mail: 'john.smith@corp.test', mobile: '+886 912 000 111', upn: 'jsmith@corp.test' },
+  jsmith: {
+    sam: 'JSmith',
+    cn: 'John Smith',
+    password: 'John-AD-secret-1',
+    displayName: 'John Smith',
+    mail: 'john.smith@corp.test',
+    mobile: '+886 912 000 111',
+    upn: 'jsmith@corp.test',
+  },
   disabled: { sam: 'disabled', cn: 'Dis Abled', password: 'Disabled-secret-1' },
   expired: { sam: 'expired', cn: 'Ex Pired', password: 'Expired-secret-1' },
   mustchange: { sam: 'mustchange', cn: 'Must Change', password: 'Change-secret-1' },
@@ -51,7 +59,10 @@ function adConfig(overrides: Record<string, unknown> = {}): Record<string, unkno
 
 function directory(overrides: Record<string, unknown> = {}): LdapDirectory {
   const settings = resolveLdapSettings(ldapSchema.parse(adConfig(overrides)));
-  const created = createLdapDirectory({ logger: createSilentLogger(), kv: createMemoryKv({ clock: { now: Date.now } }), now: Date.now }, { settings, mirrorTtlMs: 10_000, recordTtlSeconds: 3600, refresh: false });
+  const created = createLdapDirectory(
+    { logger: createSilentLogger(), kv: createMemoryKv({ clock: { now: Date.now } }), now: Date.now },
+    { settings, mirrorTtlMs: 10_000, recordTtlSeconds: 3600, refresh: false },
+  );
   open.push(created);
   return created;
 }
@@ -82,9 +93,17 @@ describe.skipIf(missing !== undefined)(`the Active Directory preset against Samb
     const d = directory();
     const expected = {
       ok: true,
-      user: { username: 'jsmith', displayName: 'John Smith', email: 'john.smith@corp.test', mobile: '+886 912 000 111', groups: ['Cyc A', 'Cyc B', 'Sales, EMEA', 'VPN Users'], source: 'ldap' },
+      user: {
+        username: 'jsmith',
+        displayName: 'John Smith',
+        email: 'john.smith@corp.test',
+        mobile: '+886 912 000 111',
+        groups: ['Cyc A', 'Cyc B', 'Sales, EMEA', 'VPN Users'],
+        source: 'ldap',
+      },
     };
-    for (const typed of ['JSmith', 'jsmith', 'JSMITH', 'jsmith@corp.test', 'JSmith@CORP.TEST']) expect(await d.verifyPassword(typed, people.jsmith.password), typed).toEqual(expected);
+    for (const typed of ['JSmith', 'jsmith', 'JSMITH', 'jsmith@corp.test', 'JSmith@CORP.TEST'])
+      expect(await d.verifyPassword(typed, people.jsmith.password), typed).toEqual(expected);
   });
 
   it('signs in over LDAPS as over StartTLS, and refuses a certificate for another name', async () => {
@@ -92,9 +111,9 @@ describe.skipIf(missing !== undefined)(`the Active Directory preset against Samb
     await expect(directory({ tls: { ca_file: ad.certificates.caFile, server_name: 'other.corp.test' } }).verifyPassword('jsmith', people.jsmith.password)).rejects.toBeInstanceOf(
       DirectoryUnavailableError,
     );
-    await expect(directory({ url: ad.ldapsUrl, tls: { ca_file: ad.certificates.otherCaFile, server_name: AD_SERVER_NAME } }).verifyPassword('jsmith', people.jsmith.password)).rejects.toBeInstanceOf(
-      DirectoryUnavailableError,
-    );
+    await expect(
+      directory({ url: ad.ldapsUrl, tls: { ca_file: ad.certificates.otherCaFile, server_name: AD_SERVER_NAME } }).verifyPassword('jsmith', people.jsmith.password),
+    ).rejects.toBeInstanceOf(DirectoryUnavailableError);
   });
 
   it('reads only direct groups from memberOf when asked to', async () => {
@@ -162,7 +181,10 @@ describe.skipIf(missing !== undefined)(`the Active Directory preset against Samb
       h = await startGatewayHarness({
         configure: (config) => {
           config.authentication.ldap = adConfig();
-          config.access_control.rules.unshift({ domain: APP, resources: ['/vpn(/.*)?'], subject: ['group:VPN Users'], policy: 'one_factor' }, { domain: APP, resources: ['/vpn(/.*)?'], policy: 'deny' });
+          config.access_control.rules.unshift(
+            { domain: APP, resources: ['/vpn(/.*)?'], subject: ['group:VPN Users'], policy: 'one_factor' },
+            { domain: APP, resources: ['/vpn(/.*)?'], policy: 'deny' },
+          );
         },
       });
     }, 120_000);

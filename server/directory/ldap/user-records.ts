@@ -33,7 +33,10 @@ export interface UserRecords {
  * Requests that find no copy at the same moment (a copy just expired, under load) share one
  * store read per user instead of one each.
  */
-export function createUserRecords(deps: { kv: Kv; logger: Logger; now: () => number }, options: { mirrorTtlMs: number; recordTtlSeconds: number; maxMirrored?: number }): UserRecords {
+export function createUserRecords(
+  deps: { kv: Kv; logger: Logger; now: () => number },
+  options: { mirrorTtlMs: number; recordTtlSeconds: number; maxMirrored?: number },
+): UserRecords {
   const { kv, now } = deps;
   const logger = deps.logger.child({ component: 'ldap-users' });
   const maxMirrored = options.maxMirrored ?? 10_000;

@@ -84,7 +84,18 @@ describe('one valid code submitted 20 times at once', () => {
   async function submit(deps: { kv: ReturnType<typeof createMemoryKv>; store: ReturnType<typeof createDevice>; now: number }, code: string) {
     const { device } = deps.store;
     const expectedLastStep = device.lastStep;
-    const result = verifyTotp({ secret: SECRET, code, now: deps.now, period: 30, digits: 6, algorithm: 'SHA1', window: 1, driftSteps: device.driftSteps, maxDriftSteps: 20, lastStep: expectedLastStep });
+    const result = verifyTotp({
+      secret: SECRET,
+      code,
+      now: deps.now,
+      period: 30,
+      digits: 6,
+      algorithm: 'SHA1',
+      window: 1,
+      driftSteps: device.driftSteps,
+      maxDriftSteps: 20,
+      lastStep: expectedLastStep,
+    });
     if (!result.ok) return result.reason;
     if (!(await claimOtpUse(deps.kv, device.id, result.step, otpClaimTtlSeconds({ period: 30, window: 1 })))) return 'replayed';
     return (await deps.store.recordUse(expectedLastStep, result.step)) ? 'ok' : 'replayed';

@@ -33,10 +33,9 @@ const SEPARATOR = '(?: +| *(?:-|\\.) *)';
  * HTML pattern, which cannot count digits across a separator, says exactly what the server does.
  */
 export function codePatternSource(digits: readonly OtpDigits[] = CODE_DIGITS): string {
-  const bodies = [...new Set(digits)].sort((a, b) => a - b).flatMap((n) => [
-    `[0-9]{${n}}`,
-    ...Array.from({ length: n - 1 }, (_, i) => `[0-9]{${i + 1}}${SEPARATOR}[0-9]{${n - i - 1}}`),
-  ]);
+  const bodies = [...new Set(digits)]
+    .sort((a, b) => a - b)
+    .flatMap((n) => [`[0-9]{${n}}`, ...Array.from({ length: n - 1 }, (_, i) => `[0-9]{${i + 1}}${SEPARATOR}[0-9]{${n - i - 1}}`)]);
   return `(?=[\\s\\S]{0,${MAX_CODE_INPUT_LENGTH}}$)${EDGE}(?:${bodies.join('|')})${EDGE}`;
 }
 

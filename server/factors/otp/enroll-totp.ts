@@ -29,7 +29,17 @@ export async function startTotpEnrollment(storage: Storage, input: { username: s
     if (!pending.confirmed && pending.kind === 'totp') await storage.otpDevices.remove(pending.id);
   }
   const device = await storage.otpDevices.create(
-    { username: input.username, kind: 'totp', name: input.name, secret: generateOtpSecret(config.algorithm), algorithm: config.algorithm, digits: config.digits, period: config.period, serial: null, confirmed: false },
+    {
+      username: input.username,
+      kind: 'totp',
+      name: input.name,
+      secret: generateOtpSecret(config.algorithm),
+      algorithm: config.algorithm,
+      digits: config.digits,
+      period: config.period,
+      serial: null,
+      confirmed: false,
+    },
     input.now,
   );
   return describeEnrollment(device, input.username, config.issuer);
@@ -62,7 +72,18 @@ export async function confirmTotpEnrollment(
   }
   const code = normalizeCode(input.code, device.digits);
   if (!code.ok) return { ok: false, reason: 'malformed' };
-  const result = verifyTotp({ secret: device.secret, code: code.code, now: input.now, period: device.period, digits: device.digits, algorithm: device.algorithm, window: input.config.window, driftSteps: 0, maxDriftSteps: 0, lastStep: null });
+  const result = verifyTotp({
+    secret: device.secret,
+    code: code.code,
+    now: input.now,
+    period: device.period,
+    digits: device.digits,
+    algorithm: device.algorithm,
+    window: input.config.window,
+    driftSteps: 0,
+    maxDriftSteps: 0,
+    lastStep: null,
+  });
   if (!result.ok) return { ok: false, reason: 'invalid-code' };
   if (!(await claimOtpUse(deps.kv, device.id, result.step, otpClaimTtlSeconds({ period: device.period, window: input.config.window })))) return { ok: false, reason: 'replayed' };
   await deps.storage.otpDevices.recordUse(device.id, { expectedLastStep: null, lastStep: result.step, driftSteps: 0 }, input.now);

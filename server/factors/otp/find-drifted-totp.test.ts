@@ -36,7 +36,9 @@ describe('findDriftedTotp', () => {
 
   it('a single far code is never accepted by verifyTotp, while the pair is: then the drift is followed', () => {
     const offset = 14; // 7 minutes ahead
-    expect(verifyTotp({ secret: SECRET, code: at(STEP + offset), now: NOW, period: 30, digits: 6, algorithm: 'SHA1', window: 1, driftSteps: 0, maxDriftSteps: 20, lastStep: null })).toEqual({
+    expect(
+      verifyTotp({ secret: SECRET, code: at(STEP + offset), now: NOW, period: 30, digits: 6, algorithm: 'SHA1', window: 1, driftSteps: 0, maxDriftSteps: 20, lastStep: null }),
+    ).toEqual({
       ok: false,
       reason: 'invalid-code',
     });
@@ -45,7 +47,18 @@ describe('findDriftedTotp', () => {
     if (!found.ok) return;
     // The factor stores drift = offsetSteps and lastStep = step; the next sign-in, an hour later, matches.
     const later = NOW + 3_600_000;
-    const next = verifyTotp({ secret: SECRET, code: at(totpStep(later, 30) + offset), now: later, period: 30, digits: 6, algorithm: 'SHA1', window: 1, driftSteps: found.offsetSteps, maxDriftSteps: 20, lastStep: found.step });
+    const next = verifyTotp({
+      secret: SECRET,
+      code: at(totpStep(later, 30) + offset),
+      now: later,
+      period: 30,
+      digits: 6,
+      algorithm: 'SHA1',
+      window: 1,
+      driftSteps: found.offsetSteps,
+      maxDriftSteps: 20,
+      lastStep: found.step,
+    });
     expect(next).toMatchObject({ ok: true, offsetSteps: offset });
     if (next.ok) expect(learnDrift({ driftSteps: found.offsetSteps, offsetSteps: next.offsetSteps, maxDriftSteps: 20 })).toBe(offset);
   });
@@ -62,7 +75,11 @@ describe('findDriftedTotp', () => {
   it('works with 8 digits and a 60 s period', () => {
     const step60 = totpStep(NOW, 60);
     const code = (s: number) => generateHotp(SECRET, s, { digits: 8, algorithm: 'SHA1' });
-    expect(findDriftedTotp(search({ period: 60, digits: 8, searchSteps: 10, code1: code(step60 - 8), code2: code(step60 - 7) }))).toEqual({ ok: true, step: step60 - 7, offsetSteps: -7 });
+    expect(findDriftedTotp(search({ period: 60, digits: 8, searchSteps: 10, code1: code(step60 - 8), code2: code(step60 - 7) }))).toEqual({
+      ok: true,
+      step: step60 - 7,
+      offsetSteps: -7,
+    });
     expect(findDriftedTotp(search({ period: 60, digits: 8, searchSteps: 10, code1: code(step60 - 12), code2: code(step60 - 11) }))).toEqual({ ok: false, reason: 'invalid-code' });
   });
 

@@ -18,7 +18,7 @@ export interface DriftedTotpSearch {
 }
 
 export type DriftedTotpResult =
-  | { ok: true; /** code2's step: the new replay floor */ step: number; /** code2's step − server step: the drift to store */ offsetSteps: number }
+  | { ok: true /** code2's step: the new replay floor */; step: number /** code2's step − server step: the drift to store */; offsetSteps: number }
   | { ok: false; reason: 'invalid-code' | 'replayed' };
 
 /** 12 hours of 30 s steps: 2 882 HMACs per code at most. A wider search is a configuration bug. */

@@ -17,9 +17,7 @@ const rfc6238 = [
   { seconds: 1234567890, step: 0x273ef07, SHA1: '89005924', SHA256: '91819424', SHA512: '93441116' },
   { seconds: 2000000000, step: 0x3f940aa, SHA1: '69279037', SHA256: '90698825', SHA512: '38618901' },
   { seconds: 20000000000, step: 0x27bc86aa, SHA1: '65353130', SHA256: '77737706', SHA512: '47863826' },
-].flatMap((row) =>
-  (['SHA1', 'SHA256', 'SHA512'] as const).map((algorithm) => ({ seconds: row.seconds, step: row.step, algorithm, expected: row[algorithm] })),
-);
+].flatMap((row) => (['SHA1', 'SHA256', 'SHA512'] as const).map((algorithm) => ({ seconds: row.seconds, step: row.step, algorithm, expected: row[algorithm] })));
 
 // RFC 4226 Appendix D: HOTP, SHA1, 6 digits, counters 0–9.
 const rfc4226 = ['755224', '287082', '359152', '969429', '338314', '254676', '287922', '162583', '399871', '520489'].map((expected, counter) => ({ counter, expected }));

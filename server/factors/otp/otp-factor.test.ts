@@ -25,7 +25,10 @@ afterEach(() => storage.close());
 
 async function enrolledApp(username = 'alice') {
   const view = await startTotpEnrollment(storage, { username, name: 'Phone', config: config.totp, now: T0 - 60_000 });
-  const confirmed = await confirmTotpEnrollment({ storage, kv }, { username, deviceId: view.device.id, code: generateTotp(view.device.secret, T0 - 60_000, params), config: config.totp, now: T0 - 60_000 });
+  const confirmed = await confirmTotpEnrollment(
+    { storage, kv },
+    { username, deviceId: view.device.id, code: generateTotp(view.device.secret, T0 - 60_000, params), config: config.totp, now: T0 - 60_000 },
+  );
   if (!confirmed.ok) throw new Error(confirmed.reason);
   return confirmed.device;
 }
@@ -52,7 +55,11 @@ describe('TOTP enrollment', () => {
 
   it('refuses a wrong code, another user’s device and an expired enrollment', async () => {
     const view = await startTotpEnrollment(storage, { username: 'alice', name: 'Phone', config: config.totp, now: T0 });
-    const confirm = (over: object) => confirmTotpEnrollment({ storage, kv }, { username: 'alice', deviceId: view.device.id, code: generateTotp(view.device.secret, T0, params), config: config.totp, now: T0, ...over });
+    const confirm = (over: object) =>
+      confirmTotpEnrollment(
+        { storage, kv },
+        { username: 'alice', deviceId: view.device.id, code: generateTotp(view.device.secret, T0, params), config: config.totp, now: T0, ...over },
+      );
     expect(await confirm({ code: '000000' })).toMatchObject({ ok: false, reason: 'invalid-code' });
     expect(await confirm({ code: '12345' })).toMatchObject({ ok: false, reason: 'malformed' });
     expect(await confirm({ username: 'bob' })).toMatchObject({ ok: false, reason: 'no-device' });
@@ -129,7 +136,10 @@ describe('the OTP factor', () => {
 
   it('hardware HOTP tokens: look-ahead, counter advance, no reuse of a passed counter', async () => {
     const secret = Buffer.from('12345678901234567890');
-    await storage.otpDevices.importTokens([{ username: null, kind: 'hotp', name: 'Token 1', secret, algorithm: 'SHA1', digits: 6, period: 30, serial: 'HW-1', confirmed: true }], T0);
+    await storage.otpDevices.importTokens(
+      [{ username: null, kind: 'hotp', name: 'Token 1', secret, algorithm: 'SHA1', digits: 6, period: 30, serial: 'HW-1', confirmed: true }],
+      T0,
+    );
     await storage.otpDevices.assign('HW-1', 'alice');
     const factor = createOtpFactor({ storage, kv }, { kind: 'hotp', config });
     const p = { digits: 6 as const, algorithm: 'SHA1' as const };
@@ -142,7 +152,10 @@ describe('the OTP factor', () => {
 
   it('removing a hardware token returns it to the pool; removing an app deletes it', async () => {
     const app = await enrolledApp();
-    await storage.otpDevices.importTokens([{ username: null, kind: 'totp', name: 'Token 2', secret: Buffer.alloc(20, 7), algorithm: 'SHA1', digits: 6, period: 30, serial: 'HW-2', confirmed: true }], T0);
+    await storage.otpDevices.importTokens(
+      [{ username: null, kind: 'totp', name: 'Token 2', secret: Buffer.alloc(20, 7), algorithm: 'SHA1', digits: 6, period: 30, serial: 'HW-2', confirmed: true }],
+      T0,
+    );
     await storage.otpDevices.assign('HW-2', 'alice');
     const factor = createOtpFactor({ storage, kv }, { kind: 'totp', config });
     const token = (await storage.otpDevices.findBySerial('HW-2'))!;

@@ -26,17 +26,14 @@ export interface OtpauthUriInput {
  *   even at their defaults, so no app has to guess.
  */
 export function otpauthUri(input: OtpauthUriInput): string {
-  for (const [name, value] of [['issuer', input.issuer], ['account', input.account]] as const) {
+  for (const [name, value] of [
+    ['issuer', input.issuer],
+    ['account', input.account],
+  ] as const) {
     if (value.length === 0 || value.includes(':')) throw new RangeError(`otpauth ${name} must be non-empty and free of ":"`);
   }
   const issuer = encodeURIComponent(input.issuer);
   const label = `${issuer}:${encodeURIComponent(input.account)}`;
-  const params = [
-    `secret=${encodeBase32(input.secret)}`,
-    `issuer=${issuer}`,
-    `algorithm=${input.algorithm}`,
-    `digits=${input.digits}`,
-    `period=${input.period}`,
-  ];
+  const params = [`secret=${encodeBase32(input.secret)}`, `issuer=${issuer}`, `algorithm=${input.algorithm}`, `digits=${input.digits}`, `period=${input.period}`];
   return `otpauth://totp/${label}?${params.join('&')}`;
 }

@@ -15,7 +15,10 @@ export type ResyncResult =
  * the look-ahead window, or a TOTP token whose clock drifted past the verify window. Two codes
  * in a row are what makes a wide search safe; one code is never matched that far.
  */
-export async function resyncOtpDevice(storage: Storage, input: { device: OtpDevice; code1: unknown; code2: unknown; config: Config['second_factors']; now: number }): Promise<ResyncResult> {
+export async function resyncOtpDevice(
+  storage: Storage,
+  input: { device: OtpDevice; code1: unknown; code2: unknown; config: Config['second_factors']; now: number },
+): Promise<ResyncResult> {
   const { device } = input;
   const code1 = normalizeCode(input.code1, device.digits);
   const code2 = normalizeCode(input.code2, device.digits);

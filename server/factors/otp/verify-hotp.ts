@@ -10,7 +10,7 @@ interface HotpDevice {
   algorithm: OtpAlgorithm;
 }
 
-export type HotpResult = { ok: true; /** store as the device's counter (recordUse, compare-and-set on `counter`) */ nextCounter: number } | { ok: false; reason: 'invalid-code' };
+export type HotpResult = { ok: true /** store as the device's counter (recordUse, compare-and-set on `counter`) */; nextCounter: number } | { ok: false; reason: 'invalid-code' };
 
 /** Bounds that only a bug would exceed (config allows look_ahead ≤ 100). */
 const MAX_LOOK_AHEAD = 1000;

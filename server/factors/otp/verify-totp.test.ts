@@ -12,7 +12,18 @@ const STEP = totpStep(NOW, 30);
 
 function check(overrides: Partial<TotpCheck> & { offset?: number } = {}): TotpCheck {
   const { offset = 0, ...rest } = overrides;
-  const base = { secret: SECRET, now: NOW, period: 30, digits: 6 as OtpDigits, algorithm: 'SHA1' as OtpAlgorithm, window: 1, driftSteps: 0, maxDriftSteps: 20, lastStep: null, ...rest };
+  const base = {
+    secret: SECRET,
+    now: NOW,
+    period: 30,
+    digits: 6 as OtpDigits,
+    algorithm: 'SHA1' as OtpAlgorithm,
+    window: 1,
+    driftSteps: 0,
+    maxDriftSteps: 20,
+    lastStep: null,
+    ...rest,
+  };
   const code = rest.code ?? generateHotp(base.secret, totpStep(base.now, base.period) + offset, base);
   return { ...base, code };
 }

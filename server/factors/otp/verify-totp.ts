@@ -21,9 +21,7 @@ export interface TotpCheck {
   lastStep: number | null;
 }
 
-export type TotpResult =
-  | { ok: true; step: number; /** matched step − server step */ offsetSteps: number }
-  | { ok: false; reason: 'invalid-code' | 'replayed' };
+export type TotpResult = { ok: true; step: number /** matched step − server step */; offsetSteps: number } | { ok: false; reason: 'invalid-code' | 'replayed' };
 
 /** Windows above this are a configuration bug (the schema allows 0–3). */
 const MAX_WINDOW = 10;

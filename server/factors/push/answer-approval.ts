@@ -3,9 +3,7 @@ import { visibleState, type ApprovalRecord } from './push-approvals.js';
 import { suspendedKey, type PushDeps, type RequestMeta } from './push-deps.js';
 import { hasOnlyKeys, isPlainObject, loadSpki, verifyDeviceSignature } from './push-wire.js';
 
-export type AnswerResult =
-  | { ok: true; result: 'approved' | 'denied' | 'reported' }
-  | { ok: false; reason: 'malformed' | 'bad_signature' | 'wrong_number' | 'expired' | 'locked' };
+export type AnswerResult = { ok: true; result: 'approved' | 'denied' | 'reported' } | { ok: false; reason: 'malformed' | 'bad_signature' | 'wrong_number' | 'expired' | 'locked' };
 
 /** After this many wrong numbers the approval is denied. */
 export const MAX_WRONG_NUMBERS = 3;
@@ -26,7 +24,8 @@ export const MAX_WRONG_NUMBERS = 3;
 export async function answerApproval(deps: PushDeps, approvalId: string, body: unknown, meta: RequestMeta): Promise<AnswerResult> {
   if (!isPlainObject(body) || !hasOnlyKeys(body, ['deviceId', 'decision', 'number', 'time', 'signature'])) return { ok: false, reason: 'malformed' };
   const { deviceId, decision, number, time, signature } = body;
-  if (typeof deviceId !== 'string' || !DECISIONS.includes(decision as Decision) || typeof signature !== 'string' || !Number.isSafeInteger(time)) return { ok: false, reason: 'malformed' };
+  if (typeof deviceId !== 'string' || !DECISIONS.includes(decision as Decision) || typeof signature !== 'string' || !Number.isSafeInteger(time))
+    return { ok: false, reason: 'malformed' };
   // Deny and "This wasn't me" carry no number; they are no guess, so a malformed one is just refused.
   if (decision !== 'approve' && number !== '') return { ok: false, reason: 'malformed' };
   // The signature covers a string number as sent, anything else (absent included) as "".
@@ -37,14 +36,28 @@ export async function answerApproval(deps: PushDeps, approvalId: string, body: u
   if (!record || visibleState(record, now) !== 'pending') return { ok: false, reason: 'expired' };
   const device = deviceId === record.deviceId ? await deps.storage.pushDevices.get(deviceId) : undefined;
   const key = device && loadSpki(device.publicKey);
-  if (!key || !verifyDeviceSignature(key, answerText({ approvalId, decision: decision as Decision, number: signedNumber, time: time as number }), signature)) return { ok: false, reason: 'bad_signature' };
+  if (!key || !verifyDeviceSignature(key, answerText({ approvalId, decision: decision as Decision, number: signedNumber, time: time as number }), signature))
+    return { ok: false, reason: 'bad_signature' };
   if (await deps.regulator.isLocked(record.username)) return { ok: false, reason: 'locked' };
 
-  const context = { subject: record.username, clientIp: meta.clientIp, userAgent: meta.userAgent, requestId: meta.requestId, site: record.site, details: { device: record.deviceId, approval: record.approvalId } };
+  const context = {
+    subject: record.username,
+    clientIp: meta.clientIp,
+    userAgent: meta.userAgent,
+    requestId: meta.requestId,
+    site: record.site,
+    details: { device: record.deviceId, approval: record.approvalId },
+  };
   if (decision === 'approve' && number !== record.number) {
     const wrong = await deps.approvals.countWrongNumber(record, now);
     await deps.regulator.recordFailure({ username: record.username, kind: 'push', ip: record.ip });
-    await deps.audit.record({ kind: 'push.wrong_number', ...context, result: 'failure', details: { ...context.details, attempts: wrong }, message: 'push approval with a wrong number' });
+    await deps.audit.record({
+      kind: 'push.wrong_number',
+      ...context,
+      result: 'failure',
+      details: { ...context.details, attempts: wrong },
+      message: 'push approval with a wrong number',
+    });
     if (wrong >= MAX_WRONG_NUMBERS && (await settle(deps, record, 'denied', now))) {
       await deps.audit.record({ kind: 'push.denied', ...context, result: 'failure', reason: 'wrong_numbers', message: 'push approval denied after wrong numbers' });
     }

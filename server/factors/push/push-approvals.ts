@@ -36,7 +36,6 @@ const redeemedKey = (id: string) => `push:redeemed:${id}`;
 const wrongKey = (id: string) => `push:wrong:${id}`;
 const deviceKey = (deviceId: string) => `push:device:${deviceId}`;
 
-
 export function toApproval(record: ApprovalRecord): Approval {
   const { approvalId, username, site, requestedAt, expiresAt, ip, browser, os } = record;
   return { approvalId, username, site, requestedAt, expiresAt, ip, browser, os };
@@ -59,7 +58,14 @@ export function createApprovalStore(kv: Kv) {
     read,
 
     async create(input: Omit<ApprovalRecord, 'approvalId' | 'number' | 'state' | 'expiresAt' | 'requestedAt'>, now: number, ttlSeconds: number): Promise<ApprovalRecord> {
-      const record: ApprovalRecord = { ...input, approvalId: randomToken(16), number: String(randomInt(10, 100)), state: 'pending', requestedAt: now, expiresAt: now + ttlSeconds * 1000 };
+      const record: ApprovalRecord = {
+        ...input,
+        approvalId: randomToken(16),
+        number: String(randomInt(10, 100)),
+        state: 'pending',
+        requestedAt: now,
+        expiresAt: now + ttlSeconds * 1000,
+      };
       await kv.set(recordKey(record.approvalId), JSON.stringify(record), retainSeconds(record, now));
       await kv.setAdd(deviceKey(record.deviceId), record.approvalId, retainSeconds(record, now));
       return record;
@@ -83,7 +89,9 @@ export function createApprovalStore(kv: Kv) {
     async pendingFor(deviceId: string, now: number): Promise<ApprovalRecord[]> {
       const ids = await kv.setMembers(deviceKey(deviceId));
       const records = await Promise.all(ids.slice(0, 50).map(read));
-      return records.filter((r): r is ApprovalRecord => r !== undefined && r.deviceId === deviceId && r.state === 'pending' && r.expiresAt > now).sort((a, b) => a.requestedAt - b.requestedAt);
+      return records
+        .filter((r): r is ApprovalRecord => r !== undefined && r.deviceId === deviceId && r.state === 'pending' && r.expiresAt > now)
+        .sort((a, b) => a.requestedAt - b.requestedAt);
     },
   };
 }

@@ -26,10 +26,12 @@ export function createPushChannel(deps: { kv: Kv; logger: Logger }) {
   }
 
   function subscribed(): Promise<() => Promise<void>> {
-    subscription ??= deps.kv.subscribe(CHANNEL, dispatch, () => undefined).catch((error: unknown) => {
-      subscription = undefined;
-      throw error;
-    });
+    subscription ??= deps.kv
+      .subscribe(CHANNEL, dispatch, () => undefined)
+      .catch((error: unknown) => {
+        subscription = undefined;
+        throw error;
+      });
     return subscription;
   }
 
@@ -52,7 +54,10 @@ export function createPushChannel(deps: { kv: Kv; logger: Logger }) {
       listeners.clear();
       const pending = subscription;
       subscription = undefined;
-      if (pending) await (await pending.catch(() => async () => undefined))().catch((error: unknown) => deps.logger.warn({ err: (error as Error).message }, 'push channel unsubscribe failed'));
+      if (pending)
+        await (await pending.catch(() => async () => undefined))().catch((error: unknown) =>
+          deps.logger.warn({ err: (error as Error).message }, 'push channel unsubscribe failed'),
+        );
     },
   };
 }

@@ -28,7 +28,8 @@ export async function enrollPushDevice(deps: PushDeps, body: unknown, meta: Requ
   if (!isPlainObject(body) || !hasOnlyKeys(body, ['token', 'publicKey', 'name', 'subscription'])) return { ok: false, reason: 'malformed' };
   const key = parseDevicePublicKey(body.publicKey);
   const name = parseDeviceName(body.name);
-  const subscription = body.subscription === null ? null : parseSubscription(body.subscription, { allowLoopback: allowsLoopbackPush(deps.portalUrl), services: deps.config.push_services });
+  const subscription =
+    body.subscription === null ? null : parseSubscription(body.subscription, { allowLoopback: allowsLoopbackPush(deps.portalUrl), services: deps.config.push_services });
   if (typeof body.token !== 'string' || !TOKEN.test(body.token) || !key || !name || subscription === undefined) return { ok: false, reason: 'malformed' };
 
   const raw = await deps.kv.take(enrollKey(body.token));
@@ -44,7 +45,18 @@ export async function enrollPushDevice(deps: PushDeps, body: unknown, meta: Requ
     { username, kind: 'totp', name, secret: generateOtpSecret(totp.algorithm), algorithm: totp.algorithm, digits: totp.digits, period: totp.period, serial: null, confirmed: true },
     now,
   );
-  const device = await deps.storage.pushDevices.create({ username, name, publicKey: key.der, subscription: subscription && JSON.stringify(subscription), otpDeviceId: otp.id }, now);
-  await deps.audit.record({ kind: 'push.enrolled', subject: username, clientIp: meta.clientIp, userAgent: meta.userAgent, requestId: meta.requestId, details: { device: device.id, kind: 'push' }, message: 'phone enrolled for push approval' });
+  const device = await deps.storage.pushDevices.create(
+    { username, name, publicKey: key.der, subscription: subscription && JSON.stringify(subscription), otpDeviceId: otp.id },
+    now,
+  );
+  await deps.audit.record({
+    kind: 'push.enrolled',
+    subject: username,
+    clientIp: meta.clientIp,
+    userAgent: meta.userAgent,
+    requestId: meta.requestId,
+    details: { device: device.id, kind: 'push' },
+    message: 'phone enrolled for push approval',
+  });
   return { ok: true, device, totp: { secret: encodeBase32(otp.secret), digits: otp.digits, period: otp.period, algorithm: otp.algorithm } };
 }

@@ -23,7 +23,13 @@ export function createPushFactor(deps: { storage: Storage; redeem: (approvalId: 
   return {
     kind: 'push',
     async listDevices(username) {
-      return (await deps.storage.pushDevices.listForUser(username)).map((d) => ({ id: d.id, kind: 'push' as const, name: d.name, createdAt: d.createdAt, lastUsedAt: d.lastUsedAt }));
+      return (await deps.storage.pushDevices.listForUser(username)).map((d) => ({
+        id: d.id,
+        kind: 'push' as const,
+        name: d.name,
+        createdAt: d.createdAt,
+        lastUsedAt: d.lastUsedAt,
+      }));
     },
     async verify({ username, response, binding }) {
       if (typeof response !== 'string' || binding === undefined) return { ok: false, reason: 'malformed' };

@@ -94,7 +94,8 @@ async function enroll(username = 'alice'): Promise<SoftCompanion> {
   phone.deviceId = result.device.id;
   return phone;
 }
-const ask = (phone: SoftCompanion, sessionId = 'session-1', username = 'alice') => push.request({ username, deviceId: phone.deviceId, sessionId, site: 'app.corp.example', ...META });
+const ask = (phone: SoftCompanion, sessionId = 'session-1', username = 'alice') =>
+  push.request({ username, deviceId: phone.deviceId, sessionId, site: 'app.corp.example', ...META });
 
 describe('push service', () => {
   it('an approval carries a 2-digit number 10-99, the site, the browser and OS; the number stays out of what the phone sees', async () => {
@@ -144,7 +145,8 @@ describe('push service', () => {
     const kv = createMemoryKv({ clock });
     const c = config('{ enabled: true }');
     const audit: AuditLog = { record: async (e) => void audited.push(e), flush: async () => undefined, close: () => undefined };
-    const make = () => createPushService({ kv, storage, clock, logger: createSilentLogger(), audit, regulator: fake.regulator }, { config: c.second_factors, portalUrl: c.server.portal_url });
+    const make = () =>
+      createPushService({ kv, storage, clock, logger: createSilentLogger(), audit, regulator: fake.regulator }, { config: c.second_factors, portalUrl: c.server.portal_url });
     const creator = make();
     const other = make();
     const r = await creator.request({ username: 'alice', deviceId: phone.deviceId, sessionId: 'session-1', site: 'app.corp.example', ...META });
@@ -192,7 +194,10 @@ describe('push service', () => {
     const r = await ask(phone);
     if (!r.ok) throw new Error(r.reason);
     const wrong = r.record.number === '10' ? '11' : '10';
-    expect(await push.answer(r.record.approvalId, phone.answer(r.record.approvalId, 'approve', wrong), { clientIp: '198.51.100.1' })).toEqual({ ok: false, reason: 'wrong_number' });
+    expect(await push.answer(r.record.approvalId, phone.answer(r.record.approvalId, 'approve', wrong), { clientIp: '198.51.100.1' })).toEqual({
+      ok: false,
+      reason: 'wrong_number',
+    });
     expect(fake.failures).toEqual([{ username: 'alice', kind: 'push', ip: '192.0.2.7' }]);
     expect(audited.map((e) => e.kind)).toContain('push.wrong_number');
   });
@@ -315,7 +320,13 @@ describe('push answers: every approval without the right number is a counted fai
     if (!r.ok) throw new Error(r.reason);
     const { approvalId, number } = r.record;
     const t = clock.now();
-    expect(await push.answer(approvalId, { ...signed(phone, approvalId, undefined), time: t, signature: phone.signText(answerText({ approvalId, decision: 'approve', number: '', time: t })) }, META)).toEqual({ ok: false, reason: 'wrong_number' });
+    expect(
+      await push.answer(
+        approvalId,
+        { ...signed(phone, approvalId, undefined), time: t, signature: phone.signText(answerText({ approvalId, decision: 'approve', number: '', time: t })) },
+        META,
+      ),
+    ).toEqual({ ok: false, reason: 'wrong_number' });
     expect(await push.answer(approvalId, signed(phone, approvalId, null), META)).toEqual({ ok: false, reason: 'wrong_number' });
     expect(await push.answer(approvalId, signed(phone, approvalId, number === '10' ? '11' : '10'), META)).toEqual({ ok: false, reason: 'wrong_number' });
     expect(await push.status(approvalId, 'session-1')).toBe('denied');
@@ -344,7 +355,13 @@ describe('push answers: every approval without the right number is a counted fai
     ];
     if (number === undefined) delete forged[4]!.number;
     for (const body of forged) expect(await push.answer(approvalId, body, META)).toEqual({ ok: false, reason: 'bad_signature' });
-    for (const body of [{ ...good, signature: undefined }, { ...good, deviceId: 7 }, { ...good, time: 'now' }, { ...good, decision: 'yes' }, { ...good, extra: 1 }]) {
+    for (const body of [
+      { ...good, signature: undefined },
+      { ...good, deviceId: 7 },
+      { ...good, time: 'now' },
+      { ...good, decision: 'yes' },
+      { ...good, extra: 1 },
+    ]) {
       expect(await push.answer(approvalId, JSON.parse(JSON.stringify(body)), META)).toEqual({ ok: false, reason: 'malformed' });
     }
     expect(fake.failures).toEqual([]);

@@ -51,17 +51,28 @@ export function createPushService(
       if (!current || visibleState(current, Math.max(now, current.expiresAt)) !== 'expired') return;
       if (!(await deps.kv.setIfAbsent(`push:expiry-noticed:${approvalId}`, '1', 600))) return;
       await channel.publish(current.deviceId, { event: 'closed', data: { approvalId } });
-      await deps.audit.record({ kind: 'push.expired', subject: current.username, clientIp: current.ip, site: current.site, result: 'failure', details: { device: current.deviceId, approval: approvalId }, message: 'push approval expired unanswered' });
+      await deps.audit.record({
+        kind: 'push.expired',
+        subject: current.username,
+        clientIp: current.ip,
+        site: current.site,
+        result: 'failure',
+        details: { device: current.deviceId, approval: approvalId },
+        message: 'push approval expired unanswered',
+      });
     } catch (error) {
       deps.logger.warn({ err: (error as Error).message }, 'push expiry notice failed');
     }
   }
 
   function scheduleExpiry(record: ApprovalRecord): void {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      void noticeExpiry(record.approvalId);
-    }, Math.max(0, record.expiresAt - deps.clock.now()) + 50);
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        void noticeExpiry(record.approvalId);
+      },
+      Math.max(0, record.expiresAt - deps.clock.now()) + 50,
+    );
     timer.unref();
     timers.add(timer);
   }

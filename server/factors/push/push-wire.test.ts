@@ -24,7 +24,10 @@ describe('parseSubscription', () => {
   const local = { allowLoopback: true, services: ['*'] };
   it('keeps a good one, canonical', () => {
     const k = keys();
-    expect(parseSubscription({ endpoint: 'https://web.push.apple.com/QGx', keys: k, expirationTime: null }, strict)).toEqual({ endpoint: 'https://web.push.apple.com/QGx', keys: k });
+    expect(parseSubscription({ endpoint: 'https://web.push.apple.com/QGx', keys: k, expirationTime: null }, strict)).toEqual({
+      endpoint: 'https://web.push.apple.com/QGx',
+      keys: k,
+    });
   });
   it.each([
     ['http on loopback for a non-local portal', { endpoint: 'http://127.0.0.1:9/x' }, strict],
@@ -116,11 +119,18 @@ describe('device credentials', () => {
     `Gatehouse-Device id=${'a'.repeat(65)},t=1,sig=${sig}`,
     `Gatehouse-Device id=a,t=1234567890123456,sig=${sig}`,
   ])('refuses the header %j', (header) => expect(parseDeviceAuthorization(header)).toBeUndefined());
-  it.each([{}, { id: 'a', t: '1' }, { id: ['a'], t: '1', sig }, { id: 'a', t: 'x', sig }, { id: 'a', t: '1', sig: 'short' }])('refuses the query %j', (query) => expect(parseDeviceQuery(query)).toBeUndefined());
+  it.each([{}, { id: 'a', t: '1' }, { id: ['a'], t: '1', sig }, { id: 'a', t: 'x', sig }, { id: 'a', t: '1', sig: 'short' }])('refuses the query %j', (query) =>
+    expect(parseDeviceQuery(query)).toBeUndefined(),
+  );
 });
 
 describe('parseDeviceName', () => {
-  it.each([['  iPhone 15 ', 'iPhone 15'], ['陳的手機', '陳的手機'], ['x'.repeat(64), 'x'.repeat(64)], ['😀'.repeat(64), '😀'.repeat(64)]])('%j → %j', (input, output) => expect(parseDeviceName(input)).toBe(output));
+  it.each([
+    ['  iPhone 15 ', 'iPhone 15'],
+    ['陳的手機', '陳的手機'],
+    ['x'.repeat(64), 'x'.repeat(64)],
+    ['😀'.repeat(64), '😀'.repeat(64)],
+  ])('%j → %j', (input, output) => expect(parseDeviceName(input)).toBe(output));
   it.each(['', '   ', 'x'.repeat(65), 'a\tb', 'a\u0085b', 'a\u2028b', 7, null])('refuses %j', (input) => expect(parseDeviceName(input)).toBeUndefined());
 });
 

@@ -36,7 +36,7 @@ export function loadSpki(der: Buffer): KeyObject | undefined {
 /** ECDSA P-256 / SHA-256 over `text`, signature raw r‖s (what WebCrypto produces), base64url. */
 export function verifyDeviceSignature(key: KeyObject, text: string, signature: unknown): boolean {
   const sig = decodeBase64url(signature, 100);
-  if (!sig || sig.length !== 64) return false;
+  if (sig?.length !== 64) return false;
   try {
     return verify('sha256', Buffer.from(text, 'utf8'), { key, dsaEncoding: 'ieee-p1363' }, sig);
   } catch {

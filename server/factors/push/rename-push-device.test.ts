@@ -10,7 +10,10 @@ let phoneId: string;
 let codesId: string;
 beforeEach(async () => {
   storage = openTestStorage();
-  const codes = await storage.otpDevices.create({ username: 'alice', kind: 'totp', name: 'Pixel 9', secret: Buffer.alloc(20, 1), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true }, NOW);
+  const codes = await storage.otpDevices.create(
+    { username: 'alice', kind: 'totp', name: 'Pixel 9', secret: Buffer.alloc(20, 1), algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true },
+    NOW,
+  );
   codesId = codes.id;
   const publicKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'der', type: 'spki' });
   phoneId = (await storage.pushDevices.create({ username: 'alice', name: 'Pixel 9', publicKey, subscription: null, otpDeviceId: codes.id }, NOW)).id;

@@ -2,9 +2,7 @@ import { describeUserAgent } from './describe-user-agent.js';
 import { toApproval, type ApprovalRecord } from './push-approvals.js';
 import { suspendedKey, type PushDeps, type RequestMeta } from './push-deps.js';
 
-export type RequestApprovalResult =
-  | { ok: true; record: ApprovalRecord }
-  | { ok: false; reason: 'no-device' | 'suspended' | 'rate_limited' | 'throttled' | 'locked' };
+export type RequestApprovalResult = { ok: true; record: ApprovalRecord } | { ok: false; reason: 'no-device' | 'suspended' | 'rate_limited' | 'throttled' | 'locked' };
 
 /**
  * "Approve on my phone": a pending approval bound to this sign-in session, with a 2-digit number
@@ -27,11 +25,26 @@ export async function requestApproval(
   if (count > deps.config.max_requests) return { ok: false, reason: 'rate_limited' };
 
   const now = deps.clock.now();
-  const record = await deps.approvals.create({ username, deviceId: device.id, sessionId: input.sessionId, site: input.site, ip: input.clientIp, ...describeUserAgent(input.userAgent) }, now, deps.config.ttl);
+  const record = await deps.approvals.create(
+    { username, deviceId: device.id, sessionId: input.sessionId, site: input.site, ip: input.clientIp, ...describeUserAgent(input.userAgent) },
+    now,
+    deps.config.ttl,
+  );
   scheduleExpiry(record);
-  await deps.audit.record({ kind: 'push.requested', subject: username, clientIp: input.clientIp, userAgent: input.userAgent, requestId: input.requestId, site: input.site, details: { device: device.id, approval: record.approvalId }, message: 'push approval requested' });
+  await deps.audit.record({
+    kind: 'push.requested',
+    subject: username,
+    clientIp: input.clientIp,
+    userAgent: input.userAgent,
+    requestId: input.requestId,
+    site: input.site,
+    details: { device: device.id, approval: record.approvalId },
+    message: 'push approval requested',
+  });
   const approval = toApproval(record);
-  await deps.channel.publish(device.id, { event: 'approval', data: approval }).catch((error: unknown) => deps.logger.warn({ err: (error as Error).message }, 'push live channel publish failed'));
+  await deps.channel
+    .publish(device.id, { event: 'approval', data: approval })
+    .catch((error: unknown) => deps.logger.warn({ err: (error as Error).message }, 'push live channel publish failed'));
   if (deps.sender && device.subscription) {
     // In the background: the sign-in page shows the number at once; the live channel may be faster anyway.
     const sender = deps.sender;

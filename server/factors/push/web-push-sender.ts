@@ -22,11 +22,26 @@ export function createWebPushSender(deps: { logger: Logger; fetch?: typeof fetch
   return {
     async deliver(subscriptionJson: string, payload: object, ttlSeconds: number): Promise<WebPushResult> {
       const subscription = JSON.parse(subscriptionJson) as webpush.PushSubscription;
-      const details = (await loadWebPush()).generateRequestDetails(subscription, JSON.stringify(payload), { vapidDetails, TTL: Math.max(1, Math.ceil(ttlSeconds)), contentEncoding: 'aes128gcm', urgency: 'high' });
+      const details = (await loadWebPush()).generateRequestDetails(subscription, JSON.stringify(payload), {
+        vapidDetails,
+        TTL: Math.max(1, Math.ceil(ttlSeconds)),
+        contentEncoding: 'aes128gcm',
+        urgency: 'high',
+      });
       try {
         // fetch sets the length itself (and undici refuses a numeric one); every other value as text.
-        const headers = Object.fromEntries(Object.entries(details.headers).filter(([name]) => name.toLowerCase() !== 'content-length').map(([name, value]) => [name, String(value)]));
-        const response = await send(details.endpoint, { method: 'POST', headers, body: details.body === null ? null : new Uint8Array(details.body), signal: AbortSignal.timeout(SEND_TIMEOUT_MS), redirect: 'error' });
+        const headers = Object.fromEntries(
+          Object.entries(details.headers)
+            .filter(([name]) => name.toLowerCase() !== 'content-length')
+            .map(([name, value]) => [name, String(value)]),
+        );
+        const response = await send(details.endpoint, {
+          method: 'POST',
+          headers,
+          body: details.body === null ? null : new Uint8Array(details.body),
+          signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+          redirect: 'error',
+        });
         await response.body?.cancel();
         if (response.ok) return { ok: true };
         // 404/410: the push service forgot this subscription (the app was uninstalled, or it expired).

@@ -36,7 +36,11 @@ export function hashRecoveryCode(canonical: string): string {
 /** Replaces the user's codes with a new set and returns them, to be shown once. */
 export async function regenerateRecoveryCodes(storage: Storage, username: string, count: number, now: number): Promise<string[]> {
   const codes = generateRecoveryCodes(count);
-  await storage.recoveryCodes.replaceSet(username, codes.map((c) => hashRecoveryCode(canonicalRecoveryCode(c)!)), now);
+  await storage.recoveryCodes.replaceSet(
+    username,
+    codes.map((c) => hashRecoveryCode(canonicalRecoveryCode(c)!)),
+    now,
+  );
   return codes;
 }
 

@@ -42,7 +42,10 @@ function isCanonicalBase64Url(value: string): boolean {
   return /^[A-Za-z0-9_-]+$/.test(value) && Buffer.from(value, 'base64url').toString('base64url') === value;
 }
 const base64url = (maxBytes: number) =>
-  z.string().max(Math.ceil((maxBytes * 4) / 3)).refine(isCanonicalBase64Url);
+  z
+    .string()
+    .max(Math.ceil((maxBytes * 4) / 3))
+    .refine(isCanonicalBase64Url);
 
 /** WebAuthn §7.1 step 27: credential ids longer than 1023 bytes are refused. */
 const credentialId = base64url(1023);

@@ -109,7 +109,12 @@ describe('verifyAuthentication refuses what the browser or authenticator got wro
     const request = await t.service.authenticationOptions({ username: 'alice', binding: 's1', now: NOW });
     const response = key.authenticate(request);
     const tampered = encodeAuthenticatorData({ rpId: 'login.example.com', flags: { up: true, uv: true, be: false, bs: false }, counter: 1000 });
-    const result = await t.service.verifyAuthentication({ username: 'alice', binding: 's1', now: NOW, response: { ...response, response: { ...response.response, authenticatorData: tampered.toString('base64url') } } });
+    const result = await t.service.verifyAuthentication({
+      username: 'alice',
+      binding: 's1',
+      now: NOW,
+      response: { ...response, response: { ...response.response, authenticatorData: tampered.toString('base64url') } },
+    });
     expect(result).toEqual({ ok: false, reason: 'verification-failed' });
     await unchanged();
   });
@@ -136,11 +141,15 @@ describe('verifyAuthentication and the signature counter', () => {
     expect(before!.counter).toBe(reached);
     expect((await t.signIn(key, { overrides: { counter: presented } })).result).toEqual({ ok: false, reason: 'counter-regression' });
     expect(await t.storage.webauthnCredentials.get(stored.id)).toEqual(before);
-    expect(cloneWarnings()).toEqual([
-      expect.objectContaining({ level: 'warn', username: 'alice', credential: stored.id, storedCounter: reached, receivedCounter: presented }),
-    ]);
+    expect(cloneWarnings()).toEqual([expect.objectContaining({ level: 'warn', username: 'alice', credential: stored.id, storedCounter: reached, receivedCounter: presented })]);
     const events = await t.storage.auditEvents.query({ kind: 'webauthn.clone_warning', limit: 10 });
-    expect(events).toEqual([expect.objectContaining({ subject: 'alice', result: 'failure', details: expect.objectContaining({ credential: stored.id, storedCounter: reached, receivedCounter: presented }) })]);
+    expect(events).toEqual([
+      expect.objectContaining({
+        subject: 'alice',
+        result: 'failure',
+        details: expect.objectContaining({ credential: stored.id, storedCounter: reached, receivedCounter: presented }),
+      }),
+    ]);
   });
 
   it('accepts a counter that stays 0 every time', async () => {
@@ -195,7 +204,10 @@ describe('verifyAuthentication and its challenge', () => {
   it('refuses an expired challenge', async () => {
     const request = await t.service.authenticationOptions({ username: 'alice', binding: 's1', now: NOW });
     t.clock.advance(120_000);
-    expect(await t.service.verifyAuthentication({ username: 'alice', binding: 's1', response: key.authenticate(request), now: t.clock.now() })).toEqual({ ok: false, reason: 'challenge-expired' });
+    expect(await t.service.verifyAuthentication({ username: 'alice', binding: 's1', response: key.authenticate(request), now: t.clock.now() })).toEqual({
+      ok: false,
+      reason: 'challenge-expired',
+    });
     await unchanged();
   });
 
@@ -243,19 +255,35 @@ describe('verifyAuthentication refuses malformed and oversized answers without t
     ['a 65-byte user handle', (r) => withResponse(r, { userHandle: b64(randomBytes(65)) }), 'malformed'],
     ['a numeric user handle', (r) => withResponse(r, { userHandle: 5 as never }), 'malformed'],
     ['authenticatorData of 36 bytes', (r) => withResponse(r, { authenticatorData: b64(randomBytes(36)) }), 'malformed'],
-    ['authenticatorData with trailing bytes', (r) => withResponse(r, { authenticatorData: b64(Buffer.concat([Buffer.from(r.response.authenticatorData, 'base64url'), Buffer.from([1, 2, 3])])) }), 'malformed'],
-    ['authenticatorData claiming extensions it lacks', (r) => {
-      const data = Buffer.from(r.response.authenticatorData, 'base64url');
-      data[32]! |= 0x80;
-      return withResponse(r, { authenticatorData: b64(data) });
-    }, 'malformed'],
-    ['authenticatorData claiming a broken attested credential', (r) => {
-      const data = Buffer.from(r.response.authenticatorData, 'base64url');
-      data[32]! |= 0x40;
-      return withResponse(r, { authenticatorData: b64(data) });
-    }, 'malformed'],
+    [
+      'authenticatorData with trailing bytes',
+      (r) => withResponse(r, { authenticatorData: b64(Buffer.concat([Buffer.from(r.response.authenticatorData, 'base64url'), Buffer.from([1, 2, 3])])) }),
+      'malformed',
+    ],
+    [
+      'authenticatorData claiming extensions it lacks',
+      (r) => {
+        const data = Buffer.from(r.response.authenticatorData, 'base64url');
+        data[32]! |= 0x80;
+        return withResponse(r, { authenticatorData: b64(data) });
+      },
+      'malformed',
+    ],
+    [
+      'authenticatorData claiming a broken attested credential',
+      (r) => {
+        const data = Buffer.from(r.response.authenticatorData, 'base64url');
+        data[32]! |= 0x40;
+        return withResponse(r, { authenticatorData: b64(data) });
+      },
+      'malformed',
+    ],
     ['clientDataJSON not JSON', (r) => withResponse(r, { clientDataJSON: b64(Buffer.from('nope')) }), 'malformed'],
-    ['clientDataJSON with a numeric origin', (r) => withResponse(r, { clientDataJSON: b64(Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge: 'x', origin: 1 }))) }), 'malformed'],
+    [
+      'clientDataJSON with a numeric origin',
+      (r) => withResponse(r, { clientDataJSON: b64(Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge: 'x', origin: 1 }))) }),
+      'malformed',
+    ],
     ['65 KB of JSON text', (r) => JSON.stringify({ ...r, padding: 'x'.repeat(65 * 1024) }), 'too-large'],
     ['65 KB already parsed', (r) => withResponse(r, { padding: 'x'.repeat(65 * 1024) } as never), 'too-large'],
   ])('%s → %s', async (_name, mutate, reason) => {
@@ -273,7 +301,13 @@ describe('verifyAuthentication refuses malformed and oversized answers without t
     // Dressed up with a signature, its clientDataJSON still says webauthn.create.
     const dressed = { ...registration, response: { ...registration.response, authenticatorData: registration.response.attestationObject, signature: b64(randomBytes(70)) } };
     const request = await t.service.authenticationOptions({ username: 'alice', binding: 's1', now: NOW });
-    const withChallenge = { ...dressed, response: { ...dressed.response, clientDataJSON: b64(Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge: request.challenge, origin: 'https://login.example.com' }))) } };
+    const withChallenge = {
+      ...dressed,
+      response: {
+        ...dressed.response,
+        clientDataJSON: b64(Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge: request.challenge, origin: 'https://login.example.com' }))),
+      },
+    };
     expect(await t.service.verifyAuthentication({ username: 'alice', binding: 's1', response: withChallenge, now: NOW })).toEqual({ ok: false, reason: 'wrong-type' });
     await unchanged();
   });

@@ -28,9 +28,7 @@ export type AuthenticationFailure =
   | 'counter-regression'
   | 'concurrent-use';
 
-export type AuthenticationResult =
-  | { ok: true; username: string; credential: WebAuthnCredential; userVerified: boolean }
-  | { ok: false; reason: AuthenticationFailure };
+export type AuthenticationResult = { ok: true; username: string; credential: WebAuthnCredential; userVerified: boolean } | { ok: false; reason: AuthenticationFailure };
 
 export interface AuthenticationDeps {
   storage: Storage;

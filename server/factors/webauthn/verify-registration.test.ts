@@ -221,53 +221,154 @@ describe('verifyRegistration refuses malformed and oversized answers without thr
     ['clientDataJSON not base64url', (r) => withResponse(r, { clientDataJSON: 'not base64!' }), 'malformed'],
     ['clientDataJSON not JSON', (r) => withResponse(r, { clientDataJSON: b64(Buffer.from('{type')) }), 'malformed'],
     ['clientDataJSON not UTF-8', (r) => withResponse(r, { clientDataJSON: b64(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])) }), 'malformed'],
-    ['clientDataJSON without a challenge', (r) => withResponse(r, { clientDataJSON: b64(Buffer.from(JSON.stringify({ type: 'webauthn.create', origin: 'https://login.example.com' }))) }), 'malformed'],
+    [
+      'clientDataJSON without a challenge',
+      (r) => withResponse(r, { clientDataJSON: b64(Buffer.from(JSON.stringify({ type: 'webauthn.create', origin: 'https://login.example.com' }))) }),
+      'malformed',
+    ],
     ['clientDataJSON an array', (r) => withResponse(r, { clientDataJSON: b64(Buffer.from('[]')) }), 'malformed'],
     ['attestationObject random bytes', (r) => withResponse(r, { attestationObject: b64(randomBytes(64)) }), 'malformed'],
     ['attestationObject a CBOR integer', (r) => withResponse(r, { attestationObject: b64(isoCBOR.encode(7)) }), 'malformed'],
     ['attestationObject truncated', (r) => withResponse(r, { attestationObject: r.response.attestationObject.slice(0, 40) }), 'malformed'],
-    ['attestationObject without authData', (r) => withResponse(r, { attestationObject: attestation([['fmt', 'none'], ['attStmt', new Map()]]) }), 'malformed'],
-    ['authData a string', (r) => withResponse(r, { attestationObject: attestation([['fmt', 'none'], ['attStmt', new Map()], ['authData', 'x']]) }), 'malformed'],
-    ['authData too short', (r) => withResponse(r, { attestationObject: attestation([['fmt', 'none'], ['attStmt', new Map()], ['authData', new Uint8Array(36)]]) }), 'malformed'],
-    ['authData without attested credential data', (r) => withResponse(r, { attestationObject: attestation([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData()]]) }), 'malformed'],
-    ['authData with trailing bytes', (r) => {
-      const decoded = isoCBOR.decodeFirst<Map<string, Uint8Array>>(Buffer.from(r.response.attestationObject, 'base64url'));
-      return withResponse(r, { attestationObject: attestation([['fmt', 'none'], ['attStmt', new Map()], ['authData', Buffer.concat([decoded.get('authData')!, Buffer.from([0, 1])])]]) });
-    }, 'malformed'],
+    [
+      'attestationObject without authData',
+      (r) =>
+        withResponse(r, {
+          attestationObject: attestation([
+            ['fmt', 'none'],
+            ['attStmt', new Map()],
+          ]),
+        }),
+      'malformed',
+    ],
+    [
+      'authData a string',
+      (r) =>
+        withResponse(r, {
+          attestationObject: attestation([
+            ['fmt', 'none'],
+            ['attStmt', new Map()],
+            ['authData', 'x'],
+          ]),
+        }),
+      'malformed',
+    ],
+    [
+      'authData too short',
+      (r) =>
+        withResponse(r, {
+          attestationObject: attestation([
+            ['fmt', 'none'],
+            ['attStmt', new Map()],
+            ['authData', new Uint8Array(36)],
+          ]),
+        }),
+      'malformed',
+    ],
+    [
+      'authData without attested credential data',
+      (r) =>
+        withResponse(r, {
+          attestationObject: attestation([
+            ['fmt', 'none'],
+            ['attStmt', new Map()],
+            ['authData', authData()],
+          ]),
+        }),
+      'malformed',
+    ],
+    [
+      'authData with trailing bytes',
+      (r) => {
+        const decoded = isoCBOR.decodeFirst<Map<string, Uint8Array>>(Buffer.from(r.response.attestationObject, 'base64url'));
+        return withResponse(r, {
+          attestationObject: attestation([
+            ['fmt', 'none'],
+            ['attStmt', new Map()],
+            ['authData', Buffer.concat([decoded.get('authData')!, Buffer.from([0, 1])])],
+          ]),
+        });
+      },
+      'malformed',
+    ],
     ['CBOR nested 20000 deep', (r) => withResponse(r, { attestationObject: b64(Buffer.alloc(20000, 0x81)) }), 'malformed'],
     ['CBOR claiming 2^64 items', (r) => withResponse(r, { attestationObject: b64(Buffer.from([0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])) }), 'malformed'],
     ['CBOR claiming a 4 GB byte string', (r) => withResponse(r, { attestationObject: b64(Buffer.from([0x5a, 0xff, 0xff, 0xff, 0xff])) }), 'malformed'],
-    ['a "packed" statement with a bad signature', (r) => {
-      const decoded = isoCBOR.decodeFirst<Map<string, Uint8Array>>(Buffer.from(r.response.attestationObject, 'base64url'));
-      return withResponse(r, { attestationObject: attestation([['fmt', 'packed'], ['attStmt', new Map<string, unknown>([['alg', -7], ['sig', new Uint8Array(randomBytes(70))]])], ['authData', decoded.get('authData')!]]) });
-    }, 'verification-failed'],
-    ['"none" with a statement', (r) => {
-      const decoded = isoCBOR.decodeFirst<Map<string, Uint8Array>>(Buffer.from(r.response.attestationObject, 'base64url'));
-      return withResponse(r, { attestationObject: attestation([['fmt', 'none'], ['attStmt', new Map([['sig', new Uint8Array(8)]])], ['authData', decoded.get('authData')!]]) });
-    }, 'verification-failed'],
-    ['an unknown attestation format', (r) => {
-      const decoded = isoCBOR.decodeFirst<Map<string, Uint8Array>>(Buffer.from(r.response.attestationObject, 'base64url'));
-      return withResponse(r, { attestationObject: attestation([['fmt', 'homemade'], ['attStmt', new Map()], ['authData', decoded.get('authData')!]]) });
-    }, 'verification-failed'],
+    [
+      'a "packed" statement with a bad signature',
+      (r) => {
+        const decoded = isoCBOR.decodeFirst<Map<string, Uint8Array>>(Buffer.from(r.response.attestationObject, 'base64url'));
+        return withResponse(r, {
+          attestationObject: attestation([
+            ['fmt', 'packed'],
+            [
+              'attStmt',
+              new Map<string, unknown>([
+                ['alg', -7],
+                ['sig', new Uint8Array(randomBytes(70))],
+              ]),
+            ],
+            ['authData', decoded.get('authData')!],
+          ]),
+        });
+      },
+      'verification-failed',
+    ],
+    [
+      '"none" with a statement',
+      (r) => {
+        const decoded = isoCBOR.decodeFirst<Map<string, Uint8Array>>(Buffer.from(r.response.attestationObject, 'base64url'));
+        return withResponse(r, {
+          attestationObject: attestation([
+            ['fmt', 'none'],
+            ['attStmt', new Map([['sig', new Uint8Array(8)]])],
+            ['authData', decoded.get('authData')!],
+          ]),
+        });
+      },
+      'verification-failed',
+    ],
+    [
+      'an unknown attestation format',
+      (r) => {
+        const decoded = isoCBOR.decodeFirst<Map<string, Uint8Array>>(Buffer.from(r.response.attestationObject, 'base64url'));
+        return withResponse(r, {
+          attestationObject: attestation([
+            ['fmt', 'homemade'],
+            ['attStmt', new Map()],
+            ['authData', decoded.get('authData')!],
+          ]),
+        });
+      },
+      'verification-failed',
+    ],
     ['transports not a list', (r) => withResponse(r, { transports: 'usb' as never }), 'malformed'],
     ['100 transports', (r) => withResponse(r, { transports: Array(100).fill('usb') }), 'malformed'],
     ['credProps.rk a string', (r) => ({ ...r, clientExtensionResults: { credProps: { rk: 'yes' } } }), 'malformed'],
-    ['a cycle', (r) => {
-      const cyclic: Record<string, unknown> = { ...r };
-      cyclic.self = cyclic;
-      return cyclic;
-    }, 'malformed'],
+    [
+      'a cycle',
+      (r) => {
+        const cyclic: Record<string, unknown> = { ...r };
+        cyclic.self = cyclic;
+        return cyclic;
+      },
+      'malformed',
+    ],
     ['a BigInt', (r) => ({ ...r, extra: 10n }), 'malformed'],
     ['65 KB of JSON text', (r) => JSON.stringify({ ...r, padding: 'x'.repeat(65 * 1024) }), 'too-large'],
     ['65 KB already parsed', (r) => ({ ...r, padding: 'x'.repeat(65 * 1024) }), 'too-large'],
     ['a 5 KB clientDataJSON', (r) => withResponse(r, { clientDataJSON: b64(Buffer.alloc(5 * 1024, 0x20)) }), 'malformed'],
     ['a 1 MB string', () => 'x'.repeat(1024 * 1024), 'too-large'],
     ['JSON nested 30000 deep', () => '['.repeat(30000) + ']'.repeat(30000), 'malformed'],
-    ['an object nested 5000 deep', () => {
-      let deep: unknown = {};
-      for (let i = 0; i < 5000; i++) deep = { response: deep };
-      return deep;
-    }, 'malformed'],
+    [
+      'an object nested 5000 deep',
+      () => {
+        let deep: unknown = {};
+        for (let i = 0; i < 5000; i++) deep = { response: deep };
+        return deep;
+      },
+      'malformed',
+    ],
   ])('%s → %s', async (_name, mutate, reason) => {
     const { response } = await valid();
     const result = await t.service.verifyRegistration({ username: 'alice', binding: 's1', response: mutate(response), name: 'k', now: NOW });
@@ -278,8 +379,17 @@ describe('verifyRegistration refuses malformed and oversized answers without thr
   it('never hands the library message (expected origin and challenge) back', async () => {
     const { creation, response } = await valid();
     const result = await t.service.verifyRegistration({
-      username: 'alice', binding: 's1', now: NOW, name: 'k',
-      response: withResponse(response, { attestationObject: attestation([['fmt', 'homemade'], ['attStmt', new Map()], ['authData', authData()]]) }),
+      username: 'alice',
+      binding: 's1',
+      now: NOW,
+      name: 'k',
+      response: withResponse(response, {
+        attestationObject: attestation([
+          ['fmt', 'homemade'],
+          ['attStmt', new Map()],
+          ['authData', authData()],
+        ]),
+      }),
     });
     expect(JSON.stringify(result)).not.toMatch(new RegExp(`${creation.challenge}|login\\.example\\.com`));
     const loud = t.lines.filter((l) => l.level !== 'debug');

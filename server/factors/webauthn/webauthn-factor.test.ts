@@ -19,8 +19,7 @@ beforeEach(async () => {
 });
 afterEach(() => t.storage.close());
 
-const assertion = async (binding: string, overrides = {}) =>
-  key.authenticate(await t.service.authenticationOptions({ username: 'alice', binding, now: NOW }), overrides);
+const assertion = async (binding: string, overrides = {}) => key.authenticate(await t.service.authenticationOptions({ username: 'alice', binding, now: NOW }), overrides);
 
 describe('createWebAuthnFactor', () => {
   it('lists the user’s credentials by name, with the model from the allow-list', async () => {
@@ -42,7 +41,12 @@ describe('createWebAuthnFactor', () => {
     ['a malformed answer', 'malformed', 'malformed', async () => ({ response: (await assertion('s1')) && '{', binding: 's1' })],
     ['another session', 'replayed', 'challenge-expired', async () => ({ response: await assertion('s1'), binding: 's2' })],
     ['a wrong origin', 'invalid-code', 'wrong-origin', async () => ({ response: await assertion('s1', { origin: 'https://evil.example' }), binding: 's1' })],
-    ['an answer to another challenge', 'replayed', 'challenge-mismatch', async () => ({ response: await assertion('s1', { challenge: randomBytes(32).toString('base64url') }), binding: 's1' })],
+    [
+      'an answer to another challenge',
+      'replayed',
+      'challenge-mismatch',
+      async () => ({ response: await assertion('s1', { challenge: randomBytes(32).toString('base64url') }), binding: 's1' }),
+    ],
   ])('maps %s to %s (detail %s)', async (_name, reason, detail, make) => {
     const { response, binding } = await make();
     expect(await factor.verify({ username: 'alice', response, now: NOW, binding })).toEqual({ ok: false, reason, ...(detail ? { detail } : {}) });
@@ -56,7 +60,11 @@ describe('createWebAuthnFactor', () => {
     const response = await assertion('s1');
     expect((await factor.verify({ username: 'alice', response, now: NOW, binding: 's1' })).ok).toBe(true);
     expect(await factor.verify({ username: 'alice', response, now: NOW, binding: 's1' })).toEqual({ ok: false, reason: 'replayed', detail: 'challenge-expired' });
-    expect(await factor.verify({ username: 'alice', response: await assertion('s1', { counter: 1 }), now: NOW, binding: 's1' })).toEqual({ ok: false, reason: 'replayed', detail: 'counter-regression' });
+    expect(await factor.verify({ username: 'alice', response: await assertion('s1', { counter: 1 }), now: NOW, binding: 's1' })).toEqual({
+      ok: false,
+      reason: 'replayed',
+      detail: 'counter-regression',
+    });
   });
 
   it("removes the user's own credential only", async () => {

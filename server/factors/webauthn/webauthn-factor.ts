@@ -14,7 +14,7 @@ export interface WebAuthnFactorDevice extends FactorDevice {
  */
 const FACTOR_REASON: Record<AuthenticationFailure, VerifyFailure> = {
   'too-large': 'malformed',
-  'malformed': 'malformed',
+  malformed: 'malformed',
   'wrong-type': 'malformed',
   'challenge-expired': 'replayed',
   'challenge-mismatch': 'replayed',

@@ -55,8 +55,7 @@ export function createWebAuthnService(
   const credentials = deps.storage.webauthnCredentials;
   const verifyDeps = { ...deps, settings };
   const timeout = settings.challengeTtlSeconds * 1000;
-  const descriptors = async (username: string) =>
-    (await credentials.listForUser(username)).map((c) => ({ id: c.id, transports: c.transports }));
+  const descriptors = async (username: string) => (await credentials.listForUser(username)).map((c) => ({ id: c.id, transports: c.transports }));
 
   const toView = (c: WebAuthnCredential): WebAuthnCredentialView => ({
     id: c.id,

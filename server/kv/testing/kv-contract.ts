@@ -207,9 +207,21 @@ export function describeKvContract(name: string, open: () => Promise<KvHarness>)
       const channel = unique('channel');
       const got: string[] = [];
       const other: string[] = [];
-      const stopA = await kv.subscribe(channel, (m) => got.push(`a:${m}`), () => undefined);
-      const stopB = await kv.subscribe(channel, (m) => got.push(`b:${m}`), () => undefined);
-      const stopOther = await kv.subscribe(unique('channel'), (m) => other.push(m), () => undefined);
+      const stopA = await kv.subscribe(
+        channel,
+        (m) => got.push(`a:${m}`),
+        () => undefined,
+      );
+      const stopB = await kv.subscribe(
+        channel,
+        (m) => got.push(`b:${m}`),
+        () => undefined,
+      );
+      const stopOther = await kv.subscribe(
+        unique('channel'),
+        (m) => other.push(m),
+        () => undefined,
+      );
       await kv.publish(channel, 'hello');
       await eventually(pass, () => expect(got.sort()).toEqual(['a:hello', 'b:hello']));
       await stopA();

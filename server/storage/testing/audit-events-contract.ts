@@ -28,8 +28,16 @@ export function describeAuditEventsContract(backend: string, open: OpenStorage):
     describe('audit events', () => {
       it('stores every field and reads it back, with increasing ids', async () => {
         const full: NewAuditEvent = {
-          at: NOW, kind: 'sign_in.success', result: 'success', actor: 'alice', subject: 'alice', clientIp: '192.0.2.7',
-          userAgent: 'Mozilla/5.0', site: 'wiki', reason: null, details: { factor: 'password', requestId: 'r-1', passwordless: false, count: 3, device: null },
+          at: NOW,
+          kind: 'sign_in.success',
+          result: 'success',
+          actor: 'alice',
+          subject: 'alice',
+          clientIp: '192.0.2.7',
+          userAgent: 'Mozilla/5.0',
+          site: 'wiki',
+          reason: null,
+          details: { factor: 'password', requestId: 'r-1', passwordless: false, count: 3, device: null },
         };
         const first = await storage.auditEvents.append(full);
         const second = await storage.auditEvents.append(event());
@@ -69,8 +77,8 @@ export function describeAuditEventsContract(backend: string, open: OpenStorage):
         const ids: number[] = [];
         for (let i = 0; i < 5; i++) ids.push((await storage.auditEvents.append(event({ at: NOW - i, reason: `r${i}` }))).id);
         expect((await storage.auditEvents.after(ids[1]!, 2)).map((e) => e.reason)).toEqual(['r2', 'r3']);
-        expect((await storage.auditEvents.after(ids[4]!, 10))).toEqual([]);
-        expect((await storage.auditEvents.after(0, 10))).toHaveLength(5);
+        expect(await storage.auditEvents.after(ids[4]!, 10)).toEqual([]);
+        expect(await storage.auditEvents.after(0, 10)).toHaveLength(5);
       });
 
       it.each([0, -1, 1.5, 10_001, Number.NaN])('refuses limit %s', async (limit) => {

@@ -7,10 +7,27 @@ const NOW = Date.UTC(2026, 0, 1);
 const SEED = Buffer.from('3132333435363738393031323334353637383930', 'hex');
 
 const app = (username: string, name = 'iPhone'): NewOtpDevice => ({
-  username, kind: 'totp', name, secret: SEED, algorithm: 'SHA1', digits: 6, period: 30, serial: null,
+  username,
+  kind: 'totp',
+  name,
+  secret: SEED,
+  algorithm: 'SHA1',
+  digits: 6,
+  period: 30,
+  serial: null,
 });
 const token = (serial: string, overrides: Partial<NewOtpDevice> = {}): NewOtpDevice => ({
-  username: null, kind: 'hotp', name: serial, secret: Buffer.from(`seed of ${serial}`), algorithm: 'SHA1', digits: 6, period: 30, serial, counter: 0, confirmed: true, ...overrides,
+  username: null,
+  kind: 'hotp',
+  name: serial,
+  secret: Buffer.from(`seed of ${serial}`),
+  algorithm: 'SHA1',
+  digits: 6,
+  period: 30,
+  serial,
+  counter: 0,
+  confirmed: true,
+  ...overrides,
 });
 
 /** Opens a fresh, empty storage of the backend under test (keys: the default test key unless given). */
@@ -56,7 +73,7 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
         expect(await storage.otpDevices.findBySerial('nope')).toBeUndefined();
       });
 
-      it('lists a user\'s devices oldest first, and only theirs', async () => {
+      it("lists a user's devices oldest first, and only theirs", async () => {
         const a1 = await storage.otpDevices.create(app('alice', 'first'), NOW);
         await storage.otpDevices.create(app('bob'), NOW);
         const a2 = await storage.otpDevices.create(app('alice', 'second'), NOW + 1);
@@ -115,9 +132,7 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
       it('lets exactly one of 20 concurrent uses with the same expectation win', async () => {
         const { id } = await storage.otpDevices.create(app('alice'), NOW);
         await storage.otpDevices.recordUse(id, { expectedLastStep: null, lastStep: 10 }, NOW);
-        const results = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => storage.otpDevices.recordUse(id, { expectedLastStep: 10, lastStep: 11 + (i % 2) }, NOW + i)),
-        );
+        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => storage.otpDevices.recordUse(id, { expectedLastStep: 10, lastStep: 11 + (i % 2) }, NOW + i)));
         expect(results.filter(Boolean)).toHaveLength(1);
       });
 
@@ -200,7 +215,7 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
         expect(await storage.otpDevices.listForUser('bob')).toEqual([]);
       });
 
-      it('unassigns a token, keeping its counter and replay floor but not its owner\'s name for it', async () => {
+      it("unassigns a token, keeping its counter and replay floor but not its owner's name for it", async () => {
         await storage.otpDevices.importTokens([token('T1', { counter: 3 })], NOW);
         await storage.otpDevices.assign('T1', 'alice');
         const { id } = (await storage.otpDevices.findBySerial('T1'))!;

@@ -123,7 +123,9 @@ export function describeWebAuthnCredentialsContract(backend: string, open: OpenS
 
       it('lets exactly one of 20 concurrent uses with the same expectation win', async () => {
         await storage.webauthnCredentials.create(credential('c', 'alice', { counter: 1 }), NOW);
-        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => storage.webauthnCredentials.recordUse('c', { expectedCounter: 1, counter: 2 + i, backupState: false }, NOW)));
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => storage.webauthnCredentials.recordUse('c', { expectedCounter: 1, counter: 2 + i, backupState: false }, NOW)),
+        );
         expect(results.filter(Boolean)).toHaveLength(1);
       });
 

@@ -58,10 +58,9 @@ export function buildPskc(packages: TestKeyPackage[], protection?: TestProtectio
     // Without a MACKey element, older drafts MAC with the encryption key itself.
     const macKey = omitMacKey ? key : (givenMacKey ?? randomBytes(20));
     const macAlgorithm = (protection.kind === 'pre-shared-key' && protection.macAlgorithm) || 'http://www.w3.org/2000/09/xmldsig#hmac-sha1';
-    const macKeyXml =
-      omitMacKey
-        ? ''
-        : `<MACKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#${cipherUri}"/><xenc:CipherData><xenc:CipherValue>${encrypt(cipherName, key, macKey).toString('base64')}</xenc:CipherValue></xenc:CipherData></MACKey>`;
+    const macKeyXml = omitMacKey
+      ? ''
+      : `<MACKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#${cipherUri}"/><xenc:CipherData><xenc:CipherValue>${encrypt(cipherName, key, macKey).toString('base64')}</xenc:CipherValue></xenc:CipherData></MACKey>`;
     header += `<MACMethod Algorithm="${macAlgorithm}">${macKeyXml}</MACMethod>`;
     seal = (secret) => {
       const data = encrypt(cipherName, key, secret);
@@ -93,7 +92,9 @@ function keyXml(p: TestKeyPackage, seal: ((secret: Buffer) => string) | undefine
     }
     return v === undefined ? '' : `<${name}><PlainValue>${v}</PlainValue></${name}>`;
   };
-  const data = p.rawData ?? `<Secret>${plainOrSealed}</Secret>${value('Counter', p.counter)}${value('Time', p.time)}${value('TimeInterval', p.timeInterval)}${value('TimeDrift', p.timeDrift)}`;
+  const data =
+    p.rawData ??
+    `<Secret>${plainOrSealed}</Secret>${value('Counter', p.counter)}${value('Time', p.time)}${value('TimeInterval', p.timeInterval)}${value('TimeDrift', p.timeDrift)}`;
   const format = `<ResponseFormat Length="${p.digits ?? '6'}" Encoding="${p.encoding ?? 'DECIMAL'}"/>`;
   const suite = p.suite === undefined ? '' : `<Suite>${p.suite}</Suite>`;
   const policy = p.pinMode === undefined ? '' : `<Policy><PINPolicy MinLength="4" MaxLength="4" PINUsageMode="${p.pinMode}"/></Policy>`;

@@ -29,10 +29,24 @@ export const MANY_GROUPS = 2000;
 export async function startLdapFixture(options: { adSchema?: boolean; manyGroups?: boolean } = {}): Promise<TestSlapd> {
   const slapd = await startSlapd(options.adSchema ? { adSchema: true } : {});
   const people = Object.values(LDAP_USERS)
-    .map((u) => ldifEntry(dnOf(u.uid), { objectClass: 'inetOrgPerson', uid: u.uid, cn: u.cn, sn: u.cn, displayName: u.displayName, mail: u.mail, ...('mobile' in u ? { mobile: u.mobile } : {}), userPassword: u.password }))
+    .map((u) =>
+      ldifEntry(dnOf(u.uid), {
+        objectClass: 'inetOrgPerson',
+        uid: u.uid,
+        cn: u.cn,
+        sn: u.cn,
+        displayName: u.displayName,
+        mail: u.mail,
+        ...('mobile' in u ? { mobile: u.mobile } : {}),
+        userPassword: u.password,
+      }),
+    )
     .join('\n');
   const twins = [`ou=twins-a,${SUFFIX}`, `ou=twins-b,${SUFFIX}`]
-    .map((ou, i) => `${ldifEntry(ou, { objectClass: 'organizationalUnit', ou: ou.slice(3, ou.indexOf(',')) })}\n${ldifEntry(`uid=twin,${ou}`, { objectClass: 'inetOrgPerson', uid: 'twin', cn: `Twin ${i}`, sn: 'Twin', userPassword: 'twin-secret' })}`)
+    .map(
+      (ou, i) =>
+        `${ldifEntry(ou, { objectClass: 'organizationalUnit', ou: ou.slice(3, ou.indexOf(',')) })}\n${ldifEntry(`uid=twin,${ou}`, { objectClass: 'inetOrgPerson', uid: 'twin', cn: `Twin ${i}`, sn: 'Twin', userPassword: 'twin-secret' })}`,
+    )
     .join('\n');
   const groups = [
     ldifEntry(groupDn('dev'), { objectClass: 'groupOfNames', cn: 'dev', member: [dnOf('alice'), dnOf('zoë'), dnOf('dave')] }),
@@ -46,7 +60,9 @@ export async function startLdapFixture(options: { adSchema?: boolean; manyGroups
   // The cycle's second edge, once both ends exist.
   await slapd.modify(groupDn('cyc-a'), addValue('member', groupDn('cyc-b')));
   if (options.manyGroups !== false) {
-    const many = Array.from({ length: MANY_GROUPS }, (_, i) => ldifEntry(groupDn(`g${String(i).padStart(4, '0')}`), { objectClass: 'groupOfNames', cn: `g${String(i).padStart(4, '0')}`, member: dnOf('many') }));
+    const many = Array.from({ length: MANY_GROUPS }, (_, i) =>
+      ldifEntry(groupDn(`g${String(i).padStart(4, '0')}`), { objectClass: 'groupOfNames', cn: `g${String(i).padStart(4, '0')}`, member: dnOf('many') }),
+    );
     await slapd.addLdif(`${many.join('\n')}\n`);
   }
   await slapd.modify(dnOf('locked'), replace('pwdAccountLockedTime', '000001010000Z'));
@@ -68,7 +84,8 @@ export function deleteValue(type: string, value: string) {
 
 /** One LDIF record; values that need it are base64-encoded (non-ASCII, leading space). */
 export function ldifEntry(dn: string, attributes: Record<string, string | readonly string[]>): string {
-  const line = (name: string, value: string) => (/^[\x20-\x7e]*$/.test(value) && !/^[ :<]/.test(value) ? `${name}: ${value}` : `${name}:: ${Buffer.from(value, 'utf8').toString('base64')}`);
+  const line = (name: string, value: string) =>
+    /^[\x20-\x7e]*$/.test(value) && !/^[ :<]/.test(value) ? `${name}: ${value}` : `${name}:: ${Buffer.from(value, 'utf8').toString('base64')}`;
   const lines = [line('dn', dn)];
   for (const [name, value] of Object.entries(attributes)) for (const v of Array.isArray(value) ? value : [value]) lines.push(line(name, v as string));
   return `${lines.join('\n')}\n`;

@@ -9,22 +9,32 @@ export const SECURE = `http://${APP}/secure/vault`;
 export const API = '/api/push/v1';
 
 /** A gateway with push enabled (and VAPID keys), on its own Redis: counters never leak between suites. */
-export async function startPushHarness(push: Record<string, unknown> = {}, configure?: (c: HarnessConfig) => void): Promise<GatewayHarness & { vapid: { publicKey: string; privateKey: string } }> {
+export async function startPushHarness(
+  push: Record<string, unknown> = {},
+  configure?: (c: HarnessConfig) => void,
+): Promise<GatewayHarness & { vapid: { publicKey: string; privateKey: string } }> {
   const vapid = webpush.generateVAPIDKeys();
   const h = await startGatewayHarness({
     configure: (c) => {
-      Object.assign(c, { second_factors: { push: { enabled: true, vapid: { public_key: vapid.publicKey, private_key: vapid.privateKey, subject: 'mailto:security@corp.example' }, ...push } } });
+      Object.assign(c, {
+        second_factors: { push: { enabled: true, vapid: { public_key: vapid.publicKey, private_key: vapid.privateKey, subject: 'mailto:security@corp.example' }, ...push } },
+      });
       configure?.(c);
     },
   });
   return Object.assign(h, { vapid });
 }
 
-
 /** JSON to the companion API, as the phone sends it. */
 export async function api(h: GatewayHarness, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  const res = await h.request({ method, path: `${API}${path}`, host: PORTAL, headers: { ...(text !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, body: text });
+  const res = await h.request({
+    method,
+    path: `${API}${path}`,
+    host: PORTAL,
+    headers: { ...(text !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: text,
+  });
   let json: Record<string, unknown> = {};
   try {
     json = JSON.parse(res.body) as Record<string, unknown>;

@@ -1,10 +1,5 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import type {
-  AuthenticationResponseJSON,
-  PublicKeyCredentialCreationOptionsJSON,
-  PublicKeyCredentialRequestOptionsJSON,
-  RegistrationResponseJSON,
-} from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
 
 /**
@@ -94,7 +89,13 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions) {
         counter: overrides.counter ?? credential.counter,
         attested: { aaguid: overrides.aaguid ?? options.aaguid ?? ZERO_AAGUID, credentialId: id, cosePublicKey: overrides.cosePublicKey ?? encodeCoseKey(publicKey, algorithm) },
       });
-      const attestationObject = isoCBOR.encode(new Map<string, isoCBORType>([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData]]));
+      const attestationObject = isoCBOR.encode(
+        new Map<string, isoCBORType>([
+          ['fmt', 'none'],
+          ['attStmt', new Map()],
+          ['authData', authData],
+        ]),
+      );
       credentials.set(credential.id, credential);
       return {
         id: overrides.reportedId ?? credential.id,
@@ -191,11 +192,33 @@ export function encodeCoseKey(publicKey: KeyObject, algorithm: SoftAlgorithm): U
   switch (algorithm) {
     case 'ES256':
     case 'ES384':
-      return isoCBOR.encode(new Map<number, isoCBORType>([[1, 2], [3, alg], [-1, algorithm === 'ES256' ? 1 : 2], [-2, b(jwk.x)], [-3, b(jwk.y)]]));
+      return isoCBOR.encode(
+        new Map<number, isoCBORType>([
+          [1, 2],
+          [3, alg],
+          [-1, algorithm === 'ES256' ? 1 : 2],
+          [-2, b(jwk.x)],
+          [-3, b(jwk.y)],
+        ]),
+      );
     case 'EdDSA':
-      return isoCBOR.encode(new Map<number, isoCBORType>([[1, 1], [3, alg], [-1, 6], [-2, b(jwk.x)]]));
+      return isoCBOR.encode(
+        new Map<number, isoCBORType>([
+          [1, 1],
+          [3, alg],
+          [-1, 6],
+          [-2, b(jwk.x)],
+        ]),
+      );
     case 'RS256':
-      return isoCBOR.encode(new Map<number, isoCBORType>([[1, 3], [3, alg], [-1, b(jwk.n)], [-2, b(jwk.e)]]));
+      return isoCBOR.encode(
+        new Map<number, isoCBORType>([
+          [1, 3],
+          [3, alg],
+          [-1, b(jwk.n)],
+          [-2, b(jwk.e)],
+        ]),
+      );
   }
 }
 

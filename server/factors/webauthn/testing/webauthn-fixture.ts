@@ -43,10 +43,7 @@ export function createWebAuthnFixture(config: Record<string, unknown> = {}, opti
   const authenticator = (opts: Partial<SoftAuthenticatorOptions> = {}) => createSoftAuthenticator({ origin: ORIGIN, ...opts });
 
   /** Options, the authenticator's answer and the verification, as a page would run them. */
-  async function register(
-    device: ReturnType<typeof authenticator>,
-    input: { username?: string; binding?: string; name?: unknown; overrides?: Overrides } = {},
-  ) {
+  async function register(device: ReturnType<typeof authenticator>, input: { username?: string; binding?: string; name?: unknown; overrides?: Overrides } = {}) {
     const username = input.username ?? 'alice';
     const binding = input.binding ?? `session-of-${username}`;
     const creation = await service.registrationOptions({ username, binding, now: clock.now() });
@@ -55,10 +52,7 @@ export function createWebAuthnFixture(config: Record<string, unknown> = {}, opti
     return { creation, response, result };
   }
 
-  async function signIn(
-    device: ReturnType<typeof authenticator>,
-    input: { username?: string; binding?: string; overrides?: Overrides; passwordless?: boolean } = {},
-  ) {
+  async function signIn(device: ReturnType<typeof authenticator>, input: { username?: string; binding?: string; overrides?: Overrides; passwordless?: boolean } = {}) {
     const username = input.passwordless ? undefined : (input.username ?? 'alice');
     const binding = input.binding ?? `session-of-${username ?? 'nobody'}`;
     const request = await service.authenticationOptions({ username, binding, now: clock.now() });
