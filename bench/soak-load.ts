@@ -90,13 +90,14 @@ export async function runPaced(
   client: Client,
   next: (i: number) => SoakRequest,
   into: SoakRecord,
-  options: { rate: number; durationMs: number; maxInFlight: number; stopped: () => boolean },
+  options: { rate: number; durationMs: number; maxInFlight: number },
 ): Promise<void> {
-  const start = performance.now();
+  // The record's own start, so that every request falls in one of its minutes.
+  const start = into.startedAt;
   let issued = 0;
   let inFlight = 0;
   const pending = new Set<Promise<void>>();
-  while (!options.stopped()) {
+  for (;;) {
     const elapsed = performance.now() - start;
     if (elapsed >= options.durationMs) break;
     const due = Math.floor((elapsed / 1000) * options.rate);

@@ -88,10 +88,11 @@ async function soak(stack: SoakStack, client: ReturnType<typeof createSoakClient
   };
   await sample();
   const sampler = setInterval(() => void sample(), num('sample-seconds') * 1000);
-  const printer = setInterval(() => log(minuteLine(r, r.minutes.length - 2, samples)), 60_000);
+  let minutesDone = 0;
+  const printer = setInterval(() => log(minuteLine(r, minutesDone++, samples)), 60_000);
   const signIns = signInLoop(stack, client, r, 60_000 / num('sign-ins-per-minute'), () => done);
   try {
-    await runPaced(client, (i) => mixRequest(stack, i), r, { rate: o.rate, durationMs, maxInFlight: maxInFlight(o.rate, o.connections), stopped: () => false });
+    await runPaced(client, (i) => mixRequest(stack, i), r, { rate: o.rate, durationMs, maxInFlight: maxInFlight(o.rate, o.connections) });
   } finally {
     done = true;
     clearInterval(sampler);
