@@ -99,6 +99,8 @@ async function soak(stack: SoakStack, client: ReturnType<typeof createSoakClient
     clearInterval(printer);
     await signIns;
   }
+  // The last minute ends with the run, at its timer's tick.
+  while (minutesDone < Math.ceil(o.minutes)) log(minuteLine(r, minutesDone++, samples));
   await sample();
   return report(r, samples, { ...o, restarts, durationS: durationMs / 1000 });
 }
@@ -118,7 +120,8 @@ function maxInFlight(rate: number, connections: number): number {
  */
 async function signInLoop(stack: SoakStack, client: ReturnType<typeof createSoakClient>, r: SoakRecord, everyMs: number, stopped: () => boolean): Promise<void> {
   for (let n = 0; !stopped(); n++) {
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
+    // In short steps, so that the end of the run does not wait for a whole pause.
+    for (const until = performance.now() + everyMs; performance.now() < until && !stopped(); ) await new Promise((resolve) => setTimeout(resolve, 250));
     if (stopped()) return;
     const sentAt = performance.now();
     try {
