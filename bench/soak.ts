@@ -109,12 +109,13 @@ async function soak(stack: SoakStack, client: ReturnType<typeof createSoakClient
 }
 
 /**
- * Half a second of requests may wait (at least four per connection): a pause of the gateway that
- * long (a full garbage collection, a neighbour taking the core) is absorbed and shows in p99; a
- * gateway that cannot keep up at all sheds.
+ * Two seconds of requests may wait (at least four per connection): a pause of the gateway that
+ * long (the JIT warming up, a neighbour taking the core of a shared machine) is absorbed and
+ * shows in p99; a gateway that does not keep up sheds. Half a second shed in the first minute of
+ * a 300 req/s run on a busy 2-core machine, with nothing wrong with the gateway.
  */
 function maxInFlight(rate: number, connections: number): number {
-  return Math.max(connections * 4, Math.ceil(rate / 2));
+  return Math.max(connections * 4, Math.ceil(rate * 2));
 }
 
 /**
