@@ -38,6 +38,7 @@ import { createGatewayHandler } from './http/gateway-handler.js';
 import { createInFlight } from './http/in-flight.js';
 import { createIdentityTokenIssuer } from './identity/identity-token-issuer.js';
 import { createMetrics } from './http/metrics.js';
+import { scrapeRegistry, type ScrapeMetrics } from './http/scrape-metrics.js';
 import { createPortalApp } from './http/create-portal-app.js';
 import { createPageHeaders } from './http/security-headers.js';
 
@@ -78,6 +79,8 @@ type GatewayDeps = {
   hashQueue?: HashQueue;
   /** Tests only: cheap password hashes (server/testing/test-password-hash.ts). main never passes it. */
   hashPolicy?: HashPolicy;
+  /** What /metrics answers; absent: this process's registry (a worker of `server.workers` passes the merge over all). */
+  scrapeMetrics?: ScrapeMetrics;
 };
 
 async function assembleGateway(config: Config, deps: GatewayDeps, resources: ResourceStack): Promise<Gateway> {
@@ -182,6 +185,7 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
     clientAddress: createClientAddressResolver(config.server.trusted_proxies),
     isTrustedProxy: compileNetworks(config.server.trusted_proxies, {}),
     metrics,
+    scrapeMetrics: deps.scrapeMetrics ?? scrapeRegistry(metrics.registry),
     ...(identityTokens ? { identityTokens } : {}),
     storage,
     audit,

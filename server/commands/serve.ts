@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import type { CommandIo } from './check-config.js';
+import { answerPrimaryWithMetrics, askPrimaryForMetrics } from './cluster-metrics.js';
 import { superviseWorkers } from './supervise-workers.js';
 
 /**
@@ -42,15 +43,19 @@ export async function runServe(path: string, env: Record<string, string | undefi
 async function serveHere(config: Config, logger: Logger, io: CommandIo, drainMs: number): Promise<number> {
   let gateway: Gateway;
   try {
-    gateway = await createGateway(config, { logger });
+    // A worker's /metrics answers for all workers: the primary merges their registries.
+    gateway = await createGateway(config, { logger, ...(cluster.isWorker ? { scrapeMetrics: askPrimaryForMetrics() } : {}) });
   } catch (error) {
     return startFailed(io, logger, error);
   }
+  // Before listen: the primary asks only listening workers, and each must be able to answer.
+  const stopAnswering = cluster.isWorker ? answerPrimaryWithMetrics(gateway.ctx.metrics.registry) : () => undefined;
   let address: AddressInfo;
   try {
     address = await gateway.listen();
   } catch (error) {
     // Port in use, or not ours to bind: exit so a supervisor sees it, instead of idling unbound.
+    stopAnswering();
     await gateway.close();
     return startFailed(io, logger, error);
   }
@@ -58,6 +63,7 @@ async function serveHere(config: Config, logger: Logger, io: CommandIo, drainMs:
   await waitForSignal();
   logger.info('shutting down');
   await gateway.close({ drainMs });
+  stopAnswering();
   return 0;
 }
 

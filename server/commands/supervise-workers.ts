@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../core/logger.js';
 import type { CommandIo } from './check-config.js';
+import { gatherWorkerMetrics } from './cluster-metrics.js';
 
 /** Workers that exit before they listen, one after another, before the primary gives up. */
 export const MAX_START_FAILURES = 3;
@@ -18,7 +19,8 @@ export function restartDelay(crashesInARow: number): number {
  * The primary process of `server.workers`: starts `count` workers (each runs `gatehouse serve`
  * with the same arguments and, being a cluster worker, serves the shared port), starts one
  * again when it exits, and on SIGTERM/SIGINT passes the signal on and waits for them to drain.
- * It opens nothing itself: Redis, storage and the users file are the workers'.
+ * It opens nothing itself: Redis, storage and the users file are the workers'; it merges their
+ * metrics when one of them is scraped (cluster-metrics.ts).
  *
  * A worker that exits before it listens failed at start (its own stderr says why: port taken,
  * database refused); after MAX_START_FAILURES such exits in a row the primary stops the others
@@ -111,10 +113,12 @@ export async function superviseWorkers(options: { count: number; drainMs: number
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.on('listening', onListening);
   cluster.on('exit', onExit);
+  const stopGathering = gatherWorkerMetrics({ workers: () => listening, logger });
   for (let i = 0; i < count; i++) fork();
   try {
     return await finished;
   } finally {
+    stopGathering();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     cluster.off('listening', onListening);

@@ -21,6 +21,7 @@ import type { createRedirectPolicy } from '../sites/redirect-target.js';
 import type { createSiteTable } from '../sites/site-table.js';
 import type { InFlight } from './in-flight.js';
 import type { Metrics } from './metrics.js';
+import type { ScrapeMetrics } from './scrape-metrics.js';
 
 /** Everything the HTTP layer needs, built once by main.ts. */
 export interface GatewayContext {
@@ -40,6 +41,8 @@ export interface GatewayContext {
   /** Whether a socket peer is a registered proxy (server.trusted_proxies). */
   isTrustedProxy: (ip: string) => boolean;
   metrics: Metrics;
+  /** The text of /metrics: this process's registry, or with workers every worker's, merged. */
+  scrapeMetrics: ScrapeMetrics;
   /** Signs the identity JWT for sites with identity_jwt; present when the identity_jwt section is. */
   identityTokens?: IdentityTokenIssuer;
   /** Durable data: second-factor devices, tokens, recovery and enrollment codes. */

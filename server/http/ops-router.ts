@@ -43,7 +43,14 @@ export function createOpsRouter(ctx: GatewayContext): Router {
       res.status(404).end();
       return;
     }
-    res.set('content-type', ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+    const scrape = await ctx.scrapeMetrics();
+    if (!scrape.ok) {
+      // A partial sum would read as a counter reset; no answer is a failed scrape, which Prometheus records as such.
+      ctx.logger.warn({ reason: scrape.reason }, '/metrics unavailable');
+      res.status(503).set('cache-control', 'no-store').type('text/plain').send('metrics temporarily unavailable\n');
+      return;
+    }
+    res.set('content-type', scrape.contentType).send(scrape.text);
   });
   return router;
 }
