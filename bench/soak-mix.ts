@@ -62,7 +62,14 @@ export function mixRequest(stack: Pick<SoakStack, 'sessions'>, i: number): SoakR
         kind,
         host: PORTAL_HOST,
         path: '/api/authz/forward-auth',
-        headers: { cookie: session.cookie, 'x-forwarded-method': 'GET', 'x-forwarded-proto': 'http', 'x-forwarded-host': WIKI_HOST, 'x-forwarded-uri': page, 'x-forwarded-for': '10.1.2.3' },
+        headers: {
+          cookie: session.cookie,
+          'x-forwarded-method': 'GET',
+          'x-forwarded-proto': 'http',
+          'x-forwarded-host': WIKI_HOST,
+          'x-forwarded-uri': page,
+          'x-forwarded-for': '10.1.2.3',
+        },
         judge: (a) => judgeAnswer(a, 200, (x) => x.headers['remote-user'] === session.username),
       };
     case 'anonymous':
@@ -72,6 +79,12 @@ export function mixRequest(stack: Pick<SoakStack, 'sessions'>, i: number): SoakR
     case 'admin-denied':
       return { kind, host: APP_HOST, path: '/admin/users', headers: { cookie: bob.cookie }, judge: (a) => judgeAnswer(a, 403) };
     case 'bypass-forged-identity':
-      return { kind, host: APP_HOST, path: `/public/${i % 13}.css`, headers: { 'remote-user': 'alice', remote_groups: 'admins' }, judge: (a) => judgeAnswer(a, 200, (x) => x.body.startsWith('user= groups= ')) };
+      return {
+        kind,
+        host: APP_HOST,
+        path: `/public/${i % 13}.css`,
+        headers: { 'remote-user': 'alice', remote_groups: 'admins' },
+        judge: (a) => judgeAnswer(a, 200, (x) => x.body.startsWith('user= groups= ')),
+      };
   }
 }

@@ -42,7 +42,24 @@ describe('fitLine and isFlat', () => {
 
   it('too few samples to tell are not flat', () => {
     expect(isFlat(fitLine([{ x: 0, y: 1 }]), 4)).toBe(false);
-    expect(isFlat(fitLine([{ x: 0, y: 1 }, { x: 1, y: 1 }]), 4)).toBe(false);
-    expect(isFlat(fitLine([{ x: 1, y: 1 }, { x: 1, y: 2 }, { x: 1, y: 3 }]), 4)).toBe(false);
+    expect(
+      isFlat(
+        fitLine([
+          { x: 0, y: 1 },
+          { x: 1, y: 1 },
+        ]),
+        4,
+      ),
+    ).toBe(false);
+    expect(
+      isFlat(
+        fitLine([
+          { x: 1, y: 1 },
+          { x: 1, y: 2 },
+          { x: 1, y: 3 },
+        ]),
+        4,
+      ),
+    ).toBe(false);
   });
 });

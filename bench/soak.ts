@@ -62,7 +62,8 @@ async function main(): Promise<number> {
     if (!rate) {
       const seconds = num('measure-seconds');
       const m = await runClosed(client, (i) => mixRequest(stack, i), { concurrency: connections, durationMs: seconds * 1000 });
-      if (m.total.errors + m.total.wrong > 0) throw new Error(`capacity run: ${m.total.errors} errors, ${m.total.wrong} wrong: ${JSON.stringify(m.errorKinds)} ${m.wrongSamples.join('; ')}`);
+      if (m.total.errors + m.total.wrong > 0)
+        throw new Error(`capacity run: ${m.total.errors} errors, ${m.total.wrong} wrong: ${JSON.stringify(m.errorKinds)} ${m.wrongSamples.join('; ')}`);
       const capacity = m.total.sent / seconds;
       rate = Math.round(capacity / 2);
       log(`capacity with this client (${connections} connections, ${seconds} s): ${Math.round(capacity)} req/s; soaking at ${rate} req/s`);
@@ -137,7 +138,16 @@ async function signInLoop(stack: SoakStack, client: ReturnType<typeof createSoak
         continue;
       }
       record(r, 'sign-in', 'ok', '303', undefined, sentAt);
-      await client.send({ kind: 'signed-in page', host: APP_HOST, path: '/welcome', headers: { cookie: `gatehouse_session=${token}` }, judge: (a) => judgeAnswer(a, 200, (x) => x.body.startsWith(`user=${STORM_USER.username} `)) }, r);
+      await client.send(
+        {
+          kind: 'signed-in page',
+          host: APP_HOST,
+          path: '/welcome',
+          headers: { cookie: `gatehouse_session=${token}` },
+          judge: (a) => judgeAnswer(a, 200, (x) => x.body.startsWith(`user=${STORM_USER.username} `)),
+        },
+        r,
+      );
     } catch (error) {
       record(r, 'sign-in', 'error', (error as NodeJS.ErrnoException).code ?? (error as Error).message, undefined, sentAt);
     }
@@ -161,12 +171,29 @@ function report(r: SoakRecord, samples: readonly MemorySample[], o: { rate: numb
   r.minutes.forEach((t, i) => {
     const last = samples.filter((s) => s.t < (i + 1) * 60).at(-1);
     out.push(
-      [String(i + 1).padStart(6), String(t.sent).padStart(9), String(t.errors).padStart(7), String(t.wrong).padStart(6), String(t.shed).padStart(5), ms(percentile(t.latencies, 50)).padStart(7), ms(percentile(t.latencies, 99)).padStart(7), (last ? (last.rssBytes / MIB).toFixed(1) : '—').padStart(8), (last ? (last.heapUsedBytes / MIB).toFixed(1) : '—').padStart(9)].join(' '),
+      [
+        String(i + 1).padStart(6),
+        String(t.sent).padStart(9),
+        String(t.errors).padStart(7),
+        String(t.wrong).padStart(6),
+        String(t.shed).padStart(5),
+        ms(percentile(t.latencies, 50)).padStart(7),
+        ms(percentile(t.latencies, 99)).padStart(7),
+        (last ? (last.rssBytes / MIB).toFixed(1) : '—').padStart(8),
+        (last ? (last.heapUsedBytes / MIB).toFixed(1) : '—').padStart(9),
+      ].join(' '),
     );
   });
   const t = r.total;
-  out.push(`requests ${t.sent}, errors ${t.errors}, wrong ${t.wrong}, shed ${t.shed}, worker restarts ${o.restarts}; p50 ${ms(percentile(t.latencies, 50))} ms, p99 ${ms(percentile(t.latencies, 99))} ms`);
-  if (Object.keys(r.errorKinds).length > 0) out.push(`errors: ${Object.entries(r.errorKinds).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+  out.push(
+    `requests ${t.sent}, errors ${t.errors}, wrong ${t.wrong}, shed ${t.shed}, worker restarts ${o.restarts}; p50 ${ms(percentile(t.latencies, 50))} ms, p99 ${ms(percentile(t.latencies, 99))} ms`,
+  );
+  if (Object.keys(r.errorKinds).length > 0)
+    out.push(
+      `errors: ${Object.entries(r.errorKinds)
+        .map(([k, n]) => `${k} ×${n}`)
+        .join(', ')}`,
+    );
   if (r.wrongSamples.length > 0) out.push(`wrong: ${r.wrongSamples.join(' | ')}`);
 
   const secondHalf = samples.filter((s) => s.t >= o.durationS / 2);
@@ -179,8 +206,13 @@ function report(r: SoakRecord, samples: readonly MemorySample[], o: { rate: numb
   // Under ten minutes the second half is too short for a slope to stand out of the noise either way.
   const judged = o.minutes >= MIN_MINUTES_FOR_MEMORY;
   const flat = { rss: !judged || isFlat(rss, o.maxSlope), heap: !judged || isFlat(heap, o.maxSlope) };
-  if (first && last) out.push(`memory: RSS ${(first.rssBytes / MIB).toFixed(1)} → ${(last.rssBytes / MIB).toFixed(1)} MiB, heap ${(first.heapUsedBytes / MIB).toFixed(1)} → ${(last.heapUsedBytes / MIB).toFixed(1)} MiB (${samples.length} samples)`);
-  out.push(`slope over the second half (${secondHalf.length} samples), MiB per 10 min: RSS ${rss.slope.toFixed(2)} ± ${rss.slopeStdError.toFixed(2)}, heap ${heap.slope.toFixed(2)} ± ${heap.slopeStdError.toFixed(2)} (flat: slope − 2 × its standard error ≤ ${o.maxSlope})`);
+  if (first && last)
+    out.push(
+      `memory: RSS ${(first.rssBytes / MIB).toFixed(1)} → ${(last.rssBytes / MIB).toFixed(1)} MiB, heap ${(first.heapUsedBytes / MIB).toFixed(1)} → ${(last.heapUsedBytes / MIB).toFixed(1)} MiB (${samples.length} samples)`,
+    );
+  out.push(
+    `slope over the second half (${secondHalf.length} samples), MiB per 10 min: RSS ${rss.slope.toFixed(2)} ± ${rss.slopeStdError.toFixed(2)}, heap ${heap.slope.toFixed(2)} ± ${heap.slopeStdError.toFixed(2)} (flat: slope − 2 × its standard error ≤ ${o.maxSlope})`,
+  );
 
   const failures = [
     t.errors > 0 && `${t.errors} errors`,

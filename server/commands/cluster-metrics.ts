@@ -34,7 +34,8 @@ type Message =
   | { type: typeof COLLECT; id: number }
   | { type: typeof COLLECTED; id: number; metrics?: WorkerMetrics; error?: string };
 
-const isMessage = (m: unknown): m is Message => typeof m === 'object' && m !== null && typeof (m as Message).type === 'string' && (m as Message).type.startsWith('gatehouse:metrics-');
+const isMessage = (m: unknown): m is Message =>
+  typeof m === 'object' && m !== null && typeof (m as Message).type === 'string' && (m as Message).type.startsWith('gatehouse:metrics-');
 
 /** In a worker: the scrape /metrics answers, merged over every worker by the primary. */
 export function askPrimaryForMetrics(): ScrapeMetrics {
@@ -104,7 +105,10 @@ export function gatherWorkerMetrics(options: { workers: () => Iterable<Worker>; 
       if (asker.isConnected()) asker.send({ type: SCRAPED, id: askerId, result } satisfies Message);
     };
     const waiting = new Set([...options.workers()].filter((w) => w.isConnected()));
-    const timer = setTimeout(() => finish(id, { ok: false, reason: `${collections.get(id)?.waiting.size ?? 0} worker(s) did not answer within ${COLLECT_TIMEOUT_MS} ms` }), COLLECT_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => finish(id, { ok: false, reason: `${collections.get(id)?.waiting.size ?? 0} worker(s) did not answer within ${COLLECT_TIMEOUT_MS} ms` }),
+      COLLECT_TIMEOUT_MS,
+    );
     collections.set(id, { waiting, responses: [], timer, reply });
     for (const worker of waiting) worker.send({ type: COLLECT, id } satisfies Message);
     if (waiting.size === 0) finish(id);
@@ -115,7 +119,7 @@ export function gatherWorkerMetrics(options: { workers: () => Iterable<Worker>; 
     if (message.type === SCRAPE) return collect(worker, message.id);
     if (message.type !== COLLECTED) return;
     const c = collections.get(message.id);
-    if (!c || !c.waiting.delete(worker)) return;
+    if (!c?.waiting.delete(worker)) return;
     if (message.error !== undefined || !message.metrics) return finish(message.id, { ok: false, reason: `a worker could not read its metrics: ${message.error}` });
     c.responses.push(message.metrics);
     if (c.waiting.size === 0) finish(message.id);

@@ -117,7 +117,10 @@ describe('/metrics with server.workers: 2', () => {
 
   it('merges into one series per name and labels, passing promtool check metrics', () => {
     expect(body).toBeDefined();
-    const series = body.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.slice(0, l.lastIndexOf(' ')));
+    const series = body
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => l.slice(0, l.lastIndexOf(' ')));
     expect(series.length).toBeGreaterThan(50);
     expect(series.filter((s, i) => series.indexOf(s) !== i)).toEqual([]);
     const types = body.split('\n').filter((l) => l.startsWith('# TYPE '));
