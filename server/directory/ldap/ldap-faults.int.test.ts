@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryUnavailableError } from '../../core/errors.js';
 import { createSilentLogger } from '../../core/logger.js';
 import { createMemoryKv } from '../../kv/memory-kv.js';
@@ -27,6 +27,11 @@ beforeAll(async () => {
   silent = await startSilentServer();
 }, 120_000);
 
+// A test that failed halfway must not leave the server stopped or frozen for the next ones.
+afterEach(async () => {
+  slapd?.thaw();
+  await slapd?.start();
+});
 afterAll(async () => {
   for (const d of open) d.close();
   await silent?.close();
