@@ -18,17 +18,12 @@ const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
  */
 export async function buildGateway(root?: string): Promise<string> {
   const benchDir = root === undefined ? BENCH_DIR : join(root, 'bench');
-  const outfile = join(benchDir, '.build', 'gateway-process.mjs');
-  await build({
-    entryPoints: [join(benchDir, 'gateway-process.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
+  return bundleForNode(join(benchDir, 'gateway-process.ts'), join(benchDir, '.build', 'gateway-process.mjs'));
+}
+
+/** One ESM file for plain `node` from a TypeScript entry point, npm packages left as imports. */
+export async function bundleForNode(entry: string, outfile: string): Promise<string> {
+  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
   return outfile;
 }
 

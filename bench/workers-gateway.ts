@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { parse, stringify } from 'yaml';
 import { onCore, type CorePlan } from './cores.js';
+import { bundleForNode } from './gateway-child.js';
 import { stopChild } from './servers.js';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -18,18 +18,7 @@ const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
  * repository, so that the portal finds client/static).
  */
 export async function buildServe(): Promise<string> {
-  const outfile = join(BENCH_DIR, '.build', 'main.mjs');
-  await build({
-    entryPoints: [join(BENCH_DIR, '..', 'server', 'main.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  return outfile;
+  return bundleForNode(join(BENCH_DIR, '..', 'server', 'main.ts'), join(BENCH_DIR, '.build', 'main.mjs'));
 }
 
 export interface WorkersGateway {
