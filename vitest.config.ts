@@ -12,7 +12,9 @@ import { defineConfig } from 'vitest/config';
  *
  * Two files at a time even on 2 cores (vitest's default is cores - 1, so one): most files spend
  * their time waiting on Redis, nginx, Chromium or a timer, and the suite must pass while the
- * machine is busy anyway. e2e files still run one after another among themselves.
+ * machine is busy anyway. e2e files share that pool with the others: vitest runs the files of a
+ * project without file parallelism in a group of their own after every other file, and the
+ * browser files alone were a sequential tail of five minutes on an idle machine.
  */
 export default defineConfig({
   test: {
@@ -42,7 +44,6 @@ export default defineConfig({
           include: ['e2e/**/*.e2e.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          fileParallelism: false,
         },
       },
     ],
