@@ -130,12 +130,6 @@ describe('createRegulator', () => {
     expect(await regulator.check({ username: 'nobody-yet', kind: 'password', ip: '192.0.2.8' })).toEqual({ ok: true });
   });
 
-  it("an account ban is reported as the account's even when the address is banned too", async () => {
-    const { regulator, fail } = setup({ ...CONFIG, address: { ...CONFIG.address, max_retries: 3 } });
-    await fail('password', 3);
-    expect(await regulator.check({ username: 'alice', kind: 'password', ip: '10.0.0.1' })).toMatchObject({ ok: false, scope: 'account' });
-  });
-
   it('treats an unreadable lock record as a lock (fail closed)', async () => {
     const { regulator, kv } = setup();
     await kv.set('reg:lock:alice', 'not json', 60);
@@ -260,6 +254,22 @@ describe('createRegulator: attempts in flight (admit)', () => {
       scope: 'account',
       retryAfter: 900,
     });
+  });
+
+  it('an address ban answers first, whatever the account: a locked, a banned and an open account are refused alike', async () => {
+    const { regulator, fail } = setup();
+    await regulator.lock('alice', { reason: 'admin', actor: 'root' });
+    await fail('password', 3, 'bob', '10.9.0.1');
+    // Ten failures from one address, spread over names that are not under test.
+    await Promise.all(Array.from({ length: 10 }, (_, i) => regulator.recordFailure({ username: `guess${i}`, kind: 'password', ip: '10.9.9.9' })));
+    const fromBanned = (username: string) => ({ username, kind: 'password' as const, ip: '10.9.9.9' });
+    const verdicts = await Promise.all(['alice', 'bob', 'carol'].map((u) => regulator.check(fromBanned(u))));
+    for (const verdict of verdicts) expect(verdict).toEqual({ ok: false, reason: 'throttled', scope: 'address', retryAfter: 900 });
+    const admitted = await Promise.all(['alice', 'bob', 'carol'].map((u) => regulator.admit(fromBanned(u))));
+    for (const { verdict } of admitted) expect(verdict).toEqual({ ok: false, reason: 'throttled', scope: 'address', retryAfter: 900 });
+    // From another address the account's own state still shows.
+    expect((await regulator.check({ username: 'alice', kind: 'password', ip: '10.9.0.2' })).reason).toBe('locked');
+    expect((await regulator.check({ username: 'bob', kind: 'password', ip: '10.9.0.2' })).scope).toBe('account');
   });
 
   it('fails closed when the store is down, and releasing then does not throw', async () => {

@@ -143,10 +143,12 @@ export function createRegulator(deps: RegulatorDeps, config: RegulationConfig): 
       user === undefined ? undefined : banUntil(keys.kindBan(attempt.kind, user)),
       banUntil(keys.addressBan(attempt.ip)),
     ]);
-    if (locked) return { ok: false, reason: 'locked', scope: 'account', retryAfter: secondsUntil(locked.until) };
-    // An account ban wins over an address ban: what a caller may show depends on it.
-    if (kindBan !== undefined) return { ok: false, reason: 'throttled', scope: 'account', retryAfter: secondsUntil(Math.max(kindBan, addressBan ?? 0)) };
+    // The address's ban answers first. A password sign-in answers an address refusal at once
+    // (429) and an account refusal as a wrong password (401): were a lock or an account ban to win
+    // here, a banned address would still tell, one name at a time, which accounts are locked.
     if (addressBan !== undefined) return { ok: false, reason: 'throttled', scope: 'address', retryAfter: secondsUntil(addressBan) };
+    if (locked) return { ok: false, reason: 'locked', scope: 'account', retryAfter: secondsUntil(locked.until) };
+    if (kindBan !== undefined) return { ok: false, reason: 'throttled', scope: 'account', retryAfter: secondsUntil(kindBan) };
     return { ok: true };
   }
 
