@@ -268,8 +268,8 @@ describe('createRegulator: attempts in flight (admit)', () => {
     const admitted = await Promise.all(['alice', 'bob', 'carol'].map((u) => regulator.admit(fromBanned(u))));
     for (const { verdict } of admitted) expect(verdict).toEqual({ ok: false, reason: 'throttled', scope: 'address', retryAfter: 900 });
     // From another address the account's own state still shows.
-    expect((await regulator.check({ username: 'alice', kind: 'password', ip: '10.9.0.2' })).reason).toBe('locked');
-    expect((await regulator.check({ username: 'bob', kind: 'password', ip: '10.9.0.2' })).scope).toBe('account');
+    expect(await regulator.check({ username: 'alice', kind: 'password', ip: '10.9.0.2' })).toMatchObject({ ok: false, reason: 'locked', scope: 'account' });
+    expect(await regulator.check({ username: 'bob', kind: 'password', ip: '10.9.0.2' })).toMatchObject({ ok: false, reason: 'throttled', scope: 'account' });
   });
 
   it('fails closed when the store is down, and releasing then does not throw', async () => {
