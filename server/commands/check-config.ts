@@ -3,7 +3,7 @@ import { createSilentLogger } from '../core/logger.js';
 import { openLdapConnection } from '../directory/ldap/ldap-connection.js';
 import { LdapSettingsError, resolveLdapSettings, type LdapSettings } from '../directory/ldap/ldap-settings.js';
 import { createUsersFileDirectory } from '../directory/users-file.js';
-import { describeRedisTarget } from '../kv/redis-options.js';
+import { describeRedisTarget, redisOptionsFromConfig } from '../kv/redis-options.js';
 
 export interface CommandIo {
   stdout: NodeJS.WritableStream;
@@ -51,6 +51,14 @@ export async function runCheckConfig(
       io.stderr.write(
         'warning: authentication.ldap.tls.insecure_skip_verify is true: LDAP server certificates are not checked, so anyone on the network path can read every password\n',
       );
+    }
+  }
+  if (result.config.session.store === 'redis' && result.config.redis?.tls) {
+    try {
+      redisOptionsFromConfig(result.config.redis);
+    } catch (error) {
+      io.stderr.write(`${path}: ${(error as Error).message}\n`);
+      return 1;
     }
   }
   let failed = false;

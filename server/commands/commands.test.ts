@@ -109,6 +109,21 @@ describe('gatehouse check-config with redis.sentinel', () => {
   });
 });
 
+describe('gatehouse check-config with redis.tls', () => {
+  it('says TLS and the certificate name, and exits 1 naming a CA file it cannot read', async () => {
+    const good = io();
+    writeConfig('redis-ca.pem', {});
+    const tls = { server_name: 'redis.corp.example', ca_file: 'redis-ca.pem' };
+    const path = writeConfig('tls.yml', { ...GOOD, session: { ...GOOD.session, store: 'redis' }, redis: { url: 'rediss://redis.corp.example:6380', tls } });
+    expect(await runCheckConfig(path, {}, good.io)).toBe(0);
+    expect(good.out()).toContain('redis: rediss://redis.corp.example:6380, TLS (certificates for redis.corp.example)');
+    const bad = io();
+    const missing = writeConfig('tls-missing.yml', { ...GOOD, session: { ...GOOD.session, store: 'redis' }, redis: { url: 'rediss://r:6380', tls: { ca_file: 'nowhere.pem' } } });
+    expect(await runCheckConfig(missing, {}, bad.io)).toBe(1);
+    expect(bad.err()).toMatch(/redis\.tls\.ca_file: cannot read \S*nowhere\.pem \(ENOENT\)/);
+  });
+});
+
 describe('gatehouse policy explain', () => {
   const path = writeConfig('explain.yml', GOOD);
 

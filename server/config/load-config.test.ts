@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile, parseConfigText } from './load-config.js';
+import { redisOptionsFromConfig } from '../kv/redis-options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
 const parse = (text: string, env: Record<string, string> = {}) => parseConfigText(text, { env, baseDir: dir });
@@ -410,6 +411,52 @@ describe('redis.sentinel', () => {
       '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], password: a, password_file: b }\n',
       /redis\.sentinel\.password_file: set either password or password_file, not both/,
     ],
+  ])('refuses %s', (_name, redis, expected) => {
+    const result = parse(withRedis(redis));
+    expect(result.ok ? '' : result.errors.join('\n')).toMatch(expected);
+  });
+});
+
+describe('redis.tls', () => {
+  const withRedis = (redis: string) => MINIMAL.replace('session:\n  store: memory', `session:\n  store: redis\nredis:\n${redis}`);
+
+  it('resolves its files beside the config file, and the options carry what they hold', () => {
+    writeFileSync(join(dir, 'redis-ca.pem'), 'CA PEM');
+    writeFileSync(join(dir, 'redis-client.pem'), 'CLIENT PEM');
+    writeFileSync(join(dir, 'redis-client.key'), 'CLIENT KEY');
+    const result = parse(
+      withRedis(
+        '  url: rediss://redis.corp.example:6380\n  tls: { ca_file: redis-ca.pem, client_cert_file: redis-client.pem, client_key_file: redis-client.key, server_name: redis.corp.example }\n',
+      ),
+    );
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.config.redis?.tls).toEqual({
+      ca_file: join(dir, 'redis-ca.pem'),
+      client_cert_file: join(dir, 'redis-client.pem'),
+      client_key_file: join(dir, 'redis-client.key'),
+      server_name: 'redis.corp.example',
+    });
+    expect(redisOptionsFromConfig(result.config.redis!).tls).toEqual({ ca: 'CA PEM', cert: 'CLIENT PEM', key: 'CLIENT KEY', serverName: 'redis.corp.example' });
+  });
+
+  it('names the key and the file when a file cannot be read (at start, not at the first TLS handshake)', () => {
+    const result = parse(withRedis('  url: rediss://redis.corp.example:6380\n  tls: { ca_file: missing-ca.pem }\n'));
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(() => redisOptionsFromConfig(result.config.redis!)).toThrow(`redis.tls.ca_file: cannot read ${join(dir, 'missing-ca.pem')} (ENOENT)`);
+  });
+
+  it('goes with sentinel mode, where it covers the sentinels and the data nodes', () => {
+    const result = parse(withRedis('  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"] }\n  tls: { server_name: redis.corp.example }\n'));
+    expect(result.ok ? result.config.redis?.tls : result.errors).toEqual({ server_name: 'redis.corp.example' });
+  });
+
+  it.each([
+    ['a redis:// url, which would send everything in the clear', '  url: redis://10.0.0.5:6379\n  tls: {}\n', /redis\.tls: needs a rediss:\/\/ url/],
+    ['no url at all (the default is redis://)', '  tls: { server_name: r.corp.example }\n', /redis\.tls: needs a rediss:\/\/ url/],
+    ['a client certificate without its key', '  url: rediss://r:6380\n  tls: { client_cert_file: c.pem }\n', /redis\.tls: client_cert_file and client_key_file go together/],
+    ['a key without its certificate', '  url: rediss://r:6380\n  tls: { client_key_file: c.key }\n', /redis\.tls: client_cert_file and client_key_file go together/],
+    ['a way to skip the certificate check', '  url: rediss://r:6380\n  tls: { insecure_skip_verify: true }\n', /redis\.tls\.insecure_skip_verify: unknown key/],
+    ['an empty file name', '  url: rediss://r:6380\n  tls: { ca_file: "" }\n', /redis\.tls\.ca_file/],
   ])('refuses %s', (_name, redis, expected) => {
     const result = parse(withRedis(redis));
     expect(result.ok ? '' : result.errors.join('\n')).toMatch(expected);

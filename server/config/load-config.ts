@@ -44,6 +44,13 @@ export function parseConfigText(text: string, options: { env: Record<string, str
   const ldapTls = config.authentication.ldap?.tls;
   if (ldapTls?.ca_file !== undefined) ldapTls.ca_file = resolve(options.baseDir, ldapTls.ca_file);
   if (config.storage.path !== ':memory:') config.storage.path = resolve(options.baseDir, config.storage.path);
+  const redisTls = config.redis?.tls;
+  if (redisTls !== undefined) {
+    for (const key of ['ca_file', 'client_cert_file', 'client_key_file'] as const) {
+      const file = redisTls[key];
+      if (file !== undefined) redisTls[key] = resolve(options.baseDir, file);
+    }
+  }
   const postgresTls = config.storage.postgres?.tls;
   if (postgresTls?.ca_file !== undefined) postgresTls.ca_file = resolve(options.baseDir, postgresTls.ca_file);
   return { ok: true, config: deepFreeze(config) };

@@ -183,6 +183,23 @@ const redisSentinel = z.strictObject({
   password: z.string().optional(),
 });
 
+/**
+ * TLS to Redis: with `url`, for a `rediss://` url; with `sentinel`, to the sentinels and to every
+ * data node they name. Files are PEM, relative to the config file.
+ */
+const redisTls = z.strictObject({
+  /** The CA that signed the servers' certificates; absent: the system's CAs. */
+  ca_file: z.string().min(1).optional(),
+  /** A client certificate and its key, for servers with `tls-auth-clients yes` (Redis's default). */
+  client_cert_file: z.string().min(1).optional(),
+  client_key_file: z.string().min(1).optional(),
+  /**
+   * The name checked in every server's certificate instead of the address connected to: the
+   * sentinels name data nodes by IP address, which certificates seldom list.
+   */
+  server_name: z.string().min(1).optional(),
+});
+
 const redis = z.strictObject({
   url: z
     .string()
@@ -190,6 +207,7 @@ const redis = z.strictObject({
     .default('redis://127.0.0.1:6379'),
   /** Find the master through Redis Sentinel instead of one fixed url. */
   sentinel: redisSentinel.optional(),
+  tls: redisTls.optional(),
   username: z.string().optional(),
   password: z.string().optional(),
   database: z.number().int().min(0).max(15).default(0),
@@ -597,6 +615,13 @@ export function crossFieldIssues(raw: unknown): Issue[] {
     issues.push({ path: ['server', 'workers'], message: 'needs session.store "redis": with "memory" each worker process would keep sessions of its own' });
   }
   const redisDoc = asRecord(doc.redis);
+  const redisTlsDoc = redisDoc.tls === undefined ? undefined : asRecord(redisDoc.tls);
+  if (redisTlsDoc !== undefined && redisDoc.sentinel === undefined && !(typeof redisDoc.url === 'string' && redisDoc.url.startsWith('rediss://'))) {
+    issues.push({ path: ['redis', 'tls'], message: 'needs a rediss:// url (or redis.sentinel): with redis:// nothing would be encrypted' });
+  }
+  if (redisTlsDoc !== undefined && (redisTlsDoc.client_cert_file === undefined) !== (redisTlsDoc.client_key_file === undefined)) {
+    issues.push({ path: ['redis', 'tls'], message: 'client_cert_file and client_key_file go together' });
+  }
   if (redisDoc.sentinel !== undefined && redisDoc.url !== undefined) {
     issues.push({ path: ['redis', 'url'], message: 'set either redis.url or redis.sentinel: with sentinel the master is whichever node the sentinels name' });
   }

@@ -2,10 +2,13 @@ import { createClient, type RedisClientType } from 'redis';
 import { StoreUnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { openSentinelClient, type SentinelOptions } from './redis-sentinel-client.js';
+import { type RedisTlsOptions, tlsSocketOptions } from './redis-tls.js';
 
 export interface RedisConnectionOptions {
   /** One fixed node; ignored when `sentinel` is given. */
   url: string;
+  /** TLS: with `url`, for a `rediss://` url; with `sentinel`, to the sentinels and the data nodes. */
+  tls?: RedisTlsOptions;
   /** Find the master through these sentinels instead. */
   sentinel?: SentinelOptions;
   username?: string;
@@ -52,6 +55,7 @@ export function openRedisClient(deps: { logger: Logger }, options: RedisConnecti
     disableOfflineQueue: true,
     pingInterval: Math.max(50, Math.floor(timeoutMs / 2)),
     socket: {
+      ...(options.tls ? tlsSocketOptions(options.tls) : {}),
       connectTimeout: timeoutMs,
       socketTimeout: Math.ceil(timeoutMs * 1.5),
       reconnectStrategy: (retries: number) => reconnectDelay(retries),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createSentinel } from 'redis';
 import type { RedisClient, RedisConnectionOptions } from './redis-client.js';
+import { tlsSocketOptions } from './redis-tls.js';
 
 export interface SentinelOptions {
   /** The name the sentinels monitor the master under. */
@@ -39,7 +40,7 @@ export function openSentinelClient(
   timing: { timeoutMs: number; reconnectDelay: (retries: number) => number },
 ): RedisClient {
   const { sentinel: s, timeoutMs } = { ...options, timeoutMs: timing.timeoutMs };
-  const socket = { connectTimeout: timeoutMs, socketTimeout: Math.ceil(timeoutMs * 1.5) };
+  const socket = { ...(options.tls ? tlsSocketOptions(options.tls) : {}), connectTimeout: timeoutMs, socketTimeout: Math.ceil(timeoutMs * 1.5) };
   const sentinel = createSentinel({
     name: s.masterName,
     sentinelRootNodes: s.nodes.map(({ host, port }) => ({ host, port })),

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { getFreePort } from './free-port.js';
+import { readFileSync } from 'node:fs';
 import { spawnRedisProcess } from './redis-server.js';
+import type { TestCertificates } from './test-certificates.js';
 
 export const MASTER_NAME = 'gatehouse-test';
 
@@ -44,17 +46,36 @@ export interface TestSentinelSet {
  * temporary folder: the smallest set in which killing the master leads to a real failover.
  * Nothing is persisted; a restarted node comes back empty and syncs from the master.
  */
-export async function startSentinelSet(options: { password?: string; sentinelPassword?: string } = {}): Promise<TestSentinelSet> {
+export async function startSentinelSet(options: { password?: string; sentinelPassword?: string; tls?: TestCertificates } = {}): Promise<TestSentinelSet> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-sentinel-'));
   const processes = new Map<number, ChildProcess>();
   const killAll = () => processes.forEach((child) => child.kill('SIGKILL'));
   process.once('exit', killAll);
 
   const authArgs = options.password ? ['--requirepass', options.password, '--masterauth', options.password] : [];
+  // With `tls`: TLS only (no plain port), client certificates required (Redis's default), and
+  // TLS between the nodes and from the sentinels too.
+  const t = options.tls;
+  const tlsSettings: Array<[string, string]> = t
+    ? [
+        ['tls-cert-file', t.certFile],
+        ['tls-key-file', t.keyFile],
+        ['tls-client-cert-file', t.clientCertFile],
+        ['tls-client-key-file', t.clientKeyFile],
+        ['tls-ca-cert-file', t.caFile],
+        ['tls-auth-clients', 'yes'],
+        ['tls-replication', 'yes'],
+      ]
+    : [];
+  const listenArgs = (port: number) => (t ? ['--port', '0', '--tls-port', String(port), ...tlsSettings.flatMap(([k, v]) => [`--${k}`, v])] : ['--port', String(port)]);
+  const listenLines = (port: number) => (t ? ['port 0', `tls-port ${port}`, ...tlsSettings.map(([k, v]) => `${k} ${v}`)] : [`port ${port}`]);
+  const clientTls = t
+    ? { tls: true as const, ca: readFileSync(t.caFile, 'utf8'), cert: readFileSync(t.clientCertFile, 'utf8'), key: readFileSync(t.clientKeyFile, 'utf8'), servername: t.serverName }
+    : {};
   async function startData(port: number, replicaOf?: number): Promise<void> {
     const nodeDir = join(dir, `data-${port}`);
     await mkdir(nodeDir, { recursive: true });
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', nodeDir, ...authArgs];
+    const args = [...listenArgs(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', nodeDir, ...authArgs];
     if (replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(replicaOf));
     processes.set(port, await spawnRedisProcess(args, port));
   }
@@ -68,7 +89,7 @@ export async function startSentinelSet(options: { password?: string; sentinelPas
       const port = await getFreePort();
       const file = join(dir, `sentinel-${port}.conf`);
       const lines = [
-        `port ${port}`,
+        ...listenLines(port),
         'bind 127.0.0.1',
         `dir ${dir}`,
         `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${dataPorts[0]} 2`,
@@ -91,7 +112,7 @@ export async function startSentinelSet(options: { password?: string; sentinelPas
   }
 
   async function withClient<T>(port: number, password: string | undefined, use: (client: { sendCommand(args: string[]): Promise<unknown> }) => Promise<T>): Promise<T> {
-    const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false, connectTimeout: 2000 }, password });
+    const client = createClient({ socket: { ...clientTls, host: '127.0.0.1', port, reconnectStrategy: false, connectTimeout: 2000 }, password });
     client.on('error', () => undefined);
     await client.connect();
     try {

@@ -9,6 +9,9 @@ export interface TestCertificates {
   otherCaFile: string;
   certFile: string;
   keyFile: string;
+  /** A client certificate (extendedKeyUsage clientAuth) the same CA signed, for servers that ask for one. */
+  clientCertFile: string;
+  clientKeyFile: string;
   /** The only name in the server certificate. */
   serverName: string;
 }
@@ -41,24 +44,36 @@ export function makeTestCertificates(dir: string, serverName = 'ldap.test'): Tes
     ]);
   newCa('ca', '/CN=Gatehouse test CA');
   newCa('other-ca', '/CN=Some other CA');
-  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${serverName}`, '-keyout', path('server.key'), '-out', path('server.csr')]);
-  writeFileSync(path('server.ext'), `subjectAltName=DNS:${serverName}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n`);
-  run([
-    'x509',
-    '-req',
-    '-in',
-    path('server.csr'),
-    '-CA',
-    path('ca.pem'),
-    '-CAkey',
-    path('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    path('server.ext'),
-    '-out',
-    path('server.pem'),
-  ]);
-  return { caFile: path('ca.pem'), otherCaFile: path('other-ca.pem'), certFile: path('server.pem'), keyFile: path('server.key'), serverName };
+  const signed = (name: string, subject: string, extensions: string) => {
+    run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', subject, '-keyout', path(`${name}.key`), '-out', path(`${name}.csr`)]);
+    writeFileSync(path(`${name}.ext`), extensions);
+    run([
+      'x509',
+      '-req',
+      '-in',
+      path(`${name}.csr`),
+      '-CA',
+      path('ca.pem'),
+      '-CAkey',
+      path('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      path(`${name}.ext`),
+      '-out',
+      path(`${name}.pem`),
+    ]);
+  };
+  signed('server', `/CN=${serverName}`, `subjectAltName=DNS:${serverName}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n`);
+  signed('client', '/CN=gatehouse-test-client', 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n');
+  return {
+    caFile: path('ca.pem'),
+    otherCaFile: path('other-ca.pem'),
+    certFile: path('server.pem'),
+    keyFile: path('server.key'),
+    clientCertFile: path('client.pem'),
+    clientKeyFile: path('client.key'),
+    serverName,
+  };
 }
