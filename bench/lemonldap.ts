@@ -76,9 +76,9 @@ export interface LemonldapResult {
 export type LemonldapPart = LemonldapResult | { skipped: string };
 
 /** Why LemonLDAP::NG cannot run here, or undefined when it can. */
-export function lemonldapMissing(): string | undefined {
-  if (!existsSync(FASTCGI_SERVER)) return `${FASTCGI_SERVER} is missing: apt-get install --no-install-recommends lemonldap-ng lemonldap-ng-fastcgi-server`;
-  const missing = PERL_MODULES.filter((m) => spawnSync('perl', [`-M${m.module}`, '-e', '1'], { stdio: 'ignore' }).status !== 0);
+export function lemonldapMissing(server = FASTCGI_SERVER, modules: ReadonlyArray<{ module: string; pkg: string }> = PERL_MODULES): string | undefined {
+  if (!existsSync(server)) return `${server} is missing: apt-get install --no-install-recommends lemonldap-ng lemonldap-ng-fastcgi-server`;
+  const missing = modules.filter((m) => spawnSync('perl', [`-M${m.module}`, '-e', '1'], { stdio: 'ignore' }).status !== 0);
   if (missing.length > 0)
     return `Perl modules missing: ${missing.map((m) => m.module).join(', ')} (apt-get install --no-install-recommends ${missing.map((m) => m.pkg).join(' ')})`;
   return undefined;
@@ -143,7 +143,9 @@ async function startLemonldap(plan: CorePlan, options: { upstreamPort: number; s
     );
     stops.push(nginx.stop);
 
+    const signInStarted = performance.now();
     const ids = await signIn(nginx.port, options.sessions);
+    const signInS = (performance.now() - signInStarted) / 1000;
     const cookieFile = join(dir, 'cookies.txt');
     const singleCookieFile = join(dir, 'cookies-single.txt');
     writeFileSync(cookieFile, ids.map((id) => `other=1; lemonldap=${id}; theme=dark\n`).join(''));
@@ -151,7 +153,9 @@ async function startLemonldap(plan: CorePlan, options: { upstreamPort: number; s
     await checkLemonldap(nginx.port, ids);
     await echo.close();
     echoClosed = true;
-    options.log(`LemonLDAP::NG: llng-fastcgi-server pid ${child.pid} with ${workers} workers; nginx on port ${nginx.port}; ${ids.length} sessions`);
+    options.log(
+      `LemonLDAP::NG: llng-fastcgi-server pid ${child.pid} with ${workers} workers; nginx on port ${nginx.port}; ${ids.length} sessions signed in through the portal in ${signInS.toFixed(1)} s`,
+    );
     return { pid: child.pid!, nginx, cookieFile, singleCookieFile, workers, stop };
   } catch (error) {
     await stop();
