@@ -233,7 +233,9 @@ export function lemonldapRatio(part: LemonldapPart): Pick<Results, 'auth_request
 /** F against L in each session mode (throughput, CPU µs per request of the auth service and of everything), and both footprints. */
 export function formatLemonldap(part: LemonldapPart): string[] {
   if ('skipped' in part) return [`L (nginx auth_request → LemonLDAP::NG): SKIPPED: ${part.skipped}`];
-  const lines = [`L (nginx auth_request → LemonLDAP::NG ${part.version}, FastCGI manager + ${part.workers} workers) against F, alternating, ${part.sessions} sessions each:`];
+  const lines = [
+    `L (nginx auth_request → LemonLDAP::NG ${part.version}, FastCGI manager + ${part.workers} workers) against F, alternating; L's rotating mode goes over ${part.sessions} sessions:`,
+  ];
   for (const [mode, m] of Object.entries(part.modes)) {
     lines.push(
       `  ${mode} session: F ${fmt(m.F.rps, 0)} vs L ${fmt(m.L.rps, 0)} req/s (L/F × ${fmt(m.lemonldap_vs_auth_request, 3)}); ` +
