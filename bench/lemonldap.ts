@@ -72,6 +72,8 @@ export interface LemonldapResult {
   modes: Record<SessionMode, LemonldapModeResult>;
   /** Resident memory after the runs: Gatehouse's one process; LemonLDAP::NG's manager and workers (RSS summed counts shared pages once per process; PSS shares them out). */
   memory: { gatehouse: { rssMb: number; pssMb: number }; lemonldap: { rssMb: number; pssMb: number; processes: number } };
+  /** In bench/results.json only: the `--lemonldap-only` run these figures come from, when it is not the run of the rest. */
+  run?: { from: string; date: string; load_before: number[]; load_after: number[] };
 }
 
 export type LemonldapPart = LemonldapResult | { skipped: string };
