@@ -319,6 +319,8 @@ export async function runLemonldapPart(stack: Stack, profile: Profile, log: Log)
       };
     }
     const llngPids = fastcgiProcesses(llng.pid, processTable());
+    // A worker replaced during a run would take its CPU time with it: say so rather than undercount.
+    if (llngPids.length - 1 !== llng.workers) log(`LemonLDAP::NG: WARNING: ${llngPids.length - 1} workers after the runs, ${llng.workers} before: L's CPU may be undercounted`);
     const llngMemory = llngPids.map(residentMb);
     return {
       version: packageVersion('lemonldap-ng-fastcgi-server'),
