@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import type { LdapResult } from './ldap.js';
+import type { LemonldapPart, SessionMode } from './lemonldap.js';
 import type { Summary } from './measure.js';
 import type { FixedRateResult, MemoryResult, StormPhase } from './phases.js';
 import type { Profile } from './profiles.js';
@@ -32,6 +33,12 @@ export interface Results {
   max_event_loop_block_ms: number;
   /** D with LDAP as the directory over D with the users file, measured alternately in this run. */
   ldap_proxy_vs_users_file: number;
+  /**
+   * Gatehouse's CPU µs per request in F over LemonLDAP::NG's handler's in L (auth services
+   * alone), the worst of the session modes; absent when LemonLDAP::NG is not installed.
+   */
+  auth_request_vs_lemonldap_by_cpu?: number;
+  auth_request_vs_lemonldap_by_cpu_by_mode?: Record<SessionMode, number>;
   targets: Record<string, { value: number; target: string; met: boolean }>;
   /** Scenarios whose slowest and fastest runs were more than 25 % apart: the throughput ratios of this run are unreliable. */
   noisy_scenarios: string[];
@@ -45,6 +52,7 @@ export interface Results {
   memory: MemoryResult;
   storm: StormPhase;
   ldap: LdapResult;
+  lemonldap: LemonldapPart;
   duration_s: number;
 }
 
@@ -66,6 +74,7 @@ export function buildResults(input: {
   memory: MemoryResult;
   storm: StormPhase;
   ldap: LdapResult;
+  lemonldap: LemonldapPart;
   durationS: number;
 }): Results {
   const s = (key: ScenarioKey) => input.summaries.get(key)!;
@@ -90,6 +99,7 @@ export function buildResults(input: {
     storm_p99_ratio: input.storm.p99Ratio,
     max_event_loop_block_ms: input.storm.eventLoopMaxMs,
     ldap_proxy_vs_users_file: input.ldap.proxy.ratio,
+    ...lemonldapRatio(input.lemonldap),
   };
   const targets: Results['targets'] = {
     proxy_vs_nginx: { value: values.proxy_vs_nginx, target: '>= 0.6', met: values.proxy_vs_nginx >= 0.6 },
@@ -103,6 +113,15 @@ export function buildResults(input: {
     max_event_loop_block_ms: { value: values.max_event_loop_block_ms, target: '<= 20', met: values.max_event_loop_block_ms <= 20 },
     // "No change to the proxied path": within the run-to-run noise of a shared machine.
     ldap_proxy_vs_users_file: { value: values.ldap_proxy_vs_users_file, target: '>= 0.95', met: values.ldap_proxy_vs_users_file >= 0.95 },
+    ...(values.auth_request_vs_lemonldap_by_cpu !== undefined
+      ? {
+          auth_request_vs_lemonldap_by_cpu: {
+            value: values.auth_request_vs_lemonldap_by_cpu,
+            target: '<= 0.1',
+            met: values.auth_request_vs_lemonldap_by_cpu <= 0.1,
+          },
+        }
+      : {}),
   };
   const { name: mode, ...settings } = profile;
   const scenarios = Object.fromEntries(input.scenarios.map((sc) => [sc.key, { label: sc.label, ...s(sc.key) }])) as Results['scenarios'];
@@ -121,6 +140,7 @@ export function buildResults(input: {
     memory: input.memory,
     storm: input.storm,
     ldap: input.ldap,
+    lemonldap: input.lemonldap,
     duration_s: round2(input.durationS),
   };
 }
@@ -171,6 +191,7 @@ export function formatTable(r: Results): string {
     );
   }
   lines.push(...formatLdap(r.ldap));
+  lines.push(...formatLemonldap(r.lemonldap));
   lines.push('');
   const noisy = Object.entries(r.scenarios).filter(([, s]) => s.runs > 1 && s.rpsMax > 1.25 * s.rpsMin);
   if (noisy.length > 0) {
@@ -200,6 +221,33 @@ export function formatLdap(l: LdapResult): string[] {
     `D with LDAP as the directory (${l.sessions} sessions of ${l.users} directory users) vs the users file, alternating: ${fmt(l.proxy.ldap.rps, 0)} vs ${fmt(l.proxy.usersFile.rps, 0)} req/s (× ${fmt(l.proxy.ratio, 3)}; by CPU × ${fmt(l.proxy.ratioByCpu, 3)}), ` +
       `p99 ${fmt(l.proxy.ldap.p99Ms, 2)} vs ${fmt(l.proxy.usersFile.p99Ms, 2)} ms, Redis ${fmt(l.proxy.ldap.redisPerRequest, 4)} vs ${fmt(l.proxy.usersFile.redisPerRequest, 4)} commands/request`,
   ];
+}
+
+/** The top-level keys of the LemonLDAP::NG part: F's auth CPU over L's, by mode and the worst of them. */
+export function lemonldapRatio(part: LemonldapPart): Pick<Results, 'auth_request_vs_lemonldap_by_cpu' | 'auth_request_vs_lemonldap_by_cpu_by_mode'> {
+  if ('skipped' in part) return {};
+  const byMode = Object.fromEntries(Object.entries(part.modes).map(([mode, m]) => [mode, m.auth_request_vs_lemonldap_by_cpu])) as Record<SessionMode, number>;
+  return { auth_request_vs_lemonldap_by_cpu: Math.max(...Object.values(byMode)), auth_request_vs_lemonldap_by_cpu_by_mode: byMode };
+}
+
+/** F against L in each session mode (throughput, CPU µs per request of the auth service and of everything), and both footprints. */
+export function formatLemonldap(part: LemonldapPart): string[] {
+  if ('skipped' in part) return [`L (nginx auth_request → LemonLDAP::NG): SKIPPED: ${part.skipped}`];
+  const lines = [
+    `L (nginx auth_request → LemonLDAP::NG ${part.version}, FastCGI manager + ${part.workers} workers) against F, alternating; L's rotating mode goes over ${part.sessions} sessions:`,
+  ];
+  for (const [mode, m] of Object.entries(part.modes)) {
+    lines.push(
+      `  ${mode} session: F ${fmt(m.F.rps, 0)} vs L ${fmt(m.L.rps, 0)} req/s (L/F × ${fmt(m.lemonldap_vs_auth_request, 3)}); ` +
+        `auth CPU µs/req F ${fmt(m.F.authCpuUs, 1)} vs L ${fmt(m.L.authCpuUs, 1)} (F/L ${fmt(m.auth_request_vs_lemonldap_by_cpu, 3)}); ` +
+        `all under test F ${fmt(m.F.serverCpuUs, 1)} vs L ${fmt(m.L.serverCpuUs, 1)}; p99 F ${fmt(m.F.p99Ms, 2)} vs L ${fmt(m.L.p99Ms, 2)} ms`,
+    );
+  }
+  const mem = part.memory;
+  lines.push(
+    `  memory: Gatehouse RSS ${fmt(mem.gatehouse.rssMb, 1)} MB (PSS ${fmt(mem.gatehouse.pssMb, 1)}); LemonLDAP::NG ${mem.lemonldap.processes} processes RSS ${fmt(mem.lemonldap.rssMb, 1)} MB (PSS ${fmt(mem.lemonldap.pssMb, 1)})`,
+  );
+  return lines;
 }
 
 function table(rows: string[][]): string[] {

@@ -3,17 +3,19 @@
  * loopback, in one run; then the same proxied path with LDAP as the directory, and what one
  * LDAP sign-in costs. Prints a table and writes bench/results.json (bench/results.quick.json
  * for --quick). `--ldap-only` runs the LDAP part alone (about two minutes) and writes
- * bench/results.ldap.json. BENCHMARKS.md says what each scenario is and holds the published figures.
+ * bench/results.ldap.json; `--lemonldap-only` runs F against LemonLDAP::NG's handler (L) alone
+ * and writes bench/results.lemonldap.json. BENCHMARKS.md says what each scenario is and holds the published figures.
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { pinProcess, planCores } from './cores.js';
 import { runLdapPart } from './ldap.js';
+import { runLemonldapPart } from './lemonldap.js';
 import { measureColdCache, runFixedRate, runMemory, runScenarios, runStorm } from './phases.js';
 import { measure } from './measure.js';
 import { FULL, QUICK } from './profiles.js';
-import { buildResults, formatLdap, formatTable, machine } from './report.js';
+import { buildResults, formatLdap, formatLemonldap, formatTable, lemonldapRatio, machine } from './report.js';
 import { startStack } from './stack.js';
 import { ensureTools } from './tools.js';
 
@@ -28,22 +30,25 @@ async function main(argv: readonly string[]): Promise<void> {
   // The bench process (and the login storm it sends) stays off the server core too.
   pinProcess(plan, process.pid, plan.loadCore);
   log(`${profile.name} run`);
-  const stack = await startStack(plan, { sessions: profile.sessions, connections: profile.connections, withWorkers: !argv.includes('--ldap-only'), log });
-  if (argv.includes('--ldap-only')) {
+  // `--ldap-only` / `--lemonldap-only`: one part alone, against the stack, into its own file.
+  const only = argv.includes('--ldap-only') ? 'ldap' : argv.includes('--lemonldap-only') ? 'lemonldap' : undefined;
+  const stack = await startStack(plan, { sessions: profile.sessions, connections: profile.connections, withWorkers: only === undefined, log });
+  if (only) {
     try {
-      const ldap = await runLdapPart(stack, profile, log);
-      const out = fileURLToPath(new URL(profile.name === 'full' ? 'results.ldap.json' : 'results.quick.json', import.meta.url));
+      const ldap = only === 'ldap' ? await runLdapPart(stack, profile, log) : undefined;
+      const lemonldap = only === 'lemonldap' ? await runLemonldapPart(stack, profile, log) : undefined;
+      const out = fileURLToPath(new URL(profile.name === 'full' ? `results.${only}.json` : 'results.quick.json', import.meta.url));
       const results = {
         mode: profile.name,
         date: new Date().toISOString(),
         machine: { ...info, load_after: loadavg().map((x) => Math.round(x * 100) / 100) },
-        ldap,
+        ...(ldap ? { ldap } : {}),
+        ...(lemonldap ? { lemonldap, ...lemonldapRatio(lemonldap) } : {}),
         duration_s: Math.round(performance.now() - started) / 1000,
       };
       writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-      process.stdout.write(
-        `\n${formatLdap(ldap).join('\n')}\nload ${info.load_before.join(' ')} → ${results.machine.load_after.join(' ')}\nwritten: ${out} (${results.duration_s} s)\n`,
-      );
+      const lines = ldap ? formatLdap(ldap) : lemonldap ? formatLemonldap(lemonldap) : [];
+      process.stdout.write(`\n${lines.join('\n')}\nload ${info.load_before.join(' ')} → ${results.machine.load_after.join(' ')}\nwritten: ${out} (${results.duration_s} s)\n`);
     } finally {
       await stack.stop();
     }
@@ -66,8 +71,22 @@ async function main(argv: readonly string[]): Promise<void> {
     const storm = await runStorm(bench, profile, stack.scenario('D'), rates.ownHalf, log);
     // A second gateway with LDAP as its directory, against this one, after the storm has drained.
     const ldap = await runLdapPart(stack, profile, log);
+    // nginx auth_request → LemonLDAP::NG (L) against F, alternating, in each session mode.
+    const lemonldap = await runLemonldapPart(stack, profile, log);
 
-    const results = buildResults({ profile, machine: info, scenarios, summaries, cold, fixedRate, memory, storm, ldap, durationS: (performance.now() - started) / 1000 });
+    const results = buildResults({
+      profile,
+      machine: info,
+      scenarios,
+      summaries,
+      cold,
+      fixedRate,
+      memory,
+      storm,
+      ldap,
+      lemonldap,
+      durationS: (performance.now() - started) / 1000,
+    });
     const out = fileURLToPath(new URL(profile.name === 'full' ? 'results.json' : 'results.quick.json', import.meta.url));
     writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
     process.stdout.write(formatTable(results));

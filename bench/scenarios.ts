@@ -1,6 +1,7 @@
 import { APP_HOST, PORTAL_HOST, WIKI_HOST } from './fixtures.js';
 
-export type ScenarioKey = 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'G' | 'H' | 'W';
+// L (nginx auth_request → LemonLDAP::NG) is measured beside F by bench/lemonldap.ts, not in the rounds.
+export type ScenarioKey = 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'G' | 'H' | 'L' | 'W';
 
 export interface Scenario {
   key: ScenarioKey;
