@@ -43,6 +43,7 @@ export const AUDIT_KINDS = [
   'admin.token_unassign',
   'admin.enrollment_issued',
   'config.reload',
+  'notification.failed',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
