@@ -75,12 +75,12 @@ export function createSecurityNotifier(deps: NotifierDeps, options: NotifierOpti
   const idle: (() => void)[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
-  const failed = (job: Job, reason: string, attempts: number, status?: string | number) => {
+  /** Resolves once the failure is audited (the audit log never rejects). */
+  const failed = async (job: Job, reason: string, attempts: number, status?: string | number): Promise<void> => {
     logger.warn({ username: job.username, notification: job.notice.kind, reason, attempts, status }, 'security notification not sent');
-    void deps
+    await deps
       .audit()
-      ?.record({ kind: 'notification.failed', subject: job.username, actor: 'system', result: 'failure', reason, details: { kind: job.notice.kind, attempts, status } })
-      .catch(() => undefined);
+      ?.record({ kind: 'notification.failed', subject: job.username, actor: 'system', result: 'failure', reason, details: { kind: job.notice.kind, attempts, status } });
   };
 
   const pause = (ms: number) =>
@@ -143,7 +143,7 @@ export function createSecurityNotifier(deps: NotifierDeps, options: NotifierOpti
         const notice = notificationOf(input);
         if (!notice || !config.kinds[notice.kind] || closed) return;
         const job: Job = { notice, username: input.subject!, at: deps.now(), clientIp: input.clientIp, userAgent: input.userAgent };
-        if (queue.length >= config.queue_size) return failed(job, 'queue-full', 0);
+        if (queue.length >= config.queue_size) return void failed(job, 'queue-full', 0);
         queue.push(job);
         pump();
       } catch (error) {
