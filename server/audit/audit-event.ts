@@ -28,6 +28,7 @@ export const AUDIT_KINDS = [
   'push.denied',
   'push.not_me',
   'push.wrong_number',
+  'push.app_lock_refused',
   'push.expired',
   'push.removed',
   'lockout',

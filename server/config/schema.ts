@@ -325,6 +325,11 @@ const push = z.strictObject({
   suspend_time: duration('24h', { positive: true }),
   /** How long an "Add phone" QR link is valid. */
   enrollment_ttl: duration('10m', { positive: true }),
+  /**
+   * The phone app lock: the companion asks the phone's fingerprint, face or screen lock (a WebAuthn
+   * credential with user verification, made at enrollment) before it approves, and the gateway checks it.
+   */
+  require_user_verification: z.boolean().default(false),
   /** Hosts a phone's Web Push endpoint may name ("*.example" for subdomains, "*" for any): the gateway posts there. */
   push_services: z
     .array(z.string().regex(/^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$/, { error: 'must be a host name, "*.domain" or "*"' }))
