@@ -66,8 +66,8 @@ describe('the phone app lock', () => {
     const link = await addPhoneLink(page, stack.origin);
     let phone: Page | undefined;
     for (const [locale, tag, message] of [
-      ['zh-TW', 'zh-TW', '沒有可供本應用程式使用的指紋、臉部或螢幕鎖定'],
       ['en-US', 'en', 'no fingerprint, face or screen lock'],
+      ['zh-TW', 'zh-TW', '沒有可供本應用程式使用的指紋、臉部或螢幕鎖定'],
     ] as const) {
       phone = await openLockPhone(locale);
       await tapSetUp(phone, link, 'Old phone');
@@ -85,6 +85,9 @@ describe('the phone app lock', () => {
     const devices = await stack.gateway.ctx.storage.pushDevices.listForUser('bob');
     expect(devices).toHaveLength(1);
     expect(devices[0]!.appLock).not.toBeNull();
+    expect(await phone!.locator('#show-code').textContent()).toBe('解鎖以顯示驗證碼');
+    await expectAccessible(phone!, 'companion home, code locked (zh-TW)');
+    await screenshot(phone!, 'companion-app-lock-home-zh-TW');
   });
 
   it('enrolls with the lock: the credential is the phone’s, the code shows only after the lock', async () => {
