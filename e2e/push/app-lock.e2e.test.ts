@@ -146,4 +146,61 @@ describe('the phone app lock', () => {
     expect((await answerOnPhone(alicePhone, 'approve', number)).kind).toBe('ok');
     await page.waitForURL(secure(), { timeout: 10_000 });
   });
+  it('the phone browser’s own assertions, misused, are refused: none, another approval’s, another credential’s, replayed', async () => {
+    const first = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', secure());
+    const a = await askPhone(first);
+    const second = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', secure());
+    const b = await askPhone(second);
+    await waitForApproval(alicePhone, b.approvalId);
+    // The companion's own key and lock, driven from the page: a string, so the test runner leaves import() alone.
+    const tryAnswer = (approvalId: string, number: string, options: { challengeFor?: string; lock?: 'none' | 'other' | 'own'; repeat?: boolean }) =>
+      alicePhone.evaluate(`(async () => {
+        const core = await import('./companion-core.js');
+        const { loadEnrollment } = await import('./companion-store.js');
+        const record = await loadEnrollment();
+        const options = ${JSON.stringify(options)};
+        const approvalId = ${JSON.stringify(approvalId)};
+        const number = ${JSON.stringify(number)};
+        const time = Date.now();
+        const text = core.answerText({ approvalId, decision: 'approve', number, time });
+        const sig = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, record.keys.privateKey, new TextEncoder().encode(text));
+        const body = { deviceId: record.deviceId, decision: 'approve', number, time, signature: core.encodeBase64Url(new Uint8Array(sig)) };
+        const b64 = (buffer) => core.encodeBase64Url(new Uint8Array(buffer));
+        if (options.lock !== 'none') {
+          const challengeText = core.answerText({ approvalId: options.challengeFor ?? approvalId, decision: 'approve', number, time });
+          const challenge = core.decodeBase64Url(await core.appLockChallenge(challengeText));
+          let allow = [{ type: 'public-key', id: core.decodeBase64Url(record.appLock.credentialId) }];
+          if (options.lock === 'other') {
+            const made = await navigator.credentials.create({ publicKey: {
+              challenge: crypto.getRandomValues(new Uint8Array(32)), rp: { id: record.appLock.rpId, name: 'x' },
+              user: { id: crypto.getRandomValues(new Uint8Array(16)), name: 'other', displayName: 'other' },
+              pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+              authenticatorSelection: { userVerification: 'required', residentKey: 'discouraged' } } });
+            allow = [{ type: 'public-key', id: made.rawId }];
+          }
+          const got = await navigator.credentials.get({ publicKey: { challenge, rpId: record.appLock.rpId, allowCredentials: allow, userVerification: 'required' } });
+          body.appLock = { id: got.id, rawId: b64(got.rawId), type: got.type, clientExtensionResults: {},
+            response: { clientDataJSON: b64(got.response.clientDataJSON), authenticatorData: b64(got.response.authenticatorData), signature: b64(got.response.signature) } };
+        }
+        const post = async () => {
+          const response = await fetch(new URL('../api/push/v1/approvals/' + approvalId, location.href), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          return [response.status, (await response.json()).error ?? 'ok'];
+        };
+        const results = [await post()];
+        if (options.repeat) results.push(await post());
+        return results;
+      })()`) as Promise<[number, string][]>;
+
+    expect(await tryAnswer(a.approvalId, a.number, { lock: 'none' })).toEqual([[401, 'app_lock_refused']]);
+    expect(await tryAnswer(a.approvalId, a.number, { challengeFor: b.approvalId })).toEqual([[401, 'app_lock_refused']]);
+    expect(await tryAnswer(a.approvalId, a.number, { lock: 'other' })).toEqual([[401, 'app_lock_refused']]);
+    // The honest answer passes once; the very same body again finds the approval answered.
+    expect(await tryAnswer(a.approvalId, a.number, { repeat: true })).toEqual([
+      [200, 'ok'],
+      [410, 'expired'],
+    ]);
+    await first.waitForURL(secure(), { timeout: 10_000 });
+    const refused = await stack.gateway.ctx.storage.auditEvents.query({ subject: 'alice', kind: 'push.app_lock_refused', limit: 50 });
+    expect(refused.map((e) => e.reason)).toEqual(expect.arrayContaining(['missing', 'client-data', 'wrong-credential']));
+  });
 });
