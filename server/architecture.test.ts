@@ -66,6 +66,7 @@ const EVERYTHING_BELOW_HTTP = [
   'sites',
   'tokens',
   'admin',
+  'notifications',
 ];
 /** The shared file of the push wire format, which the companion loads as is. */
 const WIRE = 'client/companion/push-wire-format';
@@ -87,7 +88,7 @@ const RULES: Record<Part, Rule> = {
   // A factor verifies: never a session, a sign-in step or a page. The audit log and the regulator
   // it is handed are types (webauthn's clone warning, push's answers on the phone).
   factors: { imports: ['core', 'config', 'kv', 'storage', WIRE], types: ['audit', 'regulation'] },
-  'sign-in': { imports: ['core', 'config', 'factors', 'session', 'regulation', 'audit', 'directory', 'storage'] },
+  'sign-in': { imports: ['core', 'config', 'factors', 'session', 'regulation', 'audit', 'directory', 'storage'], types: ['notifications', 'client/i18n'] },
   enrollment: { imports: ['core', 'config', 'kv', 'storage', 'factors', 'session', 'regulation', 'audit', 'sign-in'], types: ['client/i18n'] },
   identity: { imports: ['core', 'config'], types: ['session'] },
   proxy: { imports: ['core', 'config', 'policy', 'session'] },
@@ -96,6 +97,8 @@ const RULES: Record<Part, Rule> = {
   tokens: { imports: ['core', 'config', 'storage', 'directory'] },
   admin: { imports: ['core', 'config', 'sign-in', 'session', 'storage', 'audit', 'policy', 'directory', 'regulation', 'enrollment', 'tokens'] },
   http: { imports: [...EVERYTHING_BELOW_HTTP, 'client/views', 'client/i18n', WIRE] },
+  // Mails about audit events: it reads the directory (the address) and kv (known browsers).
+  notifications: { imports: ['core', 'config', 'kv', 'factors', 'client/i18n'], types: ['audit', 'directory'] },
   demo: { imports: ['core', 'config'] },
   gateway: { imports: [...EVERYTHING_BELOW_HTTP, 'http'] },
   commands: { imports: [...EVERYTHING_BELOW_HTTP, 'http', 'gateway', 'demo'] },

@@ -33,6 +33,8 @@ import { openSqliteStorage } from './storage/sqlite-storage.js';
 import { postgresOptionsFromConfig } from './storage/storage-options.js';
 import type { Storage } from './storage/storage.js';
 import { createAuditLog } from './audit/create-audit-log.js';
+import { createKnownBrowsers } from './notifications/known-browsers.js';
+import { createSecurityNotifier, type SecurityNotifier } from './notifications/security-notifier.js';
 import type { GatewayContext } from './http/context.js';
 import { createGatewayHandler } from './http/gateway-handler.js';
 import { createInFlight } from './http/in-flight.js';
@@ -79,6 +81,8 @@ type GatewayDeps = {
   hashQueue?: HashQueue;
   /** Tests only: cheap password hashes (server/testing/test-password-hash.ts). main never passes it. */
   hashPolicy?: HashPolicy;
+  /** Tests only: retry pauses and the like for security notifications. */
+  notifierOptions?: { backoffMs?: number };
   /** What /metrics answers; absent: this process's registry (a worker of `server.workers` passes the merge over all). */
   scrapeMetrics?: ScrapeMetrics;
 };
@@ -118,8 +122,23 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
       ? await openPostgresStorage(postgres, { logger, clock })
       : openSqliteStorage({ path: config.storage.path, keys: config.storage.encryption_keys.map((k) => ({ id: k.id, key: decodeKey(k.key)! })) }, { logger, clock }));
   if (!deps.storage) resources.add(() => storage.close());
-  const audit = createAuditLog({ storage, logger, clock }, { config: config.audit });
+  // Notifications are driven off the audit events: each is recorded once, where it happens.
+  let notifier: SecurityNotifier | undefined;
+  const audit = createAuditLog({ storage, logger, clock }, { config: config.audit, onRecorded: (input) => notifier?.notice(input) });
   resources.add(() => audit.close());
+  const notifications = config.notifications;
+  const browsers =
+    notifications.enabled && notifications.kinds.new_browser
+      ? createKnownBrowsers({ kv, now: clock.now }, { remember: notifications.remember_browsers, ttlSeconds: notifications.browser_ttl })
+      : undefined;
+  if (notifications.enabled && config.smtp) {
+    const created = createSecurityNotifier(
+      { directory, browsers, logger, now: clock.now, audit: () => audit },
+      { config: notifications, smtp: config.smtp, methodsUrl: new URL('methods', config.server.portal_url).href, ...deps.notifierOptions },
+    );
+    notifier = created;
+    resources.add(() => created.close());
+  }
   // A user disabled, removed or given a new password loses every session at once (ASVS 7.4.2).
   const stopWatchingUsers = directory.onChange?.((change) => {
     const source = change.source ?? 'users-file';
@@ -189,6 +208,8 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
     ...(identityTokens ? { identityTokens } : {}),
     storage,
     audit,
+    ...(notifier ? { notifier } : {}),
+    ...(browsers ? { browsers } : {}),
     factors: {
       totp: createOtpFactor(factorDeps, { kind: 'totp', config: config.second_factors }),
       hotp: createOtpFactor(factorDeps, { kind: 'hotp', config: config.second_factors }),

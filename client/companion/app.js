@@ -30,6 +30,8 @@ const answered = new Set();
 const wrongNumbers = new Set();
 let shownApproval;
 let code = { counter: -1, text: '' };
+// With the app lock, the code shows only after the phone's lock was confirmed, until the app is hidden.
+let codeUnlocked = false;
 
 const now = () => Date.now() + offset;
 
@@ -120,24 +122,136 @@ async function trySubscribe(vapidPublicKey, permission) {
   return withTimeout(attempt, PUSH_SUBSCRIBE_TIMEOUT_MS);
 }
 
+// ---- app lock (WebAuthn with user verification) ------------------------------------------------
+
+function toBase64Url(buffer) {
+  return core.encodeBase64Url(new Uint8Array(buffer));
+}
+
+/** Whether this phone has a fingerprint, face or screen lock WebAuthn can use. */
+async function hasPlatformLock() {
+  try {
+    return typeof PublicKeyCredential !== 'undefined' && (await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable());
+  } catch {
+    return false;
+  }
+}
+
+/** The app lock's credential for an enrollment link: { appLock (JSON for the gateway), lock (kept on the phone) }, or a reason. */
+async function createAppLock(token) {
+  const response = await fetch(new URL('enroll/app-lock', api), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+    cache: 'no-store',
+  });
+  const data = await readJson(response);
+  if (response.status === 410) return { status: 410 };
+  if (response.status !== 200 || !data.options) return { status: response.status };
+  const o = data.options;
+  let credential;
+  try {
+    credential = await navigator.credentials.create({
+      publicKey: {
+        ...o,
+        challenge: core.decodeBase64Url(o.challenge),
+        user: { ...o.user, id: core.decodeBase64Url(o.user.id) },
+      },
+    });
+  } catch {
+    return { status: 'cancelled' };
+  }
+  if (!credential) return { status: 'cancelled' };
+  const r = credential.response;
+  return {
+    appLock: {
+      id: credential.id,
+      rawId: toBase64Url(credential.rawId),
+      type: credential.type,
+      response: {
+        clientDataJSON: toBase64Url(r.clientDataJSON),
+        attestationObject: toBase64Url(r.attestationObject),
+        transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
+      },
+      clientExtensionResults: credential.getClientExtensionResults?.() ?? {},
+    },
+    lock: { credentialId: credential.id, rpId: o.rp.id },
+  };
+}
+
+/** Asks the phone's lock (user verification) for `challenge` (bytes); the assertion as JSON, or null if not confirmed. */
+async function confirmAppLock(challenge) {
+  const lock = enrollment.appLock;
+  let credential;
+  try {
+    credential = await navigator.credentials.get({
+      publicKey: {
+        challenge,
+        rpId: lock.rpId,
+        allowCredentials: [{ type: 'public-key', id: core.decodeBase64Url(lock.credentialId) }],
+        userVerification: 'required',
+        timeout: 60000,
+      },
+    });
+  } catch {
+    return null;
+  }
+  if (!credential) return null;
+  const r = credential.response;
+  return {
+    id: credential.id,
+    rawId: toBase64Url(credential.rawId),
+    type: credential.type,
+    response: {
+      clientDataJSON: toBase64Url(r.clientDataJSON),
+      authenticatorData: toBase64Url(r.authenticatorData),
+      signature: toBase64Url(r.signature),
+      ...(r.userHandle ? { userHandle: toBase64Url(r.userHandle) } : {}),
+    },
+    clientExtensionResults: credential.getClientExtensionResults?.() ?? {},
+  };
+}
+
+/** "Unlock to show the code": a local check only (the gateway never sees a code's proof), so the UV flag is read here. */
+async function unlockCode() {
+  const assertion = await confirmAppLock(crypto.getRandomValues(new Uint8Array(32)));
+  const flags = assertion ? core.decodeBase64Url(assertion.response.authenticatorData)[32] : 0;
+  // Bit 2: user verified.
+  if (!assertion || (flags & 0x04) === 0) return notice(t('appLockRefused'));
+  notice('');
+  codeUnlocked = true;
+  code = { counter: -1, text: '' };
+  tick();
+}
+
 async function enroll(token, name, permission) {
   const configResponse = await fetch(new URL('config', api), { cache: 'no-store' });
   const config = await readJson(configResponse);
   learnTime(config);
+  let lock = null;
+  let appLock;
+  if (config.appLock) {
+    // Without a platform authenticator there is nothing to set up: say so and stop (the link stays valid).
+    if (!(await hasPlatformLock())) return { ok: false, status: 'no-lock' };
+    const made = await createAppLock(token);
+    if (!made.appLock) return { ok: false, status: made.status };
+    appLock = made.appLock;
+    lock = made.lock;
+  }
   const keys = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
   const publicKey = core.encodeBase64Url(await crypto.subtle.exportKey('spki', keys.publicKey));
   const subscription = await trySubscribe(config.vapidPublicKey ?? null, permission);
   const response = await fetch(new URL('enroll', api), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token, publicKey, name, subscription }),
+    body: JSON.stringify({ token, publicKey, name, subscription, ...(appLock ? { appLock } : {}) }),
     cache: 'no-store',
   });
   const data = await readJson(response);
   learnTime(data);
   if (response.status !== 201) return { ok: false, status: response.status };
   const previous = enrollment;
-  const record = { deviceId: data.deviceId, username: data.username, portal: data.portal, name, totp: data.totp, keys, push: subscription !== null, offset };
+  const record = { deviceId: data.deviceId, username: data.username, portal: data.portal, name, totp: data.totp, keys, push: subscription !== null, offset, appLock: lock };
   // Re-enrolling replaces: the old registration removes itself (best effort) before it is forgotten.
   if (previous?.deviceId && previous.deviceId !== record.deviceId) await deviceFetch('DELETE', 'device', undefined, previous).catch(() => undefined);
   await saveEnrollment(record);
@@ -148,6 +262,12 @@ async function enroll(token, name, permission) {
 function showEnroll(token) {
   show('enroll');
   $('enroll-replaces').hidden = !enrollment;
+  fetch(new URL('config', api), { cache: 'no-store' })
+    .then(readJson)
+    .then((config) => {
+      $('enroll-app-lock').hidden = !config.appLock;
+    })
+    .catch(() => undefined);
   const nameField = $('device-name');
   if (!nameField.value) nameField.value = t('deviceNameDefault');
   const form = $('enroll-form');
@@ -175,6 +295,9 @@ function showEnroll(token) {
       } else if (result.status === 410) {
         history.replaceState(null, '', location.pathname);
         show('enroll-expired');
+      } else if (result.status === 'no-lock' || result.status === 'cancelled') {
+        error.textContent = t(result.status === 'no-lock' ? 'appLockUnavailable' : 'appLockCancelled');
+        error.hidden = false;
       } else {
         error.textContent = t('enrollFailed');
         error.hidden = false;
@@ -211,7 +334,13 @@ async function tick() {
   const time = now();
   const { period, digits, algorithm } = enrollment.totp;
   const counter = core.totpCounter(time, period);
-  if (counter !== code.counter) {
+  const locked = Boolean(enrollment.appLock) && !codeUnlocked;
+  $('show-code').hidden = !locked;
+  if (locked) {
+    code = { counter: -1, text: '' };
+    $('totp-code').textContent = '••• •••';
+    delete $('totp-code').dataset.code;
+  } else if (counter !== code.counter) {
     code = { counter, text: await core.generateTotp(core.decodeBase32(enrollment.totp.secret), time, { period, digits, algorithm }) };
     const half = Math.ceil(code.text.length / 2);
     $('totp-code').textContent = `${code.text.slice(0, half)} ${code.text.slice(half)}`;
@@ -394,11 +523,18 @@ async function answer(decision) {
   $('approval-result').hidden = true;
   try {
     const time = Math.round(now());
-    const signature = await sign(core.answerText({ approvalId: approval.approvalId, decision, number, time }));
+    const text = core.answerText({ approvalId: approval.approvalId, decision, number, time });
+    const signature = await sign(text);
+    // The app lock guards approving only (deny and "This wasn't me" can only refuse).
+    let appLock;
+    if (decision === 'approve' && enrollment.appLock) {
+      appLock = await confirmAppLock(core.decodeBase64Url(await core.appLockChallenge(text)));
+      if (!appLock) return showResult(t('appLockRefused'), 'error');
+    }
     const response = await fetch(new URL(`approvals/${encodeURIComponent(approval.approvalId)}`, api), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ deviceId: enrollment.deviceId, decision, number, time, signature }),
+      body: JSON.stringify({ deviceId: enrollment.deviceId, decision, number, time, signature, ...(appLock ? { appLock } : {}) }),
       cache: 'no-store',
     });
     const data = await readJson(response);
@@ -418,6 +554,8 @@ async function answer(decision) {
       $('approval-number').focus();
       return;
     }
+    if (response.status === 403 && data.error === 'app_lock_required') return finishApproval(t('appLockReenroll'), 'error');
+    if (response.status === 401 && data.error === 'app_lock_refused') return showResult(t('appLockRefused'), 'error');
     if (response.status === 410 || response.status === 423) {
       pending.delete(approval.approvalId);
       renderPending();
@@ -498,6 +636,7 @@ async function main() {
   drawRing();
   wireApproval();
   $('remove-device').onclick = removeDevice;
+  $('show-code').onclick = unlockCode;
   listenToServiceWorker();
   enrollment = await loadEnrollment().catch(() => undefined);
   if (enrollment) useOffset(enrollment.offset ?? 0);
@@ -505,6 +644,7 @@ async function main() {
   window.addEventListener('hashchange', route);
   window.addEventListener('online', () => enrollment && connectLive());
   document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden') codeUnlocked = false;
     if (document.visibilityState === 'visible' && enrollment) refreshPending();
   });
   await route();

@@ -2,7 +2,7 @@
 
 export type OtpAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
 export type { Decision } from './push-wire-format.js';
-export { answerText, authorizationHeader, deviceRequestText, normalizeNumber, signedQuery } from './push-wire-format.js';
+export { answerText, appLockChallenge, authorizationHeader, deviceRequestText, normalizeNumber, signedQuery } from './push-wire-format.js';
 export interface TotpParams {
   algorithm: OtpAlgorithm;
   digits: 6 | 8;

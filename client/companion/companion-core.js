@@ -16,7 +16,7 @@ const encoder = new TextEncoder();
 
 // The texts the device key signs, the Authorization header and the number's format: one file
 // shared with the gateway.
-export { answerText, authorizationHeader, deviceRequestText, normalizeNumber, signedQuery } from './push-wire-format.js';
+export { answerText, appLockChallenge, authorizationHeader, deviceRequestText, normalizeNumber, signedQuery } from './push-wire-format.js';
 
 /** RFC 4648 base32 (the TOTP seed): case, spaces and '=' padding are forgiven; anything else throws. */
 export function decodeBase32(text) {

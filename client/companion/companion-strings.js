@@ -54,6 +54,13 @@ export const STRINGS = {
     removeDevice: 'Remove this phone',
     removeConfirm: 'Remove this phone from your sign-in methods?',
     removed: 'This phone was removed.',
+    appLockIntro: 'Your organisation asks for this phone’s fingerprint, face or screen lock before each approval.',
+    appLockUnavailable:
+      'This phone has no fingerprint, face or screen lock that the app can use, so it cannot be set up. Set up a screen lock in the phone’s settings, then open the link again.',
+    appLockCancelled: 'The phone’s lock was not confirmed, so the phone was not set up. Try again.',
+    appLockRefused: 'The phone’s lock was not confirmed. Try again.',
+    appLockReenroll: 'This phone was set up before the app lock was required. Remove it on My sign-in methods and add it again.',
+    showCode: 'Unlock to show the code',
   },
   'zh-TW': {
     title: 'Gatehouse',
@@ -106,6 +113,12 @@ export const STRINGS = {
     removeDevice: '移除這支手機',
     removeConfirm: '要從您的登入方式中移除這支手機嗎？',
     removed: '已移除這支手機。',
+    appLockIntro: '貴單位要求每次核准前先確認這支手機的指紋、臉部或螢幕鎖定。',
+    appLockUnavailable: '這支手機沒有可供本應用程式使用的指紋、臉部或螢幕鎖定，因此無法設定。請先在手機設定中設定螢幕鎖定，再重新開啟連結。',
+    appLockCancelled: '未確認手機鎖定，因此未完成設定。請再試一次。',
+    appLockRefused: '未確認手機鎖定。請再試一次。',
+    appLockReenroll: '這支手機是在要求應用程式鎖定之前設定的。請在「我的登入方式」移除它後重新新增。',
+    showCode: '解鎖以顯示驗證碼',
   },
 };
 

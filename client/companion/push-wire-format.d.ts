@@ -10,6 +10,8 @@ export interface DeviceCredentials {
 export declare const DEVICE_REQUEST_VERSION: 'gatehouse-device-v1';
 export declare const ANSWER_VERSION: 'gatehouse-push-answer-v1';
 export declare const AUTHORIZATION_SCHEME: 'Gatehouse-Device';
+export declare const APP_LOCK_VERSION: 'gatehouse-push-app-lock-v1';
+export declare function appLockChallenge(answer: string): Promise<string>;
 export declare const DECISIONS: readonly Decision[];
 export declare const APPROVAL_FIELDS: readonly ['approvalId', 'username', 'site', 'requestedAt', 'expiresAt', 'ip', 'browser', 'os'];
 export declare const APPROVAL_ID: RegExp;

@@ -8,6 +8,8 @@
  *   id=…,t=…,sig=…`, or the same three values as query parameters for EventSource.
  * - An answer signs `gatehouse-push-answer-v1\n<approvalId>\n<decision>\n<number>\n<time>`; the
  *   number is "" for deny and not_me.
+ * - With the app lock on, an approve also carries a WebAuthn assertion whose challenge is
+ *   appLockChallenge(answer text): bound to that approval, decision, number and time.
  * - An approval, as the phone is shown it, has exactly APPROVAL_FIELDS; its id is 22 base64url
  *   characters (16 random bytes); its number two digits 10–99, shown on the sign-in page only.
  */
@@ -15,6 +17,7 @@
 export const DEVICE_REQUEST_VERSION = 'gatehouse-device-v1';
 export const ANSWER_VERSION = 'gatehouse-push-answer-v1';
 export const AUTHORIZATION_SCHEME = 'Gatehouse-Device';
+export const APP_LOCK_VERSION = 'gatehouse-push-app-lock-v1';
 
 export const DECISIONS = Object.freeze(['approve', 'deny', 'not_me']);
 export const APPROVAL_FIELDS = Object.freeze(['approvalId', 'username', 'site', 'requestedAt', 'expiresAt', 'ip', 'browser', 'os']);
@@ -34,6 +37,18 @@ export function deviceRequestText({ method, path, t, bodyHash }) {
 /** The text of an answer; the number is "" for deny and not_me. */
 export function answerText({ approvalId, decision, number, time }) {
   return `${ANSWER_VERSION}\n${approvalId}\n${decision}\n${decision === 'approve' ? number : ''}\n${time}`;
+}
+
+/**
+ * The WebAuthn challenge of an approval's app-lock assertion: base64url(SHA-256) of the answer's
+ * text under its own prefix. The assertion thus proves user verification for this answer only;
+ * the approval id is random and single use, so an assertion cannot serve twice.
+ */
+export async function appLockChallenge(answer) {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${APP_LOCK_VERSION}\n${answer}`));
+  let binary = '';
+  for (const byte of new Uint8Array(digest)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 export function authorizationHeader({ id, t, sig }) {

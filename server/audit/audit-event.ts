@@ -28,6 +28,7 @@ export const AUDIT_KINDS = [
   'push.denied',
   'push.not_me',
   'push.wrong_number',
+  'push.app_lock_refused',
   'push.expired',
   'push.removed',
   'lockout',
@@ -43,6 +44,7 @@ export const AUDIT_KINDS = [
   'admin.token_unassign',
   'admin.enrollment_issued',
   'config.reload',
+  'notification.failed',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

@@ -18,6 +18,11 @@ export interface AuditLogOptions {
   config?: AuditConfig;
   /** Webhook retry pause override, for tests. */
   webhookBackoffMs?: number;
+  /**
+   * Called with each event once it is recorded (security notifications). Must return at once and
+   * never throw: it runs inside the use-case that recorded the event.
+   */
+  onRecorded?: (input: AuditInput) => void;
 }
 
 /**
@@ -69,6 +74,13 @@ export function createAuditLog(deps: { storage: Pick<Storage, 'auditEvents'>; lo
         logger.error({ err: (error as Error)?.message, event: input.kind, username: input.subject }, 'audit: could not store the event');
       }
       if (webhook?.wants(input.kind)) webhook.send(toAuditJson({ ...event, id }));
+      if (options.onRecorded) {
+        try {
+          options.onRecorded(input);
+        } catch (error) {
+          logger.error({ err: (error as Error)?.message, event: input.kind }, 'audit: a listener failed');
+        }
+      }
     },
     flush: async () => webhook?.flush(),
     close: () => webhook?.close(),

@@ -343,6 +343,11 @@ const push = z.strictObject({
   suspend_time: duration('24h', { positive: true }),
   /** How long an "Add phone" QR link is valid. */
   enrollment_ttl: duration('10m', { positive: true }),
+  /**
+   * The phone app lock: the companion asks the phone's fingerprint, face or screen lock (a WebAuthn
+   * credential with user verification, made at enrollment) before it approves, and the gateway checks it.
+   */
+  require_user_verification: z.boolean().default(false),
   /** Hosts a phone's Web Push endpoint may name ("*.example" for subdomains, "*" for any): the gateway posts there. */
   push_services: z
     .array(z.string().regex(/^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$/, { error: 'must be a host name, "*.domain" or "*"' }))
@@ -470,6 +475,46 @@ const audit = z.strictObject({
 });
 export type AuditConfig = z.output<typeof audit>;
 
+/** Security notifications: a mail to the user when something changed on their account (server/notifications/). */
+export const NOTIFICATION_KINDS = [
+  'factor_added',
+  'factor_removed',
+  'recovery_codes_used',
+  'recovery_codes_created',
+  'account_locked',
+  'new_browser',
+  'not_me',
+  'phone_enrolled',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+const notifications = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Language of a mail when the user's own is not known (they have not signed in from a browser that said). */
+  default_locale: z.enum(['en', 'zh-TW']).default('en'),
+  /** Each kind can be turned off on its own; all are on when notifications are enabled. */
+  kinds: z
+    .strictObject({
+      factor_added: z.boolean().default(true),
+      factor_removed: z.boolean().default(true),
+      recovery_codes_used: z.boolean().default(true),
+      recovery_codes_created: z.boolean().default(true),
+      account_locked: z.boolean().default(true),
+      new_browser: z.boolean().default(true),
+      not_me: z.boolean().default(true),
+      phone_enrolled: z.boolean().default(true),
+    } satisfies Record<NotificationKind, unknown>)
+    .prefault({} as never),
+  /** Further attempts after a failed send, with doubling pauses between them. */
+  retries: z.number().int().min(0).max(10).default(3),
+  /** Mails waiting to be sent at most; more are dropped (and logged) rather than held in memory. */
+  queue_size: z.number().int().min(1).max(100_000).default(1000),
+  /** Browsers remembered per user for new_browser (the oldest is forgotten first). */
+  remember_browsers: z.number().int().min(1).max(50).default(10),
+  /** How long a browser is remembered after its last sign-in (and the browser cookie's lifetime). */
+  browser_ttl: duration('180d', { positive: true }).refine((seconds) => seconds <= 400 * 86400, { error: 'must be at most 400d (browsers cap cookie lifetimes there)' }),
+});
+export type NotificationsConfig = z.output<typeof notifications>;
+
 /** A sliding window of failures and what reaching it does. */
 const window = (maxRetries: number, findTime: string, banTime: string) =>
   z
@@ -578,6 +623,7 @@ export const configSchema = z.strictObject({
   enrollment: enrollment.prefault({} as never),
   smtp: smtp.optional(),
   audit: audit.prefault({} as never),
+  notifications: notifications.prefault({} as never),
   regulation: regulation.prefault({} as never),
   admin: admin.prefault({} as never),
   sites: z.array(site).default([]),
@@ -677,6 +723,9 @@ export function crossFieldIssues(raw: unknown): Issue[] {
   const enrollmentDoc = asRecord(doc.enrollment);
   if (asRecord(enrollmentDoc.email_code).enabled === true && doc.smtp === undefined) {
     issues.push({ path: ['smtp'], message: 'is required when enrollment.email_code is enabled' });
+  }
+  if (asRecord(doc.notifications).enabled === true && doc.smtp === undefined) {
+    issues.push({ path: ['smtp'], message: 'is required when notifications are enabled' });
   }
   const aliases = asRecord(access.networks);
   const trusted = Array.isArray(enrollmentDoc.trusted_networks) ? enrollmentDoc.trusted_networks : [];

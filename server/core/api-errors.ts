@@ -60,6 +60,17 @@ export const API_ERRORS = {
   expired: { status: 410, message: 'The approval is unknown, answered or expired.', apis: ['companion'] },
   wrong_number: { status: 409, message: 'Approved with the wrong number (counted; three deny the approval).', apis: ['companion'] },
   locked: { status: 423, message: 'The account is locked: no approval is accepted.', apis: ['companion'] },
+  app_lock_required: {
+    status: 403,
+    message:
+      'The app lock is required (`push.require_user_verification`): enrollment without its credential, or an approval from a phone enrolled before it was required (remove the phone and add it again).',
+    apis: ['companion'],
+  },
+  app_lock_refused: {
+    status: 401,
+    message: 'The app lock’s WebAuthn answer was missing or refused (wrong credential, no user verification, wrong challenge, origin or counter).',
+    apis: ['companion'],
+  },
 
   // WebAuthn: the ceremony.
   'passwordless-not-allowed': webauthn('A passkey alone may not sign in for this target, or for this user.', 403),

@@ -19,6 +19,8 @@ import type { createReverseProxy } from '../proxy/reverse-proxy.js';
 import type { SessionStore } from '../session/session-store.js';
 import type { createRedirectPolicy } from '../sites/redirect-target.js';
 import type { createSiteTable } from '../sites/site-table.js';
+import type { KnownBrowsers } from '../notifications/known-browsers.js';
+import type { SecurityNotifier } from '../notifications/security-notifier.js';
 import type { InFlight } from './in-flight.js';
 import type { Metrics } from './metrics.js';
 import type { ScrapeMetrics } from './scrape-metrics.js';
@@ -49,6 +51,10 @@ export interface GatewayContext {
   storage: Storage;
   /** Security events: stored, logged, and optionally alerted. */
   audit: AuditLog;
+  /** Mails the user about security events; present when notifications are enabled. */
+  notifier?: SecurityNotifier;
+  /** Browsers each user signed in from; present when the new_browser notification is on. */
+  browsers?: KnownBrowsers;
   /** The second factors, by kind. */
   factors: { totp: Factor; hotp: Factor; recovery_code: Factor; webauthn: Factor };
   /** Passkey and security-key ceremonies. */

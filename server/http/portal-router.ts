@@ -13,6 +13,7 @@ import { signOut } from '../sign-in/sign-out.js';
 import type { GatewayContext } from './context.js';
 import { isSameOriginRequest, tokensMatch } from './csrf.js';
 import { localeOf, requestIdOf, sendErrorPage, sendPage } from './pages.js';
+import { browserOf, keepBrowserCookie } from './browser-cookie.js';
 import { decideFor, passwordlessAllowed, portalPath, siteNameOf } from './portal-session.js';
 import { requestMetaOf, signInDepsOf } from './sign-in-deps.js';
 import { renderHomePage } from '../../client/views/home-page.js';
@@ -129,6 +130,7 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
       previousToken: readSessionToken(req.headers.cookie, ctx.config.session.cookie_name),
       site: siteNameOf(ctx, rd),
       ...requestMetaOf(ctx, req, res),
+      ...browserOf(ctx, req),
     });
     if (!result.ok && result.reason === 'address-throttled') return signInPage(req, res, 429, { error: 'throttled', username, rd });
     if (!result.ok && result.reason === 'account-state') return signInPage(req, res, 403, { error: STATE_ERRORS[result.state], username, rd });
@@ -139,6 +141,7 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
     }
     if (!result.ok) return signInPage(req, res, 401, { error: 'invalid_credentials', username, rd });
     res.append('set-cookie', serializeSessionCookie(result.token, sessionCookieOptions(ctx, result.session.rememberMe)));
+    keepBrowserCookie(ctx, res, result.browserCookie);
     // A target that needs a second factor goes through the second step first.
     if (rd && decideFor(ctx, req, result.session, rd).kind === 'step_up') return void res.redirect(303, portalPath(ctx, 'second-factor', rd));
     res.redirect(303, rd ?? ctx.portal.url.href);

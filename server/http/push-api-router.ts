@@ -47,7 +47,17 @@ export function createPushApiRouter(ctx: GatewayContext, push: PushService): exp
   }
   const fromHeader = (req: Request) => parseAuthorizationHeader(req.headers.authorization);
 
-  router.get('/config', (_req, res) => send(res, 200, { vapidPublicKey: push.vapidPublicKey }));
+  router.get('/config', (_req, res) => send(res, 200, { vapidPublicKey: push.vapidPublicKey, appLock: push.appLockRequired }));
+
+  /** The app lock's credential options for an enrollment link (the link stays valid for the enrollment itself). */
+  router.post('/enroll/app-lock', raw, async (req, res) => {
+    const body = jsonOf(req);
+    if (!isPlainObject(body) || !hasOnlyKeys(body, ['token'])) return sendApiError(res, 'malformed');
+    if (!push.appLockRequired) return sendApiError(res, 'not_found');
+    const options = await push.appLockOptions(body.token);
+    if (!options) return sendApiError(res, 'enrollment_expired');
+    send(res, 200, { options });
+  });
 
   /** A first phone comes with recovery codes, like any first factor: the portal shows them next time (a phone's offline codes are its own app). */
   async function oweCodesForFirstPhone(phone: PushDevice) {

@@ -142,7 +142,7 @@ describe('push enrollment', () => {
   it('GET config gives the VAPID key and the server time', async () => {
     const res = await api(h, 'GET', '/config');
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ vapidPublicKey: h.vapid.publicKey, serverTime: expect.any(Number) });
+    expect(res.json).toEqual({ vapidPublicKey: h.vapid.publicKey, appLock: false, serverTime: expect.any(Number) });
     expect(Math.abs((res.json.serverTime as number) - Date.now())).toBeLessThan(5000);
   });
 

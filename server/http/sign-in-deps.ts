@@ -18,6 +18,7 @@ export function signInDepsOf(ctx: GatewayContext): SignInDeps {
     passkeys: ctx.webauthn,
     logger: ctx.logger,
     audit: ctx.audit,
+    ...(ctx.browsers ? { browsers: ctx.browsers } : {}),
     now: ctx.clock.now,
     onResult: (factor, result) => ctx.metrics.signIns.inc({ factor, result }),
   };

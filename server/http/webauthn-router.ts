@@ -12,6 +12,7 @@ import { enrollmentStateOf, hasNoSecondFactor } from './methods-router.js';
 import { clientIpOf, passwordlessAllowed, portalPath, portalSession, siteNameOf } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
 import { enrollDepsOf, requestMetaOf, secondFactorDepsOf, signInDepsOf } from './sign-in-deps.js';
+import { browserOf, keepBrowserCookie } from './browser-cookie.js';
 
 /**
  * WebAuthn ceremonies as JSON for the portal's script: registering a passkey or security key,
@@ -119,10 +120,12 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
       previousToken: readSessionToken(req.headers.cookie, ctx.config.session.cookie_name),
       site: siteNameOf(ctx, rd),
       ...requestMetaOf(ctx, req, res),
+      ...browserOf(ctx, req),
     });
     if (!result.ok && result.reason === 'passkey-refused') return sendApiError(res, result.detail);
     if (!result.ok) return sendApiError(res, result.reason === 'passwordless-not-allowed' ? result.reason : 'throttled');
     setSession(res, result.token, false);
+    keepBrowserCookie(ctx, res, result.browserCookie);
     ok(res, { redirect: rd ?? ctx.portal.url.href });
   }
 

@@ -7,6 +7,8 @@ import type { Attempt, Regulator } from '../regulation/regulator.js';
 import type { FactorUse, Session, SessionUser } from '../session/session.js';
 import type { SessionStore } from '../session/session-store.js';
 import type { AccountStateStore, UserStateStore } from '../storage/storage.js';
+import type { KnownBrowsers } from '../notifications/known-browsers.js';
+import type { Locale } from '../../client/i18n.js';
 import { checkPasskey } from './sign-in-with-passkey.js';
 import { checkPassword } from './sign-in-with-password.js';
 
@@ -21,6 +23,8 @@ export interface SignInDeps {
   passkeys?: Pick<WebAuthnService, 'verifyAuthentication'>;
   logger: Logger;
   audit: AuditLog;
+  /** Present while the new_browser notification is on: which browsers each user signed in from. */
+  browsers?: KnownBrowsers;
   now: () => number;
   onResult?: (factor: 'password' | 'webauthn', result: 'success' | 'failure') => void;
 }
@@ -53,10 +57,15 @@ export type SignInInput = (PasswordCredential | PasskeyCredential) & {
   userAgent?: string;
   requestId?: string;
   site?: string;
+  /** The browser's own cookie value (known-browsers.ts), as sent; checked before use. */
+  browserCookie?: string;
+  /** The language the browser asked for, remembered for later mails. */
+  locale?: Locale;
 };
 
 export type SignInResult =
-  | { ok: true; token: string; session: Session }
+  /** `browserCookie`: the value the browser must keep, when browsers are remembered. */
+  | { ok: true; token: string; session: Session; browserCookie?: string }
   /**
    * `invalid-credentials` covers unknown, disabled, locked and wrong-password alike: the caller
    * must not tell them apart. `address-throttled` is about the caller's own address only.
@@ -113,7 +122,25 @@ export async function signIn(deps: SignInDeps, input: SignInInput): Promise<Sign
   if (input.previousToken) await deps.sessions.destroy(input.previousToken);
   const created = await deps.sessions.create({ user, factor: use, rememberMe: input.rememberMe });
   if (use.device !== undefined) await deps.userState?.setLastUsed(user.username, use.kind, use.device);
-  await deps.audit.record({ kind: 'sign_in.success', subject: user.username, ...context, details: { factor, ...checked.audit }, message: 'signed in' });
+  const browser = await recognizeBrowser(deps, user.username, input);
+  await deps.audit.record({
+    kind: 'sign_in.success',
+    subject: user.username,
+    ...context,
+    details: { factor, ...checked.audit, ...(browser ? { browser: browser.isNew ? 'new' : 'known' } : {}) },
+    message: 'signed in',
+  });
   deps.onResult?.(factor, 'success');
-  return { ok: true, token: created.token, session: created.session };
+  return { ok: true, token: created.token, session: created.session, ...(browser ? { browserCookie: browser.cookie } : {}) };
+}
+
+/** Whether the user signed in from this browser before; a store that fails only loses the mail, never the sign-in. */
+async function recognizeBrowser(deps: SignInDeps, username: string, input: SignInInput) {
+  if (!deps.browsers) return undefined;
+  try {
+    return await deps.browsers.recognize(username, input.browserCookie, input.locale);
+  } catch (error) {
+    deps.logger.warn({ err: (error as Error).message, username }, 'could not check the browser against the known ones');
+    return undefined;
+  }
 }

@@ -29,6 +29,7 @@ export const AUDIT_DETAIL_KEYS: ReadonlySet<string> = new Set([
   'status',
   'approval',
   'replaced',
+  'browser',
 ]);
 
 const MAX_KEYS = 16;

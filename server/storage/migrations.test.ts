@@ -39,6 +39,7 @@ describe('migrateSqlite', () => {
       { version: 4, name: 'account-states', appliedAt: NOW },
       { version: 5, name: 'push-devices', appliedAt: NOW },
       { version: 6, name: 'recovery-code-position', appliedAt: NOW },
+      { version: 7, name: 'push-app-lock', appliedAt: NOW },
     ]);
   });
 

@@ -601,9 +601,13 @@ interface PushRow {
   created_at: number;
   last_used_at: number | null;
   last_seen_at: number | null;
+  app_lock_credential_id: string | null;
+  app_lock_public_key: string | null;
+  app_lock_counter: number | string | null;
 }
 
-const PUSH_COLUMNS = 'id, username, name, public_key, subscription, otp_device_id, clock_offset_ms, created_at, last_used_at, last_seen_at';
+const PUSH_COLUMNS =
+  'id, username, name, public_key, subscription, otp_device_id, clock_offset_ms, created_at, last_used_at, last_seen_at, app_lock_credential_id, app_lock_public_key, app_lock_counter';
 const pushContext = (id: string) => `push:${id}`;
 
 export function createPostgresPushDeviceStore(pool: Pool, secrets: DeviceSecrets, newId: () => string): PushDeviceStore {
@@ -622,6 +626,10 @@ export function createPostgresPushDeviceStore(pool: Pool, secrets: DeviceSecrets
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     lastSeenAt: row.last_seen_at,
+    appLock:
+      row.app_lock_credential_id && row.app_lock_public_key
+        ? { credentialId: row.app_lock_credential_id, publicKey: Buffer.from(row.app_lock_public_key, 'base64url'), counter: Number(row.app_lock_counter ?? 0) }
+        : null,
   });
   const byId = (db: Db, id: string) => one<PushRow>(db, `SELECT ${PUSH_COLUMNS} FROM push_devices WHERE id = $1`, [id]);
 
@@ -631,9 +639,22 @@ export function createPostgresPushDeviceStore(pool: Pool, secrets: DeviceSecrets
       const { sealed, keyId } = seal(id, device.subscription);
       await run(
         pool,
-        `INSERT INTO push_devices (id, username, name, public_key, subscription_key_id, subscription, otp_device_id, clock_offset_ms, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)`,
-        [id, device.username, device.name, device.publicKey.toString('base64url'), keyId, sealed, device.otpDeviceId, now],
+        `INSERT INTO push_devices (id, username, name, public_key, subscription_key_id, subscription, otp_device_id, clock_offset_ms, created_at,
+           app_lock_credential_id, app_lock_public_key, app_lock_counter)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11)`,
+        [
+          id,
+          device.username,
+          device.name,
+          device.publicKey.toString('base64url'),
+          keyId,
+          sealed,
+          device.otpDeviceId,
+          now,
+          device.appLock?.credentialId ?? null,
+          device.appLock ? device.appLock.publicKey.toString('base64url') : null,
+          device.appLock?.counter ?? null,
+        ],
       );
       return toDevice((await byId(pool, id))!);
     },
@@ -662,6 +683,9 @@ export function createPostgresPushDeviceStore(pool: Pool, secrets: DeviceSecrets
     },
     async recordUse(id, now) {
       return (await run(pool, 'UPDATE push_devices SET last_used_at = $1, last_seen_at = $1 WHERE id = $2', [now, id])) > 0;
+    },
+    async updateAppLockCounter(id, expected, counter) {
+      return (await run(pool, 'UPDATE push_devices SET app_lock_counter = $1 WHERE id = $2 AND app_lock_counter = $3', [counter, id, expected])) > 0;
     },
     async remove(id) {
       return inTransaction(pool, async (client) => {

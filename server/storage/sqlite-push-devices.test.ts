@@ -31,9 +31,21 @@ describe('push devices (SQLite)', () => {
   it('stores a phone and reads every field back', async () => {
     const input = phone();
     const created = await storage.pushDevices.create(input, NOW);
-    expect(created).toEqual({ ...input, id: created.id, clockOffsetMs: 0, createdAt: NOW, lastUsedAt: null, lastSeenAt: null });
+    expect(created).toEqual({ ...input, id: created.id, clockOffsetMs: 0, createdAt: NOW, lastUsedAt: null, lastSeenAt: null, appLock: null });
     expect(created.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(await storage.pushDevices.get(created.id)).toEqual(created);
+  });
+
+  it('keeps the app lock credential, and moves its counter on only from the expected value', async () => {
+    const appLock = { credentialId: 'Y3JlZGVudGlhbC1pZA', publicKey: Buffer.from([1, 2, 3, 250]), counter: 0 };
+    const created = await storage.pushDevices.create({ ...phone(), appLock }, NOW);
+    expect((await storage.pushDevices.get(created.id))!.appLock).toEqual(appLock);
+    expect(await storage.pushDevices.updateAppLockCounter(created.id, 0, 5)).toBe(true);
+    // A second answer that read the same counter loses: the replay of an assertion cannot pass twice.
+    expect(await storage.pushDevices.updateAppLockCounter(created.id, 0, 6)).toBe(false);
+    expect(await storage.pushDevices.updateAppLockCounter(created.id, 5, 6)).toBe(true);
+    expect((await storage.pushDevices.get(created.id))!.appLock!.counter).toBe(6);
+    expect(await storage.pushDevices.updateAppLockCounter('unknown', 6, 7)).toBe(false);
   });
 
   it('gives each phone its own id', async () => {

@@ -13,17 +13,22 @@ interface Row {
   created_at: number;
   last_used_at: number | null;
   last_seen_at: number | null;
+  app_lock_credential_id: string | null;
+  app_lock_public_key: string | null;
+  app_lock_counter: number | string | null;
 }
 
-const COLUMNS = 'id, username, name, public_key, subscription, otp_device_id, clock_offset_ms, created_at, last_used_at, last_seen_at';
+const COLUMNS =
+  'id, username, name, public_key, subscription, otp_device_id, clock_offset_ms, created_at, last_used_at, last_seen_at, app_lock_credential_id, app_lock_public_key, app_lock_counter';
 
 /** Sealed under its own context, so a subscription copied onto an OTP row (or another phone) does not open. */
 const sealContext = (id: string) => `push:${id}`;
 
 export function createSqlitePushDeviceStore(db: Database, secrets: DeviceSecrets, newId: () => string): PushDeviceStore {
   const insert = db.prepare(
-    `INSERT INTO push_devices (id, username, name, public_key, subscription_key_id, subscription, otp_device_id, clock_offset_ms, created_at)
-     VALUES (@id, @username, @name, @publicKey, @keyId, @subscription, @otpDeviceId, 0, @createdAt)`,
+    `INSERT INTO push_devices (id, username, name, public_key, subscription_key_id, subscription, otp_device_id, clock_offset_ms, created_at,
+       app_lock_credential_id, app_lock_public_key, app_lock_counter)
+     VALUES (@id, @username, @name, @publicKey, @keyId, @subscription, @otpDeviceId, 0, @createdAt, @lockId, @lockKey, @lockCounter)`,
   );
   const byId = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM push_devices WHERE id = ?`);
   const byUser = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM push_devices WHERE username = ? ORDER BY created_at, id`);
@@ -36,6 +41,7 @@ export function createSqlitePushDeviceStore(db: Database, secrets: DeviceSecrets
   });
   const subscribe = db.prepare<[string | null, string | null, string]>('UPDATE push_devices SET subscription = ?, subscription_key_id = ? WHERE id = ?');
   const seen = db.prepare<[number, number, string]>('UPDATE push_devices SET clock_offset_ms = ?, last_seen_at = ? WHERE id = ?');
+  const lockCounter = db.prepare<[number, string, number]>('UPDATE push_devices SET app_lock_counter = ? WHERE id = ? AND app_lock_counter = ?');
   const used = db.prepare<[number, number, string]>('UPDATE push_devices SET last_used_at = ?, last_seen_at = ? WHERE id = ?');
   const remove = db.transaction((id: string): boolean => {
     const row = byId.get(id);
@@ -60,6 +66,10 @@ export function createSqlitePushDeviceStore(db: Database, secrets: DeviceSecrets
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     lastSeenAt: row.last_seen_at,
+    appLock:
+      row.app_lock_credential_id && row.app_lock_public_key
+        ? { credentialId: row.app_lock_credential_id, publicKey: Buffer.from(row.app_lock_public_key, 'base64url'), counter: Number(row.app_lock_counter ?? 0) }
+        : null,
   });
 
   return {
@@ -75,6 +85,9 @@ export function createSqlitePushDeviceStore(db: Database, secrets: DeviceSecrets
         subscription: sealed,
         otpDeviceId: device.otpDeviceId,
         createdAt: now,
+        lockId: device.appLock?.credentialId ?? null,
+        lockKey: device.appLock ? device.appLock.publicKey.toString('base64url') : null,
+        lockCounter: device.appLock?.counter ?? null,
       });
       return toDevice(byId.get(id)!);
     },
@@ -97,6 +110,9 @@ export function createSqlitePushDeviceStore(db: Database, secrets: DeviceSecrets
     },
     async recordUse(id, now) {
       return used.run(now, now, id).changes > 0;
+    },
+    async updateAppLockCounter(id, expected, counter) {
+      return lockCounter.run(counter, id, expected).changes > 0;
     },
     async remove(id) {
       return remove.immediate(id);

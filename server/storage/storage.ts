@@ -249,9 +249,19 @@ export interface PushDevice {
   createdAt: number;
   lastUsedAt: number | null;
   lastSeenAt: number | null;
+  /** The app lock's WebAuthn credential (made with user verification on the phone); null: enrolled without one. */
+  appLock: PushAppLock | null;
 }
 
-export type NewPushDevice = Pick<PushDevice, 'username' | 'name' | 'publicKey' | 'subscription' | 'otpDeviceId'>;
+export interface PushAppLock {
+  /** base64url credential id. */
+  credentialId: string;
+  /** COSE public key. */
+  publicKey: Buffer;
+  counter: number;
+}
+
+export type NewPushDevice = Pick<PushDevice, 'username' | 'name' | 'publicKey' | 'subscription' | 'otpDeviceId'> & { appLock?: PushAppLock | null };
 
 export interface PushDeviceStore {
   create(device: NewPushDevice, now: number): Promise<PushDevice>;
@@ -263,6 +273,8 @@ export interface PushDeviceStore {
   /** The phone made contact: its clock offset and the time. */
   recordSeen(id: string, clockOffsetMs: number, now: number): Promise<boolean>;
   recordUse(id: string, now: number): Promise<boolean>;
+  /** Moves the app lock's counter on, only from `expected`: false when another answer moved it first. */
+  updateAppLockCounter(id: string, expected: number, counter: number): Promise<boolean>;
   /** Removes the phone and its offline-code TOTP device. */
   remove(id: string): Promise<boolean>;
 }

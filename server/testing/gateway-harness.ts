@@ -92,7 +92,15 @@ export async function writeUsersFile(
  * `redis` shares a Redis with another gateway (a second instance).
  */
 export async function startGatewayHarness(
-  options: { configure?: (config: HarnessConfig) => void; logger?: Logger; clock?: Clock; redis?: TestRedisServer; hashQueue?: HashQueue; hashPolicy?: HashPolicy } = {},
+  options: {
+    configure?: (config: HarnessConfig) => void;
+    logger?: Logger;
+    clock?: Clock;
+    redis?: TestRedisServer;
+    hashQueue?: HashQueue;
+    hashPolicy?: HashPolicy;
+    notifierOptions?: { backoffMs?: number };
+  } = {},
 ) {
   const hashPolicy = options.hashPolicy ?? TEST_HASH_POLICY;
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
@@ -110,6 +118,7 @@ export async function startGatewayHarness(
     hashPolicy,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.hashQueue ? { hashQueue: options.hashQueue } : {}),
+    ...(options.notifierOptions ? { notifierOptions: options.notifierOptions } : {}),
   });
   const { port } = await gateway.listen(0, '127.0.0.1');
 

@@ -1,9 +1,12 @@
-import { answerText, DECISIONS, type Decision } from '../../../client/companion/push-wire-format.js';
+import { answerText, appLockChallenge, DECISIONS, type Decision } from '../../../client/companion/push-wire-format.js';
+import { verifyAppLockAssertion } from './app-lock.js';
 import { visibleState, type ApprovalRecord } from './push-approvals.js';
 import { suspendedKey, type PushDeps, type RequestMeta } from './push-deps.js';
 import { hasOnlyKeys, isPlainObject, loadSpki, verifyDeviceSignature } from './push-wire.js';
 
-export type AnswerResult = { ok: true; result: 'approved' | 'denied' | 'reported' } | { ok: false; reason: 'malformed' | 'bad_signature' | 'wrong_number' | 'expired' | 'locked' };
+export type AnswerResult =
+  | { ok: true; result: 'approved' | 'denied' | 'reported' }
+  | { ok: false; reason: 'malformed' | 'bad_signature' | 'wrong_number' | 'expired' | 'locked' | 'app_lock_required' | 'app_lock_refused' };
 
 /** After this many wrong numbers the approval is denied. */
 export const MAX_WRONG_NUMBERS = 3;
@@ -22,7 +25,7 @@ export const MAX_WRONG_NUMBERS = 3;
  * let anyone burn the account's failure counter, lock the user out and deny the approval.
  */
 export async function answerApproval(deps: PushDeps, approvalId: string, body: unknown, meta: RequestMeta): Promise<AnswerResult> {
-  if (!isPlainObject(body) || !hasOnlyKeys(body, ['deviceId', 'decision', 'number', 'time', 'signature'])) return { ok: false, reason: 'malformed' };
+  if (!isPlainObject(body) || !hasOnlyKeys(body, ['deviceId', 'decision', 'number', 'time', 'signature', 'appLock'])) return { ok: false, reason: 'malformed' };
   const { deviceId, decision, number, time, signature } = body;
   if (typeof deviceId !== 'string' || !DECISIONS.includes(decision as Decision) || typeof signature !== 'string' || !Number.isSafeInteger(time))
     return { ok: false, reason: 'malformed' };
@@ -48,6 +51,20 @@ export async function answerApproval(deps: PushDeps, approvalId: string, body: u
     site: record.site,
     details: { device: record.deviceId, approval: record.approvalId },
   };
+  // The app lock guards approving only: deny and "This wasn't me" can only refuse, and asking the
+  // phone's lock first would slow the user down at the moment they should refuse.
+  if (decision === 'approve' && deps.appLock) {
+    const text = answerText({ approvalId, decision, number: signedNumber, time: time as number });
+    const checked = await verifyAppLockAssertion(deps, deps.appLock, device, await appLockChallenge(text), body.appLock);
+    if (!checked.ok) {
+      // A phone enrolled before the lock was required has none: it must be added again.
+      const reason = !device.appLock ? 'app_lock_required' : 'app_lock_refused';
+      // Signed by the device key, so it is the phone's own answer: counted, like a wrong number.
+      await deps.regulator.recordFailure({ username: record.username, kind: 'push', ip: record.ip });
+      await deps.audit.record({ kind: 'push.app_lock_refused', ...context, result: 'failure', reason: checked.reason, message: 'push approval without a valid app lock' });
+      return { ok: false, reason };
+    }
+  }
   if (decision === 'approve' && number !== record.number) {
     const wrong = await deps.approvals.countWrongNumber(record, now);
     await deps.regulator.recordFailure({ username: record.username, kind: 'push', ip: record.ip });

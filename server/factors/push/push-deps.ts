@@ -5,6 +5,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Kv } from '../../kv/kv.js';
 import type { Regulator } from '../../regulation/regulator.js';
 import type { Storage } from '../../storage/storage.js';
+import type { AppLockSettings } from './app-lock.js';
 import type { ApprovalStore } from './push-approvals.js';
 import type { PushChannel } from './push-channel.js';
 import type { WebPushSender } from './web-push-sender.js';
@@ -24,6 +25,8 @@ export interface PushDeps {
   config: PushConfig;
   totp: Config['second_factors']['totp'];
   portalUrl: URL;
+  /** Present when push.require_user_verification: every approve needs the phone's app-lock assertion. */
+  appLock?: AppLockSettings;
 }
 
 /** Who is asking, for the audit trail. */

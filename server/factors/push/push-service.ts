@@ -11,7 +11,8 @@ import { authenticateDevice, type DeviceCredentials } from './device-auth.js';
 import { createApprovalStore, toApproval, visibleState, type Approval, type ApprovalRecord } from './push-approvals.js';
 import { createPushChannel, type ChannelEvent } from './push-channel.js';
 import type { PushDeps, RequestMeta } from './push-deps.js';
-import { enrollPushDevice, startPushEnrollment } from './push-enrollment.js';
+import { enrollPushDevice, startAppLockEnrollment, startPushEnrollment } from './push-enrollment.js';
+import { resolveWebAuthnSettings } from '../webauthn/webauthn-settings.js';
 import { createPushFactor } from './push-factor.js';
 import { redeemApproval } from './redeem-approval.js';
 import { renamePushDevice } from './rename-push-device.js';
@@ -36,6 +37,7 @@ export function createPushService(
     config,
     totp: options.config.totp,
     portalUrl: options.portalUrl,
+    ...(config.require_user_verification ? { appLock: { webauthn: resolveWebAuthnSettings(options.config.webauthn, options.portalUrl), origin: options.portalUrl.origin } } : {}),
   };
   const timers = new Set<NodeJS.Timeout>();
 
@@ -91,6 +93,10 @@ export function createPushService(
     vapidPublicKey: config.vapid?.public_key ?? null,
     startEnrollment: (username: string) => startPushEnrollment(shared, username),
     enroll: (body: unknown, meta: RequestMeta) => enrollPushDevice(shared, body, meta),
+    /** Whether phones must set up the app lock (and approve with it). */
+    appLockRequired: shared.appLock !== undefined,
+    /** The app lock's credential options for an enrollment link; undefined for an unknown link or with the lock off. */
+    appLockOptions: (token: unknown) => startAppLockEnrollment(shared, token),
     /** "Rename" on My sign-in methods: the user's own phone only, under the rule a phone names itself by. */
     rename: (username: string, deviceId: unknown, name: unknown) => renamePushDevice(deps.storage, { username, deviceId, name }),
     authenticateDevice: (input: { credentials: DeviceCredentials | undefined; method: string; path: string; body: Buffer }) => authenticateDevice(shared, input),

@@ -128,7 +128,8 @@ export async function verifyWebAuthnRegistration(
 }
 
 /** The attestation object's authData, if it is a CBOR map with the three members it must have. */
-function readAttestedAuthData(attestationObject: Buffer, { helpers }: WebAuthnLibrary): Uint8Array | undefined {
+/** The authData of an attestation object, if it is one (fmt, attStmt, authData). */
+export function readAttestedAuthData(attestationObject: Buffer, { helpers }: WebAuthnLibrary): Uint8Array | undefined {
   try {
     const decoded = helpers.isoCBOR.decodeFirst<unknown>(new Uint8Array(attestationObject));
     if (!(decoded instanceof Map)) return undefined;

@@ -45,6 +45,26 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
     });
     afterEach(() => storage.close());
 
+    describe('push devices: the app lock', () => {
+      const phone = { username: 'alice', name: 'Pixel', publicKey: Buffer.from([48, 89, 1]), subscription: null, otpDeviceId: null };
+      it('keeps the lock credential whole, and a phone without one reads null', async () => {
+        const appLock = { credentialId: 'Y3JlZGVudGlhbC1pZA', publicKey: Buffer.from([165, 1, 2, 3, 38, 255]), counter: 0 };
+        const locked = await storage.pushDevices.create({ ...phone, appLock }, NOW);
+        const plain = await storage.pushDevices.create(phone, NOW);
+        expect((await storage.pushDevices.get(locked.id))!.appLock).toEqual(appLock);
+        expect((await storage.pushDevices.get(plain.id))!.appLock).toBeNull();
+      });
+
+      it('moves the counter on only from the value read (one of two racing answers wins), beyond 32 bits too', async () => {
+        const { id } = await storage.pushDevices.create({ ...phone, appLock: { credentialId: 'aWQ', publicKey: Buffer.from([1]), counter: 0 } }, NOW);
+        const results = await Promise.all([storage.pushDevices.updateAppLockCounter(id, 0, 1), storage.pushDevices.updateAppLockCounter(id, 0, 1)]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await storage.pushDevices.updateAppLockCounter(id, 1, 2 ** 32 + 5)).toBe(true);
+        expect((await storage.pushDevices.get(id))!.appLock!.counter).toBe(2 ** 32 + 5);
+        expect(await storage.pushDevices.updateAppLockCounter(id, 1, 3)).toBe(false);
+      });
+    });
+
     describe('otp devices', () => {
       it('creates a pending device and reads it back whole', async () => {
         const created = await storage.otpDevices.create(app('alice'), NOW);
