@@ -111,7 +111,7 @@ export async function signIn(deps: SignInDeps, input: SignInInput): Promise<Sign
   if (await deps.regulator.isLocked(user.username)) return fail('locked', user.username, checked.accountRefused);
   await deps.regulator.recordSuccess(checked.attempt);
   if (input.previousToken) await deps.sessions.destroy(input.previousToken);
-  const created = await deps.sessions.create({ user, factor: use, rememberMe: input.rememberMe });
+  const created = await deps.sessions.create({ user, factor: use, rememberMe: input.rememberMe, client: { ip: input.clientIp, userAgent: input.userAgent } });
   if (use.device !== undefined) await deps.userState?.setLastUsed(user.username, use.kind, use.device);
   await deps.audit.record({ kind: 'sign_in.success', subject: user.username, ...context, details: { factor, ...checked.audit }, message: 'signed in' });
   deps.onResult?.(factor, 'success');

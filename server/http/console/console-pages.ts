@@ -1,5 +1,6 @@
 import type express from 'express';
 import type { ConsoleKit, ConsoleNavEntry } from './console-kit.js';
+import { createUserRoutes } from './user-routes.js';
 import { createUsersRoutes } from './users-routes.js';
 
 /**
@@ -10,4 +11,5 @@ import { createUsersRoutes } from './users-routes.js';
  */
 export const CONSOLE_PAGES: ReadonlyArray<{ nav?: ConsoleNavEntry; create: (kit: ConsoleKit) => express.Router }> = [
   { nav: { id: 'users', path: 'users', label: 'console.nav_users' }, create: createUsersRoutes },
+  { create: createUserRoutes },
 ];
