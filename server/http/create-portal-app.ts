@@ -7,6 +7,7 @@ import { CONSOLE_PATH, createConsoleRouter } from './console/console-router.js';
 import { createOpsRouter } from './ops-router.js';
 import { sendErrorPage } from './pages.js';
 import { createMethodsRouter } from './methods-router.js';
+import { createOwnSessionsRouter } from './own-sessions-router.js';
 import { createPortalRouter } from './portal-router.js';
 import { createSecondFactorRouter } from './second-factor-router.js';
 import { createWebAuthnRouter } from './webauthn-router.js';
@@ -67,6 +68,7 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
   if (ctx.push) portal.use(createPushSignInRouter(ctx, ctx.push));
   portal.use(createSecondFactorRouter(ctx));
   portal.use(createMethodsRouter(ctx));
+  portal.use(createOwnSessionsRouter(ctx));
   portal.use(createPortalRouter(ctx));
 
   app.use(ctx.portal.basePath, portal);
