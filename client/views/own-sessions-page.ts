@@ -23,7 +23,8 @@ ${model.sessions.map((s) => {
   const { browser, system } = describeBrowser(s.client?.userAgent);
   const name = browser ? (system ? t('console.browser_on', { browser, system }) : browser) : t('console.browser_unknown');
   return html`<li class="device">
-<h2 class="option-name">${name}${s.current ? html` <span class="badge">${t('sessions.this_browser')}</span>` : ''}</h2>
+<h2>${name}</h2>
+${s.current && html`<p class="eyebrow">${t('sessions.this_browser')}</p>`}
 <dl class="details">
 <dt>${t('console.col_address')}</dt><dd>${s.client?.ip ?? t('sessions.address_unknown')}</dd>
 <dt>${t('console.col_started')}</dt><dd>${renderTime(locale, s.createdAt)}</dd>

@@ -75,7 +75,9 @@ export function createConsoleRouter(ctx: GatewayContext): express.Router {
     res.append('set-cookie', `${LOCALE_COOKIE}=${locale}; Path=${ctx.portal.basePath}; Max-Age=${YEAR_SECONDS}; HttpOnly; SameSite=Lax${secure}`);
     const here = new URL(req.originalUrl, ctx.portal.origin);
     here.searchParams.delete('lang');
-    res.redirect(303, here.pathname + here.search);
+    // Only ever back to a console page of this portal.
+    const back = here.origin === ctx.portal.origin && here.pathname.startsWith(kit.path('')) ? here.pathname + here.search : kit.path('');
+    res.redirect(303, back);
   }
 
   return router;
