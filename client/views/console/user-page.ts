@@ -80,7 +80,7 @@ export function renderUserPage(model: UserPageModel): SafeHtml {
 ${model.notice && html`<div class="${PROBLEMS.has(model.notice) ? 'alert' : 'notice'}" role="status"><p>${t(`console.notice_${model.notice}` as MessageKey)}</p></div>`}
 ${!model.canChange && html`<p class="notice">${t('console.read_only_note')}</p>`}
 <div class="console-columns">
-<section class="card" aria-labelledby="account-heading">
+<section class="card">
 <h2 id="account-heading">${t('console.user_account')}</h2>
 <dl class="details">
 <dt>${t('console.user_name')}</dt><dd><code>${user.username}</code></dd>
@@ -89,7 +89,7 @@ ${!model.canChange && html`<p class="notice">${t('console.read_only_note')}</p>`
 <dt>${t('console.col_last_sign_in')}</dt><dd>${when(user.lastSignInAt)}</dd>
 </dl>
 </section>
-<section class="card" aria-labelledby="access-heading">
+<section class="card">
 <h2 id="access-heading">${t('console.user_access')}</h2>
 <dl class="details">
 <dt>${t('console.user_lock')}</dt>
@@ -128,7 +128,7 @@ ${
 }
 </section>
 </div>
-<section class="card" aria-labelledby="factors-heading">
+<section class="card">
 <h2 id="factors-heading">${t('console.user_factors')}</h2>
 ${
   model.factors.length === 0
@@ -160,7 +160,7 @@ ${post('reset-factors', t('console.action_reset_confirm'), 'danger')}
 </div>`
 }
 </section>
-<section class="card" aria-labelledby="sessions-heading">
+<section class="card">
 <h2 id="sessions-heading">${t('console.user_sessions')}</h2>
 ${
   model.sessions.length === 0
@@ -184,7 +184,7 @@ ${model.canChange && html`<td>${post('sessions/revoke', t('console.action_revoke
 ${model.canChange && html`<div class="actions">${post('sessions/revoke-all', t('console.action_revoke_all'), 'danger')}</div>`}`
 }
 </section>
-<section class="card" aria-labelledby="trail-heading">
+<section class="card">
 <h2 id="trail-heading">${t('console.user_trail')}</h2>
 ${
   model.events.length === 0

@@ -73,7 +73,7 @@ ${check('no_factor', query.noFactor, t('console.filter_no_factor'))}
 </fieldset>
 <div class="actions"><button class="button button-primary" type="submit">${t('console.users_search_button')}</button> <a class="button button-secondary" href="${model.actionPath}">${t('console.users_clear')}</a></div>
 </form>
-<section class="card" aria-labelledby="users-results">
+<section class="card">
 <h2 id="users-results">${t('console.users_results')}</h2>
 <p class="muted" role="status">${model.total === 0 ? t('console.users_none') : t('console.users_count', { first, last, total: model.total })}</p>
 ${
