@@ -63,7 +63,7 @@ describe('the user page', () => {
       'Chrome 131 on Windows',
       '10.1.2.3',
       'too many failed sign-in attempts',
-      '<code>sign_in.failure</code>',
+      'Sign-in failed <code class="meta">sign_in.failure</code>',
       '10.9.9.9',
       'action="/console/users/erin/unlock"',
     ])
