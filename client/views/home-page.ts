@@ -32,7 +32,7 @@ ${renderSites(t, model.sites)}
 <ul class="plain-list">
 ${model.factors.map((f) => html`<li>${translateHtml(t, 'home.factor_at', { factor: factorLabel(t, f.kind), time: time(f.at) })}</li>\n`)}
 </ul>
-<p><a href="${model.basePath}methods">${t('home.methods_link')}</a></p>
+<p><a href="${model.basePath}methods">${t('home.methods_link')}</a> · <a href="${model.basePath}sessions">${t('sessions.link')}</a></p>
 ${renderSignOutForms(model)}
 </section>
 <section class="card" aria-labelledby="profile-heading">

@@ -18,6 +18,12 @@ export interface LayoutModel extends PageContext {
   body: SafeHtml;
   /** Module scripts from static/, by name; only the ones the portal ships can be named. */
   scripts?: readonly PageScript[];
+  /** More of the header after the brand (the console's navigation); the brand then links here. */
+  header?: { content: SafeHtml; brandHref: string };
+  /** A stylesheet from static/ on top of portal.css (the console's tables and navigation). */
+  stylesheet?: 'console';
+  /** The main column's class instead of `page` / `page-wide`. */
+  mainClass?: string;
 }
 
 /** Scripts in client/static/. A page that needs none works without JavaScript; one that has one still works without it for everything else. */
@@ -37,14 +43,14 @@ export function renderLayout(model: LayoutModel): string {
 <meta name="robots" content="noindex, nofollow">
 <title>${title}</title>
 <link rel="stylesheet" href="${basePath}static/portal.css">
-<link rel="icon" href="${basePath}static/favicon.svg" type="image/svg+xml">
+${model.stylesheet && html`<link rel="stylesheet" href="${basePath}static/${model.stylesheet}.css">\n`}<link rel="icon" href="${basePath}static/favicon.svg" type="image/svg+xml">
 ${scripts.map((name) => html`<script type="module" src="${basePath}static/${name}.js"></script>\n`)}</head>
 <body>
 <a class="skip-link" href="#main">${t('layout.skip_link')}</a>
-<header class="site-header">
-<a class="brand" href="${basePath}"><img src="${basePath}static/favicon.svg" alt="" width="28" height="28"><span>${t('app.name')}</span></a>
-</header>
-<main id="main" class="${model.wide ? 'page page-wide' : 'page'}" tabindex="-1">
+<header class="${model.header ? 'site-header console-header' : 'site-header'}">
+<a class="brand" href="${model.header?.brandHref ?? basePath}"><img src="${basePath}static/favicon.svg" alt="" width="28" height="28"><span>${t('app.name')}</span></a>
+${model.header?.content}</header>
+<main id="main" class="${model.mainClass ?? (model.wide ? 'page page-wide' : 'page')}" tabindex="-1">
 ${model.body}
 </main>
 <footer class="site-footer">

@@ -25,8 +25,17 @@ describe('listUserSessions', () => {
         expiresAt: NOW + 60_000 + 7 * 86_400_000,
         factors: [{ kind: 'password', at: NOW + 60_000 }],
         rememberMe: true,
+        client: null,
       },
-      { id: f.sessions.idOf(first.token), createdAt: NOW, lastActiveAt: NOW, expiresAt: NOW + 43_200_000, factors: [{ kind: 'password', at: NOW }], rememberMe: false },
+      {
+        id: f.sessions.idOf(first.token),
+        createdAt: NOW,
+        lastActiveAt: NOW,
+        expiresAt: NOW + 43_200_000,
+        factors: [{ kind: 'password', at: NOW }],
+        rememberMe: false,
+        client: null,
+      },
     ]);
     const text = JSON.stringify(result);
     for (const secret of [first.token, second.token, first.session.csrf, second.session.csrf]) expect(text).not.toContain(secret);

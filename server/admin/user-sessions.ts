@@ -11,6 +11,8 @@ export interface AdminSessionView {
   expiresAt: number;
   factors: Array<{ kind: FactorKind; at: number }>;
   rememberMe: boolean;
+  /** Where it was signed in from; null for a session from before this was recorded. */
+  client: { ip: string; userAgent: string | null } | null;
 }
 
 /** The user's live sessions on every instance (they all live in the shared store), most recently active first. */
@@ -25,6 +27,7 @@ export async function listUserSessions(deps: AdminDeps, name: string): Promise<{
     expiresAt: session.expiresAt,
     factors: session.factors.map((f) => ({ kind: f.kind, at: f.at })),
     rememberMe: session.rememberMe,
+    client: session.client ? { ip: session.client.ip, userAgent: session.client.userAgent } : null,
   }));
   return { ok: true, username: user.username, sessions };
 }

@@ -546,6 +546,8 @@ export type RegulationConfig = z.output<typeof regulation>;
 const admin = z.strictObject({
   /** Members of this group (users file) may use the admin API. */
   group: z.string().min(1).default('admins'),
+  /** Members of this group may read every admin console page and change nothing (the admin API stays admin.group's). Absent: nobody. */
+  auditor_group: z.string().min(1).optional(),
   /** Admin calls need a second factor at most this old. */
   fresh_factor_age: duration('10m', { positive: true }),
 });

@@ -19,6 +19,9 @@ export const errorCatalogue = {
   'upstream.timeout': { status: 504, message: 'error.upstream_timeout' },
   'store.unavailable': { status: 503, message: 'error.store_unavailable' },
   'directory.unavailable': { status: 503, message: 'error.directory_unavailable' },
+  'console.forbidden': { status: 403, message: 'error.console_forbidden' },
+  'console.read_only': { status: 403, message: 'error.console_read_only' },
+  'console.unknown_user': { status: 404, message: 'error.console_unknown_user' },
   internal: { status: 500, message: 'error.internal' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -3,9 +3,11 @@ import { isAppError } from '../core/errors.js';
 import type { GatewayContext } from './context.js';
 import { ADMIN_API_PATH, createAdminRouter } from './admin-router.js';
 import { createCompanionRouter } from './companion-router.js';
+import { CONSOLE_PATH, createConsoleRouter } from './console/console-router.js';
 import { createOpsRouter } from './ops-router.js';
 import { sendErrorPage } from './pages.js';
 import { createMethodsRouter } from './methods-router.js';
+import { createOwnSessionsRouter } from './own-sessions-router.js';
 import { createPortalRouter } from './portal-router.js';
 import { createSecondFactorRouter } from './second-factor-router.js';
 import { createWebAuthnRouter } from './webauthn-router.js';
@@ -58,6 +60,7 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
   );
   portal.use(createCompanionRouter(ctx));
   portal.use(`/${ADMIN_API_PATH}`, createAdminRouter(ctx));
+  portal.use(`/${CONSOLE_PATH}`, createConsoleRouter(ctx));
   portal.use(service);
   // Turned off means not there (404), not "refused": no challenge is ever issued.
   if (ctx.config.second_factors.webauthn.enabled) portal.use(createWebAuthnRouter(ctx));
@@ -65,6 +68,7 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
   if (ctx.push) portal.use(createPushSignInRouter(ctx, ctx.push));
   portal.use(createSecondFactorRouter(ctx));
   portal.use(createMethodsRouter(ctx));
+  portal.use(createOwnSessionsRouter(ctx));
   portal.use(createPortalRouter(ctx));
 
   app.use(ctx.portal.basePath, portal);

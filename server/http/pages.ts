@@ -1,12 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { negotiateLocale, createTranslator, isMessageKey } from '../../client/i18n.js';
+import { negotiateLocale, createTranslator, isLocale, isMessageKey } from '../../client/i18n.js';
 import { renderErrorPage } from '../../client/views/error-page.js';
 import { AppError, type ErrorCode } from '../core/errors.js';
 import type { GatewayContext } from './context.js';
 
-/** Locale and translator for a request, from its Accept-Language. */
+/** The cookie the language switch sets: the reader's choice beats their browser's Accept-Language. */
+export const LOCALE_COOKIE = 'gatehouse_lang';
+const LOCALE_COOKIE_PATTERN = new RegExp(`(?:^|;\\s*)${LOCALE_COOKIE}=([A-Za-z-]{2,8})(?:;|$)`);
+
+/** Locale and translator for a request: the language switch's cookie, else its Accept-Language. */
 export function localeOf(req: IncomingMessage) {
-  const locale = negotiateLocale(req.headers['accept-language']);
+  const chosen = typeof req.headers.cookie === 'string' ? LOCALE_COOKIE_PATTERN.exec(req.headers.cookie)?.[1] : undefined;
+  const locale = isLocale(chosen) ? chosen : negotiateLocale(req.headers['accept-language']);
   return { locale, t: createTranslator(locale) };
 }
 

@@ -7,14 +7,20 @@ import type { Session } from '../session/session.js';
 import { completeSecondFactor } from '../sign-in/complete-second-factor.js';
 import { renderClockDriftPage } from '../../client/views/clock-drift-page.js';
 import { renderSecondFactorPage, type SecondFactorDeviceChoice, type SecondFactorError, type SecondFactorReason } from '../../client/views/second-factor-page.js';
+import { freshFactorUntil } from './admin-router.js';
 import type { GatewayContext } from './context.js';
 import { localeOf, sendPage } from './pages.js';
 import { decideFor, isValidSessionPost, portalPath, portalSession, redirectToSignIn, siteNameOf } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
 import { requestMetaOf, secondFactorDepsOf } from './sign-in-deps.js';
 
-/** `second-factor?fresh=1`: ask for a second factor even when the target's rule is already met. */
+/**
+ * `second-factor?fresh=1`: ask for a second factor even when the target's rule is already met
+ * (fresh within enrollment.fresh_factor_age); `fresh=admin`: the same within admin.fresh_factor_age,
+ * for the admin console.
+ */
 export const FRESH_FACTOR_PARAM = 'fresh';
+export const ADMIN_FRESH_FACTOR = 'admin';
 
 const ERRORS: Record<string, { error: SecondFactorError; status: number }> = {
   'invalid-code': { error: 'invalid_code', status: 401 },
@@ -81,8 +87,15 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
     const rd = ctx.redirects.safeTarget(req.query.rd);
     // "Confirm it's you" before changing sign-in methods: the target's rule (the portal's own
     // pages are often one_factor) says nothing about it, only the age of the last second factor.
-    const confirming = req.query[FRESH_FACTOR_PARAM] === '1';
-    const satisfied = !confirming || hasFreshSecondFactor(session, ctx.clock.now(), ctx.config.enrollment.fresh_factor_age);
+    const fresh = req.query[FRESH_FACTOR_PARAM];
+    const confirming = fresh === '1' || fresh === ADMIN_FRESH_FACTOR;
+    const now = ctx.clock.now();
+    const satisfied =
+      fresh === '1'
+        ? hasFreshSecondFactor(session, now, ctx.config.enrollment.fresh_factor_age)
+        : fresh === ADMIN_FRESH_FACTOR
+          ? freshFactorUntil(session, now, ctx.config.admin.fresh_factor_age, ctx.policy.passwordless) !== null
+          : true;
     if (rd && satisfied && decideFor(ctx, req, session, rd).kind === 'allow') return void res.redirect(302, rd);
     await render(req, res, session, rd, 200, confirming ? { reason: 'stale' } : {});
   });

@@ -27,7 +27,7 @@ export interface SessionStoreOptions {
 }
 
 export interface SessionStore {
-  create(input: { user: SessionUser; factor: FactorUse; rememberMe: boolean }): Promise<{ token: string; session: Session }>;
+  create(input: { user: SessionUser; factor: FactorUse; rememberMe: boolean; client?: { ip: string; userAgent?: string } }): Promise<{ token: string; session: Session }>;
   /** The live session for a token, or null. Throws StoreUnavailableError when the store cannot tell. */
   read(token: string): Promise<Session | null>;
   /**
@@ -55,6 +55,7 @@ export interface SessionStore {
 }
 
 const SESSION_ID = /^[0-9a-f]{16}$/;
+const MAX_USER_AGENT = 256;
 
 /**
  * Sessions in the Kv under the SHA-256 of their token, with a per-user index for signing out
@@ -123,7 +124,7 @@ export function createSessionStore(deps: { kv: Kv; clock: Clock; logger: Logger 
   }
 
   return {
-    async create({ user, factor, rememberMe }) {
+    async create({ user, factor, rememberMe, client }) {
       const now = clock.now();
       const remember = rememberMe && options.rememberMe > 0;
       const lifetime = remember ? options.rememberMe : options.absoluteTimeout;
@@ -135,6 +136,7 @@ export function createSessionStore(deps: { kv: Kv; clock: Clock; logger: Logger 
         expiresAt: now + lifetime * 1000,
         idleSeconds: remember ? lifetime : Math.min(options.idleTimeout, lifetime),
         rememberMe: remember,
+        ...(client ? { client: { ip: client.ip.slice(0, 64), userAgent: client.userAgent?.slice(0, MAX_USER_AGENT) ?? null } } : {}),
         csrf: randomToken(32),
       };
       const token = newSessionToken();

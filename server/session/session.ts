@@ -35,6 +35,12 @@ export interface Session {
   /** Idle timeout of this session in seconds (remember-me sessions get the longer one). */
   idleSeconds: number;
   rememberMe: boolean;
+  /**
+   * Where the session was signed in from, shown to its user ("Where you're signed in") and to
+   * administrators: the client address and the browser's User-Agent (cut to 256 characters).
+   * Absent on sessions made before it was recorded.
+   */
+  client?: { ip: string; userAgent: string | null };
   /** Synchronizer token for state-changing portal requests of this session. */
   csrf: string;
   /**

@@ -120,7 +120,7 @@ export async function signIn(deps: SignInDeps, input: SignInInput): Promise<Sign
   if (await deps.regulator.isLocked(user.username)) return fail('locked', user.username, checked.accountRefused);
   await deps.regulator.recordSuccess(checked.attempt);
   if (input.previousToken) await deps.sessions.destroy(input.previousToken);
-  const created = await deps.sessions.create({ user, factor: use, rememberMe: input.rememberMe });
+  const created = await deps.sessions.create({ user, factor: use, rememberMe: input.rememberMe, client: { ip: input.clientIp, userAgent: input.userAgent } });
   if (use.device !== undefined) await deps.userState?.setLastUsed(user.username, use.kind, use.device);
   const browser = await recognizeBrowser(deps, user.username, input);
   await deps.audit.record({

@@ -1,0 +1,15 @@
+import type express from 'express';
+import type { ConsoleKit, ConsoleNavEntry } from './console-kit.js';
+import { createUserRoutes } from './user-routes.js';
+import { createUsersRoutes } from './users-routes.js';
+
+/**
+ * The console's pages, in navigation order. To add a page: a router module here (its routes
+ * with their whole path under the console, e.g. `/audit`), a view in client/views/console/, an
+ * entry below with its navigation label, and its strings in both locales. The console router's
+ * access check runs before it, and the authorization table test finds its routes by itself.
+ */
+export const CONSOLE_PAGES: ReadonlyArray<{ nav?: ConsoleNavEntry; create: (kit: ConsoleKit) => express.Router }> = [
+  { nav: { id: 'users', path: 'users', label: 'console.nav_users' }, create: createUsersRoutes },
+  { create: createUserRoutes },
+];

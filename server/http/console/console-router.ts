@@ -1,0 +1,86 @@
+import express, { type Request, type Response } from 'express';
+import { isLocale } from '../../../client/i18n.js';
+import type { GatewayContext } from '../context.js';
+import { LOCALE_COOKIE, localeOf, sendErrorPage } from '../pages.js';
+import { isValidSessionPost, portalPath, portalSession, redirectToSignIn } from '../portal-session.js';
+import { ADMIN_FRESH_FACTOR, FRESH_FACTOR_PARAM } from '../second-factor-router.js';
+import { decideConsoleAccess } from './console-access.js';
+import { CONSOLE_PAGES } from './console-pages.js';
+import { CONSOLE_PATH, createConsoleKit, type ConsoleVisitor } from './console-kit.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+const YEAR_SECONDS = 365 * 86_400;
+
+/**
+ * The admin console at `{base}console/`: server-rendered pages for administrators and auditors.
+ * Every request passes one check here before any page route runs, so a page added to
+ * CONSOLE_PAGES cannot skip it: signed out → sign in and come back; outside admin.group and
+ * admin.auditor_group → 403; a second factor older than admin.fresh_factor_age → the second step
+ * and back; a change (any method but GET/HEAD) → the session's CSRF token from the portal's
+ * origin, and the administrator role (an auditor is refused with 403). Pages call the same
+ * use-cases as the admin API (server/admin), which write the audit event.
+ */
+export function createConsoleRouter(ctx: GatewayContext): express.Router {
+  const router = express.Router();
+  const kit = createConsoleKit(
+    ctx,
+    CONSOLE_PAGES.flatMap((p) => (p.nav ? [p.nav] : [])),
+  );
+  const form = express.urlencoded({ extended: false, limit: ctx.config.server.body_limit, parameterLimit: 20 });
+
+  router.use((req, res, next) => {
+    res.set('cache-control', 'no-store');
+    if (SAFE_METHODS.has(req.method) && isLocale(req.query.lang)) return chooseLanguage(req, res, req.query.lang);
+    next();
+  });
+
+  router.use(form, async (req, res, next) => {
+    const signedIn = await portalSession(ctx, req);
+    if (!signedIn) return redirectToSignIn(ctx, req, res);
+    const { session } = signedIn;
+    const access = decideConsoleAccess(session, {
+      adminGroup: ctx.config.admin.group,
+      auditorGroup: ctx.config.admin.auditor_group,
+      now: ctx.clock.now(),
+      freshFactorAgeSeconds: ctx.config.admin.fresh_factor_age,
+      passwordless: ctx.policy.passwordless,
+    });
+    if (access.kind === 'forbidden') return sendErrorPage(ctx, req, res, 'console.forbidden');
+    const safe = SAFE_METHODS.has(req.method);
+    if (access.kind === 'needs-fresh-factor') return sendToSecondStep(req, res, safe);
+    if (!safe && !isValidSessionPost(ctx, req, session)) return sendErrorPage(ctx, req, res, 'csrf.invalid');
+    if (!safe && access.role !== 'admin') return sendErrorPage(ctx, req, res, 'console.read_only');
+    const visitor: ConsoleVisitor = { session, role: access.role, ...localeOf(req) };
+    res.locals.consoleVisitor = visitor;
+    next();
+  });
+
+  router.get('/', (_req, res) => res.redirect(303, kit.path(kit.nav[0]!.path)));
+  // Page routers are mounted without a path: their routes carry the whole path under the console,
+  // which is what the authorization table test enumerates.
+  for (const page of CONSOLE_PAGES) router.use(page.create(kit));
+  router.use((req, res) => sendErrorPage(ctx, req, res, 'route.not_found'));
+
+  /** "Confirm it's you" with admin.fresh_factor_age, then back to the page asked for (a change goes back to the console's start). */
+  function sendToSecondStep(req: Request, res: Response, safe: boolean) {
+    const back = ctx.redirects.safeTarget(new URL(safe ? req.originalUrl : kit.path(''), ctx.portal.origin).href);
+    const url = new URL(portalPath(ctx, 'second-factor', back), ctx.portal.origin);
+    url.searchParams.set(FRESH_FACTOR_PARAM, ADMIN_FRESH_FACTOR);
+    res.redirect(303, url.pathname + url.search);
+  }
+
+  /** The language switch: remembered in a cookie, then the same page again without the parameter. */
+  function chooseLanguage(req: Request, res: Response, locale: string) {
+    const secure = ctx.portal.url.protocol === 'https:' ? '; Secure' : '';
+    res.append('set-cookie', `${LOCALE_COOKIE}=${locale}; Path=${ctx.portal.basePath}; Max-Age=${YEAR_SECONDS}; HttpOnly; SameSite=Lax${secure}`);
+    const here = new URL(req.originalUrl, ctx.portal.origin);
+    here.searchParams.delete('lang');
+    // Only ever back to a console page of this portal.
+    const back = here.origin === ctx.portal.origin && here.pathname.startsWith(kit.path('')) ? here.pathname + here.search : kit.path('');
+    res.redirect(303, back);
+  }
+
+  return router;
+}
+
+export { CONSOLE_PATH };
