@@ -48,7 +48,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const gc = (g?: { count: number; maxMs: number; totalMs: number }) => (g ? `${g.count} GCs, longest ${g.maxMs.toFixed(1)} ms, ${g.totalMs.toFixed(0)} ms in all` : 'n/a');
     process.stdout.write(
       `${hasher}, ${profileName}, thread pool ${threads}, load ${loadavg()[0]!.toFixed(1)}: D ${Math.round(storm.quiet.rps)} → ${Math.round(storm.storm.rps)} req/s served, p99 ${storm.quiet.p99Ms.toFixed(1)} → ${storm.storm.p99Ms.toFixed(1)} ms (× ${storm.p99Ratio.toFixed(2)}); ` +
-        `event loop max ${storm.quietEventLoopMaxMs.toFixed(0)} → ${storm.eventLoopMaxMs.toFixed(0)} ms; sign-ins ${storm.signIns.signedIn}/${storm.signIns.attempted} (${storm.signIns.achievedPerSecond.toFixed(1)}/s, p50 ${storm.signIns.p50Ms.toFixed(0)} ms, ${storm.signIns.failed} failed); peak RSS ${storm.peakRssMb.toFixed(0)} MB\n` +
+        `event loop max ${storm.quietEventLoopMaxMs.toFixed(0)} → ${storm.eventLoopMaxMs.toFixed(0)} ms; sign-ins ${storm.signIns.signedIn}/${storm.signIns.attempted} (${storm.signIns.achievedPerSecond.toFixed(1)}/s, p50 ${storm.signIns.p50Ms.toFixed(0)} ms, ${storm.signIns.failed} failed: ${JSON.stringify(storm.signIns.failedBy)}); peak RSS ${storm.peakRssMb.toFixed(0)} MB\n` +
         `  GC quiet: ${gc(storm.quietGc)}; storm: ${gc(storm.gc)}\n`,
     );
   } finally {
