@@ -83,7 +83,8 @@ export function createHashQueue(options: HashQueueOptions = {}): HashQueue {
   const concurrency = hashConcurrencyOf(options.concurrency);
   const perLane = Math.max(1, options.perLane ?? DEFAULT_PER_LANE);
   const maxWaiting = Math.max(0, options.maxWaiting ?? DEFAULT_MAX_WAITING);
-  const maxWaitMs = Math.max(0, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
+  // A missing or malformed limit is the default, never "no limit" by accident.
+  const maxWaitMs = Number.isFinite(options.maxWaitMs) ? Math.max(0, options.maxWaitMs!) : DEFAULT_MAX_WAIT_MS;
   const counts = options.laneCounts ?? createLaneCounts();
   const lanes = new Map<string, Lane>();
   /** Lanes with a check waiting, in the order of their next turn. */

@@ -6,6 +6,7 @@ import { createLogger, createSilentLogger } from '../core/logger.js';
 import type { DirectoryChange } from './directory.js';
 import { hashTestPassword, TEST_HASH_POLICY } from '../testing/test-password-hash.js';
 import { DEFAULT_HASH_POLICY, hashPassword, MAX_PASSWORD_BYTES, MAX_USERNAME_LENGTH, type HashPolicy } from './password-hash.js';
+import { createHashQueue } from './hash-queue.js';
 import { createHashWorkerPool } from './hash-workers.js';
 import { createUsersFileDirectory, UsersFileError, type UsersFileDirectory } from './users-file.js';
 
@@ -408,5 +409,39 @@ describe('createUsersFileDirectory: hashes with other parameters than the profil
     open.push(directory);
     expect(await directory.verifyPassword('alice', 'alice-pw')).toMatchObject({ ok: true });
     expect(readFileSync(path, 'utf8')).toBe(text);
+  });
+});
+
+describe('createUsersFileDirectory: a check that waits too long', () => {
+  it('answers "busy" for everyone (503), whether the user exists or not, and the check never runs', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let verifies = 0;
+    // The first check holds the only slot until released; the others wait past maxWaitMs.
+    const hasher = {
+      hash: (password: string, parameters: HashPolicy['parameters']) => hashPassword(password, { parameters, minimums: TEST_HASH_POLICY.minimums }),
+      verify: async () => {
+        verifies++;
+        if (verifies === 1) await held;
+        return false;
+      },
+    };
+    const path = join(dir, 'waits.yml');
+    writeFileSync(path, usersYaml(baseEntries()));
+    const hashQueue = createHashQueue({ concurrency: 1, perLane: 10, maxWaitMs: 30 });
+    const directory = await createUsersFileDirectory({ logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY, hashQueue, hasher }, { path, watch: false });
+    open.push(directory);
+    const first = directory.verifyPassword('alice', 'alice-pw', { clientIp: '192.0.2.1' });
+    const answers = await Promise.all([
+      directory.verifyPassword('alice', 'alice-pw', { clientIp: '192.0.2.2' }),
+      directory.verifyPassword('nobody', 'guess', { clientIp: '192.0.2.3' }),
+    ]);
+    expect(answers).toEqual([
+      { ok: false, reason: 'busy', scope: 'all' },
+      { ok: false, reason: 'busy', scope: 'all' },
+    ]);
+    expect(verifies).toBe(1);
+    release();
+    expect(await first).toEqual(INVALID);
   });
 });
