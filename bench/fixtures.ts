@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { systemClock } from '../server/core/clock.js';
 import { createSilentLogger } from '../server/core/logger.js';
-import { hashPassword } from '../server/directory/password-hash.js';
+import { DEFAULT_HASH_POLICY, hashPassword, type HashPolicy, type PasswordHashSettings } from '../server/directory/password-hash.js';
 import { createRedisKv } from '../server/kv/redis-kv.js';
 import { createSessionStore } from '../server/session/session-store.js';
 import type { SessionUser } from '../server/session/session.js';
@@ -21,10 +21,11 @@ const USERS = {
 
 export const STORM_USER = { username: 'storm', password: USERS.storm.password };
 
-export async function writeUsersFile(path: string): Promise<void> {
+/** The users file, hashed with the gateway's profile (the default, or storm.ts's --profile). */
+export async function writeUsersFile(path: string, policy: HashPolicy = DEFAULT_HASH_POLICY): Promise<void> {
   const users: Record<string, unknown> = {};
   for (const [name, u] of Object.entries(USERS)) {
-    users[name] = { displayname: u.displayname, email: u.email, groups: [...u.groups], disabled: false, password: await hashPassword(u.password) };
+    users[name] = { displayname: u.displayname, email: u.email, groups: [...u.groups], disabled: false, password: await hashPassword(u.password, policy) };
   }
   writeFileSync(path, stringify({ users }));
 }
@@ -35,14 +36,17 @@ export async function writeUsersFile(path: string): Promise<void> {
  * Redis timeout 2 s), Redis sessions, and a policy shaped like a real one, so that a proxied
  * request passes a bypass and an admin rule before its one_factor rule matches.
  */
-export function writeGatewayConfig(path: string, options: { port: number; redisUrl: string; usersFile?: string; ldap?: Record<string, unknown>; upstreamPort: number }): void {
+export function writeGatewayConfig(
+  path: string,
+  options: { port: number; redisUrl: string; usersFile?: string; ldap?: Record<string, unknown>; upstreamPort: number; passwordHash?: PasswordHashSettings },
+): void {
   const config = {
     server: { host: '127.0.0.1', port: options.port, portal_url: `http://${PORTAL_HOST}/`, trusted_proxies: ['127.0.0.1/32'] },
     log: { level: 'info' },
     session: { store: 'redis', domain: 'localhost' },
     redis: { url: options.redisUrl },
     // The users file, or an LDAP directory instead (bench/ldap.ts).
-    authentication: options.ldap ? { ldap: options.ldap } : { users_file: options.usersFile },
+    authentication: options.ldap ? { ldap: options.ldap } : { users_file: options.usersFile, ...(options.passwordHash ? { password_hash: options.passwordHash } : {}) },
     sites: [
       { name: 'app', url: `http://${APP_HOST}/`, upstream: `http://127.0.0.1:${options.upstreamPort}` },
       { name: 'wiki', url: `http://${WIKI_HOST}/` },

@@ -44,7 +44,7 @@ export interface GatewayChild {
 /** Starts the bundled gateway on the server core, with the thread pool size main.ts sets. */
 export async function startGateway(
   plan: CorePlan,
-  options: { bundle: string; configFile: string; logFile: string; nodeArgs?: string[]; threadPoolSize?: number },
+  options: { bundle: string; configFile: string; logFile: string; nodeArgs?: string[]; threadPoolSize?: number; hasher?: string },
 ): Promise<GatewayChild> {
   const log = openSync(options.logFile, 'a');
   const [file, args] = onCore(plan, plan.serverCore, '/usr/bin/env', [
@@ -54,6 +54,7 @@ export async function startGateway(
     ...(options.nodeArgs ?? []),
     options.bundle,
     options.configFile,
+    ...(options.hasher ? [options.hasher] : []),
   ]);
   const child: ChildProcess = spawn(file, args, { stdio: ['ignore', log, log, 'ipc'] });
   closeSync(log);

@@ -6,6 +6,8 @@ export interface StormResult {
   /** 303 with a new session cookie. */
   signedIn: number;
   failed: number;
+  /** The failures by answer: HTTP status (429/503 are the queue's "busy"), or "error" when there was none. */
+  failedBy: Record<string, number>;
   /** Still running when the storm was stopped. */
   unfinished: number;
   achievedPerSecond: number;
@@ -27,6 +29,7 @@ export function startLoginStorm(options: { port: number; perSecond: number }) {
   let attempted = 0;
   let signedIn = 0;
   let failed = 0;
+  const failedBy: Record<string, number> = {};
   let inFlight = 0;
 
   async function signIn(n: number): Promise<void> {
@@ -46,7 +49,7 @@ export function startLoginStorm(options: { port: number; perSecond: number }) {
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `gatehouse_csrf=${csrfCookie}`, origin: `http://${PORTAL_HOST}`, ...from },
       body,
     });
-    if (response.status !== 303 || !cookieFrom(response, 'gatehouse_session')) throw new Error(`sign-in answered ${response.status}`);
+    if (response.status !== 303 || !cookieFrom(response, 'gatehouse_session')) throw Object.assign(new Error(`sign-in answered ${response.status}`), { status: response.status });
     latencies.push(performance.now() - t0);
   }
 
@@ -56,7 +59,11 @@ export function startLoginStorm(options: { port: number; perSecond: number }) {
     signIn(attempted)
       .then(
         () => signedIn++,
-        () => failed++,
+        (error: { status?: number }) => {
+          failed++;
+          const key = String(error?.status ?? 'error');
+          failedBy[key] = (failedBy[key] ?? 0) + 1;
+        },
       )
       .finally(() => inFlight--);
   }, 1000 / options.perSecond);
@@ -68,7 +75,7 @@ export function startLoginStorm(options: { port: number; perSecond: number }) {
       const seconds = (performance.now() - started) / 1000;
       const sorted = [...latencies].sort((a, b) => a - b);
       const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-      return { attempted, signedIn, failed, unfinished: inFlight, achievedPerSecond: signedIn / seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
+      return { attempted, signedIn, failed, failedBy: { ...failedBy }, unfinished: inFlight, achievedPerSecond: signedIn / seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
     },
     /** Resolves when the sign-ins under way have finished, or after timeoutMs. */
     async drained(timeoutMs: number): Promise<void> {

@@ -16,6 +16,8 @@ export interface Measurement {
   peakRssBytes?: number;
   /** Longest event-loop block of the gateway during this run (gateway scenarios only). */
   eventLoopMaxMs?: number;
+  /** The gateway's garbage collections during this run (gateway scenarios only). */
+  gc?: { count: number; maxMs: number; totalMs: number };
 }
 
 export interface Bench {
@@ -62,6 +64,7 @@ export async function measure(bench: Bench, scenario: Scenario, durationS: numbe
     redisByCommand: commands.byCommand,
     peakRssBytes: gateway.memory().peakBytes,
     eventLoopMaxMs: stats.eventLoopMaxMs,
+    gc: { count: stats.gcCount, maxMs: stats.gcMaxMs, totalMs: stats.gcTotalMs },
   };
 }
 

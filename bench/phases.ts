@@ -187,6 +187,9 @@ export interface StormPhase {
   p99Ratio: number;
   eventLoopMaxMs: number;
   quietEventLoopMaxMs: number;
+  /** The gateway's collections during the storm run, and during the quiet run before it. */
+  gc?: Measurement['gc'];
+  quietGc?: Measurement['gc'];
   peakRssMb: number;
 }
 
@@ -218,6 +221,8 @@ export async function runStorm(bench: Bench, profile: Profile, gateway: Scenario
     p99Ratio: loud.p99Ms / quiet.p99Ms,
     eventLoopMaxMs: stormRun.eventLoopMaxMs ?? NaN,
     quietEventLoopMaxMs: quietRun.eventLoopMaxMs ?? NaN,
+    ...(stormRun.gc ? { gc: stormRun.gc } : {}),
+    ...(quietRun.gc ? { quietGc: quietRun.gc } : {}),
     peakRssMb: (stormRun.peakRssBytes ?? NaN) / 2 ** 20,
   };
 }

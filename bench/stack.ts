@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from '../server/testing/free-port.js';
+import { DEFAULT_HASH_POLICY, hashPolicyOf, type PasswordHashSettings } from '../server/directory/password-hash.js';
 import type { CorePlan } from './cores.js';
 import { createSessions, writeGatewayConfig, writeUsersFile } from './fixtures.js';
 import { buildGateway, startGateway } from './gateway-child.js';
@@ -29,7 +30,18 @@ export interface Stack {
  */
 export async function startStack(
   plan: CorePlan,
-  options: { sessions: number; connections: number; gatewayNodeArgs?: string[]; gatewayRoot?: string; threadPoolSize?: number; withWorkers?: boolean; log: (line: string) => void },
+  options: {
+    sessions: number;
+    connections: number;
+    gatewayNodeArgs?: string[];
+    gatewayRoot?: string;
+    threadPoolSize?: number;
+    withWorkers?: boolean;
+    /** bench/storm.ts's comparisons: where argon2 runs (bench/gateway-process.ts) and with which profile. */
+    hasher?: string;
+    passwordHash?: PasswordHashSettings;
+    log: (line: string) => void;
+  },
 ): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const stops: Array<() => Promise<void>> = [];
@@ -54,14 +66,21 @@ export async function startStack(
 
     const usersFile = join(dir, 'users.yml');
     const configFile = join(dir, 'gatehouse.yml');
-    await writeUsersFile(usersFile);
-    writeGatewayConfig(configFile, { port: await getFreePort(), redisUrl: redis.url, usersFile, upstreamPort: upstream.port });
+    await writeUsersFile(usersFile, options.passwordHash ? hashPolicyOf(options.passwordHash) : DEFAULT_HASH_POLICY);
+    writeGatewayConfig(configFile, {
+      port: await getFreePort(),
+      redisUrl: redis.url,
+      usersFile,
+      upstreamPort: upstream.port,
+      ...(options.passwordHash ? { passwordHash: options.passwordHash } : {}),
+    });
     const gateway = await startGateway(plan, {
       bundle,
       configFile,
       logFile: join(dir, 'gateway.log'),
       nodeArgs: options.gatewayNodeArgs ?? [],
       ...(options.threadPoolSize ? { threadPoolSize: options.threadPoolSize } : {}),
+      ...(options.hasher ? { hasher: options.hasher } : {}),
     });
     stops.push(gateway.stop);
     const authRequest = await startNginx(plan, dir, 'auth-request', authRequestConfig(upstream.port, gateway.port));

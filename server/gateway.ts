@@ -5,9 +5,10 @@ import { createResourceStack, type ResourceStack } from './core/resource-stack.j
 import type { Logger } from './core/logger.js';
 import type { Config } from './config/schema.js';
 import type { Directory } from './directory/directory.js';
-import type { HashQueue } from './directory/hash-queue.js';
+import { hashConcurrencyOf, type HashQueue } from './directory/hash-queue.js';
+import { createHashWorkerPool } from './directory/hash-workers.js';
 import { openDirectory } from './directory/open-directory.js';
-import type { HashPolicy } from './directory/password-hash.js';
+import type { HashPolicy, PasswordHasher } from './directory/password-hash.js';
 import type { Kv } from './kv/kv.js';
 import { createMemoryKv } from './kv/memory-kv.js';
 import { redisOptionsFromConfig } from './kv/redis-options.js';
@@ -83,6 +84,8 @@ type GatewayDeps = {
   hashPolicy?: HashPolicy;
   /** Tests only: retry pauses and the like for security notifications. */
   notifierOptions?: { backoffMs?: number };
+  /** Where argon2 runs; absent: a pool of low-priority worker threads (directory/hash-workers.ts). The bench compares others. */
+  passwordHasher?: PasswordHasher;
   /** What /metrics answers; absent: this process's registry (a worker of `server.workers` passes the merge over all). */
   scrapeMetrics?: ScrapeMetrics;
 };
@@ -102,6 +105,16 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
     },
   );
   resources.add(() => sessions.close());
+  let hasher = deps.passwordHasher;
+  if (!hasher && !deps.directory && config.authentication.users_file !== undefined) {
+    // As many workers as checks may run at once; they start with the first sign-in.
+    const pool = createHashWorkerPool({
+      size: hashConcurrencyOf(config.authentication.password_checks.concurrency),
+      onWorkerFailure: (error) => logger.error({ err: error }, 'password hashing worker failed; the check is refused and the worker replaced'),
+    });
+    resources.add(() => pool.close());
+    hasher = pool;
+  }
   const directory =
     deps.directory ??
     (await openDirectory(config, {
@@ -110,6 +123,7 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
       now: clock.now,
       ...(deps.hashQueue ? { hashQueue: deps.hashQueue } : {}),
       ...(deps.hashPolicy ? { hashPolicy: deps.hashPolicy } : {}),
+      ...(hasher ? { hasher } : {}),
       hasSessions: async (username) => (await sessions.listForUser(username)).length > 0,
     }));
   resources.add(() => directory.close());

@@ -45,7 +45,7 @@ const HELP: Readonly<Record<string, string>> = {
   healthcheck:
     'Usage: gatehouse healthcheck [--config FILE]\n\nAsks the gateway that config describes for /healthz on its own address and exits 0 on a 200, 1 otherwise (for container HEALTHCHECKs). The config file may also be named by GATEHOUSE_CONFIG.\n',
   'hash-password':
-    'Usage: gatehouse hash-password\n\nReads one password (asked twice on a terminal, the first line from a pipe) and prints its argon2id hash for the users file.\n',
+    "Usage: gatehouse hash-password [--config FILE]\n\nReads one password (asked twice on a terminal, the first line from a pipe) and prints its argon2id hash for the users file,\nwith the parameters of authentication.password_hash in FILE (or GATEHOUSE_CONFIG); without a config, OWASP's profile (m=19 MiB, t=2, p=1).\n",
   policy:
     'Usage: gatehouse policy explain [--config FILE] --url URL [--user NAME] [--groups a,b] [--ip ADDR] [--method GET] [--factors totp,...]\n\nPrints the access decision for a request and the rule that made it. Without --user the request is anonymous.\n',
   tokens: TOKENS_USAGE,

@@ -13,6 +13,8 @@ import { runSessionsCommand, runUsersCommand } from './users.js';
 import { runPolicyExplain } from './policy-explain.js';
 import { runServe, stopSignal } from './serve.js';
 import { runHashPassword } from '../directory/hash-password-command.js';
+import { DEFAULT_HASH_POLICY, hashPolicyOf, type HashPolicy } from '../directory/password-hash.js';
+import { loadConfigFile } from '../config/load-config.js';
 import { parseArgs } from 'node:util';
 
 export interface CommandStreams {
@@ -51,8 +53,10 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, streams
         return await runDirectoryCommand(rest, env, io);
       case 'healthcheck':
         return await runHealthcheck(configPath(rest, env), env, io);
-      case 'hash-password':
-        return await runHashPassword(streams);
+      case 'hash-password': {
+        const profile = hashProfile(rest, env, io);
+        return profile.ok ? await runHashPassword(streams, profile.policy) : 1;
+      }
       case 'policy':
         if (rest[0] !== 'explain') break;
         return await runPolicyExplain(rest.slice(1), env, io);
@@ -98,4 +102,21 @@ function configPath(args: string[], env: NodeJS.ProcessEnv): string {
   const path = values.config ?? env.GATEHOUSE_CONFIG;
   if (!path) throw Object.assign(new TypeError('--config FILE (or GATEHOUSE_CONFIG) is required'), { code: 'ERR_PARSE_ARGS_MISSING' });
   return path;
+}
+
+/**
+ * The argon2id profile `hash-password` uses: the config's `authentication.password_hash` when a
+ * config is named (--config or GATEHOUSE_CONFIG), else the default profile, which is also the
+ * config's default.
+ */
+function hashProfile(args: string[], env: NodeJS.ProcessEnv, io: { stderr: NodeJS.WritableStream }): { ok: true; policy: HashPolicy } | { ok: false } {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, strict: true });
+  const path = values.config ?? env.GATEHOUSE_CONFIG;
+  if (!path) return { ok: true, policy: DEFAULT_HASH_POLICY };
+  const loaded = loadConfigFile(path, env);
+  if (!loaded.ok) {
+    io.stderr.write(`gatehouse hash-password: ${path} is invalid:\n${loaded.errors.map((e) => `  ${e}\n`).join('')}`);
+    return { ok: false };
+  }
+  return { ok: true, policy: hashPolicyOf(loaded.config.authentication.password_hash) };
 }

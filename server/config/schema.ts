@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { RE2JS } from 're2js';
+import { profileProblem } from '../core/argon2-profile.js';
 import { parseDuration } from '../core/duration.js';
 import { ldapSchema } from './ldap-schema.js';
 import { isPublicSuffix } from './public-suffix.js';
@@ -608,6 +609,21 @@ export const configSchema = z.strictObject({
     watch: z.boolean().default(true),
     /** A directory server for everyone not in the users file. */
     ldap: ldapSchema.optional(),
+    /**
+     * argon2id parameters of new hashes (gatehouse hash-password, the dummy hash of unknown
+     * users): OWASP's profile by default. Stored hashes with other parameters still verify.
+     */
+    password_hash: z
+      .strictObject({
+        memory_kib: z.number().int().min(1).default(19456),
+        iterations: z.number().int().min(1).default(2),
+        parallelism: z.number().int().min(1).default(1),
+      })
+      .superRefine((value, ctx) => {
+        const problem = profileProblem({ memoryCost: value.memory_kib, timeCost: value.iterations, parallelism: value.parallelism });
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .prefault({} as never),
     /** The queue in front of argon2 (directory/hash-queue.ts); LDAP checks keep lanes of their own, sized alike. */
     password_checks: z
       .strictObject({
@@ -617,6 +633,8 @@ export const configSchema = z.strictObject({
         per_address: z.number().int().min(1).max(1000).default(10),
         /** Checks waiting from all addresses together; more are answered 503 "busy". */
         max_waiting: z.number().int().min(1).max(100_000).default(200),
+        /** How long a check may wait for its turn; then "busy" (503) instead of a timeout in front. */
+        max_wait: duration('10s', { positive: true }),
       })
       .prefault({} as never),
   }),

@@ -1,7 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../commands/run-command.js';
 import { runHashPassword } from './hash-password-command.js';
-import { MAX_PASSWORD_BYTES, verifyPasswordHash } from './password-hash.js';
+import { DEFAULT_HASH_POLICY, MAX_PASSWORD_BYTES, parseArgon2idHash, verifyPasswordHash } from './password-hash.js';
 
 function collect(stream: PassThrough): () => string {
   const chunks: Buffer[] = [];
@@ -108,5 +113,77 @@ describe('runHashPassword on a terminal', { timeout: REAL_HASH_TIMEOUT }, () => 
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(message);
     expect(result.rawModes).toEqual([true, false]);
+  });
+});
+
+describe('gatehouse hash-password follows authentication.password_hash', { timeout: REAL_HASH_TIMEOUT }, () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-hash-password-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function config(name: string, passwordHash?: string): string {
+    const path = join(dir, name);
+    writeFileSync(join(dir, 'users.yml'), 'users: {}\n');
+    writeFileSync(
+      path,
+      `server:\n  portal_url: https://auth.example.com/\nsession:\n  store: memory\n` +
+        `storage:\n  path: ${join(dir, 'g.db')}\n  encryption_keys:\n    - id: k1\n      key: ${randomBytes(32).toString('base64')}\n` +
+        `authentication:\n  users_file: ${join(dir, 'users.yml')}\n${passwordHash ?? ''}`,
+    );
+    return path;
+  }
+
+  async function command(argv: string[], env: Record<string, string> = {}) {
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const out = collect(stdout);
+    const err = collect(stderr);
+    stdin.end('s3cret\n');
+    const code = await runCommand(['hash-password', ...argv], env, { stdin, stdout, stderr, isTTY: false });
+    return { code, stdout: out(), stderr: err() };
+  }
+
+  it("without a config: OWASP's profile", async () => {
+    const { code, stdout } = await command([]);
+    expect(code).toBe(0);
+    expect(parseArgon2idHash(stdout.trimEnd())).toEqual({ ok: true, parameters: { memoryCost: 19456, timeCost: 2, parallelism: 1 } });
+    await expectHashOf(stdout, 's3cret');
+  });
+
+  it.each([
+    ['--config', (path: string) => ({ argv: ['--config', path], env: {} })],
+    ['-c', (path: string) => ({ argv: ['-c', path], env: {} })],
+    ['GATEHOUSE_CONFIG', (path: string) => ({ argv: [], env: { GATEHOUSE_CONFIG: path } })],
+  ])("with a config named by %s: the config's profile", async (_how, how) => {
+    const path = config('other.yml', '  password_hash:\n    memory_kib: 47104\n    iterations: 1\n    parallelism: 2\n');
+    const { argv, env } = how(path);
+    const { code, stdout } = await command(argv, env);
+    expect(code).toBe(0);
+    expect(parseArgon2idHash(stdout.trimEnd())).toEqual({ ok: true, parameters: { memoryCost: 47104, timeCost: 1, parallelism: 2 } });
+    await expectHashOf(stdout, 's3cret');
+  });
+
+  it.each([
+    ['a profile below OWASP', '  password_hash:\n    memory_kib: 4096\n    iterations: 1\n', /password_hash.*weaker than OWASP/],
+    ['an unknown key', '  password_hash:\n    memory: 65536\n', /password_hash/],
+    ['a huge memory cost', '  password_hash:\n    memory_kib: 6553600\n', /password_hash.*out of range/],
+  ])('a config with %s is refused, and nothing is printed on stdout', async (_what, section, message) => {
+    const { code, stdout, stderr } = await command(['--config', config('bad.yml', section)]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+  });
+
+  it('runHashPassword hashes with the policy it is given', async () => {
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const out = collect(stdout);
+    stdin.end('pw\n');
+    const policy = { parameters: { memoryCost: 12288, timeCost: 3, parallelism: 1 }, minimums: DEFAULT_HASH_POLICY.minimums };
+    expect(await runHashPassword({ stdin, stdout, stderr: new PassThrough(), isTTY: false }, policy)).toBe(0);
+    expect(parseArgon2idHash(out().trimEnd())).toEqual({ ok: true, parameters: policy.parameters });
   });
 });

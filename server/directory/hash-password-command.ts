@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { hashPassword, MAX_PASSWORD_BYTES } from './password-hash.js';
+import { DEFAULT_HASH_POLICY, hashPassword, MAX_PASSWORD_BYTES, type HashPolicy } from './password-hash.js';
 
 export interface HashPasswordIo {
   stdin: NodeJS.ReadableStream & { setRawMode?: (mode: boolean) => unknown };
@@ -15,9 +15,10 @@ const EXIT_INTERRUPTED = 130;
 /**
  * `gatehouse hash-password`: reads one password and prints its argon2id hash for the users
  * file. From a pipe it takes the first line as is (only the line ending is removed: spaces
- * count). On a terminal it asks twice without echo and requires both to match.
+ * count). On a terminal it asks twice without echo and requires both to match. The hash has
+ * the policy's parameters: the configured `authentication.password_hash` (run-command.ts).
  */
-export async function runHashPassword(io: HashPasswordIo): Promise<number> {
+export async function runHashPassword(io: HashPasswordIo, policy: HashPolicy = DEFAULT_HASH_POLICY): Promise<number> {
   const reader = createLineReader(io.stdin, io.isTTY);
   try {
     if (io.isTTY) io.stdin.setRawMode?.(true);
@@ -32,7 +33,7 @@ export async function runHashPassword(io: HashPasswordIo): Promise<number> {
         return EXIT_REFUSED;
       }
     }
-    io.stdout.write(`${await hashPassword(first.text)}\n`);
+    io.stdout.write(`${await hashPassword(first.text, policy)}\n`);
     return EXIT_OK;
   } finally {
     if (io.isTTY) io.stdin.setRawMode?.(false);

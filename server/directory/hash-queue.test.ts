@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHashQueue, createLaneCounts, hashLaneOf, type HashQueue, type Queued } from './hash-queue.js';
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
@@ -132,6 +132,71 @@ describe('hash queue', () => {
     await hasher.finishAll();
     expect(await next).toEqual({ ok: true, value: 'e' });
     expect(hasher.started).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  describe('a check that waits too long', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('is refused with waited-too-long after maxWaitMs, frees its places, and the others keep their order', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const laneCounts = createLaneCounts();
+      const queue = createHashQueue({ concurrency: 1, perLane: 2, maxWaitMs: 10_000, laneCounts });
+      const hasher = gatedHasher(queue);
+      const running = hasher.check('a', 'a1');
+      const late = hasher.check('b', 'b1');
+      const alsoLate = hasher.check('a', 'a2');
+      await flush();
+      vi.advanceTimersByTime(5_000);
+      const onTime = hasher.check('c', 'c1');
+      await flush();
+      expect(queue.waiting).toBe(3);
+      vi.advanceTimersByTime(5_000);
+      expect(await late).toEqual({ ok: false, reason: 'waited-too-long' });
+      expect(await alsoLate).toEqual({ ok: false, reason: 'waited-too-long' });
+      expect(queue.waiting).toBe(1);
+      // The refused checks no longer count against their addresses.
+      expect(laneCounts.get('b')).toBeUndefined();
+      expect(laneCounts.get('a')).toBe(1);
+      await hasher.finishOldest();
+      expect(await running).toEqual({ ok: true, value: 'a1' });
+      expect(hasher.started).toEqual(['a1', 'c1']);
+      await hasher.finishAll();
+      expect(await onTime).toEqual({ ok: true, value: 'c1' });
+      expect(queue.running).toBe(0);
+      expect(queue.waiting).toBe(0);
+      expect(laneCounts.size).toBe(0);
+      // The refused ones were never run.
+      expect(hasher.started).toEqual(['a1', 'c1']);
+    });
+
+    it('a check that started in time runs to the end however long it takes', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const queue = createHashQueue({ concurrency: 1, perLane: 5, maxWaitMs: 1_000 });
+      const hasher = gatedHasher(queue);
+      const first = hasher.check('a');
+      const second = hasher.check('b');
+      await flush();
+      vi.advanceTimersByTime(999);
+      await hasher.finishOldest();
+      vi.advanceTimersByTime(60_000);
+      await hasher.finishAll();
+      expect(await first).toEqual({ ok: true, value: 'a' });
+      expect(await second).toEqual({ ok: true, value: 'b' });
+    });
+
+    it('maxWaitMs 0 waits without a limit', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const queue = createHashQueue({ concurrency: 1, perLane: 5, maxWaitMs: 0 });
+      const hasher = gatedHasher(queue);
+      void hasher.check('a');
+      const second = hasher.check('b');
+      await flush();
+      vi.advanceTimersByTime(3_600_000);
+      await hasher.finishAll();
+      expect(await second).toEqual({ ok: true, value: 'b' });
+    });
   });
 
   it('queues sharing their lane counts hold an address to one limit across both', async () => {

@@ -16,7 +16,10 @@ import ipaddr from 'ipaddr.js';
  * - **Bounded waiting.** A lane holds at most `perLane` checks, running or waiting; one more
  *   is refused at once (`lane-full`: the caller answers 429, "busy, try again in a moment")
  *   rather than queued for ever. All lanes together hold at most `maxWaiting` waiting checks
- *   (`queue-full`: 503), which bounds memory when many addresses arrive at once.
+ *   (`queue-full`: 503), which bounds memory when many addresses arrive at once. A check that
+ *   has waited `maxWaitMs` without starting gives up (`waited-too-long`: 503), so an
+ *   overloaded gateway answers "busy" in seconds instead of letting the browser or a proxy in
+ *   front time out.
  * - **Blind to accounts.** The lane is the caller's address, never the account, and every
  *   check costs one turn: unknown users, wrong passwords and locked accounts (whose password is
  *   still hashed, so the answer takes as long) wait alike, so where a check waits and whether
@@ -33,7 +36,7 @@ export interface HashQueue {
   readonly waiting: number;
 }
 
-export type QueueRefusal = 'lane-full' | 'queue-full';
+export type QueueRefusal = 'lane-full' | 'queue-full' | 'waited-too-long';
 export type Queued<T> = { ok: true; value: T } | { ok: false; reason: QueueRefusal };
 
 export interface HashQueueOptions {
@@ -49,10 +52,13 @@ export interface HashQueueOptions {
   perLane?: number;
   /** Checks waiting in all lanes together. */
   maxWaiting?: number;
+  /** How long a check may wait for its turn before it is refused; 0: no limit. */
+  maxWaitMs?: number;
 }
 
 export const DEFAULT_PER_LANE = 10;
 export const DEFAULT_MAX_WAITING = 200;
+export const DEFAULT_MAX_WAIT_MS = 10_000;
 
 interface Lane {
   /** Its checks waiting for a turn, oldest first: each resolves to start its check. */
@@ -68,10 +74,17 @@ export function createLaneCounts(): LaneCounts {
   return new Map();
 }
 
+/** Checks running at once for `authentication.password_checks.concurrency` (0: all cores but one, at least one). */
+export function hashConcurrencyOf(configured: number | undefined): number {
+  return Math.max(1, configured || availableParallelism() - 1);
+}
+
 export function createHashQueue(options: HashQueueOptions = {}): HashQueue {
-  const concurrency = Math.max(1, options.concurrency || availableParallelism() - 1);
+  const concurrency = hashConcurrencyOf(options.concurrency);
   const perLane = Math.max(1, options.perLane ?? DEFAULT_PER_LANE);
   const maxWaiting = Math.max(0, options.maxWaiting ?? DEFAULT_MAX_WAITING);
+  // A missing or malformed limit is the default, never "no limit" by accident.
+  const maxWaitMs = Number.isFinite(options.maxWaitMs) ? Math.max(0, options.maxWaitMs!) : DEFAULT_MAX_WAIT_MS;
   const counts = options.laneCounts ?? createLaneCounts();
   const lanes = new Map<string, Lane>();
   /** Lanes with a check waiting, in the order of their next turn. */
@@ -103,19 +116,37 @@ export function createHashQueue(options: HashQueueOptions = {}): HashQueue {
       lane.size++;
       lanes.set(key, lane);
       counts.set(key, count + 1);
+      let started = false;
       try {
         if (mustWait) {
-          await new Promise<void>((resolve) => {
-            lane.waiting.push(resolve);
+          started = await new Promise<boolean>((resolve) => {
+            const timer =
+              maxWaitMs > 0
+                ? setTimeout(() => {
+                    // Still waiting (a started check has cleared the timer): leave the lane and the turns.
+                    lane.waiting.splice(lane.waiting.indexOf(start), 1);
+                    waiting--;
+                    if (lane.waiting.length === 0) turns.splice(turns.indexOf(key), 1);
+                    resolve(false);
+                  }, maxWaitMs)
+                : undefined;
+            timer?.unref?.();
+            const start = () => {
+              clearTimeout(timer);
+              resolve(true);
+            };
+            lane.waiting.push(start);
             waiting++;
             if (lane.waiting.length === 1) turns.push(key);
           });
+          if (!started) return { ok: false, reason: 'waited-too-long' };
         } else {
           running++;
+          started = true;
         }
         return { ok: true, value: await work() };
       } finally {
-        running--;
+        if (started) running--;
         if (--lane.size === 0) lanes.delete(key);
         const left = (counts.get(key) ?? 1) - 1;
         if (left > 0) counts.set(key, left);

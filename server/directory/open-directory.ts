@@ -6,7 +6,7 @@ import type { Kv } from '../kv/kv.js';
 import { createCombinedDirectory } from './combined-directory.js';
 import type { Directory } from './directory.js';
 import { createHashQueue, createLaneCounts, type HashQueue } from './hash-queue.js';
-import type { HashPolicy } from './password-hash.js';
+import { hashPolicyOf, type HashPolicy, type PasswordHasher } from './password-hash.js';
 import { createLdapDirectory, type LdapDirectory } from './ldap/ldap-directory.js';
 import { resolveLdapSettings } from './ldap/ldap-settings.js';
 import { createUsersFileDirectory, type UsersFileDirectory } from './users-file.js';
@@ -22,7 +22,16 @@ import { createUsersFileDirectory, type UsersFileDirectory } from './users-file.
  */
 export async function openDirectory(
   config: Config,
-  deps: { logger: Logger; kv: Kv; now: () => number; hashQueue?: HashQueue; hashPolicy?: HashPolicy; hasSessions?: (username: string) => Promise<boolean> },
+  deps: {
+    logger: Logger;
+    kv: Kv;
+    now: () => number;
+    hashQueue?: HashQueue;
+    /** Tests: a cheap policy instead of the configured profile. */
+    hashPolicy?: HashPolicy;
+    hasher?: PasswordHasher;
+    hasSessions?: (username: string) => Promise<boolean>;
+  },
   options: { watch?: boolean; refresh?: boolean } = {},
 ): Promise<Directory> {
   const auth = config.authentication;
@@ -31,9 +40,11 @@ export async function openDirectory(
   const laneCounts = createLaneCounts();
   let file: UsersFileDirectory | undefined;
   if (auth.users_file !== undefined) {
-    const hashQueue = deps.hashQueue ?? createHashQueue({ concurrency: checks.concurrency, perLane: checks.per_address, maxWaiting: checks.max_waiting, laneCounts });
+    const hashQueue =
+      deps.hashQueue ??
+      createHashQueue({ concurrency: checks.concurrency, perLane: checks.per_address, maxWaiting: checks.max_waiting, maxWaitMs: checks.max_wait * 1000, laneCounts });
     file = await createUsersFileDirectory(
-      { logger: deps.logger, hashQueue, ...(deps.hashPolicy ? { hashPolicy: deps.hashPolicy } : {}) },
+      { logger: deps.logger, hashQueue, hashPolicy: deps.hashPolicy ?? hashPolicyOf(auth.password_hash), ...(deps.hasher ? { hasher: deps.hasher } : {}) },
       { path: auth.users_file, watch: options.watch ?? auth.watch },
     );
   }
@@ -43,7 +54,13 @@ export async function openDirectory(
       const settings = resolveLdapSettings(auth.ldap);
       if (settings.tls.insecureSkipVerify)
         deps.logger.warn('authentication.ldap.tls.insecure_skip_verify is on: certificates are not checked, and anyone on the path can read every password');
-      const checkQueue = createHashQueue({ concurrency: settings.poolSize, perLane: checks.per_address, maxWaiting: checks.max_waiting, laneCounts });
+      const checkQueue = createHashQueue({
+        concurrency: settings.poolSize,
+        perLane: checks.per_address,
+        maxWaiting: checks.max_waiting,
+        maxWaitMs: checks.max_wait * 1000,
+        laneCounts,
+      });
       ldap = createLdapDirectory(
         { logger: deps.logger, kv: deps.kv, now: deps.now, checkQueue },
         {

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { normalizeUsername, parseUsersFile } from './parse-users-file.js';
 
 const SALT = 'c29tZXNhbHRzb21lc2FsdA';
-const HASH = `$argon2id$v=19$m=65536,t=3,p=4$${SALT}$Q2xhc3NpY2FsbHkgMzIgYnl0ZXMgb2YgZGlnZXN0ISE`;
-const WEAKER_HASH = `$argon2id$v=19$m=19456,t=2,p=1$${SALT}$Q2xhc3NpY2FsbHkgMzIgYnl0ZXMgb2YgZGlnZXN0ISE`;
+/** The default profile's parameters (authentication.password_hash). */
+const HASH = `$argon2id$v=19$m=19456,t=2,p=1$${SALT}$Q2xhc3NpY2FsbHkgMzIgYnl0ZXMgb2YgZGlnZXN0ISE`;
+/** Authelia's default (and Gatehouse's before): still accepted, with a warning. */
+const OTHER_HASH = `$argon2id$v=19$m=65536,t=3,p=4$${SALT}$Q2xhc3NpY2FsbHkgMzIgYnl0ZXMgb2YgZGlnZXN0ISE`;
 
 function file(users: string): string {
   return `users:\n${users}`;
@@ -141,11 +143,11 @@ extra: true
   });
 
   it('warns (without the hash) when a user hash costs differently from the dummy hash', () => {
-    const result = parseUsersFile(file(`  bob:\n    displayname: Bob\n    password: "${WEAKER_HASH}"\n` + user('alice')));
+    const result = parseUsersFile(file(`  bob:\n    displayname: Bob\n    password: "${OTHER_HASH}"\n` + user('alice')));
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.warnings).toHaveLength(1);
-    expect(result.warnings[0]).toMatch(/^users\.bob\.password: argon2id parameters m=19456,t=2,p=1 differ/);
+    expect(result.warnings[0]).toMatch(/^users\.bob\.password: argon2id parameters m=65536,t=3,p=4 differ from m=19456,t=2,p=1/);
     expect(result.warnings[0]).not.toContain(SALT);
   });
 });

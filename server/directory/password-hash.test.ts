@@ -1,7 +1,18 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { TEST_HASH_POLICY } from '../testing/test-password-hash.js';
-import { DEFAULT_HASH_POLICY, HASH_PARAMETERS, hashPassword, isAcceptablePasswordLength, MAX_PASSWORD_BYTES, parseArgon2idHash, verifyPasswordHash } from './password-hash.js';
+import { argon2id, hash as argon2PackageHash } from 'argon2';
+import { profileProblem } from '../core/argon2-profile.js';
+import {
+  DEFAULT_HASH_POLICY,
+  HASH_PARAMETERS,
+  hashPassword,
+  hashPolicyOf,
+  isAcceptablePasswordLength,
+  MAX_PASSWORD_BYTES,
+  parseArgon2idHash,
+  verifyPasswordHash,
+} from './password-hash.js';
 
 const SALT = 'c29tZXNhbHRzb21lc2FsdA';
 const DIGEST = 'Q2xhc3NpY2FsbHkgMzIgYnl0ZXMgb2YgZGlnZXN0ISE'; // 32 bytes
@@ -12,16 +23,42 @@ const DIGEST = 'Q2xhc3NpY2FsbHkgMzIgYnl0ZXMgb2YgZGlnZXN0ISE'; // 32 bytes
  */
 const REAL_HASH_TIMEOUT = 120_000;
 
+/**
+ * Authelia's profile (≈ 75 ms of CPU a hash here): long enough that a hash run on the event loop
+ * would show as a stall far above what a busy machine adds; OWASP's ≈ 15 ms would not.
+ */
+const HEAVY = hashPolicyOf({ memory_kib: 65536, iterations: 3, parallelism: 4 });
+
 describe('hashPassword / verifyPasswordHash', { timeout: REAL_HASH_TIMEOUT }, () => {
-  it('makes argon2id v19 hashes with m=64 MiB, t=3, p=4 that verify only the right password', async () => {
+  it("makes argon2id v19 hashes with OWASP's m=19 MiB, t=2, p=1 that verify only the right password", async () => {
     const hash = await hashPassword('correct horse');
     expect(hash).toMatch(/^\$argon2id\$v=19\$/);
-    expect(parseArgon2idHash(hash)).toEqual({ ok: true, parameters: { memoryCost: 65536, timeCost: 3, parallelism: 4 } });
-    expect(HASH_PARAMETERS).toEqual({ memoryCost: 65536, timeCost: 3, parallelism: 4 });
+    expect(parseArgon2idHash(hash)).toEqual({ ok: true, parameters: { memoryCost: 19456, timeCost: 2, parallelism: 1 } });
+    expect(HASH_PARAMETERS).toEqual({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
     expect(await verifyPasswordHash(hash, 'correct horse')).toBe(true);
     expect(await verifyPasswordHash(hash, 'correct horse ')).toBe(false);
     expect(await verifyPasswordHash(hash, 'Correct horse')).toBe(false);
     expect(await verifyPasswordHash(hash, '')).toBe(false);
+  });
+
+  it('verifies hashes the argon2 package made (Authelia, and Gatehouse before) with any accepted parameters', async () => {
+    for (const parameters of [
+      { memoryCost: 65536, timeCost: 3, parallelism: 4 },
+      { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+      { memoryCost: 12288, timeCost: 3, parallelism: 2 },
+    ]) {
+      const stored = await argon2PackageHash('correct horse', { type: argon2id, ...parameters });
+      expect(await verifyPasswordHash(stored, 'correct horse')).toBe(true);
+      for (const wrong of ['correct horse ', 'correct hors', '', 'CORRECT HORSE']) expect(await verifyPasswordHash(stored, wrong)).toBe(false);
+    }
+  });
+
+  it('a hash made with another profile has its parameters, and verifies under the default policy', async () => {
+    const policy = hashPolicyOf({ memory_kib: 47104, iterations: 1, parallelism: 2 });
+    const hash = await hashPassword('correct horse', policy);
+    expect(parseArgon2idHash(hash)).toEqual({ ok: true, parameters: { memoryCost: 47104, timeCost: 1, parallelism: 2 } });
+    expect(await verifyPasswordHash(hash, 'correct horse')).toBe(true);
+    expect(await verifyPasswordHash(hash, 'correct horse!')).toBe(false);
   });
 
   it('salts: the same password hashes differently each time', async () => {
@@ -67,7 +104,7 @@ describe('hashPassword / verifyPasswordHash', { timeout: REAL_HASH_TIMEOUT }, ()
   it(
     'keeps the event loop free while 8 hashes run at once (libuv thread pool)',
     async () => {
-      await hashPassword('warm-up');
+      await hashPassword('warm-up', HEAVY);
       // Other processes on the machine only ever add delay, so the best of three rounds is the
       // fair reading; hashing on the main thread would stall the loop a whole hash every round.
       const ratios: number[] = [];
@@ -75,13 +112,13 @@ describe('hashPassword / verifyPasswordHash', { timeout: REAL_HASH_TIMEOUT }, ()
         const singles: number[] = [];
         for (let i = 0; i < 3; i += 1) {
           const start = performance.now();
-          await hashPassword(`single ${i}`);
+          await hashPassword(`single ${i}`, HEAVY);
           singles.push(performance.now() - start);
         }
         const oneHashMs = singles.sort((a, b) => a - b)[1]!;
         const histogram = monitorEventLoopDelay({ resolution: 5 });
         histogram.enable();
-        await Promise.all(Array.from({ length: 8 }, (_, i) => hashPassword(`concurrent ${i}`)));
+        await Promise.all(Array.from({ length: 8 }, (_, i) => hashPassword(`concurrent ${i}`, HEAVY)));
         histogram.disable();
         ratios.push(histogram.max / 1e6 / oneHashMs);
       }
@@ -89,6 +126,35 @@ describe('hashPassword / verifyPasswordHash', { timeout: REAL_HASH_TIMEOUT }, ()
     },
     2 * REAL_HASH_TIMEOUT,
   );
+});
+
+describe('hashPolicyOf / profileProblem (authentication.password_hash)', () => {
+  it("the default settings are the default policy; others keep OWASP's minimums for stored hashes", () => {
+    expect(hashPolicyOf({ memory_kib: 19456, iterations: 2, parallelism: 1 })).toBe(DEFAULT_HASH_POLICY);
+    const other = hashPolicyOf({ memory_kib: 65536, iterations: 3, parallelism: 4 });
+    expect(other.parameters).toEqual({ memoryCost: 65536, timeCost: 3, parallelism: 4 });
+    expect(other.minimums).toBe(DEFAULT_HASH_POLICY.minimums);
+  });
+
+  it.each([
+    ['OWASP m=19456,t=2,p=1', 19456, 2, 1],
+    ['Authelia m=65536,t=3,p=4', 65536, 3, 4],
+    ['OWASP m=47104,t=1', 47104, 1, 1],
+    ['OWASP m=7168,t=5', 7168, 5, 1],
+    ['the ceiling', 1024 * 1024, 16, 16],
+  ])('accepts %s', (_name, memoryCost, timeCost, parallelism) => expect(profileProblem({ memoryCost, timeCost, parallelism })).toBeUndefined());
+
+  it.each([
+    ['below every OWASP minimum', 19456, 1, 1, /weaker than OWASP/],
+    ['test-cheap', 1024, 1, 1, /weaker than OWASP/],
+    ['t=4 at 8 MiB', 8192, 4, 1, /weaker than OWASP/],
+    ['memory over 1 GiB', 1024 * 1024 + 1, 2, 1, /out of range/],
+    ['iterations over 16', 19456, 17, 1, /out of range/],
+    ['zero iterations', 19456, 0, 1, /out of range/],
+    ['parallelism 0', 19456, 2, 0, /out of range/],
+    ['parallelism over 16', 65536, 2, 17, /out of range/],
+    ['memory under 8 × parallelism', 100, 16, 16, /out of range/],
+  ])('refuses %s', (_name, memoryCost, timeCost, parallelism, reason) => expect(profileProblem({ memoryCost, timeCost, parallelism })).toMatch(reason));
 });
 
 describe('isAcceptablePasswordLength', () => {

@@ -1,4 +1,8 @@
-import { argon2id, hash as argon2Hash, verify as argon2Verify } from 'argon2';
+import { hash as rsHash, verify as rsVerify } from '@node-rs/argon2';
+import { type Argon2idParameters, MAX_MEMORY_KIB, MAX_PARALLELISM, MAX_TIME_COST, meetsMinimums, OWASP_MINIMUMS, withinArgon2idBounds } from '../core/argon2-profile.js';
+
+export type { Argon2idParameters } from '../core/argon2-profile.js';
+export { OWASP_MINIMUMS } from '../core/argon2-profile.js';
 
 /**
  * Longest username the directory looks up, in characters (UTF-16 units: every name that can
@@ -9,24 +13,13 @@ export const MAX_USERNAME_LENGTH = 128;
 export const MAX_PASSWORD_BYTES = 1024;
 
 /**
- * argon2id with the argon2 package's defaults: m=65536 KiB (64 MiB), t=3, p=4. That is above
- * OWASP's minimum (m=19 MiB, t=2, p=1) and equal to Authelia's default, so hashes port both
- * ways. Spelled out so a change of library defaults cannot silently weaken new hashes, and so
- * the users file can tell whether a stored hash costs what the dummy hash costs.
+ * OWASP's recommended argon2id profile: m=19456 KiB (19 MiB), t=2, p=1, the default of
+ * `authentication.password_hash`. Chosen by the login storm's figures (BENCHMARKS.md): with
+ * `@node-rs/argon2` one check costs ≈ 14 ms of CPU, so one core verifies ≈ 70 a second, where
+ * Authelia's m=64 MiB, t=3, p=4 costs ≈ 75 ms (≈ 390 ms with the `argon2` package). Stored
+ * hashes with other parameters (Authelia's included) still verify.
  */
-export const HASH_PARAMETERS: Readonly<Argon2idParameters> = Object.freeze({ memoryCost: 65536, timeCost: 3, parallelism: 4 });
-
-/**
- * OWASP's equivalent argon2id minimums (memory in KiB, iterations): a stored hash must meet
- * one of them, or cracking a leaked file is cheaper than the policy assumes.
- */
-const OWASP_MINIMUMS: readonly (readonly [number, number])[] = Object.freeze([
-  [47104, 1],
-  [19456, 2],
-  [12288, 3],
-  [9216, 4],
-  [7168, 5],
-]);
+export const HASH_PARAMETERS: Readonly<Argon2idParameters> = Object.freeze({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
 
 /** What new hashes cost, and the weakest stored hash accepted. */
 export interface HashPolicy {
@@ -37,30 +30,75 @@ export interface HashPolicy {
 }
 
 /**
- * The only policy the product uses: it is not configurable. The parameter exists so tests can
- * sign in without spending a busy machine's minutes in argon2 (server/testing/test-password-hash.ts).
+ * The product's policy with OWASP's profile. Deployments choose other parameters with
+ * `authentication.password_hash` (hashPolicyOf); the minimums are not configurable. Tests pass
+ * cheap policies so they can sign in without spending a busy machine's minutes in argon2
+ * (server/testing/test-password-hash.ts).
  */
 export const DEFAULT_HASH_POLICY: HashPolicy = Object.freeze({ parameters: HASH_PARAMETERS, minimums: OWASP_MINIMUMS });
 
+/** `authentication.password_hash` as the config schema gives it. */
+export interface PasswordHashSettings {
+  memory_kib: number;
+  iterations: number;
+  parallelism: number;
+}
+
+/** The product's policy for the configured profile: new hashes use it, the minimums stay OWASP's. */
+export function hashPolicyOf(settings: PasswordHashSettings): HashPolicy {
+  const parameters = { memoryCost: settings.memory_kib, timeCost: settings.iterations, parallelism: settings.parallelism };
+  if (sameParameters(parameters, HASH_PARAMETERS)) return DEFAULT_HASH_POLICY;
+  return Object.freeze({ parameters: Object.freeze(parameters), minimums: OWASP_MINIMUMS });
+}
+
+export function sameParameters(a: Argon2idParameters, b: Argon2idParameters): boolean {
+  return a.memoryCost === b.memoryCost && a.timeCost === b.timeCost && a.parallelism === b.parallelism;
+}
+
 /**
- * Hashes on libuv's thread pool: the event loop keeps serving while it runs (~100 ms).
+ * Where argon2 runs. The gateway hashes in a pool of low-priority worker threads
+ * (directory/hash-workers.ts) so sign-ins cannot take the proxy's core; commands and tests
+ * use DIRECT_HASHER.
+ */
+export interface PasswordHasher {
+  /** A new argon2id hash (PHC string) of `password` with `parameters`. */
+  hash(password: string, parameters: Readonly<Argon2idParameters>): Promise<string>;
+  /** Whether `hash` (already checked by parseArgon2idHash) is a hash of `password`. Rejects on a library failure. */
+  verify(hash: string, password: string): Promise<boolean>;
+}
+
+/** argon2id is `Algorithm.Argon2id` (2), an ambient const enum that isolated modules cannot import. */
+export const ARGON2ID = 2;
+
+/** `@node-rs/argon2` on libuv's thread pool, at normal priority: for commands and tests. */
+export const DIRECT_HASHER: PasswordHasher = Object.freeze({
+  hash: (password: string, parameters: Readonly<Argon2idParameters>) => rsHash(password, { algorithm: ARGON2ID, ...parameters }),
+  verify: (hash: string, password: string) => rsVerify(hash, password),
+});
+
+/**
+ * Hashes `password` with the policy's parameters, by default on libuv's thread pool.
  * Throws RangeError for a password over MAX_PASSWORD_BYTES: callers check first.
  */
-export async function hashPassword(password: string, policy: HashPolicy = DEFAULT_HASH_POLICY): Promise<string> {
+export async function hashPassword(password: string, policy: HashPolicy = DEFAULT_HASH_POLICY, hasher: PasswordHasher = DIRECT_HASHER): Promise<string> {
   if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
     throw new RangeError(`password longer than ${MAX_PASSWORD_BYTES} bytes`);
   }
-  return argon2Hash(password, { type: argon2id, ...policy.parameters });
+  return hasher.hash(password, policy.parameters);
 }
 
 /**
  * True only when `hash` is an acceptable argon2id hash (see parseArgon2idHash) of `password`.
- * A malformed hash or any library error gives false, never an exception: a bad entry must not
- * turn a sign-in into a 500 (or tell the caller which users have bad entries). `onError` lets
- * the caller log it.
+ * A malformed hash or any library or worker failure gives false, never an exception and never
+ * true: a bad entry or a crashed hashing worker must not turn a sign-in into a 500, tell the
+ * caller which users have bad entries, or let anyone in. `onError` lets the caller log it.
  */
-export async function verifyPasswordHash(hash: string, password: string, options: { onError?: (error: unknown) => void; policy?: HashPolicy } = {}): Promise<boolean> {
-  const { onError, policy = DEFAULT_HASH_POLICY } = options;
+export async function verifyPasswordHash(
+  hash: string,
+  password: string,
+  options: { onError?: (error: unknown) => void; policy?: HashPolicy; hasher?: PasswordHasher } = {},
+): Promise<boolean> {
+  const { onError, policy = DEFAULT_HASH_POLICY, hasher = DIRECT_HASHER } = options;
   // Checked first: argon2 would verify argon2i/argon2d too, and with whatever memory cost the string asks for.
   const parsed = parseArgon2idHash(hash, policy);
   if (!parsed.ok) {
@@ -68,7 +106,8 @@ export async function verifyPasswordHash(hash: string, password: string, options
     return false;
   }
   try {
-    return await argon2Verify(hash, password);
+    // Strictly true: anything else a hasher might resolve to is a refusal.
+    return (await hasher.verify(hash, password)) === true;
   } catch (error) {
     onError?.(error);
     return false;
@@ -82,24 +121,10 @@ export function isAcceptablePasswordLength(password: string): boolean {
   return password.length * 3 <= MAX_PASSWORD_BYTES || Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES;
 }
 
-export interface Argon2idParameters {
-  memoryCost: number;
-  timeCost: number;
-  parallelism: number;
-}
-
 export type ParsedHash = { ok: true; parameters: Argon2idParameters } | { ok: false; reason: string };
 
 /** PHC string: `$argon2id$v=19$m=…,t=…,p=…$salt$hash`, parameters in any order (argon2 writes m,p,t; Authelia m,t,p). */
 const ARGON2ID_PHC = /^\$argon2id\$v=19\$([a-z]=\d{1,10}(?:,[a-z]=\d{1,10}){2})\$([A-Za-z0-9+/]{11,})\$([A-Za-z0-9+/]{22,})$/;
-
-/**
- * Upper bounds, so a typo in the users file (m=6553600) cannot make each sign-in allocate
- * gigabytes: verification uses the parameters stored in the hash, not ours.
- */
-const MAX_MEMORY_KIB = 1024 * 1024;
-const MAX_TIME_COST = 16;
-const MAX_PARALLELISM = 16;
 
 /** Checks that a stored hash is an argon2id hash we are willing to verify. The reason never quotes the hash. */
 export function parseArgon2idHash(hash: string, policy: HashPolicy = DEFAULT_HASH_POLICY): ParsedHash {
@@ -114,10 +139,10 @@ export function parseArgon2idHash(hash: string, policy: HashPolicy = DEFAULT_HAS
   if (params.size !== 3 || m === undefined || t === undefined || p === undefined) {
     return { ok: false, reason: 'is not an argon2id hash (parameters must be m, t and p)' };
   }
-  if (m > MAX_MEMORY_KIB || t > MAX_TIME_COST || p < 1 || p > MAX_PARALLELISM || m < 8 * p) {
+  if (!withinArgon2idBounds({ memoryCost: m, timeCost: t, parallelism: p })) {
     return { ok: false, reason: `has argon2id parameters out of range (m=${m},t=${t},p=${p}; at most m=${MAX_MEMORY_KIB},t=${MAX_TIME_COST},p=${MAX_PARALLELISM})` };
   }
-  if (!policy.minimums.some(([minM, minT]) => m >= minM && t >= minT)) {
+  if (!meetsMinimums({ memoryCost: m, timeCost: t, parallelism: p }, policy.minimums)) {
     return { ok: false, reason: `is weaker than OWASP's argon2id minimum (m=${m},t=${t}; need e.g. m=19456,t=2); rehash with \`gatehouse hash-password\`` };
   }
   return { ok: true, parameters: { memoryCost: m, timeCost: t, parallelism: p } };

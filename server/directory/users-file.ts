@@ -4,7 +4,18 @@ import { randomToken } from '../core/random.js';
 import type { SessionUser } from '../session/session.js';
 import type { Directory, DirectoryChange, DirectoryEntry, FirstFactorResult } from './directory.js';
 import { createHashQueue, hashLaneOf, type HashQueue } from './hash-queue.js';
-import { DEFAULT_HASH_POLICY, hashPassword, isAcceptablePasswordLength, MAX_USERNAME_LENGTH, verifyPasswordHash, type HashPolicy } from './password-hash.js';
+import {
+  DEFAULT_HASH_POLICY,
+  DIRECT_HASHER,
+  hashPassword,
+  isAcceptablePasswordLength,
+  MAX_USERNAME_LENGTH,
+  parseArgon2idHash,
+  sameParameters,
+  verifyPasswordHash,
+  type HashPolicy,
+  type PasswordHasher,
+} from './password-hash.js';
 import { normalizeUsername, parseUsersFile, type UserRecord } from './parse-users-file.js';
 import { fileSignature, watchFileChanges } from './watch-file.js';
 
@@ -43,10 +54,14 @@ const BUSY_ALL: FirstFactorResult = Object.freeze({ ok: false, reason: 'busy', s
 
 /**
  * `hashQueue`: shared fairly between client addresses; the gateway sizes it from config.
- * `hashPolicy` is for tests only (cheap hashes); the product always uses the default.
+ * `hashPolicy`: the configured profile (authentication.password_hash), or a cheap one in tests.
+ * `hasher`: where argon2 runs; the gateway passes its pool of low-priority worker threads.
  */
-export async function createUsersFileDirectory(deps: { logger: Logger; hashQueue?: HashQueue; hashPolicy?: HashPolicy }, options: UsersFileOptions): Promise<UsersFileDirectory> {
-  const { logger, hashPolicy = DEFAULT_HASH_POLICY } = deps;
+export async function createUsersFileDirectory(
+  deps: { logger: Logger; hashQueue?: HashQueue; hashPolicy?: HashPolicy; hasher?: PasswordHasher },
+  options: UsersFileOptions,
+): Promise<UsersFileDirectory> {
+  const { logger, hashPolicy = DEFAULT_HASH_POLICY, hasher = DIRECT_HASHER } = deps;
   const log = logger.child({ component: 'users-file', path: options.path });
   const hashQueue = deps.hashQueue ?? createHashQueue();
   // Taken before the read: a change between the two is then seen by the first poll.
@@ -65,11 +80,31 @@ export async function createUsersFileDirectory(deps: { logger: Logger; hashQueue
   // the wait tells nothing about who exists; commands that only look users up never pay for it.
   let dummyHash: Promise<string> | undefined;
   const dummy = () =>
-    (dummyHash ??= hashPassword(randomToken(24), hashPolicy).catch((error: unknown) => {
+    (dummyHash ??= hashPassword(randomToken(24), hashPolicy, hasher).catch((error: unknown) => {
       dummyHash = undefined;
       throw error;
     }));
   const listeners = new Set<(change: DirectoryChange) => void>();
+  // Users already told, per hash: one notice per stored hash and process, not one per sign-in.
+  const rehashNoticed = new Set<string>();
+
+  /**
+   * A stored hash with other parameters than the profile still verifies. Gatehouse never
+   * rewrites the operator's file, so "re-hashed at the next sign-in" is a notice: the user
+   * and the parameters (never the hash), and the command that makes a hash with the profile.
+   */
+  function noticeOtherParameters(username: string, passwordHash: string): void {
+    if (rehashNoticed.has(passwordHash)) return;
+    const parsed = parseArgon2idHash(passwordHash, hashPolicy);
+    if (!parsed.ok || sameParameters(parsed.parameters, hashPolicy.parameters)) return;
+    rehashNoticed.add(passwordHash);
+    const { memoryCost: m, timeCost: t, parallelism: p } = parsed.parameters;
+    const want = hashPolicy.parameters;
+    log.warn(
+      { username, stored: `m=${m},t=${t},p=${p}`, profile: `m=${want.memoryCost},t=${want.timeCost},p=${want.parallelism}` },
+      'users file: this user signed in with a password hash whose argon2id parameters are not authentication.password_hash; replace it with the output of `gatehouse hash-password`',
+    );
+  }
 
   async function reloadOnce(): Promise<void> {
     let text: string;
@@ -141,6 +176,7 @@ export async function createUsersFileDirectory(deps: { logger: Logger; hashQueue
       const queued = await hashQueue.run(hashLaneOf(clientIp), () =>
         verifyPasswordHash(usable?.passwordHash ?? fallbackHash, password, {
           policy: hashPolicy,
+          hasher,
           onError: (error) => log.error({ username: key, err: error }, 'stored password hash could not be checked'),
         }),
       );
@@ -149,6 +185,7 @@ export async function createUsersFileDirectory(deps: { logger: Logger; hashQueue
       // A reload while argon2 ran may have disabled the user or changed the password.
       const current = users.get(usable.username);
       if (!current || current.disabled || current.passwordHash !== usable.passwordHash) return INVALID;
+      noticeOtherParameters(current.username, current.passwordHash);
       return { ok: true, user: toSessionUser(current) };
     },
     findUser(username) {

@@ -12,6 +12,7 @@ import { createSqliteAccountStateStore } from './sqlite-account-states.js';
 import { createSqlitePushDeviceStore } from './sqlite-push-devices.js';
 import { createBatchedAuditStore } from './audit-batcher.js';
 import { createSqliteAuditBatchWriter, createSqliteAuditStore } from './sqlite-audit-events.js';
+import { createSqliteAuditWorkerWriter } from './sqlite-audit-worker.js';
 import { createSqliteEnrollmentCodeStore, createSqliteRecoveryCodeStore } from './sqlite-codes.js';
 import { guardStore, toStoreError } from './sqlite-errors.js';
 import { createSqliteOtpDeviceStore } from './sqlite-otp-devices.js';
@@ -67,7 +68,9 @@ export function openSqliteStorage(options: SqliteStorageOptions, deps: { logger:
   }
 
   const ping = db.prepare('SELECT 1');
-  const audit = createBatchedAuditStore(createSqliteAuditStore(db), createSqliteAuditBatchWriter(db));
+  // Audit commits (one fsync each) off the event loop; an in-memory database has no file to share.
+  const auditWorker = options.path === ':memory:' ? undefined : createSqliteAuditWorkerWriter({ path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? 2000 });
+  const audit = createBatchedAuditStore(createSqliteAuditStore(db), auditWorker?.write ?? createSqliteAuditBatchWriter(db));
   let closed = false;
   return {
     otpDevices: guardStore(createSqliteOtpDeviceStore(db, secrets)),
@@ -98,6 +101,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, deps: { logger:
       // Usually nothing is queued, and the file closes at once (synchronously, before any await).
       if (!audit.idle()) await audit.drain().catch(() => undefined);
       if (db.open) db.close();
+      await auditWorker?.close();
     },
   };
 }

@@ -46,6 +46,7 @@ const INVALID = Object.freeze({ ok: false, reason: 'invalid-credentials' } as co
 const BUSY: Record<QueueRefusal, FirstFactorResult & ImitationResult> = {
   'lane-full': Object.freeze({ ok: false, reason: 'busy', scope: 'address' }),
   'queue-full': Object.freeze({ ok: false, reason: 'busy', scope: 'all' }),
+  'waited-too-long': Object.freeze({ ok: false, reason: 'busy', scope: 'all' }),
 };
 
 /**
