@@ -35,6 +35,7 @@ users:
       username: 'alice',
       displayName: 'Alice Liu',
       email: 'alice@corp.example',
+      mobile: '',
       groups: ['admins', 'dev'],
       passwordHash: HASH,
       disabled: false,

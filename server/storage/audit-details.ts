@@ -29,6 +29,8 @@ export const AUDIT_DETAIL_KEYS: ReadonlySet<string> = new Set([
   'status',
   'approval',
   'replaced',
+  'destination',
+  'cap',
 ]);
 
 const MAX_KEYS = 16;
