@@ -183,6 +183,26 @@ describe('storage and second factors', () => {
     expect(result.ok ? [] : result.errors).toContain('storage.encryption_keys[1].id: duplicates encryption_keys[0].id');
   });
 
+  it('needs smtp for email codes, and a sender and countries for SMS codes', () => {
+    const result = parse(`${MINIMAL}second_factors: { email_otp: { enabled: true }, sms_otp: { enabled: true } }\n`);
+    const errors = result.ok ? [] : result.errors;
+    expect(errors).toContain('smtp: is required when second_factors.email_otp is enabled');
+    expect(errors).toContain('second_factors.sms_otp.sender: is required when sms_otp is enabled');
+    expect(errors).toContain('second_factors.sms_otp.allowed_countries: must name at least one country when sms_otp is enabled (e.g. [TW])');
+  });
+
+  it.each([
+    ['ttl: 11m', 'second_factors.sms_otp.ttl: must be at most 10m'],
+    ['digits: 7', 'second_factors.sms_otp.digits'],
+    ['allowed_countries: [tw]', 'second_factors.sms_otp.allowed_countries[0]: must be an ISO 3166 alpha-2 country code in capitals (TW)'],
+    ['sender: { type: twilio, account_sid: AC1, auth_token: x, from: "+15005550006" }', 'second_factors.sms_otp.sender.account_sid'],
+    ['sender: { type: webhook, url: "https://sms.example/send?key=1", body: "{to}" }', 'must not contain credentials, a query or a fragment'],
+    ['sender: { type: webhook, url: "https://sms.example/", body: "x", headers: [{ name: "X-A", value: "a\\r\\nB: c" }] }', 'must not contain line breaks'],
+  ])('refuses sms_otp.%s', (field, message) => {
+    const result = parse(`${MINIMAL}second_factors: { sms_otp: { ${field} } }\n`);
+    expect((result.ok ? [] : result.errors).join('\n')).toContain(message);
+  });
+
   it('needs smtp for email enrollment codes', () => {
     const result = parse(`${MINIMAL}enrollment: { email_code: { enabled: true } }\n`);
     expect(result.ok ? [] : result.errors).toContain('smtp: is required when enrollment.email_code is enabled');
