@@ -5,6 +5,8 @@ import { normalizeCode } from '../otp/normalize-code.js';
 import { digestCode, generateSentCode, isSameDigest } from './code-digest.js';
 import { reserveSends, type SendCap, type SendCapName } from './send-caps.js';
 
+const KEEP_SECONDS = 60;
+
 export type SentCodeKind = 'email_otp' | 'sms_otp';
 
 /** Where a user's codes go: the address or E.164 number, and how the page shows it. */
@@ -118,13 +120,14 @@ export function createSentCodeFactor(deps: SentCodeDeps, options: SentCodeOption
       const code = generateSentCode(options.digits);
       const expiresAt = now + options.ttlSeconds * 1000;
       const record: CodeRecord = { id, username, digest: digestCode(deps.digestKey, id, code), masked: destination.masked, sentAt: now, expiresAt };
-      await deps.kv.set(deliveryKey(id), 'sending', options.ttlSeconds);
-      await deps.kv.set(recordKey(binding), JSON.stringify(record), options.ttlSeconds);
+      // The store keeps it a minute past its end: the clock decides (and says "expired"), the TTL cleans up.
+      await deps.kv.set(deliveryKey(id), 'sending', options.ttlSeconds + KEEP_SECONDS);
+      await deps.kv.set(recordKey(binding), JSON.stringify(record), options.ttlSeconds + KEEP_SECONDS);
       return { ok: true, code, recordId: id, expiresAt, destination };
     },
 
     async markDelivery(recordId, delivery) {
-      await deps.kv.setIfPresent(deliveryKey(recordId), delivery, options.ttlSeconds);
+      await deps.kv.setIfPresent(deliveryKey(recordId), delivery, options.ttlSeconds + KEEP_SECONDS);
     },
 
     async stateOf(username, binding) {
@@ -149,7 +152,7 @@ export function createSentCodeFactor(deps: SentCodeDeps, options: SentCodeOption
       // Guard: the code itself.
       if (!isSameDigest(digestCode(deps.digestKey, record.id, typed), record.digest)) return { ok: false, reason: 'invalid-code' };
       // Single use: the claim is the atomic write; of two parallel requests with the code, one wins.
-      const claimed = await deps.kv.setIfAbsent(usedKey(record.id), '1', options.ttlSeconds);
+      const claimed = await deps.kv.setIfAbsent(usedKey(record.id), '1', options.ttlSeconds + KEEP_SECONDS);
       if (!claimed) return { ok: false, reason: 'replayed' };
       await deps.kv.del(recordKey(binding), deliveryKey(record.id));
       return { ok: true, device: device(record.masked) };
