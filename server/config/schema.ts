@@ -536,7 +536,7 @@ const window = (maxRetries: number, findTime: string, banTime: string) =>
     .prefault({} as never);
 
 const regulation = z.strictObject({
-  /** Per account and factor kind (password, otp, push, webauthn, recovery_code, email_otp, enrollment_code). */
+  /** Per account and factor kind (password, otp — TOTP, HOTP, email and SMS codes alike —, push, webauthn, recovery_code, enrollment_code). */
   account: window(5, '10m', '15m'),
   /** Per client address, across accounts and kinds. */
   address: window(30, '10m', '15m'),
