@@ -180,6 +180,13 @@ describe('email codes as a second factor', () => {
     expect(signedIn).toHaveLength(1);
   });
 
+  it('"Confirm it\'s you" before changing sign-in methods does not offer an email code', async () => {
+    const b = browser(h, await h.signIn('alice'));
+    const page = await b.get('/second-factor?fresh=1');
+    expect(page.status).toBe(200);
+    expect(page.body).not.toContain('code/email/send');
+  });
+
   it('a rule whose factors leave email out neither offers nor accepts it', async () => {
     const b = browser(h, await h.signIn('alice'));
     const page = await b.get(`/second-factor${rdq(TOTP_ONLY)}`);

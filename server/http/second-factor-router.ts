@@ -54,7 +54,8 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
     const webauthnAvailable = ctx.config.second_factors.webauthn.enabled && kinds.includes('webauthn') && (await ctx.factors.webauthn.listDevices(username)).length > 0;
     const recoveryCodesAllowed =
       ctx.config.second_factors.recovery_codes.enabled && kinds.includes('recovery_code') && (await ctx.factors.recovery_code.listDevices(username)).length > 0;
-    const sentCodes = await sentCodeOptionsOf(ctx, username, kinds);
+    // "Confirm it's you" before changing sign-in methods: a sent code does not count there.
+    const sentCodes = extra.reason === 'stale' ? [] : await sentCodeOptionsOf(ctx, username, kinds);
     const state = await ctx.storage.userState.get(username);
     const hasSecond = session.factors.some((f) => f.kind !== 'password');
     const { locale, t } = localeOf(req);
