@@ -107,6 +107,22 @@ access_control:
     expect(result.config.redis!.password).toBe('s3cret value');
   });
 
+  it('reads the SMS sender secrets from files: a webhook header value and the Twilio auth token', () => {
+    writeFileSync(join(dir, 'sms-bearer'), 'Bearer hook-secret\n');
+    writeFileSync(join(dir, 'twilio-token'), 'tw-secret\n');
+    const hook = parse(
+      `${MINIMAL}second_factors: { sms_otp: { sender: { type: webhook, url: "https://sms.example/send", body: "{to}", headers: [{ name: Authorization, value_file: sms-bearer }] } } }\n`,
+    );
+    if (!hook.ok) throw new Error(hook.errors.join('\n'));
+    expect(hook.config.second_factors.sms_otp.sender).toMatchObject({ headers: [{ name: 'Authorization', value: 'Bearer hook-secret' }] });
+    const twilio = parse(
+      `${MINIMAL}second_factors: { sms_otp: { sender: { type: twilio, account_sid: AC${'0'.repeat(32)}, auth_token_file: twilio-token, from: "+15005550006" } } }\n`,
+    );
+    if (!twilio.ok) throw new Error(twilio.errors.join('\n'));
+    expect(twilio.config.second_factors.sms_otp.sender).toMatchObject({ auth_token: 'tw-secret' });
+    expect((twilio.config.second_factors.sms_otp.sender as { api_url: URL }).api_url.href).toBe('https://api.twilio.com/');
+  });
+
   it('refuses a secret given both ways, a missing secret file and _file on a non-secret key', () => {
     const result = parse(`${MINIMAL}redis: { url: "redis://r:6379", password: x, password_file: y }\n`);
     expect(result.ok ? [] : result.errors).toContain('redis.password_file: set either password or password_file, not both');
