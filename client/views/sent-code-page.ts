@@ -58,7 +58,7 @@ ${model.redirectTarget !== undefined && html`<input type="hidden" name="rd" valu
 <h1 id="page-heading">${title}</h1>
 ${message !== undefined && html`<div id="form-error" class="alert" role="alert"><p>${t(message, { seconds: String(model.secondsToResend) })}</p></div>`}
 ${failed && html`<div class="alert" role="alert"><p>${t(channel === 'email' ? 'sent_code.failed_email' : 'sent_code.failed_sms', { to: model.masked })}</p></div>`}
-<p id="sent-code-status" class="lead" role="status">${
+<p id="sent-code-status" class="lead" role="status"${delivery === 'sending' ? html` data-status-url="${base}/status" data-page-url="${base}${query}"` : ''}>${
     delivery === 'sending'
       ? t('sent_code.sending', { to: model.masked })
       : delivery === 'sent'
@@ -94,5 +94,5 @@ ${
 </form>
 <p><a href="${model.basePath}second-factor${query}">${t('sent_code.other_method')}</a></p>
 </section>`;
-  return renderLayout({ ...model, title, hasError: message !== undefined || failed, body });
+  return renderLayout({ ...model, title, hasError: message !== undefined || failed, body, scripts: delivery === 'sending' ? ['sent-code'] : [] });
 }

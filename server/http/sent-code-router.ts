@@ -6,6 +6,7 @@ import type { Session } from '../session/session.js';
 import { completeSecondFactor, secondFactorBinding, type SecondFactorFailure } from '../sign-in/complete-second-factor.js';
 import { sendSignInCode } from '../sign-in/send-sign-in-code.js';
 import { renderSentCodePage, type SentCodeChannelName, type SentCodePageModel, type SentCodeProblem } from '../../client/views/sent-code-page.js';
+import { sendApiError } from './api-errors.js';
 import type { GatewayContext } from './context.js';
 import { localeOf, sendPage } from './pages.js';
 import { decideFor, isValidSessionPost, portalSession, redirectToSignIn, siteNameOf } from './portal-session.js';
@@ -88,6 +89,18 @@ export function createSentCodeRouter(ctx: GatewayContext): express.Router {
     const found = channelFor(req, signedIn.session, rd);
     if (!found) return void res.redirect(303, `${ctx.portal.basePath}second-factor${back(rd)}`);
     await page(req, res, signedIn.token, signedIn.session, rd, 200, found);
+  });
+
+  /** How the delivery of this sign-in's code stands, for static/sent-code.js: sending, sent, failed or none. */
+  router.get('/second-factor/code/:channel/status', async (req, res) => {
+    res.set('cache-control', 'no-store');
+    const signedIn = await portalSession(ctx, req);
+    if (!signedIn) return sendApiError(res, 'signed_out');
+    const name = String(req.params.channel);
+    const channel = name === 'email' || name === 'sms' ? ctx.sentCodes[SENT_CODE_KINDS[name]] : undefined;
+    if (!channel) return sendApiError(res, 'not_found');
+    const state = await channel.factor.stateOf(signedIn.session.user.username, secondFactorBinding(ctx.sessions, signedIn.token)!);
+    res.json({ delivery: state && state.expiresAt > ctx.clock.now() ? state.delivery : 'none' });
   });
 
   router.post('/second-factor/code/:channel/send', form, async (req, res) => {
