@@ -166,6 +166,13 @@ describe('SMS codes as a second factor', () => {
       (e) => e.some((x) => x.reason === 'timeout'),
     );
     expect((await b.get(`/second-factor/code/sms${rdq()}`)).body).toContain('Could not send a code');
+    // What the page's script asks: this sign-in's delivery, and nothing for anyone else.
+    const status = await b.get('/second-factor/code/sms/status');
+    expect(status.headers['cache-control']).toBe('no-store');
+    expect(JSON.parse(status.body)).toEqual({ delivery: 'failed' });
+    const other = browser(h, await h.signIn('alice'));
+    expect(JSON.parse((await other.get('/second-factor/code/sms/status')).body)).toEqual({ delivery: 'none' });
+    expect((await h.request({ path: '/second-factor/code/sms/status', host: 'auth.localhost' })).status).toBe(401);
     provider.release();
   });
 
