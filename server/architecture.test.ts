@@ -50,6 +50,7 @@ const IO_PACKAGES = [
 const EVERYTHING_BELOW_HTTP = [
   'core',
   'config',
+  'mail',
   'kv',
   'storage',
   'session',
@@ -85,11 +86,13 @@ const RULES: Record<Part, Rule> = {
   directory: { imports: ['core', 'config', 'kv'], types: ['session'] },
   regulation: { imports: ['core', 'config', 'kv', 'storage'], types: ['audit'] },
   audit: { imports: ['core', 'config', 'storage'] },
+  // Sends mail through the configured SMTP server; knows nothing of who or why.
+  mail: { imports: ['core', 'config'] },
   // A factor verifies: never a session, a sign-in step or a page. The audit log and the regulator
   // it is handed are types (webauthn's clone warning, push's answers on the phone).
   factors: { imports: ['core', 'config', 'kv', 'storage', WIRE], types: ['audit', 'regulation'] },
-  'sign-in': { imports: ['core', 'config', 'factors', 'session', 'regulation', 'audit', 'directory', 'storage'], types: ['notifications', 'client/i18n'] },
-  enrollment: { imports: ['core', 'config', 'kv', 'storage', 'factors', 'session', 'regulation', 'audit', 'sign-in'], types: ['client/i18n'] },
+  'sign-in': { imports: ['core', 'config', 'mail', 'factors', 'session', 'regulation', 'audit', 'directory', 'storage'], types: ['notifications', 'client/i18n'] },
+  enrollment: { imports: ['core', 'config', 'mail', 'kv', 'storage', 'factors', 'session', 'regulation', 'audit', 'sign-in'], types: ['client/i18n'] },
   identity: { imports: ['core', 'config'], types: ['session'] },
   proxy: { imports: ['core', 'config', 'policy', 'session'] },
   gate: { imports: ['core', 'config', 'policy', 'session', 'directory'] },

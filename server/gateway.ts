@@ -44,6 +44,7 @@ import { createMetrics } from './http/metrics.js';
 import { scrapeRegistry, type ScrapeMetrics } from './http/scrape-metrics.js';
 import { createPortalApp } from './http/create-portal-app.js';
 import { createPageHeaders } from './http/security-headers.js';
+import { createSentCodeChannels } from './http/sent-code-services.js';
 
 export interface Gateway {
   ctx: GatewayContext;
@@ -202,6 +203,8 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   resources.add(() => Promise.race([proxy.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]));
   const mailer = config.enrollment.email_code.enabled && config.smtp ? createEnrollmentMailer(config.smtp, clock.now) : undefined;
   if (mailer) resources.add(() => mailer.close());
+  const sentCodes = createSentCodeChannels({ config, kv, directory, now: clock.now });
+  resources.add(() => sentCodes.close());
   const requests = createInFlight();
   const ctx: GatewayContext = {
     inFlight: requests,
@@ -230,6 +233,7 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
       recovery_code: createRecoveryCodeFactor({ storage }),
       webauthn: createWebAuthnFactor(webauthn),
     },
+    sentCodes: sentCodes.channels,
     webauthn,
     regulator: createRegulator(
       { kv, clock, audit, endSessions: (username) => sessions.destroyAllForUser(username), onEvent: (event, factor) => metrics.regulation.inc({ event, factor }) },

@@ -77,6 +77,7 @@ const FACTOR_LABELS: Readonly<Record<string, MessageKey>> = {
   webauthn: 'factor.webauthn',
   push: 'factor.push',
   email_otp: 'factor.email_otp',
+  sms_otp: 'factor.sms_otp',
   recovery_code: 'factor.recovery_code',
 };
 

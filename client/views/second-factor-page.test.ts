@@ -415,3 +415,35 @@ describe('renderSecondFactorPage', () => {
     });
   });
 });
+
+describe('renderSecondFactorPage: codes by email and SMS', () => {
+  const sentCodes = [
+    { channel: 'email' as const, masked: 'a••••@corp.example' },
+    { channel: 'sms' as const, masked: '•••• 678' },
+  ];
+
+  it('offers each as a button that posts to its send route, with the masked destination only', () => {
+    const out = render({ devices: [], sentCodes, redirectTarget: 'https://wiki.example.com/' });
+    const actions = forms(out).map((f) => f.action);
+    expect(actions).toEqual(['/auth/second-factor/code/email/send', '/auth/second-factor/code/sms/send']);
+    expect(out).toContain('Email a code to a••••@corp.example');
+    expect(out).toContain('Text a code to •••• 678');
+    expect(forms(out)[0]!.body).toContain('name="rd" value="https://wiki.example.com/"');
+    // The intro names no method when a sent code is on offer, and nobody is sent to set one up.
+    expect(out).toContain('confirm it&#39;s you with one of your sign-in methods');
+    expect(out).not.toContain('/methods');
+  });
+
+  it('puts an app or token code first, and the last used channel ahead of the rest', () => {
+    expect(leadPart(render({ sentCodes }))).toContain('name="code"');
+    expect(otherPart(render({ sentCodes }))).toContain('code/email/send');
+    expect(leadPart(render({ sentCodes, lastFactorKind: 'sms_otp' }))).toContain('code/sms/send');
+    expect(leadPart(render({ sentCodes, lastFactorKind: 'email_otp' }))).toContain('code/email/send');
+  });
+
+  it('says it in Traditional Chinese', () => {
+    const out = render({ devices: [], sentCodes }, 'zh-TW');
+    expect(out).toContain('寄送驗證碼到 a••••@corp.example');
+    expect(out).toContain('傳送簡訊驗證碼到 •••• 678');
+  });
+});

@@ -5,6 +5,7 @@ import { renderTime } from './format-time.js';
 import { html, type SafeHtml } from './html.js';
 import { renderLayout, type PageContext } from './layout.js';
 import { renderOtpCodeField } from './otp-code-field.js';
+import type { SentCodeChannelName } from './sent-code-page.js';
 import { toSafeHref } from './safe-href.js';
 import { translateHtml } from './translate-html.js';
 import { renderWebAuthnAlertSlot, renderWebAuthnData } from './webauthn-data.js';
@@ -49,6 +50,8 @@ export interface SecondFactorPageModel extends PageContext {
   webauthnAvailable?: boolean;
   /** Phones enrolled for push approval that this step accepts: "Approve on my phone", with a choice when several. */
   pushDevices?: Array<{ id: string; name: string }>;
+  /** Codes by email or SMS this step accepts, with where they would go (masked). */
+  sentCodes?: Array<{ channel: SentCodeChannelName; masked: string }>;
 }
 
 /** Form field names the server reads from the POST to `second-factor`. */
@@ -58,8 +61,8 @@ export const RECOVERY_DEVICE = 'recovery';
 export const RECOVERY_CODE_MAX_LENGTH = 32;
 
 /** The ways through this step, in the order offered when nothing says which the user prefers: phishing-resistant first. */
-export type SecondFactorMethod = 'webauthn' | 'push' | 'code' | 'recovery';
-const METHOD_ORDER: readonly SecondFactorMethod[] = ['webauthn', 'push', 'code', 'recovery'];
+export type SecondFactorMethod = 'webauthn' | 'push' | 'code' | 'email' | 'sms' | 'recovery';
+const METHOD_ORDER: readonly SecondFactorMethod[] = ['webauthn', 'push', 'code', 'email', 'sms', 'recovery'];
 
 const ERRORS: Record<SecondFactorError, MessageKey> = {
   invalid_code: 'mfa.error_invalid_code',
@@ -84,8 +87,7 @@ const FIELD_ERRORS: ReadonlySet<SecondFactorError> = new Set(['invalid_code', 'r
  */
 export function renderSecondFactorPage(model: SecondFactorPageModel): string {
   const { t, error } = model;
-  const push = model.pushDevices ?? [];
-  const title = t(model.reason !== 'sign_in' ? 'mfa.title_confirm' : model.webauthnAvailable === true || push.length > 0 ? 'mfa.title_finish' : 'mfa.title_sign_in');
+  const title = t(model.reason !== 'sign_in' ? 'mfa.title_confirm' : namesNoMethod(model) ? 'mfa.title_finish' : 'mfa.title_sign_in');
   const message = error === undefined ? undefined : errorMessage(error, model.submittedWith === 'recovery');
   const methods = availableMethods(model);
   const lead = leadMethod(model, methods);
@@ -115,6 +117,8 @@ export function availableMethods(model: SecondFactorPageModel): SecondFactorMeth
     webauthn: model.webauthnAvailable === true,
     push: (model.pushDevices?.length ?? 0) > 0,
     code: model.devices.length > 0,
+    email: (model.sentCodes ?? []).some((s) => s.channel === 'email'),
+    sms: (model.sentCodes ?? []).some((s) => s.channel === 'sms'),
     recovery: model.recoveryCodesAllowed,
   };
   return METHOD_ORDER.filter((m) => has[m]);
@@ -133,7 +137,11 @@ export function leadMethod(model: SecondFactorPageModel, methods: readonly Secon
         ? 'code'
         : last === 'webauthn' || last === 'push'
           ? last
-          : undefined;
+          : last === 'email_otp'
+            ? 'email'
+            : last === 'sms_otp'
+              ? 'sms'
+              : undefined;
   if (wanted !== undefined && methods.includes(wanted)) return wanted;
   return methods.find((m) => m !== 'recovery') ?? methods[0];
 }
@@ -155,6 +163,9 @@ function renderMethod(model: SecondFactorPageModel, method: SecondFactorMethod, 
       return renderPushOption(model, placement);
     case 'code':
       return renderDeviceForm(model, placement);
+    case 'email':
+    case 'sms':
+      return renderSentCodeOption(model, method, placement);
     case 'recovery':
       return renderRecoveryForm(model, placement);
   }
@@ -182,20 +193,25 @@ function errorMessage(error: SecondFactorError, onRecovery: boolean): MessageKey
   return Object.hasOwn(ERRORS, error) ? ERRORS[error] : 'mfa.error_invalid_code';
 }
 
-// With a security key or a phone on offer the intro stops saying "enter the code": it names no method.
-function intro({ t, reason, siteName, webauthnAvailable, pushDevices }: SecondFactorPageModel): string {
-  const keys: Record<SecondFactorReason, [MessageKey, MessageKey]> =
-    webauthnAvailable === true || (pushDevices?.length ?? 0) > 0
-      ? {
-          sign_in: ['mfa.intro_sign_in_any', 'mfa.intro_sign_in_any_site'],
-          step_up: ['mfa.intro_step_up_any', 'mfa.intro_step_up_any_site'],
-          stale: ['mfa.intro_stale_any', 'mfa.intro_stale_any_site'],
-        }
-      : {
-          sign_in: ['mfa.intro_sign_in', 'mfa.intro_sign_in_site'],
-          step_up: ['mfa.intro_step_up', 'mfa.intro_step_up_site'],
-          stale: ['mfa.intro_stale', 'mfa.intro_stale_site'],
-        };
+/** Whether anything but an app or token code is on offer: the title and intro then name no method. */
+function namesNoMethod(model: SecondFactorPageModel): boolean {
+  return model.webauthnAvailable === true || (model.pushDevices?.length ?? 0) > 0 || (model.sentCodes?.length ?? 0) > 0;
+}
+
+// With a security key, a phone or a sent code on offer the intro stops saying "enter the code from your app".
+function intro(model: SecondFactorPageModel): string {
+  const { t, reason, siteName } = model;
+  const keys: Record<SecondFactorReason, [MessageKey, MessageKey]> = namesNoMethod(model)
+    ? {
+        sign_in: ['mfa.intro_sign_in_any', 'mfa.intro_sign_in_any_site'],
+        step_up: ['mfa.intro_step_up_any', 'mfa.intro_step_up_any_site'],
+        stale: ['mfa.intro_stale_any', 'mfa.intro_stale_any_site'],
+      }
+    : {
+        sign_in: ['mfa.intro_sign_in', 'mfa.intro_sign_in_site'],
+        step_up: ['mfa.intro_step_up', 'mfa.intro_step_up_site'],
+        stale: ['mfa.intro_stale', 'mfa.intro_stale_site'],
+      };
   const [plain, withSite] = Object.hasOwn(keys, reason) ? keys[reason] : keys.sign_in;
   return siteName ? t(withSite, { site: siteName }) : t(plain);
 }
@@ -234,6 +250,17 @@ ${phones.map((phone) => html`<option value="${phone.id}"${phone.id === model.sel
 }
 <div><button id="push-start" type="submit" class="${buttonClass(lead)}" aria-describedby="push-option-hint"${focus ? html` autofocus` : ''}>${t('push.option_button')}</button></div>
 <p id="push-option-hint" class="hint">${t('push.option_hint')}</p>
+</form>`;
+}
+
+/** "Email a code to a••••@corp.example", "Text a code to •••• 678": posts to second-factor/code/…/send. */
+function renderSentCodeOption(model: SecondFactorPageModel, channel: SentCodeChannelName, { lead, focus }: Placement): SafeHtml {
+  const { t } = model;
+  const option = (model.sentCodes ?? []).find((s) => s.channel === channel)!;
+  return html`<form class="form sent-code-option" method="post" action="${model.basePath}second-factor/code/${channel}/send">
+${hiddenFields(model)}
+<div><button id="send-${channel}" type="submit" class="${buttonClass(lead)}" aria-describedby="${channel}-option-hint"${focus ? html` autofocus` : ''}>${t(channel === 'email' ? 'sent_code.option_email' : 'sent_code.option_sms', { to: option.masked })}</button></div>
+<p id="${channel}-option-hint" class="hint">${t('sent_code.option_hint')}</p>
 </form>`;
 }
 

@@ -1,4 +1,5 @@
 import { loadConfigFile } from '../config/load-config.js';
+import type { Config } from '../config/schema.js';
 import { createSilentLogger } from '../core/logger.js';
 import { openLdapConnection } from '../directory/ldap/ldap-connection.js';
 import { LdapSettingsError, resolveLdapSettings, type LdapSettings } from '../directory/ldap/ldap-settings.js';
@@ -61,6 +62,7 @@ export async function runCheckConfig(
       return 1;
     }
   }
+  for (const warning of sentCodeWarnings(result.config)) io.stderr.write(`warning: ${warning}\n`);
   let failed = false;
   if (options.connect && ldap) {
     const now = options.now ?? Date.now;
@@ -83,4 +85,30 @@ export async function runCheckConfig(
   // Where sessions will live, as read: a sentinel list is easy to get subtly wrong.
   if (result.config.session.store === 'redis' && result.config.redis) io.stdout.write(`  redis: ${describeRedisTarget(result.config.redis)}\n`);
   return 0;
+}
+
+/**
+ * Where email or SMS codes count as the second factor: NIST SP 800-63B treats SMS as a restricted
+ * authenticator and email as no authenticator at AAL2, so each such rule is named, for the
+ * security team to confirm. A two_factor rule without `factors` accepts every enabled factor.
+ */
+export function sentCodeWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  const enabled = { email_otp: config.second_factors.email_otp.enabled, sms_otp: config.second_factors.sms_otp.enabled };
+  config.access_control.rules.forEach((rule, i) => {
+    if (rule.policy !== 'two_factor') return;
+    for (const kind of ['sms_otp', 'email_otp'] as const) {
+      const listed = rule.factors?.includes(kind) ?? false;
+      if (!listed && (rule.factors !== undefined || !enabled[kind])) continue;
+      const why =
+        kind === 'sms_otp'
+          ? 'SMS codes are a restricted authenticator (NIST SP 800-63B: SIM swap, number porting, interception)'
+          : 'email codes are not an authenticator at AAL2 (NIST SP 800-63B): whoever reads the mailbox passes';
+      const how = listed ? 'lists it in factors' : 'has no factors list, so it accepts every enabled factor';
+      warnings.push(
+        `access_control.rules[${i}] (${rule.domain.join(', ')}) accepts ${kind}: ${why}; the rule ${how}${enabled[kind] ? '' : ` (second_factors.${kind} is not enabled yet)`}`,
+      );
+    }
+  });
+  return warnings;
 }

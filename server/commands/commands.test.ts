@@ -57,22 +57,23 @@ describe('gatehouse check-config', () => {
     expect(t.err()).toContain('access_control.default_policy:');
   });
 
-  it('exits 1 for a rule that asks for email codes, a factor not built yet, naming the rule and what to use instead', async () => {
+  it('warns, naming each rule, where email or SMS codes count as the second factor; other factors pass silently', async () => {
     const rules = [
       { domain: 'wiki.corp.example', policy: 'two_factor', factors: ['totp', 'email_otp'] },
-      { domain: 'wiki.corp.example', policy: 'two_factor', factors: ['email_otp'] },
+      { domain: 'kiosk.corp.example', policy: 'two_factor', factors: ['sms_otp'] },
+      { domain: 'vault.corp.example', policy: 'two_factor', factors: ['webauthn'] },
     ];
     const t = io();
-    expect(await runCheckConfig(writeConfig('email-otp.yml', { ...GOOD, access_control: { default_policy: 'deny', rules } }), {}, t.io)).toBe(1);
-    expect(t.err()).toContain('2 errors');
-    expect(t.err()).toContain(
-      'access_control.rules[0].factors[1]: "email_otp" is not available yet: Gatehouse has no email code factor, so no one could meet this rule (use totp, hotp, webauthn, push, recovery_code)',
-    );
-    expect(t.err()).toContain('access_control.rules[1].factors[0]: "email_otp" is not available yet');
-    // Every factor that exists is still accepted.
+    expect(await runCheckConfig(writeConfig('sent-codes.yml', { ...GOOD, access_control: { default_policy: 'deny', rules } }), {}, t.io)).toBe(0);
+    expect(t.err()).toContain('warning: access_control.rules[0] (wiki.corp.example) accepts email_otp: email codes are not an authenticator at AAL2');
+    expect(t.err()).toContain('warning: access_control.rules[1] (kiosk.corp.example) accepts sms_otp: SMS codes are a restricted authenticator');
+    expect(t.err()).toContain('(second_factors.sms_otp is not enabled yet)');
+    expect(t.err()).not.toContain('rules[2]');
+    // Every factor is accepted by a rule, and none of these warns.
     const built = io();
     const all = [{ domain: 'wiki.corp.example', policy: 'two_factor', factors: ['totp', 'hotp', 'webauthn', 'push', 'recovery_code'] }];
     expect(await runCheckConfig(writeConfig('built.yml', { ...GOOD, access_control: { default_policy: 'deny', rules: all } }), {}, built.io)).toBe(0);
+    expect(built.err()).not.toContain('warning');
   });
 
   it('exits 1 when the users file is invalid, naming the problem and never a hash', async () => {

@@ -108,6 +108,22 @@ access_control:
     expect(result.config.redis!.password).toBe('s3cret value');
   });
 
+  it('reads the SMS sender secrets from files: a webhook header value and the Twilio auth token', () => {
+    writeFileSync(join(dir, 'sms-bearer'), 'Bearer hook-secret\n');
+    writeFileSync(join(dir, 'twilio-token'), 'tw-secret\n');
+    const hook = parse(
+      `${MINIMAL}second_factors: { sms_otp: { sender: { type: webhook, url: "https://sms.example/send", body: "{to}", headers: [{ name: Authorization, value_file: sms-bearer }] } } }\n`,
+    );
+    if (!hook.ok) throw new Error(hook.errors.join('\n'));
+    expect(hook.config.second_factors.sms_otp.sender).toMatchObject({ headers: [{ name: 'Authorization', value: 'Bearer hook-secret' }] });
+    const twilio = parse(
+      `${MINIMAL}second_factors: { sms_otp: { sender: { type: twilio, account_sid: AC${'0'.repeat(32)}, auth_token_file: twilio-token, from: "+15005550006" } } }\n`,
+    );
+    if (!twilio.ok) throw new Error(twilio.errors.join('\n'));
+    expect(twilio.config.second_factors.sms_otp.sender).toMatchObject({ auth_token: 'tw-secret' });
+    expect((twilio.config.second_factors.sms_otp.sender as { api_url: URL }).api_url.href).toBe('https://api.twilio.com/');
+  });
+
   it('refuses a secret given both ways, a missing secret file and _file on a non-secret key', () => {
     const result = parse(`${MINIMAL}redis: { url: "redis://r:6379", password: x, password_file: y }\n`);
     expect(result.ok ? [] : result.errors).toContain('redis.password_file: set either password or password_file, not both');
@@ -182,6 +198,26 @@ describe('storage and second factors', () => {
     const key = '1'.repeat(64);
     const result = parse(`${withoutKeys}storage: { encryption_keys: [{ id: k1, key: "${key}" }, { id: k1, key: "${key}" }] }\n`);
     expect(result.ok ? [] : result.errors).toContain('storage.encryption_keys[1].id: duplicates encryption_keys[0].id');
+  });
+
+  it('needs smtp for email codes, and a sender and countries for SMS codes', () => {
+    const result = parse(`${MINIMAL}second_factors: { email_otp: { enabled: true }, sms_otp: { enabled: true } }\n`);
+    const errors = result.ok ? [] : result.errors;
+    expect(errors).toContain('smtp: is required when second_factors.email_otp is enabled');
+    expect(errors).toContain('second_factors.sms_otp.sender: is required when sms_otp is enabled');
+    expect(errors).toContain('second_factors.sms_otp.allowed_countries: must name at least one country when sms_otp is enabled (e.g. [TW])');
+  });
+
+  it.each([
+    ['ttl: 11m', 'second_factors.sms_otp.ttl: must be at most 10m'],
+    ['digits: 7', 'second_factors.sms_otp.digits'],
+    ['allowed_countries: [tw]', 'second_factors.sms_otp.allowed_countries[0]: must be an ISO 3166 alpha-2 country code in capitals (TW)'],
+    ['sender: { type: twilio, account_sid: AC1, auth_token: x, from: "+15005550006" }', 'second_factors.sms_otp.sender.account_sid'],
+    ['sender: { type: webhook, url: "https://sms.example/send?key=1", body: "{to}" }', 'must not contain credentials, a query or a fragment'],
+    ['sender: { type: webhook, url: "https://sms.example/", body: "x", headers: [{ name: "X-A", value: "a\\r\\nB: c" }] }', 'must not contain line breaks'],
+  ])('refuses sms_otp.%s', (field, message) => {
+    const result = parse(`${MINIMAL}second_factors: { sms_otp: { ${field} } }\n`);
+    expect((result.ok ? [] : result.errors).join('\n')).toContain(message);
   });
 
   it('needs smtp for email enrollment codes', () => {

@@ -16,14 +16,14 @@ import { isPublicSuffix } from './public-suffix.js';
 export const POLICIES = ['bypass', 'one_factor', 'two_factor', 'deny'] as const;
 export type PolicyLevel = (typeof POLICIES)[number];
 
-/** Second-factor kinds a rule may accept. Only some are built yet; the rest parse now. */
-export const SECOND_FACTORS = ['totp', 'hotp', 'webauthn', 'push', 'email_otp', 'recovery_code'] as const;
+/** Second-factor kinds a rule may accept. */
+export const SECOND_FACTORS = ['totp', 'hotp', 'webauthn', 'push', 'email_otp', 'sms_otp', 'recovery_code'] as const;
 export type SecondFactorKind = (typeof SECOND_FACTORS)[number];
 
 export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'] as const;
 
 /** Keys whose value may come from a file instead: `password_file: /run/secrets/x`. */
-export const SECRET_KEYS = new Set(['password', 'key', 'private_key']);
+export const SECRET_KEYS = new Set(['password', 'key', 'private_key', 'auth_token', 'value']);
 
 const duration = (fallback?: string | number, options: { positive?: boolean } = {}) => {
   const schema = z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -118,11 +118,11 @@ const subjectTerm = z.string().regex(/^(user|group):.+$/, {
  * Factor contract) but no verifier exists, so a rule asking for one would ask for something
  * nobody can present. Refused with a clear message instead, until the factor is built.
  */
-export const UNBUILT_SECOND_FACTORS: ReadonlySet<SecondFactorKind> = new Set(['email_otp']);
+export const UNBUILT_SECOND_FACTORS: ReadonlySet<SecondFactorKind> = new Set([]);
 const ruleFactor = z.enum(SECOND_FACTORS).superRefine((kind, ctx) => {
   if (!UNBUILT_SECOND_FACTORS.has(kind)) return;
   const usable = SECOND_FACTORS.filter((k) => !UNBUILT_SECOND_FACTORS.has(k)).join(', ');
-  ctx.addIssue({ code: 'custom', message: `"${kind}" is not available yet: Gatehouse has no email code factor, so no one could meet this rule (use ${usable})` });
+  ctx.addIssue({ code: 'custom', message: `"${kind}" is not available yet: no one could meet this rule (use ${usable})` });
 });
 
 const rule = z.strictObject({
@@ -368,6 +368,74 @@ const push = z.strictObject({
 });
 export type PushConfig = z.output<typeof push>;
 
+/**
+ * What email and SMS codes share: a code sent for one sign-in, valid `ttl`, single use, with
+ * caps on how often one is sent.
+ */
+const sentCodeFields = {
+  enabled: z.boolean().default(false),
+  digits: z.union([z.literal(6), z.literal(8)]).default(6),
+  /** How long a sent code is valid (NIST SP 800-63B: out-of-band at most 10 min). */
+  ttl: duration('5m', { positive: true }).refine((seconds) => seconds <= 600, { error: 'must be at most 10m' }),
+  /** Codes sent per account within send_window. */
+  max_sends: z.number().int().min(1).max(50).default(5),
+  send_window: duration('1h', { positive: true }),
+  /** The wait between two codes for one sign-in (shown on the page). */
+  resend_cooldown: duration('60s', { positive: true }).refine((seconds) => seconds <= 600, { error: 'must be at most 10m' }),
+};
+
+/** A header of the SMS webhook; `value_file` reads a secret (a bearer token) from a file. */
+const webhookHeader = z.strictObject({
+  name: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a header name` }),
+  value: z.string().regex(/^[^\r\n\0]*$/, { error: 'must not contain line breaks' }),
+});
+
+const smsSender = z.discriminatedUnion('type', [
+  z.strictObject({
+    /** Any HTTP API: the gateway sends `body` with {to}, {code}, {site}, {expires} filled in. */
+    type: z.literal('webhook'),
+    url: httpUrl,
+    method: z.enum(['POST', 'PUT']).default('POST'),
+    headers: z.array(webhookHeader).default([]),
+    /** How the values are escaped in the body: JSON strings, or form-urlencoded. */
+    content_type: z.enum(['application/json', 'application/x-www-form-urlencoded']).default('application/json'),
+    body: z.string().min(1).max(4096),
+  }),
+  z.strictObject({
+    /** Twilio Programmable Messaging: POST {api_url}2010-04-01/Accounts/{account_sid}/Messages.json */
+    type: z.literal('twilio'),
+    account_sid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, { error: 'must be a Twilio Account SID (AC and 32 hex digits)' }),
+    auth_token: z.string().min(1),
+    /** The sending number (E.164) or a Messaging Service SID (MG…). */
+    from: z.string().regex(/^(\+[1-9][0-9]{6,14}|MG[0-9a-fA-F]{32})$/, { error: 'must be an E.164 number (+886…) or a Messaging Service SID (MG…)' }),
+    api_url: httpUrl.prefault('https://api.twilio.com/'),
+  }),
+]);
+
+const emailOtp = z.strictObject({ ...sentCodeFields });
+
+const smsOtp = z.strictObject({
+  ...sentCodeFields,
+  /** Where numbers written without a country code are (ISO 3166 alpha-2, e.g. TW). */
+  default_region: z
+    .string()
+    .regex(/^[A-Z]{2}$/, { error: 'must be an ISO 3166 alpha-2 country code in capitals (TW)' })
+    .optional(),
+  /** Only numbers of these countries get codes (SMS pumping fraud targets expensive destinations). */
+  allowed_countries: z.array(z.string().regex(/^[A-Z]{2}$/, { error: 'must be an ISO 3166 alpha-2 country code in capitals (TW)' })).default([]),
+  /** Codes sent to one number per 24 h, whoever asks. */
+  max_per_number_per_day: z.number().int().min(1).max(100).default(10),
+  /** Codes sent to all numbers together per 24 h: a ceiling on the bill. */
+  max_per_day: z.number().int().min(1).max(1_000_000).default(1000),
+  /** Connect and answer deadline of the SMS provider; the page never waits for it. */
+  timeout: duration('10s', { positive: true }).refine((seconds) => seconds <= 60, { error: 'must be at most 60s' }),
+  /** Text of the message; {code}, {site}, {expires} (minutes) are filled in. */
+  message: z.string().min(1).max(320).default('{code} is your {site} sign-in code. It expires in {expires} minutes. Never share it.'),
+  sender: smsSender.optional(),
+});
+export type SmsOtpConfig = z.output<typeof smsOtp>;
+export type SentCodeConfig = z.output<typeof emailOtp>;
+
 const secondFactors = z.strictObject({
   totp: z
     .strictObject({
@@ -437,6 +505,10 @@ const secondFactors = z.strictObject({
     })
     .prefault({} as never),
   push: push.prefault({} as never),
+  /** Codes by email to the directory's address: not an authenticator at AAL2 (NIST SP 800-63B). */
+  email_otp: emailOtp.prefault({} as never),
+  /** Codes by SMS to the directory's mobile number: a restricted authenticator (NIST SP 800-63B). */
+  sms_otp: smsOtp.prefault({} as never),
 });
 
 const enrollment = z.strictObject({
@@ -528,7 +600,7 @@ const window = (maxRetries: number, findTime: string, banTime: string) =>
     .prefault({} as never);
 
 const regulation = z.strictObject({
-  /** Per account and factor kind (password, otp, push, webauthn, recovery_code, email_otp, enrollment_code). */
+  /** Per account and factor kind (password, otp — TOTP, HOTP, email and SMS codes alike —, push, webauthn, recovery_code, enrollment_code). */
   account: window(5, '10m', '15m'),
   /** Per client address, across accounts and kinds. */
   address: window(30, '10m', '15m'),
@@ -746,6 +818,20 @@ export function crossFieldIssues(raw: unknown): Issue[] {
   }
   if (asRecord(doc.notifications).enabled === true && doc.smtp === undefined) {
     issues.push({ path: ['smtp'], message: 'is required when notifications are enabled' });
+  }
+  if (asRecord(factorsDoc.email_otp).enabled === true && doc.smtp === undefined) {
+    issues.push({ path: ['smtp'], message: 'is required when second_factors.email_otp is enabled' });
+  }
+  const smsDoc = asRecord(factorsDoc.sms_otp);
+  if (smsDoc.enabled === true) {
+    if (smsDoc.sender === undefined) issues.push({ path: ['second_factors', 'sms_otp', 'sender'], message: 'is required when sms_otp is enabled' });
+    if (!Array.isArray(smsDoc.allowed_countries) || smsDoc.allowed_countries.length === 0) {
+      issues.push({ path: ['second_factors', 'sms_otp', 'allowed_countries'], message: 'must name at least one country when sms_otp is enabled (e.g. [TW])' });
+    }
+  }
+  const sentCodesEnabled = asRecord(factorsDoc.email_otp).enabled === true || smsDoc.enabled === true;
+  if (!totpEnabled && sentCodesEnabled && keys.length === 0) {
+    issues.push({ path: ['storage', 'encryption_keys'], message: 'needs at least one key while email or SMS codes are enabled (openssl rand -base64 32)' });
   }
   const aliases = asRecord(access.networks);
   const trusted = Array.isArray(enrollmentDoc.trusted_networks) ? enrollmentDoc.trusted_networks : [];

@@ -37,6 +37,7 @@ users:
       username: 'alice',
       displayName: 'Alice Liu',
       email: 'alice@corp.example',
+      mobile: '',
       groups: ['admins', 'dev'],
       passwordHash: HASH,
       disabled: false,

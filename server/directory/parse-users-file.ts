@@ -7,6 +7,8 @@ export interface UserRecord {
   username: string;
   displayName: string;
   email: string;
+  /** As written in the file (any format libphonenumber-js reads); '' when absent. For SMS codes. */
+  mobile: string;
   groups: readonly string[];
   passwordHash: string;
   disabled: boolean;
@@ -27,6 +29,12 @@ const NO_CONTROL = /^[^\p{Cc}\p{Zl}\p{Zp}]*$/u;
 const userSchema = z.strictObject({
   displayname: z.string().trim().min(1, 'must not be empty').max(256).regex(NO_CONTROL, 'must not contain control characters'),
   email: z.email({ error: 'is not an email address' }).max(254).optional(),
+  /** For SMS codes: checked and normalized to E.164 when a code is sent (the country allow-list is config). */
+  mobile: z
+    .string()
+    .max(32)
+    .regex(/^\+?[0-9 ()./-]+$/, 'is not a phone number (digits, spaces, "+", "-", "(", ")")')
+    .optional(),
   groups: z.array(z.string().max(128).regex(GROUP, 'is not a group name (letters, digits, "_.@:+-", single inner spaces)')).max(256).default([]),
   password: z.string({ error: 'is required' }),
   disabled: z.boolean().default(false),
@@ -107,6 +115,7 @@ export function parseUsersFile(text: string, policy: HashPolicy = DEFAULT_HASH_P
         username,
         displayName: user.displayname,
         email: user.email ?? '',
+        mobile: user.mobile ?? '',
         groups: Object.freeze([...new Set(user.groups)]),
         passwordHash: user.password,
         disabled: user.disabled,

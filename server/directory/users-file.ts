@@ -213,7 +213,7 @@ export async function createUsersFileDirectory(
 }
 
 function toSessionUser(record: UserRecord): SessionUser {
-  return { username: record.username, displayName: record.displayName, email: record.email, groups: [...record.groups] };
+  return { username: record.username, displayName: record.displayName, email: record.email, ...(record.mobile ? { mobile: record.mobile } : {}), groups: [...record.groups] };
 }
 
 function diffUsers(before: ReadonlyMap<string, UserRecord>, after: ReadonlyMap<string, UserRecord>): DirectoryChange {
@@ -223,7 +223,7 @@ function diffUsers(before: ReadonlyMap<string, UserRecord>, after: ReadonlyMap<s
     if (old.disabled) continue;
     const now = after.get(username);
     if (!now || now.disabled || now.passwordHash !== old.passwordHash) revoked.push(username);
-    else if (now.displayName !== old.displayName || now.email !== old.email || now.groups.join('\n') !== old.groups.join('\n')) updated.push(username);
+    else if (now.displayName !== old.displayName || now.email !== old.email || now.mobile !== old.mobile || now.groups.join('\n') !== old.groups.join('\n')) updated.push(username);
   }
   return { revoked, updated };
 }

@@ -1,5 +1,5 @@
-import nodemailer from 'nodemailer';
 import type { Config } from '../config/schema.js';
+import { createMailSender } from '../mail/mail-sender.js';
 import type { Locale } from '../../client/i18n.js';
 
 export interface EnrollmentMailer {
@@ -24,34 +24,16 @@ const TEXT: Record<Locale, { subject: string; body: (v: { name: string; code: st
   },
 };
 
-/** Sends enrollment codes through the configured SMTP server (nodemailer). */
+/** Sends enrollment codes through the configured SMTP server. */
 export function createEnrollmentMailer(smtp: NonNullable<Config['smtp']>, now: () => number): EnrollmentMailer {
-  const timeout = smtp.timeout * 1000;
-  const transport = nodemailer.createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.security === 'tls',
-    requireTLS: smtp.security === 'starttls',
-    ignoreTLS: smtp.security === 'none',
-    auth: smtp.username ? { user: smtp.username, pass: smtp.password ?? '' } : undefined,
-    connectionTimeout: timeout,
-    greetingTimeout: timeout,
-    socketTimeout: timeout,
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  });
+  const mail = createMailSender(smtp);
   return {
     async sendEnrollmentCode({ to, displayName, code, expiresAt, portalUrl, locale }) {
       const text = TEXT[locale];
       const minutes = Math.max(1, Math.round((expiresAt - now()) / 60_000));
-      await transport.sendMail({
-        from: smtp.from,
-        to,
-        subject: text.subject,
-        text: text.body({ name: displayName, code, minutes, url: portalUrl }),
-      });
+      await mail.send({ to, subject: text.subject, text: text.body({ name: displayName, code, minutes, url: portalUrl }) });
     },
-    close: () => transport.close(),
+    close: () => mail.close(),
   };
 }
 

@@ -76,6 +76,16 @@ describe('hasFreshSecondFactor', () => {
     },
     { name: 'push a moment ago, as another instance whose clock runs ahead wrote it', factors: [{ kind: 'push', at: NOW + 200 }], fresh: true },
     { name: 'no factors at all', factors: [], fresh: false },
+    { name: 'an email code just now: a mailbox never confirms a change of sign-in methods', factors: [{ kind: 'email_otp', at: NOW }], fresh: false },
+    { name: 'an SMS code just now', factors: [{ kind: 'sms_otp', at: NOW }], fresh: false },
+    {
+      name: 'an SMS code now and TOTP 11 minutes ago',
+      factors: [
+        { kind: 'totp', at: NOW - 11 * MIN },
+        { kind: 'sms_otp', at: NOW },
+      ],
+      fresh: false,
+    },
   ] as const)('$name → $fresh', ({ factors, fresh }) => {
     expect(hasFreshSecondFactor(session({ factors: [...factors] }), NOW, 600)).toBe(fresh);
   });

@@ -21,7 +21,14 @@ export function decideEnrollment(input: { session: Session; hasFactors: boolean;
   return { kind: 'needs-proof' };
 }
 
-/** Has this session passed a second factor (anything but the password) at most `maxAgeSeconds` ago? */
+/**
+ * Factors that never confirm a change of sign-in methods: a code sent to a mailbox or a phone
+ * number proves access to those (NIST SP 800-63B: email is no authenticator, SMS a restricted
+ * one), and must not let whoever has them replace the user's passkey or app with their own.
+ */
+export const NOT_FOR_CHANGES: ReadonlySet<string> = new Set(['email_otp', 'sms_otp']);
+
+/** Has this session passed a second factor (anything but the password or a sent code) at most `maxAgeSeconds` ago? */
 export function hasFreshSecondFactor(session: Session, now: number, maxAgeSeconds: number): boolean {
-  return session.factors.some((f) => f.kind !== 'password' && now - f.at <= maxAgeSeconds * 1000);
+  return session.factors.some((f) => f.kind !== 'password' && !NOT_FOR_CHANGES.has(f.kind) && now - f.at <= maxAgeSeconds * 1000);
 }

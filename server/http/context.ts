@@ -22,6 +22,7 @@ import type { createSiteTable } from '../sites/site-table.js';
 import type { KnownBrowsers } from '../notifications/known-browsers.js';
 import type { SecurityNotifier } from '../notifications/security-notifier.js';
 import type { InFlight } from './in-flight.js';
+import type { SentCodeChannels } from './sent-code-services.js';
 import type { Metrics } from './metrics.js';
 import type { ScrapeMetrics } from './scrape-metrics.js';
 
@@ -57,6 +58,8 @@ export interface GatewayContext {
   browsers?: KnownBrowsers;
   /** The second factors, by kind. */
   factors: { totp: Factor; hotp: Factor; recovery_code: Factor; webauthn: Factor };
+  /** Sign-in codes by email and SMS, the channels enabled (second_factors.email_otp, .sms_otp). */
+  sentCodes: SentCodeChannels;
   /** Passkey and security-key ceremonies. */
   webauthn: WebAuthnService;
   /** Push approval on the companion app; present when second_factors.push.enabled. */

@@ -10,6 +10,7 @@ import { createMethodsRouter } from './methods-router.js';
 import { createOwnSessionsRouter } from './own-sessions-router.js';
 import { createPortalRouter } from './portal-router.js';
 import { createSecondFactorRouter } from './second-factor-router.js';
+import { createSentCodeRouter } from './sent-code-router.js';
 import { createWebAuthnRouter } from './webauthn-router.js';
 import { createPushApiRouter } from './push-api-router.js';
 import { createPushSignInRouter } from './push-sign-in-router.js';
@@ -66,6 +67,7 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
   if (ctx.config.second_factors.webauthn.enabled) portal.use(createWebAuthnRouter(ctx));
   if (ctx.push) portal.use('/api/push/v1', createPushApiRouter(ctx, ctx.push));
   if (ctx.push) portal.use(createPushSignInRouter(ctx, ctx.push));
+  portal.use(createSentCodeRouter(ctx));
   portal.use(createSecondFactorRouter(ctx));
   portal.use(createMethodsRouter(ctx));
   portal.use(createOwnSessionsRouter(ctx));

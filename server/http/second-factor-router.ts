@@ -8,7 +8,9 @@ import { completeSecondFactor } from '../sign-in/complete-second-factor.js';
 import { renderClockDriftPage } from '../../client/views/clock-drift-page.js';
 import { renderSecondFactorPage, type SecondFactorDeviceChoice, type SecondFactorError, type SecondFactorReason } from '../../client/views/second-factor-page.js';
 import { freshFactorUntil } from './admin-router.js';
+import type { SentCodeChannelName } from '../../client/views/sent-code-page.js';
 import type { GatewayContext } from './context.js';
+import { SENT_CODE_KINDS } from './sent-code-router.js';
 import { localeOf, sendPage } from './pages.js';
 import { decideFor, isValidSessionPost, portalPath, portalSession, redirectToSignIn, siteNameOf } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
@@ -58,6 +60,8 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
     const webauthnAvailable = ctx.config.second_factors.webauthn.enabled && kinds.includes('webauthn') && (await ctx.factors.webauthn.listDevices(username)).length > 0;
     const recoveryCodesAllowed =
       ctx.config.second_factors.recovery_codes.enabled && kinds.includes('recovery_code') && (await ctx.factors.recovery_code.listDevices(username)).length > 0;
+    // "Confirm it's you" before changing sign-in methods: a sent code does not count there.
+    const sentCodes = extra.reason === 'stale' ? [] : await sentCodeOptionsOf(ctx, username, kinds);
     const state = await ctx.storage.userState.get(username);
     const hasSecond = session.factors.some((f) => f.kind !== 'password');
     const { locale, t } = localeOf(req);
@@ -74,7 +78,8 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
       reason: !hasSecond ? 'sign_in' : 'step_up',
       webauthnAvailable,
       pushDevices: ctx.push && kinds.includes('push') ? (await ctx.push.factor.listDevices(username)).map((d) => ({ id: d.id, name: d.name })) : [],
-      setUpUrl: devices.length === 0 && !webauthnAvailable ? portalPath(ctx, 'methods', rd) : undefined,
+      sentCodes,
+      setUpUrl: devices.length === 0 && !webauthnAvailable && sentCodes.length === 0 ? portalPath(ctx, 'methods', rd) : undefined,
       ...extra,
     });
     sendPage(ctx, res, status, body);
@@ -161,6 +166,18 @@ async function codeDevicesOf(ctx: GatewayContext, username: string, kinds: reado
     }
   }
   return devices;
+}
+
+/** Email and SMS codes this step accepts, for users with an address or number to send them to. */
+async function sentCodeOptionsOf(ctx: GatewayContext, username: string, kinds: readonly SecondFactorKind[]): Promise<Array<{ channel: SentCodeChannelName; masked: string }>> {
+  const options: Array<{ channel: SentCodeChannelName; masked: string }> = [];
+  for (const channel of ['email', 'sms'] as const) {
+    const found = ctx.sentCodes[SENT_CODE_KINDS[channel]];
+    if (!found || !kinds.includes(found.factor.kind)) continue;
+    const destination = await found.factor.destinationOf(username);
+    if (destination) options.push({ channel, masked: destination.masked });
+  }
+  return options;
 }
 
 /** The factor a submitted `device` field names: "recovery", or one of the user's OTP devices. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../config/schema.js';
+import { configSchema, SECOND_FACTORS } from '../config/schema.js';
 import { compilePolicy } from './compile-policy.js';
 import { evaluateAccess } from './evaluate-access.js';
 import { explainAccess } from './explain-access.js';
@@ -37,7 +37,7 @@ const policy = compilePolicy(
 const deny = (rule: number): Decision => ({ kind: 'deny', rule });
 const allow = (rule: number, p: string): Decision => ({ kind: 'allow', rule, policy: p as never });
 const login = (rule: number): Decision => ({ kind: 'login', rule });
-const stepUp = (rule: number): Decision => ({ kind: 'step_up', rule, factors: ['totp', 'hotp', 'webauthn', 'push', 'email_otp', 'recovery_code'] });
+const stepUp = (rule: number): Decision => ({ kind: 'step_up', rule, factors: [...SECOND_FACTORS] });
 
 type Case = { user: string; path: string; insensitive: Decision; exact: Decision };
 const c = (user: string, path: string, insensitive: Decision, exact: Decision): Case => ({ user, path, insensitive, exact });

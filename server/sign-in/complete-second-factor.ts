@@ -122,8 +122,11 @@ export function withFactorUse(factors: readonly FactorUse[], used: FactorUse): F
   return [...factors.filter((f) => f.kind !== used.kind), used];
 }
 
-/** TOTP and HOTP share one counter: a guess at either is a guess at the account's codes. */
+/**
+ * One-time codes share one counter — TOTP, HOTP and codes sent by email or SMS: a guess at any
+ * is a guess at the account's codes, and a budget per channel would multiply the guesses.
+ */
 export function attemptKindOf(kind: Factor['kind']): AttemptKind {
-  if (kind === 'totp' || kind === 'hotp') return 'otp';
+  if (kind === 'totp' || kind === 'hotp' || kind === 'email_otp' || kind === 'sms_otp') return 'otp';
   return kind;
 }

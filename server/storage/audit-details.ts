@@ -30,6 +30,8 @@ export const AUDIT_DETAIL_KEYS: ReadonlySet<string> = new Set([
   'approval',
   'replaced',
   'browser',
+  'destination',
+  'cap',
 ]);
 
 const MAX_KEYS = 16;
