@@ -13,6 +13,8 @@ export interface MailMessage {
   text: string;
   /** Every value from a user in it must have gone through escapeHtml. */
   html?: string;
+  /** A security notification's kind, sent as an `X-Gatehouse-Notification` header for mail filters: a fixed word, never user data. */
+  kind?: string;
 }
 
 export interface MailSender {
@@ -51,10 +53,18 @@ export function createMailSender(smtp: NonNullable<Config['smtp']>): MailSender 
     disableUrlAccess: true,
   });
   return {
-    async send({ to, subject, text, html }) {
+    async send({ to, subject, text, html, kind }) {
       if (!isDeliverableAddress(to)) throw new MailAddressError();
+      if (kind !== undefined && !/^[a-z][a-z0-9_.-]{0,63}$/.test(kind)) throw new Error('a notification kind is a fixed lower-case word');
       // An address object, not a string: nodemailer then parses nothing out of it.
-      await transport.sendMail({ from: smtp.from, to: { name: '', address: to }, subject: subject.replace(/[\r\n]+/g, ' '), text, ...(html ? { html } : {}) });
+      await transport.sendMail({
+        from: smtp.from,
+        to: { name: '', address: to },
+        subject: subject.replace(/[\r\n]+/g, ' '),
+        text,
+        ...(html ? { html } : {}),
+        ...(kind ? { headers: { 'X-Gatehouse-Notification': kind } } : {}),
+      });
     },
     close: () => transport.close(),
   };

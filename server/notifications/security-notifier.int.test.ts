@@ -3,7 +3,8 @@ import type { AuditInput } from '../audit/audit-event.js';
 import { configSchema, NOTIFICATION_KINDS, type NotificationKind } from '../config/schema.js';
 import { createSilentLogger } from '../core/logger.js';
 import type { SessionUser } from '../session/session.js';
-import { createSecurityNotifier, isMailAddress } from './security-notifier.js';
+import { isDeliverableAddress } from '../core/email-address.js';
+import { createSecurityNotifier } from './security-notifier.js';
 import { startSilentSmtp, startSmtpInbox } from './testing/smtp-inbox.js';
 
 /** Audit events that call for each kind, as the use-cases write them. */
@@ -122,7 +123,7 @@ describe('security notifications over SMTP', () => {
     `${'a'.repeat(65)}@corp.example`,
     `bob@${'a'.repeat(250)}.example`,
   ])('refuses an address that is not one plain address (no header injection): %j', async (address) => {
-    expect(isMailAddress(address)).toBe(false);
+    expect(isDeliverableAddress(address)).toBe(false);
     setUser('bob', address);
     const { notifier, audited } = notifierFor(inbox.port);
     const before = inbox.mails.length;

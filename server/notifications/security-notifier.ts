@@ -7,7 +7,8 @@ import { describeUserAgent } from '../factors/push/describe-user-agent.js';
 import type { KnownBrowsers } from './known-browsers.js';
 import { notificationOf, type Notice } from './notification-of.js';
 import { renderNotification } from './notification-templates.js';
-import { createSmtpTransport, type MailTransport } from './smtp-transport.js';
+import { isDeliverableAddress } from '../core/email-address.js';
+import { createMailSender, type MailSender } from '../mail/mail-sender.js';
 
 export interface SecurityNotifier {
   /** Queues the mail an audit event calls for, if any. Returns at once and never throws. */
@@ -34,7 +35,7 @@ export interface NotifierOptions {
   /** First retry pause; doubles each time. Tests pass a few ms. */
   backoffMs?: number;
   /** Tests only: a transport other than SMTP. */
-  transport?: MailTransport;
+  transport?: MailSender;
 }
 
 interface Job {
@@ -43,16 +44,6 @@ interface Job {
   at: number;
   clientIp?: string;
   userAgent?: string;
-}
-
-/**
- * A plain address and nothing else: no display name, no CR or LF (header injection), no
- * comments or routes. A directory value that is not one is refused, not repaired.
- */
-const ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-
-export function isMailAddress(value: string): boolean {
-  return value.length <= 254 && ADDRESS.test(value);
 }
 
 const CONCURRENCY = 2;
@@ -67,7 +58,7 @@ const CONCURRENCY = 2;
 export function createSecurityNotifier(deps: NotifierDeps, options: NotifierOptions): SecurityNotifier {
   const { logger } = deps;
   const { config } = options;
-  const transport = options.transport ?? createSmtpTransport(options.smtp);
+  const transport = options.transport ?? createMailSender(options.smtp);
   const backoffMs = options.backoffMs ?? 2000;
   const queue: Job[] = [];
   let running = 0;
@@ -99,7 +90,7 @@ export function createSecurityNotifier(deps: NotifierDeps, options: NotifierOpti
       logger.info({ username: job.username, notification: job.notice.kind }, 'security notification skipped: no address on file');
       return;
     }
-    if (!isMailAddress(user.email)) return failed(job, 'bad-address', 0);
+    if (!isDeliverableAddress(user.email)) return failed(job, 'bad-address', 0);
     const locale = (await deps.browsers?.localeOf(job.username).catch(() => undefined)) ?? config.default_locale;
     const ua = job.userAgent ? describeUserAgent(job.userAgent) : undefined;
     const mail = renderNotification(job.notice.kind, locale, {
