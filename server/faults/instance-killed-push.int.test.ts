@@ -55,7 +55,7 @@ beforeAll(async () => {
       change: (c) =>
         (c.second_factors = { push: { enabled: true, ttl: '5m', vapid: { public_key: vapid.publicKey, private_key: vapid.privateKey, subject: 'mailto:security@corp.example' } } }),
     });
-    gateways.push(await startGatewayProcess(path, port));
+    gateways.push(await startGatewayProcess(path, port, undefined, { untilReady: true }));
   }
 }, 120_000);
 

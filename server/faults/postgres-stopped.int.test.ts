@@ -36,7 +36,7 @@ beforeAll(async () => {
   const storage = { postgres: { url: await postgres.createDatabase(), statement_timeout: '2s' }, encryption_keys: [{ id: 'k1', key: TEST_ENCRYPTION_KEY }] };
   for (let i = 0; i < 2; i++) {
     const { path, port } = await writeGatewayConfig({ dir, usersFile, upstreamPort: upstream.port, redis: { url: redis.url, timeout: '5s' }, storage });
-    gateways.push(await startGatewayProcess(path, port));
+    gateways.push(await startGatewayProcess(path, port, undefined, { untilReady: true }));
   }
 }, 120_000);
 

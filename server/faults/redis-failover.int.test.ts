@@ -49,7 +49,7 @@ beforeAll(async () => {
   for (let i = 0; i < 2; i++) {
     // A short session cache: most requests go to Redis, so the failover shows in them.
     const { path, port } = await writeGatewayConfig({ dir, usersFile, upstreamPort: upstream.port, redis, storage, change: (c) => (c.session.cache_ttl = '1s') });
-    gateways.push(await startGatewayProcess(path, port));
+    gateways.push(await startGatewayProcess(path, port, undefined, { untilReady: true }));
   }
 }, 120_000);
 

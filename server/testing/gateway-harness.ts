@@ -132,7 +132,11 @@ export async function startGatewayHarness(
     const known = USERS[username as keyof typeof USERS];
     const response = await postSignIn({ username, password: password ?? known?.password ?? '' });
     const token = cookieFrom(response, 'gatehouse_session');
-    if (response.status !== 303 || !token) throw new Error(`sign-in of ${username} failed: ${response.status}`);
+    if (response.status !== 303 || !token) {
+      // The page's alert says why (busy, unavailable, wrong password): worth having in a failure.
+      const alert = /role="alert"[^>]*>([\s\S]*?)<\//.exec(response.body)?.[1]?.replace(/\s+/g, ' ').trim();
+      throw new Error(`sign-in of ${username} failed: ${response.status}${alert ? ` (${alert})` : ''}`);
+    }
     return `gatehouse_session=${token}`;
   }
 
@@ -185,7 +189,11 @@ export async function postSignInForm(request: Send, fields: Record<string, strin
 export async function signInThrough(request: Send, username: string, password: string): Promise<string> {
   const response = await postSignInForm(request, { username, password });
   const token = cookieFrom(response, 'gatehouse_session');
-  if (response.status !== 303 || !token) throw new Error(`sign-in of ${username} failed: ${response.status}`);
+  if (response.status !== 303 || !token) {
+    // The page's alert says why (busy, unavailable, wrong password): worth having in a failure.
+    const alert = /role="alert"[^>]*>([\s\S]*?)<\//.exec(response.body)?.[1]?.replace(/\s+/g, ' ').trim();
+    throw new Error(`sign-in of ${username} failed: ${response.status}${alert ? ` (${alert})` : ''}`);
+  }
   return `gatehouse_session=${token}`;
 }
 

@@ -45,9 +45,23 @@ export async function writeGatewayConfig(options: {
  */
 const STUCK_AFTER_MS = 240_000;
 
-/** Starts `gatehouse serve` and resolves once it listens (`ready`: another line to wait for). */
-export async function startGatewayProcess(configPath: string, port: number, ready = /gatehouse is listening/): Promise<GatewayProcess> {
+/**
+ * Starts `gatehouse serve` and resolves once it listens (`ready`: another line to wait for), and
+ * with `untilReady` once /readyz says Redis and storage answer: a gateway starts listening before
+ * its first Redis connection is up (it retries in the background, failing closed meanwhile), and
+ * on a busy machine a test's first sign-in could otherwise meet that 503.
+ */
+export async function startGatewayProcess(configPath: string, port: number, ready = /gatehouse is listening/, options: { untilReady?: boolean } = {}): Promise<GatewayProcess> {
   const child = spawnGatehouse(['serve', '--config', configPath], { stuckAfterMs: STUCK_AFTER_MS });
   await child.waitForOutput(ready);
-  return { ...child, port, configPath, request: (o) => send({ port, ...o }) };
+  const gateway: GatewayProcess = { ...child, port, configPath, request: (o) => send({ port, ...o }) };
+  if (options.untilReady) {
+    for (let tries = 1; ; tries++) {
+      const probe = await gateway.request({ path: '/readyz' }).catch(() => undefined);
+      if (probe?.status === 200) break;
+      if (tries >= 600) throw new Error(`gateway on port ${port} not ready after 60 s: ${probe?.body ?? 'no answer'}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  return gateway;
 }
