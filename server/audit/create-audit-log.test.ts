@@ -101,6 +101,7 @@ describe('createAuditLog', () => {
         },
         query: async () => [],
         after: async () => [],
+        latestId: async () => 0,
       },
     };
     await expect(audit({}, broken).record({ kind: 'sign_in.success', result: 'success', subject: 'alice' })).resolves.toBeUndefined();

@@ -5,6 +5,7 @@ import { auditEventsMigration } from './migrations/0003-audit-events.js';
 import { accountStatesMigration } from './migrations/0004-account-states.js';
 import { pushDevicesMigration } from './migrations/0005-push-devices.js';
 import { recoveryCodePositionMigration } from './migrations/0006-recovery-code-position.js';
+import { auditFiltersMigration } from './migrations/0007-audit-filters.js';
 
 /**
  * Versioned schema changes, kept as plain SQL statements so a PostgreSQL backend can run the
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   accountStatesMigration,
   pushDevicesMigration,
   recoveryCodePositionMigration,
+  auditFiltersMigration,
 ];
 
 /** The database was written by a newer Gatehouse, or by a different migration history. */

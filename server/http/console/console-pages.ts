@@ -1,5 +1,6 @@
 import type express from 'express';
 import type { ConsoleKit, ConsoleNavEntry } from './console-kit.js';
+import { createAuditRoutes } from './audit-routes.js';
 import { createUserRoutes } from './user-routes.js';
 import { createUsersRoutes } from './users-routes.js';
 
@@ -12,4 +13,5 @@ import { createUsersRoutes } from './users-routes.js';
 export const CONSOLE_PAGES: ReadonlyArray<{ nav?: ConsoleNavEntry; create: (kit: ConsoleKit) => express.Router }> = [
   { nav: { id: 'users', path: 'users', label: 'console.nav_users' }, create: createUsersRoutes },
   { create: createUserRoutes },
+  { nav: { id: 'audit', path: 'audit', label: 'console.nav_audit' }, create: createAuditRoutes },
 ];
