@@ -1,6 +1,7 @@
 import type express from 'express';
 import type { ConsoleKit, ConsoleNavEntry } from './console-kit.js';
 import { createAuditRoutes } from './audit-routes.js';
+import { createPolicyRoutes } from './policy-routes.js';
 import { createUserRoutes } from './user-routes.js';
 import { createUsersRoutes } from './users-routes.js';
 
@@ -14,4 +15,5 @@ export const CONSOLE_PAGES: ReadonlyArray<{ nav?: ConsoleNavEntry; create: (kit:
   { nav: { id: 'users', path: 'users', label: 'console.nav_users' }, create: createUsersRoutes },
   { create: createUserRoutes },
   { nav: { id: 'audit', path: 'audit', label: 'console.nav_audit' }, create: createAuditRoutes },
+  { nav: { id: 'policy', path: 'policy', label: 'console.nav_policy' }, create: createPolicyRoutes },
 ];
