@@ -102,6 +102,7 @@ describe('createAuditLog', () => {
         query: async () => [],
         after: async () => [],
         latestId: async () => 0,
+        countByInterval: async () => [],
       },
     };
     await expect(audit({}, broken).record({ kind: 'sign_in.success', result: 'success', subject: 'alice' })).resolves.toBeUndefined();

@@ -543,6 +543,16 @@ export function createPostgresAuditStore(pool: Pool): AuditStore {
     async after(id, limit) {
       return (await all<AuditRow>(pool, `SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2`, [id, checkLimit(limit)])).map(toEvent);
     },
+    async countByInterval({ kinds, since, until, bucketMs }) {
+      if (kinds.length === 0) return [];
+      const rows = await all<{ bucket: string; kind: string; count: string }>(
+        pool,
+        `SELECT (at - $1) / $2 AS bucket, kind, count(*) AS count FROM audit_events
+          WHERE at >= $3 AND at < $4 AND kind IN (${kinds.map((_, i) => `$${i + 5}`).join(', ')}) GROUP BY bucket, kind`,
+        [since, bucketMs, since, until, ...kinds],
+      );
+      return rows.map((r) => ({ bucket: Number(r.bucket), kind: r.kind, count: Number(r.count) }));
+    },
     async latestId() {
       const rows = await all<{ id: string | null }>(pool, 'SELECT max(id) AS id FROM audit_events', []);
       return Number(rows[0]?.id ?? 0);

@@ -74,6 +74,12 @@ export function createSqliteAuditStore(db: Database): AuditStore {
     async after(id, limit) {
       return after.all(id, checkLimit(limit)).map(toEvent);
     },
+    async countByInterval({ kinds, since, until, bucketMs }) {
+      if (kinds.length === 0) return [];
+      const sql = `SELECT (at - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS bucket, kind, count(*) AS count FROM audit_events
+        WHERE kind IN (${kinds.map(() => '?').join(', ')}) AND at >= ? AND at < ? GROUP BY bucket, kind`;
+      return db.prepare<(string | number)[], { bucket: number; kind: string; count: number }>(sql).all(since, bucketMs, ...kinds, since, until);
+    },
     async latestId() {
       return latest.get() ?? 0;
     },

@@ -221,6 +221,12 @@ export interface AuditStore {
   query(query: AuditQuery): Promise<AuditEvent[]>;
   /** Events with an id above `id`, oldest first: for tailing. */
   after(id: number, limit: number): Promise<AuditEvent[]>;
+  /**
+   * How many events of each kind fell in each `bucketMs`-wide interval from `since` (inclusive) to
+   * `until` (exclusive): counted in the database, for the console's overview charts. Buckets
+   * without events are left out.
+   */
+  countByInterval(query: { kinds: readonly string[]; since: number; until: number; bucketMs: number }): Promise<Array<{ bucket: number; kind: string; count: number }>>;
   /** The highest id stored, or 0 (not the newest by time: an event may be stored with an earlier time). */
   latestId(): Promise<number>;
 }

@@ -149,6 +149,15 @@ export function describeAuditEventsContract(backend: string, open: OpenStorage):
           expect((await storage.auditEvents.query({ limit: 1 }))[0]!.id).toBe(4);
         });
 
+        it('counts events of the given kinds per interval, in the database', async () => {
+          const counts = await storage.auditEvents.countByInterval({ kinds: ['sign_in.success', 'lockout'], since: NOW, until: NOW + 4, bucketMs: 2 });
+          expect(counts.sort((a, b) => a.bucket - b.bucket || a.kind.localeCompare(b.kind))).toEqual([
+            { bucket: 0, kind: 'sign_in.success', count: 2 },
+            { bucket: 1, kind: 'lockout', count: 1 },
+          ]);
+          expect(await storage.auditEvents.countByInterval({ kinds: ['sign_in.success'], since: NOW + 2, until: NOW + 4, bucketMs: 1 })).toEqual([]);
+        });
+
         it('pages oldest first from a cursor', async () => {
           expect(await ids({ limit: 2, order: 'oldest' })).toEqual([1, 2]);
           expect(await ids({ limit: 2, order: 'oldest', cursor: { at: NOW + 1, id: 2 } })).toEqual([3, 4]);
