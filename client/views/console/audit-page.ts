@@ -93,7 +93,7 @@ ${text('to', 'console.audit_to', ['to', 'range'], 'YYYY-MM-DD')}
 <span class="field field-check" hidden data-audit-live-toggle><input type="checkbox" id="audit-live"><label for="audit-live">${t('console.audit_live')}</label></span>
 </div>
 <p class="muted" role="status" id="audit-live-status" data-live-href="${model.liveHref}" data-latest-id="${String(model.latestId)}" data-following="${t('console.audit_live_following')}" data-new-events="${t('console.audit_live_new')}">${model.events.length === 0 ? t('console.audit_none') : ''}</p>
-<div class="table-scroll" tabindex="0" role="region" aria-labelledby="audit-results">
+<div class="table-scroll" tabindex="0" role="region" aria-label="${t('console.table_of', { name: t('console.audit_events') })}">
 <table class="console-table" id="audit-table">
 <thead><tr><th scope="col">${t('console.col_time')}</th><th scope="col">${t('console.col_event')}</th><th scope="col">${t('console.col_result')}</th><th scope="col">${t('console.audit_user')}</th><th scope="col">${t('console.col_actor')}</th><th scope="col">${t('console.col_address')}</th><th scope="col">${t('console.audit_site')}</th></tr></thead>
 <tbody>

@@ -57,7 +57,7 @@ ${buckets.map((b, i) => {
 </svg>
 <p class="console-legend"><span class="key key-in"></span>${t('console.overview_sign_ins')} (${String(totalIn)}) <span class="key key-fail"></span>${t('console.overview_failures')} (${String(totalFail)})</p>
 <details><summary>${t('console.overview_as_table')}</summary>
-<div class="table-scroll" tabindex="0" role="region" aria-label="${title}"><table class="console-table">
+<div class="table-scroll" tabindex="0" role="region" aria-label="${t('console.table_of', { name: title })}"><table class="console-table">
 <thead><tr><th scope="col">${t('console.col_time')}</th><th scope="col">${t('console.overview_sign_ins')}</th><th scope="col">${t('console.overview_failures')}</th></tr></thead>
 <tbody>${buckets.map((b) => html`<tr><th scope="row">${label(b.start)}</th><td data-label="${t('console.overview_sign_ins')}">${String(b.signIns)}</td><td data-label="${t('console.overview_failures')}">${String(b.failures)}</td></tr>`)}</tbody>
 </table></div></details>

@@ -83,6 +83,7 @@ ${field('age', 'console.policy_factor_age', form.age, e === 'bad_age')}
 ${model.factorKinds.map((k) => html`<div class="field field-check"><input type="checkbox" id="explain-f-${k}" name="f_${k}" value="1"${form.factors.includes(k) ? html` checked` : ''}><label for="explain-f-${k}"><code>${k}</code></label></div>`)}
 </div></fieldset>
 <p class="hint">${t('console.policy_explain_hint')}</p>
+${model.reachUrl && html`<input type="hidden" name="reach" value="${model.reachUrl.slice(0, 2100)}">`}
 <div class="actions"><button class="button button-primary" type="submit">${t('console.policy_explain_button')}</button></div>
 </form>
 ${
@@ -104,13 +105,26 @@ ${
 <form class="console-filters" method="get" action="${model.actionPath}#reach-heading">
 ${model.reachError && html`<div class="alert" role="alert" id="reach-error"><p>${t(ERRORS[model.reachError])}</p></div>`}
 <div class="field"><label for="reach-url">${t('console.policy_url')}</label><input type="text" id="reach-url" name="reach" value="${model.reachUrl.slice(0, 2100)}" autocomplete="off" spellcheck="false"${invalid(model.reachError !== undefined, 'reach-error')}></div>
+${
+  form.url &&
+  Object.entries({
+    url: form.url,
+    method: form.method,
+    ip: form.ip,
+    user: form.user,
+    groups: form.groups,
+    age: form.age,
+    pw_age: form.passwordAge,
+    ...Object.fromEntries(form.factors.map((f) => [`f_${f}`, '1'])),
+  }).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value.slice(0, 2100)}">`)
+}
 <div class="actions"><button class="button button-primary" type="submit">${t('console.policy_reach_button')}</button></div>
 </form>
 ${
   model.reach &&
   (model.reach.rules.length === 0
     ? html`<p role="status">${t('console.policy_reach_nobody')}</p>`
-    : html`<div class="table-scroll" tabindex="0" role="region" aria-labelledby="reach-heading"><table class="console-table">
+    : html`<div class="table-scroll" tabindex="0" role="region" aria-label="${t('console.table_of', { name: t('console.policy_reach') })}"><table class="console-table">
 <thead><tr><th scope="col">${t('console.policy_col_rule')}</th><th scope="col">${t('console.policy_col_policy')}</th><th scope="col">${t('console.policy_col_who')}</th><th scope="col">${t('console.policy_col_methods')}</th><th scope="col">${t('console.policy_col_networks')}</th></tr></thead>
 <tbody>${model.reach.rules.map(
         (r) =>
@@ -122,7 +136,7 @@ ${model.reach.shadowedBy !== null ? html`<p class="muted">${t('console.policy_re
 <section class="card" aria-labelledby="rules-heading">
 <h2 id="rules-heading">${t('console.policy_rules')}</h2>
 <p class="muted">${t('console.policy_rules_intro')}</p>
-<div class="table-scroll" tabindex="0" role="region" aria-labelledby="rules-heading">
+<div class="table-scroll" tabindex="0" role="region" aria-label="${t('console.table_of', { name: t('console.policy_rules') })}">
 <table class="console-table">
 <thead><tr><th scope="col">${t('console.policy_col_rule')}</th><th scope="col">${t('console.policy_col_domains')}</th><th scope="col">${t('console.policy_col_resources')}</th><th scope="col">${t('console.policy_col_methods')}</th><th scope="col">${t('console.policy_col_networks')}</th><th scope="col">${t('console.policy_col_who')}</th><th scope="col">${t('console.policy_col_policy')}</th></tr></thead>
 <tbody>
