@@ -52,7 +52,9 @@ const label = (r: ConsoleRoute) => `${r.method} ${r.path}`;
 
 describe('the route table', () => {
   it('finds the console routes by walking the router', () => {
-    expect(reads.map(label)).toEqual(expect.arrayContaining(['GET /', 'GET /users', 'GET /users/:name', 'GET /audit', 'GET /audit/export/:format', 'GET /audit/live']));
+    expect(reads.map(label)).toEqual(
+      expect.arrayContaining(['GET /', 'GET /users', 'GET /users/:name', 'GET /audit', 'GET /audit/export/:format', 'GET /audit/live', 'GET /overview', 'GET /policy']),
+    );
     expect(changes.map(label)).toEqual(expect.arrayContaining(['POST /users/:name/unlock', 'POST /users/:name/reset-factors', 'POST /users/:name/enrollment-code']));
   });
 });
