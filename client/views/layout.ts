@@ -27,7 +27,7 @@ export interface LayoutModel extends PageContext {
 }
 
 /** Scripts in client/static/. A page that needs none works without JavaScript; one that has one still works without it for everything else. */
-export type PageScript = 'webauthn' | 'push-sign-in' | 'local-time' | 'recovery-codes' | 'sent-code';
+export type PageScript = 'webauthn' | 'push-sign-in' | 'local-time' | 'recovery-codes' | 'sent-code' | 'audit-live';
 
 /** The shared document: one stylesheet, no inline script, nothing from another origin. */
 export function renderLayout(model: LayoutModel): string {

@@ -101,6 +101,8 @@ describe('createAuditLog', () => {
         },
         query: async () => [],
         after: async () => [],
+        latestId: async () => 0,
+        countByInterval: async () => [],
       },
     };
     await expect(audit({}, broken).record({ kind: 'sign_in.success', result: 'success', subject: 'alice' })).resolves.toBeUndefined();

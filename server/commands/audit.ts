@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { exportAuditEvents } from '../admin/audit-log.js';
 import { toAuditJson } from '../audit/audit-event.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -90,11 +91,9 @@ export async function runAuditCommand(args: string[], env: Record<string, string
   const print = (e: AuditEvent) => io.stdout.write(`${JSON.stringify(toAuditJson(e))}\n`);
   try {
     if (verb === 'export') {
-      // By id, page after page: complete and in order however large the table is.
-      for (let last = 0, page = await storage.auditEvents.after(0, PAGE); page.length > 0; page = await storage.auditEvents.after(last, PAGE)) {
-        for (const event of page) if (wanted(event)) print(event);
-        last = page.at(-1)!.id;
-      }
+      // The console's export: filtered in the database, oldest first, a batch at a time.
+      const filter = { kind: values.kind, user: values.user?.toLowerCase(), since, until };
+      for await (const event of exportAuditEvents({ storage }, filter)) print(event);
       return 0;
     }
     // Follow from the newest row seen before the backlog is read: nothing falls between the two.

@@ -2,10 +2,9 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load-config.js';
 import { SECOND_FACTORS, type SecondFactorKind } from '../config/schema.js';
 import { compilePolicy } from '../policy/compile-policy.js';
-import { explainAccess, formatExplanation } from '../policy/explain-access.js';
-import { normalizePath } from '../policy/normalize-path.js';
+import { formatExplanation } from '../policy/explain-access.js';
+import { explainRequest } from '../policy/explain-request.js';
 import { createSiteTable } from '../sites/site-table.js';
-import type { FactorUse } from '../session/session.js';
 import type { CommandIo } from './check-config.js';
 
 /**
@@ -36,36 +35,33 @@ export async function runPolicyExplain(args: string[], env: Record<string, strin
     for (const error of loaded.errors) io.stderr.write(`  ${error}\n`);
     return 1;
   }
-  let url: URL;
-  try {
-    url = new URL(values.url);
-  } catch {
-    io.stderr.write(`gatehouse policy explain: "${values.url}" is not a URL\n`);
-    return 2;
-  }
-  const target = normalizePath(url.pathname + url.search);
-  if (!target.ok) {
-    io.stderr.write(`gatehouse policy explain: the path is refused before any rule (${target.reason}): 400\n`);
-    return 1;
-  }
-  const now = Date.now();
   const factorKinds = values.factors.split(',').filter(Boolean);
-  const unknown = factorKinds.filter((f) => !(SECOND_FACTORS as readonly string[]).includes(f));
-  if (unknown.length) {
-    io.stderr.write(`gatehouse policy explain: unknown factor(s) ${unknown.join(', ')} (known: ${SECOND_FACTORS.join(', ')})\n`);
-    return 2;
-  }
-  const factors: FactorUse[] = [{ kind: 'password', at: now }, ...factorKinds.map((kind) => ({ kind: kind as SecondFactorKind, at: now }))];
-  const subject = values.user ? { username: values.user, groups: values.groups.split(',').filter(Boolean), factors } : null;
-  // Letter case in paths is the site's setting: the same rules can match differently per site.
-  const site = createSiteTable(loaded.config.sites, loaded.config.server.portal_url).match(url.hostname, url.port ? Number(url.port) : undefined, target.matchPath);
-  const caseInsensitivePaths = site?.case_insensitive_paths ?? true;
-  const result = explainAccess(
+  const outcome = explainRequest(
     compilePolicy(loaded.config.access_control),
-    { domain: url.hostname, path: target.matchPath, method: values.method.toUpperCase(), ip: values.ip, caseInsensitivePaths },
-    subject,
-    now,
+    createSiteTable(loaded.config.sites, loaded.config.server.portal_url),
+    {
+      url: values.url,
+      method: values.method,
+      ip: values.ip,
+      username: values.user ?? '',
+      groups: values.groups.split(',').filter(Boolean),
+      // Factors taken just now, as the command has always assumed.
+      factors: factorKinds.map((kind) => ({ kind: kind as SecondFactorKind, ageSeconds: 0 })),
+      passwordAgeSeconds: 0,
+    },
+    Date.now(),
   );
+  if (!outcome.ok) {
+    if (outcome.reason === 'bad_url') io.stderr.write(`gatehouse policy explain: "${values.url}" is not a URL\n`);
+    else if (outcome.reason === 'bad_path') io.stderr.write(`gatehouse policy explain: the path is refused before any rule (${outcome.detail}): 400\n`);
+    else
+      io.stderr.write(
+        `gatehouse policy explain: unknown factor(s) ${factorKinds.filter((f) => !(SECOND_FACTORS as readonly string[]).includes(f)).join(', ')} (known: ${SECOND_FACTORS.join(', ')})\n`,
+      );
+    return outcome.reason === 'bad_path' ? 1 : 2;
+  }
+  const { site: found, caseInsensitivePaths, explanation: result } = outcome;
+  const site = found ? { name: found.name, case_insensitive_paths: found.caseInsensitivePaths } : null;
   const paths = caseInsensitivePaths ? 'paths matched ignoring letter case' : 'paths matched with their letter case';
   const siteLine = site
     ? `site: ${site.name} (${paths}: case_insensitive_paths ${String(site.case_insensitive_paths)})`

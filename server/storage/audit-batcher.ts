@@ -102,6 +102,8 @@ export function createBatchedAuditStore(
     },
     query: (query) => inner.query(query),
     after: (id, limit) => inner.after(id, limit),
+    latestId: () => inner.latestId(),
+    countByInterval: (query) => inner.countByInterval(query),
     drain: () => flush(),
     idle: () => queue.length === 0 && inFlight === 0,
   };

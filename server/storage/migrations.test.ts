@@ -40,7 +40,19 @@ describe('migrateSqlite', () => {
       { version: 5, name: 'push-devices', appliedAt: NOW },
       { version: 6, name: 'recovery-code-position', appliedAt: NOW },
       { version: 7, name: 'push-app-lock', appliedAt: NOW },
+      { version: 8, name: 'audit-filters', appliedAt: NOW },
     ]);
+  });
+
+  it.each([
+    ['address', 'client_ip = ?', 'audit_events_client_ip_at'],
+    ['site', 'site = ?', 'audit_events_site_at'],
+    ['result', 'result = ?', 'audit_events_result_at'],
+    ['time alone', 'at >= ?', 'audit_events_at_id'],
+  ])('gives the audit log filter on %s an index (the query plan uses it)', (_name, clause, index) => {
+    migrateSqlite(db, NOW);
+    const plan = db.prepare(`EXPLAIN QUERY PLAN SELECT id FROM audit_events WHERE ${clause} ORDER BY at DESC, id DESC LIMIT 50`).all('x') as { detail: string }[];
+    expect(plan.map((row) => row.detail).join('\n')).toContain(index);
   });
 
   it('does nothing the second time', () => {

@@ -111,7 +111,7 @@ function postgresStorageOn(pool: Pool, secrets: DeviceSecrets): Storage {
     enrollmentCodes: guardPostgresStore(createPostgresEnrollmentCodeStore(pool)),
     userState: guardPostgresStore(createPostgresUserStateStore(pool)),
     webauthnCredentials: guardPostgresStore(createPostgresWebAuthnCredentialStore(pool)),
-    auditEvents: guardPostgresStore({ append: audit.append, query: audit.query, after: audit.after }),
+    auditEvents: guardPostgresStore({ append: audit.append, query: audit.query, after: audit.after, latestId: audit.latestId, countByInterval: audit.countByInterval }),
     rotateKeys: async (onProgress) => {
       try {
         return await rotatePostgresSecrets(pool, secrets, onProgress);

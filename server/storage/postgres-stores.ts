@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { randomToken } from '../core/random.js';
 import { auditDetailsProblem } from './audit-details.js';
+import { auditOrder, auditWhere } from './audit-query-sql.js';
 import type { WriteAuditBatch } from './audit-batcher.js';
 import type { DeviceSecrets } from './device-secrets.js';
 import { isPostgresUniqueViolation } from './postgres-errors.js';
@@ -534,22 +535,27 @@ export function createPostgresAuditStore(pool: Pool): AuditStore {
       return { id: row!.id, ...stored };
     },
     async query(query) {
-      const where: string[] = [];
-      const params: Param[] = [];
-      const add = (clause: string, value: Param) => {
-        params.push(value);
-        where.push(clause.replace('?', `$${params.length}`));
-      };
-      if (query.subject !== undefined) add('subject = ?', query.subject);
-      if (query.kind !== undefined) add('kind = ?', query.kind);
-      if (query.since !== undefined) add('at >= ?', query.since);
-      if (query.until !== undefined) add('at < ?', query.until);
+      const { where, params } = auditWhere(query, (n) => `$${n}`);
       params.push(checkLimit(query.limit));
-      const sql = `SELECT ${AUDIT_COLUMNS} FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT $${params.length}`;
+      const sql = `SELECT ${AUDIT_COLUMNS} FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${auditOrder(query)} LIMIT $${params.length}`;
       return (await all<AuditRow>(pool, sql, params)).map(toEvent);
     },
     async after(id, limit) {
       return (await all<AuditRow>(pool, `SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2`, [id, checkLimit(limit)])).map(toEvent);
+    },
+    async countByInterval({ kinds, since, until, bucketMs }) {
+      if (kinds.length === 0) return [];
+      const rows = await all<{ bucket: string; kind: string; count: string }>(
+        pool,
+        `SELECT (at - $1) / $2 AS bucket, kind, count(*) AS count FROM audit_events
+          WHERE at >= $3 AND at < $4 AND kind IN (${kinds.map((_, i) => `$${i + 5}`).join(', ')}) GROUP BY bucket, kind`,
+        [since, bucketMs, since, until, ...kinds],
+      );
+      return rows.map((r) => ({ bucket: Number(r.bucket), kind: r.kind, count: Number(r.count) }));
+    },
+    async latestId() {
+      const rows = await all<{ id: string | null }>(pool, 'SELECT max(id) AS id FROM audit_events', []);
+      return Number(rows[0]?.id ?? 0);
     },
   };
 }

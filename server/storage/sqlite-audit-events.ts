@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { auditDetailsProblem } from './audit-details.js';
 import type { WriteAuditBatch } from './audit-batcher.js';
+import { auditOrder, auditWhere } from './audit-query-sql.js';
 import type { AuditEvent, AuditResult, AuditStore } from './storage.js';
 
 interface AuditRow {
@@ -39,6 +40,7 @@ export function createSqliteAuditStore(db: Database): AuditStore {
     `INSERT INTO audit_events (at, kind, actor, subject, client_ip, user_agent, site, result, reason, details)
      VALUES (@at, @kind, @actor, @subject, @clientIp, @userAgent, @site, @result, @reason, @details)`,
   );
+  const latest = db.prepare<[], number>('SELECT max(id) FROM audit_events').pluck();
   const after = db.prepare<[number, number], AuditRow>(`SELECT ${COLUMNS} FROM audit_events WHERE id > ? ORDER BY id LIMIT ?`);
 
   return {
@@ -62,13 +64,8 @@ export function createSqliteAuditStore(db: Database): AuditStore {
       return { id: Number(lastInsertRowid), ...stored };
     },
     async query(query) {
-      const where: string[] = [];
-      const params: (string | number)[] = [];
-      if (query.subject !== undefined) where.push('subject = ?') && params.push(query.subject);
-      if (query.kind !== undefined) where.push('kind = ?') && params.push(query.kind);
-      if (query.since !== undefined) where.push('at >= ?') && params.push(query.since);
-      if (query.until !== undefined) where.push('at < ?') && params.push(query.until);
-      const sql = `SELECT ${COLUMNS} FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ?`;
+      const { where, params } = auditWhere(query, () => '?');
+      const sql = `SELECT ${COLUMNS} FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${auditOrder(query)} LIMIT ?`;
       return db
         .prepare<(string | number)[], AuditRow>(sql)
         .all(...params, checkLimit(query.limit))
@@ -76,6 +73,15 @@ export function createSqliteAuditStore(db: Database): AuditStore {
     },
     async after(id, limit) {
       return after.all(id, checkLimit(limit)).map(toEvent);
+    },
+    async countByInterval({ kinds, since, until, bucketMs }) {
+      if (kinds.length === 0) return [];
+      const sql = `SELECT (at - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS bucket, kind, count(*) AS count FROM audit_events
+        WHERE kind IN (${kinds.map(() => '?').join(', ')}) AND at >= ? AND at < ? GROUP BY bucket, kind`;
+      return db.prepare<(string | number)[], { bucket: number; kind: string; count: number }>(sql).all(since, bucketMs, ...kinds, since, until);
+    },
+    async latestId() {
+      return latest.get() ?? 0;
     },
   };
 }

@@ -80,7 +80,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, deps: { logger:
     enrollmentCodes: guardStore(createSqliteEnrollmentCodeStore(db)),
     userState: guardStore(createSqliteUserStateStore(db)),
     webauthnCredentials: guardStore(createSqliteWebAuthnCredentialStore(db)),
-    auditEvents: guardStore({ append: audit.append, query: audit.query, after: audit.after }),
+    auditEvents: guardStore({ append: audit.append, query: audit.query, after: audit.after, latestId: audit.latestId, countByInterval: audit.countByInterval }),
     rotateKeys: async (onProgress) => {
       try {
         return rotateSqliteSecrets(db, secrets, onProgress);

@@ -198,20 +198,37 @@ export type NewAuditEvent = Pick<AuditEvent, 'at' | 'kind' | 'result'> & Partial
 export interface AuditQuery {
   subject?: string;
   kind?: string;
+  result?: AuditResult;
+  clientIp?: string;
+  site?: string;
   /** Inclusive lower bound on `at`. */
   since?: number;
   /** Exclusive upper bound on `at`. */
   until?: number;
+  /** Newest first (the default) or oldest first, by `at` then `id`. */
+  order?: 'newest' | 'oldest';
+  /** Keyset paging: only events strictly past this one in `order` (no OFFSET, so a deep page costs what the first does). */
+  cursor?: { at: number; id: number };
+  /** Only events with an id above this (a live view following new events). */
+  afterId?: number;
   limit: number;
 }
 
 export interface AuditStore {
   /** Refuses (RangeError) details outside the allow-list: a secret must never reach the table. */
   append(event: NewAuditEvent): Promise<AuditEvent>;
-  /** Newest first. */
+  /** Newest first unless `order` says otherwise. */
   query(query: AuditQuery): Promise<AuditEvent[]>;
   /** Events with an id above `id`, oldest first: for tailing. */
   after(id: number, limit: number): Promise<AuditEvent[]>;
+  /**
+   * How many events of each kind fell in each `bucketMs`-wide interval from `since` (inclusive) to
+   * `until` (exclusive): counted in the database, for the console's overview charts. Buckets
+   * without events are left out.
+   */
+  countByInterval(query: { kinds: readonly string[]; since: number; until: number; bucketMs: number }): Promise<Array<{ bucket: number; kind: string; count: number }>>;
+  /** The highest id stored, or 0 (not the newest by time: an event may be stored with an earlier time). */
+  latestId(): Promise<number>;
 }
 
 /** An account an administrator disabled in Gatehouse. */

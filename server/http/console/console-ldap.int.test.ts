@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ldapConfigFor, startLdapFixture } from '../../directory/ldap/testing/ldap-fixture.js';
 import { startGatewayHarness, type GatewayHarness } from '../../testing/gateway-harness.js';
 import type { TestSlapd } from '../../testing/slapd-server.js';
-import { type Caller, consoleRequest, MINUTE, sessionFor } from './console-testing.js';
+import { type Caller, consoleRequest, MINUTE, sessionFor } from './testing/console-harness.js';
 
 /**
  * The users list beside an LDAP directory (a real slapd): the users file is listed, the LDAP

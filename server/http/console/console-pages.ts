@@ -1,5 +1,8 @@
 import type express from 'express';
 import type { ConsoleKit, ConsoleNavEntry } from './console-kit.js';
+import { createAuditRoutes } from './audit-routes.js';
+import { createOverviewRoutes } from './overview-routes.js';
+import { createPolicyRoutes } from './policy-routes.js';
 import { createUserRoutes } from './user-routes.js';
 import { createUsersRoutes } from './users-routes.js';
 
@@ -10,6 +13,10 @@ import { createUsersRoutes } from './users-routes.js';
  * access check runs before it, and the authorization table test finds its routes by itself.
  */
 export const CONSOLE_PAGES: ReadonlyArray<{ nav?: ConsoleNavEntry; create: (kit: ConsoleKit) => express.Router }> = [
+  // First: the console's start page (GET / redirects to the first entry).
+  { nav: { id: 'overview', path: 'overview', label: 'console.nav_overview' }, create: createOverviewRoutes },
   { nav: { id: 'users', path: 'users', label: 'console.nav_users' }, create: createUsersRoutes },
   { create: createUserRoutes },
+  { nav: { id: 'audit', path: 'audit', label: 'console.nav_audit' }, create: createAuditRoutes },
+  { nav: { id: 'policy', path: 'policy', label: 'console.nav_policy' }, create: createPolicyRoutes },
 ];

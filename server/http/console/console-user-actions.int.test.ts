@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redeemEnrollmentCode } from '../../enrollment/enrollment-codes.js';
 import { startGatewayHarness, type GatewayHarness } from '../../testing/gateway-harness.js';
-import { addConsoleUsers, adminEventsAfter, type Caller, CONSOLE_USERS, consoleRequest, lastEventId, MINUTE, sessionFor } from './console-testing.js';
+import { addConsoleUsers, adminEventsAfter, type Caller, CONSOLE_USERS, consoleRequest, lastEventId, MINUTE, sessionFor } from './testing/console-harness.js';
 
 /**
  * The user page and each action on it through the whole gateway: what the page shows, that each

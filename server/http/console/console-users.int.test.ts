@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayHarness, USERS, writeUsersFile, type GatewayHarness } from '../../testing/gateway-harness.js';
-import { addConsoleUsers, CONSOLE_USERS, consoleRequest, MINUTE, sessionFor, type Caller } from './console-testing.js';
+import { addConsoleUsers, CONSOLE_USERS, consoleRequest, MINUTE, sessionFor, type Caller } from './testing/console-harness.js';
 
 /**
  * The users list through the whole gateway: search in name, display name and email with text

@@ -114,6 +114,55 @@ export function describeAuditEventsContract(backend: string, open: OpenStorage):
         expect(stored.userAgent).toHaveLength(512);
         expect((await storage.auditEvents.query({ limit: 1 }))[0]!.userAgent).toHaveLength(512);
       });
+
+      describe('filters and keyset paging (the console audit log)', () => {
+        beforeEach(async () => {
+          await storage.auditEvents.append(event({ at: NOW, kind: 'sign_in.failure', clientIp: '192.0.2.1', site: 'wiki' }));
+          await storage.auditEvents.append(event({ at: NOW + 1, kind: 'sign_in.success', result: 'success', clientIp: '192.0.2.2', site: 'wiki' }));
+          await storage.auditEvents.append(event({ at: NOW + 1, kind: 'sign_in.success', result: 'success', subject: 'bob', clientIp: '192.0.2.1', site: 'git' }));
+          await storage.auditEvents.append(event({ at: NOW + 2, kind: 'lockout', subject: 'bob', clientIp: '%', site: "o'site" }));
+        });
+        const ids = async (query: Parameters<Storage['auditEvents']['query']>[0]) => (await storage.auditEvents.query(query)).map((e) => e.id);
+
+        it.each([
+          ['result', { result: 'success' as const }, [3, 2]],
+          ['address', { clientIp: '192.0.2.1' }, [3, 1]],
+          ['site', { site: 'wiki' }, [2, 1]],
+          ['a site with a quote', { site: "o'site" }, [4]],
+          ['an address of `%` (a character, not a pattern)', { clientIp: '%' }, [4]],
+          ['`_` matching nothing', { site: '_' }, []],
+          ['several at once', { subject: 'bob', result: 'success' as const, site: 'git' }, [3]],
+          ['events after an id', { afterId: 2 }, [4, 3]],
+        ])('filters by %s', async (_name, filter, expected) => {
+          expect(await ids({ ...filter, limit: 10 })).toEqual(expected);
+        });
+
+        it('pages newest first from a cursor, events at the same time by id, without skipping or repeating', async () => {
+          expect(await ids({ limit: 2 })).toEqual([4, 3]);
+          expect(await ids({ limit: 2, cursor: { at: NOW + 1, id: 3 } })).toEqual([2, 1]);
+          expect(await ids({ limit: 2, cursor: { at: NOW, id: 1 } })).toEqual([]);
+        });
+
+        it('knows the highest id, not the newest by time', async () => {
+          await storage.auditEvents.append(event({ at: NOW - 1000 }));
+          expect(await storage.auditEvents.latestId()).toBe(5);
+          expect((await storage.auditEvents.query({ limit: 1 }))[0]!.id).toBe(4);
+        });
+
+        it('counts events of the given kinds per interval, in the database', async () => {
+          const counts = await storage.auditEvents.countByInterval({ kinds: ['sign_in.success', 'lockout'], since: NOW, until: NOW + 4, bucketMs: 2 });
+          expect(counts.sort((a, b) => a.bucket - b.bucket || a.kind.localeCompare(b.kind))).toEqual([
+            { bucket: 0, kind: 'sign_in.success', count: 2 },
+            { bucket: 1, kind: 'lockout', count: 1 },
+          ]);
+          expect(await storage.auditEvents.countByInterval({ kinds: ['sign_in.success'], since: NOW + 2, until: NOW + 4, bucketMs: 1 })).toEqual([]);
+        });
+
+        it('pages oldest first from a cursor', async () => {
+          expect(await ids({ limit: 2, order: 'oldest' })).toEqual([1, 2]);
+          expect(await ids({ limit: 2, order: 'oldest', cursor: { at: NOW + 1, id: 2 } })).toEqual([3, 4]);
+        });
+      });
     });
   });
 }

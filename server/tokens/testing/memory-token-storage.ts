@@ -77,7 +77,7 @@ export function createMemoryTokenStorage(options: { failImport?: Error } = {}): 
       rename: notUsed,
       remove: notUsed,
     },
-    auditEvents: { append: notUsed, query: notUsed, after: notUsed },
+    auditEvents: { append: notUsed, query: notUsed, after: notUsed, latestId: notUsed, countByInterval: notUsed },
     rotateKeys: notUsed,
     ping: async () => {},
     async close() {

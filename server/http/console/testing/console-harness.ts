@@ -1,6 +1,6 @@
-import type { FactorUse } from '../../session/session.js';
-import { PORTAL, USERS, writeUsersFile, type GatewayHarness } from '../../testing/gateway-harness.js';
-import type { TestResponse } from '../../testing/http-client.js';
+import type { FactorUse } from '../../../session/session.js';
+import { PORTAL, USERS, writeUsersFile, type GatewayHarness } from '../../../testing/gateway-harness.js';
+import type { TestResponse } from '../../../testing/http-client.js';
 
 /** Console tests' extra users: an auditor, and users whose accounts the tests change. */
 export const CONSOLE_USERS = {
