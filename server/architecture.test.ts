@@ -81,7 +81,7 @@ const RULES: Record<Part, Rule> = {
   storage: { imports: ['core', 'config'] },
   session: { imports: ['core', 'config', 'kv'] },
   // Pure: rules compiled once, decisions from (request, session). Session only as types.
-  policy: { imports: ['core', 'config'], types: ['session'], noPackages: IO_PACKAGES },
+  policy: { imports: ['core', 'config'], types: ['session', 'sites'], noPackages: IO_PACKAGES },
   sites: { imports: ['core', 'config'], noPackages: IO_PACKAGES },
   directory: { imports: ['core', 'config', 'kv'], types: ['session'] },
   regulation: { imports: ['core', 'config', 'kv', 'storage'], types: ['audit'] },
@@ -98,10 +98,11 @@ const RULES: Record<Part, Rule> = {
   gate: { imports: ['core', 'config', 'policy', 'session', 'directory'] },
   // Assigning a token asks the directory who the user is (LDAP: a search).
   tokens: { imports: ['core', 'config', 'storage', 'directory'] },
-  admin: { imports: ['core', 'config', 'sign-in', 'session', 'storage', 'audit', 'policy', 'directory', 'regulation', 'enrollment', 'tokens'] },
+  // Factors: what the user page shows of a device (a TOTP device's clock drift).
+  admin: { imports: ['core', 'config', 'sign-in', 'session', 'storage', 'audit', 'policy', 'directory', 'regulation', 'enrollment', 'tokens', 'factors'] },
   http: { imports: [...EVERYTHING_BELOW_HTTP, 'client/views', 'client/i18n', WIRE] },
   // Mails about audit events: it reads the directory (the address) and kv (known browsers).
-  notifications: { imports: ['core', 'config', 'kv', 'factors', 'client/i18n'], types: ['audit', 'directory'] },
+  notifications: { imports: ['core', 'config', 'kv', 'mail', 'factors', 'client/i18n'], types: ['audit', 'directory'] },
   demo: { imports: ['core', 'config'] },
   gateway: { imports: [...EVERYTHING_BELOW_HTTP, 'http'] },
   commands: { imports: [...EVERYTHING_BELOW_HTTP, 'http', 'gateway', 'demo'] },
