@@ -28,6 +28,7 @@ describe('migrateSqlite', () => {
       'push_devices',
       'recovery_codes',
       'schema_migrations',
+      'sms_numbers',
       'user_factor_state',
       'webauthn_credentials',
       'webauthn_user_handles',
@@ -40,6 +41,7 @@ describe('migrateSqlite', () => {
       { version: 5, name: 'push-devices', appliedAt: NOW },
       { version: 6, name: 'recovery-code-position', appliedAt: NOW },
       { version: 7, name: 'push-app-lock', appliedAt: NOW },
+      { version: 8, name: 'sms-numbers', appliedAt: NOW },
     ]);
   });
 

@@ -6,6 +6,7 @@ import { accountStatesMigration } from './migrations/0004-account-states.js';
 import { pushDevicesMigration } from './migrations/0005-push-devices.js';
 import { recoveryCodePositionMigration } from './migrations/0006-recovery-code-position.js';
 import { pushAppLockMigration } from './migrations/0007-push-app-lock.js';
+import { smsNumbersMigration } from './migrations/0008-sms-numbers.js';
 
 /**
  * Versioned schema changes, kept as plain SQL statements so a PostgreSQL backend can run the
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   pushDevicesMigration,
   recoveryCodePositionMigration,
   pushAppLockMigration,
+  smsNumbersMigration,
 ];
 
 /** The database was written by a newer Gatehouse, or by a different migration history. */
