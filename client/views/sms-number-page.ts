@@ -25,6 +25,8 @@ export interface SmsNumberPageModel extends PageContext {
   /** Set once a code was sent: the number (E.164, the user's own typing) and how it is shown. */
   sent?: { e164: string; masked: string; digits: 6 | 8 };
   error?: SmsNumberError;
+  /** The number as typed, shown again when it was refused. */
+  written?: string;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface SmsNumberPageModel extends PageContext {
  */
 export function renderSmsNumberPage(model: SmsNumberPageModel): string {
   const { t } = model;
-  const error = model.error && html`<div id="sms-number-error" class="notice notice-error" role="alert"><p>${t(ERRORS[model.error])}</p></div>`;
+  const error = model.error && html`<div id="sms-number-error" class="alert" role="alert"><p>${t(ERRORS[model.error])}</p></div>`;
   const body = html`<section class="card" aria-labelledby="page-heading">
 <h1 id="page-heading">${t('sms_number.title')}</h1>
 ${error}
@@ -49,7 +51,7 @@ export function renderNumberForm(model: SmsNumberPageModel): SafeHtml {
 <input type="hidden" name="csrf" value="${model.csrfToken}">
 <div class="field">
 <label for="sms-number">${t('sms_number.number_label')}</label>
-<input id="sms-number" name="number" type="tel" autocomplete="tel" maxlength="32" required aria-describedby="sms-number-hint"${model.error ? html` aria-invalid="true"` : ''}>
+<input id="sms-number" name="number" type="tel" autocomplete="tel" maxlength="32" value="${model.written ?? ''}" required aria-describedby="${model.error ? 'sms-number-hint sms-number-error' : 'sms-number-hint'}"${model.error ? html` aria-invalid="true"` : ''}>
 <p id="sms-number-hint" class="hint">${t('sms_number.number_hint')}</p>
 </div>
 <div><button type="submit" class="button button-primary">${t('sms_number.send')}</button></div>

@@ -150,7 +150,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     };
   }
 
-  function smsNumberPage(req: Request, res: Response, session: Session, status: number, extra: Pick<SmsNumberPageModel, 'sent' | 'error'> = {}) {
+  function smsNumberPage(req: Request, res: Response, session: Session, status: number, extra: Pick<SmsNumberPageModel, 'sent' | 'error' | 'written'> = {}) {
     const { locale, t } = localeOf(req);
     sendPage(ctx, res, status, renderSmsNumberPage({ t, locale, basePath: ctx.portal.basePath, csrfToken: session.csrf, ...extra }));
   }
@@ -280,7 +280,8 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const result = await startSmsNumber(deps, { ...allowed, written: req.body?.number, site: ctx.portal.url.host, locale: localeOf(req).locale, ...requestMetaOf(ctx, req, res) });
     if (!result.ok) {
       if (result.reason === 'directory') return void res.redirect(303, portalPath(ctx, 'methods'));
-      return smsNumberPage(req, res, session, SMS_STATUS[result.reason], { error: result.reason });
+      const written = typeof req.body?.number === 'string' ? req.body.number.slice(0, 32) : undefined;
+      return smsNumberPage(req, res, session, SMS_STATUS[result.reason], { error: result.reason, ...(written ? { written } : {}) });
     }
     smsNumberPage(req, res, session, 200, { sent: { e164: result.e164, masked: result.masked, digits: factorsConfig.sms_otp.digits } });
   });
