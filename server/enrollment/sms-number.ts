@@ -29,7 +29,8 @@ export type StartResult =
   | { ok: true; e164: string; masked: string }
   | { ok: false; reason: 'malformed' | 'invalid' | 'not-mobile' | 'country' | 'directory' | 'throttled' | 'cooldown' | 'rate-limited' };
 
-export type ConfirmResult = { ok: true } | { ok: false; reason: 'throttled' | 'malformed' | 'invalid-code' | 'expired' | 'replayed' | 'directory' };
+/** `has-number`: one was confirmed meanwhile (two pending at once); it is removed first, with its own notice, never replaced silently. */
+export type ConfirmResult = { ok: true } | { ok: false; reason: 'throttled' | 'malformed' | 'invalid-code' | 'expired' | 'replayed' | 'directory' | 'has-number' };
 
 /**
  * The code that confirms a number is bound to this session and to the number itself: a code sent
@@ -90,6 +91,7 @@ export async function confirmSmsNumber(deps: SmsNumberDeps, input: SmsNumberInpu
     return { ok: false, reason: 'throttled' };
   }
   if (await deps.channel.userNumbers.directoryNumberOf(username)) return { ok: false, reason: 'directory' };
+  if (await deps.numbers.get(username)) return { ok: false, reason: 'has-number' };
   // The number as E.164 (from the form): only a code sent to exactly this number matches.
   const parsed = deps.channel.userNumbers.parse(typeof input.number === 'string' ? input.number : '');
   const binding = parsed.ok ? bindingOf(deps, input.token, parsed.e164) : undefined;

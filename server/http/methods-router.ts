@@ -294,7 +294,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const { session } = allowed;
     const result = await confirmSmsNumber(deps, { ...allowed, number: req.body?.number, code: req.body?.code, ...requestMetaOf(ctx, req, res) });
     if (result.ok) return void res.redirect(303, portalPath(ctx, 'methods?notice=sms_added'));
-    if (result.reason === 'directory') return void res.redirect(303, portalPath(ctx, 'methods'));
+    if (result.reason === 'directory' || result.reason === 'has-number') return void res.redirect(303, portalPath(ctx, 'methods'));
     // The same code form again, for the number as the user's own form named it; a number that is no longer allowed starts over.
     const parsed = deps.channel.userNumbers.parse(typeof req.body?.number === 'string' ? req.body.number : '');
     const sent = parsed.ok ? { e164: parsed.e164, masked: maskPhoneNumber(parsed.e164), digits: factorsConfig.sms_otp.digits } : undefined;

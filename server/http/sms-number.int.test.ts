@@ -221,7 +221,18 @@ describe('a mobile number the user adds for SMS codes', () => {
     expect(await stored('pia')).toBeUndefined();
     expect((await nina.b.post('/methods/sms/confirm', { csrf: nina.csrf, number: '+886912777666', code })).status).toBe(303);
     expect(await stored('nina')).toMatchObject({ number: '+886912777666' });
-    await h.gateway.ctx.storage.smsNumbers.remove('nina');
+  });
+
+  it('two numbers pending at once: the second does not silently replace the first', async () => {
+    const { b, csrf } = await freshSession('pia');
+    const first = await addNumber(b, csrf, '+886912555111');
+    const second = await addNumber(b, csrf, '+886912555222');
+    expect((await b.post('/methods/sms/confirm', { csrf, number: '+886912555111', code: first.code })).status).toBe(303);
+    const refused = await b.post('/methods/sms/confirm', { csrf, number: '+886912555222', code: second.code });
+    expect(refused.status).toBe(303);
+    expect(refused.headers.location).not.toContain('sms_added');
+    expect(await stored('pia')).toMatchObject({ number: '+886912555111' });
+    expect(await events('factor.enrolled', 'pia')).toHaveLength(1);
   });
 
   it('needs a fresh second factor to add; a password-only session is sent to confirm first', async () => {
