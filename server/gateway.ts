@@ -203,7 +203,7 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   resources.add(() => Promise.race([proxy.close(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]));
   const mailer = config.enrollment.email_code.enabled && config.smtp ? createEnrollmentMailer(config.smtp, clock.now) : undefined;
   if (mailer) resources.add(() => mailer.close());
-  const sentCodes = createSentCodeChannels({ config, kv, directory, now: clock.now });
+  const sentCodes = createSentCodeChannels({ config, kv, directory, smsNumbers: storage.smsNumbers, now: clock.now });
   resources.add(() => sentCodes.close());
   const requests = createInFlight();
   const ctx: GatewayContext = {

@@ -20,7 +20,9 @@ export type MethodsNotice =
   | 'webauthn_renamed'
   | 'webauthn_removed'
   | 'push_added'
-  | 'push_removed';
+  | 'push_removed'
+  | 'sms_added'
+  | 'sms_removed';
 
 export interface MethodsPageModel extends PageContext {
   csrfToken: string;
@@ -42,6 +44,8 @@ export interface MethodsPageModel extends PageContext {
   webauthn?: { enabled: boolean; credentials: MethodsPageCredential[] };
   /** Phones for push approval; absent or not enabled hides the section. */
   push?: { enabled: boolean; phones: MethodsPagePhone[] };
+  /** SMS codes with user_numbers: the number in use, masked, and whether it is the directory's (which the user cannot change). */
+  sms?: { masked: string | null; fromDirectory: boolean };
 }
 
 const DONE: Readonly<Record<string, MessageKey>> = {
@@ -55,6 +59,8 @@ const DONE: Readonly<Record<string, MessageKey>> = {
   webauthn_removed: 'methods.notice_webauthn_removed',
   push_added: 'push.notice_added',
   push_removed: 'push.notice_removed',
+  sms_added: 'sms_number.notice_added',
+  sms_removed: 'sms_number.notice_removed',
 };
 
 /** "My sign-in methods": the user's devices and recovery codes, and the forms to change them. */
@@ -80,6 +86,7 @@ ${renderDeviceList({ ...model, otherFactors: credentials.length + phones.length 
 ${model.canManage && model.totpEnabled && renderAddTotp(model)}
 <p class="hint">${t('methods.hardware_hint')}</p>
 </section>
+${model.sms && renderSmsNumber(model, model.sms)}
 ${model.recoveryCodes.enabled && renderRecoveryCodes(model)}
 <p><a href="${model.basePath}">${t('common.back_to_portal')}</a></p>`;
   return renderLayout({ ...model, title: t('methods.title'), wide: true, body, scripts: webauthn && model.canManage ? ['webauthn'] : [] });
@@ -140,6 +147,26 @@ function renderAddTotp(model: MethodsPageModel): SafeHtml {
 </div>
 <div><button type="submit" class="button button-primary">${t('methods.add_submit')}</button></div>
 </form>`;
+}
+
+/** The number SMS codes go to: the directory's (read-only), or the user's own with its remove form, or a way to add one. */
+function renderSmsNumber(model: MethodsPageModel, sms: NonNullable<MethodsPageModel['sms']>): SafeHtml {
+  const { t } = model;
+  const own = sms.masked !== null && !sms.fromDirectory;
+  return html`<section class="card" aria-labelledby="sms-heading">
+<h2 id="sms-heading">${t('sms_number.heading')}</h2>
+<p>${t('sms_number.intro')}</p>
+<p class="count">${sms.masked === null ? t('sms_number.none') : t(sms.fromDirectory ? 'sms_number.from_directory' : 'sms_number.yours', { number: sms.masked })}</p>
+${
+  model.canManage &&
+  own &&
+  html`<form method="post" action="${model.basePath}methods/sms/remove">
+<input type="hidden" name="${METHODS_FIELDS.csrf}" value="${model.csrfToken}">
+<button type="submit" class="button button-secondary">${t('sms_number.remove')}</button>
+</form>`
+}
+${model.canManage && sms.masked === null && html`<p><a class="button button-secondary" href="${model.basePath}methods/sms/add">${t('sms_number.add')}</a></p>`}
+</section>`;
 }
 
 function renderRecoveryCodes(model: MethodsPageModel): SafeHtml {

@@ -427,6 +427,8 @@ const smsOtp = z.strictObject({
   max_per_number_per_day: z.number().int().min(1).max(100).default(10),
   /** Codes sent to all numbers together per 24 h: a ceiling on the bill. */
   max_per_day: z.number().int().min(1).max(1_000_000).default(1000),
+  /** Users without a directory number may add their own on "My sign-in methods", confirmed with a code sent to it. */
+  user_numbers: z.boolean().default(false),
   /** Connect and answer deadline of the SMS provider; the page never waits for it. */
   timeout: duration('10s', { positive: true }).refine((seconds) => seconds <= 60, { error: 'must be at most 60s' }),
   /** Text of the message; {code}, {site}, {expires} (minutes) are filled in. */

@@ -10,6 +10,9 @@ import { serializeSessionCookie } from '../session/session-cookie.js';
 import type { Session } from '../session/session.js';
 import { renderEnrollmentGatePage, type EnrollmentGateError } from '../../client/views/enrollment-gate-page.js';
 import { renderMethodsPage, type MethodsNotice } from '../../client/views/methods-page.js';
+import { renderSmsNumberPage, type SmsNumberPageModel } from '../../client/views/sms-number-page.js';
+import { confirmSmsNumber, removeSmsNumber, startSmsNumber } from '../enrollment/sms-number.js';
+import { maskPhoneNumber } from '../factors/sms-otp/phone-number.js';
 import { renderPushEnrollPage } from '../../client/views/push-enroll-page.js';
 import { qrCodeSvg } from '../factors/otp/qr-code-svg.js';
 import { renderTotpEnrollPage, type TotpEnrollError } from '../../client/views/totp-enroll-page.js';
@@ -21,6 +24,7 @@ import { createRecoveryCodesRouter, hasOwedRecoveryCodes, showNewRecoveryCodes }
 import { emailDepsOf, enrollDepsOf, manageDepsOf, requestMetaOf } from './sign-in-deps.js';
 import { FRESH_FACTOR_PARAM } from './second-factor-router.js';
 
+const SMS_STATUS = { malformed: 400, invalid: 400, 'not-mobile': 400, country: 400, throttled: 429, cooldown: 429, 'rate-limited': 429 } as const;
 const EMAIL_STATUS = { unavailable: 400, limited: 429, 'send-failed': 502 } as const;
 const NOTICES = new Set<MethodsNotice>([
   'added',
@@ -34,6 +38,8 @@ const NOTICES = new Set<MethodsNotice>([
   'webauthn_removed',
   'push_added',
   'push_removed',
+  'sms_added',
+  'sms_removed',
 ]);
 
 /**
@@ -113,10 +119,40 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
           })),
         },
         push: { enabled: Boolean(ctx.push), phones: ctx.push ? await ctx.push.factor.listDevices(session.user.username) : [] },
+        ...(await smsModelOf(session.user.username)),
         notice,
         requiresSecondFactor: ctx.policy.rules.some((r) => r.policy === 'two_factor') || ctx.policy.defaultRule.policy === 'two_factor',
       }),
     );
+  }
+
+  /** The SMS section, with user_numbers only: the directory's number wins over the user's own. */
+  async function smsModelOf(username: string): Promise<{ sms?: { masked: string | null; fromDirectory: boolean } }> {
+    const numbers = ctx.sentCodes.sms_otp?.userNumbers;
+    if (!numbers) return {};
+    const directory = await numbers.directoryNumberOf(username);
+    if (directory) return { sms: { masked: directory.masked, fromDirectory: true } };
+    const own = await ctx.storage.smsNumbers.get(username);
+    return { sms: { masked: own ? maskPhoneNumber(own.number) : null, fromDirectory: false } };
+  }
+
+  /** Adding one's own number for SMS codes: only with user_numbers, and only without the directory's or a stored one. */
+  function smsNumberDeps() {
+    const channel = ctx.sentCodes.sms_otp;
+    if (!channel?.userNumbers) return undefined;
+    return {
+      channel: { ...channel, userNumbers: channel.userNumbers },
+      numbers: ctx.storage.smsNumbers,
+      sessions: ctx.sessions,
+      regulator: ctx.regulator,
+      audit: ctx.audit,
+      now: ctx.clock.now,
+    };
+  }
+
+  function smsNumberPage(req: Request, res: Response, session: Session, status: number, extra: Pick<SmsNumberPageModel, 'sent' | 'error' | 'written'> = {}) {
+    const { locale, t } = localeOf(req);
+    sendPage(ctx, res, status, renderSmsNumberPage({ t, locale, basePath: ctx.portal.basePath, csrfToken: session.csrf, ...extra }));
   }
 
   /** Every change below needs a valid post and an enrollment decision of "allowed". */
@@ -223,6 +259,55 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
       res.redirect(303, portalPath(ctx, `methods?notice=${removed}`));
     });
   }
+
+  router.get('/methods/sms/add', async (req, res) => {
+    const signedIn = await portalSession(ctx, req);
+    if (!signedIn) return redirectToSignIn(ctx, req, res);
+    if (!smsNumberDeps()) return sendErrorPage(ctx, req, res, 'access.denied');
+    const { decision } = await enrollmentState(req, signedIn.session);
+    if (decision.kind !== 'allowed') return void res.redirect(303, portalPath(ctx, 'methods?notice=needs_fresh_factor'));
+    smsNumberPage(req, res, signedIn.session, 200);
+  });
+
+  router.post('/methods/sms/add', form, async (req, res) => {
+    const allowed = await authorizeChange(req, res);
+    if (!allowed) return;
+    const deps = smsNumberDeps();
+    if (!deps) return sendErrorPage(ctx, req, res, 'access.denied');
+    const { session } = allowed;
+    // One number at a time: a stored one is removed first (with its own audit event and mail).
+    if (await ctx.storage.smsNumbers.get(session.user.username)) return void res.redirect(303, portalPath(ctx, 'methods'));
+    const result = await startSmsNumber(deps, { ...allowed, written: req.body?.number, site: ctx.portal.url.host, locale: localeOf(req).locale, ...requestMetaOf(ctx, req, res) });
+    if (!result.ok) {
+      if (result.reason === 'directory') return void res.redirect(303, portalPath(ctx, 'methods'));
+      const written = typeof req.body?.number === 'string' ? req.body.number.slice(0, 32) : undefined;
+      return smsNumberPage(req, res, session, SMS_STATUS[result.reason], { error: result.reason, ...(written ? { written } : {}) });
+    }
+    smsNumberPage(req, res, session, 200, { sent: { e164: result.e164, masked: result.masked, digits: factorsConfig.sms_otp.digits } });
+  });
+
+  router.post('/methods/sms/confirm', form, async (req, res) => {
+    const allowed = await authorizeChange(req, res);
+    if (!allowed) return;
+    const deps = smsNumberDeps();
+    if (!deps) return sendErrorPage(ctx, req, res, 'access.denied');
+    const { session } = allowed;
+    const result = await confirmSmsNumber(deps, { ...allowed, number: req.body?.number, code: req.body?.code, ...requestMetaOf(ctx, req, res) });
+    if (result.ok) return void res.redirect(303, portalPath(ctx, 'methods?notice=sms_added'));
+    if (result.reason === 'directory' || result.reason === 'has-number') return void res.redirect(303, portalPath(ctx, 'methods'));
+    // The same code form again, for the number as the user's own form named it; a number that is no longer allowed starts over.
+    const parsed = deps.channel.userNumbers.parse(typeof req.body?.number === 'string' ? req.body.number : '');
+    const sent = parsed.ok ? { e164: parsed.e164, masked: maskPhoneNumber(parsed.e164), digits: factorsConfig.sms_otp.digits } : undefined;
+    smsNumberPage(req, res, session, result.reason === 'throttled' ? 429 : 400, { error: result.reason, ...(sent ? { sent } : {}) });
+  });
+
+  router.post('/methods/sms/remove', form, async (req, res) => {
+    const allowed = await authorizeChange(req, res);
+    if (!allowed) return;
+    const result = await removeSmsNumber({ numbers: ctx.storage.smsNumbers, sessions: ctx.sessions, audit: ctx.audit }, { ...allowed, ...requestMetaOf(ctx, req, res) });
+    if (!result.ok) return sendErrorPage(ctx, req, res, 'request.invalid');
+    res.redirect(303, portalPath(ctx, 'methods?notice=sms_removed'));
+  });
 
   // "Add phone": the same gate as adding an authenticator app; the link is single use.
   router.post('/methods/push/add', form, async (req, res) => {

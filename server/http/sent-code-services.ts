@@ -4,9 +4,10 @@ import { isDeliverableAddress, maskEmailAddress } from '../core/email-address.js
 import type { Directory } from '../directory/directory.js';
 import { deriveCodeKey } from '../factors/sent-code/code-digest.js';
 import { createSentCodeFactor, type Destination, type SentCodeFactor, type SentCodeKind } from '../factors/sent-code/sent-code-factor.js';
-import { maskPhoneNumber, parsePhoneNumber } from '../factors/sms-otp/phone-number.js';
+import { maskPhoneNumber, parsePhoneNumber, type PhoneNumberResult } from '../factors/sms-otp/phone-number.js';
 import { createSmsSender } from '../factors/sms-otp/sms-sender.js';
 import type { Kv } from '../kv/kv.js';
+import type { SmsNumberStore } from '../storage/storage.js';
 import { createMailSender } from '../mail/mail-sender.js';
 import { createEmailCodeDeliverer, createSmsCodeDeliverer } from '../sign-in/deliver-sign-in-code.js';
 import type { CodeMessage, DeliveryOutcome } from '../sign-in/send-sign-in-code.js';
@@ -15,6 +16,14 @@ import type { CodeMessage, DeliveryOutcome } from '../sign-in/send-sign-in-code.
 export interface SentCodeChannel {
   factor: SentCodeFactor;
   deliver(message: CodeMessage): Promise<DeliveryOutcome>;
+  /** SMS with sms_otp.user_numbers: how the user's own number is read and checked. */
+  userNumbers?: UserNumbers;
+}
+
+/** What adding one's own number needs: the directory's number (which wins), and the number rules. */
+export interface UserNumbers {
+  directoryNumberOf(username: string): Promise<Destination | undefined>;
+  parse(written: string): PhoneNumberResult;
 }
 
 export type SentCodeChannels = Partial<Record<SentCodeKind, SentCodeChannel>>;
@@ -24,7 +33,10 @@ export type SentCodeChannels = Partial<Record<SentCodeKind, SentCodeChannel>>;
  * where its codes go (the directory's `mail` and `mobile`, or the users file's email and mobile),
  * and its sender. `close` ends the senders' connections.
  */
-export function createSentCodeChannels(deps: { config: Config; kv: Kv; directory: Directory; now: () => number }): { channels: SentCodeChannels; close(): Promise<void> } {
+export function createSentCodeChannels(deps: { config: Config; kv: Kv; directory: Directory; smsNumbers?: SmsNumberStore; now: () => number }): {
+  channels: SentCodeChannels;
+  close(): Promise<void>;
+} {
   const { config, kv, directory, now } = deps;
   const { email_otp: email, sms_otp: sms } = config.second_factors;
   const channels: SentCodeChannels = {};
@@ -49,11 +61,20 @@ export function createSentCodeChannels(deps: { config: Config; kv: Kv; directory
   if (sms.enabled && sms.sender) {
     const sender = createSmsSender(sms.sender, sms.timeout);
     closers.push(() => sender.close());
+    const parse = (written: string) => parsePhoneNumber(written, { defaultRegion: sms.default_region, allowedCountries: sms.allowed_countries });
+    const asDestination = (written: string | undefined): Destination | undefined => {
+      const parsed = written ? parse(written) : undefined;
+      return parsed?.ok ? { address: parsed.e164, masked: maskPhoneNumber(parsed.e164) } : undefined;
+    };
+    const directoryNumberOf = async (username: string) => asDestination((await userOf(username))?.mobile);
+    const { smsNumbers } = deps;
+    const userNumbers = sms.user_numbers && smsNumbers ? { directoryNumberOf, parse } : undefined;
+    // The directory's number wins: a user's own is used only while the directory has none, and
+    // read again by today's rules (a country since taken off allowed_countries gets no more texts).
     const destinationOf = async (username: string): Promise<Destination | undefined> => {
       const written = (await userOf(username))?.mobile;
-      if (!written) return undefined;
-      const parsed = parsePhoneNumber(written, { defaultRegion: sms.default_region, allowedCountries: sms.allowed_countries });
-      return parsed.ok ? { address: parsed.e164, masked: maskPhoneNumber(parsed.e164) } : undefined;
+      if (written || !userNumbers) return asDestination(written);
+      return asDestination((await smsNumbers!.get(username))?.number);
     };
     channels.sms_otp = {
       factor: createSentCodeFactor(
@@ -61,6 +82,7 @@ export function createSentCodeChannels(deps: { config: Config; kv: Kv; directory
         { ...sentCodeOptions('sms_otp', sms), perDestinationPerDay: sms.max_per_number_per_day, perDay: sms.max_per_day },
       ),
       deliver: createSmsCodeDeliverer(sender, sms.message, now),
+      ...(userNumbers ? { userNumbers } : {}),
     };
   }
   return { channels, close: async () => void (await Promise.all(closers.map((c) => c()))) };

@@ -33,6 +33,7 @@ const FACTOR_NAMES: Record<Locale, Record<string, string>> = {
     webauthn: 'a passkey or security key',
     push: 'the phone app',
     recovery_code: 'recovery codes',
+    sms_otp: 'a mobile number for text-message codes',
     all: 'all your sign-in methods',
   },
   'zh-TW': {
@@ -41,6 +42,7 @@ const FACTOR_NAMES: Record<Locale, Record<string, string>> = {
     webauthn: '通行金鑰或安全金鑰',
     push: '手機應用程式',
     recovery_code: '復原碼',
+    sms_otp: '接收簡訊驗證碼的手機號碼',
     all: '您所有的登入方式',
   },
 };

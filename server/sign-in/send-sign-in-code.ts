@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/create-audit-log.js';
-import type { SentCodeFactor } from '../factors/sent-code/sent-code-factor.js';
+import type { Destination, SentCodeFactor } from '../factors/sent-code/sent-code-factor.js';
 import type { SendCapName } from '../factors/sent-code/send-caps.js';
 import type { Regulator } from '../regulation/regulator.js';
 
@@ -35,6 +35,8 @@ export interface SendCodeInput {
   clientIp: string;
   userAgent?: string;
   requestId?: string;
+  /** A number being confirmed, instead of the user's own destination. */
+  destination?: Destination;
 }
 
 export type SendCodeResult =
@@ -64,7 +66,7 @@ export async function sendSignInCode(deps: SendCodeDeps, input: SendCodeInput): 
     });
     return { ok: false, reason: 'throttled' };
   }
-  const issued = await input.factor.issue({ username: input.username, binding: input.binding });
+  const issued = await input.factor.issue({ username: input.username, binding: input.binding, destination: input.destination });
   if (!issued.ok) {
     const cap = issued.reason === 'no-destination' ? undefined : issued.cap;
     await deps.audit.record({

@@ -14,6 +14,7 @@ export const COPIED_TABLES = [
   'recovery_codes',
   'enrollment_codes',
   'user_factor_state',
+  'sms_numbers',
   'webauthn_user_handles',
   'webauthn_credentials',
   'account_states',

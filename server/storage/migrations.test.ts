@@ -28,6 +28,7 @@ describe('migrateSqlite', () => {
       'push_devices',
       'recovery_codes',
       'schema_migrations',
+      'sms_numbers',
       'user_factor_state',
       'webauthn_credentials',
       'webauthn_user_handles',
@@ -41,6 +42,7 @@ describe('migrateSqlite', () => {
       { version: 6, name: 'recovery-code-position', appliedAt: NOW },
       { version: 7, name: 'push-app-lock', appliedAt: NOW },
       { version: 8, name: 'audit-filters', appliedAt: NOW },
+      { version: 9, name: 'sms-numbers', appliedAt: NOW },
     ]);
   });
 

@@ -7,6 +7,7 @@ import { pushDevicesMigration } from './migrations/0005-push-devices.js';
 import { recoveryCodePositionMigration } from './migrations/0006-recovery-code-position.js';
 import { pushAppLockMigration } from './migrations/0007-push-app-lock.js';
 import { auditFiltersMigration } from './migrations/0008-audit-filters.js';
+import { smsNumbersMigration } from './migrations/0009-sms-numbers.js';
 
 /**
  * Versioned schema changes, kept as plain SQL statements so a PostgreSQL backend can run the
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   recoveryCodePositionMigration,
   pushAppLockMigration,
   auditFiltersMigration,
+  smsNumbersMigration,
 ];
 
 /** The database was written by a newer Gatehouse, or by a different migration history. */

@@ -14,6 +14,7 @@ import {
   createPostgresPushDeviceStore,
   createPostgresRecoveryCodeStore,
   createPostgresUserStateStore,
+  createPostgresSmsNumberStore,
   createPostgresWebAuthnCredentialStore,
   createPostgresAuditBatchWriter,
   inTransaction,
@@ -110,6 +111,7 @@ function postgresStorageOn(pool: Pool, secrets: DeviceSecrets): Storage {
     recoveryCodes: guardPostgresStore(createPostgresRecoveryCodeStore(pool)),
     enrollmentCodes: guardPostgresStore(createPostgresEnrollmentCodeStore(pool)),
     userState: guardPostgresStore(createPostgresUserStateStore(pool)),
+    smsNumbers: guardPostgresStore(createPostgresSmsNumberStore(pool)),
     webauthnCredentials: guardPostgresStore(createPostgresWebAuthnCredentialStore(pool)),
     auditEvents: guardPostgresStore({ append: audit.append, query: audit.query, after: audit.after, latestId: audit.latestId, countByInterval: audit.countByInterval }),
     rotateKeys: async (onProgress) => {

@@ -25,6 +25,7 @@ import {
   type PushDeviceStore,
   type RecoveryCode,
   type RecoveryCodeStore,
+  type SmsNumberStore,
   type UserStateStore,
   type WebAuthnCredential,
   type WebAuthnCredentialStore,
@@ -338,7 +339,31 @@ export function createPostgresUserStateStore(pool: Pool): UserStateStore {
         await client.query('DELETE FROM webauthn_credentials WHERE username = $1', [username]);
         await client.query('DELETE FROM webauthn_user_handles WHERE username = $1', [username]);
         await client.query('DELETE FROM push_devices WHERE username = $1', [username]);
+        await client.query('DELETE FROM sms_numbers WHERE username = $1', [username]);
       });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- SMS numbers
+
+export function createPostgresSmsNumberStore(pool: Pool): SmsNumberStore {
+  return {
+    async get(username) {
+      const row = await one<{ username: string; number: string; created_at: string | number }>(pool, 'SELECT username, number, created_at FROM sms_numbers WHERE username = $1', [
+        username,
+      ]);
+      return row && { username: row.username, number: row.number, createdAt: Number(row.created_at) };
+    },
+    async set(username, number, now) {
+      await run(
+        pool,
+        'INSERT INTO sms_numbers (username, number, created_at) VALUES ($1, $2, $3) ON CONFLICT (username) DO UPDATE SET number = excluded.number, created_at = excluded.created_at',
+        [username, number, now],
+      );
+    },
+    async remove(username) {
+      return (await run(pool, 'DELETE FROM sms_numbers WHERE username = $1', [username])) === 1;
     },
   };
 }

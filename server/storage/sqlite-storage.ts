@@ -17,7 +17,7 @@ import { createSqliteEnrollmentCodeStore, createSqliteRecoveryCodeStore } from '
 import { guardStore, toStoreError } from './sqlite-errors.js';
 import { createSqliteOtpDeviceStore } from './sqlite-otp-devices.js';
 import { rotateSqliteSecrets } from './sqlite-rotate-keys.js';
-import { createSqliteUserStateStore } from './sqlite-user-state.js';
+import { createSqliteSmsNumberStore, createSqliteUserStateStore } from './sqlite-user-state.js';
 import { createSqliteWebAuthnCredentialStore } from './sqlite-webauthn-credentials.js';
 import type { Storage } from './storage.js';
 
@@ -79,6 +79,7 @@ export function openSqliteStorage(options: SqliteStorageOptions, deps: { logger:
     recoveryCodes: guardStore(createSqliteRecoveryCodeStore(db)),
     enrollmentCodes: guardStore(createSqliteEnrollmentCodeStore(db)),
     userState: guardStore(createSqliteUserStateStore(db)),
+    smsNumbers: guardStore(createSqliteSmsNumberStore(db)),
     webauthnCredentials: guardStore(createSqliteWebAuthnCredentialStore(db)),
     auditEvents: guardStore({ append: audit.append, query: audit.query, after: audit.after, latestId: audit.latestId, countByInterval: audit.countByInterval }),
     rotateKeys: async (onProgress) => {

@@ -1,5 +1,25 @@
 import type { Database } from 'better-sqlite3';
-import type { UserFactorState, UserStateStore } from './storage.js';
+import type { SmsNumberStore, UserFactorState, UserStateStore } from './storage.js';
+
+export function createSqliteSmsNumberStore(db: Database): SmsNumberStore {
+  const get = db.prepare<[string], { username: string; number: string; created_at: number }>('SELECT username, number, created_at FROM sms_numbers WHERE username = ?');
+  const upsert = db.prepare<[string, string, number]>(
+    'INSERT INTO sms_numbers (username, number, created_at) VALUES (?, ?, ?) ON CONFLICT (username) DO UPDATE SET number = excluded.number, created_at = excluded.created_at',
+  );
+  const remove = db.prepare<[string]>('DELETE FROM sms_numbers WHERE username = ?');
+  return {
+    async get(username) {
+      const row = get.get(username);
+      return row && { username: row.username, number: row.number, createdAt: Number(row.created_at) };
+    },
+    async set(username, number, now) {
+      upsert.run(username, number, now);
+    },
+    async remove(username) {
+      return remove.run(username).changes === 1;
+    },
+  };
+}
 
 export function createSqliteUserStateStore(db: Database): UserStateStore {
   const get = db.prepare<[string], { username: string; last_factor_kind: string | null; last_device_id: string | null }>(
@@ -21,6 +41,7 @@ export function createSqliteUserStateStore(db: Database): UserStateStore {
     db.prepare('DELETE FROM webauthn_credentials WHERE username = ?').run(username);
     db.prepare('DELETE FROM webauthn_user_handles WHERE username = ?').run(username);
     db.prepare('DELETE FROM push_devices WHERE username = ?').run(username);
+    db.prepare('DELETE FROM sms_numbers WHERE username = ?').run(username);
   });
 
   return {

@@ -296,6 +296,21 @@ export interface PushDeviceStore {
   remove(id: string): Promise<boolean>;
 }
 
+/** A mobile number the user added and confirmed for SMS codes (E.164). */
+export interface SmsNumber {
+  username: string;
+  number: string;
+  createdAt: number;
+}
+
+/** One confirmed number per user; setting replaces it. */
+export interface SmsNumberStore {
+  get(username: string): Promise<SmsNumber | undefined>;
+  set(username: string, number: string, now: number): Promise<void>;
+  /** False when the user had none. */
+  remove(username: string): Promise<boolean>;
+}
+
 export interface Storage {
   otpDevices: OtpDeviceStore;
   pushDevices: PushDeviceStore;
@@ -303,6 +318,7 @@ export interface Storage {
   recoveryCodes: RecoveryCodeStore;
   enrollmentCodes: EnrollmentCodeStore;
   userState: UserStateStore;
+  smsNumbers: SmsNumberStore;
   webauthnCredentials: WebAuthnCredentialStore;
   auditEvents: AuditStore;
   /** Re-encrypts every secret under the first configured key; returns how many were rewritten. */

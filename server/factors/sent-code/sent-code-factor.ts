@@ -65,8 +65,11 @@ interface CodeRecord {
 export interface SentCodeFactor extends Factor {
   kind: SentCodeKind;
   destinationOf(username: string): Promise<Destination | undefined>;
-  /** A new code for the sign-in `binding` (replacing its earlier one), if the send caps allow it. */
-  issue(input: { username: string; binding: string }): Promise<IssueResult>;
+  /**
+   * A new code for the sign-in `binding` (replacing its earlier one), if the send caps allow it.
+   * `destination`: send there instead of the user's own (a number being confirmed; the binding must name it).
+   */
+  issue(input: { username: string; binding: string; destination?: Destination }): Promise<IssueResult>;
   /** Records how the delivery of a code ended, for the page. */
   markDelivery(recordId: string, delivery: Exclude<Delivery, 'sending'>): Promise<void>;
   stateOf(username: string, binding: string): Promise<CodeState | undefined>;
@@ -110,8 +113,9 @@ export function createSentCodeFactor(deps: SentCodeDeps, options: SentCodeOption
       return destination ? [device(destination.masked)] : [];
     },
 
-    async issue({ username, binding }) {
-      const destination = await deps.destinationOf(username);
+    async issue({ username, binding, destination: given }) {
+      // A number being added is not the user's destination yet: its caller names it (and binds the code to it).
+      const destination = given ?? (await deps.destinationOf(username));
       if (!destination) return { ok: false, reason: 'no-destination' };
       const now = deps.now();
       const refused = await reserveSends(deps.kv, caps(username, binding, destination.address), now);

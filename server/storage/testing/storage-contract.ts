@@ -45,6 +45,21 @@ export function describeStorageContract(backend: string, open: OpenStorage): voi
     });
     afterEach(() => storage.close());
 
+    describe('sms numbers', () => {
+      it('keeps one confirmed number per user, replaced by the next, removed once, and gone with resetUser', async () => {
+        expect(await storage.smsNumbers.get('alice')).toBeUndefined();
+        await storage.smsNumbers.set('alice', '+886912345678', 1_000);
+        await storage.smsNumbers.set('bob', '+886987654321', 2_000);
+        await storage.smsNumbers.set('alice', '+886911111111', 3_000);
+        expect(await storage.smsNumbers.get('alice')).toEqual({ username: 'alice', number: '+886911111111', createdAt: 3_000 });
+        expect(await storage.smsNumbers.remove('alice')).toBe(true);
+        expect(await storage.smsNumbers.remove('alice')).toBe(false);
+        expect(await storage.smsNumbers.get('alice')).toBeUndefined();
+        await storage.userState.resetUser('bob');
+        expect(await storage.smsNumbers.get('bob')).toBeUndefined();
+      });
+    });
+
     describe('push devices: the app lock', () => {
       const phone = { username: 'alice', name: 'Pixel', publicKey: Buffer.from([48, 89, 1]), subscription: null, otpDeviceId: null };
       it('keeps the lock credential whole, and a phone without one reads null', async () => {

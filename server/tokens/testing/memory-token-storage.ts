@@ -67,6 +67,7 @@ export function createMemoryTokenStorage(options: { failImport?: Error } = {}): 
     recoveryCodes: { replaceSet: notUsed, listForUser: notUsed, markUsed: notUsed },
     enrollmentCodes: { create: notUsed, findByHash: notUsed, redeem: notUsed, purgeExpired: notUsed },
     userState: { get: notUsed, setLastUsed: notUsed, resetUser: notUsed },
+    smsNumbers: { get: notUsed, set: notUsed, remove: notUsed },
     webauthnCredentials: {
       create: notUsed,
       get: notUsed,
