@@ -1,7 +1,7 @@
 import type { AuditKind } from '../audit/audit-event.js';
 import type { AuditLog } from '../audit/create-audit-log.js';
 import { maskPhoneNumber } from '../factors/sms-otp/phone-number.js';
-import type { SentCodeChannel, UserNumbers } from '../http/sent-code-services.js';
+import type { SentCodeChannel, UserNumbers } from '../sign-in/sent-code-channel.js';
 import type { Regulator } from '../regulation/regulator.js';
 import type { Session } from '../session/session.js';
 import type { SessionStore } from '../session/session-store.js';

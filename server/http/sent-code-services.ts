@@ -3,30 +3,16 @@ import { decodeKey, type Config } from '../config/schema.js';
 import { isDeliverableAddress, maskEmailAddress } from '../core/email-address.js';
 import type { Directory } from '../directory/directory.js';
 import { deriveCodeKey } from '../factors/sent-code/code-digest.js';
-import { createSentCodeFactor, type Destination, type SentCodeFactor, type SentCodeKind } from '../factors/sent-code/sent-code-factor.js';
-import { maskPhoneNumber, parsePhoneNumber, type PhoneNumberResult } from '../factors/sms-otp/phone-number.js';
+import { createSentCodeFactor, type Destination, type SentCodeKind } from '../factors/sent-code/sent-code-factor.js';
+import { maskPhoneNumber, parsePhoneNumber } from '../factors/sms-otp/phone-number.js';
 import { createSmsSender } from '../factors/sms-otp/sms-sender.js';
 import type { Kv } from '../kv/kv.js';
 import type { SmsNumberStore } from '../storage/storage.js';
 import { createMailSender } from '../mail/mail-sender.js';
 import { createEmailCodeDeliverer, createSmsCodeDeliverer } from '../sign-in/deliver-sign-in-code.js';
-import type { CodeMessage, DeliveryOutcome } from '../sign-in/send-sign-in-code.js';
+import type { SentCodeChannels } from '../sign-in/sent-code-channel.js';
 
-/** One channel of sign-in codes: its factor and how its codes leave. */
-export interface SentCodeChannel {
-  factor: SentCodeFactor;
-  deliver(message: CodeMessage): Promise<DeliveryOutcome>;
-  /** SMS with sms_otp.user_numbers: how the user's own number is read and checked. */
-  userNumbers?: UserNumbers;
-}
-
-/** What adding one's own number needs: the directory's number (which wins), and the number rules. */
-export interface UserNumbers {
-  directoryNumberOf(username: string): Promise<Destination | undefined>;
-  parse(written: string): PhoneNumberResult;
-}
-
-export type SentCodeChannels = Partial<Record<SentCodeKind, SentCodeChannel>>;
+export type { SentCodeChannel, SentCodeChannels, UserNumbers } from '../sign-in/sent-code-channel.js';
 
 /**
  * Email and SMS codes as configured (second_factors.email_otp, .sms_otp): each channel's factor,
