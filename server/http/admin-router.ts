@@ -7,6 +7,7 @@ import { issueEnrollmentLink } from '../admin/issue-enrollment-link.js';
 import { listUserSessions, revokeAllUserSessions, revokeUserSession } from '../admin/user-sessions.js';
 import { getUser, listUsersPage, PAGE_MAX } from '../admin/user-status.js';
 import type { ApiErrorCode } from '../core/api-errors.js';
+import { NOT_FOR_CHANGES } from '../enrollment/enrollment-policy.js';
 import type { FactorUse, Session } from '../session/session.js';
 import { apiNotFound, createApiErrorHandler, sendApiError } from './api-errors.js';
 import type { GatewayContext } from './context.js';
@@ -53,7 +54,9 @@ const linkBody = z.strictObject({
  */
 export function freshFactorUntil(session: Session, now: number, maxAgeSeconds: number, passwordless: boolean): number | null {
   const hasPassword = session.factors.some((f) => f.kind === 'password');
-  const counts = (f: FactorUse) => f.kind !== 'password' && (hasPassword || (passwordless && f.kind === 'webauthn' && f.userVerified === true));
+  // A code sent to a mailbox or a phone never confirms an administrator, as it never confirms a
+  // change of one's own sign-in methods (enrollment-policy.ts): it proves access to those only.
+  const counts = (f: FactorUse) => f.kind !== 'password' && !NOT_FOR_CHANGES.has(f.kind) && (hasPassword || (passwordless && f.kind === 'webauthn' && f.userVerified === true));
   const latest = Math.max(-Infinity, ...session.factors.filter((f) => counts(f) && f.at <= now).map((f) => f.at));
   const until = latest + maxAgeSeconds * 1000;
   return Number.isFinite(until) && until > now ? until : null;

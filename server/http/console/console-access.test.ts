@@ -19,6 +19,7 @@ function session(groups: string[], factors: FactorUse[]): Session {
 }
 const password: FactorUse = { kind: 'password', at: NOW - 30 * MINUTE };
 const totp = (ageMinutes: number): FactorUse => ({ kind: 'totp', at: NOW - ageMinutes * MINUTE });
+const sent = (kind: 'email_otp' | 'sms_otp', ageMinutes: number): FactorUse => ({ kind, at: NOW - ageMinutes * MINUTE });
 const passkey = (ageMinutes: number, userVerified: boolean): FactorUse => ({ kind: 'webauthn', at: NOW - ageMinutes * MINUTE, userVerified });
 const options = { adminGroup: 'admins', auditorGroup: 'auditors' as string | undefined, now: NOW, freshFactorAgeSeconds: 600, passwordless: false };
 
@@ -35,6 +36,12 @@ describe('decideConsoleAccess', () => {
     ['a passkey alone, passwordless off', ['admins'], [passkey(1, true)], options, { kind: 'needs-fresh-factor', role: 'admin' }],
     ['a verified passkey alone, passwordless on', ['admins'], [passkey(1, true)], { ...options, passwordless: true }, { kind: 'allowed', role: 'admin' }],
     ['an unverified passkey alone, passwordless on', ['admins'], [passkey(1, false)], { ...options, passwordless: true }, { kind: 'needs-fresh-factor', role: 'admin' }],
+    // A code sent to a mailbox or a phone proves access to those, not the administrator: as for changing one's own sign-in methods.
+    ['an administrator with a fresh email code', ['admins'], [password, sent('email_otp', 1)], options, { kind: 'needs-fresh-factor', role: 'admin' }],
+    ['an administrator with a fresh SMS code', ['admins'], [password, sent('sms_otp', 1)], options, { kind: 'needs-fresh-factor', role: 'admin' }],
+    ['an auditor with a fresh SMS code', ['auditors'], [password, sent('sms_otp', 1)], options, { kind: 'needs-fresh-factor', role: 'auditor' }],
+    ['an SMS code after a stale TOTP', ['admins'], [password, totp(11), sent('sms_otp', 1)], options, { kind: 'needs-fresh-factor', role: 'admin' }],
+    ['a fresh TOTP after an SMS code', ['admins'], [password, sent('sms_otp', 5), totp(1)], options, { kind: 'allowed', role: 'admin' }],
     ['someone in neither group, fresh', ['dev'], [password, totp(1)], options, { kind: 'forbidden' }],
     ['someone in neither group, stale: forbidden, not asked for a factor', ['dev'], [password], options, { kind: 'forbidden' }],
     ['an auditor group not configured', ['auditors'], [password, totp(1)], { ...options, auditorGroup: undefined }, { kind: 'forbidden' }],
