@@ -5,6 +5,7 @@
  * configuration store holding lmConf-1.json, and nginx's portal and protected vhosts.
  */
 import { join } from 'node:path';
+import { PROXY_HEADERS } from './nginx-configs.js';
 
 /** Where LemonLDAP::NG keeps its state for the bench: every path under `dir`. */
 export function lemonldapPaths(dir: string) {
@@ -124,13 +125,6 @@ const FASTCGI_PARAMS = `
       fastcgi_param SERVER_ADDR $server_addr;
       fastcgi_param SERVER_PORT $server_port;
       fastcgi_param SERVER_NAME $server_name;`;
-
-const PROXY_HEADERS = `
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-For $remote_addr;`;
 
 /** test-nginx.conf's handler call, in each protected location. */
 const AUTH_REQUEST = `

@@ -12,7 +12,8 @@ export function upstreamConfig(root: string) {
   }`;
 }
 
-const PROXY_HEADERS = `
+/** How every nginx scenario (B, F and L's protected site) passes a request on, so they compare alike. */
+export const PROXY_HEADERS = `
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $http_host;
