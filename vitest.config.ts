@@ -26,6 +26,12 @@ export default defineConfig({
           name: 'unit',
           include: ['server/**/*.test.ts', 'client/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**'],
+          // One module graph per worker instead of one per file: importing the server's modules
+          // again for each of 150 files was half the unit project's time (unit project at load
+          // ~18: 8 min 5 s isolated, 2 min 27 s shared; user CPU 128 s → 39 s). Unit tests keep
+          // no state in modules (memory stores and clocks are made per test), and they all pass
+          // either way. Integration and e2e files start servers and stay isolated.
+          isolate: false,
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
