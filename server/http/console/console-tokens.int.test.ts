@@ -192,6 +192,21 @@ describe('upload', () => {
     expect(await adminEventsAfter(h, since)).toEqual([]);
   });
 
+  it('an upload by someone signed out, outside the admin groups, or with a stale factor: the same answers as any change, nothing read', async () => {
+    const before = await serials();
+    const since = await lastEventId(h);
+    const file = { name: 'ok.csv', content: csv([`GATE-1,${testSecret(21).toString('hex')},hotp,6,,0`]) };
+    const anonymous = await upload(file, { who: { cookie: 'gatehouse_session=forged-token-value-aaaaaaaaaaaaaaaaaaaaaaaaa', csrf: 'x'.repeat(43) } });
+    expect(anonymous.status).toBe(303);
+    const bob = await sessionFor(h, 'bob', { kind: 'totp', ageMs: 0 });
+    expect((await upload(file, { who: bob })).status).toBe(403);
+    const stale = await sessionFor(h, 'alice', { kind: 'totp', ageMs: 30 * MINUTE });
+    const again = await upload(file, { who: stale });
+    expect([again.status, new URL(again.headers.location!, ORIGIN).pathname]).toEqual([303, '/second-factor']);
+    expect(await serials()).toEqual(before);
+    expect(await adminEventsAfter(h, since)).toEqual([]);
+  });
+
   it.each([
     ['no boundary', 'multipart/form-data; charset=utf-8', multipart({ csrf: 'x' })],
     ['a boundary of 71 characters', `multipart/form-data; boundary=${'b'.repeat(71)}`, Buffer.from(`--${'b'.repeat(71)}\r\n`)],
