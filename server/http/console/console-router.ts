@@ -22,7 +22,9 @@ export const UPLOAD_LIMIT = MAX_TOKEN_FILE_BYTES + 64 * 1024;
  * CONSOLE_PAGES cannot skip it: signed out → sign in and come back; outside admin.group and
  * admin.auditor_group → 403; a second factor older than admin.fresh_factor_age → the second step
  * and back; a change (any method but GET/HEAD) → the session's CSRF token from the portal's
- * origin, and the administrator role (an auditor is refused with 403). Pages call the same
+ * origin, and the administrator role (an auditor is refused with 403); a file upload
+ * (multipart/form-data) is read, within UPLOAD_LIMIT, only once the role and the origin are
+ * known to be right, and its CSRF field is then checked like a form's. Pages call the same
  * use-cases as the admin API (server/admin), which write the audit event.
  */
 export function createConsoleRouter(ctx: GatewayContext): express.Router {
@@ -77,14 +79,13 @@ export function createConsoleRouter(ctx: GatewayContext): express.Router {
   router.use((req, res) => sendErrorPage(ctx, req, res, 'route.not_found'));
 
   /**
-   * Too large: answered at once and the connection closed after the page, the rest of the body
-   * discarded as it arrives (never held), so the browser still shows the page.
+   * Answered at once, the connection closed after the page and whatever is left of the body
+   * discarded as it arrives (never held), so a browser still sending shows the page.
    */
   function refuseUpload(req: Request, res: Response, reason: 'too-large' | 'malformed') {
-    if (reason === 'malformed') return sendErrorPage(ctx, req, res, 'request.invalid');
     res.set('connection', 'close');
     req.resume();
-    sendErrorPage(ctx, req, res, 'request.too_large');
+    sendErrorPage(ctx, req, res, reason === 'too-large' ? 'request.too_large' : 'request.invalid');
   }
 
   /** "Confirm it's you" with admin.fresh_factor_age, then back to the page asked for (a change goes back to the console's start). */

@@ -32,7 +32,8 @@ export async function readUploadForm(req: IncomingMessage, maxBytes: number): Pr
   const declared = req.headers['content-length'];
   if (declared !== undefined && !(/^\d{1,15}$/.test(declared) && Number(declared) <= maxBytes)) return { ok: false, reason: /^\d+$/.test(declared) ? 'too-large' : 'malformed' };
   const body = await readBounded(req, maxBytes);
-  if (!body) return { ok: false, reason: 'too-large' };
+  if (body === 'too-large') return { ok: false, reason: 'too-large' };
+  if (body === 'aborted') return { ok: false, reason: 'malformed' };
   const form = parseMultipart(body, boundary);
   return form ? { ok: true, form } : { ok: false, reason: 'malformed' };
 }
@@ -44,37 +45,34 @@ function boundaryOf(contentType: string | undefined): string | undefined {
   return value !== undefined && BOUNDARY.test(value) ? value : undefined;
 }
 
-/** The body, or undefined as soon as it passes `maxBytes` (the rest is left unread). */
-function readBounded(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
+/**
+ * The body; `too-large` as soon as it passes `maxBytes` (the rest is left unread); `aborted` when
+ * the client goes away first (an outcome, not an error: nothing to log).
+ */
+function readBounded(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        cleanup();
-        chunks.length = 0;
-        return resolve(undefined);
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, size));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const cleanup = () => {
+    const finish = (value: Buffer | 'too-large' | 'aborted') => {
       req.off('data', onData);
       req.off('end', onEnd);
-      req.off('error', onError);
+      req.off('error', onAborted);
+      req.off('close', onAborted);
       req.pause();
+      chunks.length = 0;
+      resolve(value);
     };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) return finish('too-large');
+      chunks.push(chunk);
+    };
+    const onEnd = () => finish(Buffer.concat(chunks, size));
+    const onAborted = () => finish('aborted');
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('error', onError);
+    req.on('error', onAborted);
+    req.on('close', onAborted);
   });
 }
 
