@@ -45,6 +45,8 @@ export const AUDIT_KINDS = [
   'admin.session_revoke',
   'admin.token_assign',
   'admin.token_unassign',
+  'admin.token_import',
+  'admin.token_resync',
   'admin.enrollment_issued',
   'config.reload',
   'notification.failed',

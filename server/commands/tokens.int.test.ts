@@ -137,6 +137,7 @@ describe('gatehouse tokens on SQLite', () => {
       expect(events.map((e) => [e.kind, e.subject, e.details.serial, e.details.status])).toEqual([
         ['admin.token_unassign', 'alice', '987654321', 'unassigned'],
         ['admin.token_assign', 'alice', '987654321', 'assigned'],
+        ['admin.token_import', null, undefined, undefined],
       ]);
       expect(events.every((e) => e.actor?.startsWith('cli:'))).toBe(true);
     } finally {
@@ -184,6 +185,9 @@ describe('gatehouse tokens resync', () => {
 
     ({ storage, factor } = await factorFor('hotp', NOW));
     try {
+      // One audit event for the one resync that changed the token, as the console writes it.
+      const events = (await storage.auditEvents.query({ limit: 50 })).filter((e) => e.kind === 'admin.token_resync');
+      expect(events.map((e) => [e.subject, e.details.serial, e.details.kind])).toEqual([['bob', 'RS-1', 'hotp']]);
       expect(await factor.verify({ username: 'bob', response: hotp(41), now: NOW })).toMatchObject({ ok: false });
       expect(await factor.verify({ username: 'bob', response: hotp(42), now: NOW })).toMatchObject({ ok: true });
     } finally {

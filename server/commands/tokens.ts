@@ -14,7 +14,7 @@ import { openConfiguredStorage, storageOptionsFromConfig } from '../storage/stor
 import type { Storage } from '../storage/storage.js';
 import { assignToken, listTokenSummaries, unassignToken } from '../tokens/assign-token.js';
 import { quoteValue } from '../tokens/imported-token.js';
-import { importTokens } from '../tokens/import-tokens.js';
+import { detectTokenFormat, importTokens } from '../tokens/import-tokens.js';
 import { promptPassword, type PromptIo } from '../tokens/prompt-password.js';
 import { readTokenFile } from '../tokens/read-token-file.js';
 import type { CommandIo } from './check-config.js';
@@ -114,6 +114,7 @@ export async function runTokensCommand(args: string[], env: Record<string, strin
     if (tokens) {
       const result = await importTokens(storage.otpDevices, tokens, (deps.now ?? Date.now)());
       if (!result.ok) return importFailed(io, first, result.errors);
+      await auditCli(storage, deps.now ?? Date.now, { kind: 'admin.token_import', details: { count: result.count, format: values.format ?? detectTokenFormat(first) } });
       const hotp = tokens.filter((t) => t.kind === 'hotp').length;
       io.stdout.write(`Imported ${result.count} token${result.count === 1 ? '' : 's'} (${hotp} HOTP, ${result.count - hotp} TOTP) from ${first}.\n`);
       for (const note of notes) io.stdout.write(`Note: ${note}\n`);
@@ -121,7 +122,7 @@ export async function runTokensCommand(args: string[], env: Record<string, strin
     }
     if (subcommand === 'list') return await printTokenList(storage, io);
     if (subcommand === 'unassign') return await runUnassign(storage, first, io, deps.now ?? Date.now);
-    if (subcommand === 'resync') return await runResync(storage, config, first, second, operands[2] ?? '', (deps.now ?? Date.now)(), io);
+    if (subcommand === 'resync') return await runResync(storage, config, first, second, operands[2] ?? '', deps.now ?? Date.now, io);
     return await runAssign(storage, deps.openDirectory ?? openUsersFile, config, first, second, io, deps.now ?? Date.now);
   } finally {
     storage.close();
@@ -162,13 +163,13 @@ async function runAssign(
 }
 
 /** `tokens resync SERIAL CODE1 CODE2`: two consecutive codes from the token put it back in step. */
-async function runResync(storage: Storage, config: Config, serial: string, code1: string, code2: string, now: number, io: CommandIo): Promise<number> {
+async function runResync(storage: Storage, config: Config, serial: string, code1: string, code2: string, now: () => number, io: CommandIo): Promise<number> {
   const device = await storage.otpDevices.findBySerial(serial);
   if (!device) {
     io.stderr.write(`gatehouse tokens: no token with serial ${quoteValue(serial)}\n`);
     return EXIT_FAILED;
   }
-  const result = await resyncOtpDevice(storage, { device, code1, code2, config: config.second_factors, now });
+  const result = await resyncOtpDevice(storage, { device, code1, code2, config: config.second_factors, now: now() });
   if (!result.ok) {
     const why = {
       malformed: 'the codes are not codes of this token',
@@ -179,6 +180,7 @@ async function runResync(storage: Storage, config: Config, serial: string, code1
     io.stderr.write(`gatehouse tokens: ${serial} not resynchronised: ${why}\n`);
     return EXIT_FAILED;
   }
+  await auditCli(storage, now, { kind: 'admin.token_resync', subject: device.username ?? undefined, details: { serial, kind: device.kind, status: 'resynced' } });
   io.stdout.write(
     result.kind === 'hotp'
       ? `${serial} resynchronised: next counter ${result.counter}.\n`

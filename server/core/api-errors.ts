@@ -51,6 +51,11 @@ export const API_ERRORS = {
   unknown_session: { status: 404, message: 'No such session of that user.', apis: ['admin'] },
   unknown_token: { status: 404, message: 'No hardware token with that serial.', apis: ['admin'] },
   assigned_to_other: { status: 409, message: 'The hardware token belongs to someone else: unassign it first.', apis: ['admin'] },
+  resync_refused: {
+    status: 422,
+    message: 'The two codes are not consecutive unused codes of the token within its search window (or it was used meanwhile); nothing changed.',
+    apis: ['admin'],
+  },
   user_disabled: { status: 409, message: 'The user is disabled in the directory.', apis: ['admin'] },
   links_disabled: { status: 409, message: 'Enrollment links are off (`enrollment.admin_link.enabled`).', apis: ['admin'] },
 

@@ -22,6 +22,7 @@ export const errorCatalogue = {
   'console.forbidden': { status: 403, message: 'error.console_forbidden' },
   'console.read_only': { status: 403, message: 'error.console_read_only' },
   'console.unknown_user': { status: 404, message: 'error.console_unknown_user' },
+  'console.unknown_token': { status: 404, message: 'error.console_unknown_token' },
   internal: { status: 500, message: 'error.internal' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -1,3 +1,4 @@
+import { generateHotp } from '../factors/otp/generate-otp.js';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../config/load-config.js';
@@ -279,6 +280,26 @@ describe('admin API: actions', () => {
       ['admin.token_assign', 'bob', 'HW-7'],
       ['admin.token_unassign', 'bob', 'HW-7'],
     ]);
+  });
+
+  it('tokens: the inventory, and resync from two consecutive codes (refused codes change nothing)', async () => {
+    const { storage } = h.gateway.ctx;
+    const secret = Buffer.alloc(20, 3);
+    await storage.otpDevices.importTokens(
+      [{ username: null, kind: 'hotp', name: 'HW-8', secret, algorithm: 'SHA1', digits: 6, period: 30, serial: 'HW-8', confirmed: true }],
+      Date.now(),
+    );
+    const alice = await freshAdmin();
+    const list = await call('GET', '/tokens?search=hw-8&unassigned=1', alice);
+    expect(list.json).toEqual({ tokens: [{ serial: 'HW-8', kind: 'hotp', digits: 6, period: 30, username: null, lastUsedAt: null }], total: 1, offset: 0, limit: 50 });
+    expect((await call('GET', '/tokens?unassigned=yes', alice)).status).toBe(400);
+    const before = await lastEventId();
+    const code = (counter: number) => generateHotp(secret, counter, { digits: 6, algorithm: 'SHA1' });
+    expect((await call('POST', '/tokens/HW-8/resync', alice, { body: { code1: code(30), code2: code(32) } })).json).toEqual({ error: 'resync_refused' });
+    expect((await call('POST', '/tokens/HW-8/resync', alice, { body: { code1: 'abc', code2: code(31) } })).json).toEqual({ error: 'malformed' });
+    expect((await call('POST', '/tokens/NOPE/resync', alice, { body: { code1: code(30), code2: code(31) } })).json).toEqual({ error: 'unknown_token' });
+    expect((await call('POST', '/tokens/HW-8/resync', alice, { body: { code1: code(30), code2: code(31) } })).json).toEqual({ kind: 'hotp', counter: 32 });
+    expect((await adminEventsAfter(before)).map((e) => [e.kind, e.details.serial])).toEqual([['admin.token_resync', 'HW-8']]);
   });
 
   it('enrollment links: a code and the page to enter it; the event never holds the code', async () => {

@@ -2,7 +2,7 @@ import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { disableUser, enableUser, resetFactors, unlockUser } from '../admin/account-actions.js';
 import type { Actor, AdminDeps } from '../admin/admin-deps.js';
-import { assignHardwareToken, unassignHardwareToken } from '../admin/hardware-tokens.js';
+import { assignHardwareToken, listHardwareTokens, resyncHardwareToken, unassignHardwareToken } from '../admin/hardware-tokens.js';
 import { issueEnrollmentLink } from '../admin/issue-enrollment-link.js';
 import { listUserSessions, revokeAllUserSessions, revokeUserSession } from '../admin/user-sessions.js';
 import { getUser, listUsersPage, PAGE_MAX } from '../admin/user-status.js';
@@ -37,6 +37,8 @@ const searchQuery = z.strictObject({
 });
 const disableBody = z.strictObject({ reason: z.string().max(200).optional() });
 const assignBody = z.strictObject({ username: z.string().min(1).max(128) });
+const tokensQuery = searchQuery.extend({ unassigned: z.enum(['0', '1']).optional() });
+const resyncBody = z.strictObject({ code1: z.string().max(16), code2: z.string().max(16) });
 const linkBody = z.strictObject({
   ttlSeconds: z
     .number()
@@ -176,6 +178,22 @@ export function createAdminRouter(ctx: GatewayContext): express.Router {
     const body = bodyOf(req, res, assignBody);
     if (!body) return;
     answer(res, await assignHardwareToken(admin, actorOf(req, res), param(req, 'serial'), body.username));
+  });
+
+  router.get('/tokens', async (req, res) => {
+    const query = tokensQuery.safeParse(req.query);
+    if (!query.success) return sendApiError(res, 'malformed');
+    const { search = '', offset, limit, unassigned } = query.data;
+    const page = await listHardwareTokens(admin, { search, unassignedOnly: unassigned === '1', offset, limit });
+    res.json({ tokens: page.tokens, total: page.total, offset, limit });
+  });
+
+  router.post('/tokens/:serial/resync', async (req, res) => {
+    const body = bodyOf(req, res, resyncBody);
+    if (!body) return;
+    const result = await resyncHardwareToken(admin, actorOf(req, res), param(req, 'serial'), body, ctx.config.second_factors);
+    if (!result.ok) return sendApiError(res, result.reason === 'unknown_token' ? 'unknown_token' : result.reason === 'malformed' ? 'malformed' : 'resync_refused');
+    res.json(result.kind === 'hotp' ? { kind: 'hotp', counter: result.counter } : { kind: 'totp', driftSteps: result.driftSteps });
   });
 
   router.post('/tokens/:serial/unassign', async (req, res) => {

@@ -32,6 +32,7 @@ export const AUDIT_DETAIL_KEYS: ReadonlySet<string> = new Set([
   'browser',
   'destination',
   'cap',
+  'format',
 ]);
 
 const MAX_KEYS = 16;

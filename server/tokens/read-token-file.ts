@@ -1,8 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { MAX_TOKEN_FILE_BYTES, type ImportedToken, type TokenParseResult } from './imported-token.js';
 import { decodePreSharedKey, detectTokenFormat } from './import-tokens.js';
-import { parsePskc } from './parse-pskc.js';
-import { parseTokenCsv } from './parse-token-csv.js';
+import { parseTokenFile } from './parse-token-file.js';
 import type { PromptResult } from './prompt-password.js';
 
 export interface TokenFileOptions {
@@ -34,7 +33,7 @@ export async function readTokenFile(path: string, options: TokenFileOptions): Pr
 
   const text = await readSmallFile(path, MAX_TOKEN_FILE_BYTES);
   if (!text.ok) return refused([text.error]);
-  if (format === 'csv') return checked(parseTokenCsv(text.value));
+  if (format === 'csv') return checked(parseTokenFile(text.value, 'csv'));
 
   let password: string | undefined;
   if (options.passwordFile !== undefined) {
@@ -51,11 +50,11 @@ export async function readTokenFile(path: string, options: TokenFileOptions): Pr
     if (!preSharedKey) return refused([`${options.keyFile} must hold a 128-, 192- or 256-bit key as hex or base64`]);
   }
 
-  let result = parsePskc(text.value, { password, preSharedKey });
+  let result = parseTokenFile(text.value, 'pskc', { password, preSharedKey });
   if (!result.ok && result.needs === 'password' && password === undefined && options.askPassword) {
     const answer = await options.askPassword();
     if (!answer.ok) return refused([answer.reason === 'too-long' ? 'the password given is too long' : 'no password was given']);
-    result = parsePskc(text.value, { password: answer.password, preSharedKey });
+    result = parseTokenFile(text.value, 'pskc', { password: answer.password, preSharedKey });
   }
   if (!result.ok && result.needs === 'pre-shared-key') result.errors.push('give the key with --key-file FILE (hex or base64)');
   if (!result.ok && result.needs === 'password') result.errors.push('give the password with --password-file FILE or at the prompt');

@@ -3,6 +3,7 @@ import type { ConsoleKit, ConsoleNavEntry } from './console-kit.js';
 import { createAuditRoutes } from './audit-routes.js';
 import { createOverviewRoutes } from './overview-routes.js';
 import { createPolicyRoutes } from './policy-routes.js';
+import { createTokensRoutes } from './tokens-routes.js';
 import { createUserRoutes } from './user-routes.js';
 import { createUsersRoutes } from './users-routes.js';
 
@@ -17,6 +18,7 @@ export const CONSOLE_PAGES: ReadonlyArray<{ nav?: ConsoleNavEntry; create: (kit:
   { nav: { id: 'overview', path: 'overview', label: 'console.nav_overview' }, create: createOverviewRoutes },
   { nav: { id: 'users', path: 'users', label: 'console.nav_users' }, create: createUsersRoutes },
   { create: createUserRoutes },
+  { nav: { id: 'tokens', path: 'tokens', label: 'console.nav_tokens' }, create: createTokensRoutes },
   { nav: { id: 'audit', path: 'audit', label: 'console.nav_audit' }, create: createAuditRoutes },
   { nav: { id: 'policy', path: 'policy', label: 'console.nav_policy' }, create: createPolicyRoutes },
 ];
