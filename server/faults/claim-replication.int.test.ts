@@ -3,7 +3,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../core/errors.js';
 import { createSilentLogger } from '../core/logger.js';
 import type { Kv } from '../kv/kv.js';
+import { generateTotp } from '../factors/otp/generate-otp.js';
 import { createRedisKv, ReplicationUnconfirmedError } from '../kv/redis-kv.js';
+import { PORTAL, startGatewayHarness } from '../testing/gateway-harness.js';
+import { cookieFrom, csrfFieldOf } from '../testing/http-client.js';
 import { startSentinelSet, type TestSentinelSet } from '../testing/redis-sentinel.js';
 
 /**
@@ -157,6 +160,60 @@ describe('replicated claims with redis.sentinel.min_replicas_acknowledged: 1', (
       for (const r of rejected) expect(r.reason).toBeInstanceOf(StoreUnavailableError);
     } finally {
       set.resumeNode(replica);
+    }
+  });
+
+  it('through the gateway: a right TOTP code with the replica frozen fails closed with the "try again" page, and is not taken again after', async () => {
+    const h = await startGatewayHarness({
+      configure: (c) => {
+        (c as { redis: unknown }).redis = {
+          sentinel: {
+            master_name: set.masterName,
+            nodes: set.sentinels.map((n) => `${n.host}:${n.port}`),
+            password: SENTINEL_PASSWORD,
+            min_replicas_acknowledged: 1,
+            wait_timeout: `${WAIT_MS}ms`,
+          },
+          password: DATA_PASSWORD,
+          timeout: `${TIMEOUT_S}s`,
+        };
+      },
+    });
+    const replica = await replicaPort();
+    try {
+      const secret = Buffer.alloc(20, 7);
+      const device = await h.gateway.ctx.storage.otpDevices.create(
+        { username: 'alice', kind: 'totp', name: 'Phone', secret, algorithm: 'SHA1', digits: 6, period: 30, serial: null, confirmed: true },
+        Date.now(),
+      );
+      const cookie = await h.signIn('alice');
+      const page = await h.request({ path: '/second-factor', host: PORTAL, headers: { cookie } });
+      const csrf = csrfFieldOf(page.body)!;
+      const code = generateTotp(secret, Date.now(), { period: 30, digits: 6, algorithm: 'SHA1' });
+      const submit = () =>
+        h.request({
+          method: 'POST',
+          path: '/second-factor',
+          host: PORTAL,
+          headers: { cookie, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ csrf, device: device.id, code }).toString(),
+        });
+      set.pauseNode(replica);
+      let frozen: Awaited<ReturnType<typeof submit>>;
+      try {
+        frozen = await submit();
+      } finally {
+        set.resumeNode(replica);
+      }
+      expect(frozen.status).toBe(503);
+      expect(frozen.body).toContain('Try again in a few minutes');
+      expect(cookieFrom(frozen, 'gatehouse_session')).toBeUndefined();
+      // The master kept the claim: the same code, once the replica is back, is not let through.
+      const again = await submit();
+      expect(again.status).not.toBe(303);
+      expect(cookieFrom(again, 'gatehouse_session')).toBeUndefined();
+    } finally {
+      await h.close();
     }
   });
 
