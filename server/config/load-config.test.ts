@@ -413,8 +413,17 @@ describe('redis.sentinel', () => {
       ],
       username: 'watcher',
       password: 'sentinel-secret',
+      min_replicas_acknowledged: 0,
+      wait_timeout: 0.5,
     });
     expect(result.config.redis?.password).toBe('data-secret');
+  });
+
+  it('reads how many replicas must confirm a claim and how long a claim waits, into the Kv options', () => {
+    const result = parse(withRedis('  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], min_replicas_acknowledged: 2, wait_timeout: 300ms }\n  timeout: 1s\n'));
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.config.redis?.sentinel).toMatchObject({ min_replicas_acknowledged: 2, wait_timeout: 0.3 });
+    expect(redisOptionsFromConfig(result.config.redis!).sentinel).toMatchObject({ minReplicasAcknowledged: 2, waitTimeoutMs: 300 });
   });
 
   it.each([
@@ -446,6 +455,25 @@ describe('redis.sentinel', () => {
       'password and password_file both',
       '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], password: a, password_file: b }\n',
       /redis\.sentinel\.password_file: set either password or password_file, not both/,
+    ],
+    ['a negative replica count', '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], min_replicas_acknowledged: -1 }\n', /redis\.sentinel\.min_replicas_acknowledged: /],
+    ['a fractional replica count', '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], min_replicas_acknowledged: 1.5 }\n', /redis\.sentinel\.min_replicas_acknowledged: /],
+    ['a replica count as text', '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], min_replicas_acknowledged: "1" }\n', /redis\.sentinel\.min_replicas_acknowledged: /],
+    ['a zero wait', '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], wait_timeout: 0ms }\n', /redis\.sentinel\.wait_timeout: must be longer than 0/],
+    [
+      'a wait that is not a duration',
+      '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], wait_timeout: soon }\n',
+      /redis\.sentinel\.wait_timeout: "soon" is not a duration/,
+    ],
+    [
+      'a wait as long as redis.timeout',
+      '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], wait_timeout: 2s }\n',
+      /redis\.sentinel\.wait_timeout: must be shorter than redis\.timeout/,
+    ],
+    [
+      'a wait longer than a shortened redis.timeout',
+      '  sentinel: { master_name: g, nodes: ["10.0.0.11:26379"], wait_timeout: 800ms }\n  timeout: 500ms\n',
+      /redis\.sentinel\.wait_timeout: must be shorter than redis\.timeout/,
     ],
   ])('refuses %s', (_name, redis, expected) => {
     const result = parse(withRedis(redis));

@@ -182,6 +182,13 @@ const redisSentinel = z.strictObject({
   /** The sentinels' own credentials (their `requirepass` or ACL user), not the data nodes'. */
   username: z.string().optional(),
   password: z.string().optional(),
+  /**
+   * Replicas that must confirm (WAIT) a single-use claim before it lets a code, challenge or
+   * approval through; fewer in time and the step fails closed. 0: claims are not waited for.
+   */
+  min_replicas_acknowledged: z.number().int().min(0).max(16).default(0),
+  /** How long a claim waits for those confirmations; shorter than redis.timeout. */
+  wait_timeout: duration('500ms', { positive: true }),
 });
 
 /**
@@ -761,6 +768,12 @@ export function crossFieldIssues(raw: unknown): Issue[] {
   }
   if (redisTlsDoc !== undefined && (redisTlsDoc.client_cert_file === undefined) !== (redisTlsDoc.client_key_file === undefined)) {
     issues.push({ path: ['redis', 'tls'], message: 'client_cert_file and client_key_file go together' });
+  }
+  const sentinelDoc = asRecord(redisDoc.sentinel);
+  const waitTimeout = parseDuration(asDuration(sentinelDoc.wait_timeout, '500ms'));
+  const redisTimeout = parseDuration(asDuration(redisDoc.timeout, '2s'));
+  if (redisDoc.sentinel !== undefined && waitTimeout !== undefined && redisTimeout !== undefined && waitTimeout >= redisTimeout) {
+    issues.push({ path: ['redis', 'sentinel', 'wait_timeout'], message: 'must be shorter than redis.timeout, which bounds the claim and its wait together' });
   }
   if (redisDoc.sentinel !== undefined && redisDoc.url !== undefined) {
     issues.push({ path: ['redis', 'url'], message: 'set either redis.url or redis.sentinel: with sentinel the master is whichever node the sentinels name' });

@@ -10,15 +10,18 @@ export interface Kv {
   get(key: string): Promise<string | null>;
   /** Sets with a time to live in seconds (> 0). */
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
-  /** Sets only if absent; true when this call created it. The atomic claim for single-use things. */
-  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Sets only if absent; true when this call created it. The atomic claim for single-use things:
+   * pass `replicated` for a claim whose loss would let a secret be used again (see Replicated).
+   */
+  setIfAbsent(key: string, value: string, ttlSeconds: number, options?: Replicated): Promise<boolean>;
   /**
    * Replaces only if present; true when it did. An in-place update (a session's activity
    * mark) that must never bring back a key another instance deleted meanwhile.
    */
   setIfPresent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
-  /** Atomically reads and deletes (GETDEL): a single-use challenge is a take. */
-  take(key: string): Promise<string | null>;
+  /** Atomically reads and deletes (GETDEL): a single-use challenge is a take (see Replicated). */
+  take(key: string, options?: Replicated): Promise<string | null>;
   del(...keys: string[]): Promise<void>;
   /** Increments and returns the new value; the TTL is set when the key is created. */
   increment(key: string, ttlSeconds: number): Promise<number>;
@@ -67,4 +70,18 @@ export interface WindowLimit {
   events: string;
   eventsMs: number;
   limit: number;
+}
+
+/**
+ * Asks that a claim or take be confirmed by replicas before it counts. Redis replicates
+ * asynchronously: a claim the master answered but no replica got is lost when the master dies,
+ * and after the failover the same code, challenge or approval could be used a second time. With
+ * `redis.sentinel.min_replicas_acknowledged` set, a `replicated` call is followed by WAIT: when
+ * fewer replicas confirm in time it rejects with ReplicationUnconfirmedError (a
+ * StoreUnavailableError: the step fails closed), although the master did the write. A refusal
+ * (the key already there, nothing to take) needs no confirmation and is answered as is. Without
+ * the setting (one node, the memory Kv) it changes nothing.
+ */
+export interface Replicated {
+  replicated: true;
 }

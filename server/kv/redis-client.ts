@@ -1,7 +1,7 @@
 import { createClient, type RedisClientType } from 'redis';
 import { StoreUnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { openSentinelClient, type SentinelOptions } from './redis-sentinel-client.js';
+import { openSentinelClient, type SentinelClient, type SentinelOptions } from './redis-sentinel-client.js';
 import { type RedisTlsOptions, tlsSocketOptions } from './redis-tls.js';
 
 export interface RedisConnectionOptions {
@@ -61,6 +61,22 @@ export function openRedisClient(deps: { logger: Logger }, options: RedisConnecti
       reconnectStrategy: (retries: number) => reconnectDelay(retries),
     },
   });
+  watchConnection(client, logger);
+  return client;
+}
+
+/** Connections of the claims client: claims waiting on a slow replica do not all queue behind one. */
+const CLAIM_CONNECTIONS = 4;
+
+/**
+ * The Sentinel connections for `replicated` claims (see Replicated in kv.ts), apart from the
+ * main one: WAIT blocks the connection it is sent on for up to its timeout, and the session
+ * reads of the proxied hot path must not wait behind it. No subscriptions on these.
+ */
+export function openClaimsClient(deps: { logger: Logger }, options: RedisConnectionOptions & { sentinel: SentinelOptions; probeChannel: string }): SentinelClient {
+  const timeoutMs = Math.max(1, Math.round(options.timeoutSeconds * 1000));
+  const logger = deps.logger.child({ component: 'redis', role: 'claims', sentinel: options.sentinel.masterName });
+  const client = openSentinelClient(options, { timeoutMs, reconnectDelay }, { subscriptions: false, masterPoolSize: CLAIM_CONNECTIONS });
   watchConnection(client, logger);
   return client;
 }

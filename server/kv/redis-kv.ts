@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { StoreUnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Kv } from './kv.js';
+import type { Kv, Replicated } from './kv.js';
 import { ttlToMs } from './ttl.js';
-import { DeadlineError, openRedisClient, whenReady, withDeadline, type RedisClient, type RedisConnectionOptions } from './redis-client.js';
+import { DeadlineError, openClaimsClient, openRedisClient, whenReady, withDeadline, type RedisClient, type RedisConnectionOptions } from './redis-client.js';
+import type { SentinelClient } from './redis-sentinel-client.js';
 import { createRedisSubscriptions } from './redis-subscriptions.js';
 
 export interface RedisKvOptions extends RedisConnectionOptions {
@@ -70,6 +71,17 @@ export class RedisEvictionPolicyError extends Error {
   }
 }
 
+/**
+ * A `replicated` claim or take that the master did but too few replicas confirmed in time: the
+ * step fails closed like any outage, since a failover now could bring the claimed thing back.
+ */
+export class ReplicationUnconfirmedError extends StoreUnavailableError {
+  constructor(what: string, acknowledged: number, wanted: number) {
+    super(`redis ${what}: ${acknowledged} of ${wanted} replicas confirmed the write in time (redis.sentinel.min_replicas_acknowledged)`);
+    this.name = 'ReplicationUnconfirmedError';
+  }
+}
+
 /** The server's maxmemory-policy, from INFO (CONFIG may be renamed or denied on managed Redis). */
 export async function readEvictionPolicy(client: RedisClient): Promise<string> {
   const info = await client.info('memory');
@@ -87,6 +99,17 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
   // The Sentinel client keeps its subscriptions on a connection of their own already.
   const subscriber = options.sentinel ? commands : open('subscriber');
   const subscriptions = createRedisSubscriptions({ logger, client: subscriber, timeoutMs, prefix });
+  /*
+   * Only single-use claims marked `replicated` wait for replicas. Failure counters, in-flight
+   * places and lockouts are best-effort on purpose: a failover can lose only what was counted
+   * within the replication delay before it (milliseconds), once per failover, which an attacker
+   * cannot bring about; a lockout is derived from the failure window, which the next failure
+   * finds again. Waiting for them would put a replica round trip on every failed attempt and let
+   * a guessing storm fill the claim connections. A lost claim, by contrast, is a code usable twice.
+   */
+  const wanted = options.sentinel?.minReplicasAcknowledged ?? 0;
+  const waitMs = options.sentinel?.waitTimeoutMs ?? 0;
+  const claims: SentinelClient | undefined = options.sentinel && wanted > 0 ? openClaimsClient(deps, { ...options, sentinel: options.sentinel, probeChannel }) : undefined;
   let started = false;
   let closed = false;
 
@@ -108,8 +131,11 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
   }
 
   async function run<T>(what: string, command: (client: RedisClient) => Promise<T>): Promise<T> {
+    return runOn(commands, what, command);
+  }
+
+  async function runOn<C extends RedisClient, T>(client: C, what: string, command: (client: C) => Promise<T>): Promise<T> {
     if (closed) throw new StoreUnavailableError('redis kv is closed');
-    const client = commands;
     if (!client.isReady) throw new StoreUnavailableError(`redis ${what}: not connected`);
     try {
       return await withDeadline(command(client), timeoutMs, what);
@@ -118,6 +144,16 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
       if (error instanceof StoreUnavailableError) throw error;
       throw new StoreUnavailableError(`redis ${what} failed`, { cause: error });
     }
+  }
+
+  /**
+   * The write, then WAIT, on the claims connections; `replicated` is honoured only with them.
+   * What the master refused (null) stands without confirmation; what it did must be confirmed.
+   */
+  async function confirmed(what: string, write: { key: string; value?: string; ttlMs?: number }): Promise<string | null> {
+    const [reply, acknowledged] = await runOn(claims!, what, (c) => c.writeThenWait(write, wanted, waitMs));
+    if (reply !== null && acknowledged < wanted) throw new ReplicationUnconfirmedError(what, acknowledged, wanted);
+    return reply;
   }
 
   const key = (k: string) => prefix + k;
@@ -130,8 +166,9 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
         started = true;
         start(commands);
         if (subscriber !== commands) start(subscriber);
+        if (claims) start(claims);
       }
-      await Promise.all([whenReady(commands, timeoutMs), whenReady(subscriber, timeoutMs)]);
+      await Promise.all([whenReady(commands, timeoutMs), whenReady(subscriber, timeoutMs), ...(claims ? [whenReady(claims, timeoutMs)] : [])]);
       const policy = await run('info', readEvictionPolicy);
       if (EVICTING_POLICY.test(policy)) throw new RedisEvictionPolicyError(policy);
     },
@@ -140,7 +177,8 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
       const expiration = px(ttl);
       await run('set', (c) => c.set(key(k), value, { expiration }));
     },
-    async setIfAbsent(k, value, ttl) {
+    async setIfAbsent(k, value, ttl, options?: Replicated) {
+      if (options?.replicated && claims) return (await confirmed('claim', { key: key(k), value, ttlMs: ttlToMs(ttl) })) === 'OK';
       const expiration = px(ttl);
       return (await run('set', (c) => c.set(key(k), value, { expiration, condition: 'NX' }))) === 'OK';
     },
@@ -148,7 +186,10 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
       const expiration = px(ttl);
       return (await run('set', (c) => c.set(key(k), value, { expiration, condition: 'XX' }))) === 'OK';
     },
-    take: async (k) => run('getdel', (c) => c.getDel(key(k))),
+    async take(k, options?: Replicated) {
+      if (options?.replicated && claims) return confirmed('take', { key: key(k) });
+      return run('getdel', (c) => c.getDel(key(k)));
+    },
     async del(...keys) {
       if (keys.length > 0) await run('del', (c) => c.del(keys.map(key)));
     },
@@ -195,12 +236,14 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
     async ping() {
       await run('ping', (c) => c.ping());
       if (!subscriptions.isReady()) throw new StoreUnavailableError('redis subscriber is not connected');
+      if (claims && !claims.isReady) throw new StoreUnavailableError('redis claims connection is not connected');
     },
     async close() {
       if (closed) return;
       closed = true;
       commands.destroy();
       if (subscriber !== commands) subscriber.destroy();
+      claims?.destroy();
     },
   };
 }

@@ -12,7 +12,18 @@ export function redisOptionsFromConfig(r: RedisConfig): RedisKvOptions {
   return {
     url: r.url,
     ...(r.tls ? { tls: readTlsFiles(r.tls) } : {}),
-    ...(r.sentinel ? { sentinel: { masterName: r.sentinel.master_name, nodes: r.sentinel.nodes, username: r.sentinel.username, password: r.sentinel.password } } : {}),
+    ...(r.sentinel
+      ? {
+          sentinel: {
+            masterName: r.sentinel.master_name,
+            nodes: r.sentinel.nodes,
+            username: r.sentinel.username,
+            password: r.sentinel.password,
+            minReplicasAcknowledged: r.sentinel.min_replicas_acknowledged,
+            waitTimeoutMs: Math.max(1, Math.round(r.sentinel.wait_timeout * 1000)),
+          },
+        }
+      : {}),
     username: r.username,
     password: r.password,
     database: r.database,

@@ -11,7 +11,25 @@ export interface SentinelOptions {
   /** The sentinels' own credentials; the data nodes' are the connection's username and password. */
   username?: string;
   password?: string;
+  /** Replicas that must confirm a `replicated` claim (WAIT); 0: none asked for. */
+  minReplicasAcknowledged?: number;
+  /** How long WAIT waits for them, in ms. */
+  waitTimeoutMs?: number;
 }
+
+/** A Sentinel connection that can also write and WAIT on one socket (see `writeThenWait`). */
+export type SentinelClient = RedisClient & {
+  /**
+   * `SET key value PX ms NX` (with `value`) or `GETDEL key` (without), then `WAIT replicas
+   * timeout`, as one pipeline on one master connection; resolves with the write's reply and the
+   * number of replicas that confirmed it. WAIT counts the replicas that have every earlier write
+   * of its own connection, so it must follow the write on the same socket: sent separately, it
+   * could reach a new master on a fresh connection after a failover and count replicas that
+   * never saw the write. When the connection breaks mid-pipeline the library sends both again
+   * to the new master, which keeps the pair together.
+   */
+  writeThenWait(write: { key: string; value?: string; ttlMs?: number }, replicas: number, timeoutMs: number): Promise<[reply: string | null, acknowledged: number]>;
+};
 
 /** The commands the Kv sends; the Sentinel client routes each to the current master. */
 const COMMANDS = ['get', 'set', 'getDel', 'del', 'eval', 'sRem', 'zRem', 'zCount', 'sMembers', 'publish', 'ping', 'info'] as const;
@@ -38,7 +56,8 @@ const SCAN_INTERVAL_MS = 10_000;
 export function openSentinelClient(
   options: RedisConnectionOptions & { sentinel: SentinelOptions; probeChannel: string },
   timing: { timeoutMs: number; reconnectDelay: (retries: number) => number },
-): RedisClient {
+  use: { subscriptions: boolean; masterPoolSize: number } = { subscriptions: true, masterPoolSize: 1 },
+): SentinelClient {
   const { sentinel: s, timeoutMs } = { ...options, timeoutMs: timing.timeoutMs };
   const socket = { ...(options.tls ? tlsSocketOptions(options.tls) : {}), connectTimeout: timeoutMs, socketTimeout: Math.ceil(timeoutMs * 1.5) };
   const sentinel = createSentinel({
@@ -54,6 +73,7 @@ export function openSentinelClient(
     },
     sentinelClientOptions: { username: s.username, password: s.password, socket },
     scanInterval: SCAN_INTERVAL_MS,
+    masterPoolSize: use.masterPoolSize,
   });
   const events = new EventEmitter();
   let closed = false;
@@ -62,7 +82,7 @@ export function openSentinelClient(
 
   sentinel.on('error', (error: unknown) => {
     events.emit('error', error);
-    confirmSubscriptions();
+    if (use.subscriptions) confirmSubscriptions();
   });
   sentinel.on('ready', () => events.emit('ready'));
 
@@ -94,7 +114,7 @@ export function openSentinelClient(
       try {
         await sentinel.connect();
         if (closed) return;
-        await sentinel.subscribe(options.probeChannel, onProbe);
+        if (use.subscriptions) await sentinel.subscribe(options.probeChannel, onProbe);
         return;
       } catch {
         // Reported through 'error'; the library closed what it had opened, so start over.
@@ -117,6 +137,13 @@ export function openSentinelClient(
     on: (event, listener) => events.on(event, listener),
     off: (event, listener) => events.off(event, listener),
     once: (event, listener) => events.once(event, listener),
+    async writeThenWait(write, replicas, waitMs) {
+      const pipeline = sentinel.multi();
+      if (write.value === undefined) pipeline.getDel(write.key);
+      else pipeline.set(write.key, write.value, { expiration: { type: 'PX', value: write.ttlMs ?? 1 }, condition: 'NX' });
+      const [reply, acknowledged] = (await pipeline.wait(replicas, waitMs).execAsPipeline()) as unknown as [string | null, number];
+      return [reply === null ? null : String(reply), Number(acknowledged)];
+    },
     connect,
     destroy() {
       closed = true;

@@ -36,6 +36,10 @@ export interface TestSentinelSet {
   killMaster(): Promise<number>;
   /** Resolves with the new master's port once the sentinels name one other than `oldPort` and it takes writes. */
   waitForNewMaster(oldPort: number, timeoutMs?: number): Promise<number>;
+  /** Freezes a data node (SIGSTOP): it holds its connections but answers nothing, acknowledges nothing. */
+  pauseNode(port: number): void;
+  /** Lets a frozen data node go on (SIGCONT). */
+  resumeNode(port: number): void;
   /** Starts a killed data node again, empty; the sentinels turn it into a replica of the master. */
   restartNode(port: number): Promise<void>;
   stop(): Promise<void>;
@@ -152,6 +156,8 @@ export async function startSentinelSet(options: { password?: string; sentinelPas
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(signal);
+    // A paused node handles SIGTERM only once it runs again.
+    child.kill('SIGCONT');
     await exited;
   }
 
@@ -180,6 +186,12 @@ export async function startSentinelSet(options: { password?: string; sentinelPas
         if (Date.now() > deadline) throw new Error(`no new master within ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+    },
+    pauseNode(port) {
+      processes.get(port)?.kill('SIGSTOP');
+    },
+    resumeNode(port) {
+      processes.get(port)?.kill('SIGCONT');
     },
     async restartNode(port) {
       if (processes.has(port)) throw new Error(`data node ${port} is still running`);

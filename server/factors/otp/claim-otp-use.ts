@@ -12,7 +12,7 @@ import type { Kv } from '../../kv/kv.js';
 export async function claimOtpUse(kv: Kv, deviceId: string, step: number, ttlSeconds: number): Promise<boolean> {
   if (deviceId.length === 0 || deviceId.includes(':')) throw new RangeError('deviceId must be non-empty and free of ":"');
   if (!Number.isSafeInteger(step) || step < 0) throw new RangeError(`step must be a non-negative safe integer, got ${step}`);
-  return kv.setIfAbsent(`otp-used:${deviceId}:${step}`, '1', ttlSeconds);
+  return kv.setIfAbsent(`otp-used:${deviceId}:${step}`, '1', ttlSeconds, { replicated: true });
 }
 
 /**

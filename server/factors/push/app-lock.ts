@@ -49,7 +49,7 @@ export async function verifyAppLockRegistration(
   response: unknown,
 ): Promise<{ ok: true; lock: PushAppLock } | { ok: false; reason: AppLockFailure }> {
   const refused = { ok: false, reason: 'app_lock_refused' } as const;
-  const challenge = await deps.kv.take(registrationKey(token));
+  const challenge = await deps.kv.take(registrationKey(token), { replicated: true });
   if (challenge === null) return refused;
   const read = readRegistrationResponse(response);
   if (!read.ok) return refused;

@@ -33,7 +33,7 @@ export async function authenticateDevice(
   const text = signedRequestText({ method: input.method, path: input.path, t: credentials.t, body: input.body });
   if (!device || !key || !verifyDeviceSignature(key, text, credentials.sig)) return { ok: false };
   // Keyed on what was signed, not on the signature bytes: an ECDSA signature has a second valid spelling (s → n−s).
-  if (!(await deps.kv.setIfAbsent(`push:seen:${hashToken(`${device.id}\n${text}`)}`, '1', SEEN_SIGNATURE_SECONDS))) return { ok: false };
+  if (!(await deps.kv.setIfAbsent(`push:seen:${hashToken(`${device.id}\n${text}`)}`, '1', SEEN_SIGNATURE_SECONDS, { replicated: true }))) return { ok: false };
   await deps.storage.pushDevices.recordSeen(device.id, credentials.t - now, now);
   return { ok: true, device };
 }

@@ -73,7 +73,7 @@ export function createApprovalStore(kv: Kv) {
 
     /** Moves a pending approval to its final state; false when something else answered it first. */
     async settle(record: ApprovalRecord, state: Exclude<ApprovalState, 'pending'>, now: number): Promise<boolean> {
-      if (!(await kv.setIfAbsent(answeredKey(record.approvalId), state, retainSeconds(record, now)))) return false;
+      if (!(await kv.setIfAbsent(answeredKey(record.approvalId), state, retainSeconds(record, now), { replicated: true }))) return false;
       await kv.set(recordKey(record.approvalId), JSON.stringify({ ...record, state }), retainSeconds(record, now));
       await kv.setRemove(deviceKey(record.deviceId), record.approvalId);
       return true;
@@ -83,7 +83,7 @@ export function createApprovalStore(kv: Kv) {
     countWrongNumber: (record: ApprovalRecord, now: number) => kv.increment(wrongKey(record.approvalId), retainSeconds(record, now)),
 
     /** The single redemption of an approved approval. */
-    claimRedemption: (record: ApprovalRecord, now: number) => kv.setIfAbsent(redeemedKey(record.approvalId), '1', retainSeconds(record, now)),
+    claimRedemption: (record: ApprovalRecord, now: number) => kv.setIfAbsent(redeemedKey(record.approvalId), '1', retainSeconds(record, now), { replicated: true }),
 
     /** Pending, unexpired approvals for one phone. */
     async pendingFor(deviceId: string, now: number): Promise<ApprovalRecord[]> {

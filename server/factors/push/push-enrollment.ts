@@ -58,7 +58,7 @@ export async function enrollPushDevice(deps: PushDeps, body: unknown, meta: Requ
     }
   }
 
-  const raw = await deps.kv.take(enrollKey(body.token));
+  const raw = await deps.kv.take(enrollKey(body.token), { replicated: true });
   if (raw === null) {
     await deps.regulator.recordFailure({ kind: 'enrollment_code', ip: meta.clientIp });
     return { ok: false, reason: 'enrollment_expired' };

@@ -156,7 +156,7 @@ export function createSentCodeFactor(deps: SentCodeDeps, options: SentCodeOption
       // Guard: the code itself.
       if (!isSameDigest(digestCode(deps.digestKey, record.id, typed), record.digest)) return { ok: false, reason: 'invalid-code' };
       // Single use: the claim is the atomic write; of two parallel requests with the code, one wins.
-      const claimed = await deps.kv.setIfAbsent(usedKey(record.id), '1', options.ttlSeconds + KEEP_SECONDS);
+      const claimed = await deps.kv.setIfAbsent(usedKey(record.id), '1', options.ttlSeconds + KEEP_SECONDS, { replicated: true });
       if (!claimed) return { ok: false, reason: 'replayed' };
       await deps.kv.del(recordKey(binding), deliveryKey(record.id));
       return { ok: true, device: device(record.masked) };

@@ -49,7 +49,7 @@ export async function issueChallenge(
  * parameter here like everywhere else.
  */
 export async function takeChallenge(kv: Kv, input: { ceremony: Ceremony; binding: string; now: number }): Promise<PendingChallenge | undefined> {
-  const raw = await kv.take(challengeKey(input.ceremony, input.binding));
+  const raw = await kv.take(challengeKey(input.ceremony, input.binding), { replicated: true });
   if (raw === null) return undefined;
   let pending: PendingChallenge;
   try {
