@@ -16,7 +16,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json ./
-COPY client/static ./client/static
+# The portal's bundles and stylesheets are built into dist/assets; the companion app is served as it is.
 COPY client/companion ./client/companion
 RUN mkdir -p /data && chown node:node /data
 USER node

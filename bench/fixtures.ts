@@ -47,6 +47,9 @@ export function writeGatewayConfig(
     redis: { url: options.redisUrl },
     // The users file, or an LDAP directory instead (bench/ldap.ts).
     authentication: options.ldap ? { ldap: options.ldap } : { users_file: options.usersFile, ...(options.passwordHash ? { password_hash: options.passwordHash } : {}) },
+    // The sign-in page in its heaviest form, with the passkey button and its script: what
+    // login_page_js_gz_bytes measures (bench/page-assets.ts). The sign-in POST is the same.
+    second_factors: { webauthn: { passwordless: true } },
     sites: [
       { name: 'app', url: `http://${APP_HOST}/`, upstream: `http://127.0.0.1:${options.upstreamPort}` },
       { name: 'wiki', url: `http://${WIKI_HOST}/` },

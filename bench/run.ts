@@ -14,6 +14,7 @@ import { runLdapPart } from './ldap.js';
 import { runLemonldapPart } from './lemonldap.js';
 import { measureColdCache, runFixedRate, runMemory, runScenarios, runStorm } from './phases.js';
 import { measure } from './measure.js';
+import { measureLoginPageJs } from './page-assets.js';
 import { FULL, QUICK } from './profiles.js';
 import { buildResults, formatLdap, formatLemonldap, formatTable, lemonldapRatio, machine } from './report.js';
 import { startStack } from './stack.js';
@@ -56,6 +57,8 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   try {
     const { bench, scenarios } = stack;
+    const loginPage = await measureLoginPageJs(bench.gateway.port);
+    log(`sign-in page: ${loginPage.scripts} script(s), ${loginPage.gzBytes} bytes gzipped`);
     const cold = await measureColdCache(bench, stack.scenario('D'));
     log(`cold cache: ${cold.redisPerRequest.toFixed(3)} Redis commands per request`);
     // W's two processes start fresh: their JIT and session caches get what D's got from the
@@ -85,6 +88,7 @@ async function main(argv: readonly string[]): Promise<void> {
       storm,
       ldap,
       lemonldap,
+      loginPage,
       durationS: (performance.now() - started) / 1000,
     });
     const out = fileURLToPath(new URL(profile.name === 'full' ? 'results.json' : 'results.quick.json', import.meta.url));

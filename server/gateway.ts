@@ -43,6 +43,7 @@ import { createIdentityTokenIssuer } from './identity/identity-token-issuer.js';
 import { createMetrics } from './http/metrics.js';
 import { scrapeRegistry, type ScrapeMetrics } from './http/scrape-metrics.js';
 import { createPortalApp } from './http/create-portal-app.js';
+import { loadPortalAssets } from './http/portal-assets.js';
 import { createPageHeaders } from './http/security-headers.js';
 import { createSentCodeChannels } from './http/sent-code-services.js';
 
@@ -206,6 +207,7 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   const sentCodes = createSentCodeChannels({ config, kv, directory, smsNumbers: storage.smsNumbers, now: clock.now });
   resources.add(() => sentCodes.close());
   const requests = createInFlight();
+  const assets = await loadPortalAssets();
   const ctx: GatewayContext = {
     inFlight: requests,
     config,
@@ -249,6 +251,8 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
       https,
       pageHeaders: createPageHeaders({ https, formTargets: config.sites.map((s) => s.url.origin) }),
       csrfCookieName: https ? '__Host-gatehouse_csrf' : 'gatehouse_csrf',
+      assets: assets.names,
+      staticFiles: assets.files,
     },
   };
 

@@ -8,7 +8,7 @@
  * The block is rendered hidden and shown here only once WebAuthn is known to work in this
  * browser; if this module or the library fails to load, the page stays as it works without it.
  */
-import { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, startRegistration } from './vendor/simplewebauthn-browser/index.js';
+import { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, startRegistration } from '@simplewebauthn/browser';
 import { createCeremonies, messageFor } from './webauthn-ceremonies.js';
 
 // An autofill request that failed on the server (an expired challenge, say) is offered again, this many times.

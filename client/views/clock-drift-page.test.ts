@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ASSETS } from './testing/test-assets.js';
 import { createTranslator, type Locale } from '../i18n.js';
 import { renderClockDriftPage } from './clock-drift-page.js';
 
 const render = (driftSeconds: number, continueUrl = 'https://wiki.example.com/', locale: Locale = 'en') =>
-  renderClockDriftPage({ t: createTranslator(locale), locale, basePath: '/auth/', driftSeconds, continueUrl });
+  renderClockDriftPage({ t: createTranslator(locale), locale, basePath: '/auth/', assets: TEST_ASSETS, driftSeconds, continueUrl });
 
 describe('renderClockDriftPage', () => {
   it('says the sign-in worked, what is wrong with the phone and what to do', () => {

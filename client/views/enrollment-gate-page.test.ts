@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ASSETS } from './testing/test-assets.js';
 import { createTranslator, type Locale } from '../i18n.js';
 import { renderEnrollmentGatePage, type EnrollmentGatePageModel } from './enrollment-gate-page.js';
 
@@ -7,7 +8,7 @@ const EMAIL: EmailOption = { enabled: true, maskedAddress: 'a***@example.com', s
 const NO_EMAIL: EmailOption = { enabled: false, maskedAddress: null, sent: false };
 
 const render = (overrides: Partial<EnrollmentGatePageModel> = {}, locale: Locale = 'en') =>
-  renderEnrollmentGatePage({ t: createTranslator(locale), locale, basePath: '/auth/', csrfToken: 'tok', emailOption: EMAIL, codeOption: true, ...overrides });
+  renderEnrollmentGatePage({ t: createTranslator(locale), locale, basePath: '/auth/', assets: TEST_ASSETS, csrfToken: 'tok', emailOption: EMAIL, codeOption: true, ...overrides });
 
 const form = (out: string, action: string) => new RegExp(`<form[^>]* method="post" action="/auth/${action}">([\\s\\S]*?)</form>`).exec(out)?.[1];
 const inputTag = (out: string) => /<input id="enroll-code"[^>]*>/.exec(out)?.[0] ?? '';

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ASSETS } from './testing/test-assets.js';
 import { createTranslator, LOCALES, type Locale, type MessageKey } from '../i18n.js';
 import { renderErrorPage } from './error-page.js';
 
 const render = (status: number, messageKey: MessageKey, locale: Locale = 'en', requestId?: string) =>
-  renderErrorPage({ t: createTranslator(locale), locale, basePath: '/', status, messageKey, requestId });
+  renderErrorPage({ t: createTranslator(locale), locale, basePath: '/', assets: TEST_ASSETS, status, messageKey, requestId });
 
 const MESSAGE_KEYS: MessageKey[] = [
   'error.request_invalid',
@@ -74,7 +75,7 @@ describe('renderErrorPage', () => {
   });
 
   it('links back to the portal', () => {
-    expect(renderErrorPage({ t: createTranslator('en'), locale: 'en', basePath: '/auth/', status: 404, messageKey: 'error.not_found' })).toContain(
+    expect(renderErrorPage({ t: createTranslator('en'), locale: 'en', basePath: '/auth/', assets: TEST_ASSETS, status: 404, messageKey: 'error.not_found' })).toContain(
       '<a href="/auth/">Back to Gatehouse</a>',
     );
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { scriptBundles, TEST_ASSETS, testStylesheetTag } from './testing/test-assets.js';
 import { createTranslator, LOCALES, type Locale } from '../i18n.js';
 import { renderClockDriftPage } from './clock-drift-page.js';
 import { renderEnrollmentGatePage } from './enrollment-gate-page.js';
@@ -59,17 +60,8 @@ const ALLOWED_TAGS = new Set([
 ]);
 const BARE_ATTRIBUTES = new Set(['required', 'autofocus', 'checked', 'open', 'hidden']);
 
-/** The scripts a page may have: modules from static/, with no inline text. */
-const PAGE_SCRIPTS = ['webauthn', 'recovery-codes', 'local-time'] as const;
-const scriptTag = (basePath: string, name: string = 'webauthn') => `<script type="module" src="${basePath}static/${name}.js"></script>`;
-/** The page's script tags, by name; a tag that is not exactly one of PAGE_SCRIPTS fails the test. */
-function scriptNames(out: string, basePath: string): string[] {
-  return (out.match(/<script[^>]*>[^<]*<\/script>|<script/gi) ?? []).map((tag) => {
-    const name = PAGE_SCRIPTS.find((n) => tag === scriptTag(basePath, n));
-    expect(name, tag).toBeDefined();
-    return name!;
-  });
-}
+/** The page's script tags, by bundle; a tag that is not exactly a bundle's (a module from static/, no inline text) fails the test. */
+const scriptNames = (out: string, basePath: string) => scriptBundles(out, basePath, (name, tag) => expect(name, tag).toBeDefined());
 /** The form that names a new passkey: the script sends it, so it posts nothing and needs no csrf field. */
 const SCRIPT_FORM = /<form id="webauthn-register"[^>]*>[\s\S]*?<\/form>/;
 
@@ -88,7 +80,7 @@ interface Variant {
 }
 
 function variants(locale: Locale, basePath = BASE): Variant[] {
-  const base = { t: createTranslator(locale), locale, basePath };
+  const base = { t: createTranslator(locale), locale, basePath, assets: TEST_ASSETS };
   const secondFactor = (over: Partial<SecondFactorPageModel>) =>
     renderSecondFactorPage({ ...base, csrfToken: CSRF, devices: [], recoveryCodesAllowed: false, reason: 'sign_in', timeZone: 'UTC', ...over });
   const methods = (over: Partial<MethodsPageModel>) =>
@@ -384,7 +376,9 @@ describe.each(cases)('$name ($locale)', ({ name, locale, out, shown, actions, er
 
   it('has no inline script, no inline style and no event handler: it runs under the strict CSP', () => {
     const times = out.includes('<time datetime="') ? ['local-time'] : [];
-    expect(scriptNames(out, BASE)).toEqual([...(script ? ['webauthn'] : []), ...(others ?? []), ...times]);
+    // One bundle per page: its own script and local-time together.
+    const parts = [...(script ? ['webauthn'] : []), ...(others ?? []), ...times];
+    expect(scriptNames(out, BASE)).toEqual(parts.length > 0 ? [parts.join('+')] : []);
     expect(out).not.toMatch(/<style/i);
     expect(out).not.toMatch(/\sstyle\s*=/i);
     expect(out).not.toMatch(/\son[a-z]+\s*=/i);
@@ -479,7 +473,7 @@ describe.each(cases)('$name ($locale)', ({ name, locale, out, shown, actions, er
 
 describe('a hostile base path', () => {
   it.each(variants('en', evil('base')).map((v) => [v.name, v.out] as const))('is escaped on %s', (_name, out) => {
-    expect(out).toContain(`href="${escaped('base')}static/portal.css"`);
+    expect(out).toContain(testStylesheetTag(escaped('base'), 'portal'));
     expect(scriptNames(out, escaped('base')).length).toBe((out.match(/<script/gi) ?? []).length);
     expect(out).not.toContain('<img src=x');
   });

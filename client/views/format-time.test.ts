@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ASSETS } from './testing/test-assets.js';
 import { createTranslator } from '../i18n.js';
 import { formatLocalTime } from '../static/local-time.js';
 import { formatTime, renderTime, TIME_FORMAT } from './format-time.js';
@@ -38,23 +39,24 @@ describe('the server text and the page script agree', () => {
 });
 
 describe('the layout', () => {
-  const page = (body: string, scripts?: ('webauthn' | 'local-time')[]) =>
+  const page = (body: string, script?: 'webauthn') =>
     renderLayout({
       t: createTranslator('en'),
       locale: 'en',
       basePath: '/auth/',
+      assets: TEST_ASSETS,
       title: 'x',
       body: html`${[renderTime('en', AT, 'UTC')].filter(() => body === 'time')}<p>${body}</p>`,
-      scripts,
+      script,
     });
+  const scripts = (out: string) => out.match(/<script[^>]*><\/script>/g);
 
-  it("loads static/local-time.js on a page with a time, once, after the page's own scripts", () => {
-    expect(page('time').match(/<script[^>]*><\/script>/g)).toEqual(['<script type="module" src="/auth/static/local-time.js"></script>']);
-    expect(page('time', ['webauthn']).match(/<script[^>]*><\/script>/g)).toEqual([
-      '<script type="module" src="/auth/static/webauthn.js"></script>',
-      '<script type="module" src="/auth/static/local-time.js"></script>',
+  it('loads static/local-time.js on a page with a time, bundled with the page’s own script into its one bundle', () => {
+    expect(scripts(page('time'))).toEqual(['<script type="module" src="/auth/static/local-time.TESTHASH.js" integrity="sha384-test-local-time"></script>']);
+    expect(scripts(page('time', 'webauthn'))).toEqual([
+      '<script type="module" src="/auth/static/webauthn+local-time.TESTHASH.js" integrity="sha384-test-webauthn+local-time"></script>',
     ]);
-    expect(page('time', ['local-time']).match(/<script/g)).toHaveLength(1);
+    expect(scripts(page('no time', 'webauthn'))).toEqual(['<script type="module" src="/auth/static/webauthn.TESTHASH.js" integrity="sha384-test-webauthn"></script>']);
   });
 
   it('does not load it for text that only looks like a time element (escaped)', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ASSETS } from './testing/test-assets.js';
 import { createTranslator, type Locale } from '../i18n.js';
 import { renderHomePage, type HomePageModel } from './home-page.js';
 
@@ -9,6 +10,7 @@ const render = (overrides: Partial<HomePageModel> = {}, locale: Locale = 'en') =
     t: createTranslator(locale),
     locale,
     basePath: '/',
+    assets: TEST_ASSETS,
     csrfToken: 'tok',
     user: { username: 'ada', displayName: 'Ada Lovelace', email: 'ada@example.com', groups: ['staff', 'dev'] },
     factors: [{ kind: 'password', at: AT }],

@@ -1,11 +1,19 @@
+import type { PortalAssets } from '../assets/asset-manifest.js';
+import { bundleFor, type PageScript } from '../assets/page-bundles.js';
 import type { Locale, Translate } from '../i18n.js';
 import { html, type SafeHtml } from './html.js';
 
-/** What every page needs. `basePath` is the portal's path and ends with "/" ("/" or "/auth/"). */
+export type { PageScript } from '../assets/page-bundles.js';
+
+/**
+ * What every page needs. `basePath` is the portal's path and ends with "/" ("/" or "/auth/");
+ * `assets` names the built script bundles and stylesheets (content-hashed, with SRI values).
+ */
 export interface PageContext {
   t: Translate;
   locale: Locale;
   basePath: string;
+  assets: PortalAssets;
 }
 
 export interface LayoutModel extends PageContext {
@@ -16,8 +24,8 @@ export interface LayoutModel extends PageContext {
   /** Wider column for pages with lists (the account page). */
   wide?: boolean;
   body: SafeHtml;
-  /** Module scripts from static/, by name; only the ones the portal ships can be named. */
-  scripts?: readonly PageScript[];
+  /** The page's own script from static/, if any; it reaches the page bundled (client/assets/page-bundles.ts). */
+  script?: PageScript;
   /** More of the header after the brand (the console's navigation); the brand then links here. */
   header?: { content: SafeHtml; brandHref: string };
   /** A stylesheet from static/ on top of portal.css (the console's tables and navigation). */
@@ -26,14 +34,14 @@ export interface LayoutModel extends PageContext {
   mainClass?: string;
 }
 
-/** Scripts in client/static/. A page that needs none works without JavaScript; one that has one still works without it for everything else. */
-export type PageScript = 'webauthn' | 'push-sign-in' | 'local-time' | 'recovery-codes' | 'sent-code' | 'audit-live';
-
 /** The shared document: one stylesheet, no inline script, nothing from another origin. */
 export function renderLayout(model: LayoutModel): string {
-  const { t, locale, basePath } = model;
+  const { t, locale, basePath, assets } = model;
   const title = t(model.hasError ? 'layout.title_error' : 'layout.title', { page: model.title });
-  const scripts = scriptsFor(model);
+  const bundle = bundleFor(model.script, model.body.toString().includes('<time datetime="'));
+  const script = bundle && assets.scripts[bundle];
+  const portalCss = assets.styles.portal;
+  const extraCss = model.stylesheet && assets.styles[model.stylesheet];
   const document = html`<html lang="${locale}" dir="ltr">
 <head>
 <meta charset="utf-8">
@@ -42,9 +50,9 @@ export function renderLayout(model: LayoutModel): string {
 <meta name="referrer" content="strict-origin">
 <meta name="robots" content="noindex, nofollow">
 <title>${title}</title>
-<link rel="stylesheet" href="${basePath}static/portal.css">
-${model.stylesheet && html`<link rel="stylesheet" href="${basePath}static/${model.stylesheet}.css">\n`}<link rel="icon" href="${basePath}static/favicon.svg" type="image/svg+xml">
-${scripts.map((name) => html`<script type="module" src="${basePath}static/${name}.js"></script>\n`)}</head>
+<link rel="stylesheet" href="${basePath}static/${portalCss.file}" integrity="${portalCss.integrity}">
+${extraCss && html`<link rel="stylesheet" href="${basePath}static/${extraCss.file}" integrity="${extraCss.integrity}">\n`}<link rel="icon" href="${basePath}static/favicon.svg" type="image/svg+xml">
+${script && html`<script type="module" src="${basePath}static/${script.file}" integrity="${script.integrity}"></script>\n`}</head>
 <body>
 <a class="skip-link" href="#main">${t('layout.skip_link')}</a>
 <header class="${model.header ? 'site-header console-header' : 'site-header'}">
@@ -60,13 +68,4 @@ ${model.body}
 </html>
 `;
   return '<!doctype html>\n' + document.toString();
-}
-
-/**
- * The page's own scripts, and static/local-time.js wherever a time is shown (renderTime's
- * `<time datetime>`): every time on every page is then read in the reader's own zone.
- */
-function scriptsFor(model: LayoutModel): readonly PageScript[] {
-  const scripts = model.scripts ?? [];
-  return model.body.toString().includes('<time datetime="') && !scripts.includes('local-time') ? [...scripts, 'local-time'] : scripts;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ASSETS, testScriptTag } from './testing/test-assets.js';
 import { createTranslator, type Locale } from '../i18n.js';
 import { describeCredentialKind, type MethodsPageCredential } from './methods-credential-list.js';
 import { renderMethodsPage, type MethodsPageDevice, type MethodsPageModel } from './methods-page.js';
@@ -31,6 +32,7 @@ const render = (overrides: Partial<MethodsPageModel> = {}, locale: Locale = 'en'
     t: createTranslator(locale),
     locale,
     basePath: '/auth/',
+    assets: TEST_ASSETS,
     csrfToken: 'tok',
     user: { username: 'ada', displayName: 'Ada Lovelace' },
     devices: [APP],
@@ -53,7 +55,7 @@ describe('passkeys and security keys on "My sign-in methods"', () => {
   it('has no section, script or data when WebAuthn is off or not given', () => {
     for (const out of [render({ webauthn: undefined }), render({ webauthn: { enabled: false, credentials: [LAPTOP] } })]) {
       expect(out).not.toContain('webauthn');
-      expect(out.match(/<script[^>]*>[^<]*<\/script>/g)).toEqual(['<script type="module" src="/auth/static/local-time.js"></script>']);
+      expect(out.match(/<script[^>]*>[^<]*<\/script>/g)).toEqual([testScriptTag('/auth/', 'local-time')]);
       expect(out).not.toContain('Passkeys and security keys');
     }
   });
@@ -158,10 +160,7 @@ describe('passkeys and security keys on "My sign-in methods"', () => {
     // The script sends the name itself; the form must not post anywhere.
     expect(block).not.toMatch(/<form[^>]*(method|action)=/);
     expect(out).toContain('<p id="webauthn-fallback" class="hint">');
-    expect(out.match(/<script[^>]*>[^<]*<\/script>/g)).toEqual([
-      '<script type="module" src="/auth/static/webauthn.js"></script>',
-      '<script type="module" src="/auth/static/local-time.js"></script>',
-    ]);
+    expect(out.match(/<script[^>]*>[^<]*<\/script>/g)).toEqual([testScriptTag('/auth/', 'webauthn+local-time')]);
   });
 
   it('read-only: lists credentials without forms, without the add block and without the script', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ASSETS } from './testing/test-assets.js';
 import { createTranslator, type Locale } from '../i18n.js';
 import { renderMethodsPage, type MethodsPageDevice, type MethodsPageModel } from './methods-page.js';
 
@@ -11,6 +12,7 @@ const render = (overrides: Partial<MethodsPageModel> = {}, locale: Locale = 'en'
     t: createTranslator(locale),
     locale,
     basePath: '/auth/',
+    assets: TEST_ASSETS,
     csrfToken: 'tok',
     user: { username: 'ada', displayName: 'Ada Lovelace' },
     devices: [APP, TOKEN],

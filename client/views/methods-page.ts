@@ -89,7 +89,7 @@ ${model.canManage && model.totpEnabled && renderAddTotp(model)}
 ${model.sms && renderSmsNumber(model, model.sms)}
 ${model.recoveryCodes.enabled && renderRecoveryCodes(model)}
 <p><a href="${model.basePath}">${t('common.back_to_portal')}</a></p>`;
-  return renderLayout({ ...model, title: t('methods.title'), wide: true, body, scripts: webauthn && model.canManage ? ['webauthn'] : [] });
+  return renderLayout({ ...model, title: t('methods.title'), wide: true, body, script: webauthn && model.canManage ? 'webauthn' : undefined });
 }
 
 // Read-only until the user proves a second factor again: a stolen session alone must not change them.

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ASSETS, testScriptTag } from './testing/test-assets.js';
 import { createTranslator, LOCALES, type Locale } from '../i18n.js';
 import { renderMethodsPage } from './methods-page.js';
 import { renderPushEnrollPage } from './push-enroll-page.js';
 import { renderPushWaitPage, type PushProblem, type PushWaitPageModel } from './push-wait-page.js';
 import { renderSecondFactorPage, type SecondFactorPageModel } from './second-factor-page.js';
 
-const ctx = (locale: Locale = 'en') => ({ t: createTranslator(locale), locale, basePath: '/auth/' });
+const ctx = (locale: Locale = 'en') => ({ t: createTranslator(locale), locale, basePath: '/auth/', assets: TEST_ASSETS });
 const wait = (overrides: Partial<PushWaitPageModel> = {}, locale: Locale = 'en') =>
   renderPushWaitPage({
     ...ctx(locale),
@@ -22,7 +23,7 @@ describe('push waiting page', () => {
     expect(out).toContain('<span id="push-countdown">30</span>');
     expect(out).toContain('Pixel &lt;8&gt;');
     expect(out).toContain('data-status-url="/auth/second-factor/push/AAAAAAAAAAAAAAAAAAAAAA"');
-    expect(out).toContain('<script type="module" src="/auth/static/push-sign-in.js"></script>');
+    expect(out).toContain(testScriptTag('/auth/', 'push-sign-in'));
     expect(out.match(/<script/g)).toHaveLength(1);
     expect(out).not.toMatch(/\son[a-z]+=/i);
   });

@@ -54,5 +54,5 @@ ${model.redirectTarget !== undefined && html`<input type="hidden" name="rd" valu
 }
 <p><a href="${back}">${t('push.try_again')}</a></p>
 </section>`;
-  return renderLayout({ ...model, title: t('push.wait_title'), hasError: message !== undefined, body, scripts: waiting ? ['push-sign-in'] : [] });
+  return renderLayout({ ...model, title: t('push.wait_title'), hasError: message !== undefined, body, script: waiting ? 'push-sign-in' : undefined });
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { TEST_ASSETS, testScriptTag } from './testing/test-assets.js';
 import { describe, expect, it } from 'vitest';
 import { createTranslator, type Locale } from '../i18n.js';
 import { renderRecoveryCodesConfirmPage } from './recovery-codes-confirm-page.js';
@@ -7,7 +8,7 @@ import { renderRecoveryCodesPage, type RecoveryCodesPageModel } from './recovery
 const CODES = ['abcd-efgh-ijkl', 'mnop-qrst-uvwx', '2345-6789-abcd'];
 
 const render = (overrides: Partial<RecoveryCodesPageModel> = {}, locale: Locale = 'en') =>
-  renderRecoveryCodesPage({ t: createTranslator(locale), locale, basePath: '/auth/', codes: CODES, continueUrl: '/auth/methods', ...overrides });
+  renderRecoveryCodesPage({ t: createTranslator(locale), locale, basePath: '/auth/', assets: TEST_ASSETS, codes: CODES, continueUrl: '/auth/methods', ...overrides });
 
 describe('renderRecoveryCodesPage', () => {
   it('lists every code, in order, in a monospace list', () => {
@@ -42,7 +43,7 @@ describe('renderRecoveryCodesPage', () => {
 
   it('offers copy, download and print, hidden until static/recovery-codes.js shows them, and not on paper', () => {
     const out = render();
-    expect(out).toContain('<script type="module" src="/auth/static/recovery-codes.js"></script>');
+    expect(out).toContain(testScriptTag('/auth/', 'recovery-codes'));
     const block = /<div id="recovery-actions"([^>]*)>([\s\S]*?)<\/div>/.exec(out)!;
     expect(block[1]).toContain(' hidden');
     expect(block[1]).toContain('class="actions no-print"');
@@ -89,7 +90,8 @@ describe('renderRecoveryCodesPage', () => {
 });
 
 describe('renderRecoveryCodesConfirmPage', () => {
-  const confirm = (unused: number, locale: Locale = 'en') => renderRecoveryCodesConfirmPage({ t: createTranslator(locale), locale, basePath: '/auth/', csrfToken: 'tok', unused });
+  const confirm = (unused: number, locale: Locale = 'en') =>
+    renderRecoveryCodesConfirmPage({ t: createTranslator(locale), locale, basePath: '/auth/', assets: TEST_ASSETS, csrfToken: 'tok', unused });
 
   it.each([
     [1, 'You have 1 unused recovery code. It stops working as soon as new codes are created.'],

@@ -40,5 +40,5 @@ ${model.codes.map((code) => html`<li><code>${code}</code></li>\n`)}</ol>
 ${model.replaced === true && html`<div class="notice" role="status"><p>${t('recovery.old_codes')}</p></div>`}
 <p class="no-print"><a class="button button-primary" href="${toSafeHref(model.continueUrl) ?? model.basePath}">${t('recovery.continue')}</a></p>
 </section>`;
-  return renderLayout({ ...model, title: t('recovery.title'), body, scripts: ['recovery-codes'] });
+  return renderLayout({ ...model, title: t('recovery.title'), body, script: 'recovery-codes' });
 }

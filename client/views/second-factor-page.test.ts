@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ASSETS, testScriptTag } from './testing/test-assets.js';
 import { createTranslator, type Locale } from '../i18n.js';
 import { otpCodePattern } from './otp-code-field.js';
 import { renderSecondFactorPage, type SecondFactorDeviceChoice, type SecondFactorPageModel } from './second-factor-page.js';
@@ -18,6 +19,7 @@ const render = (overrides: Partial<SecondFactorPageModel> = {}, locale: Locale =
     t: createTranslator(locale),
     locale,
     basePath: '/auth/',
+    assets: TEST_ASSETS,
     csrfToken: 'tok',
     devices: [PHONE],
     recoveryCodesAllowed: false,
@@ -277,7 +279,7 @@ describe('renderSecondFactorPage', () => {
 
     it('loads the script as a module from static/ and nothing inline', () => {
       const out = render({ webauthnAvailable: true });
-      expect(out.match(/<script[^>]*>[^<]*<\/script>/g)).toEqual(['<script type="module" src="/auth/static/webauthn.js"></script>']);
+      expect(out.match(/<script[^>]*>[^<]*<\/script>/g)).toEqual([testScriptTag('/auth/', 'webauthn')]);
     });
 
     it("keeps an empty alert slot after the server's alert", () => {

@@ -109,7 +109,7 @@ ${renderMethod(model, lead, { lead: true, focus: focus === lead, hasOthers: othe
 ${others.length > 0 && renderOtherMethods(model, others, focus)}
 <p>${model.reason === 'sign_in' ? html`<a href="${model.basePath}logout">${t('mfa.sign_in_other')}</a>` : html`<a href="${model.basePath}">${t('common.back_to_portal')}</a>`}</p>
 </section>`;
-  return renderLayout({ ...model, title, hasError: error !== undefined, body, scripts: methods.includes('webauthn') ? ['webauthn'] : [] });
+  return renderLayout({ ...model, title, hasError: error !== undefined, body, script: methods.includes('webauthn') ? 'webauthn' : undefined });
 }
 
 export function availableMethods(model: SecondFactorPageModel): SecondFactorMethod[] {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ASSETS } from './testing/test-assets.js';
 import { createTranslator, type Locale } from '../i18n.js';
 import { renderSentCodePage, type SentCodePageModel } from './sent-code-page.js';
 
@@ -7,6 +8,7 @@ const render = (overrides: Partial<SentCodePageModel> = {}, locale: Locale = 'en
     t: createTranslator(locale),
     locale,
     basePath: '/auth/',
+    assets: TEST_ASSETS,
     csrfToken: 'tok',
     redirectTarget: 'https://wiki.corp.example/a?b=1',
     channel: 'sms',

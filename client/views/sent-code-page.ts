@@ -94,5 +94,5 @@ ${
 </form>
 <p><a href="${model.basePath}second-factor${query}">${t('sent_code.other_method')}</a></p>
 </section>`;
-  return renderLayout({ ...model, title, hasError: message !== undefined || failed, body, scripts: delivery === 'sending' ? ['sent-code'] : [] });
+  return renderLayout({ ...model, title, hasError: message !== undefined || failed, body, script: delivery === 'sending' ? 'sent-code' : undefined });
 }

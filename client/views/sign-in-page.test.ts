@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ASSETS, testScriptTag } from './testing/test-assets.js';
 import { createTranslator, type Locale } from '../i18n.js';
 import { renderSignInPage, type SignInPageModel } from './sign-in-page.js';
 
 const render = (overrides: Partial<SignInPageModel> = {}, locale: Locale = 'en') =>
-  renderSignInPage({ t: createTranslator(locale), locale, basePath: '/', csrfToken: 'tok', ...overrides });
+  renderSignInPage({ t: createTranslator(locale), locale, basePath: '/', assets: TEST_ASSETS, csrfToken: 'tok', ...overrides });
 
 const inputTag = (out: string, id: string) => new RegExp(`<input id="${id}"[^>]*>`).exec(out)?.[0] ?? '';
 
@@ -121,8 +122,8 @@ describe('renderSignInPage', () => {
 
     it('loads the passkey script as a module from static/, once, and nothing inline', () => {
       const out = render({ passkeySignIn: true, basePath: '/portal/' });
-      expect(out.match(/<script[^>]*>/g)).toEqual(['<script type="module" src="/portal/static/webauthn.js">']);
-      expect(out).toContain('<script type="module" src="/portal/static/webauthn.js"></script>\n</head>');
+      expect(out.match(/<script[^>]*>[^<]*<\/script>|<script/g)).toEqual([testScriptTag('/portal/', 'webauthn')]);
+      expect(out).toContain(`${testScriptTag('/portal/', 'webauthn')}\n</head>`);
     });
 
     it.each([

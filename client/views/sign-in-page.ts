@@ -96,7 +96,7 @@ ${renderRememberMe(model)}
 </form>
 ${passkeys && renderPasskeyButton(model)}
 </section>`;
-  return renderLayout({ ...model, title: t('signin.title'), hasError: error !== undefined, body, scripts: passkeys ? ['webauthn'] : [] });
+  return renderLayout({ ...model, title: t('signin.title'), hasError: error !== undefined, body, script: passkeys ? 'webauthn' : undefined });
 }
 
 function renderPasswordChange({ t, passwordChangeUrl }: SignInPageModel) {

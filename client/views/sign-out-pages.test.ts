@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ASSETS } from './testing/test-assets.js';
 import { createTranslator, type Locale } from '../i18n.js';
 import { renderSignOutPage } from './sign-out-page.js';
 import { renderSignedOutPage } from './signed-out-page.js';
 
-const base = (locale: Locale = 'en') => ({ t: createTranslator(locale), locale, basePath: '/auth/' });
+const base = (locale: Locale = 'en') => ({ t: createTranslator(locale), locale, basePath: '/auth/', assets: TEST_ASSETS });
 
 describe('renderSignOutPage', () => {
   it('asks before signing out, with both scopes, and a way back', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ASSETS } from './testing/test-assets.js';
 import { createTranslator, type Locale } from '../i18n.js';
 import { otpCodePattern } from './otp-code-field.js';
 import { renderTotpEnrollPage, type TotpEnrollPageModel } from './totp-enroll-page.js';
@@ -11,6 +12,7 @@ const render = (overrides: Partial<TotpEnrollPageModel> = {}, locale: Locale = '
     t: createTranslator(locale),
     locale,
     basePath: '/auth/',
+    assets: TEST_ASSETS,
     csrfToken: 'tok',
     deviceId: 'dev-new',
     deviceName: 'Work phone',

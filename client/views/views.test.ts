@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { PAGE_BUNDLES, type BundleName } from '../assets/page-bundles.js';
+import { TEST_ASSETS, testScriptTag, testStylesheetTag } from './testing/test-assets.js';
 import { createTranslator, LOCALES, type Locale } from '../i18n.js';
 import { renderErrorPage } from './error-page.js';
 import { renderHomePage } from './home-page.js';
@@ -47,12 +49,12 @@ const ALLOWED_TAGS = new Set([
 const BARE_ATTRIBUTES = new Set(['required', 'autofocus', 'hidden']);
 
 /** The scripts a page may have: modules from static/, with no inline text. */
-const scriptTag = (basePath: string, name = 'webauthn') => `<script type="module" src="${basePath}static/${name}.js"></script>`;
-/** Which script each page loads: the passkey module, or the one that shows times in the reader's zone. */
-const SCRIPTS: Record<string, string> = { 'sign-in with passkeys': 'webauthn', home: 'local-time' };
+const scriptTag = (basePath: string, bundle: BundleName = 'webauthn') => testScriptTag(basePath, bundle);
+/** Which bundle each page loads: the passkey module, or the one that shows times in the reader's zone. */
+const SCRIPTS: Record<string, BundleName> = { 'sign-in with passkeys': 'webauthn', home: 'local-time' };
 
 function pages(locale: Locale, basePath = BASE): Array<[string, string]> {
-  const base = { t: createTranslator(locale), locale, basePath };
+  const base = { t: createTranslator(locale), locale, basePath, assets: TEST_ASSETS };
   const at = Date.UTC(2026, 0, 2, 9, 5);
   return [
     ['sign-in', renderSignInPage({ ...base, csrfToken: CSRF, redirectTarget: EVIL, username: EVIL, siteName: EVIL, error: 'invalid_credentials', rememberMeDays: 30 })],
@@ -102,7 +104,7 @@ describe.each(cases)('$name page in $locale', ({ name, locale, out }) => {
   });
 
   it('has the shared landmarks and only same-origin assets under the base path', () => {
-    expect(out).toContain(`<link rel="stylesheet" href="${BASE}static/portal.css">`);
+    expect(out).toContain(testStylesheetTag(BASE, 'portal'));
     expect(out).toMatch(/<header[\s>]/);
     expect(out).toContain('<main id="main"');
     expect(out).toMatch(/<footer[\s>]/);
@@ -175,9 +177,9 @@ describe.each(cases)('$name page in $locale', ({ name, locale, out }) => {
 
 describe('a hostile base path', () => {
   it.each(pages('en', EVIL))('is escaped on the %s page', (_name, out) => {
-    expect(out).toContain(`href="${EVIL_ESCAPED}static/portal.css"`);
-    const scripts = ['webauthn', 'local-time'].map((name) => out.split(scriptTag(EVIL_ESCAPED, name)).length - 1);
-    expect((out.match(/<script/gi) ?? []).length).toBe(scripts[0]! + scripts[1]!);
+    expect(out).toContain(testStylesheetTag(EVIL_ESCAPED, 'portal'));
+    const scripts = PAGE_BUNDLES.map((bundle) => out.split(scriptTag(EVIL_ESCAPED, bundle)).length - 1);
+    expect((out.match(/<script/gi) ?? []).length).toBe(scripts.reduce((a, b) => a + b, 0));
     expect(out).not.toContain('<img src=x');
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_ASSETS } from './testing/test-assets.js';
 import { createTranslator, LOCALES, type Locale } from '../i18n.js';
 import { MESSAGE_CODES } from '../static/webauthn-ceremonies.js';
 import { html } from './html.js';
@@ -20,7 +21,7 @@ function webauthnData(out: string): Record<string, string> | undefined {
 }
 
 const render = (locale: Locale, over: { basePath?: string; csrfToken?: string; redirectTarget?: string } = {}) =>
-  html`<div${renderWebAuthnData({ t: createTranslator(locale), locale, basePath: '/auth/', csrfToken: 'tok', ...over }, 'second-factor')} hidden></div>`.toString();
+  html`<div${renderWebAuthnData({ t: createTranslator(locale), locale, basePath: '/auth/', assets: TEST_ASSETS, csrfToken: 'tok', ...over }, 'second-factor')} hidden></div>`.toString();
 
 describe('webauthn data for the script', () => {
   it('has a message for exactly the codes the script can show', () => {

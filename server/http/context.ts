@@ -1,3 +1,5 @@
+import type { PortalAssets } from '../../client/assets/asset-manifest.js';
+import type { StaticFile } from './portal-assets.js';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -82,6 +84,10 @@ export interface GatewayContext {
     pageHeaders: OutgoingHttpHeaders;
     /** Name of the cookie that carries the pre-sign-in CSRF token. */
     csrfCookieName: string;
+    /** The built scripts and stylesheets the pages name (client/assets). */
+    assets: PortalAssets;
+    /** Everything served under static/, from memory. */
+    staticFiles: ReadonlyMap<string, StaticFile>;
   };
 }
 

@@ -15,9 +15,7 @@ import { createWebAuthnRouter } from './webauthn-router.js';
 import { createPushApiRouter } from './push-api-router.js';
 import { createPushSignInRouter } from './push-sign-in-router.js';
 import { REFERRER_POLICY } from './security-headers.js';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { findStaticDir } from './static-files.js';
+import { sendStaticFile } from './send-static-file.js';
 
 /**
  * The express app behind the gateway handler: the portal at its base path, and the service
@@ -39,26 +37,13 @@ export function createPortalApp(ctx: GatewayContext): express.Express {
   service.use(createOpsRouter(ctx));
 
   const portal = express.Router();
-  // @simplewebauthn/browser's ES modules, served as they ship (a folder of relative imports).
-  portal.use(
-    '/static/vendor/simplewebauthn-browser',
-    express.static(dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser'))), {
-      index: false,
-      fallthrough: false,
-      maxAge: '1h',
-      setHeaders: (res) => res.setHeader('x-content-type-options', 'nosniff'),
-    }),
-  );
-  portal.use(
-    '/static',
-    express.static(findStaticDir(), {
-      index: false,
-      dotfiles: 'deny',
-      fallthrough: false,
-      maxAge: '1h',
-      setHeaders: (res) => res.setHeader('x-content-type-options', 'nosniff'),
-    }),
-  );
+  // The built bundles, stylesheets and source maps (client/assets), from memory: only the files
+  // the build listed exist here, so no request path ever reaches the file system.
+  portal.get('/static/:file', (req: Request, res: Response, next: () => void) => {
+    const file = ctx.portal.staticFiles.get(req.params.file as string);
+    if (!file) return next();
+    sendStaticFile(req, res, file);
+  });
   portal.use(createCompanionRouter(ctx));
   portal.use(`/${ADMIN_API_PATH}`, createAdminRouter(ctx));
   portal.use(`/${CONSOLE_PATH}`, createConsoleRouter(ctx));

@@ -65,6 +65,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
         t,
         locale,
         basePath: ctx.portal.basePath,
+        assets: ctx.portal.assets,
         csrfToken: session.csrf,
         emailOption: { enabled: emailEnabled, maskedAddress: emailEnabled ? maskEmail(session.user.email) : null, sent: extra.sent ?? false },
         codeOption: enrollment.admin_link.enabled || enrollment.email_code.enabled,
@@ -87,6 +88,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
         t,
         locale,
         basePath: ctx.portal.basePath,
+        assets: ctx.portal.assets,
         csrfToken: session.csrf,
         user: { username: session.user.username, displayName: session.user.displayName },
         // A phone's offline codes are shown with the phone, not as a second authenticator app.
@@ -152,7 +154,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
 
   function smsNumberPage(req: Request, res: Response, session: Session, status: number, extra: Pick<SmsNumberPageModel, 'sent' | 'error' | 'written'> = {}) {
     const { locale, t } = localeOf(req);
-    sendPage(ctx, res, status, renderSmsNumberPage({ t, locale, basePath: ctx.portal.basePath, csrfToken: session.csrf, ...extra }));
+    sendPage(ctx, res, status, renderSmsNumberPage({ t, locale, basePath: ctx.portal.basePath, assets: ctx.portal.assets, csrfToken: session.csrf, ...extra }));
   }
 
   /** Every change below needs a valid post and an enrollment decision of "allowed". */
@@ -197,6 +199,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
         t,
         locale,
         basePath: ctx.portal.basePath,
+        assets: ctx.portal.assets,
         csrfToken: session.csrf,
         deviceId: view.device.id,
         deviceName: view.device.name,
@@ -209,6 +212,7 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
         algorithm: view.device.algorithm,
         error,
       }),
+      { oneTimeSecret: true },
     );
   }
 
@@ -317,7 +321,13 @@ export function createMethodsRouter(ctx: GatewayContext): express.Router {
     const { link } = await ctx.push.startEnrollment(allowed.session.user.username);
     const { locale, t } = localeOf(req);
     const qr = `data:image/svg+xml;base64,${Buffer.from(await qrCodeSvg(link)).toString('base64')}`;
-    sendPage(ctx, res, 200, renderPushEnrollPage({ t, locale, basePath: ctx.portal.basePath, link, qrDataUri: qr, minutes: Math.round(ctx.push.config.enrollment_ttl / 60) }));
+    sendPage(
+      ctx,
+      res,
+      200,
+      renderPushEnrollPage({ t, locale, basePath: ctx.portal.basePath, assets: ctx.portal.assets, link, qrDataUri: qr, minutes: Math.round(ctx.push.config.enrollment_ttl / 60) }),
+      { oneTimeSecret: true },
+    );
   });
 
   router.post('/enroll/email', form, async (req, res) => {

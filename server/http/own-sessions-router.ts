@@ -23,7 +23,7 @@ export function createOwnSessionsRouter(ctx: GatewayContext): express.Router {
     const { locale, t } = localeOf(req);
     const notice = typeof req.query.notice === 'string' && NOTICES.has(req.query.notice as OwnSessionsNotice) ? (req.query.notice as OwnSessionsNotice) : undefined;
     res.set('cache-control', 'no-store');
-    sendPage(ctx, res, 200, renderOwnSessionsPage({ t, locale, basePath: ctx.portal.basePath, csrfToken: session.csrf, sessions, notice }));
+    sendPage(ctx, res, 200, renderOwnSessionsPage({ t, locale, basePath: ctx.portal.basePath, assets: ctx.portal.assets, csrfToken: session.csrf, sessions, notice }));
   });
 
   router.post('/sessions/sign-out', form, async (req, res) => {

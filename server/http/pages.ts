@@ -1,7 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { negotiateLocale, createTranslator, isLocale, isMessageKey } from '../../client/i18n.js';
 import { renderErrorPage } from '../../client/views/error-page.js';
 import { AppError, type ErrorCode } from '../core/errors.js';
+import { encodePage } from './content-encoding.js';
 import type { GatewayContext } from './context.js';
 
 /** The cookie the language switch sets: the reader's choice beats their browser's Accept-Language. */
@@ -15,13 +16,22 @@ export function localeOf(req: IncomingMessage) {
   return { locale, t: createTranslator(locale) };
 }
 
-export function sendPage(ctx: GatewayContext, res: ServerResponse, status: number, body: string): void {
+/**
+ * Sends a page the gateway rendered, compressed when the browser accepts it (never an upstream's
+ * answer: the proxy passes those on as they come). `oneTimeSecret`: the page shows a secret
+ * meant to be seen once (a TOTP key, recovery codes, an enrollment link); it goes out
+ * uncompressed, so that no reflected text beside it can learn it from compressed lengths (BREACH).
+ */
+export function sendPage(ctx: GatewayContext, res: ServerResponse, status: number, body: string, options: { oneTimeSecret?: boolean } = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { ...ctx.portal.pageHeaders, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  const encoded = options.oneTimeSecret ? { body: Buffer.from(body) } : encodePage(body, res.req?.headers['accept-encoding']);
+  const headers: OutgoingHttpHeaders = { ...ctx.portal.pageHeaders, 'content-length': encoded.body.length, vary: 'Accept-Encoding' };
+  if (encoded.coding) headers['content-encoding'] = encoded.coding;
+  res.writeHead(status, headers);
+  res.end(encoded.body);
 }
 
 /** Renders the catalogue's public message for `code`; details never reach the client. */
@@ -33,6 +43,7 @@ export function sendErrorPage(ctx: GatewayContext, req: IncomingMessage, res: Se
     t,
     locale,
     basePath: ctx.portal.basePath,
+    assets: ctx.portal.assets,
     status: error.status,
     messageKey: isMessageKey(error.publicMessage) ? error.publicMessage : 'error.internal',
     requestId,

@@ -66,6 +66,7 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
       t,
       locale,
       basePath: ctx.portal.basePath,
+      assets: ctx.portal.assets,
       csrfToken: csrfCookie(req, res),
       redirectTarget: extra.rd,
       username: extra.username,
@@ -96,6 +97,7 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
         t,
         locale,
         basePath: ctx.portal.basePath,
+        assets: ctx.portal.assets,
         csrfToken: session.csrf,
         user: session.user,
         factors: session.factors,
@@ -151,8 +153,8 @@ export function createPortalRouter(ctx: GatewayContext): express.Router {
     const rd = ctx.redirects.safeTarget(req.query.rd);
     const session = await sessionOf(req);
     const { locale, t } = localeOf(req);
-    if (!session) return sendPage(ctx, res, 200, renderSignedOutPage({ t, locale, basePath: ctx.portal.basePath }));
-    sendPage(ctx, res, 200, renderSignOutPage({ t, locale, basePath: ctx.portal.basePath, csrfToken: session.csrf, redirectTarget: rd }));
+    if (!session) return sendPage(ctx, res, 200, renderSignedOutPage({ t, locale, basePath: ctx.portal.basePath, assets: ctx.portal.assets }));
+    sendPage(ctx, res, 200, renderSignOutPage({ t, locale, basePath: ctx.portal.basePath, assets: ctx.portal.assets, csrfToken: session.csrf, redirectTarget: rd }));
   });
 
   router.post('/logout', form, async (req, res) => {

@@ -38,7 +38,7 @@ export function createPushSignInRouter(ctx: GatewayContext, push: PushService): 
 
   function page(req: Request, res: Response, session: Session, status: number, extra: Pick<PushWaitPageModel, 'waiting' | 'problem' | 'redirectTarget'>) {
     const { locale, t } = localeOf(req);
-    sendPage(ctx, res, status, renderPushWaitPage({ t, locale, basePath: ctx.portal.basePath, csrfToken: session.csrf, ...extra }));
+    sendPage(ctx, res, status, renderPushWaitPage({ t, locale, basePath: ctx.portal.basePath, assets: ctx.portal.assets, csrfToken: session.csrf, ...extra }));
   }
 
   async function waiting(req: Request, res: Response, session: Session, status: number, record: ApprovalRecord, rd: string | undefined) {

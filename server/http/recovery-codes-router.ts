@@ -33,7 +33,12 @@ export function createRecoveryCodesRouter(ctx: GatewayContext, deps: { authorize
     // A written-down set stops working the moment new codes exist: ask first.
     if (remaining > 0 && req.body?.confirm !== '1') {
       const { locale, t } = localeOf(req);
-      return sendPage(ctx, res, 200, renderRecoveryCodesConfirmPage({ t, locale, basePath: ctx.portal.basePath, csrfToken: allowed.session.csrf, unused: remaining }));
+      return sendPage(
+        ctx,
+        res,
+        200,
+        renderRecoveryCodesConfirmPage({ t, locale, basePath: ctx.portal.basePath, assets: ctx.portal.assets, csrfToken: allowed.session.csrf, unused: remaining }),
+      );
     }
     const replaced = remaining > 0;
     await showNewRecoveryCodes(ctx, req, res, allowed.session, { replaced, continueUrl: portalPath(ctx, `methods?notice=${replaced ? 'codes_regenerated' : 'codes_created'}`) });
@@ -77,5 +82,11 @@ export async function showNewRecoveryCodes(ctx: GatewayContext, req: Request, re
     ...requestMetaOf(ctx, req, res),
   });
   const { locale, t } = localeOf(req);
-  sendPage(ctx, res, 200, renderRecoveryCodesPage({ t, locale, basePath: ctx.portal.basePath, codes, continueUrl: options.continueUrl, username, replaced: options.replaced }));
+  sendPage(
+    ctx,
+    res,
+    200,
+    renderRecoveryCodesPage({ t, locale, basePath: ctx.portal.basePath, assets: ctx.portal.assets, codes, continueUrl: options.continueUrl, username, replaced: options.replaced }),
+    { oneTimeSecret: true },
+  );
 }

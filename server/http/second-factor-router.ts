@@ -69,6 +69,7 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
       t,
       locale,
       basePath: ctx.portal.basePath,
+      assets: ctx.portal.assets,
       csrfToken: session.csrf,
       redirectTarget: rd,
       devices,
@@ -134,7 +135,12 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
     const next = rd ?? ctx.portal.url.href;
     if (result.warning) {
       const { locale, t } = localeOf(req);
-      return sendPage(ctx, res, 200, renderClockDriftPage({ t, locale, basePath: ctx.portal.basePath, driftSeconds: result.warning.seconds, continueUrl: next }));
+      return sendPage(
+        ctx,
+        res,
+        200,
+        renderClockDriftPage({ t, locale, basePath: ctx.portal.basePath, assets: ctx.portal.assets, driftSeconds: result.warning.seconds, continueUrl: next }),
+      );
     }
     res.redirect(303, next);
   });

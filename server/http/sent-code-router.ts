@@ -67,6 +67,7 @@ export function createSentCodeRouter(ctx: GatewayContext): express.Router {
       t,
       locale,
       basePath: ctx.portal.basePath,
+      assets: ctx.portal.assets,
       csrfToken: session.csrf,
       redirectTarget: rd,
       channel: found.name,

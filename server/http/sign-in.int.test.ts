@@ -254,7 +254,10 @@ describe('portal pages', () => {
   });
 
   it('serve the stylesheet with nosniff', async () => {
-    const res = await h.request({ path: '/static/portal.css', host: PORTAL });
+    const page = await h.request({ path: '/', host: PORTAL });
+    const href = /<link rel="stylesheet" href="(\/static\/portal\.[A-Z0-9]+\.css)"/.exec(page.body)?.[1];
+    expect(href).toBeDefined();
+    const res = await h.request({ path: href!, host: PORTAL });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/css/);
     expect(res.headers['x-content-type-options']).toBe('nosniff');

@@ -12,7 +12,7 @@ export interface ConsoleLayoutModel extends PageContext {
   title: string;
   hasError?: boolean;
   body: SafeHtml;
-  scripts?: readonly PageScript[];
+  script?: PageScript;
   /** The console's start page, where the brand leads. */
   consoleHref: string;
   nav: readonly ConsoleNavItem[];
@@ -45,10 +45,11 @@ ${LOCALES.map((l) => html`<li><a href="${model.languageHref(l)}" lang="${l}" hre
     t,
     locale,
     basePath,
+    assets: model.assets,
     title: model.title,
     hasError: model.hasError,
     body: model.body,
-    scripts: model.scripts,
+    script: model.script,
     header: { content: header, brandHref: model.consoleHref },
     stylesheet: 'console',
     mainClass: 'console-main',

@@ -112,6 +112,7 @@ export function createAuditRoutes(kit: ConsoleKit): express.Router {
       t,
       locale,
       basePath: kit.ctx.portal.basePath,
+      assets: kit.ctx.portal.assets,
       actionPath: kit.path('audit'),
       query: parsed.form,
       filterSearch: search,
@@ -134,7 +135,7 @@ export function createAuditRoutes(kit: ConsoleKit): express.Router {
     sendConsolePage(kit, req, res, {
       current: 'audit',
       title: t('console.audit_title'),
-      scripts: ['audit-live'],
+      script: 'audit-live',
       body: renderAuditPage({
         ...base,
         events: page.events.map((e) => toPageEvent(kit, e)),

@@ -200,7 +200,10 @@ describe('export', () => {
 describe('live view', () => {
   it('the page offers it with its poll address and the newest id', async () => {
     const res = await page({ site: 'wiki' });
-    expect(res.body).toContain('<script type="module" src="/static/audit-live.js"></script>');
+    // One bundle: the live view with local-time (the page shows times).
+    const { file, integrity } = h.gateway.ctx.portal.assets.scripts['audit-live+local-time'];
+    expect(res.body).toContain(`<script type="module" src="/static/${file}" integrity="${integrity}"></script>`);
+    expect(res.body.match(/<script/g)).toHaveLength(1);
     expect(res.body).toMatch(/data-live-href="\/console\/audit\/live\?site&#61;wiki"/);
   });
 

@@ -58,7 +58,7 @@ export function sendConsolePage(
   kit: ConsoleKit,
   req: Request,
   res: Response,
-  page: { status?: number; current: string; title: string; body: SafeHtml; scripts?: readonly PageScript[]; hasError?: boolean },
+  page: { status?: number; current: string; title: string; body: SafeHtml; script?: PageScript; hasError?: boolean; oneTimeSecret?: boolean },
 ): void {
   const { session, role, locale, t } = visitorOf(res);
   const nav: ConsoleNavItem[] = kit.nav.map((entry) => ({ href: kit.path(entry.path), label: t(entry.label), current: entry.id === page.current }));
@@ -72,14 +72,15 @@ export function sendConsolePage(
     t,
     locale,
     basePath: kit.ctx.portal.basePath,
+    assets: kit.ctx.portal.assets,
     consoleHref: kit.path(''),
     title: page.title,
     hasError: page.hasError,
     body: page.body,
-    scripts: page.scripts,
+    script: page.script,
     nav,
     visitor: { username: session.user.username, displayName: session.user.displayName, role },
     languageHref,
   });
-  sendPage(kit.ctx, res, page.status ?? 200, body);
+  sendPage(kit.ctx, res, page.status ?? 200, body, { oneTimeSecret: page.oneTimeSecret });
 }

@@ -20,6 +20,7 @@ export function createOverviewRoutes(kit: ConsoleKit): express.Router {
         t,
         locale,
         basePath: kit.ctx.portal.basePath,
+        assets: kit.ctx.portal.assets,
         hourly: overview.hourly,
         daily: overview.daily,
         locked: { total: overview.locked.total, users: overview.locked.users.map((name) => ({ name, href: kit.path(`users/${name}`) })), href: `${kit.path('users')}?locked=1` },

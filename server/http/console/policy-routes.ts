@@ -39,6 +39,7 @@ export function createPolicyRoutes(kit: ConsoleKit): express.Router {
       t,
       locale,
       basePath: kit.ctx.portal.basePath,
+      assets: kit.ctx.portal.assets,
       actionPath: kit.path('policy'),
       rules: [...policy.rules, policy.defaultRule].map(toRow),
       factorKinds: SECOND_FACTORS,

@@ -47,6 +47,7 @@ export function createUserRoutes(kit: ConsoleKit): express.Router {
       t,
       locale,
       basePath: kit.ctx.portal.basePath,
+      assets: kit.ctx.portal.assets,
       csrfToken: session.csrf,
       canChange: role === 'admin',
       actionPath: (action) => kit.path(`users/${username}/${action}`),
@@ -103,6 +104,7 @@ export function createUserRoutes(kit: ConsoleKit): express.Router {
       t,
       locale,
       basePath: kit.ctx.portal.basePath,
+      assets: kit.ctx.portal.assets,
       username: result.username,
       code: result.code,
       link: result.link,
@@ -110,7 +112,7 @@ export function createUserRoutes(kit: ConsoleKit): express.Router {
       expiresAt: result.expiresAt,
       userHref: userPath(result.username),
     });
-    sendConsolePage(kit, req, res, { current: 'users', title: t('console.code_title'), body });
+    sendConsolePage(kit, req, res, { current: 'users', title: t('console.code_title'), body, oneTimeSecret: true });
   });
 
   return router;

@@ -26,7 +26,16 @@ export function createUsersRoutes(kit: ConsoleKit): express.Router {
   router.get('/users', async (req, res) => {
     const { t, locale } = visitorOf(res);
     const { query, page, error } = parseUsersQuery(req.query as Record<string, unknown>);
-    const base = { t, locale, basePath: kit.ctx.portal.basePath, actionPath: kit.path('users'), query, pageSize: USERS_PAGE_SIZE, maxSearch: MAX_SEARCH };
+    const base = {
+      t,
+      locale,
+      basePath: kit.ctx.portal.basePath,
+      assets: kit.ctx.portal.assets,
+      actionPath: kit.path('users'),
+      query,
+      pageSize: USERS_PAGE_SIZE,
+      maxSearch: MAX_SEARCH,
+    };
     if (error)
       return sendConsolePage(kit, req, res, {
         status: 400,
