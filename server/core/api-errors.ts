@@ -55,7 +55,11 @@ export const API_ERRORS = {
   links_disabled: { status: 409, message: 'Enrollment links are off (`enrollment.admin_link.enabled`).', apis: ['admin'] },
 
   // Companion (push API v1).
-  bad_signature: { status: 401, message: 'A device call that is not signed by an enrolled phone’s key, is stale, or was seen before.', apis: ['companion'] },
+  bad_signature: {
+    status: 401,
+    message: 'A device call or answer that is not signed by an enrolled phone’s key, is stale, or was seen before (each signed answer is used once).',
+    apis: ['companion'],
+  },
   enrollment_expired: { status: 410, message: 'An unknown, used or expired enrollment link (one answer for all three).', apis: ['companion'] },
   expired: { status: 410, message: 'The approval is unknown, answered or expired.', apis: ['companion'] },
   wrong_number: { status: 409, message: 'Approved with the wrong number (counted; three deny the approval).', apis: ['companion'] },
