@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPushEndpoint } from '../factors/push/testing/push-endpoint.js';
-import { api, askAgain, enrollPhone, requestPush, SECURE, startPushHarness } from '../factors/push/testing/push-harness.js';
+import { api, askAgain, browser, enrollPhone, requestPush, SECURE, startPushHarness } from '../factors/push/testing/push-harness.js';
+import { csrfFieldOf } from '../testing/http-client.js';
 
 type Harness = Awaited<ReturnType<typeof startPushHarness>>;
 const state = async (user: { get: (p: string) => Promise<{ body: string }> }, id: string) => JSON.parse((await user.get(`/second-factor/push/${id}`)).body) as { state: string };
@@ -74,6 +75,32 @@ describe('push: rate limit and "This wasn\'t me" (suspend)', () => {
     expect(again.wait.status).toBe(403);
     expect(again.wait.body).toContain('suspended');
     expect(await h.gateway.ctx.regulator.isLocked('bob')).toBe(false);
+  });
+
+  it('while push is suspended the second step neither offers the phone nor leads with it, and nothing reaches the phone', async () => {
+    // bob reported "This wasn't me" above; his phone approved last, so it would lead.
+    const [phone] = await h.gateway.ctx.storage.pushDevices.listForUser('bob');
+    await h.gateway.ctx.storage.userState.setLastUsed('bob', 'push', phone!.id);
+    const user = browser(h, await h.signIn('bob'));
+    const requested = (await h.gateway.ctx.storage.auditEvents.query({ kind: 'push.requested', subject: 'bob', limit: 50 })).length;
+    for (const path of ['/second-factor', `/second-factor?rd=${encodeURIComponent(SECURE)}`]) {
+      const page = await user.get(path);
+      expect(page.status).toBe(200);
+      expect(page.body).not.toContain('second-factor/push');
+      expect(page.body).not.toContain('id="push-start"');
+      expect(page.body).toContain('<div id="push-suspended" class="notice" role="status">');
+      // The phone's offline codes are no push: they lead instead.
+      expect(/<div class="lead-method">[\s\S]*?<\/div>/.exec(page.body)?.[0]).toContain('code-option');
+    }
+    // A hand-made request is refused as before, and the phone is sent nothing.
+    const csrf = csrfFieldOf((await user.get('/second-factor')).body)!;
+    const forced = await user.post('/second-factor/push', { csrf, device: phone!.id, rd: SECURE });
+    expect(forced.status).toBe(403);
+    expect((await h.gateway.ctx.storage.auditEvents.query({ kind: 'push.requested', subject: 'bob', limit: 50 })).length).toBe(requested);
+    expect(await h.gateway.ctx.push!.pendingFor(phone!.id)).toEqual([]);
+    // The suspension over, the phone leads again.
+    await h.gateway.ctx.kv.del('push:suspended:bob');
+    expect(/<div class="lead-method">[\s\S]*?<\/div>/.exec((await user.get('/second-factor')).body)?.[0]).toContain('push-option');
   });
 
   it('deny refuses the sign-in and says so', async () => {

@@ -1,6 +1,6 @@
 import { describeUserAgent } from './describe-user-agent.js';
 import { toApproval, type ApprovalRecord } from './push-approvals.js';
-import { suspendedKey, type PushDeps, type RequestMeta } from './push-deps.js';
+import { isPushSuspended, type PushDeps, type RequestMeta } from './push-deps.js';
 
 export type RequestApprovalResult = { ok: true; record: ApprovalRecord } | { ok: false; reason: 'no-device' | 'suspended' | 'rate_limited' | 'throttled' | 'locked' };
 
@@ -18,7 +18,7 @@ export async function requestApproval(
   const { username } = input;
   const device = typeof input.deviceId === 'string' && input.deviceId.length <= 64 ? await deps.storage.pushDevices.get(input.deviceId) : undefined;
   if (!device || device.username !== username) return { ok: false, reason: 'no-device' };
-  if ((await deps.kv.get(suspendedKey(username))) !== null) return { ok: false, reason: 'suspended' };
+  if (await isPushSuspended(deps.kv, username)) return { ok: false, reason: 'suspended' };
   const verdict = await deps.regulator.check({ username, kind: 'push', ip: input.clientIp });
   if (!verdict.ok) return { ok: false, reason: verdict.reason };
   const count = await deps.kv.increment(`push:requests:${username}`, deps.config.request_window);
