@@ -43,7 +43,11 @@ export const API_ERRORS = {
   signed_out: { status: 401, message: 'No signed-in portal session (or it ended).', apis: PORTAL },
   csrf: { status: 403, message: 'Not from the portal’s origin with the session’s (or, before sign-in, the browser’s) CSRF token in X-CSRF-Token.', apis: ['admin', 'webauthn'] },
   fresh_factor_required: { status: 403, message: 'The session’s second factor is too old for this: confirm it on the portal first.', apis: ['admin', 'webauthn'] },
-  throttled: { status: 429, message: 'Too many failed attempts for the account or from the address; try again later.', apis: ['webauthn'] },
+  throttled: {
+    status: 429,
+    message: 'Too many failed attempts for the account or from the address (or too many sign-in challenges from the address); try again later.',
+    apis: ['webauthn'],
+  },
 
   // Admin API.
   forbidden: { status: 403, message: 'The user is not in `admin.group`.', apis: ['admin'] },
