@@ -58,16 +58,20 @@ export async function answerApproval(deps: PushDeps, approvalId: string, body: u
   // Each signed answer is used once, before its approval's state is even looked at: a captured
   // wrong answer sent again must not count again (nor burn the approval's wrong numbers), and a
   // captured right one is refused the same way once the approval is answered.
-  if (!(await deps.approvals.claimAnswer(record, text, now))) {
-    await deps.audit.record({
-      kind: 'second_factor.replay',
-      ...context,
-      level: 'warn',
-      result: 'failure',
-      reason: 'replayed',
-      details: { ...context.details, factor: 'push' },
-      message: 'push answer sent again',
-    });
+  const uses = await deps.approvals.useAnswer(record, text, now);
+  if (uses > 1) {
+    // Audited once per answer: copies sent in a loop must not flood the audit log.
+    if (uses === 2) {
+      await deps.audit.record({
+        kind: 'second_factor.replay',
+        ...context,
+        level: 'warn',
+        result: 'failure',
+        reason: 'replayed',
+        details: { ...context.details, factor: 'push' },
+        message: 'push answer sent again',
+      });
+    }
     return { ok: false, reason: 'bad_signature' };
   }
   if (visibleState(record, now) !== 'pending') return { ok: false, reason: 'expired' };

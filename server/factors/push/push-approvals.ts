@@ -81,11 +81,11 @@ export function createApprovalStore(kv: Kv) {
     },
 
     /**
-     * The single use of one signed answer, right or wrong: false when it was used before. Keyed on
-     * the signed text, not the signature's bytes (an ECDSA signature has a second valid spelling,
-     * s → n−s), and kept as long as the approval, past which nothing is pending to answer.
+     * Counts the uses of one signed answer, right or wrong, atomically: only use 1 is taken. Keyed
+     * on the signed text, not the signature's bytes (an ECDSA signature has a second valid
+     * spelling, s → n−s), and kept as long as the approval, past which nothing is pending to answer.
      */
-    claimAnswer: (record: ApprovalRecord, signedText: string, now: number) => kv.setIfAbsent(answerKey(record.approvalId, signedText), '1', retainSeconds(record, now)),
+    useAnswer: (record: ApprovalRecord, signedText: string, now: number) => kv.increment(answerKey(record.approvalId, signedText), retainSeconds(record, now)),
 
     /** Counts a wrong number; returns how many there were for this approval. */
     countWrongNumber: (record: ApprovalRecord, now: number) => kv.increment(wrongKey(record.approvalId), retainSeconds(record, now)),

@@ -417,7 +417,8 @@ describe('push answers: each signed answer is used once', () => {
     for (let i = 0; i < 5; i++) for (const body of replays(wrong)) expect(await push.answer(approvalId, body, META)).toEqual({ ok: false, reason: 'bad_signature' });
     expect(fake.failures).toHaveLength(1);
     expect(audited.filter((e) => e.kind === 'push.wrong_number')).toHaveLength(1);
-    expect(audited.filter((e) => e.kind === 'second_factor.replay')).toHaveLength(20);
+    // Audited once per answer, however many copies: a loop of them must not flood the audit log.
+    expect(audited.filter((e) => e.kind === 'second_factor.replay')).toHaveLength(1);
     expect(audited.find((e) => e.kind === 'second_factor.replay')).toMatchObject({ subject: 'alice', reason: 'replayed', details: { factor: 'push', approval: approvalId } });
     expect(await push.status(approvalId, 'session-1')).toBe('pending');
     // Still one wrong number of the 3: the phone's right answer approves.
@@ -476,7 +477,7 @@ describe('push answers: each signed answer is used once', () => {
     for (let i = 0; i < 3; i++) for (const copy of replays(body)) expect(await push.answer(approvalId, copy, META)).toEqual({ ok: false, reason: 'bad_signature' });
     expect(fake.failures).toEqual([]);
     expect(fake.locks).toHaveLength(decision === 'not_me' ? 1 : 0);
-    expect(audited.slice(events).every((e) => e.kind === 'second_factor.replay')).toBe(true);
+    expect(audited.slice(events).map((e) => e.kind)).toEqual(['second_factor.replay']);
     // A fresh answer (another time) finds it answered: expired, as before.
     expect(await push.answer(approvalId, phone.answer(approvalId, 'deny', '', clock.now() + 1), META)).toEqual({ ok: false, reason: 'expired' });
   });
