@@ -247,4 +247,30 @@ describe('the second step in a real browser', () => {
     await signIn(page, secure());
     expect(await page.locator('.code-option .option-name').allTextContents()).toEqual(['Work phone', 'TT-0042']);
   });
+
+  it('while push is suspended ("This wasn\'t me"), the phone neither leads nor is offered, and a note says why, in both languages', async () => {
+    const { ctx } = stack.gateway;
+    const [pixel] = await ctx.storage.pushDevices.listForUser('alice');
+    await ctx.storage.userState.setLastUsed('alice', 'push', pixel!.id);
+    await ctx.kv.set('push:suspended:alice', String(Date.now()), 3600);
+    try {
+      await signOut(page);
+      await signIn(page, secure());
+      const state = await chooser(page);
+      expect(state.lead).toBe('webauthn');
+      expect(state.others).not.toContain('method-push');
+      expect(await page.locator('form[action$="second-factor/push"]').count()).toBe(0);
+      expect(await page.locator('#push-suspended').textContent()).toContain('suspended');
+      await saveScreenshot(page, 'second-factor-push-suspended-en');
+      await expectAccessible(page, 'second step, push suspended');
+      const zh = await desktop('zh-TW');
+      await signIn(zh.page, secure(), { username: '帳號', password: '密碼', submit: '登入' });
+      expect((await chooser(zh.page)).others).not.toContain('method-push');
+      expect(await zh.page.locator('#push-suspended').isVisible()).toBe(true);
+      await saveScreenshot(zh.page, 'second-factor-push-suspended-zh-TW');
+      await expectAccessible(zh.page, 'second step, push suspended, zh-TW');
+    } finally {
+      await ctx.kv.del('push:suspended:alice');
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TEST_ASSETS, testScriptTag } from './testing/test-assets.js';
 import { createTranslator, type Locale } from '../i18n.js';
+import { escapeHtml } from './html.js';
 import { otpCodePattern } from './otp-code-field.js';
 import { renderSecondFactorPage, type SecondFactorDeviceChoice, type SecondFactorPageModel } from './second-factor-page.js';
 
@@ -371,6 +372,57 @@ describe('renderSecondFactorPage', () => {
       expect(leading(render({ devices: [PHONE], lastFactorKind: 'webauthn' }))).toBe('code');
       expect(leading(render({ devices: [PHONE], pushDevices: [PIXEL], lastFactorKind: 'webauthn' }))).toBe('push');
       expect(leading(render({ devices: [], pushDevices: [PIXEL], lastFactorKind: 'totp' }))).toBe('push');
+    });
+
+    // "This wasn't me" suspends push for the account: a push would be refused, so the phone must not
+    // be the page's primary action, nor be on offer at all — whatever else the model says.
+    describe('push suspended for the account', () => {
+      const SUSPENDED = { pushSuspended: true } as const;
+      const CASES: ReadonlyArray<[string, Partial<SecondFactorPageModel>, string]> = [
+        ['the phone approved last', { ...ALL, lastFactorKind: 'push', selectedDeviceId: 'push-pixel' }, 'webauthn'],
+        ['the phone approved last, no passkey', { ...ALL, webauthnAvailable: false, lastFactorKind: 'push' }, 'code'],
+        ['nothing known, phone and codes only', { pushDevices: [PIXEL], devices: [PHONE_APP] }, 'code'],
+        [
+          'several phones, one chosen',
+          { pushDevices: [PIXEL, { id: 'push-iphone', name: 'iPhone 16' }], devices: [PHONE], lastFactorKind: 'push', selectedDeviceId: 'push-iphone' },
+          'code',
+        ],
+        ['a code that failed', { ...ALL, lastFactorKind: 'push', error: 'invalid_code', submittedWith: 'device' }, 'code'],
+        ['a recovery code that failed', { ...ALL, lastFactorKind: 'push', error: 'invalid_code', submittedWith: 'recovery' }, 'webauthn'],
+        ['the phone is the only method', { pushDevices: [PIXEL], devices: [], lastFactorKind: 'push' }, 'none'],
+        ['the phone and recovery codes only', { pushDevices: [PIXEL], devices: [], recoveryCodesAllowed: true, lastFactorKind: 'push' }, 'recovery'],
+      ];
+      it.each(CASES)('%s: the phone neither leads nor is offered, and a note says why', (_name, overrides, lead) => {
+        for (const locale of ['en', 'zh-TW'] as const) {
+          const out = render({ ...overrides, ...SUSPENDED }, locale);
+          expect(leading(out)).toBe(lead);
+          expect(othersOf(out)).not.toContain('push');
+          expect(out).not.toContain('second-factor/push');
+          expect(out).not.toContain('push-start');
+          expect(out).not.toContain('push-pixel');
+          expect(autofocused(out)).not.toContain('push-start');
+          expect(out).toContain(`<div id="push-suspended" class="notice" role="status"><p>${escapeHtml(createTranslator(locale)('push.error_suspended'))}</p></div>`);
+          // The same page without the suspension offers the phone: the test is about the suspension.
+          expect(render(overrides, locale)).toContain('second-factor/push');
+        }
+      });
+
+      it('without phones there is nothing to say; not suspended (absent or false), there is no note', () => {
+        expect(render({ ...SUSPENDED, pushDevices: [] })).not.toContain('push-suspended');
+        expect(render({ ...SUSPENDED })).not.toContain('push-suspended');
+        for (const pushSuspended of [undefined, false]) {
+          const out = render({ ...ALL, lastFactorKind: 'push', pushSuspended });
+          expect(leading(out)).toBe('push');
+          expect(out).not.toContain('push-suspended');
+        }
+      });
+
+      it('with the phone gone, the title and intro no longer promise a method beyond codes', () => {
+        const heading = (out: string) => /<h1 id="page-heading">[\s\S]*?<p class="lead">[^<]*<\/p>/.exec(out)?.[0];
+        const suspended = heading(render({ pushDevices: [PIXEL], devices: [PHONE], ...SUSPENDED }));
+        expect(suspended).toBe(heading(render({ pushDevices: [], devices: [PHONE] })));
+        expect(suspended).not.toBe(heading(render({ pushDevices: [PIXEL], devices: [PHONE] })));
+      });
     });
 
     it('the code field has the focus only when a code method leads', () => {

@@ -50,6 +50,11 @@ export interface SecondFactorPageModel extends PageContext {
   webauthnAvailable?: boolean;
   /** Phones enrolled for push approval that this step accepts: "Approve on my phone", with a choice when several. */
   pushDevices?: Array<{ id: string; name: string }>;
+  /**
+   * Push is suspended for the account (a request was reported as "This wasn't me"): its phones are
+   * neither offered nor lead — a push to them would be refused — and a note says why.
+   */
+  pushSuspended?: boolean;
   /** Codes by email or SMS this step accepts, with where they would go (masked). */
   sentCodes?: Array<{ channel: SentCodeChannelName; masked: string }>;
 }
@@ -99,6 +104,7 @@ export function renderSecondFactorPage(model: SecondFactorPageModel): string {
 <p class="lead">${intro(model)}</p>
 ${model.reason === 'sign_in' && html`<p class="hint">${t('mfa.why')}</p>`}
 ${message !== undefined && html`<div id="form-error" class="alert" role="alert"><p>${t(message)}</p></div>`}
+${model.pushSuspended === true && (model.pushDevices?.length ?? 0) > 0 && html`<div id="push-suspended" class="notice" role="status"><p>${t('push.error_suspended')}</p></div>`}
 ${!methods.some((m) => m !== 'recovery') && renderNoDevices(model, lead === undefined)}
 ${
   lead !== undefined &&
@@ -115,7 +121,7 @@ ${others.length > 0 && renderOtherMethods(model, others, focus)}
 export function availableMethods(model: SecondFactorPageModel): SecondFactorMethod[] {
   const has: Record<SecondFactorMethod, boolean> = {
     webauthn: model.webauthnAvailable === true,
-    push: (model.pushDevices?.length ?? 0) > 0,
+    push: offersPush(model),
     code: model.devices.length > 0,
     email: (model.sentCodes ?? []).some((s) => s.channel === 'email'),
     sms: (model.sentCodes ?? []).some((s) => s.channel === 'sms'),
@@ -195,8 +201,10 @@ function errorMessage(error: SecondFactorError, onRecovery: boolean): MessageKey
 
 /** Whether anything but an app or token code is on offer: the title and intro then name no method. */
 function namesNoMethod(model: SecondFactorPageModel): boolean {
-  return model.webauthnAvailable === true || (model.pushDevices?.length ?? 0) > 0 || (model.sentCodes?.length ?? 0) > 0;
+  return model.webauthnAvailable === true || offersPush(model) || (model.sentCodes?.length ?? 0) > 0;
 }
+
+const offersPush = (model: SecondFactorPageModel) => (model.pushDevices?.length ?? 0) > 0 && model.pushSuspended !== true;
 
 // With a security key, a phone or a sent code on offer the intro stops saying "enter the code from your app".
 function intro(model: SecondFactorPageModel): string {

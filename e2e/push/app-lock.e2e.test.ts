@@ -194,10 +194,10 @@ describe('the phone app lock', () => {
     expect(await tryAnswer(a.approvalId, a.number, { lock: 'none' })).toEqual([[401, 'app_lock_refused']]);
     expect(await tryAnswer(a.approvalId, a.number, { challengeFor: b.approvalId })).toEqual([[401, 'app_lock_refused']]);
     expect(await tryAnswer(a.approvalId, a.number, { lock: 'other' })).toEqual([[401, 'app_lock_refused']]);
-    // The honest answer passes once; the very same body again finds the approval answered.
+    // The honest answer passes once; the very same body again is refused as seen before.
     expect(await tryAnswer(a.approvalId, a.number, { repeat: true })).toEqual([
       [200, 'ok'],
-      [410, 'expired'],
+      [401, 'bad_signature'],
     ]);
     await first.waitForURL(secure(), { timeout: 10_000 });
     const refused = await stack.gateway.ctx.storage.auditEvents.query({ subject: 'alice', kind: 'push.app_lock_refused', limit: 50 });

@@ -505,6 +505,8 @@ const secondFactors = z.strictObject({
       passwordless: z.boolean().default(false),
       /** How long a registration or sign-in challenge stays valid. */
       challenge_ttl: duration('2m', { positive: true }),
+      /** Passkey sign-in challenges (before the password) per client address within challenge_ttl. */
+      max_sign_in_challenges: z.number().int().min(1).max(100_000).default(100),
     })
     .prefault({} as never),
   recovery_codes: z

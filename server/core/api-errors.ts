@@ -43,7 +43,11 @@ export const API_ERRORS = {
   signed_out: { status: 401, message: 'No signed-in portal session (or it ended).', apis: PORTAL },
   csrf: { status: 403, message: 'Not from the portal’s origin with the session’s (or, before sign-in, the browser’s) CSRF token in X-CSRF-Token.', apis: ['admin', 'webauthn'] },
   fresh_factor_required: { status: 403, message: 'The session’s second factor is too old for this: confirm it on the portal first.', apis: ['admin', 'webauthn'] },
-  throttled: { status: 429, message: 'Too many failed attempts for the account or from the address; try again later.', apis: ['webauthn'] },
+  throttled: {
+    status: 429,
+    message: 'Too many failed attempts for the account or from the address (or too many sign-in challenges from the address); try again later.',
+    apis: ['webauthn'],
+  },
 
   // Admin API.
   forbidden: { status: 403, message: 'The user is not in `admin.group`.', apis: ['admin'] },
@@ -60,7 +64,11 @@ export const API_ERRORS = {
   links_disabled: { status: 409, message: 'Enrollment links are off (`enrollment.admin_link.enabled`).', apis: ['admin'] },
 
   // Companion (push API v1).
-  bad_signature: { status: 401, message: 'A device call that is not signed by an enrolled phone’s key, is stale, or was seen before.', apis: ['companion'] },
+  bad_signature: {
+    status: 401,
+    message: 'A device call or answer that is not signed by an enrolled phone’s key, is stale, or was seen before (each signed answer is used once).',
+    apis: ['companion'],
+  },
   enrollment_expired: { status: 410, message: 'An unknown, used or expired enrollment link (one answer for all three).', apis: ['companion'] },
   expired: { status: 410, message: 'The approval is unknown, answered or expired.', apis: ['companion'] },
   wrong_number: { status: 409, message: 'Approved with the wrong number (counted; three deny the approval).', apis: ['companion'] },

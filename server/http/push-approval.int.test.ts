@@ -139,13 +139,29 @@ describe('push approval: refused answers', () => {
     expect([res.status, res.json]).toEqual([410, { error: 'expired' }]);
   });
 
-  it('a replayed answer finds the approval answered (410), whatever it says', async () => {
+  it('a replayed answer is refused as seen before (401); a fresh one finds the approval answered (410), whatever it says', async () => {
     const { approvalId, number } = await requestPush(h, 'bob', phone);
     const approve = phone.answer(approvalId, 'approve', number);
     expect((await answer(approvalId, approve)).status).toBe(200);
-    expect((await answer(approvalId, approve)).status).toBe(410);
+    const again = await answer(approvalId, approve);
+    expect([again.status, again.json]).toEqual([401, { error: 'bad_signature' }]);
     expect((await answer(approvalId, phone.answer(approvalId, 'deny'))).status).toBe(410);
     expect((await answer(approvalId, phone.answer(approvalId, 'not_me'))).status).toBe(410);
+  });
+
+  it('a captured wrong answer sent again and again counts once, against the real regulator; the right answer still approves', async () => {
+    const { user, approvalId, number } = await requestPush(h, 'alice', alicePhone);
+    const before = (await h.gateway.ctx.regulator.lockState('alice')).recentFailures;
+    const audited = (await events('push.wrong_number', 'alice')).length;
+    const wrong = alicePhone.answer(approvalId, 'approve', number === '99' ? '98' : String(Number(number) + 1));
+    expect((await answer(approvalId, wrong)).status).toBe(409);
+    const copies = await Promise.all(Array.from({ length: 10 }, () => answer(approvalId, wrong)));
+    for (let i = 0; i < 5; i++) copies.push(await answer(approvalId, wrong));
+    for (const res of copies) expect([res.status, res.json]).toEqual([401, { error: 'bad_signature' }]);
+    expect((await h.gateway.ctx.regulator.lockState('alice')).recentFailures).toBe(before + 1);
+    expect(await events('push.wrong_number', 'alice')).toHaveLength(audited + 1);
+    await stillPending(user, approvalId);
+    expect((await answer(approvalId, alicePhone.answer(approvalId, 'approve', number))).json).toMatchObject({ result: 'approved' });
   });
 
   it('parallel answers: exactly one wins', async () => {

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPushEndpoint } from '../factors/push/testing/push-endpoint.js';
-import { api, askAgain, enrollPhone, requestPush, SECURE, startPushHarness } from '../factors/push/testing/push-harness.js';
+import { api, askAgain, browser, enrollPhone, requestPush, SECURE, startPushHarness } from '../factors/push/testing/push-harness.js';
+import { csrfFieldOf } from '../testing/http-client.js';
+import { PORTAL, TRUSTED_PROXY } from '../testing/gateway-harness.js';
 
 type Harness = Awaited<ReturnType<typeof startPushHarness>>;
 const state = async (user: { get: (p: string) => Promise<{ body: string }> }, id: string) => JSON.parse((await user.get(`/second-factor/push/${id}`)).body) as { state: string };
@@ -74,6 +76,32 @@ describe('push: rate limit and "This wasn\'t me" (suspend)', () => {
     expect(again.wait.status).toBe(403);
     expect(again.wait.body).toContain('suspended');
     expect(await h.gateway.ctx.regulator.isLocked('bob')).toBe(false);
+  });
+
+  it('while push is suspended the second step neither offers the phone nor leads with it, and nothing reaches the phone', async () => {
+    // bob reported "This wasn't me" above; his phone approved last, so it would lead.
+    const [phone] = await h.gateway.ctx.storage.pushDevices.listForUser('bob');
+    await h.gateway.ctx.storage.userState.setLastUsed('bob', 'push', phone!.id);
+    const user = browser(h, await h.signIn('bob'));
+    const requested = (await h.gateway.ctx.storage.auditEvents.query({ kind: 'push.requested', subject: 'bob', limit: 50 })).length;
+    for (const path of ['/second-factor', `/second-factor?rd=${encodeURIComponent(SECURE)}`]) {
+      const page = await user.get(path);
+      expect(page.status).toBe(200);
+      expect(page.body).not.toContain('second-factor/push');
+      expect(page.body).not.toContain('id="push-start"');
+      expect(page.body).toContain('<div id="push-suspended" class="notice" role="status">');
+      // The phone's offline codes are no push: they lead instead.
+      expect(/<div class="lead-method">[\s\S]*?<\/div>/.exec(page.body)?.[0]).toContain('code-option');
+    }
+    // A hand-made request is refused as before, and the phone is sent nothing.
+    const csrf = csrfFieldOf((await user.get('/second-factor')).body)!;
+    const forced = await user.post('/second-factor/push', { csrf, device: phone!.id, rd: SECURE });
+    expect(forced.status).toBe(403);
+    expect((await h.gateway.ctx.storage.auditEvents.query({ kind: 'push.requested', subject: 'bob', limit: 50 })).length).toBe(requested);
+    expect(await h.gateway.ctx.push!.pendingFor(phone!.id)).toEqual([]);
+    // The suspension over, the phone leads again.
+    await h.gateway.ctx.kv.del('push:suspended:bob');
+    expect(/<div class="lead-method">[\s\S]*?<\/div>/.exec((await user.get('/second-factor')).body)?.[0]).toContain('push-option');
   });
 
   it('deny refuses the sign-in and says so', async () => {
@@ -202,3 +230,98 @@ function malleate(header: string): string {
   const twin = Buffer.concat([sig.subarray(0, 32), Buffer.from((N - s).toString(16).padStart(64, '0'), 'hex')]);
   return header.replace(/sig=.*/, `sig=${twin.toString('base64url')}`);
 }
+
+describe('push requests under regulation: a banned address or a refused account is one answer, and asks nothing of the phone', () => {
+  let h: Harness;
+  const ADDRESS_LIMIT = 4;
+  beforeAll(async () => {
+    h = await startPushHarness({ max_requests: 3, request_window: '5m' }, (c) => {
+      c.regulation = {
+        account: { max_retries: 3, find_time: '10m', ban_time: '15m' },
+        address: { max_retries: ADDRESS_LIMIT, find_time: '10m', ban_time: '15m' },
+        lockout: { max_failures: 50, find_time: '24h', duration: '1h' },
+      };
+    });
+  });
+  afterAll(() => h?.close());
+
+  let nextAddress = 1;
+  const freshAddress = () => `198.51.100.${nextAddress++}`;
+  const alertOf = (body: string) => /role="alert"><p>([^<]*)<\/p>/.exec(body)?.[1];
+  const requested = async (username: string) => (await h.gateway.ctx.storage.auditEvents.query({ kind: 'push.requested', subject: username, limit: 100 })).length;
+
+  /** "Approve on my phone" posted from `ip` (through the trusted proxy) with this `device` field. */
+  async function ask(cookie: string, ip: string, device: string | undefined) {
+    const csrf = csrfFieldOf((await h.request({ path: `/second-factor?rd=${encodeURIComponent(SECURE)}`, host: PORTAL, headers: { cookie } })).body)!;
+    const fields: Record<string, string> = { csrf, rd: SECURE, ...(device === undefined ? {} : { device }) };
+    const res = await h.request({
+      method: 'POST',
+      path: '/second-factor/push',
+      host: PORTAL,
+      headers: { cookie, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip },
+      body: new URLSearchParams(fields).toString(),
+      localAddress: TRUSTED_PROXY,
+    });
+    return { status: res.status, alert: alertOf(res.body) };
+  }
+  const banAddress = (ip: string) => Promise.all(Array.from({ length: ADDRESS_LIMIT }, () => h.gateway.ctx.regulator.recordFailure({ kind: 'password', ip })));
+  /** A lock as it stands when it came after the session was made (a lock ends sessions; this one raced it). */
+  const lockQuietly = (username: string) => h.gateway.ctx.kv.set(`reg:lock:${username}`, JSON.stringify({ reason: 'admin', actor: 'test', at: Date.now(), until: null }), 3600);
+
+  it('a banned address: 429 "too many attempts" whatever the device field, and nothing is sent', async () => {
+    const phone = await enrollPhone(h, 'alice');
+    const bobs = await enrollPhone(h, 'bob');
+    const cookie = await h.signIn('alice');
+    const ip = freshAddress();
+    await banAddress(ip);
+    const before = await requested('alice');
+    const devices = [phone.deviceId, bobs.deviceId, 'AAAAAAAAAAAAAAAAAAAAAA', '', undefined, 'x'.repeat(65), '../../admin', phone.deviceId.toLowerCase()];
+    const answers = [];
+    for (const device of devices) answers.push(await ask(cookie, ip, device));
+    for (const answer of answers) expect(answer).toEqual({ status: 429, alert: answers[0]!.alert });
+    expect(answers[0]!.alert).toMatch(/too many/i);
+    expect(await requested('alice')).toBe(before);
+    expect(await h.gateway.ctx.push!.pendingFor(phone.deviceId)).toEqual([]);
+    // From another address the same session may ask.
+    expect((await ask(cookie, freshAddress(), phone.deviceId)).status).toBe(200);
+    await h.gateway.ctx.kv.del('push:requests:alice');
+  });
+
+  it('a locked account, also with push suspended or a bogus device, and one whose push attempts are banned: the banned address’s answer', async () => {
+    const phone = await enrollPhone(h, 'bob');
+    const cookie = await h.signIn('bob');
+    const banned = freshAddress();
+    await banAddress(banned);
+    const addressAnswer = await ask(cookie, banned, phone.deviceId);
+    const before = await requested('bob');
+    await Promise.all(Array.from({ length: 3 }, () => h.gateway.ctx.regulator.recordFailure({ username: 'bob', kind: 'push', ip: freshAddress() })));
+    const answers = [await ask(cookie, freshAddress(), phone.deviceId)];
+    await lockQuietly('bob');
+    await h.gateway.ctx.kv.set('push:suspended:bob', String(Date.now()), 3600);
+    try {
+      for (const device of [phone.deviceId, 'AAAAAAAAAAAAAAAAAAAAAA', undefined]) answers.push(await ask(cookie, freshAddress(), device));
+    } finally {
+      await h.gateway.ctx.regulator.unlock('bob', { actor: 'test' });
+      await h.gateway.ctx.kv.del('push:suspended:bob');
+    }
+    for (const answer of answers) expect(answer).toEqual(addressAnswer);
+    expect(addressAnswer.status).toBe(429);
+    expect(await requested('bob')).toBe(before);
+    expect(await h.gateway.ctx.push!.pendingFor(phone.deviceId)).toEqual([]);
+  });
+
+  it('over push.max_requests for the account, from whatever addresses: 429 "too many requests", and nothing more is sent', async () => {
+    const phone = await enrollPhone(h, 'alice', { name: 'rate phone' });
+    const cookie = await h.signIn('alice');
+    await h.gateway.ctx.kv.del('push:requests:alice');
+    const before = await requested('alice');
+    for (let i = 0; i < 3; i++) expect((await ask(cookie, freshAddress(), phone.deviceId)).status).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      const over = await ask(cookie, freshAddress(), phone.deviceId);
+      expect(over.status).toBe(429);
+      expect(over.alert).toContain('Too many requests to your phone');
+    }
+    expect(await requested('alice')).toBe(before + 3);
+    expect(await h.gateway.ctx.push!.pendingFor(phone.deviceId)).toHaveLength(3);
+  });
+});

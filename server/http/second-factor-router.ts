@@ -63,6 +63,7 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
     // "Confirm it's you" before changing sign-in methods: a sent code does not count there.
     const sentCodes = extra.reason === 'stale' ? [] : await sentCodeOptionsOf(ctx, username, kinds);
     const state = await ctx.storage.userState.get(username);
+    const pushDevices = ctx.push && kinds.includes('push') ? (await ctx.push.factor.listDevices(username)).map((d) => ({ id: d.id, name: d.name })) : [];
     const hasSecond = session.factors.some((f) => f.kind !== 'password');
     const { locale, t } = localeOf(req);
     const body = renderSecondFactorPage({
@@ -78,7 +79,8 @@ export function createSecondFactorRouter(ctx: GatewayContext): express.Router {
       recoveryCodesAllowed,
       reason: !hasSecond ? 'sign_in' : 'step_up',
       webauthnAvailable,
-      pushDevices: ctx.push && kinds.includes('push') ? (await ctx.push.factor.listDevices(username)).map((d) => ({ id: d.id, name: d.name })) : [],
+      pushDevices,
+      pushSuspended: ctx.push !== undefined && pushDevices.length > 0 && (await ctx.push.isSuspended(username)),
       sentCodes,
       setUpUrl: devices.length === 0 && !webauthnAvailable && sentCodes.length === 0 ? portalPath(ctx, 'methods', rd) : undefined,
       ...extra,

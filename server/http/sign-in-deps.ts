@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { EnrollDeps } from '../enrollment/enroll-factor.js';
 import type { EmailDeps, ManageDeps } from '../enrollment/manage-factors.js';
 import type { SecondFactorDeps } from '../sign-in/complete-second-factor.js';
+import type { ChallengeDeps } from '../sign-in/issue-webauthn-challenge.js';
 import type { SignInDeps } from '../sign-in/sign-in.js';
 import type { GatewayContext } from './context.js';
 import { requestIdOf } from './pages.js';
@@ -21,6 +22,18 @@ export function signInDepsOf(ctx: GatewayContext): SignInDeps {
     ...(ctx.browsers ? { browsers: ctx.browsers } : {}),
     now: ctx.clock.now,
     onResult: (factor, result) => ctx.metrics.signIns.inc({ factor, result }),
+  };
+}
+
+export function challengeDepsOf(ctx: GatewayContext): ChallengeDeps {
+  const { webauthn } = ctx.config.second_factors;
+  return {
+    regulator: ctx.regulator,
+    kv: ctx.kv,
+    webauthn: ctx.webauthn,
+    now: ctx.clock.now,
+    maxPerAddress: webauthn.max_sign_in_challenges,
+    windowSeconds: webauthn.challenge_ttl,
   };
 }
 

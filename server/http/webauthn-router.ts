@@ -4,6 +4,7 @@ import { hashToken } from '../core/random.js';
 import { readSessionToken, serializeSessionCookie } from '../session/session-cookie.js';
 import { enrollWebAuthn } from '../enrollment/enroll-factor.js';
 import { completeSecondFactor, secondFactorBinding } from '../sign-in/complete-second-factor.js';
+import { issueWebAuthnChallenge } from '../sign-in/issue-webauthn-challenge.js';
 import { signIn } from '../sign-in/sign-in.js';
 import { apiErrorCodeOf, createApiErrorHandler, sendApiError } from './api-errors.js';
 import type { GatewayContext } from './context.js';
@@ -11,7 +12,7 @@ import { isSameOriginRequest, tokensMatch } from './csrf.js';
 import { enrollmentStateOf, hasNoSecondFactor } from './methods-router.js';
 import { clientIpOf, passwordlessAllowed, portalPath, portalSession, siteNameOf } from './portal-session.js';
 import { sessionCookieOptions } from './portal-router.js';
-import { enrollDepsOf, requestMetaOf, secondFactorDepsOf, signInDepsOf } from './sign-in-deps.js';
+import { challengeDepsOf, enrollDepsOf, requestMetaOf, secondFactorDepsOf, signInDepsOf } from './sign-in-deps.js';
 import { browserOf, keepBrowserCookie } from './browser-cookie.js';
 
 /**
@@ -80,12 +81,18 @@ export function createWebAuthnRouter(ctx: GatewayContext): express.Router {
       if (!binding) return;
       // No challenge at all where a passkey alone cannot sign in: there is nothing to answer.
       if (!passwordlessAllowed(ctx, req, ctx.redirects.safeTarget(req.body?.rd))) return sendApiError(res, 'passwordless-not-allowed');
-      if (!(await ctx.regulator.check({ kind: 'webauthn', ip: clientIpOf(ctx, req) })).ok) return sendApiError(res, 'throttled');
-      return ok(res, { options: await service.authenticationOptions({ binding, now: ctx.clock.now() }) });
+      const issued = await issueWebAuthnChallenge(challengeDepsOf(ctx), { binding, clientIp: clientIpOf(ctx, req) });
+      return issued.ok ? ok(res, { options: issued.options }) : sendApiError(res, issued.reason);
     }
     const signedIn = await checkSignedIn(req, res);
     if (!signedIn) return;
-    ok(res, { options: await service.authenticationOptions({ username: signedIn.session.user.username, binding: bindingOf(signedIn.token), now: ctx.clock.now() }) });
+    const issued = await issueWebAuthnChallenge(challengeDepsOf(ctx), {
+      username: signedIn.session.user.username,
+      binding: bindingOf(signedIn.token),
+      clientIp: clientIpOf(ctx, req),
+    });
+    if (!issued.ok) return sendApiError(res, issued.reason);
+    ok(res, { options: issued.options });
   });
 
   router.post('/api/webauthn/authenticate/verify', json, async (req, res) => {

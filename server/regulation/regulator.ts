@@ -56,7 +56,11 @@ export interface Admission {
 }
 
 export interface Regulator {
-  /** Asked before verifying anything; refused attempts are not verified and not counted again. */
+  /**
+   * Asked before issuing something that verifies nothing itself — a WebAuthn challenge, a sent
+   * code, a push request — and, once a credential names its account, of that account; refused
+   * attempts are not verified and not counted again. A verification uses `admit`.
+   */
   check(attempt: Attempt): Promise<RegulationVerdict>;
   /**
    * `check`, and also counts the attempt as in flight until `release`: per client address,

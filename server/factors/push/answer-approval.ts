@@ -13,9 +13,11 @@ export const MAX_WRONG_NUMBERS = 3;
 
 /**
  * The phone's answer, signed by the device key that the approval was sent to. Checked in order:
- * shape, approval known and still pending (else "expired": one answer for unknown, answered and
- * expired), signature, account not locked, then the number. Each way out of "pending" is an
- * atomic claim, so a replayed answer finds it answered.
+ * shape, approval known (else "expired"), signature (for an answered or expired approval a bad
+ * one is "expired" too: one answer for unknown, answered and expired), the answer's single use
+ * (a signed answer seen before is refused as bad_signature, right or wrong, counted for nothing),
+ * approval still pending, account not locked, then the number. Each way out of "pending" is an
+ * atomic claim as well, so two different answers cannot both settle it.
  *
  * The number of an approval is judged only after the signature, and an approval without the
  * right one — missing, empty, null, not a string, not two digits, wrong — is a wrong number:
@@ -36,12 +38,14 @@ export async function answerApproval(deps: PushDeps, approvalId: string, body: u
 
   const record = await deps.approvals.read(approvalId);
   const now = deps.clock.now();
-  if (!record || visibleState(record, now) !== 'pending') return { ok: false, reason: 'expired' };
+  if (!record) return { ok: false, reason: 'expired' };
+  const text = answerText({ approvalId, decision: decision as Decision, number: signedNumber, time: time as number });
   const device = deviceId === record.deviceId ? await deps.storage.pushDevices.get(deviceId) : undefined;
   const key = device && loadSpki(device.publicKey);
-  if (!key || !verifyDeviceSignature(key, answerText({ approvalId, decision: decision as Decision, number: signedNumber, time: time as number }), signature))
-    return { ok: false, reason: 'bad_signature' };
-  if (await deps.regulator.isLocked(record.username)) return { ok: false, reason: 'locked' };
+  if (!key || !verifyDeviceSignature(key, text, signature)) {
+    // Answered or expired: one answer with unknown, whatever the signature.
+    return { ok: false, reason: visibleState(record, now) === 'pending' ? 'bad_signature' : 'expired' };
+  }
 
   const context = {
     subject: record.username,
@@ -51,10 +55,30 @@ export async function answerApproval(deps: PushDeps, approvalId: string, body: u
     site: record.site,
     details: { device: record.deviceId, approval: record.approvalId },
   };
+  // Each signed answer is used once, before its approval's state is even looked at: a captured
+  // wrong answer sent again must not count again (nor burn the approval's wrong numbers), and a
+  // captured right one is refused the same way once the approval is answered.
+  const uses = await deps.approvals.useAnswer(record, text, now);
+  if (uses > 1) {
+    // Audited once per answer: copies sent in a loop must not flood the audit log.
+    if (uses === 2) {
+      await deps.audit.record({
+        kind: 'second_factor.replay',
+        ...context,
+        level: 'warn',
+        result: 'failure',
+        reason: 'replayed',
+        details: { ...context.details, factor: 'push' },
+        message: 'push answer sent again',
+      });
+    }
+    return { ok: false, reason: 'bad_signature' };
+  }
+  if (visibleState(record, now) !== 'pending') return { ok: false, reason: 'expired' };
+  if (await deps.regulator.isLocked(record.username)) return { ok: false, reason: 'locked' };
   // The app lock guards approving only: deny and "This wasn't me" can only refuse, and asking the
   // phone's lock first would slow the user down at the moment they should refuse.
   if (decision === 'approve' && deps.appLock) {
-    const text = answerText({ approvalId, decision, number: signedNumber, time: time as number });
     const checked = await verifyAppLockAssertion(deps, deps.appLock, device, await appLockChallenge(text), body.appLock);
     if (!checked.ok) {
       // A phone enrolled before the lock was required has none: it must be added again.

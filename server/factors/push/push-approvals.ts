@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { randomToken } from '../../core/random.js';
+import { hashToken, randomToken } from '../../core/random.js';
 import type { Kv } from '../../kv/kv.js';
 import { APPROVAL_ID } from '../../../client/companion/push-wire-format.js';
 
@@ -34,6 +34,7 @@ const recordKey = (id: string) => `push:approval:${id}`;
 const answeredKey = (id: string) => `push:answered:${id}`;
 const redeemedKey = (id: string) => `push:redeemed:${id}`;
 const wrongKey = (id: string) => `push:wrong:${id}`;
+const answerKey = (id: string, text: string) => `push:answer:${id}:${hashToken(text)}`;
 const deviceKey = (deviceId: string) => `push:device:${deviceId}`;
 
 export function toApproval(record: ApprovalRecord): Approval {
@@ -78,6 +79,13 @@ export function createApprovalStore(kv: Kv) {
       await kv.setRemove(deviceKey(record.deviceId), record.approvalId);
       return true;
     },
+
+    /**
+     * Counts the uses of one signed answer, right or wrong, atomically: only use 1 is taken. Keyed
+     * on the signed text, not the signature's bytes (an ECDSA signature has a second valid
+     * spelling, s → n−s), and kept as long as the approval, past which nothing is pending to answer.
+     */
+    useAnswer: (record: ApprovalRecord, signedText: string, now: number) => kv.increment(answerKey(record.approvalId, signedText), retainSeconds(record, now)),
 
     /** Counts a wrong number; returns how many there were for this approval. */
     countWrongNumber: (record: ApprovalRecord, now: number) => kv.increment(wrongKey(record.approvalId), retainSeconds(record, now)),

@@ -37,3 +37,8 @@ export interface RequestMeta {
 }
 
 export const suspendedKey = (username: string) => `push:suspended:${username}`;
+
+/** Whether push is suspended for the account after "This wasn't me" (push.on_not_me: suspend_push). */
+export async function isPushSuspended(kv: Pick<Kv, 'get'>, username: string): Promise<boolean> {
+  return (await kv.get(suspendedKey(username))) !== null;
+}

@@ -327,8 +327,12 @@ describe('push answers: every approval without the right number is a counted fai
         META,
       ),
     ).toEqual({ ok: false, reason: 'wrong_number' });
-    expect(await push.answer(approvalId, signed(phone, approvalId, null), META)).toEqual({ ok: false, reason: 'wrong_number' });
-    expect(await push.answer(approvalId, signed(phone, approvalId, number === '10' ? '11' : '10'), META)).toEqual({ ok: false, reason: 'wrong_number' });
+    // Each at its own time: one signed answer counts once, and the first one above signed "" at t.
+    expect(await push.answer(approvalId, { ...signed(phone, approvalId, null), ...phone.answer(approvalId, 'approve', '', t + 1), number: null }, META)).toEqual({
+      ok: false,
+      reason: 'wrong_number',
+    });
+    expect(await push.answer(approvalId, phone.answer(approvalId, 'approve', number === '10' ? '11' : '10', t + 2), META)).toEqual({ ok: false, reason: 'wrong_number' });
     expect(await push.status(approvalId, 'session-1')).toBe('denied');
     expect(await push.answer(approvalId, phone.answer(approvalId, 'approve', number), META)).toEqual({ ok: false, reason: 'expired' });
     expect(fake.failures).toHaveLength(3);
@@ -383,5 +387,167 @@ describe('push answers: every approval without the right number is a counted fai
     }
     expect(fake.failures).toEqual([]);
     expect(await push.status(approvalId, 'session-1')).toBe('pending');
+  });
+});
+
+describe('push answers: each signed answer is used once', () => {
+  const P256_ORDER = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+  /** The other valid spelling of an ECDSA signature (s → n − s): same text, different bytes. */
+  const malleate = (signature: string) => {
+    const raw = Buffer.from(signature, 'base64url');
+    const s = P256_ORDER - BigInt(`0x${raw.subarray(32).toString('hex')}`);
+    return Buffer.concat([raw.subarray(0, 32), Buffer.from(s.toString(16).padStart(64, '0'), 'hex')]).toString('base64url');
+  };
+  const wrongFor = (number: string) => (number === '10' ? '11' : '10');
+  const replays = (body: Record<string, unknown>) => [
+    body,
+    { ...body },
+    { ...body, signature: malleate(body.signature as string) },
+    // Reordered keys: the same answer, another spelling of the JSON.
+    Object.fromEntries(Object.entries(body).reverse()),
+  ];
+
+  it('the same signed wrong answer sent 20 times is counted once: one failure, one audit event, one of the 3', async () => {
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    const { approvalId, number } = r.record;
+    const wrong = phone.answer(approvalId, 'approve', wrongFor(number), clock.now());
+    expect(await push.answer(approvalId, wrong, META)).toEqual({ ok: false, reason: 'wrong_number' });
+    for (let i = 0; i < 5; i++) for (const body of replays(wrong)) expect(await push.answer(approvalId, body, META)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(fake.failures).toHaveLength(1);
+    expect(audited.filter((e) => e.kind === 'push.wrong_number')).toHaveLength(1);
+    // Audited once per answer, however many copies: a loop of them must not flood the audit log.
+    expect(audited.filter((e) => e.kind === 'second_factor.replay')).toHaveLength(1);
+    expect(audited.find((e) => e.kind === 'second_factor.replay')).toMatchObject({ subject: 'alice', reason: 'replayed', details: { factor: 'push', approval: approvalId } });
+    expect(await push.status(approvalId, 'session-1')).toBe('pending');
+    // Still one wrong number of the 3: the phone's right answer approves.
+    expect(await push.answer(approvalId, phone.answer(approvalId, 'approve', number, clock.now() + 1), META)).toEqual({ ok: true, result: 'approved' });
+  });
+
+  it('bodies that sign the same text are one answer: a number sent as null, 42, [] or left out all sign "" and count once', async () => {
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    const { approvalId } = r.record;
+    const base = phone.answer(approvalId, 'approve', '', clock.now());
+    const { number: _left, ...without } = base;
+    expect(await push.answer(approvalId, { ...base, number: null }, META)).toEqual({ ok: false, reason: 'wrong_number' });
+    for (const body of [base, without, { ...base, number: 42 }, { ...base, number: [] }, { ...base, number: {} }, { ...base, number: true }])
+      expect(await push.answer(approvalId, body, META)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(fake.failures).toHaveLength(1);
+    expect(await push.status(approvalId, 'session-1')).toBe('pending');
+  });
+
+  it('parallel copies of one signed wrong answer: exactly one is counted', async () => {
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    const { approvalId, number } = r.record;
+    const wrong = phone.answer(approvalId, 'approve', wrongFor(number), clock.now());
+    const results = await Promise.all(Array.from({ length: 12 }, () => push.answer(approvalId, { ...wrong }, META)));
+    expect(results.filter((x) => !x.ok && x.reason === 'wrong_number')).toHaveLength(1);
+    expect(results.filter((x) => !x.ok && x.reason === 'bad_signature')).toHaveLength(11);
+    expect(fake.failures).toHaveLength(1);
+  });
+
+  it('three replays of one wrong answer do not deny the approval; three different wrong answers do', async () => {
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    const { approvalId, number } = r.record;
+    const wrong = phone.answer(approvalId, 'approve', wrongFor(number), clock.now());
+    for (let i = 0; i < 3; i++) await push.answer(approvalId, wrong, META);
+    expect(await push.status(approvalId, 'session-1')).toBe('pending');
+    for (let i = 1; i <= 2; i++)
+      expect(await push.answer(approvalId, phone.answer(approvalId, 'approve', wrongFor(number), clock.now() + i), META)).toEqual({ ok: false, reason: 'wrong_number' });
+    expect(await push.status(approvalId, 'session-1')).toBe('denied');
+    expect(fake.failures).toHaveLength(3);
+  });
+
+  it.each(['approve', 'deny', 'not_me'] as const)('a replayed %s after it settled the approval is refused the same way, nothing counted or reported again', async (decision) => {
+    start('{ enabled: true, max_requests: 100, on_not_me: lock }');
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    const { approvalId, number } = r.record;
+    const body = phone.answer(approvalId, decision, decision === 'approve' ? number : '', clock.now());
+    expect(await push.answer(approvalId, body, META)).toMatchObject({ ok: true });
+    const events = audited.length;
+    for (let i = 0; i < 3; i++) for (const copy of replays(body)) expect(await push.answer(approvalId, copy, META)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(fake.failures).toEqual([]);
+    expect(fake.locks).toHaveLength(decision === 'not_me' ? 1 : 0);
+    expect(audited.slice(events).map((e) => e.kind)).toEqual(['second_factor.replay']);
+    // A fresh answer (another time) finds it answered: expired, as before.
+    expect(await push.answer(approvalId, phone.answer(approvalId, 'deny', '', clock.now() + 1), META)).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('a tampered signature is refused and counted for nothing, in every byte; the untampered answer then counts once', async () => {
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    const { approvalId, number } = r.record;
+    const wrong = phone.answer(approvalId, 'approve', wrongFor(number), clock.now());
+    const raw = Buffer.from(wrong.signature, 'base64url');
+    for (const at of [0, 1, 15, 31, 32, 33, 47, 63]) {
+      const flipped = Buffer.from(raw);
+      flipped.writeUInt8(flipped.readUInt8(at) ^ 0x01, at);
+      expect(await push.answer(approvalId, { ...wrong, signature: flipped.toString('base64url') }, META)).toEqual({ ok: false, reason: 'bad_signature' });
+    }
+    for (const signature of [`${wrong.signature}A`, wrong.signature.slice(1), raw.toString('base64'), Buffer.concat([raw.subarray(32), raw.subarray(0, 32)]).toString('base64url')])
+      expect(await push.answer(approvalId, { ...wrong, signature }, META)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(fake.failures).toEqual([]);
+    // Tampered copies claimed nothing: the real answer is still its first use.
+    expect(await push.answer(approvalId, wrong, META)).toEqual({ ok: false, reason: 'wrong_number' });
+    expect(fake.failures).toHaveLength(1);
+  });
+
+  it('an answer signed for one approval is refused for another, right number or wrong, and counts on neither', async () => {
+    const phone = await enroll();
+    const a = await ask(phone);
+    const b = await ask(phone);
+    if (!a.ok || !b.ok) throw new Error('request refused');
+    const t = clock.now();
+    for (const number of [a.record.number, b.record.number, wrongFor(a.record.number)]) {
+      expect(await push.answer(b.record.approvalId, phone.answer(a.record.approvalId, 'approve', number, t), META)).toEqual({ ok: false, reason: 'bad_signature' });
+    }
+    expect(await push.answer(b.record.approvalId, phone.answer(a.record.approvalId, 'not_me', '', t), META)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(fake.failures).toEqual([]);
+    expect(await push.status(a.record.approvalId, 'session-1')).toBe('pending');
+    expect(await push.status(b.record.approvalId, 'session-1')).toBe('pending');
+    // Its own approval still takes it (refused elsewhere, it was not used up).
+    expect(await push.answer(a.record.approvalId, phone.answer(a.record.approvalId, 'approve', a.record.number, t), META)).toEqual({ ok: true, result: 'approved' });
+  });
+
+  it('an expired approval refuses answers, fresh or replayed, right or wrong, without counting', async () => {
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    const { approvalId, number } = r.record;
+    const wrong = phone.answer(approvalId, 'approve', wrongFor(number), clock.now());
+    expect(await push.answer(approvalId, wrong, META)).toEqual({ ok: false, reason: 'wrong_number' });
+    clock.advance(30_000);
+    expect(await push.answer(approvalId, phone.answer(approvalId, 'approve', number, clock.now()), META)).toEqual({ ok: false, reason: 'expired' });
+    expect(await push.answer(approvalId, phone.answer(approvalId, 'approve', wrongFor(number), clock.now() + 1), META)).toEqual({ ok: false, reason: 'expired' });
+    expect(await push.answer(approvalId, wrong, META)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(await push.answer(approvalId, { ...wrong, signature: randomBytes(64).toString('base64url') }, META)).toEqual({ ok: false, reason: 'expired' });
+    // Gone from the store altogether: one answer for everything.
+    clock.advance(61_000);
+    for (const body of [wrong, phone.answer(approvalId, 'approve', number, clock.now())])
+      expect(await push.answer(approvalId, body, META)).toEqual({ ok: false, reason: 'expired' });
+    expect(fake.failures).toHaveLength(1);
+  });
+
+  it('the answer given while the account was locked is used up: unlocked, its copy does not count', async () => {
+    const phone = await enroll();
+    const r = await ask(phone);
+    if (!r.ok) throw new Error(r.reason);
+    const { approvalId, number } = r.record;
+    const wrong = phone.answer(approvalId, 'approve', wrongFor(number), clock.now());
+    fake.locked.add('alice');
+    expect(await push.answer(approvalId, wrong, META)).toEqual({ ok: false, reason: 'locked' });
+    fake.locked.delete('alice');
+    expect(await push.answer(approvalId, wrong, META)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(fake.failures).toEqual([]);
   });
 });

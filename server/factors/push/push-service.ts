@@ -10,7 +10,7 @@ import { answerApproval } from './answer-approval.js';
 import { authenticateDevice, type DeviceCredentials } from './device-auth.js';
 import { createApprovalStore, toApproval, visibleState, type Approval, type ApprovalRecord } from './push-approvals.js';
 import { createPushChannel, type ChannelEvent } from './push-channel.js';
-import type { PushDeps, RequestMeta } from './push-deps.js';
+import { isPushSuspended, type PushDeps, type RequestMeta } from './push-deps.js';
 import { enrollPushDevice, startAppLockEnrollment, startPushEnrollment } from './push-enrollment.js';
 import { resolveWebAuthnSettings } from '../webauthn/webauthn-settings.js';
 import { createPushFactor } from './push-factor.js';
@@ -101,6 +101,8 @@ export function createPushService(
     rename: (username: string, deviceId: unknown, name: unknown) => renamePushDevice(deps.storage, { username, deviceId, name }),
     authenticateDevice: (input: { credentials: DeviceCredentials | undefined; method: string; path: string; body: Buffer }) => authenticateDevice(shared, input),
     request: (input: { username: string; deviceId: unknown; sessionId: string; site: string } & RequestMeta) => requestApproval(shared, input, scheduleExpiry),
+    /** Push suspended for the account ("This wasn't me"): requests are refused, and the second step offers no phone. */
+    isSuspended: (username: string) => isPushSuspended(deps.kv, username),
     /** An approval of this sign-in session; undefined for an unknown one or another session's. */
     find: (approvalId: string, sessionId: string | undefined) => findForSession(approvalId, sessionId),
     /** The state a sign-in page sees; undefined for an unknown approval or another session's. */

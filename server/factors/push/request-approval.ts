@@ -1,14 +1,15 @@
 import { describeUserAgent } from './describe-user-agent.js';
 import { toApproval, type ApprovalRecord } from './push-approvals.js';
-import { suspendedKey, type PushDeps, type RequestMeta } from './push-deps.js';
+import { isPushSuspended, type PushDeps, type RequestMeta } from './push-deps.js';
 
 export type RequestApprovalResult = { ok: true; record: ApprovalRecord } | { ok: false; reason: 'no-device' | 'suspended' | 'rate_limited' | 'throttled' | 'locked' };
 
 /**
  * "Approve on my phone": a pending approval bound to this sign-in session, with a 2-digit number
- * the user must carry to the phone. Refused while push is suspended after "This wasn't me", while
- * regulation refuses push attempts, and beyond push.max_requests per window (push bombing).
- * A new request resets nothing: failures stay counted.
+ * the user must carry to the phone. Refused while regulation refuses push attempts (asked with
+ * `check`: a request verifies nothing, like sending a code; the answer and the redemption are the
+ * attempts), while push is suspended after "This wasn't me", and beyond push.max_requests per
+ * window (push bombing). A new request resets nothing: failures stay counted.
  */
 export async function requestApproval(
   deps: PushDeps,
@@ -16,11 +17,12 @@ export async function requestApproval(
   scheduleExpiry: (record: ApprovalRecord) => void,
 ): Promise<RequestApprovalResult> {
   const { username } = input;
-  const device = typeof input.deviceId === 'string' && input.deviceId.length <= 64 ? await deps.storage.pushDevices.get(input.deviceId) : undefined;
-  if (!device || device.username !== username) return { ok: false, reason: 'no-device' };
-  if ((await deps.kv.get(suspendedKey(username))) !== null) return { ok: false, reason: 'suspended' };
+  // Regulation first: a banned address or a refused account gets that one answer, whatever the device or suspension.
   const verdict = await deps.regulator.check({ username, kind: 'push', ip: input.clientIp });
   if (!verdict.ok) return { ok: false, reason: verdict.reason };
+  const device = typeof input.deviceId === 'string' && input.deviceId.length <= 64 ? await deps.storage.pushDevices.get(input.deviceId) : undefined;
+  if (!device || device.username !== username) return { ok: false, reason: 'no-device' };
+  if (await isPushSuspended(deps.kv, username)) return { ok: false, reason: 'suspended' };
   const count = await deps.kv.increment(`push:requests:${username}`, deps.config.request_window);
   if (count > deps.config.max_requests) return { ok: false, reason: 'rate_limited' };
 
