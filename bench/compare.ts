@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/compare.ts BASE [HEAD] [--quick] [--scenarios D,E,H] [--rounds N]`: the gateway
+ * `npx tsx bench/compare.ts BASE [HEAD] [--quick] [--scenarios D,E,H] [--rounds N] [--sessions N]`: the gateway
  * at two commits in one run, against the same Redis, upstream and sessions, alternating run by
  * run: D (proxy), E (forward-auth) and G (302) unless --scenarios names others. A scenario that
  * does not go through the gateway (H, the bare Node proxy) runs on both sides alike, so that D
@@ -31,7 +31,10 @@ async function main(argv: string[]): Promise<void> {
   };
   const keys = (option('--scenarios') ?? 'D,E,G').split(',') as ScenarioKey[];
   const roundsOption = option('--rounds');
-  const [baseRef, headRef = 'HEAD'] = argv.filter((a, i) => !a.startsWith('--') && !['--scenarios', '--rounds'].includes(argv[i - 1] ?? ''));
+  // Fewer sessions keep every one in the gateway's cache when a busy machine lets it serve only
+  // a few hundred requests a second (1000 sessions at that rate make half the reads cold).
+  const sessions = Number(option('--sessions') ?? 1000);
+  const [baseRef, headRef = 'HEAD'] = argv.filter((a, i) => !a.startsWith('--') && !['--scenarios', '--rounds', '--sessions'].includes(argv[i - 1] ?? ''));
   if (!baseRef) throw new Error('usage: tsx bench/compare.ts BASE [HEAD] [--quick]');
   ensureTools(log);
   const plan = planCores();
@@ -40,7 +43,7 @@ async function main(argv: string[]): Promise<void> {
   const trees = [checkout(baseRef, parent), checkout(headRef, parent)] as const;
   const [base, head] = trees;
   try {
-    const stack = await startStack(plan, { sessions: 1000, connections: 64, gatewayRoot: head.root, log });
+    const stack = await startStack(plan, { sessions, connections: 64, gatewayRoot: head.root, log });
     try {
       const configFile = join(stack.dir, 'base.yml');
       writeGatewayConfig(configFile, { port: await getFreePort(), redisUrl: stack.bench.redis.url, usersFile: stack.files.usersFile, upstreamPort: stack.files.upstreamPort });
