@@ -210,10 +210,35 @@ describe('createUsersFileDirectory: sign-in', () => {
     expect(directory.listUsers()[0]!.groups).toEqual(['admins', 'dev']);
   });
 
-  it('hands out copies: a caller cannot change the directory’s groups', async () => {
+  it('hands out users no caller can change: the directory’s groups stay as the file says', async () => {
     const { directory } = await openDirectory('copy.yml', baseEntries());
-    directory.findUser('alice')!.groups.push('root');
+    const alice = directory.findUser('alice')!;
+    expect(() => alice.groups.push('root')).toThrow(TypeError);
+    expect(() => {
+      alice.groups[0] = 'root';
+    }).toThrow(TypeError);
+    expect(() => {
+      (alice as { username: string }).username = 'root';
+    }).toThrow(TypeError);
     expect(directory.findUser('alice')!.groups).toEqual(['admins', 'dev']);
+    expect(directory.findUser('Alice')).toEqual(directory.findUser('alice'));
+  });
+
+  it('answers with the reloaded record after a reload, never the copy made before it', async () => {
+    const { path, directory } = await openDirectory('copy-reload.yml', baseEntries(), { watch: false });
+    const before = directory.findUser('alice')!;
+    writeFileSync(
+      path,
+      usersYaml([
+        { name: 'Alice', displayname: 'Alice B', hash: hashes.alice, groups: ['dev'] },
+        { name: 'carol', hash: hashes.carol, disabled: true },
+      ]),
+    );
+    await directory.reload();
+    expect(directory.findUser('alice')).toEqual({ username: 'alice', displayName: 'Alice B', email: 'alice@corp.example', groups: ['dev'] });
+    expect(directory.findUser('ALICE')!.groups).toEqual(['dev']);
+    expect(before.groups).toEqual(['admins', 'dev']);
+    expect(directory.findUser('carol')).toBeUndefined();
   });
 });
 

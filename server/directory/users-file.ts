@@ -84,6 +84,22 @@ export async function createUsersFileDirectory(
       dummyHash = undefined;
       throw error;
     }));
+  const lookup = (key: string | undefined) => (key === undefined ? undefined : users.get(key));
+  /**
+   * findUser answers every proxied request: it hands out one frozen copy per record, made when
+   * first asked, instead of a new copy each time. A reload makes new records, hence new copies;
+   * the records themselves never leave this module.
+   */
+  const sessionUsers = new WeakMap<UserRecord, SessionUser>();
+  function sessionUserOf(record: UserRecord): SessionUser {
+    let user = sessionUsers.get(record);
+    if (!user) {
+      const copy = toSessionUser(record);
+      Object.freeze(copy.groups);
+      sessionUsers.set(record, (user = Object.freeze(copy)));
+    }
+    return user;
+  }
   const listeners = new Set<(change: DirectoryChange) => void>();
   // Users already told, per hash: one notice per stored hash and process, not one per sign-in.
   const rehashNoticed = new Set<string>();
@@ -189,9 +205,11 @@ export async function createUsersFileDirectory(
       return { ok: true, user: toSessionUser(current) };
     },
     findUser(username) {
-      const key = typeof username === 'string' ? normalizeUsername(username) : undefined;
-      const record = key === undefined ? undefined : users.get(key);
-      return record && !record.disabled ? toSessionUser(record) : undefined;
+      if (typeof username !== 'string') return undefined;
+      // Every proxied request asks with the session's name, which is already a key (keys are
+      // normalized names, and normalizing one gives it back): no regex for those.
+      const record = users.get(username) ?? lookup(normalizeUsername(username));
+      return record && !record.disabled ? sessionUserOf(record) : undefined;
     },
     knows(username) {
       const key = typeof username === 'string' ? normalizeUsername(username) : undefined;

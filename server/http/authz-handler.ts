@@ -1,10 +1,11 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { normalizePath } from '../policy/normalize-path.js';
 import { parseHostHeader } from '../policy/normalize-host.js';
-import { targetFromForwardedHeaders, targetFromOriginalUrl } from '../proxy/forward-auth-target.js';
+import { readForwardAuthHeaders, targetFromForwardedHeaders, targetFromOriginalUrl } from '../proxy/forward-auth-target.js';
 import { createIdentityHeaderBuilder } from '../proxy/identity-headers.js';
 import { withIdentityToken } from '../identity/with-identity-token.js';
 import { signInUrl, type GatewayContext } from './context.js';
+import type { DecisionCounter } from './metrics.js';
 import { createProtectedRequestDecider, originalUrl, type Outcome } from './protected-request.js';
 
 export type AuthzFlavour = 'forward_auth' | 'auth_request';
@@ -29,10 +30,10 @@ export type AuthzHandler = (req: IncomingMessage, res: ServerResponse, flavour: 
  */
 export function createAuthzHandler(ctx: GatewayContext): AuthzHandler {
   const flavours = (['forward_auth', 'auth_request'] as const).map((flavour) => {
-    const counters = new Map<string, ReturnType<typeof ctx.metrics.decisions.labels>>();
+    const counters = new Map<string, DecisionCounter>();
     const counter = (decision: string) => {
       let c = counters.get(decision);
-      if (!c) counters.set(decision, (c = ctx.metrics.decisions.labels({ route: flavour, decision })));
+      if (!c) counters.set(decision, (c = ctx.metrics.decisionCounter(flavour, decision)));
       return c;
     };
     return [flavour, { counter, decide: createProtectedRequestDecider(ctx, flavour) }] as const;
@@ -53,7 +54,8 @@ export function createAuthzHandler(ctx: GatewayContext): AuthzHandler {
       return answer(403, 'untrusted');
     }
     // Every copy of a repeated header on its own: a second, even empty, copy is refused.
-    const target = flavour === 'forward_auth' ? targetFromForwardedHeaders(req.headersDistinct) : targetFromOriginalUrl(req.headersDistinct);
+    const headers = readForwardAuthHeaders(req.rawHeaders, flavour);
+    const target = flavour === 'forward_auth' ? targetFromForwardedHeaders(headers) : targetFromOriginalUrl(headers);
     if (!target.ok) return answer(400, 'malformed');
     const host = parseHostHeader(target.host);
     const path = normalizePath(target.requestTarget);

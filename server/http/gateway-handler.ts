@@ -10,6 +10,7 @@ import { withIdentityToken } from '../identity/with-identity-token.js';
 import type { GatewayContext } from './context.js';
 import { signInUrl } from './context.js';
 import { AUTHZ_PATHS, createAuthzHandler } from './authz-handler.js';
+import type { DecisionCounter } from './metrics.js';
 import { sendErrorPage } from './pages.js';
 import { createProtectedRequestDecider, originalUrl, type Outcome } from './protected-request.js';
 import type { SiteConfig } from '../config/schema.js';
@@ -41,11 +42,11 @@ export function createGatewayHandler(ctx: GatewayContext, portalApp: RequestHand
   const handleAuthz = createAuthzHandler(ctx);
   const identityHeaders = createIdentityHeaderBuilder();
   const decideProxied = createProtectedRequestDecider(ctx, 'proxy');
-  const decisionCounters = new Map<string, ReturnType<typeof ctx.metrics.decisions.labels>>();
+  const decisionCounters = new Map<string, DecisionCounter>();
   /** The proxy route's decision counter, bound once per decision kind. */
   function proxyDecisions(decision: string) {
     let counter = decisionCounters.get(decision);
-    if (!counter) decisionCounters.set(decision, (counter = ctx.metrics.decisions.labels({ route: 'proxy', decision })));
+    if (!counter) decisionCounters.set(decision, (counter = ctx.metrics.decisionCounter('proxy', decision)));
     return counter;
   }
 

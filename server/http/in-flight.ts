@@ -33,13 +33,17 @@ export function createInFlight(): InFlight {
     else if (!res.headersSent) res.setHeader('connection', 'close');
   }
 
+  // One listener for every response, not a closure and a once() wrapper per request: this runs
+  // on every proxied request. A response emits 'close' once; a second would change nothing.
+  function closed(this: ServerResponse): void {
+    answering.delete(this);
+    if (answering.size === 0) settle?.();
+  }
+
   function track(_req: IncomingMessage, res: ServerResponse): void {
     answering.add(res);
     if (draining) res.setHeader('connection', 'close');
-    res.once('close', () => {
-      answering.delete(res);
-      if (answering.size === 0) settle?.();
-    });
+    res.on('close', closed);
   }
 
   return {

@@ -1,22 +1,51 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { BucketHistogram } from './bucket-histogram.js';
 
 export type Route = 'proxy' | 'forward_auth' | 'auth_request' | 'portal';
+
+/** A decision counter bound to one route and outcome, for the hot path. */
+export interface DecisionCounter {
+  inc(): void;
+}
 
 /** Prometheus metrics of one gateway instance; one registry per instance, no globals. */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
   dropGaugesNamedLikeCounters(registry);
+  // prom-client validates and hashes the label set on every inc(), even on a child bound with
+  // labels(); the routes count here instead, and the counts are added to the counter when it is
+  // collected, which every scrape (and the workers' merge) does before reading it.
+  const bound = new Map<string, { labels: { route: Route; decision: string }; pending: number }>();
   const decisions = new Counter({
     name: 'gatehouse_access_decisions_total',
     help: 'Access decisions on protected requests, by route and outcome',
     labelNames: ['route', 'decision'] as const,
     registers: [registry],
+    collect() {
+      for (const counter of bound.values()) {
+        if (counter.pending === 0) continue;
+        this.inc(counter.labels, counter.pending);
+        counter.pending = 0;
+      }
+    },
   });
-  const duration = new Histogram({
+  /** The counter of one route's decision, bound once per label set. */
+  function decisionCounter(route: Route, decision: string): DecisionCounter {
+    const key = `${route} ${decision}`;
+    let counter = bound.get(key);
+    if (!counter) bound.set(key, (counter = { labels: { route, decision }, pending: 0 }));
+    const target = counter;
+    return {
+      inc() {
+        target.pending += 1;
+      },
+    };
+  }
+  const duration = new BucketHistogram({
     name: 'gatehouse_request_duration_seconds',
     help: 'Time from request to response headers (proxied: to the upstream response headers), by route',
-    labelNames: ['route'] as const,
+    labelNames: ['route'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
@@ -32,7 +61,7 @@ export function createMetrics() {
     labelNames: ['event', 'factor'] as const,
     registers: [registry],
   });
-  return { registry, decisions, duration, signIns, regulation };
+  return { registry, decisions, decisionCounter, duration, signIns, regulation };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

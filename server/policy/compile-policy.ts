@@ -1,6 +1,7 @@
 import { RE2JS } from 're2js';
 import { SECOND_FACTORS, type Config, type RuleConfig } from '../config/schema.js';
 import { foldPathCase } from './fold-path-case.js';
+import { literalPrefix } from './literal-prefix.js';
 import { findDomain } from './match-rule.js';
 import { compileNetworks } from './networks.js';
 import type { CompiledPolicy, CompiledRule, Decision, SubjectTerm } from './types.js';
@@ -95,7 +96,9 @@ function compileResource(pattern: string, path: string, warnings: string[]): Non
     // Written like a prefix match (as Authelia reads it); here it matches exactly that path only.
     warnings.push(`${path}: "${pattern}" is matched against the whole path; to cover what lies below it write "${pattern}(/.*)?"`);
   }
-  return { source: pattern, matches: (p) => regex.testExact(p), matchesIgnoringCase: (p) => folded.testExact(p) };
+  // Case-sensitive matching only: the folded pattern is matched ignoring case.
+  const prefix = literalPrefix(pattern);
+  return { source: pattern, matches: (p) => p.startsWith(prefix) && regex.testExact(p), matchesIgnoringCase: (p) => folded.testExact(p) };
 }
 
 function compileSubject(item: string | readonly string[], path: string): readonly SubjectTerm[] {

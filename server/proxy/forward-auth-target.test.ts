@@ -1,6 +1,7 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { MAX_FORWARDED_TARGET_LENGTH, targetFromForwardedHeaders, targetFromOriginalUrl } from './forward-auth-target.js';
+import { MAX_FORWARDED_TARGET_LENGTH, readForwardAuthHeaders, targetFromForwardedHeaders, targetFromOriginalUrl } from './forward-auth-target.js';
 
 const traefik: IncomingHttpHeaders = {
   'x-forwarded-method': 'GET',
@@ -198,5 +199,57 @@ describe('limits and repeated headers', () => {
     const value = traefik[header] as string;
     expect(targetFromForwardedHeaders({ ...traefik, [header]: [value, ''] })).toEqual({ ok: false, reason: 'duplicated', header });
     expect(targetFromForwardedHeaders({ ...traefik, [header]: [value, value] })).toEqual({ ok: false, reason: 'duplicated', header });
+  });
+});
+
+describe('readForwardAuthHeaders', () => {
+  /**
+   * Raw header blocks as proxies and attackers send them: every spelling, repeats (same and
+   * different values, empty copies), lookalike names, values with commas and spaces, and
+   * unrelated headers around them. Node parses each; what we read must be headersDistinct.
+   */
+  const blocks: string[][] = [
+    ['X-Forwarded-Method: GET', 'X-Forwarded-Proto: https', 'X-Forwarded-Host: app.example.com', 'X-Forwarded-Uri: /a?b=c'],
+    ['x-forwarded-method: GET', 'X-FORWARDED-METHOD: POST', 'x-forwarded-uri: /a', 'X-Forwarded-Uri:'],
+    ['X-Forwarded-Uri: /a', 'X-Forwarded-Uri: /a', 'X-Forwarded-Host: a.example.com, b.example.com'],
+    ['X-Forwarded-Proto:', 'X-Forwarded-Proto: http', 'X-Forwarded-Method:   PUT   ', 'X-Forwarded-Hosts: evil.example.com'],
+    ['X-Original-URL: https://app.example.com/x', 'X-Original-Method: DELETE', 'x-original-url: http://other.example.com/'],
+    ['X-Original-Url:', 'X-Original-Method: get', 'X-Original-Method: POST', 'X-Forwarded-Uri: /not-this-flavour'],
+    ['X-Forwarded-For: 10.0.0.1', 'Cookie: a=b', 'X-Forwarded-Uri: /%2e%2e/admin', 'X-Forwarded-Method: GET'],
+    ['X-Forwarded-Prefix: /p', 'X-Forwarded-Uri-Extra: /x', 'X-Original-URL-Extra: /y', 'X-Forwarded_Uri: /underscore'],
+    [],
+  ];
+
+  async function headersAsNodeReadsThem(lines: readonly string[]): Promise<{ raw: string[]; distinct: Record<string, string[]> }> {
+    const server = createServer((req, res) => {
+      server.emit('seen', { raw: [...req.rawHeaders], distinct: { ...req.headersDistinct } });
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const seen = new Promise<{ raw: string[]; distinct: Record<string, string[]> }>((resolve) => server.once('seen', resolve));
+      const { port } = server.address() as { port: number };
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write(`GET /api/authz/forward-auth HTTP/1.1\r\nHost: auth.example.com\r\n${lines.map((l) => `${l}\r\n`).join('')}Connection: close\r\n\r\n`);
+      const result = await seen;
+      socket.destroy();
+      return result;
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it.each(blocks.map((lines) => [lines.join(' | ') || '(none)', lines]))('%s: the same as headersDistinct for the headers read', async (_name, lines) => {
+    const { raw, distinct } = await headersAsNodeReadsThem(lines as string[]);
+    for (const flavour of ['forward_auth', 'auth_request'] as const) {
+      const names = flavour === 'forward_auth' ? ['x-forwarded-method', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-uri'] : ['x-original-url', 'x-original-method'];
+      const expected = Object.fromEntries(names.filter((name) => distinct[name] !== undefined).map((name) => [name, distinct[name]]));
+      const read = readForwardAuthHeaders(raw, flavour);
+      expect(read).toEqual(expected);
+      // And so the same decision on the target.
+      const decide = flavour === 'forward_auth' ? targetFromForwardedHeaders : targetFromOriginalUrl;
+      expect(decide(read)).toEqual(decide(distinct));
+    }
   });
 });

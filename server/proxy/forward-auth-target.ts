@@ -19,6 +19,30 @@ export type ForwardAuthRejection = 'missing' | 'duplicated' | 'malformed' | 'too
  */
 export type ForwardAuthHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 
+/** The headers each flavour reads: all that readForwardAuthHeaders keeps. */
+const FORWARDED_NAMES: ReadonlySet<string> = new Set(['x-forwarded-method', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-uri']);
+const ORIGINAL_URL_NAMES: ReadonlySet<string> = new Set(['x-original-url', 'x-original-method']);
+
+/**
+ * What IncomingMessage.headersDistinct holds for the headers `flavour` reads (every copy of a
+ * repeated header on its own, in order, under its lower-case name), read from rawHeaders as
+ * Node builds it. Node builds headersDistinct for every header of the request, on top of
+ * `headers`, which the caller reads too; forward-auth answers every request of the sites
+ * behind a proxy, so only these few are collected here.
+ */
+export function readForwardAuthHeaders(rawHeaders: readonly string[], flavour: 'forward_auth' | 'auth_request'): Record<string, string[]> {
+  const names = flavour === 'forward_auth' ? FORWARDED_NAMES : ORIGINAL_URL_NAMES;
+  const out: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (!names.has(name)) continue;
+    const values = out[name];
+    if (values === undefined) out[name] = [rawHeaders[i + 1]!];
+    else values.push(rawHeaders[i + 1]!);
+  }
+  return out;
+}
+
 /**
  * Longest X-Original-URL or X-Forwarded-Uri we read. nginx refuses request lines over its
  * large_client_header_buffers (8 KiB by default), so a longer target is not a request any proxy
