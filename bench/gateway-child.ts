@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { onCore, type CorePlan } from './cores.js';
 import type { GatewayMessage, GatewayRequest, GatewayStats } from './gateway-process.js';
+import type { MemoryBreakdown } from './memory-probe.js';
 import { stopChild } from './servers.js';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -33,6 +34,8 @@ export interface GatewayChild {
   stats(): Promise<GatewayStats>;
   /** A full GC in the gateway, then its stats: memory that is actually retained. */
   collectGarbage(): Promise<GatewayStats>;
+  /** Where the gateway's resident memory is (bench/memory-probe.ts), after a full GC with `gc`. */
+  breakdown(gc: boolean): Promise<MemoryBreakdown>;
   /** Starts a new window for the event-loop delay maximum. */
   resetEventLoop(): void;
   /** Current and peak RSS from /proc; resetPeak starts a new peak window. */
@@ -79,6 +82,13 @@ export async function startGateway(
     port: first.port,
     stats: () => ask('stats'),
     collectGarbage: () => ask('gc'),
+    async breakdown(gc) {
+      const reply = nextMessage(child, 10_000);
+      send({ type: 'breakdown', gc });
+      const message = await reply;
+      if (message.type !== 'breakdown') throw new Error(`unexpected message from the gateway: ${message.type}`);
+      return message.breakdown;
+    },
     resetEventLoop: () => send({ type: 'reset' }),
     memory: () => ({ rssBytes: proc('VmRSS'), peakBytes: proc('VmHWM') }),
     resetPeak() {
