@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { onCore, type CorePlan } from './cores.js';
@@ -22,9 +22,26 @@ export async function buildGateway(root?: string): Promise<string> {
   return bundleForNode(join(benchDir, 'gateway-process.ts'), join(benchDir, '.build', 'gateway-process.mjs'));
 }
 
-/** One ESM file for plain `node` from a TypeScript entry point, npm packages left as imports. */
+/**
+ * An ESM entry file for plain `node` from a TypeScript entry point, npm packages left as
+ * imports. Split into chunks beside it: what the product imports only when configured or first
+ * used (`await import(…)`: PostgreSQL, LDAP, mail, QR codes…) stays out of the gateway's memory
+ * here too, as it does in dist/ — one file would load every package it names at start.
+ */
 export async function bundleForNode(entry: string, outfile: string): Promise<string> {
-  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: { [basename(outfile, '.mjs')]: entry },
+    outdir: dirname(outfile),
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunk-[hash]',
+    splitting: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   return outfile;
 }
 

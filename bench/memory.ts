@@ -1,10 +1,11 @@
 /**
- * `npx tsx bench/memory.ts [--requests N] [--idle-wait S] [-- NODE_ARGS…]`: where the gateway's
+ * `npx tsx bench/memory.ts [--requests N] [--idle-wait S] [--root DIR] [-- NODE_ARGS…]`: where the gateway's
  * resident memory goes (bench/memory-probe.ts), at each step of its life: at rest after
  * start, after N proxied requests (D) and N forward-auth checks (E), after one password
  * sign-in (the hashing worker and the audit worker start), and S seconds later (an idle
  * hashing worker has exited by then). Each step as found and after a full GC. Node arguments
- * after `--` go to the gateway (to compare V8 flags). Prints JSON; BENCHMARKS.md ("Where the
+ * after `--` go to the gateway (to compare V8 flags); `--root` runs the gateway of another
+ * checkout (its bench/ must have gateway-process.ts and memory-probe.ts of this one). Prints JSON; BENCHMARKS.md ("Where the
  * memory goes") holds the figures. Not part of `npm run bench`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,13 +23,20 @@ async function main(argv: string[]): Promise<void> {
   const split = argv.indexOf('--');
   const { values } = parseArgs({
     args: split < 0 ? argv : argv.slice(0, split),
-    options: { requests: { type: 'string', default: '300000' }, 'idle-wait': { type: 'string', default: '70' } },
+    options: { requests: { type: 'string', default: '300000' }, 'idle-wait': { type: 'string', default: '70' }, root: { type: 'string' } },
   });
   const requests = Number(values.requests);
   const nodeArgs = split < 0 ? [] : argv.slice(split + 1);
   const plan = planCores();
   pinProcess(plan, process.pid, plan.loadCore);
-  const stack = await startStack(plan, { sessions: 1000, connections: 64, withWorkers: false, gatewayNodeArgs: nodeArgs, log });
+  const stack = await startStack(plan, {
+    sessions: 1000,
+    connections: 64,
+    withWorkers: false,
+    gatewayNodeArgs: nodeArgs,
+    ...(values.root ? { gatewayRoot: values.root } : {}),
+    log,
+  });
   const steps: Array<{ step: string; asFound: MemoryBreakdown; afterGc: MemoryBreakdown; rps?: number; cpuUs?: number }> = [];
   const take = async (step: string, extra: { rps?: number; cpuUs?: number } = {}) => {
     const asFound = await stack.bench.gateway.breakdown(false);
