@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { onCore, type CorePlan } from './cores.js';
 import type { GatewayMessage, GatewayRequest, GatewayStats } from './gateway-process.js';
+import type { MemoryBreakdown } from './memory-probe.js';
 import { stopChild } from './servers.js';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -21,9 +22,26 @@ export async function buildGateway(root?: string): Promise<string> {
   return bundleForNode(join(benchDir, 'gateway-process.ts'), join(benchDir, '.build', 'gateway-process.mjs'));
 }
 
-/** One ESM file for plain `node` from a TypeScript entry point, npm packages left as imports. */
+/**
+ * An ESM entry file for plain `node` from a TypeScript entry point, npm packages left as
+ * imports. Split into chunks beside it: what the product imports only when configured or first
+ * used (`await import(…)`: PostgreSQL, LDAP, mail, QR codes…) stays out of the gateway's memory
+ * here too, as it does in dist/ — one file would load every package it names at start.
+ */
 export async function bundleForNode(entry: string, outfile: string): Promise<string> {
-  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: { [basename(outfile, '.mjs')]: entry },
+    outdir: dirname(outfile),
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunk-[hash]',
+    splitting: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   return outfile;
 }
 
@@ -33,6 +51,8 @@ export interface GatewayChild {
   stats(): Promise<GatewayStats>;
   /** A full GC in the gateway, then its stats: memory that is actually retained. */
   collectGarbage(): Promise<GatewayStats>;
+  /** Where the gateway's resident memory is (bench/memory-probe.ts), after a full GC with `gc`. */
+  breakdown(gc: boolean): Promise<MemoryBreakdown>;
   /** Starts a new window for the event-loop delay maximum. */
   resetEventLoop(): void;
   /** Current and peak RSS from /proc; resetPeak starts a new peak window. */
@@ -79,6 +99,13 @@ export async function startGateway(
     port: first.port,
     stats: () => ask('stats'),
     collectGarbage: () => ask('gc'),
+    async breakdown(gc) {
+      const reply = nextMessage(child, 10_000);
+      send({ type: 'breakdown', gc });
+      const message = await reply;
+      if (message.type !== 'breakdown') throw new Error(`unexpected message from the gateway: ${message.type}`);
+      return message.breakdown;
+    },
     resetEventLoop: () => send({ type: 'reset' }),
     memory: () => ({ rssBytes: proc('VmRSS'), peakBytes: proc('VmHWM') }),
     resetPeak() {

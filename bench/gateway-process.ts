@@ -20,9 +20,10 @@ import { createHashWorkerPool } from '../server/directory/hash-workers.js';
 import { hashConcurrencyOf } from '../server/directory/hash-queue.js';
 import { DIRECT_HASHER, type PasswordHasher } from '../server/directory/password-hash.js';
 import { createGateway } from '../server/gateway.js';
+import { memoryBreakdown, type MemoryBreakdown } from './memory-probe.js';
 
 /** `gc`: a full collection (the process runs with --expose-gc), then stats: what stays live. */
-export type GatewayRequest = { type: 'stats' } | { type: 'gc' } | { type: 'reset' } | { type: 'stop' };
+export type GatewayRequest = { type: 'stats' } | { type: 'gc' } | { type: 'reset' } | { type: 'stop' } | { type: 'breakdown'; gc: boolean };
 
 export interface GatewayStats {
   rssBytes: number;
@@ -38,7 +39,11 @@ export interface GatewayStats {
   gcTotalMs: number;
 }
 
-export type GatewayMessage = { type: 'ready'; port: number } | { type: 'stats'; stats: GatewayStats } | { type: 'error'; message: string };
+export type GatewayMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'stats'; stats: GatewayStats }
+  | { type: 'breakdown'; breakdown: MemoryBreakdown }
+  | { type: 'error'; message: string };
 
 /** The `argon2` package, as the product hashed before @node-rs/argon2 in worker threads. */
 async function argon2PackageHasher(): Promise<PasswordHasher> {
@@ -87,7 +92,8 @@ async function main(configPath: string, hasherName: string): Promise<void> {
       delay.reset();
       Object.assign(gc, { count: 0, maxMs: 0, totalMs: 0 });
     }
-    if (message.type === 'gc') (globalThis as { gc?: () => void }).gc?.();
+    if (message.type === 'gc' || (message.type === 'breakdown' && message.gc)) (globalThis as { gc?: () => void }).gc?.();
+    if (message.type === 'breakdown') send({ type: 'breakdown', breakdown: memoryBreakdown() });
     if (message.type === 'stats' || message.type === 'gc') {
       send({
         type: 'stats',

@@ -29,7 +29,6 @@ import { createWebAuthnService } from './factors/webauthn/webauthn-service.js';
 import { createPushService } from './factors/push/push-service.js';
 import { createAttemptLimiter } from './regulation/attempt-limiter.js';
 import { createRegulator } from './regulation/create-regulator.js';
-import { openPostgresStorage } from './storage/postgres-storage.js';
 import { openSqliteStorage } from './storage/sqlite-storage.js';
 import { postgresOptionsFromConfig } from './storage/storage-options.js';
 import type { Storage } from './storage/storage.js';
@@ -39,7 +38,6 @@ import { createSecurityNotifier, type SecurityNotifier } from './notifications/s
 import type { GatewayContext } from './http/context.js';
 import { createGatewayHandler } from './http/gateway-handler.js';
 import { createInFlight } from './http/in-flight.js';
-import { createIdentityTokenIssuer } from './identity/identity-token-issuer.js';
 import { createMetrics } from './http/metrics.js';
 import { scrapeRegistry, type ScrapeMetrics } from './http/scrape-metrics.js';
 import { createPortalApp } from './http/create-portal-app.js';
@@ -135,7 +133,8 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   const storage =
     deps.storage ??
     (postgres
-      ? await openPostgresStorage(postgres, { logger, clock })
+      ? // pg is loaded only when configured (like LDAP and the identity JWT's jose, below).
+        await (await import('./storage/postgres-storage.js')).openPostgresStorage(postgres, { logger, clock })
       : openSqliteStorage({ path: config.storage.path, keys: config.storage.encryption_keys.map((k) => ({ id: k.id, key: decodeKey(k.key)! })) }, { logger, clock }));
   if (!deps.storage) resources.add(() => storage.close());
   // Notifications are driven off the audit events: each is recorded once, where it happens.
@@ -188,7 +187,10 @@ async function assembleGateway(config: Config, deps: GatewayDeps, resources: Res
   const portalUrl = config.server.portal_url;
   const https = portalUrl.protocol === 'https:';
   const identityTokens = config.identity_jwt
-    ? createIdentityTokenIssuer({ clock }, { config: config.identity_jwt, issuer: config.identity_jwt.issuer ?? portalUrl.href })
+    ? (await import('./identity/identity-token-issuer.js')).createIdentityTokenIssuer(
+        { clock },
+        { config: config.identity_jwt, issuer: config.identity_jwt.issuer ?? portalUrl.href },
+      )
     : undefined;
   const metrics = createMetrics();
   const proxy = createReverseProxy(

@@ -62,14 +62,7 @@ const HELP: Readonly<Record<string, string>> = {
 /** The commands `--help` knows, for the tests that check each. */
 export const COMMANDS_WITH_HELP = Object.keys(HELP);
 
-/** `--help` or `-h` among the arguments (not after `--`, where it would be an operand). */
-export function asksForHelp(args: readonly string[]): boolean {
-  for (const arg of args) {
-    if (arg === '--') return false;
-    if (arg === '--help' || arg === '-h') return true;
-  }
-  return false;
-}
+export { asksForHelp } from './asks-for-help.js';
 
 export function helpFor(command: string): string | undefined {
   return Object.hasOwn(HELP, command) ? HELP[command] : undefined;

@@ -1,18 +1,5 @@
-import { runCheckConfig } from './check-config.js';
-import { asksForHelp, helpFor, USAGE } from './command-help.js';
-import { runDemo } from './demo.js';
-import { runDirectoryCommand } from './directory.js';
-import { runEnrollCommand } from './enroll.js';
-import { runAuditCommand } from './audit.js';
-import { runFactorsCommand } from './factors.js';
-import { runHealthcheck } from './healthcheck.js';
-import { runStorageCopy } from './storage-copy.js';
-import { runStorageRotateKey } from './storage-rotate-key.js';
-import { runTokensCommand } from './tokens.js';
-import { runSessionsCommand, runUsersCommand } from './users.js';
-import { runPolicyExplain } from './policy-explain.js';
+import { asksForHelp } from './asks-for-help.js';
 import { runServe, stopSignal } from './serve.js';
-import { runHashPassword } from '../directory/hash-password-command.js';
 import { DEFAULT_HASH_POLICY, hashPolicyOf, type HashPolicy } from '../directory/password-hash.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { parseArgs } from 'node:util';
@@ -24,14 +11,21 @@ export interface CommandStreams {
   isTTY: boolean;
 }
 
-/** `gatehouse COMMAND …`: the exit status of one command run with `argv` (without the program name). */
+/**
+ * `gatehouse COMMAND …`: the exit status of one command run with `argv` (without the program name).
+ * Each command's modules are loaded when it runs: `serve` need not hold what only the other
+ * commands use (PostgreSQL copying, LDAP lookups, token files) for the gateway's lifetime.
+ */
 export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, streams: CommandStreams): Promise<number> {
   const [command, ...rest] = argv;
   const io = { stdout: streams.stdout, stderr: streams.stderr };
-  const help = command === undefined ? undefined : helpFor(command);
-  if (help && asksForHelp(rest)) {
-    io.stdout.write(help);
-    return 0;
+  const usage = async () => (await import('./command-help.js')).USAGE;
+  if (command !== undefined && asksForHelp(rest)) {
+    const help = (await import('./command-help.js')).helpFor(command);
+    if (help) {
+      io.stdout.write(help);
+      return 0;
+    }
   }
   try {
     switch (command) {
@@ -39,7 +33,7 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, streams
         return await runServe(configPath(rest, env), env, io);
       case 'check-config': {
         const connect = rest.includes('--connect');
-        return await runCheckConfig(
+        return await (await import('./check-config.js')).runCheckConfig(
           configPath(
             rest.filter((a) => a !== '--connect'),
             env,
@@ -50,47 +44,47 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, streams
         );
       }
       case 'directory':
-        return await runDirectoryCommand(rest, env, io);
+        return await (await import('./directory.js')).runDirectoryCommand(rest, env, io);
       case 'healthcheck':
-        return await runHealthcheck(configPath(rest, env), env, io);
+        return await (await import('./healthcheck.js')).runHealthcheck(configPath(rest, env), env, io);
       case 'hash-password': {
         const profile = hashProfile(rest, env, io);
-        return profile.ok ? await runHashPassword(streams, profile.policy) : 1;
+        return profile.ok ? await (await import('../directory/hash-password-command.js')).runHashPassword(streams, profile.policy) : 1;
       }
       case 'policy':
         if (rest[0] !== 'explain') break;
-        return await runPolicyExplain(rest.slice(1), env, io);
+        return await (await import('./policy-explain.js')).runPolicyExplain(rest.slice(1), env, io);
       case 'tokens':
-        return await runTokensCommand(rest, env, streams);
+        return await (await import('./tokens.js')).runTokensCommand(rest, env, streams);
       case 'storage':
-        if (rest[0] === 'copy') return await runStorageCopy(rest.slice(1), env, io);
+        if (rest[0] === 'copy') return await (await import('./storage-copy.js')).runStorageCopy(rest.slice(1), env, io);
         if (rest[0] !== 'rotate-key') break;
-        return await runStorageRotateKey(configPath(rest.slice(1), env), env, io);
+        return await (await import('./storage-rotate-key.js')).runStorageRotateKey(configPath(rest.slice(1), env), env, io);
       case 'audit':
         // Ctrl-C ends `audit tail --follow` cleanly (the database is closed).
-        return await runAuditCommand(rest, env, io, { signal: stopSignal(['SIGINT']) });
+        return await (await import('./audit.js')).runAuditCommand(rest, env, io, { signal: stopSignal(['SIGINT']) });
       case 'factors':
-        return await runFactorsCommand(rest, env, io);
+        return await (await import('./factors.js')).runFactorsCommand(rest, env, io);
       case 'users':
-        return await runUsersCommand(rest, env, io);
+        return await (await import('./users.js')).runUsersCommand(rest, env, io);
       case 'sessions':
-        return await runSessionsCommand(rest, env, io);
+        return await (await import('./users.js')).runSessionsCommand(rest, env, io);
       case 'enroll':
-        return await runEnrollCommand(rest, env, io);
+        return await (await import('./enroll.js')).runEnrollCommand(rest, env, io);
       case 'demo':
-        return await runDemo(rest, io);
+        return await (await import('./demo.js')).runDemo(rest, io);
       case undefined:
       case 'help':
       case '--help':
       case '-h':
-        io.stdout.write(USAGE);
+        io.stdout.write(await usage());
         return command === undefined ? 2 : 0;
     }
-    io.stderr.write(`gatehouse: unknown command "${argv.join(' ')}"\n\n${USAGE}`);
+    io.stderr.write(`gatehouse: unknown command "${argv.join(' ')}"\n\n${await usage()}`);
     return 2;
   } catch (error) {
     if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr.write(`gatehouse: ${error.message}\n\n${USAGE}`);
+      io.stderr.write(`gatehouse: ${error.message}\n\n${await usage()}`);
       return 2;
     }
     throw error;

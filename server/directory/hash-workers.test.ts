@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TEST_HASH_POLICY } from '../testing/test-password-hash.js';
-import { createHashWorkerPool, hashWorkerSource, type HashWorkerPool } from './hash-workers.js';
+import { createHashWorkerPool, DEFAULT_HASH_WORKER_IDLE_MS, hashWorkerSource, type HashWorkerPool } from './hash-workers.js';
 import { hashPassword, parseArgon2idHash, verifyPasswordHash } from './password-hash.js';
 
 const CHEAP = TEST_HASH_POLICY.parameters;
@@ -22,9 +22,13 @@ const MISBEHAVING_SOURCE = hashWorkerSource(`
 
 let pools: HashWorkerPool[] = [];
 afterEach(async () => {
+  vi.useRealTimers();
   await Promise.all(pools.map((pool) => pool.close()));
   pools = [];
 });
+
+/** Threads of this process now (Linux): a worker that has really ended has left this list. */
+const threadCount = () => readdirSync('/proc/self/task').length;
 
 function pool(options: Parameters<typeof createHashWorkerPool>[0]): HashWorkerPool {
   const created = createHashWorkerPool(options);
@@ -128,6 +132,113 @@ describe('createHashWorkerPool', () => {
       expect(await verifyPasswordHash(hash, 'pw', { policy: TEST_HASH_POLICY, hasher })).toBe(false);
       await expect(hasher.hash('pw', CHEAP)).rejects.toThrow();
     });
+  });
+
+  describe('workers start with the first check and end when idle', () => {
+    // Only the pool's own timers are faked: the workers' messages and exits are real events.
+    const fakeTimers = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+
+    it('no worker exists before the first check; one starts for it and ends after idleMs without a check', async () => {
+      fakeTimers();
+      const hasher = pool({ size: 1, idleMs: 30_000 });
+      expect(hasher.alive).toBe(0);
+      const hash = await hasher.hash('pw', CHEAP);
+      expect(await hasher.verify(hash, 'pw')).toBe(true);
+      expect(hasher.alive).toBe(1);
+      vi.advanceTimersByTime(29_999);
+      expect(hasher.alive).toBe(1);
+      vi.advanceTimersByTime(1);
+      expect(hasher.alive).toBe(0);
+      // The next check starts a new worker and is answered as before, both ways.
+      expect(await hasher.verify(hash, 'pw')).toBe(true);
+      expect(await hasher.verify(hash, 'wrong')).toBe(false);
+      expect(hasher.alive).toBe(1);
+    });
+
+    it.runIf(process.platform === 'linux')('the thread of an idle worker really ends', async () => {
+      fakeTimers();
+      const before = threadCount();
+      const hasher = pool({ size: 1, idleMs: 1000 });
+      await hasher.verify(await hasher.hash('pw', CHEAP), 'pw');
+      expect(threadCount()).toBeGreaterThan(before);
+      vi.advanceTimersByTime(1000);
+      await vi.waitFor(() => expect(threadCount()).toBe(before), { timeout: 30_000, interval: 20 });
+    });
+
+    it('each check restarts the idle time: a worker in use is never ended', async () => {
+      fakeTimers();
+      const hasher = pool({ size: 1, idleMs: 10_000 });
+      const hash = await hasher.hash('pw', CHEAP);
+      for (let i = 0; i < 5; i++) {
+        vi.advanceTimersByTime(9_000);
+        expect(await hasher.verify(hash, i % 2 ? 'pw' : 'no')).toBe(i % 2 === 1);
+      }
+      expect(hasher.alive).toBe(1);
+    });
+
+    it('a check in flight for longer than idleMs is not cut off', async () => {
+      fakeTimers();
+      const failures: Error[] = [];
+      const hasher = pool({ size: 1, idleMs: 1000, source: MISBEHAVING_SOURCE, onWorkerFailure: (error) => failures.push(error) });
+      const hash = await hasher.hash('pw', CHEAP);
+      const settled = vi.fn();
+      void hasher.verify(hash, 'hang').then(settled, settled);
+      vi.advanceTimersByTime(60_000);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(hasher.alive).toBe(1);
+      expect(settled).not.toHaveBeenCalled();
+      expect(failures).toEqual([]);
+    });
+
+    it('of two workers, the one left idle ends and the busy one stays', async () => {
+      fakeTimers();
+      const hasher = pool({ size: 2, idleMs: 1000, source: MISBEHAVING_SOURCE });
+      const hash = await hasher.hash('pw', CHEAP);
+      // Two at once start both workers; then one is held busy.
+      await Promise.all([hasher.verify(hash, 'pw'), hasher.verify(hash, 'pw')]);
+      expect(hasher.alive).toBe(2);
+      void hasher.verify(hash, 'hang').catch(() => {});
+      vi.advanceTimersByTime(1000);
+      expect(hasher.alive).toBe(1);
+      expect(await hasher.verify(hash, 'pw')).toBe(true);
+      expect(hasher.alive).toBe(2);
+    });
+
+    it('an idle worker ending is not a failure and fails no check', async () => {
+      fakeTimers();
+      const failures: Error[] = [];
+      const hasher = pool({ size: 1, idleMs: 1000, onWorkerFailure: (error) => failures.push(error) });
+      const hash = await hasher.hash('pw', CHEAP);
+      vi.advanceTimersByTime(1000);
+      // The exit event of the ended worker arrives while the next check runs on a new one.
+      const results = await Promise.all([hasher.verify(hash, 'pw'), hasher.verify(hash, 'pw ')]);
+      expect(results).toEqual([true, false]);
+      expect(failures).toEqual([]);
+    });
+
+    it('without idleMs, a worker waits DEFAULT_HASH_WORKER_IDLE_MS (a minute) before it ends', async () => {
+      fakeTimers();
+      const hasher = pool({ size: 1 });
+      await hasher.hash('pw', CHEAP);
+      vi.advanceTimersByTime(DEFAULT_HASH_WORKER_IDLE_MS - 1);
+      expect(hasher.alive).toBe(1);
+      vi.advanceTimersByTime(1);
+      expect(hasher.alive).toBe(0);
+      expect(DEFAULT_HASH_WORKER_IDLE_MS).toBe(60_000);
+    });
+  });
+
+  it('a worker that runs out of its V8 heap limit fails its check closed and is replaced', async () => {
+    const failures: Error[] = [];
+    const hoarding = hashWorkerSource(`
+      if (job.password === 'hoard') { const keep = []; for (;;) keep.push(new Array(1e5).fill(keep.length)); }
+    `);
+    const hasher = pool({ size: 1, source: hoarding, onWorkerFailure: (error) => failures.push(error) });
+    const hash = await hasher.hash('pw', CHEAP);
+    await expect(hasher.verify(hash, 'hoard')).rejects.toThrow();
+    expect(failures).toHaveLength(1);
+    expect(await verifyPasswordHash(hash, 'hoard', { policy: TEST_HASH_POLICY, hasher: pool({ size: 1, source: hoarding }) })).toBe(false);
+    expect(await hasher.verify(hash, 'pw')).toBe(true);
   });
 
   it('close rejects the checks in flight and waiting, and later ones', async () => {

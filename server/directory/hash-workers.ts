@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { ARGON2ID, type Argon2idParameters, type PasswordHasher } from './password-hash.js';
 
 /**
@@ -18,7 +18,13 @@ import { ARGON2ID, type Argon2idParameters, type PasswordHasher } from './passwo
  *
  * Failures fail closed: a worker that crashes or exits with a check in flight rejects that check
  * (verifyPasswordHash turns a rejection into "no") and is replaced by a new worker for the next
- * one; only a strict `true` from the worker is ever a match. Workers start on first use.
+ * one; only a strict `true` from the worker is ever a match.
+ *
+ * Workers start on first use and end after `idleMs` without a check, so a gateway that nobody
+ * signs in to holds no hashing thread: each one is an isolate of its own, ≈ 9–10 MB resident
+ * while it runs, about half of which its exit gives back (the rest is the node binary's pages,
+ * shared; BENCHMARKS.md, "Where the memory goes"). A sign-in after a quiet spell pays for starting one
+ * (tens of ms, off the event loop's hot path); a storm keeps them running.
  */
 export interface HashWorkerPool extends PasswordHasher {
   /** Worker threads alive now. */
@@ -34,9 +40,24 @@ export interface HashWorkerPoolOptions {
   niceness?: number;
   /** Told when a worker dies with a check in flight or fails to start. */
   onWorkerFailure?: (error: Error) => void;
+  /** How long a worker waits for its next check before it ends; default DEFAULT_HASH_WORKER_IDLE_MS. */
+  idleMs?: number;
+  /** V8 heap limits of each worker; default HASH_WORKER_RESOURCE_LIMITS. */
+  resourceLimits?: ResourceLimits;
   /** Tests only: the worker's program (hashWorkerSource with an intercept), to make workers crash on cue. */
   source?: string;
 }
+
+/** A worker ends after this long without a check; the next check starts a new one. */
+export const DEFAULT_HASH_WORKER_IDLE_MS = 60_000;
+
+/**
+ * argon2's memory (m = 19 MiB and up) is allocated by the native module, outside V8's heap;
+ * the worker's JavaScript holds one short job at a time (a password of at most 1 KiB and a
+ * hash). V8's defaults would let its young generation alone grow to 48 MB. A worker that
+ * exceeds these ends like a crashed one: its check is refused and the worker replaced.
+ */
+export const HASH_WORKER_RESOURCE_LIMITS: ResourceLimits = Object.freeze({ maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 });
 
 /** Lower than the proxy: the kernel gives a nice-10 thread about a tenth of a contended core. */
 export const DEFAULT_HASH_NICENESS = 10;
@@ -81,6 +102,8 @@ interface Job {
 interface Slot {
   worker?: Worker;
   job?: Job;
+  /** Ends the idle worker when it fires; cleared when a check is handed to it. */
+  idleTimer?: ReturnType<typeof setTimeout>;
 }
 
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string };
@@ -89,14 +112,36 @@ export function createHashWorkerPool(options: HashWorkerPoolOptions): HashWorker
   const size = Math.max(1, Math.floor(options.size));
   const workerData = { niceness: options.niceness ?? DEFAULT_HASH_NICENESS, modulePath: createRequire(import.meta.url).resolve('@node-rs/argon2') };
   const source = options.source ?? hashWorkerSource();
+  const idleMs = options.idleMs ?? DEFAULT_HASH_WORKER_IDLE_MS;
+  const resourceLimits = options.resourceLimits ?? HASH_WORKER_RESOURCE_LIMITS;
   const slots: Slot[] = Array.from({ length: size }, () => ({}));
   const waiting: Job[] = [];
   let nextId = 1;
   let closed = false;
 
+  function stopIdleTimer(slot: Slot): void {
+    if (slot.idleTimer !== undefined) clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
+  }
+
+  function startIdleTimer(slot: Slot, worker: Worker): void {
+    stopIdleTimer(slot);
+    const timer = setTimeout(() => {
+      if (slot.idleTimer !== timer || slot.worker !== worker || slot.job) return;
+      // Detached first: its exit event then finds another worker (or none) in the slot and is
+      // not taken for a failure.
+      slot.idleTimer = undefined;
+      slot.worker = undefined;
+      void worker.terminate().catch(() => {});
+    }, idleMs);
+    timer.unref();
+    slot.idleTimer = timer;
+  }
+
   function fail(slot: Slot, worker: Worker, error: Error): void {
     // Only the slot's current worker speaks for it: a replaced worker's late events are ignored.
     if (slot.worker !== worker) return;
+    stopIdleTimer(slot);
     slot.worker = undefined;
     const job = slot.job;
     slot.job = undefined;
@@ -109,7 +154,7 @@ export function createHashWorkerPool(options: HashWorkerPoolOptions): HashWorker
   }
 
   function start(slot: Slot): Worker {
-    const worker = new Worker(source, { eval: true, workerData });
+    const worker = new Worker(source, { eval: true, workerData, resourceLimits });
     // An idle pool must not keep a command (or a test) running.
     worker.unref();
     worker.on('message', (reply: Reply) => {
@@ -119,6 +164,7 @@ export function createHashWorkerPool(options: HashWorkerPoolOptions): HashWorker
       if (reply.ok) job.resolve(reply.value);
       else job.reject(new Error(`argon2: ${reply.message}`));
       dispatch();
+      if (!slot.job && !closed) startIdleTimer(slot, worker);
     });
     worker.on('error', (error) => fail(slot, worker, error instanceof Error ? error : new Error(String(error))));
     worker.on('messageerror', (error) => fail(slot, worker, error));
@@ -133,6 +179,7 @@ export function createHashWorkerPool(options: HashWorkerPoolOptions): HashWorker
       if (slot.job) continue;
       const job = waiting.shift()!;
       slot.job = job;
+      stopIdleTimer(slot);
       try {
         slot.worker ??= start(slot);
         slot.worker.postMessage({ id: job.id, ...job.request });
@@ -173,6 +220,7 @@ export function createHashWorkerPool(options: HashWorkerPoolOptions): HashWorker
       for (const job of waiting.splice(0)) job.reject(error);
       await Promise.all(
         slots.map(async (slot) => {
+          stopIdleTimer(slot);
           const { worker, job } = slot;
           slot.worker = undefined;
           slot.job = undefined;

@@ -7,8 +7,7 @@ import { createCombinedDirectory } from './combined-directory.js';
 import type { Directory } from './directory.js';
 import { createHashQueue, createLaneCounts, type HashQueue } from './hash-queue.js';
 import { hashPolicyOf, type HashPolicy, type PasswordHasher } from './password-hash.js';
-import { createLdapDirectory, type LdapDirectory } from './ldap/ldap-directory.js';
-import { resolveLdapSettings } from './ldap/ldap-settings.js';
+import type { LdapDirectory } from './ldap/ldap-directory.js';
 import { createUsersFileDirectory, type UsersFileDirectory } from './users-file.js';
 
 /**
@@ -51,6 +50,9 @@ export async function openDirectory(
   let ldap: LdapDirectory | undefined;
   if (auth.ldap) {
     try {
+      // Loaded only when configured: ldapts and its parsers are ≈ 2 MB of heap a gateway with a
+      // users file alone never uses (BENCHMARKS.md, "Where the memory goes").
+      const [{ resolveLdapSettings }, { createLdapDirectory }] = await Promise.all([import('./ldap/ldap-settings.js'), import('./ldap/ldap-directory.js')]);
       const settings = resolveLdapSettings(auth.ldap);
       if (settings.tls.insecureSkipVerify)
         deps.logger.warn('authentication.ldap.tls.insecure_skip_verify is on: certificates are not checked, and anyone on the path can read every password');

@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Config } from '../config/schema.js';
 import { isDeliverableAddress } from '../core/email-address.js';
 
@@ -36,10 +36,14 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
-/** Sends through the configured SMTP server (nodemailer), each step bounded by smtp.timeout. */
+/**
+ * Sends through the configured SMTP server (nodemailer), each step bounded by smtp.timeout.
+ * nodemailer (≈ 2 MB of heap) is loaded with the first message, not when the gateway starts:
+ * most gateways send mail seldom, some never.
+ */
 export function createMailSender(smtp: NonNullable<Config['smtp']>): MailSender {
   const timeout = smtp.timeout * 1000;
-  const transport = nodemailer.createTransport({
+  const options = {
     host: smtp.host,
     port: smtp.port,
     secure: smtp.security === 'tls',
@@ -51,13 +55,15 @@ export function createMailSender(smtp: NonNullable<Config['smtp']>): MailSender 
     socketTimeout: timeout,
     disableFileAccess: true,
     disableUrlAccess: true,
-  });
+  };
+  let transport: Promise<Transporter> | undefined;
+  const openTransport = () => (transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport(options)));
   return {
     async send({ to, subject, text, html, kind }) {
       if (!isDeliverableAddress(to)) throw new MailAddressError();
       if (kind !== undefined && !/^[a-z][a-z0-9_.-]{0,63}$/.test(kind)) throw new Error('a notification kind is a fixed lower-case word');
       // An address object, not a string: nodemailer then parses nothing out of it.
-      await transport.sendMail({
+      await (await openTransport()).sendMail({
         from: smtp.from,
         to: { name: '', address: to },
         subject: subject.replace(/[\r\n]+/g, ' '),
@@ -66,6 +72,10 @@ export function createMailSender(smtp: NonNullable<Config['smtp']>): MailSender 
         ...(kind ? { headers: { 'X-Gatehouse-Notification': kind } } : {}),
       });
     },
-    close: () => transport.close(),
+    close: () =>
+      void transport?.then(
+        (opened) => opened.close(),
+        () => {},
+      ),
   };
 }

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSilentLogger } from '../core/logger.js';
 import { prepareAuditEvent } from './audit-batcher.js';
 import { auditWorkerSource, createSqliteAuditWorkerWriter, type AuditWorkerWriter } from './sqlite-audit-worker.js';
@@ -25,6 +26,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
+  vi.useRealTimers();
   for (const writer of writers.splice(0)) await writer.close();
   for (const storage of storages.splice(0)) await storage.close();
   rmSync(dir, { recursive: true, force: true });
@@ -32,8 +34,8 @@ afterEach(async () => {
 
 const event = (subject: string) => prepareAuditEvent({ at: NOW, kind: 'sign-in', actor: subject, subject, clientIp: '192.0.2.1', result: 'success', details: {} });
 
-function writer(source?: string): AuditWorkerWriter {
-  const created = createSqliteAuditWorkerWriter({ path, busyTimeoutMs: 2000, ...(source ? { source } : {}) });
+function writer(source?: string, idleMs?: number): AuditWorkerWriter {
+  const created = createSqliteAuditWorkerWriter({ path, busyTimeoutMs: 2000, ...(source ? { source } : {}), ...(idleMs !== undefined ? { idleMs } : {}) });
   writers.push(created);
   return created;
 }
@@ -99,5 +101,54 @@ describe('createSqliteAuditWorkerWriter', () => {
     const stored = await Promise.all(['a', 'b', 'c'].map((s) => storage.auditEvents.append({ at: NOW, kind: 'sign-in', subject: s, result: 'success' })));
     expect(stored.map((e) => e.subject)).toEqual(['a', 'b', 'c']);
     expect((await storage.auditEvents.after(0, 10)).map((e) => e.subject)).toEqual(['a', 'b', 'c']);
+  });
+
+  describe('starts with the first batch and ends when idle', () => {
+    // Only the writer's timers are faked: the worker's messages and exit are real events.
+    const fakeTimers = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+
+    it('ends after idleMs without a batch, and the next batch starts it again and commits', async () => {
+      fakeTimers();
+      const w = writer(undefined, 5000);
+      expect(w.alive).toBe(false);
+      await w.write([event('alice')]);
+      expect(w.alive).toBe(true);
+      vi.advanceTimersByTime(4999);
+      expect(w.alive).toBe(true);
+      vi.advanceTimersByTime(1);
+      expect(w.alive).toBe(false);
+      const ids = await w.write([event('bob')]);
+      expect(ids).toHaveLength(1);
+      expect(subjects()).toEqual(['alice', 'bob']);
+      expect(w.alive).toBe(true);
+    });
+
+    it.runIf(process.platform === 'linux')('the idle worker thread really ends', async () => {
+      fakeTimers();
+      const threads = () => readdirSync('/proc/self/task').length;
+      const before = threads();
+      const w = writer(undefined, 1000);
+      await w.write([event('alice')]);
+      expect(threads()).toBeGreaterThan(before);
+      vi.advanceTimersByTime(1000);
+      await vi.waitFor(() => expect(threads()).toBe(before), { timeout: 30_000, interval: 20 });
+    });
+
+    it('each batch restarts the idle time, and a batch in flight is never cut off', async () => {
+      fakeTimers();
+      const w = writer(undefined, 1000);
+      for (const name of ['a', 'b', 'c', 'd']) {
+        vi.advanceTimersByTime(900);
+        await w.write([event(name)]);
+      }
+      expect(w.alive).toBe(true);
+      const slow = writer(auditWorkerSource("if (job.events[0].subject === 'slow') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); }"), 1000);
+      await slow.write([event('first')]);
+      const inFlight = slow.write([event('slow')]);
+      vi.advanceTimersByTime(10_000);
+      expect(slow.alive).toBe(true);
+      expect(await inFlight).toHaveLength(1);
+      expect(subjects()).toEqual(['a', 'b', 'c', 'd', 'first', 'slow']);
+    });
   });
 });

@@ -13,10 +13,14 @@ import type { AuditEvent } from './storage.js';
  *
  * Durability is unchanged: an append still resolves only once its batch is committed with an
  * fsync. A worker that fails rejects the batch in flight (the appends fail, as they would on a
- * database error) and is replaced for the next batch. It starts with the first batch.
+ * database error) and is replaced for the next batch. It starts with the first batch and ends
+ * after `idleMs` without one (its isolate and connection are ≈ 5–10 MB resident; BENCHMARKS.md,
+ * "Where the memory goes"); the next batch starts it again.
  */
 export interface AuditWorkerWriter {
   write: WriteAuditBatch;
+  /** Whether a worker is running now. */
+  readonly alive: boolean;
   close(): Promise<void>;
 }
 
@@ -45,15 +49,38 @@ parentPort.on('message', (job) => {
 
 type Reply = { id: number; ok: true; ids: number[] } | { id: number; ok: false; message: string; code?: string };
 
-export function createSqliteAuditWorkerWriter(options: { path: string; busyTimeoutMs: number; source?: string }): AuditWorkerWriter {
+/** The audit worker ends after this long without a batch. */
+export const DEFAULT_AUDIT_WORKER_IDLE_MS = 60_000;
+
+export function createSqliteAuditWorkerWriter(options: { path: string; busyTimeoutMs: number; idleMs?: number; source?: string }): AuditWorkerWriter {
   const workerData = { path: options.path, busyTimeoutMs: Math.max(0, Math.trunc(options.busyTimeoutMs)), modulePath: createRequire(import.meta.url).resolve('better-sqlite3') };
   let worker: Worker | undefined;
   let current: { id: number; resolve: (ids: number[]) => void; reject: (error: Error) => void } | undefined;
   let nextId = 1;
   let closed = false;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  function stopIdleTimer(): void {
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    idleTimer = undefined;
+  }
+
+  function startIdleTimer(idle: Worker): void {
+    stopIdleTimer();
+    const timer = setTimeout(() => {
+      if (idleTimer !== timer || worker !== idle || current) return;
+      // Detached first: its exit event is then not taken for a failure.
+      idleTimer = undefined;
+      worker = undefined;
+      void idle.terminate().catch(() => {});
+    }, options.idleMs ?? DEFAULT_AUDIT_WORKER_IDLE_MS);
+    timer.unref();
+    idleTimer = timer;
+  }
 
   function fail(from: Worker, error: Error): void {
     if (worker !== from) return;
+    stopIdleTimer();
     worker = undefined;
     void from.terminate().catch(() => {});
     const job = current;
@@ -68,6 +95,7 @@ export function createSqliteAuditWorkerWriter(options: { path: string; busyTimeo
       const job = current;
       if (worker !== created || !job || reply?.id !== job.id) return fail(created, new Error('audit worker answered out of turn'));
       current = undefined;
+      if (!closed) startIdleTimer(created);
       if (reply.ok && Array.isArray(reply.ids) && reply.ids.length > 0) job.resolve(reply.ids);
       else job.reject(Object.assign(new Error(reply.ok ? 'audit worker returned no ids' : `audit: ${reply.message}`), reply.ok ? {} : { code: reply.code }));
     });
@@ -85,6 +113,7 @@ export function createSqliteAuditWorkerWriter(options: { path: string; busyTimeo
       return new Promise<number[]>((resolve, reject) => {
         const id = nextId++;
         current = { id, resolve, reject };
+        stopIdleTimer();
         try {
           worker ??= start();
           worker.postMessage({ id, events });
@@ -96,8 +125,12 @@ export function createSqliteAuditWorkerWriter(options: { path: string; busyTimeo
         }
       });
     },
+    get alive() {
+      return worker !== undefined;
+    },
     async close() {
       closed = true;
+      stopIdleTimer();
       const running = worker;
       worker = undefined;
       current?.reject(new Error('audit: storage closed'));

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { decodeKey, type StorageConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { openPostgresStorage, type PostgresStorageOptions } from './postgres-storage.js';
+import type { PostgresStorageOptions } from './postgres-storage.js';
 import { openSqliteStorage, type SqliteStorageOptions } from './sqlite-storage.js';
 import type { Storage } from './storage.js';
 
@@ -48,7 +48,7 @@ export async function openConfiguredStorage(
   options: { mustExist?: boolean } = {},
 ): Promise<Storage> {
   const postgres = postgresOptionsFromConfig(storage, configPath);
-  if (postgres) return openPostgresStorage(postgres, deps);
+  if (postgres) return (await import('./postgres-storage.js')).openPostgresStorage(postgres, deps);
   const sqlite = storageOptionsFromConfig(storage, configPath);
   if (options.mustExist && sqlite.path !== ':memory:' && !existsSync(sqlite.path)) throw new Error(`${sqlite.path}: no database there (storage.path)`);
   return openSqliteStorage(sqlite, deps);

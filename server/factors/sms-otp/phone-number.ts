@@ -1,4 +1,15 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { createRequire } from 'node:module';
+import type { CountryCode } from 'libphonenumber-js/max';
+
+/**
+ * The full metadata is ≈ 2 MB of heap once loaded, and only SMS codes need it: loaded with the
+ * first number parsed, not at start. Synchronously (require), so parsing stays a plain function.
+ */
+let phoneNumbers: typeof import('libphonenumber-js/max') | undefined;
+function loadPhoneNumbers(): typeof import('libphonenumber-js/max') {
+  phoneNumbers ??= createRequire(import.meta.url)('libphonenumber-js/max') as typeof import('libphonenumber-js/max');
+  return phoneNumbers;
+}
 
 export type PhoneNumberResult =
   | { ok: true; e164: string; country: string }
@@ -23,7 +34,7 @@ export function parsePhoneNumber(written: string, options: { defaultRegion?: str
   // Guard: letters or anything else would be dropped by the parser, reading another number than written.
   if (!WRITTEN.test(written)) return { ok: false, reason: 'malformed' };
   if (written.replace(/\D/g, '').length > 15) return { ok: false, reason: 'malformed' };
-  const parsed = parsePhoneNumberFromString(written, options.defaultRegion ? { defaultCountry: options.defaultRegion as CountryCode } : undefined);
+  const parsed = loadPhoneNumbers().parsePhoneNumberFromString(written, options.defaultRegion ? { defaultCountry: options.defaultRegion as CountryCode } : undefined);
   if (!parsed) return { ok: false, reason: 'malformed' };
   if (!parsed.isValid() || !parsed.country) return { ok: false, reason: 'invalid' };
   if (!TEXTABLE.has(parsed.getType() ?? '')) return { ok: false, reason: 'not-mobile' };
