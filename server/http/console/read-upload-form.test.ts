@@ -60,6 +60,11 @@ describe('reading the parts', () => {
     expect((await formOf(body(part('file', 'x', sent))))?.file?.filename).toBe(kept);
   });
 
+  it('a percent-encoded UTF-8 filename (RFC 5987 filename*) is decoded', async () => {
+    const form = await formOf(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="file"; filename*=UTF-8''%E2%82%AC%20tokens.csv\r\n\r\nv\r\n--${B}--`));
+    expect(form?.file?.filename).toBe('€ tokens.csv');
+  });
+
   it('a field named __proto__ is a plain field, not the prototype', async () => {
     const form = (await formOf(body(part('__proto__', 'x'), part('csrf', 't'))))!;
     expect(form.fields.csrf).toBe('t');
@@ -100,7 +105,7 @@ describe('refusing a malformed body', () => {
     ['a filename with a bare LF', body(part('file', 'x', 'a\nb.csv'))],
     [
       'a filename with CR LF (percent-encoded)',
-      Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="file"; filename*=utf-8''a%0D%0AX-Injected: 1.csv\r\n\r\nv\r\n--${B}--`),
+      Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="file"; filename*=utf-8''a%0D%0AX-Injected%201.csv\r\n\r\nv\r\n--${B}--`),
     ],
     ['a filename with a NUL (percent-encoded)', Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="file"; filename*=utf-8''a%00.pskc\r\n\r\nv\r\n--${B}--`)],
     ['a filename over 255 characters', body(part('file', 'x', `${'n'.repeat(256)}.csv`))],
