@@ -168,6 +168,16 @@ describe('upload', () => {
     await expectNothingImported(res, before, since);
   });
 
+  it.each(['../../etc/cron.d/tokens.csv', 'C:\\fakepath\\tokens.csv'])(
+    'a filename with path separators (%j): only its last segment is kept, for the format guess',
+    async (name) => {
+      const serial = `PATH-${name.length}`;
+      const res = await upload({ name, content: csv([`${serial},${testSecret(22).toString('hex')},hotp,6,,0`]) });
+      expect(res.status).toBe(200);
+      expect(await serials()).toContain(serial);
+    },
+  );
+
   it('an empty file, and a form without a file: clear errors', async () => {
     const empty = await upload({ name: 'tokens.csv', content: '' });
     expect([empty.status, empty.body.includes('The file is empty.')]).toEqual([400, true]);
@@ -213,6 +223,22 @@ describe('upload', () => {
     ['a body without the boundary', `multipart/form-data; boundary=${BOUNDARY}`, Buffer.from('just text')],
     ['a body cut short', `multipart/form-data; boundary=${BOUNDARY}`, multipart({ csrf: 'x' }).subarray(0, 60)],
     ['a field twice', `multipart/form-data; boundary=${BOUNDARY}`, Buffer.concat([multipart({ csrf: 'a' }).subarray(0, -`--${BOUNDARY}--\r\n`.length), multipart({ csrf: 'b' })])],
+    ['a body cut inside the file', `multipart/form-data; boundary=${BOUNDARY}`, multipart({ csrf: 'x' }, { name: 't.csv', content: csv(['CUT-1,00,hotp,6,,0']) }).subarray(0, -20)],
+    [
+      'two files',
+      `multipart/form-data; boundary=${BOUNDARY}`,
+      Buffer.concat([multipart({}, { name: 'a.csv', content: 'a' }).subarray(0, -`--${BOUNDARY}--\r\n`.length), multipart({}, { name: 'b.csv', content: 'b' })]),
+    ],
+    [
+      'part headers over 16 KiB',
+      `multipart/form-data; boundary=${BOUNDARY}`,
+      Buffer.from(`--${BOUNDARY}\r\n${'X-Pad: p\r\n'.repeat(1700)}Content-Disposition: form-data; name="csrf"\r\n\r\nx\r\n--${BOUNDARY}--\r\n`),
+    ],
+    [
+      'a filename with CR LF',
+      `multipart/form-data; boundary=${BOUNDARY}`,
+      Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename*=utf-8''t%0D%0A.csv\r\n\r\nx\r\n--${BOUNDARY}--\r\n`),
+    ],
   ])('a malformed multipart body (%s) → 400, nothing imported', async (_name, contentType, body) => {
     const before = await serials();
     const res = await h.request({
