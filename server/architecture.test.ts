@@ -100,7 +100,8 @@ const RULES: Record<Part, Rule> = {
   tokens: { imports: ['core', 'config', 'storage', 'directory'] },
   // Factors: what the user page shows of a device (a TOTP device's clock drift).
   admin: { imports: ['core', 'config', 'sign-in', 'session', 'storage', 'audit', 'policy', 'directory', 'regulation', 'enrollment', 'tokens', 'factors'] },
-  http: { imports: [...EVERYTHING_BELOW_HTTP, 'client/views', 'client/i18n', WIRE] },
+  // client/assets: the built assets' manifest, and from source the on-demand build.
+  http: { imports: [...EVERYTHING_BELOW_HTTP, 'client/views', 'client/i18n', 'client/assets', WIRE] },
   // Mails about audit events: it reads the directory (the address) and kv (known browsers).
   notifications: { imports: ['core', 'config', 'kv', 'mail', 'factors', 'client/i18n'], types: ['audit', 'directory'] },
   demo: { imports: ['core', 'config'] },

@@ -41,7 +41,7 @@ export async function importHardwareTokenFile(deps: AdminDeps, actor: Actor, upl
     if (!preSharedKey) return refuse('bad_key');
   }
   const password = upload.password === '' || file.format !== 'pskc' ? undefined : upload.password;
-  const parsed = parseTokenFile(file.text, file.format, { password, preSharedKey });
+  const parsed = await parseTokenFile(file.text, file.format, { password, preSharedKey });
   if (!parsed.ok) {
     if (parsed.needs === 'password') return refuse('needs_password', parsed.errors);
     if (parsed.needs === 'pre-shared-key') return refuse('needs_key', parsed.errors);

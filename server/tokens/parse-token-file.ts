@@ -1,6 +1,5 @@
 import type { TokenParseResult } from './imported-token.js';
 import { detectTokenFormat, type TokenFileFormat } from './import-tokens.js';
-import { parsePskc } from './parse-pskc.js';
 import { parseTokenCsv } from './parse-token-csv.js';
 
 /** What unlocks a protected PSKC file; a CSV file has no protection. */
@@ -9,9 +8,14 @@ export interface TokenFileSecrets {
   preSharedKey?: Buffer;
 }
 
-/** The checked tokens of a file's text, as `gatehouse tokens import` and the console read it. */
-export function parseTokenFile(text: string, format: TokenFileFormat, secrets: TokenFileSecrets = {}): TokenParseResult {
-  return format === 'csv' ? parseTokenCsv(text) : parsePskc(text, secrets);
+/**
+ * The checked tokens of a file's text, as `gatehouse tokens import` and the console read it.
+ * The PSKC reader (and its XML parser) loads on the first PSKC file, not when the gateway starts.
+ */
+export async function parseTokenFile(text: string, format: TokenFileFormat, secrets: TokenFileSecrets = {}): Promise<TokenParseResult> {
+  if (format === 'csv') return parseTokenCsv(text);
+  const { parsePskc } = await import('./parse-pskc.js');
+  return parsePskc(text, secrets);
 }
 
 export type UploadedTokenFile = { ok: true; format: TokenFileFormat; text: string } | { ok: false };

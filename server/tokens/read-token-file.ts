@@ -33,7 +33,7 @@ export async function readTokenFile(path: string, options: TokenFileOptions): Pr
 
   const text = await readSmallFile(path, MAX_TOKEN_FILE_BYTES);
   if (!text.ok) return refused([text.error]);
-  if (format === 'csv') return checked(parseTokenFile(text.value, 'csv'));
+  if (format === 'csv') return checked(await parseTokenFile(text.value, 'csv'));
 
   let password: string | undefined;
   if (options.passwordFile !== undefined) {
@@ -50,11 +50,11 @@ export async function readTokenFile(path: string, options: TokenFileOptions): Pr
     if (!preSharedKey) return refused([`${options.keyFile} must hold a 128-, 192- or 256-bit key as hex or base64`]);
   }
 
-  let result = parseTokenFile(text.value, 'pskc', { password, preSharedKey });
+  let result = await parseTokenFile(text.value, 'pskc', { password, preSharedKey });
   if (!result.ok && result.needs === 'password' && password === undefined && options.askPassword) {
     const answer = await options.askPassword();
     if (!answer.ok) return refused([answer.reason === 'too-long' ? 'the password given is too long' : 'no password was given']);
-    result = parseTokenFile(text.value, 'pskc', { password: answer.password, preSharedKey });
+    result = await parseTokenFile(text.value, 'pskc', { password: answer.password, preSharedKey });
   }
   if (!result.ok && result.needs === 'pre-shared-key') result.errors.push('give the key with --key-file FILE (hex or base64)');
   if (!result.ok && result.needs === 'password') result.errors.push('give the password with --password-file FILE or at the prompt');
