@@ -58,6 +58,10 @@ describe('the route table', () => {
     );
     expect(changes.map(label)).toEqual(expect.arrayContaining(['POST /users/:name/unlock', 'POST /users/:name/reset-factors', 'POST /users/:name/enrollment-code']));
   });
+
+  it('has the configuration page, read only', () => {
+    expect(routes.filter((r) => r.path === '/configuration').map(label)).toEqual(['GET /configuration']);
+  });
 });
 
 describe.each(routes.map((r) => ({ ...r, name: label(r) })))('$name', (route) => {
