@@ -84,7 +84,21 @@ describe.each(['en', 'zh-TW'] as const)('the security pages in %s', (locale) => 
     await page.goto(`${stack.origin}/auth/console/`);
     expect(new URL(page.url()).pathname).toBe('/auth/console/overview');
     expect(await page.locator('svg[role="img"]').count()).toBe(2);
+    // This browser's own session is live at least: the number, with nothing to link to.
+    expect(Number(await page.locator('#stat-sessions .console-stat-number').textContent())).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('#stat-sessions a').count()).toBe(0);
     await look(page, 'overview', locale);
+  });
+
+  it('reads the running configuration, secrets masked, from the navigation', async () => {
+    await page.locator('.console-nav a[href$="/console/configuration"]').click();
+    await page.waitForLoadState('load');
+    expect(new URL(page.url()).pathname).toBe('/auth/console/configuration');
+    expect(await page.locator('h2 code', { hasText: 'storage' }).count()).toBe(1);
+    const text = (await page.locator('main').textContent()) ?? '';
+    for (const { key } of stack.gateway.ctx.config.storage.encryption_keys) expect(text).not.toContain(key);
+    expect(text).toContain('••••');
+    await look(page, 'configuration', locale);
   });
 
   it('exports a day of audit events', async () => {
