@@ -32,6 +32,7 @@ beforeAll(async () => {
       clientIp: `192.0.2.${i % 7}`,
       site: 'wiki',
       userAgent: 'Mozilla/5.0',
+      ...(failed ? { reason: 'invalid-credentials' } : {}),
     });
   }
   await storage.auditEvents.append({ at: now - HOUR, kind: 'push.not_me', result: 'info', subject: 'bob', actor: 'bob', clientIp: '198.51.100.4' });
@@ -108,6 +109,9 @@ describe.each(['en', 'zh-TW'] as const)('the security pages in %s', (locale) => 
     await page.locator('#audit-to').fill('2026-11-04');
     await Promise.all([page.waitForLoadState('load'), page.locator('form[role="search"] button[type="submit"]').click()]);
     expect(await page.locator('#audit-table tbody tr').count()).toBe(20);
+    // A reason in words, its code kept beside them.
+    const reason = page.locator('#audit-table .meta[title="invalid-credentials"]').first();
+    expect(await reason.textContent()).toBe(locale === 'en' ? 'Wrong username or password invalid-credentials' : '使用者名稱或密碼錯誤 invalid-credentials');
     await look(page, 'audit-day', locale);
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('a[href*="/audit/export/jsonl"]').click()]);
     const path = await download.path();
