@@ -32,6 +32,7 @@ beforeAll(async () => {
       clientIp: `192.0.2.${i % 7}`,
       site: 'wiki',
       userAgent: 'Mozilla/5.0',
+      ...(failed ? { reason: 'invalid-credentials' } : {}),
     });
   }
   await storage.auditEvents.append({ at: now - HOUR, kind: 'push.not_me', result: 'info', subject: 'bob', actor: 'bob', clientIp: '198.51.100.4' });
@@ -84,7 +85,21 @@ describe.each(['en', 'zh-TW'] as const)('the security pages in %s', (locale) => 
     await page.goto(`${stack.origin}/auth/console/`);
     expect(new URL(page.url()).pathname).toBe('/auth/console/overview');
     expect(await page.locator('svg[role="img"]').count()).toBe(2);
+    // This browser's own session is live at least: the number, with nothing to link to.
+    expect(Number(await page.locator('#stat-sessions .console-stat-number').textContent())).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('#stat-sessions a').count()).toBe(0);
     await look(page, 'overview', locale);
+  });
+
+  it('reads the running configuration, secrets masked, from the navigation', async () => {
+    await page.locator('.console-nav a[href$="/console/configuration"]').click();
+    await page.waitForLoadState('load');
+    expect(new URL(page.url()).pathname).toBe('/auth/console/configuration');
+    expect(await page.locator('h2 code', { hasText: 'storage' }).count()).toBe(1);
+    const text = (await page.locator('main').textContent()) ?? '';
+    for (const { key } of stack.gateway.ctx.config.storage.encryption_keys) expect(text).not.toContain(key);
+    expect(text).toContain('••••');
+    await look(page, 'configuration', locale);
   });
 
   it('exports a day of audit events', async () => {
@@ -94,6 +109,9 @@ describe.each(['en', 'zh-TW'] as const)('the security pages in %s', (locale) => 
     await page.locator('#audit-to').fill('2026-11-04');
     await Promise.all([page.waitForLoadState('load'), page.locator('form[role="search"] button[type="submit"]').click()]);
     expect(await page.locator('#audit-table tbody tr').count()).toBe(20);
+    // A reason in words, its code kept beside them.
+    const reason = page.locator('#audit-table .meta[title="invalid-credentials"]').first();
+    expect(await reason.textContent()).toBe(locale === 'en' ? 'Wrong username or password invalid-credentials' : '使用者名稱或密碼錯誤 invalid-credentials');
     await look(page, 'audit-day', locale);
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('a[href*="/audit/export/jsonl"]').click()]);
     const path = await download.path();

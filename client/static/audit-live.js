@@ -26,7 +26,15 @@ export function eventRow(document, event) {
   if (event.reason) {
     const reason = document.createElement('span');
     reason.className = 'meta';
-    reason.textContent = event.reason;
+    // The reason's words when it has some (the raw code beside them, and in the title), else the text as recorded.
+    if (event.reasonText) {
+      reason.title = event.reason;
+      const raw = document.createElement('code');
+      raw.textContent = event.reason;
+      reason.append(`${event.reasonText} `, raw);
+    } else {
+      reason.textContent = event.reason;
+    }
     kind.append(' ', reason);
   }
   cell('td', labels[2], event.resultText);

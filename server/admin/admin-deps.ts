@@ -10,7 +10,7 @@ import type { Storage } from '../storage/storage.js';
 /** What the admin operations need; the HTTP API and the CLI each build one. */
 export interface AdminDeps {
   storage: Storage;
-  sessions: Pick<SessionStore, 'listForUser' | 'destroyById' | 'destroyAllForUser'>;
+  sessions: Pick<SessionStore, 'listForUser' | 'destroyById' | 'destroyAllForUser' | 'countLive'>;
   regulator: Pick<Regulator, 'lockState' | 'unlock'>;
   directory: Pick<Directory, 'findUser' | 'listUsers' | 'lookupUser'>;
   audit: Pick<AuditLog, 'record'>;

@@ -17,6 +17,8 @@ export interface ActivityBucket {
 export interface Overview {
   hourly: ActivityBucket[];
   daily: ActivityBucket[];
+  /** Live sessions of every user, on every instance. */
+  sessions: number;
   locked: { total: number; users: string[] };
   bans: { total: number; recent: AuditEvent[] };
   notMe: AuditEvent[];
@@ -26,23 +28,26 @@ export interface Overview {
 /**
  * The console's start page in one call: sign-ins and failures per hour for the last 24 hours
  * and per UTC day for the last 30 (counted in the database), locked accounts, bans of the last
- * 24 hours, and the latest "This wasn't me" answers and passkey clone warnings.
+ * 24 hours, the latest "This wasn't me" answers and passkey clone warnings, and how many
+ * sessions are live (the session store's expiry index: one Redis call).
  */
 export async function loadOverview(deps: AdminDeps, now: number): Promise<Overview> {
   const hourStart = Math.floor(now / HOUR) * HOUR - 23 * HOUR;
   const dayStart = Math.floor(now / DAY) * DAY - 29 * DAY;
-  const [hourly, daily, locked, bans, notMe, cloneWarnings] = await Promise.all([
+  const [hourly, daily, locked, bans, notMe, cloneWarnings, sessions] = await Promise.all([
     activity(deps, hourStart, HOUR, 24),
     activity(deps, dayStart, DAY, 30),
     listUsersPage(deps, { search: '', offset: 0, limit: 10, filters: { locked: true } }),
     deps.storage.auditEvents.query({ kind: 'regulation.banned', since: now - DAY, limit: 10 }),
     deps.storage.auditEvents.query({ kind: 'push.not_me', limit: 10 }),
     deps.storage.auditEvents.query({ kind: 'webauthn.clone_warning', limit: 10 }),
+    deps.sessions.countLive(),
   ]);
   const banCount = await deps.storage.auditEvents.countByInterval({ kinds: ['regulation.banned'], since: now - DAY, until: now + 1, bucketMs: DAY + 1 });
   return {
     hourly,
     daily,
+    sessions,
     locked: { total: locked.total, users: locked.users.map((u) => u.username) },
     bans: { total: banCount.reduce((sum, b) => sum + b.count, 0), recent: bans },
     notMe,

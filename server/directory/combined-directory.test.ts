@@ -26,6 +26,7 @@ function fakeFile(): UsersFileDirectory & { asked: string[] } {
     listUsers: () => [{ ...fileAdmin, disabled: false }],
     onChange: () => () => undefined,
     reload: async () => undefined,
+    reloadStatus: () => ({ path: '/etc/gatehouse/users.yml', watch: true, loadedAt: 0, lastReload: null }),
     close: () => undefined,
   };
 }

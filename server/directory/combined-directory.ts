@@ -104,7 +104,7 @@ export function createCombinedDirectory(
       const stops = [file?.onChange(listener), ldap?.onChange(listener)];
       return () => stops.forEach((stop) => stop?.());
     },
-    ...(file ? { listUsers: () => file.listUsers() } : {}),
+    ...(file ? { listUsers: () => file.listUsers(), usersFileStatus: () => file.reloadStatus() } : {}),
     close() {
       file?.close();
       ldap?.close();

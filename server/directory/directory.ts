@@ -1,4 +1,5 @@
 import type { SessionUser } from '../session/session.js';
+import type { UsersFileStatus } from './users-file.js';
 
 /**
  * An account state the directory server reported for a user whose password was right (or that
@@ -79,6 +80,8 @@ export interface Directory {
    * directory that cannot enumerate its users cheaply leaves it out.
    */
   listUsers?(): DirectoryEntry[];
+  /** The users file's start and latest re-read, when there is a users file: for the admin console. */
+  usersFileStatus?(): UsersFileStatus;
   close(): void;
 }
 

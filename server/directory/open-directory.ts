@@ -43,7 +43,7 @@ export async function openDirectory(
       deps.hashQueue ??
       createHashQueue({ concurrency: checks.concurrency, perLane: checks.per_address, maxWaiting: checks.max_waiting, maxWaitMs: checks.max_wait * 1000, laneCounts });
     file = await createUsersFileDirectory(
-      { logger: deps.logger, hashQueue, hashPolicy: deps.hashPolicy ?? hashPolicyOf(auth.password_hash), ...(deps.hasher ? { hasher: deps.hasher } : {}) },
+      { logger: deps.logger, hashQueue, now: deps.now, hashPolicy: deps.hashPolicy ?? hashPolicyOf(auth.password_hash), ...(deps.hasher ? { hasher: deps.hasher } : {}) },
       { path: auth.users_file, watch: options.watch ?? auth.watch },
     );
   }

@@ -387,6 +387,46 @@ describe('createUsersFileDirectory: reload', () => {
   });
 });
 
+describe('createUsersFileDirectory: reload status (for the admin console)', () => {
+  it('records when the file was read and how each re-read ended: reloaded, unchanged, invalid (no hash quoted), unreadable', async () => {
+    const { path, directory } = await openDirectory('status.yml', baseEntries(), { watch: false });
+    const status = directory.reloadStatus();
+    expect(status).toMatchObject({ path, watch: false, lastReload: null });
+    expect(status.loadedAt).toBeGreaterThan(0);
+
+    await directory.reload();
+    expect(directory.reloadStatus().lastReload).toMatchObject({ result: 'unchanged' });
+
+    writeFileSync(path, usersYaml([{ name: 'alice', hash: hashes.alice }]));
+    await directory.reload();
+    expect(directory.reloadStatus().lastReload).toMatchObject({ result: 'reloaded', users: 1 });
+
+    writeFileSync(path, `users:\n  alice:\n    displayname: Alice\n    password: "${hashes.alice.replace('m=1024', 'm=512')}"\n`);
+    await directory.reload();
+    const invalid = directory.reloadStatus().lastReload;
+    expect(invalid).toMatchObject({ result: 'invalid' });
+    expect(JSON.stringify(invalid)).toContain('users.alice.password');
+    expect(JSON.stringify(invalid)).not.toContain(hashes.alice.split('$')[4]);
+    // The same broken text again: still invalid, not "unchanged".
+    await directory.reload();
+    expect(directory.reloadStatus().lastReload).toMatchObject({ result: 'invalid' });
+
+    rmSync(path);
+    await directory.reload();
+    expect(directory.reloadStatus().lastReload).toMatchObject({ result: 'unreadable', code: 'ENOENT' });
+    expect(directory.findUser('alice')).toBeDefined();
+  });
+
+  it('keeps at most five parser messages of a badly broken file', async () => {
+    const { path, directory } = await openDirectory('many-errors.yml', baseEntries(), { watch: false });
+    writeFileSync(path, `users:\n${Array.from({ length: 20 }, (_, i) => `  user${i}:\n    displayname: ""\n`).join('')}`);
+    await directory.reload();
+    const last = directory.reloadStatus().lastReload;
+    expect(last?.result).toBe('invalid');
+    expect(last?.result === 'invalid' && last.errors.length).toBe(5);
+  });
+});
+
 describe('createUsersFileDirectory: hashes with other parameters than the profile', () => {
   const profile: HashPolicy = { parameters: TEST_HASH_POLICY.parameters, minimums: TEST_HASH_POLICY.minimums };
   const otherParameters: HashPolicy = { parameters: { memoryCost: 2048, timeCost: 1, parallelism: 2 }, minimums: TEST_HASH_POLICY.minimums };

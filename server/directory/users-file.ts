@@ -34,7 +34,32 @@ export interface UsersFileDirectory extends Directory {
   onChange(listener: (change: DirectoryChange) => void): () => void;
   /** Re-reads the file now (the watcher calls this; main may call it on SIGHUP). Never throws. */
   reload(): Promise<void>;
+  /** When the file was read at start, and how the latest re-read ended: for the admin console. */
+  reloadStatus(): UsersFileStatus;
 }
+
+/**
+ * How the latest re-read of the users file ended. `unchanged`: the same text again (a touch);
+ * `unreadable` and `invalid` keep the last good users. `errors` are the parser's messages,
+ * which name paths and never quote a password hash (parse-users-file.ts); `code` is the file
+ * system's error code.
+ */
+export type UsersFileReload =
+  | { at: number; result: 'reloaded'; users: number }
+  | { at: number; result: 'unchanged' }
+  | { at: number; result: 'unreadable'; code: string }
+  | { at: number; result: 'invalid'; errors: readonly string[] };
+
+export interface UsersFileStatus {
+  path: string;
+  watch: boolean;
+  loadedAt: number;
+  /** null until the file is re-read once. */
+  lastReload: UsersFileReload | null;
+}
+
+/** Parser messages kept for the console: enough to say what to fix, never the whole list of a broken file. */
+const MAX_KEPT_ERRORS = 5;
 
 /** Thrown at boot when the users file cannot be read or is invalid; `errors` lists every problem. */
 export class UsersFileError extends Error {
@@ -58,7 +83,7 @@ const BUSY_ALL: FirstFactorResult = Object.freeze({ ok: false, reason: 'busy', s
  * `hasher`: where argon2 runs; the gateway passes its pool of low-priority worker threads.
  */
 export async function createUsersFileDirectory(
-  deps: { logger: Logger; hashQueue?: HashQueue; hashPolicy?: HashPolicy; hasher?: PasswordHasher },
+  deps: { logger: Logger; hashQueue?: HashQueue; hashPolicy?: HashPolicy; hasher?: PasswordHasher; now?: () => number },
   options: UsersFileOptions,
 ): Promise<UsersFileDirectory> {
   const { logger, hashPolicy = DEFAULT_HASH_POLICY, hasher = DIRECT_HASHER } = deps;
@@ -74,6 +99,9 @@ export async function createUsersFileDirectory(
   for (const warning of initial.warnings) log.warn(warning);
   let users = initial.users;
   log.info({ users: users.size }, 'users file loaded');
+  const now = deps.now ?? Date.now;
+  const loadedAt = now();
+  let lastReload: UsersFileReload | null = null;
 
   // Unknown and disabled users are checked against this, so they cost one argon2 run like everyone
   // else. It is made on the first sign-in, and every sign-in awaits it alike, known user or not, so
@@ -128,19 +156,27 @@ export async function createUsersFileDirectory(
       text = await readFile(options.path, 'utf8');
     } catch (error) {
       // Mid-rename or briefly removed: keep serving; the next event or poll tries again.
-      log.warn({ code: (error as NodeJS.ErrnoException).code }, 'users file unreadable; keeping the last good users');
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      log.warn({ code }, 'users file unreadable; keeping the last good users');
+      lastReload = { at: now(), result: 'unreadable', code };
       return;
     }
-    if (text === lastText) return;
+    if (text === lastText) {
+      // Still invalid, the same text again: the earlier errors still stand.
+      if (lastReload?.result !== 'invalid') lastReload = { at: now(), result: 'unchanged' };
+      return;
+    }
     lastText = text;
     const parsed = parseUsersFile(text, hashPolicy);
     if (!parsed.ok) {
       log.error({ errors: parsed.errors }, 'users file invalid; keeping the last good users');
+      lastReload = { at: now(), result: 'invalid', errors: parsed.errors.slice(0, MAX_KEPT_ERRORS) };
       return;
     }
     for (const warning of parsed.warnings) log.warn(warning);
     const change = diffUsers(users, parsed.users);
     users = parsed.users;
+    lastReload = { at: now(), result: 'reloaded', users: users.size };
     log.info({ users: users.size, revoked: change.revoked.length, updated: change.updated.length }, 'users file reloaded');
     if (change.revoked.length === 0 && change.updated.length === 0) return;
     for (const listener of listeners) {
@@ -223,6 +259,7 @@ export async function createUsersFileDirectory(
       return () => listeners.delete(listener);
     },
     reload,
+    reloadStatus: () => ({ path: options.path, watch: options.watch, loadedAt, lastReload }),
     close() {
       stopWatching();
       listeners.clear();

@@ -8,8 +8,11 @@
  */
 export interface Kv {
   get(key: string): Promise<string | null>;
-  /** Sets with a time to live in seconds (> 0). */
-  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /**
+   * Sets with a time to live in seconds (> 0). With `index`, the same call also files the key
+   * in an expiry index (see ExpiryIndexEntry) and forgets members lapsed by then.
+   */
+  set(key: string, value: string, ttlSeconds: number, index?: ExpiryIndexEntry): Promise<void>;
   /**
    * Sets only if absent; true when this call created it. The atomic claim for single-use things:
    * pass `replicated` for a claim whose loss would let a secret be used again (see Replicated).
@@ -17,9 +20,14 @@ export interface Kv {
   setIfAbsent(key: string, value: string, ttlSeconds: number, options?: Replicated): Promise<boolean>;
   /**
    * Replaces only if present; true when it did. An in-place update (a session's activity
-   * mark) that must never bring back a key another instance deleted meanwhile.
+   * mark) that must never bring back a key another instance deleted meanwhile. With `index`,
+   * the member's expiry moves in the same call, and only when the key was replaced.
    */
-  setIfPresent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  setIfPresent(key: string, value: string, ttlSeconds: number, index?: ExpiryIndexEntry): Promise<boolean>;
+  /** Takes `member` out of an expiry index. */
+  indexRemove(key: string, member: string): Promise<void>;
+  /** How many members of an expiry index lapse after `nowMs`; the lapsed ones are forgotten. Atomic. */
+  indexCount(key: string, nowMs: number): Promise<number>;
   /** Atomically reads and deletes (GETDEL): a single-use challenge is a take (see Replicated). */
   take(key: string, options?: Replicated): Promise<string | null>;
   del(...keys: string[]): Promise<void>;
@@ -60,6 +68,18 @@ export interface Kv {
   /** Resolves when the store answers; used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A member of an expiry index: a sorted set of members (session hashes) scored by the time in
+ * ms at which each lapses, shared by every instance. It counts live things the store otherwise
+ * keeps no list of. Its own TTL is extended to its longest-lived member, never shortened.
+ */
+export interface ExpiryIndexEntry {
+  key: string;
+  member: string;
+  /** When the member lapses: the indexed key's own expiry. */
+  expiresAtMs: number;
 }
 
 /** One count that windowReserve keeps under its limit. */

@@ -1,11 +1,13 @@
 import type { Clock } from '../core/clock.js';
 import { StoreUnavailableError } from '../core/errors.js';
-import type { Kv, WindowLimit } from './kv.js';
+import type { ExpiryIndexEntry, Kv, WindowLimit } from './kv.js';
 import { ttlToMs } from './ttl.js';
 
 /** A window's events: when, and under which member (the caller's, or one of ours). */
 type WindowEvent = { at: number; member: string };
-type Entry = { value: string | Set<string> | WindowEvent[]; expiresAt: number };
+/** An expiry index: member → when it lapses (ms). */
+type ExpiryIndex = Map<string, number>;
+type Entry = { value: string | Set<string> | WindowEvent[] | ExpiryIndex; expiresAt: number };
 type Subscriber = { onMessage: (message: string) => void };
 
 /**
@@ -68,6 +70,22 @@ export function createMemoryKv(deps: { clock: Clock }, options: { keyPrefix?: st
     return entry.value.filter((event) => event.at > nowMs - windowMs);
   }
 
+  function indexAt(key: string): ExpiryIndex | undefined {
+    const entry = live(key);
+    if (entry === undefined) return undefined;
+    if (!(entry.value instanceof Map)) throw new StoreUnavailableError(`memory kv: ${key} is not an expiry index`);
+    return entry.value;
+  }
+
+  /** As the Redis script: the member's expiry set, the index kept at least as long as `ttlSeconds`; `prune` forgets members lapsed by now. */
+  function fileInIndex(index: ExpiryIndexEntry, ttlSeconds: number, prune: boolean): void {
+    const entry = live(index.key);
+    const members = indexAt(index.key) ?? new Map<string, number>();
+    if (prune) for (const [member, lapsesAt] of members) if (lapsesAt <= index.expiresAtMs - ttlToMs(ttlSeconds)) members.delete(member);
+    members.set(index.member, index.expiresAtMs);
+    write(index.key, { value: members, expiresAt: Math.max(entry?.expiresAt ?? 0, expiry(ttlSeconds)) });
+  }
+
   /** Every call is async like the real store, and refuses once closed. */
   const op =
     <A extends unknown[], R>(fn: (...args: A) => R) =>
@@ -78,16 +96,34 @@ export function createMemoryKv(deps: { clock: Clock }, options: { keyPrefix?: st
 
   return {
     get: op((key: string) => stringAt(key)),
-    set: op((key: string, value: string, ttlSeconds: number) => write(key, { value, expiresAt: expiry(ttlSeconds) })),
+    set: op((key: string, value: string, ttlSeconds: number, index?: ExpiryIndexEntry) => {
+      const expiresAt = expiry(ttlSeconds);
+      if (index) fileInIndex(index, ttlSeconds, true);
+      write(key, { value, expiresAt });
+    }),
     setIfAbsent: op((key: string, value: string, ttlSeconds: number) => {
       if (live(key) !== undefined) return false;
       write(key, { value, expiresAt: expiry(ttlSeconds) });
       return true;
     }),
-    setIfPresent: op((key: string, value: string, ttlSeconds: number) => {
+    setIfPresent: op((key: string, value: string, ttlSeconds: number, index?: ExpiryIndexEntry) => {
       if (live(key) === undefined) return false;
-      write(key, { value, expiresAt: expiry(ttlSeconds) });
+      const expiresAt = expiry(ttlSeconds);
+      if (index) fileInIndex(index, ttlSeconds, false);
+      write(key, { value, expiresAt });
       return true;
+    }),
+    indexRemove: op((key: string, member: string) => {
+      const members = indexAt(key);
+      if (members === undefined) return;
+      members.delete(member);
+      if (members.size === 0) entries.delete(prefix + key);
+    }),
+    indexCount: op((key: string, nowMs: number) => {
+      const members = indexAt(key);
+      if (members === undefined) return 0;
+      for (const [member, lapsesAt] of members) if (lapsesAt <= nowMs) members.delete(member);
+      return members.size;
     }),
     take: op((key: string) => {
       const value = stringAt(key);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { StoreUnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Kv, Replicated } from './kv.js';
+import type { ExpiryIndexEntry, Kv, Replicated } from './kv.js';
 import { ttlToMs } from './ttl.js';
 import { DeadlineError, openClaimsClient, openRedisClient, whenReady, withDeadline, type RedisClient, type RedisConnectionOptions } from './redis-client.js';
 import type { SentinelClient } from './redis-sentinel-client.js';
@@ -20,6 +20,23 @@ return n`;
 const SET_ADD = `redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
+
+/**
+ * KEYS: the key, the index; ARGV: value, ttl ms, member, expiry ms, XX or NX-less mode. The key and
+ * its index entry change together or not at all; members lapsed by now (expiry - ttl) are dropped.
+ */
+const SET_INDEXED = `local ok
+if ARGV[5] == 'XX' then ok = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'XX') else ok = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+if not ok then return 0 end
+local expiry = tonumber(ARGV[4])
+if ARGV[5] ~= 'XX' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', expiry - tonumber(ARGV[2])) end
+redis.call('ZADD', KEYS[2], expiry, ARGV[3])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+return 1`;
+
+/** Forgets the lapsed members, then counts the rest. */
+const INDEX_COUNT = `redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+return redis.call('ZCARD', KEYS[1])`;
 
 /** A sorted set scored by time; members are unique so parallel events at one millisecond all count. */
 const WINDOW_ADD = `redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
@@ -159,6 +176,12 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
   const key = (k: string) => prefix + k;
   const px = (ttlSeconds: number) => ({ type: 'PX' as const, value: ttlToMs(ttlSeconds) });
 
+  /** One script, so one round trip: an indexed write costs what the plain SET did. */
+  async function setIndexed(k: string, value: string, ttl: number, index: ExpiryIndexEntry, mode: 'always' | 'XX'): Promise<boolean> {
+    const args = [value, String(ttlToMs(ttl)), index.member, String(Math.trunc(index.expiresAtMs)), mode];
+    return Number(await run(mode === 'XX' ? 'set xx indexed' : 'set indexed', (c) => c.eval(SET_INDEXED, { keys: [key(k), key(index.key)], arguments: args }))) === 1;
+  }
+
   return {
     async connect() {
       if (closed) throw new StoreUnavailableError('redis kv is closed');
@@ -173,7 +196,8 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
       if (EVICTING_POLICY.test(policy)) throw new RedisEvictionPolicyError(policy);
     },
     get: async (k) => run('get', (c) => c.get(key(k))),
-    async set(k, value, ttl) {
+    async set(k, value, ttl, index) {
+      if (index) return void (await setIndexed(k, value, ttl, index, 'always'));
       const expiration = px(ttl);
       await run('set', (c) => c.set(key(k), value, { expiration }));
     },
@@ -182,13 +206,21 @@ export function createRedisKv(deps: { logger: Logger }, options: RedisKvOptions)
       const expiration = px(ttl);
       return (await run('set', (c) => c.set(key(k), value, { expiration, condition: 'NX' }))) === 'OK';
     },
-    async setIfPresent(k, value, ttl) {
+    async setIfPresent(k, value, ttl, index) {
+      if (index) return setIndexed(k, value, ttl, index, 'XX');
       const expiration = px(ttl);
       return (await run('set', (c) => c.set(key(k), value, { expiration, condition: 'XX' }))) === 'OK';
     },
     async take(k, options?: Replicated) {
       if (options?.replicated && claims) return confirmed('take', { key: key(k) });
       return run('getdel', (c) => c.getDel(key(k)));
+    },
+    async indexRemove(k, member) {
+      await run('index remove', (c) => c.zRem(key(k), member));
+    },
+    async indexCount(k, nowMs) {
+      const args = [String(Math.trunc(nowMs))];
+      return Number(await run('index count', (c) => c.eval(INDEX_COUNT, { keys: [key(k)], arguments: args })));
     },
     async del(...keys) {
       if (keys.length > 0) await run('del', (c) => c.del(keys.map(key)));

@@ -6,7 +6,9 @@ import type { Kv } from '../kv/kv.js';
 import { DeadlineError } from '../kv/redis-client.js';
 import { createRedisKv } from '../kv/redis-kv.js';
 import { startRedisServer, type TestRedisServer } from '../testing/redis-server.js';
+import { createFixedClock } from '../core/clock.js';
 import { createSessionStore, type SessionStore } from './session-store.js';
+import { COUNT_OPTIONS, describeSessionCount } from './testing/session-count-contract.js';
 import type { SessionUser } from './session.js';
 
 /** The Redis deadline of the failure tests, which tell its work by the error, not the clock. */
@@ -160,6 +162,24 @@ describe('session store when Redis fails', () => {
       (s) => s === null,
     );
   });
+});
+
+let countRun = 0;
+describeSessionCount('redis store', async () => {
+  // A prefix per test: each starts with an empty index. The store's clock is pinned, the keys' TTLs are Redis's own.
+  const clock = createFixedClock(Date.now());
+  const keyPrefix = `gh-count-${process.pid}-${countRun++}:`;
+  const open = async () => {
+    const kv = createRedisKv({ logger: createSilentLogger() }, { url: redis.url, database: 0, timeoutSeconds: GENEROUS_TIMEOUT_S, keyPrefix });
+    await kv.connect();
+    const store = createSessionStore({ kv, clock, logger: createSilentLogger() }, COUNT_OPTIONS);
+    await store.whenSubscribed();
+    toClose.push(store, kv);
+    return { store, kv };
+  };
+  const [a, b] = [await open(), await open()];
+  // Commands on one connection are answered in order: a ping's answer means the writes before it are done.
+  return { a: a.store, b: b.store, clock, settle: async () => void (await Promise.all([a.kv.ping(), b.kv.ping()])) };
 });
 
 async function retry<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { COUNT_OPTIONS, describeSessionCount } from './testing/session-count-contract.js';
 import { createFixedClock } from '../core/clock.js';
 import { StoreUnavailableError } from '../core/errors.js';
 import { createSilentLogger } from '../core/logger.js';
@@ -470,6 +471,8 @@ function bindAll(kv: Kv): Kv {
     'setIfAbsent',
     'setIfPresent',
     'take',
+    'indexRemove',
+    'indexCount',
     'del',
     'increment',
     'setAdd',
@@ -563,4 +566,11 @@ describe('createSessionStore: peek (the proxy fast path)', () => {
     store.peek(token);
     expect(counted.calls.slice(from)).toEqual(['setIfPresent']);
   });
+});
+
+describeSessionCount('memory store', async () => {
+  const clock = createFixedClock();
+  const kv = createMemoryKv({ clock });
+  const open = () => createSessionStore({ kv, clock, logger: createSilentLogger() }, COUNT_OPTIONS);
+  return { a: open(), b: open(), clock, settle: () => new Promise((resolve) => setImmediate(resolve)) };
 });

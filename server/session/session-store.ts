@@ -47,6 +47,11 @@ export interface SessionStore {
   destroyAllForUser(username: string, options?: { keepToken?: string }): Promise<number>;
   listForUser(username: string): Promise<Array<{ id: string; session: Session }>>;
   destroyById(username: string, id: string): Promise<boolean>;
+  /**
+   * Live sessions of every user on every instance: counted in the store's expiry index, which
+   * each session's writes keep in step (sign-in, rotation, activity, sign-out, revocation).
+   */
+  countLive(): Promise<number>;
   /** The non-secret id under which listForUser shows this token's session. */
   idOf(token: string): string | undefined;
   /** Resolves once revocations made by other instances reach this one (tests, readiness). */
@@ -55,6 +60,7 @@ export interface SessionStore {
 }
 
 const SESSION_ID = /^[0-9a-f]{16}$/;
+const LIVE_INDEX = 'session-live';
 const MAX_USER_AGENT = 256;
 
 /**
@@ -72,11 +78,14 @@ export function createSessionStore(deps: { kv: Kv; clock: Clock; logger: Logger 
   const invalidation = createSessionInvalidation({ kv, logger, cache });
   const sessionKey = (hash: string) => `session:${hash}`;
   const userKey = (username: string) => `session-user:${username}`;
+  /** Every session's hash, scored by when its record lapses: how many are live, without a list of users. */
+  const liveIndex = (hash: string, session: Session, now: number) => ({ key: LIVE_INDEX, member: hash, expiresAtMs: now + recordTtlSeconds(session, now) * 1000 });
   const touchDue = (s: Session, now: number) => now - s.lastActiveAt >= (s.idleSeconds * 1000) / 2;
 
   function touch(hash: string, session: Session, now: number): Session {
     const touched = { ...session, lastActiveAt: now };
-    kv.setIfPresent(sessionKey(hash), serializeSessionRecord(touched), recordTtlSeconds(touched, now)).catch((error: unknown) =>
+    // The index entry moves in the same call as the record: activity costs no extra round trip.
+    kv.setIfPresent(sessionKey(hash), serializeSessionRecord(touched), recordTtlSeconds(touched, now), liveIndex(hash, touched, now)).catch((error: unknown) =>
       logger.warn({ err: (error as Error).message, session: sessionIdOf(hash) }, 'could not record session activity'),
     );
     return touched;
@@ -85,7 +94,7 @@ export function createSessionStore(deps: { kv: Kv; clock: Clock; logger: Logger 
   /** Index first: a session that exists must always be reachable by "sign out everywhere". */
   async function save(hash: string, session: Session, now: number): Promise<void> {
     await kv.setAdd(userKey(session.user.username), hash, (session.expiresAt - now) / 1000);
-    await kv.set(sessionKey(hash), serializeSessionRecord(session), recordTtlSeconds(session, now));
+    await kv.set(sessionKey(hash), serializeSessionRecord(session), recordTtlSeconds(session, now), liveIndex(hash, session, now));
   }
 
   async function end(hash: string, username?: string): Promise<Session | null> {
@@ -93,6 +102,8 @@ export function createSessionStore(deps: { kv: Kv; clock: Clock; logger: Logger 
     const session = parseOrNull(await kv.take(sessionKey(hash)));
     const owner = username ?? session?.user.username;
     if (owner !== undefined) await kv.setRemove(userKey(owner), hash);
+    // After the take: an activity write racing this one finds no record and leaves the index alone.
+    await kv.indexRemove(LIVE_INDEX, hash);
     await invalidation.publish(invalidateSessionMessage(hash));
     return session;
   }
@@ -194,6 +205,7 @@ export function createSessionStore(deps: { kv: Kv; clock: Clock; logger: Logger 
           hashes.map(async (hash) => {
             const session = parseOrNull(await kv.take(sessionKey(hash)));
             await kv.setRemove(userKey(username), hash);
+            await kv.indexRemove(LIVE_INDEX, hash);
             return session !== null && sessionExpiry(session, now) === null;
           }),
         ),
@@ -227,6 +239,8 @@ export function createSessionStore(deps: { kv: Kv; clock: Clock; logger: Logger 
       const session = await storeCall(end(hash, username));
       return session !== null && sessionExpiry(session, clock.now()) === null;
     },
+
+    countLive: () => storeCall(kv.indexCount(LIVE_INDEX, clock.now())),
 
     idOf: (token) => (typeof token === 'string' && isSessionToken(token) ? sessionIdOf(sessionHash(token)) : undefined),
     whenSubscribed: () => invalidation.whenLive(),

@@ -1,4 +1,5 @@
 import type { MessageKey } from '../../i18n.js';
+import { renderReason } from './audit-reason.js';
 import { renderTime } from '../format-time.js';
 import { html } from '../html.js';
 import type { PageContext } from '../layout.js';
@@ -99,7 +100,7 @@ ${text('to', 'console.audit_to', ['to', 'range'], 'YYYY-MM-DD')}
 <tbody>
 ${model.events.map(
   (e) => html`<tr data-id="${String(e.id)}"><th scope="row">${renderTime(locale, e.at)}</th>
-<td data-label="${t('console.col_event')}"><code>${e.kind}</code>${e.reason ? html` <span class="meta">${e.reason}</span>` : ''}</td>
+<td data-label="${t('console.col_event')}"><code>${e.kind}</code>${renderReason(t, e.kind, e.reason)}</td>
 <td data-label="${t('console.col_result')}">${AUDIT_RESULTS[e.result] ? t(AUDIT_RESULTS[e.result]!) : e.result}</td>
 <td data-label="${t('console.audit_user')}">${e.subject === null ? '—' : e.subjectHref ? html`<a href="${e.subjectHref}">${e.subject}</a>` : e.subject}</td>
 <td data-label="${t('console.col_actor')}">${e.actor ?? '—'}</td>

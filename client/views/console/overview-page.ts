@@ -19,6 +19,8 @@ export interface OverviewEventLink {
 export interface OverviewPageModel extends PageContext {
   hourly: readonly OverviewBucket[];
   daily: readonly OverviewBucket[];
+  /** Live sessions: a number only, there is no list of all sessions to link to. */
+  sessions: number;
   locked: { total: number; users: readonly { name: string; href: string }[]; href: string };
   bans: { total: number; href: string };
   notMe: { events: readonly OverviewEventLink[]; href: string };
@@ -81,6 +83,7 @@ export function renderOverviewPage(model: OverviewPageModel) {
   const { t, locale } = model;
   return html`<h1 id="page-heading">${t('console.overview_title')}</h1>
 <div class="console-stats">
+<p class="card console-stat" id="stat-sessions"><span class="console-stat-number">${String(model.sessions)}</span> ${t('console.overview_sessions')}</p>
 <a class="card console-stat" href="${model.locked.href}"><span class="console-stat-number">${String(model.locked.total)}</span> ${t('console.overview_locked')}</a>
 <a class="card console-stat" href="${model.bans.href}"><span class="console-stat-number">${String(model.bans.total)}</span> ${t('console.overview_bans')}</a>
 <a class="card console-stat" href="${model.notMe.href}"><span class="console-stat-number">${String(model.notMe.events.length)}</span> ${t('console.overview_not_me')}</a>

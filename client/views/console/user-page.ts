@@ -1,4 +1,5 @@
 import { isMessageKey, type MessageKey } from '../../i18n.js';
+import { renderReason } from './audit-reason.js';
 import { describeDrift } from '../device-text.js';
 import { renderTime } from '../format-time.js';
 import { html, type SafeHtml } from '../html.js';
@@ -195,7 +196,7 @@ ${
 <tbody>
 ${model.events.map(
   (e) => html`<tr><th scope="row">${renderTime(locale, e.at)}</th>
-<td data-label="${t('console.col_event')}">${isMessageKey(`console.event.${e.kind}`) ? t(`console.event.${e.kind}` as MessageKey) : ''} <code class="meta">${e.kind}</code>${e.reason ? html` <span class="meta">(${e.reason})</span>` : ''}</td>
+<td data-label="${t('console.col_event')}">${isMessageKey(`console.event.${e.kind}`) ? t(`console.event.${e.kind}` as MessageKey) : ''} <code class="meta">${e.kind}</code>${renderReason(t, e.kind, e.reason)}</td>
 <td data-label="${t('console.col_result')}">${RESULTS[e.result] ? t(RESULTS[e.result]!) : e.result}</td>
 <td data-label="${t('console.col_actor')}">${e.actor ?? '—'}</td>
 <td data-label="${t('console.col_address')}">${e.clientIp ?? '—'}</td></tr>

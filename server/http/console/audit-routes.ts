@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { reasonWords } from '../../../client/views/console/audit-reason.js';
 import express from 'express';
 import { type AuditFormQuery, type AuditPageEvent, type AuditQueryError, AUDIT_RESULTS, renderAuditPage } from '../../../client/views/console/audit-page.js';
 import { formatTime } from '../../../client/views/format-time.js';
@@ -194,7 +195,8 @@ export function createAuditRoutes(kit: ConsoleKit): express.Router {
       last,
       events: events.map((e) => {
         const view = toPageEvent(kit, e);
-        return { ...view, atText: formatTime(locale, e.at), resultText: AUDIT_RESULTS[e.result] ? t(AUDIT_RESULTS[e.result]!) : e.result };
+        const reasonText = e.reason ? (reasonWords(t, e.kind, e.reason) ?? null) : null;
+        return { ...view, atText: formatTime(locale, e.at), resultText: AUDIT_RESULTS[e.result] ? t(AUDIT_RESULTS[e.result]!) : e.result, reasonText };
       }),
     });
   });

@@ -227,3 +227,27 @@ describe('live view', () => {
     expect(res.status).toBe(400);
   });
 });
+
+describe('reasons', () => {
+  it('are shown as words (the raw code kept beside them and in the title) on the audit log, the live view and the user page', async () => {
+    const at = Date.now();
+    const site = `reasons-${at}`;
+    const latest = (await h.gateway.ctx.storage.auditEvents.query({ limit: 1 }))[0]!.id;
+    await h.gateway.ctx.storage.auditEvents.append({ at, kind: 'second_factor.failure', result: 'failure', subject: 'frank', actor: 'frank', site, reason: 'invalid-code' });
+    await h.gateway.ctx.storage.auditEvents.append({ at: at + 1, kind: 'admin.disable', result: 'info', subject: 'frank', actor: 'alice', site, reason: 'locked' });
+    const page = await consoleRequest(h, 'GET', `/audit?site=${site}`, alice);
+    expect(page.body).toContain('<span class="meta" title="invalid-code">Wrong code <code>invalid-code</code></span>');
+    // An administrator's own words for disabling are shown as written, even when they spell a code.
+    expect(page.body).toContain('<code>admin.disable</code> <span class="meta">locked</span>');
+    const zh = await consoleRequest(h, 'GET', `/audit?site=${site}`, alice, { headers: { cookie: `${alice.cookie}; gatehouse_lang=zh-TW` } });
+    expect(zh.body).toContain('代碼錯誤 <code>invalid-code</code>');
+    const user = await consoleRequest(h, 'GET', '/users/frank', alice);
+    expect(user.body).toContain('title="invalid-code">Wrong code <code>invalid-code</code>');
+    const live = await consoleRequest(h, 'GET', `/audit/live?site=${site}&after=${latest}`, alice);
+    const events = JSON.parse(live.body).events as Array<{ reason: string; reasonText: string | null }>;
+    expect(events.map((e) => [e.reason, e.reasonText])).toEqual([
+      ['invalid-code', 'Wrong code'],
+      ['locked', null],
+    ]);
+  });
+});

@@ -85,6 +85,10 @@ describe('the route table', () => {
       ]),
     );
   });
+
+  it('has the configuration page, read only', () => {
+    expect(routes.filter((r) => r.path === '/configuration').map(label)).toEqual(['GET /configuration']);
+  });
 });
 
 describe.each(routes.map((r) => ({ ...r, name: label(r) })))('$name', (route) => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayHarness, type GatewayHarness } from '../../testing/gateway-harness.js';
+import { csrfFieldOf } from '../../testing/http-client.js';
+import { PORTAL } from '../../testing/gateway-harness.js';
 import { addConsoleUsers, consoleRequest, MINUTE, sessionFor, type Caller } from './testing/console-harness.js';
 
 /** The overview through the whole gateway: the console's start page, its counts and charts, and where each links. */
@@ -53,6 +55,40 @@ describe('overview', () => {
     expect(res.body).toContain('href="/console/audit?kind&#61;webauthn.clone_warning"');
     expect(res.body).toContain('href="/console/audit?kind&#61;regulation.banned"><span class="console-stat-number">1</span>');
     expect(res.body).toContain('<a href="/console/users/frank">frank</a>');
+  });
+
+  it('shows the live sessions: up on sign-in, down on sign-out and on revocation (a number, no link)', async () => {
+    const shown = async () => {
+      const { body } = await consoleRequest(h, 'GET', '/overview', alice);
+      const match = /<p class="card console-stat" id="stat-sessions"><span class="console-stat-number">(\d+)<\/span> active sessions<\/p>/.exec(body);
+      expect(match, 'the sessions card').not.toBeNull();
+      return Number(match![1]);
+    };
+    const before = await shown();
+    expect(before).toBe(await h.gateway.ctx.sessions.countLive());
+    const bob = await h.signIn('bob');
+    const frank = await h.signIn('frank', 'frank-target-pass-1');
+    const frankAgain = await h.signIn('frank', 'frank-target-pass-1');
+    expect(await shown()).toBe(before + 3);
+
+    const page = await h.request({ path: '/logout', host: PORTAL, headers: { cookie: bob } });
+    const out = await h.request({
+      method: 'POST',
+      path: '/logout',
+      host: PORTAL,
+      headers: { cookie: bob, origin: `http://${PORTAL}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: csrfFieldOf(page.body)!, scope: 'here' }).toString(),
+    });
+    expect(out.status).toBe(303);
+    expect(await shown()).toBe(before + 2);
+
+    const [first] = await h.gateway.ctx.sessions.listForUser('frank');
+    const revoke = await consoleRequest(h, 'POST', '/users/frank/sessions/revoke', alice, { fields: { session: first!.id } });
+    expect(revoke.status).toBe(303);
+    expect(await shown()).toBe(before + 1);
+    await consoleRequest(h, 'POST', '/users/frank/sessions/revoke-all', alice);
+    expect(await shown()).toBe(before);
+    expect([frank, frankAgain]).toHaveLength(2);
   });
 
   it('is in Traditional Chinese too', async () => {

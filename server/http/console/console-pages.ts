@@ -1,6 +1,7 @@
 import type express from 'express';
 import type { ConsoleKit, ConsoleNavEntry } from './console-kit.js';
 import { createAuditRoutes } from './audit-routes.js';
+import { createConfigurationRoutes } from './configuration-routes.js';
 import { createOverviewRoutes } from './overview-routes.js';
 import { createPolicyRoutes } from './policy-routes.js';
 import { createTokensRoutes } from './tokens-routes.js';
@@ -21,4 +22,5 @@ export const CONSOLE_PAGES: ReadonlyArray<{ nav?: ConsoleNavEntry; create: (kit:
   { nav: { id: 'tokens', path: 'tokens', label: 'console.nav_tokens' }, create: createTokensRoutes },
   { nav: { id: 'audit', path: 'audit', label: 'console.nav_audit' }, create: createAuditRoutes },
   { nav: { id: 'policy', path: 'policy', label: 'console.nav_policy' }, create: createPolicyRoutes },
+  { nav: { id: 'configuration', path: 'configuration', label: 'console.nav_configuration' }, create: createConfigurationRoutes },
 ];

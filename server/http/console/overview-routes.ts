@@ -23,6 +23,7 @@ export function createOverviewRoutes(kit: ConsoleKit): express.Router {
         assets: kit.ctx.portal.assets,
         hourly: overview.hourly,
         daily: overview.daily,
+        sessions: overview.sessions,
         locked: { total: overview.locked.total, users: overview.locked.users.map((name) => ({ name, href: kit.path(`users/${name}`) })), href: `${kit.path('users')}?locked=1` },
         bans: { total: overview.bans.total, href: auditHref({ kind: 'regulation.banned' }) },
         notMe: { events: links(overview.notMe), href: auditHref({ kind: 'push.not_me' }) },

@@ -233,6 +233,47 @@ export function describeKvContract(name: string, open: () => Promise<KvHarness>)
       await stopOther();
     });
 
+    it('an indexed set files the key in an expiry index; indexCount counts members lapsing after now', async () => {
+      const { kv } = await open();
+      const [index, a, b] = [unique('index'), unique('a'), unique('b')];
+      const now = 1_000_000;
+      await kv.set(a, 'A', 60, { key: index, member: 'm-a', expiresAtMs: now + 60_000 });
+      await kv.set(b, 'B', 120, { key: index, member: 'm-b', expiresAtMs: now + 120_000 });
+      expect(await kv.get(a)).toBe('A');
+      expect(await kv.indexCount(index, now)).toBe(2);
+      expect(await kv.indexCount(index, now + 60_000)).toBe(1);
+      // Lapsed members are forgotten, not just skipped: an earlier now does not bring them back.
+      expect(await kv.indexCount(index, now)).toBe(1);
+      expect(await kv.indexCount(unique('absent'), now)).toBe(0);
+    });
+
+    it('an indexed setIfPresent moves the member only when the key was there', async () => {
+      const { kv } = await open();
+      const [index, k, ghost] = [unique('index'), unique('present'), unique('ghost')];
+      const now = 2_000_000;
+      await kv.set(k, 'v1', 60, { key: index, member: 'k', expiresAtMs: now + 10_000 });
+      expect(await kv.setIfPresent(k, 'v2', 60, { key: index, member: 'k', expiresAtMs: now + 50_000 })).toBe(true);
+      expect(await kv.get(k)).toBe('v2');
+      expect(await kv.setIfPresent(ghost, 'v', 60, { key: index, member: 'ghost', expiresAtMs: now + 50_000 })).toBe(false);
+      expect(await kv.get(ghost)).toBeNull();
+      expect(await kv.indexCount(index, now + 20_000)).toBe(1);
+      expect(await kv.indexCount(index, now + 50_000)).toBe(0);
+    });
+
+    it('an indexed set forgets members lapsed by its own time; indexRemove takes one out', async () => {
+      const { kv } = await open();
+      const index = unique('index');
+      const now = 3_000_000;
+      await kv.set(unique('old'), 'x', 60, { key: index, member: 'old', expiresAtMs: now + 1000 });
+      await kv.set(unique('kept'), 'x', 60, { key: index, member: 'kept', expiresAtMs: now + 500_000 });
+      // Written at now + 200 s (expiry - ttl): "old" lapsed 199 s before.
+      await kv.set(unique('new'), 'x', 60, { key: index, member: 'new', expiresAtMs: now + 260_000 });
+      expect(await kv.indexCount(index, 0)).toBe(2);
+      await kv.indexRemove(index, 'kept');
+      await kv.indexRemove(index, 'never-there');
+      expect(await kv.indexCount(index, 0)).toBe(1);
+    });
+
     it('ping answers', async () => {
       const { kv } = await open();
       await expect(kv.ping()).resolves.toBeUndefined();
