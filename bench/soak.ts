@@ -51,6 +51,14 @@ async function main(): Promise<number> {
   const connections = num('connections');
   const maxSlope = num('max-slope');
   const stack = await startSoakStack({ workers: num('workers'), sessions: num('sessions'), log });
+  // Stopped with Ctrl-C or SIGTERM, the gateway, its workers, Redis and nginx would outlive
+  // this process (nothing else stops them) and keep a core busy.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the stack`);
+      void stack.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
   const client = createSoakClient(stack.port, connections);
   try {
     // Every kind of the mix, once in turn: a stack that answers wrongly is no soak.
