@@ -111,8 +111,12 @@ describe('gatehouse demo', () => {
   });
 });
 
-/** What the demo left in a TMPDIR (tsx keeps its compile cache there too: not ours). */
-const leftBehind = (tmp: string) => readdirSync(tmp).filter((name) => !name.startsWith('tsx-'));
+/**
+ * What the demo left in a TMPDIR. Not the demo's: tsx's compile cache, and the portal assets
+ * built from source (client/assets/build-cache.ts; `npm run demo` runs the build and uses
+ * dist/assets, but this test runs main.ts from source), both caches kept for the next run.
+ */
+const leftBehind = (tmp: string) => readdirSync(tmp).filter((name) => !name.startsWith('tsx-') && !name.startsWith('gatehouse-assets-'));
 
 /**
  * `gatehouse ARGS` as a child process with its own TMPDIR (so what it leaves behind is visible);

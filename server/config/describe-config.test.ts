@@ -48,6 +48,7 @@ const REVIEWED_NOT_SECRET: Record<string, string> = {
   'storage.postgres.url': 'shown with its password and credential parameters masked',
   'storage.encryption_keys[0].id': 'the key id, not the key',
   'authentication.ldap.bind_dn': 'the service account name, not its password',
+  'second_factors.webauthn.max_sign_in_challenges': 'a count',
   'authentication.ldap.base_dn': 'a DN',
   'authentication.ldap.users.base_dn': 'a DN',
   'authentication.ldap.groups.base_dn': 'a DN',
