@@ -2,6 +2,7 @@ import type { MessageKey } from '../../i18n.js';
 import { renderTime } from '../format-time.js';
 import { html, type SafeHtml } from '../html.js';
 import type { PageContext } from '../layout.js';
+import { renderPager } from './pager.js';
 
 export interface TokensQuery {
   q: string;
@@ -85,13 +86,7 @@ ${model.tokens.map(
 </table>
 </div>`
 }
-${
-  (model.page > 1 || last < model.total) &&
-  html`<nav class="pager" aria-label="${t('console.pager_label')}">
-${model.page > 1 ? html`<a class="button button-secondary" href="${pageHref(model.page - 1)}" rel="prev">${t('console.pager_previous')}</a>` : ''}
-${last < model.total ? html`<a class="button button-secondary" href="${pageHref(model.page + 1)}" rel="next">${t('console.pager_next')}</a>` : ''}
-</nav>`
-}
+${renderPager(t, model.page, last, model.total, pageHref)}
 </section>
 ${model.canChange && renderImportForm(model)}`;
 }

@@ -1,6 +1,7 @@
 import { renderTime } from '../format-time.js';
 import { html } from '../html.js';
 import type { PageContext } from '../layout.js';
+import { renderPager } from './pager.js';
 
 export interface UsersQuery {
   q: string;
@@ -99,13 +100,7 @@ ${model.users.map(
 </table>
 </div>`
 }
-${
-  (model.page > 1 || last < model.total) &&
-  html`<nav class="pager" aria-label="${t('console.pager_label')}">
-${model.page > 1 ? html`<a class="button button-secondary" href="${pageHref(model.page - 1)}" rel="prev">${t('console.pager_previous')}</a>` : ''}
-${last < model.total ? html`<a class="button button-secondary" href="${pageHref(model.page + 1)}" rel="next">${t('console.pager_next')}</a>` : ''}
-</nav>`
-}
+${renderPager(t, model.page, last, model.total, pageHref)}
 </section>`;
 }
 
