@@ -302,7 +302,13 @@ export async function runLemonldapPart(stack: Stack, profile: Profile, log: Log)
       for (let round = 1; round <= profile.rounds; round++) {
         for (const side of round % 2 === 1 ? (['F', 'L'] as const) : (['L', 'F'] as const)) {
           const m = await measureAuth(benches[side], scenarios[side], profile.runS, auth[side]);
-          if (m.wrk.non2xx > 0) throw new Error(`${side} (${mode} session) answered ${m.wrk.non2xx} non-2xx responses of ${m.wrk.requests}`);
+          // Gatehouse must answer every check. The peer, saturated by 64 connections on one core,
+          // has answered a handful of error pages in a run (4 of 2 544, nginx in front of a full
+          // FastCGI queue): up to 1 % is kept, counted in the results (`non2xx`) and logged; each
+          // is a cheap answer, so it can only make the peer's CPU per request look lower.
+          const allowed = side === 'L' ? Math.floor(m.wrk.requests / 100) : 0;
+          if (m.wrk.non2xx > allowed) throw new Error(`${side} (${mode} session) answered ${m.wrk.non2xx} non-2xx responses of ${m.wrk.requests}`);
+          if (m.wrk.non2xx > 0) log(`LemonLDAP::NG round ${round} ${side} (${mode}): ${m.wrk.non2xx} non-2xx of ${m.wrk.requests} (kept: under 1 %)`);
           runs[side].push(m);
           log(`LemonLDAP::NG round ${round} ${side} (${mode}): ${Math.round(m.wrk.rps)} req/s, auth ${m.authCpuUs.toFixed(1)} µs/req, all ${m.serverCpuUs.toFixed(1)} µs/req`);
         }

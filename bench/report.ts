@@ -14,6 +14,10 @@ export interface Results {
   auth_request_vs_nginx: number;
   /** D over H: the gateway against a Node.js proxy that does nothing else (not an issue target). */
   proxy_vs_bare_node_proxy: number;
+  /** H's CPU time per request over D's: how close the gateway's proxying comes to a Node proxy that does nothing else (issue 18 target ≥ 0.8). */
+  proxy_vs_bare_node_proxy_by_cpu: number;
+  /** E's CPU µs per request on the server core (gateway and Redis): forward-auth's own cost (issue 18 target ≤ 50). */
+  forward_auth_cpu_us: number;
   /** W over D: `server.workers: 2` against one process, same run, same server core(s). */
   proxy_workers_2_vs_1?: number;
   proxy_workers_2_vs_1_by_cpu?: number;
@@ -92,6 +96,8 @@ export function buildResults(input: {
     forward_auth_vs_bare_node: s('E').rps / s('C').rps,
     auth_request_vs_nginx: s('F').rps / s('B').rps,
     proxy_vs_bare_node_proxy: s('D').rps / s('H').rps,
+    proxy_vs_bare_node_proxy_by_cpu: s('H').serverCpuUs / s('D').serverCpuUs,
+    forward_auth_cpu_us: s('E').serverCpuUs,
     ...(input.summaries.has('W') ? { proxy_workers_2_vs_1: s('W').rps / s('D').rps, proxy_workers_2_vs_1_by_cpu: s('D').serverCpuUs / s('W').serverCpuUs } : {}),
     proxy_vs_nginx_by_cpu: s('B').serverCpuUs / s('D').serverCpuUs,
     forward_auth_vs_bare_node_by_cpu: s('C').serverCpuUs / s('E').serverCpuUs,
@@ -115,6 +121,8 @@ export function buildResults(input: {
     p99_over_nginx_ms: { value: values.p99_over_nginx_ms, target: '<= 1', met: values.p99_over_nginx_ms <= 1 },
     redis_cmds_per_request: { value: values.redis_cmds_per_request, target: '<= 0.05', met: values.redis_cmds_per_request <= 0.05 },
     redis_cmds_per_request_cold: { value: values.redis_cmds_per_request_cold, target: '<= 1', met: values.redis_cmds_per_request_cold <= 1 },
+    forward_auth_cpu_us: { value: values.forward_auth_cpu_us, target: '<= 50', met: values.forward_auth_cpu_us <= 50 },
+    proxy_vs_bare_node_proxy_by_cpu: { value: values.proxy_vs_bare_node_proxy_by_cpu, target: '>= 0.8', met: values.proxy_vs_bare_node_proxy_by_cpu >= 0.8 },
     rss_mb: { value: values.rss_mb, target: '<= 120', met: values.rss_mb <= 120 },
     rss_growth_1m_to_2m: { value: values.rss_growth_1m_to_2m, target: '< 0.10', met: values.rss_growth_1m_to_2m < 0.1 },
     storm_p99_ratio: { value: values.storm_p99_ratio, target: '<= 2', met: values.storm_p99_ratio <= 2 },

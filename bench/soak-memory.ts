@@ -11,6 +11,20 @@ export interface MemorySample {
   heapUsedBytes: number;
   /** The worker processes at that moment (empty with one process): a change means one was restarted. */
   workerPids: number[];
+  /**
+   * Each gateway process's resident memory split as the kernel counts it (smaps_rollup):
+   * anonymous memory (V8's heap, malloc arenas, buffers) and file-backed pages (the node binary
+   * and shared libraries, shared with the other processes). Growth in one and not the other says
+   * where to look.
+   */
+  processes: ProcessMemory[];
+}
+
+export interface ProcessMemory {
+  pid: number;
+  rssBytes: number;
+  anonymousBytes: number;
+  fileBytes: number;
 }
 
 /** Children of a process (Linux: /proc/PID/task/TID/children). */
@@ -31,6 +45,19 @@ function rssOf(pid: number): number {
   }
 }
 
+/** smaps_rollup of one process; zeros when it has gone (a restarted worker). */
+function smapsOf(pid: number): ProcessMemory {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+    const rssBytes = kb('Rss');
+    const anonymousBytes = kb('Anonymous');
+    return { pid, rssBytes, anonymousBytes, fileBytes: rssBytes - anonymousBytes };
+  } catch {
+    return { pid, rssBytes: 0, anonymousBytes: 0, fileBytes: 0 };
+  }
+}
+
 /**
  * One sample: RSS from /proc for each gateway process, the heap from the gateway's own /metrics
  * (a scrape is a request like any other: one that fails is reported as an error by the caller).
@@ -44,7 +71,8 @@ export async function sampleMemory(options: { pid: number; port: number; started
     if (res.status !== 200) return { scrapeError: `/metrics ${res.status}` };
     const heap = /^gatehouse_nodejs_heap_size_used_bytes (\S+)$/m.exec(res.body)?.[1];
     if (heap === undefined) return { scrapeError: '/metrics without gatehouse_nodejs_heap_size_used_bytes' };
-    return { sample: { t, rssBytes, heapUsedBytes: Number(heap), workerPids } };
+    const processes = [options.pid, ...workerPids].map(smapsOf);
+    return { sample: { t, rssBytes, heapUsedBytes: Number(heap), workerPids, processes } };
   } catch (error) {
     return { scrapeError: `/metrics ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
   }

@@ -12,6 +12,7 @@
  * ten minutes or more) a memory slope over the second half above `--max-slope` MiB per 10
  * minutes beyond noise.
  */
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { STORM_USER, APP_HOST } from './fixtures.js';
 import { prepareSignIn } from './portal-sign-in.js';
@@ -38,6 +39,8 @@ const { values: args } = parseArgs({
     'sample-seconds': { type: 'string', default: '5' },
     'measure-seconds': { type: 'string', default: '15' },
     connections: { type: 'string', default: '16' },
+    /** Every memory sample (per process, smaps_rollup) as JSON, for a closer look afterwards. */
+    samples: { type: 'string' },
   },
 });
 const num = (name: keyof typeof args) => {
@@ -114,6 +117,7 @@ async function soak(stack: SoakStack, client: ReturnType<typeof createSoakClient
   // The last minute ends with the run, at its timer's tick.
   while (minutesDone < Math.ceil(o.minutes)) log(minuteLine(r, minutesDone++, samples));
   await sample();
+  if (args.samples) writeFileSync(args.samples, JSON.stringify(samples) + '\n');
   return report(r, samples, { ...o, restarts, durationS: durationMs / 1000 });
 }
 
@@ -218,6 +222,7 @@ function report(r: SoakRecord, samples: readonly MemorySample[], o: { rate: numb
     out.push(
       `memory: RSS ${(first.rssBytes / MIB).toFixed(1)} → ${(last.rssBytes / MIB).toFixed(1)} MiB, heap ${(first.heapUsedBytes / MIB).toFixed(1)} → ${(last.heapUsedBytes / MIB).toFixed(1)} MiB (${samples.length} samples)`,
     );
+  out.push(...perProcess(samples, o.durationS, per10Min));
   out.push(
     `slope over the second half (${secondHalf.length} samples), MiB per 10 min: RSS ${rss.slope.toFixed(2)} ± ${rss.slopeStdError.toFixed(2)}, heap ${heap.slope.toFixed(2)} ± ${heap.slopeStdError.toFixed(2)} (flat: slope − 2 × its standard error ≤ ${o.maxSlope})`,
   );
@@ -234,6 +239,28 @@ function report(r: SoakRecord, samples: readonly MemorySample[], o: { rate: numb
   out.push(failures.length === 0 ? `PASS: 0 errors, 0 wrong, ${memoryVerdict}` : `FAIL: ${failures.join(', ')}`, '');
   process.stdout.write(out.join('\n'));
   return failures.length === 0 ? 0 : 1;
+}
+
+/**
+ * Each process's anonymous and file-backed memory: the first and the last minute's means and the
+ * slope over the second half. Informative (the verdict is on the sum): it shows which process,
+ * and which kind of memory, moves.
+ */
+function perProcess(samples: readonly MemorySample[], durationS: number, per10Min: (fit: LineFit) => { slope: number; slopeStdError: number }): string[] {
+  const byPid = new Map<number, { t: number; anon: number; file: number }[]>();
+  for (const s of samples) for (const p of s.processes) if (p.rssBytes > 0) byPid.set(p.pid, [...(byPid.get(p.pid) ?? []), { t: s.t, anon: p.anonymousBytes, file: p.fileBytes }]);
+  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length) / MIB;
+  const lines: string[] = [];
+  for (const [pid, points] of byPid) {
+    if (points.length < 3) continue;
+    const head = points.filter((p) => p.t <= points[0]!.t + 60);
+    const tail = points.filter((p) => p.t >= points.at(-1)!.t - 60);
+    const anonFit = per10Min(fitLine(points.filter((p) => p.t >= durationS / 2).map((p) => ({ x: p.t, y: p.anon }))));
+    lines.push(
+      `  process ${pid}: anonymous ${mean(head.map((p) => p.anon)).toFixed(1)} → ${mean(tail.map((p) => p.anon)).toFixed(1)} MiB (first and last minute's means; second half ${anonFit.slope.toFixed(2)} ± ${anonFit.slopeStdError.toFixed(2)} per 10 min), file-backed ${mean(head.map((p) => p.file)).toFixed(1)} → ${mean(tail.map((p) => p.file)).toFixed(1)} MiB`,
+    );
+  }
+  return lines;
 }
 
 main().then(

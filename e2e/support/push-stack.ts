@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import webpush from 'web-push';
+import type { Clock } from '../../server/core/clock.js';
 import { createGateway, type Gateway } from '../../server/gateway.js';
 import { getFreePort } from '../../server/testing/free-port.js';
 import { TEST_HASH_POLICY } from '../../server/testing/test-password-hash.js';
@@ -21,6 +22,8 @@ export async function startPushStack(
     configure?: (config: Record<string, any>) => void;
     /** With two instances: which one takes a request (default: the phone's API and app → 1, the rest → 0). */
     route?: (req: IncomingMessage) => number;
+    /** Every instance's time (say a `createMovableClock()`), so a test can move it on instead of waiting. */
+    clock?: Clock;
   } = {},
 ) {
   const count = options.instances ?? 1;
@@ -51,7 +54,11 @@ export async function startPushStack(
   try {
     for (let i = 0; i < count; i++) {
       // One after the other: both open the same storage file, and the first runs its migrations.
-      const gateway = await createGateway(parsed, { logger: captureLogs(logs, { instance: i }), hashPolicy: TEST_HASH_POLICY });
+      const gateway = await createGateway(parsed, {
+        logger: captureLogs(logs, { instance: i }),
+        hashPolicy: TEST_HASH_POLICY,
+        ...(options.clock ? { clock: options.clock } : {}),
+      });
       gateways.push(gateway);
       closers.unshift(() => gateway.close());
       ports.push((await gateway.listen(count === 1 ? port : await getFreePort(), '127.0.0.1')).port);

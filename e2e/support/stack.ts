@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { stringify } from 'yaml';
 import { DEMO_USERS } from '../../server/commands/demo.js';
+import type { Clock } from '../../server/core/clock.js';
 import { parseConfigText } from '../../server/config/load-config.js';
 import { createLogger } from '../../server/core/logger.js';
 import { createSampleApp } from '../../server/demo/sample-app.js';
@@ -72,13 +73,18 @@ export function captureLogs(logs: Record<string, unknown>[], extra: Record<strin
 /**
  * The demo's layout for browser tests: the sample app at http://localhost:PORT/ behind the
  * gateway, the portal at /auth/, sessions in a real Redis, the demo users. `configure` edits the
- * config object; the gateway's log lines are kept in `logs` for audit assertions.
+ * config object; the gateway's log lines are kept in `logs` for audit assertions. `clock` (say a
+ * `createMovableClock()`) is the gateway's time, so a test can move it on instead of waiting.
  */
-export async function startBrowserStack(configure: (config: Record<string, any>) => void = () => undefined) {
+export async function startBrowserStack(configure: (config: Record<string, any>) => void = () => undefined, options: { clock?: Clock } = {}) {
   const { dir, port, origin, config, services } = await prepareDemoLayout('gatehouse-e2e-');
   configure(config);
   const logs: Record<string, unknown>[] = [];
-  const gateway: Gateway = await createGateway(parseStackConfig(config, dir), { logger: captureLogs(logs), hashPolicy: TEST_HASH_POLICY });
+  const gateway: Gateway = await createGateway(parseStackConfig(config, dir), {
+    logger: captureLogs(logs),
+    hashPolicy: TEST_HASH_POLICY,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   await gateway.listen(port, '127.0.0.1');
   return {
     origin,

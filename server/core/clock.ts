@@ -19,3 +19,19 @@ export function createFixedClock(start = Date.UTC(2026, 0, 1)): Clock & { advanc
     },
   };
 }
+
+/**
+ * Real time that tests can move forward: `now()` is the system time plus what `advance` added.
+ * For tests against live servers (browsers, Redis) that must not wait for time to pass — a new
+ * TOTP step, a session growing stale — while everything else keeps the real time.
+ */
+export function createMovableClock(): Clock & { advance(ms: number): void } {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    advance(ms: number) {
+      if (!(ms >= 0)) throw new Error('a movable clock only moves forward');
+      offset += ms;
+    },
+  };
+}
