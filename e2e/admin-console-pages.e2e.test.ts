@@ -1,8 +1,8 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type LaunchedChromium } from '../server/testing/chromium.js';
-import { axeViolations, screenshot, watchCspViolations, type AxeViolation } from './support/page-checks.js';
-import { startBrowserStack, type BrowserStack } from './support/stack.js';
+import { adminContext, type ConsoleStack, createLook, startConsoleStack } from './support/console-stack.js';
+import { watchCspViolations } from './support/page-checks.js';
 
 /**
  * The security engineer's pages of the admin console in real Chromium, in English and in
@@ -12,13 +12,13 @@ import { startBrowserStack, type BrowserStack } from './support/stack.js';
  */
 
 let chromium: LaunchedChromium;
-let stack: BrowserStack;
+let stack: ConsoleStack;
 const DAY = Date.UTC(2026, 10, 4);
 const HOUR = 3_600_000;
 
 beforeAll(async () => {
   chromium = await launchChromium();
-  stack = await startBrowserStack();
+  stack = await startConsoleStack();
   const { storage } = stack.gateway.ctx;
   const now = Date.now();
   for (let i = 0; i < 40; i++) {
@@ -43,39 +43,14 @@ afterAll(async () => {
   await chromium?.close();
 });
 
-const WIDE = { width: 1280, height: 900 };
-const NARROW = { width: 390, height: 844 };
-const violations: Record<string, AxeViolation[]> = {};
-
-async function look(page: Page, name: string, locale: string) {
-  for (const [label, size] of [
-    ['1280', WIDE],
-    ['390', NARROW],
-  ] as const) {
-    await page.setViewportSize(size);
-    await screenshot(page, `console-${name}-${locale}-${label}`);
-    violations[`${name} (${locale}, ${label})`] = await axeViolations(page);
-    if (label === '390') expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} fits 390 px`).toBeLessThanOrEqual(390);
-  }
-  await page.setViewportSize(WIDE);
-}
-
-/** A browser signed in as alice (an administrator) with a second factor a minute old, as the portal leaves it. */
-async function adminContext(locale: string): Promise<BrowserContext> {
-  const { ctx } = stack.gateway;
-  const created = await ctx.sessions.create({ user: ctx.directory.findUser('alice')!, factor: { kind: 'password', at: Date.now() }, rememberMe: false });
-  const rotated = await ctx.sessions.rotate(created.token, (s) => ({ ...s, factors: [...s.factors, { kind: 'totp', at: Date.now() - 60_000 }] }));
-  const context = await chromium.browser.newContext({ locale, viewport: WIDE, acceptDownloads: true });
-  await context.addCookies([{ name: 'gatehouse_session', value: rotated!.token, url: stack.origin }]);
-  return context;
-}
+const { look, violations } = createLook();
 
 describe.each(['en', 'zh-TW'] as const)('the security pages in %s', (locale) => {
   let context: BrowserContext;
   let page: Page;
   let csp: string[];
   beforeAll(async () => {
-    context = await adminContext(locale);
+    context = await adminContext(stack, chromium.browser, { locale, acceptDownloads: true });
     page = await context.newPage();
     csp = watchCspViolations(page);
   });
@@ -122,10 +97,23 @@ describe.each(['en', 'zh-TW'] as const)('the security pages in %s', (locale) => 
   });
 
   it('follows new events live', async () => {
+    // The live view asks again every 5 s: the page's clock is moved on instead of waiting that out.
+    await context.clock.install();
     await page.goto(`${stack.origin}/auth/console/audit?site=live-${locale}`);
+    // The event happens after the first look (made as the box is ticked), so a later poll has to bring it.
+    const firstLook = page.waitForResponse((r) => new URL(r.url()).searchParams.has('after'));
     await page.locator('#audit-live').check();
+    await firstLook;
     await stack.gateway.ctx.storage.auditEvents.append({ at: Date.now(), kind: 'lockout', result: 'failure', subject: 'bob', site: `live-${locale}`, reason: '<b>not markup</b>' });
-    await expect.poll(() => page.locator('#audit-table tbody tr').count(), { timeout: 15_000 }).toBe(1);
+    await expect
+      .poll(
+        async () => {
+          await page.clock.runFor(5_000);
+          return page.locator('#audit-table tbody tr').count();
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(1);
     expect(await page.locator('#audit-table tbody tr code').textContent()).toBe('lockout');
     expect(await page.locator('#audit-table tbody tr .meta').textContent()).toBe('<b>not markup</b>');
     await look(page, 'audit-live', locale);

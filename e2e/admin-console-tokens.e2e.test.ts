@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHotp } from '../server/factors/otp/generate-otp.js';
 import { launchChromium, type LaunchedChromium } from '../server/testing/chromium.js';
 import { testSecret } from '../server/tokens/testing/build-pskc.js';
-import { axeViolations, screenshot, watchCspViolations, type AxeViolation } from './support/page-checks.js';
-import { startBrowserStack, type BrowserStack } from './support/stack.js';
+import { adminContext, type ConsoleStack, createLook, startConsoleStack } from './support/console-stack.js';
+import { watchCspViolations } from './support/page-checks.js';
 
 /**
  * The console's hardware-token page in real Chromium, in English and Traditional Chinese: a
@@ -14,42 +14,18 @@ import { startBrowserStack, type BrowserStack } from './support/stack.js';
  */
 
 let chromium: LaunchedChromium;
-let stack: BrowserStack;
+let stack: ConsoleStack;
 beforeAll(async () => {
   chromium = await launchChromium();
-  stack = await startBrowserStack();
+  stack = await startConsoleStack();
 });
 afterAll(async () => {
   await stack?.close();
   await chromium?.close();
 });
 
-const WIDE = { width: 1280, height: 900 };
-const NARROW = { width: 390, height: 844 };
-const violations: Record<string, AxeViolation[]> = {};
+const { look, violations } = createLook();
 const HEADER = 'serial,secret,type,digits,period,counter';
-
-async function look(page: Page, name: string, locale: string) {
-  for (const [label, size] of [
-    ['1280', WIDE],
-    ['390', NARROW],
-  ] as const) {
-    await page.setViewportSize(size);
-    await screenshot(page, `console-${name}-${locale}-${label}`);
-    violations[`${name} (${locale}, ${label})`] = await axeViolations(page);
-    if (label === '390') expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} fits 390 px`).toBeLessThanOrEqual(390);
-  }
-  await page.setViewportSize(WIDE);
-}
-
-async function adminContext(locale: string): Promise<BrowserContext> {
-  const { ctx } = stack.gateway;
-  const created = await ctx.sessions.create({ user: ctx.directory.findUser('alice')!, factor: { kind: 'password', at: Date.now() }, rememberMe: false });
-  const rotated = await ctx.sessions.rotate(created.token, (s) => ({ ...s, factors: [...s.factors, { kind: 'totp', at: Date.now() - 60_000 }] }));
-  const context = await chromium.browser.newContext({ locale, viewport: WIDE });
-  await context.addCookies([{ name: 'gatehouse_session', value: rotated!.token, url: stack.origin }]);
-  return context;
-}
 
 async function submit(page: Page, selector: string) {
   await Promise.all([page.waitForLoadState('load'), page.locator(selector).click()]);
@@ -62,7 +38,7 @@ describe.each(['en', 'zh-TW'] as const)('hardware tokens in %s', (locale) => {
   const serial = `E2E-${locale}`;
   const secret = testSecret(locale === 'en' ? 50 : 60);
   beforeAll(async () => {
-    context = await adminContext(locale);
+    context = await adminContext(stack, chromium.browser, { locale });
     page = await context.newPage();
     csp = watchCspViolations(page);
   });
@@ -109,7 +85,7 @@ describe.each(['en', 'zh-TW'] as const)('hardware tokens in %s', (locale) => {
 
 describe('an upload over 5 MB', () => {
   it('shows the 413 page in the browser, and nothing is imported', async () => {
-    const context = await adminContext('en');
+    const context = await adminContext(stack, chromium.browser, { locale: 'en' });
     const page = await context.newPage();
     await page.goto(`${stack.origin}/auth/console/tokens`);
     const before = (await stack.gateway.ctx.storage.otpDevices.listTokens()).length;

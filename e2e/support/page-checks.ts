@@ -31,7 +31,9 @@ export interface AxeViolation {
  * users get).
  */
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
-  await page.evaluate(AXE_SOURCE);
+  // Once per document: evaluating the half megabyte costs about as much as a run on a busy machine,
+  // and a page is often checked twice (at two widths).
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
   return page.evaluate(async () => {
     const axe = (
       window as unknown as {
