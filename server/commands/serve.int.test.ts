@@ -37,7 +37,8 @@ beforeAll(async () => {
   // Read by a spawned gatehouse, which accepts only hashes of the product's own cost.
   await writeUsersFile(goodUsers, { alice: USERS.alice }, DEFAULT_HASH_POLICY);
   deadRedisUrl = `redis://127.0.0.1:${await getFreePort()}`;
-});
+  // The first file to need the built tree builds it.
+}, 120_000);
 afterAll(async () => {
   await redis?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
