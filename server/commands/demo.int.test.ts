@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { getFreePort } from '../testing/free-port.js';
+import { builtGatehouseMain } from '../testing/gatehouse-tree.js';
 import { send } from '../testing/http-client.js';
 import { demoBanner, runDemo } from './demo.js';
 
@@ -29,11 +30,14 @@ async function startDemo() {
   const stderr = new PassThrough();
   let out = '';
   let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
+  // Started once the banner's last line is out; anything on stderr, or an early end, fails the start.
+  let started: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (started = resolve));
+  stdout.on('data', (c) => ((out += c), out.includes('Press Ctrl+C to stop.') && started()));
+  stderr.on('data', (c) => ((err += c), started()));
   const stop = new AbortController();
   const exit = runDemo(['--port', String(port)], { stdout, stderr }, { stop: stop.signal });
-  await expect.poll(() => out.includes('Press Ctrl+C to stop.') || err !== '', { timeout: 20_000 }).toBe(true);
+  await Promise.race([ready, exit]);
   return { port, out: () => out, err: () => err, stop: () => stop.abort(), exit, dir: CONFIG_LINE.exec(out)?.[1] ?? '' };
 }
 
@@ -46,39 +50,37 @@ function readmeBanner(): string {
 }
 
 describe('gatehouse demo', () => {
-  it('prints exactly the banner the README quotes, with no log line inside it, then the logs', async () => {
-    const demo = await startDemo();
-    try {
-      expect(demo.err()).toBe('');
-      const banner = demoBanner(demo.port, join(demo.dir, 'gatehouse.yml'));
-      expect(demo.out().startsWith(banner)).toBe(true);
-      expect(banner).not.toContain('{');
-      // What follows the banner is log lines, JSON each.
-      for (const line of demo.out().slice(banner.length).split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
-      const asReadme = banner.replaceAll(`localhost:${demo.port}`, 'localhost:9091').replace(demo.dir, '/tmp/gatehouse-demo-XXXXXX');
-      expect(readmeBanner()).toBe(asReadme);
-    } finally {
-      demo.stop();
-      await demo.exit;
-    }
+  // One demo in this process for the first three tests, in the order a newcomer meets it:
+  // the banner, the sign-in page, then the stop.
+  let demo: Awaited<ReturnType<typeof startDemo>>;
+  beforeAll(async () => {
+    [demo, main] = await Promise.all([startDemo(), builtGatehouseMain()]);
+  }, 120_000);
+  afterAll(async () => {
+    demo?.stop();
+    await demo?.exit;
+  });
+
+  it('prints exactly the banner the README quotes, with no log line inside it, then the logs', () => {
+    expect(demo.err()).toBe('');
+    const banner = demoBanner(demo.port, join(demo.dir, 'gatehouse.yml'));
+    expect(demo.out().startsWith(banner)).toBe(true);
+    expect(banner).not.toContain('{');
+    // What follows the banner is log lines, JSON each.
+    for (const line of demo.out().slice(banner.length).split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+    const asReadme = banner.replaceAll(`localhost:${demo.port}`, 'localhost:9091').replace(demo.dir, '/tmp/gatehouse-demo-XXXXXX');
+    expect(readmeBanner()).toBe(asReadme);
   });
 
   it('turns on passkey sign-in: the config says so and the sign-in page offers it', async () => {
-    const demo = await startDemo();
-    try {
-      const config = parse(readFileSync(join(demo.dir, 'gatehouse.yml'), 'utf8'));
-      expect(config.second_factors.webauthn).toEqual({ passwordless: true });
-      const page = await send({ port: demo.port, path: '/auth/', host: `localhost:${demo.port}` });
-      expect(page.status).toBe(200);
-      expect(page.body).toContain('data-webauthn="passwordless"');
-    } finally {
-      demo.stop();
-      await demo.exit;
-    }
+    const config = parse(readFileSync(join(demo.dir, 'gatehouse.yml'), 'utf8'));
+    expect(config.second_factors.webauthn).toEqual({ passwordless: true });
+    const page = await send({ port: demo.port, path: '/auth/', host: `localhost:${demo.port}` });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('data-webauthn="passwordless"');
   });
 
   it('removes its temporary folder when it stops', async () => {
-    const demo = await startDemo();
     expect(readdirSync(demo.dir).sort()).toEqual(expect.arrayContaining(['gatehouse.db', 'gatehouse.yml', 'users.yml']));
     demo.stop();
     expect(await demo.exit).toBe(0);
@@ -112,19 +114,22 @@ describe('gatehouse demo', () => {
 });
 
 /**
- * What the demo left in a TMPDIR. Not the demo's: tsx's compile cache, and the portal assets
- * built from source (client/assets/build-cache.ts; `npm run demo` runs the build and uses
- * dist/assets, but this test runs main.ts from source), both caches kept for the next run.
+ * What the demo left in a TMPDIR: everything, since the built tree needs no cache there (run
+ * from source, tsx's compile cache and the portal assets built from source would be kept in it).
  */
-const leftBehind = (tmp: string) => readdirSync(tmp).filter((name) => !name.startsWith('tsx-') && !name.startsWith('gatehouse-assets-'));
+const leftBehind = (tmp: string) => readdirSync(tmp);
+
+/** The built gatehouse (gatehouse-tree.ts), laid out as `npm run demo` builds and runs it. */
+let main: string;
 
 /**
- * `gatehouse ARGS` as a child process with its own TMPDIR (so what it leaves behind is visible);
- * with `until`, sends `signal` once that text is on stdout.
+ * `gatehouse ARGS` as a child process with its own TMPDIR (so what it leaves behind is visible),
+ * run with node from the built tree as `npm run demo` runs dist/server/main.js; with `until`,
+ * sends `signal` once that text is on stdout.
  */
 function runProcess(args: string[], options: { until?: string; signal?: NodeJS.Signals } = {}): Promise<{ code: number | null; out: string; err: string; tmp: string }> {
   const tmp = mkdtempSync(join(scratch, 'tmp-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts'), ...args], {
+  const child = spawn(process.execPath, [main, ...args], {
     cwd: ROOT,
     env: { ...process.env, TMPDIR: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_HASH_POLICY } from '../directory/password-hash.js';
 import { APP, PORTAL, USERS, signInThrough, writeUsersFile } from '../testing/gateway-harness.js';
+import { builtGatehouseMain } from '../testing/gatehouse-tree.js';
 import { startGatewayProcess, writeGatewayConfig, type GatewayProcess } from '../testing/gateway-process.js';
 import { startRedisServer, type TestRedisServer } from '../testing/redis-server.js';
 import { TEST_ENCRYPTION_KEY } from '../testing/test-storage.js';
@@ -32,7 +33,8 @@ beforeAll(async () => {
   const usersFile = join(dir, 'users.yml');
   upstream = createServer((req, res) => res.end(`answered ${req.url}`));
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  [redis] = await Promise.all([startRedisServer(), writeUsersFile(usersFile, { alice: USERS.alice }, DEFAULT_HASH_POLICY)]);
+  const [started, main] = await Promise.all([startRedisServer(), builtGatehouseMain(), writeUsersFile(usersFile, { alice: USERS.alice }, DEFAULT_HASH_POLICY)]);
+  redis = started;
   const { path, port } = await writeGatewayConfig({
     dir,
     usersFile,
@@ -41,7 +43,8 @@ beforeAll(async () => {
     storage: { path: join(dir, 'gatehouse.db'), encryption_keys: [{ id: 'k1', key: TEST_ENCRYPTION_KEY }] },
     change: (c) => Object.assign(c.server, { workers: 2 }),
   });
-  g = await startGatewayProcess(path, port, /(worker listening[\s\S]*){2}/);
+  // Run as the image runs it: node on the built tree (gatehouse-tree.ts).
+  g = await startGatewayProcess(path, port, /(worker listening[\s\S]*){2}/, { main });
   workers = [...g.stdout().matchAll(/"pid":(\d+)[^\n]*"msg":"worker listening"/g)].map((m) => Number(m[1])) as [number, number];
   cookie = await signInThrough(g.request, 'alice', USERS.alice.password);
 }, 120_000);

@@ -7,6 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_HASH_POLICY } from '../directory/password-hash.js';
 import { APP, USERS, signInThrough, writeUsersFile } from '../testing/gateway-harness.js';
+import { builtGatehouseMain } from '../testing/gatehouse-tree.js';
 import { startGatewayProcess, writeGatewayConfig, type GatewayProcess } from '../testing/gateway-process.js';
 import { send } from '../testing/http-client.js';
 import { startRedisServer, type TestRedisServer } from '../testing/redis-server.js';
@@ -26,6 +27,10 @@ let upstreamPort: number;
 /** Requests to /slow wait here until the test lets them go. */
 const held: Array<() => void> = [];
 const arrived: string[] = [];
+/** The built gatehouse the processes run (gatehouse-tree.ts). */
+let main: string;
+/** Every gateway started, stopped at the end should a test fail before it stops its own. */
+const started: GatewayProcess[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-workers-'));
@@ -38,11 +43,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   upstreamPort = (upstream.address() as AddressInfo).port;
-  [redis] = await Promise.all([startRedisServer(), writeUsersFile(usersFile, { alice: USERS.alice }, DEFAULT_HASH_POLICY)]);
-}, 60_000);
+  [redis, main] = await Promise.all([startRedisServer(), builtGatehouseMain(), writeUsersFile(usersFile, { alice: USERS.alice }, DEFAULT_HASH_POLICY)]);
+}, 120_000);
 
 afterAll(async () => {
   held.splice(0).forEach((answer) => answer());
+  for (const g of started) g.kill('SIGKILL');
   upstream?.closeAllConnections();
   await new Promise((resolve) => upstream?.close(resolve));
   await redis?.stop();
@@ -62,7 +68,13 @@ async function startWorkers(change: (c: Record<string, any>) => void = () => {})
       change(c);
     },
   });
-  return startGatewayProcess(path, port, /(worker listening[\s\S]*){2}/);
+  return startGateway(path, port, /(worker listening[\s\S]*){2}/);
+}
+
+async function startGateway(configPath: string, port: number, ready: RegExp): Promise<GatewayProcess> {
+  const g = await startGatewayProcess(configPath, port, ready, { main });
+  started.push(g);
+  return g;
 }
 
 /** Pids of the workers the primary reports listening, in order. */
@@ -101,10 +113,17 @@ async function waitFor(check: () => boolean | Promise<boolean>, what: string, ti
 }
 
 describe('gatehouse serve with server.workers: 2', () => {
+  // One gateway's life, told in order: a worker killed and replaced, the whole gateway stopped
+  // and started again (the session outlives it), then stopped during a slow request. Each
+  // start is three processes (the primary and two workers), so the tests share them.
+  let first: Awaited<ReturnType<typeof startWorkers>>;
+  let second: GatewayProcess;
+  let cookie: string;
+
   it('a worker killed with SIGKILL: the port keeps answering, and the worker is replaced', async () => {
-    const g = await startWorkers();
+    const g = (first = await startWorkers());
     try {
-      const cookie = await signInThrough(g.request, 'alice', USERS.alice.password);
+      cookie = await signInThrough(g.request, 'alice', USERS.alice.password);
       const [victim, survivor] = listeningPids(g) as [number, number];
       expect(victim).not.toBe(survivor);
       expect(victim).not.toBe(g.pid);
@@ -129,10 +148,19 @@ describe('gatehouse serve with server.workers: 2', () => {
     expect(exit).toMatchObject({ code: 0, signal: null });
   }, 180_000);
 
+  it('a gateway restarted: the session signed in before still works', async () => {
+    expect(cookie, 'the previous test signed in').toBeDefined();
+    second = await startGateway(first.configPath, first.port, /(worker listening[\s\S]*){2}/);
+    expect((await second.request({ path: '/', host: APP, headers: { cookie } })).status).toBe(200);
+    // And an unknown cookie still is not a session.
+    expect((await second.request({ path: '/', host: APP, headers: { cookie: 'gatehouse_session=' + 'B'.repeat(43) } })).status).toBe(302);
+  }, 180_000);
+
   it('SIGTERM during a slow request: no new connections, the request completes, then every process exits 0', async () => {
-    const g = await startWorkers();
+    const g = second;
+    expect(g, 'the previous test started the gateway again').toBeDefined();
     const pids = listeningPids(g);
-    const cookie = await signInThrough(g.request, 'alice', USERS.alice.password);
+    expect(pids).toHaveLength(2);
     const slow = g.request({ path: '/slow/report', host: APP, headers: { cookie } });
     await waitFor(() => arrived.includes('/slow/report'), 'the slow request upstream');
 
@@ -160,24 +188,6 @@ describe('gatehouse serve with server.workers: 2', () => {
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
   }, 180_000);
 
-  it('a gateway restarted: the session signed in before still works', async () => {
-    const first = await startWorkers();
-    const cookie = await signInThrough(first.request, 'alice', USERS.alice.password);
-    expect((await first.request({ path: '/', host: APP, headers: { cookie } })).status).toBe(200);
-    first.kill('SIGTERM');
-    expect(await first.exited).toMatchObject({ code: 0, signal: null });
-
-    const second = await startGatewayProcess(first.configPath, first.port, /(worker listening[\s\S]*){2}/);
-    try {
-      expect((await second.request({ path: '/', host: APP, headers: { cookie } })).status).toBe(200);
-      // And an unknown cookie still is not a session.
-      expect((await second.request({ path: '/', host: APP, headers: { cookie: 'gatehouse_session=' + 'B'.repeat(43) } })).status).toBe(302);
-    } finally {
-      second.kill('SIGTERM');
-    }
-    expect(await second.exited).toMatchObject({ code: 0, signal: null });
-  }, 180_000);
-
   it('workers that fail at start: the primary gives up after three in a row, exit 1 with the reason', async () => {
     const path = join(dir, 'newer.db');
     const db = new BetterSqlite3(path);
@@ -192,7 +202,7 @@ describe('gatehouse serve with server.workers: 2', () => {
       storage: { path, encryption_keys: [{ id: 'k1', key: TEST_ENCRYPTION_KEY }] },
       change: (c) => Object.assign(c.server, { workers: 2 }),
     });
-    const g = await startGatewayProcess(configPath, port, /starting worker processes/);
+    const g = await startGateway(configPath, port, /starting worker processes/);
     const exit = await g.exited;
     expect(exit.signal).toBeNull();
     expect(exit.code).toBe(1);

@@ -11,6 +11,7 @@ import { DEFAULT_HASH_POLICY } from '../directory/password-hash.js';
 import { openSqliteStorage } from '../storage/sqlite-storage.js';
 import { getFreePort } from '../testing/free-port.js';
 import { USERS, writeUsersFile } from '../testing/gateway-harness.js';
+import { builtGatehouseMain } from '../testing/gatehouse-tree.js';
 import { send } from '../testing/http-client.js';
 import { startRedisServer, type TestRedisServer } from '../testing/redis-server.js';
 import { spawnGatehouse, type GatehouseExit } from '../testing/spawn-gatehouse.js';
@@ -26,15 +27,18 @@ let dir: string;
 let goodUsers: string;
 /** Nothing listens here: Redis "unreachable at start". */
 let deadRedisUrl: string;
+/** The built gatehouse (gatehouse-tree.ts): node on a tree laid out as dist/, as the image runs it. */
+let main: string;
 
 beforeAll(async () => {
-  redis = await startRedisServer();
+  [redis, main] = await Promise.all([startRedisServer(), builtGatehouseMain()]);
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-serve-'));
   goodUsers = join(dir, 'users.yml');
   // Read by a spawned gatehouse, which accepts only hashes of the product's own cost.
   await writeUsersFile(goodUsers, { alice: USERS.alice }, DEFAULT_HASH_POLICY);
   deadRedisUrl = `redis://127.0.0.1:${await getFreePort()}`;
-});
+  // The first file to need the built tree builds it.
+}, 120_000);
 afterAll(async () => {
   await redis?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -131,7 +135,7 @@ describe('gatehouse serve: a start that cannot succeed ends the process', () => 
     '%s → exit 1 with the reason',
     async (_name, prepare, reason) => {
       const { path } = await writeConfig(await prepare());
-      const exit = await spawnGatehouse(['serve', '--config', path]).exited;
+      const exit = await spawnGatehouse(['serve', '--config', path], { main }).exited;
       expectFailedStart(exit, reason);
     },
     90_000,
@@ -148,7 +152,7 @@ describe('gatehouse serve: a start that cannot succeed ends the process', () => 
     'config error: %s → exit 1 with the path of the problem',
     async (_name, change, reason) => {
       const { path } = await writeConfig(change);
-      const exit = await spawnGatehouse(['serve', '--config', path]).exited;
+      const exit = await spawnGatehouse(['serve', '--config', path], { main }).exited;
       expect(exit.signal).toBeNull();
       expect(exit.code).toBe(1);
       expect(exit.stderr).toMatch(reason);
@@ -161,7 +165,7 @@ describe('gatehouse serve: a start that cannot succeed ends the process', () => 
     const taken: Server = createServer();
     await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
     try {
-      const exit = await spawnGatehouse(['serve', '--config', path]).exited;
+      const exit = await spawnGatehouse(['serve', '--config', path], { main }).exited;
       expectFailedStart(exit, new RegExp(`cannot start: listen EADDRINUSE.*127\\.0\\.0\\.1:${port}`));
     } finally {
       await new Promise((resolve) => taken.close(resolve));
@@ -172,7 +176,7 @@ describe('gatehouse serve: a start that cannot succeed ends the process', () => 
 describe('gatehouse serve: starts that succeed', () => {
   it('a good config listens, answers /healthz and /readyz, and exits 0 on SIGTERM', async () => {
     const { path, port } = await writeConfig();
-    const gatehouse = spawnGatehouse(['serve', '--config', path]);
+    const gatehouse = spawnGatehouse(['serve', '--config', path], { main });
     try {
       await gatehouse.waitForOutput(/gatehouse is listening/);
       expect((await send({ port, path: '/healthz', host: `127.0.0.1:${port}` })).status).toBe(200);
@@ -189,7 +193,7 @@ describe('gatehouse serve: starts that succeed', () => {
   // The gateway starts, says it is not ready, and recovers once Redis answers.
   it('Redis unreachable at start is not fatal: it listens, /readyz says 503, SIGTERM still exits 0', async () => {
     const { path, port } = await writeConfig((c) => (c.redis.url = deadRedisUrl));
-    const gatehouse = spawnGatehouse(['serve', '--config', path]);
+    const gatehouse = spawnGatehouse(['serve', '--config', path], { main });
     try {
       await gatehouse.waitForOutput(/gatehouse is listening/);
       expect(gatehouse.stdout()).toMatch(/Redis is not reachable yet/);

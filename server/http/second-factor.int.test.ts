@@ -2,13 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBase32 } from '../factors/otp/base32.js';
 import { generateTotp } from '../factors/otp/generate-otp.js';
+import { createMovableClock } from '../core/clock.js';
 import { issueEnrollmentCode } from '../enrollment/enrollment-codes.js';
 import { csrfFieldOf } from '../testing/http-client.js';
 import { APP, PORTAL, browser, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
 
 let h: GatewayHarness;
+/** The gateway's time: moved forward instead of waited for (a new TOTP step, a factor grown stale). */
+const clock = createMovableClock();
 beforeAll(async () => {
   h = await startGatewayHarness({
+    clock,
     configure: (c) => {
       c.access_control.rules.unshift({ domain: APP, resources: ['/fresh/.*'], policy: 'two_factor', max_auth_age: '2s' } as never);
       c.regulation.account.max_retries = 10;
@@ -30,7 +34,7 @@ function secretFrom(html: string): Buffer {
   return secret;
 }
 
-const totp = (secret: Buffer, at = Date.now()) => generateTotp(secret, at, { period: 30, digits: 6, algorithm: 'SHA1' });
+const totp = (secret: Buffer, at = clock.now()) => generateTotp(secret, at, { period: 30, digits: 6, algorithm: 'SHA1' });
 
 describe('second factor: enrollment, sign-in, replay, step-up', () => {
   let secret: Buffer;
@@ -57,7 +61,7 @@ describe('second factor: enrollment, sign-in, replay, step-up', () => {
 
   it('an enrollment code from the IT desk opens the gate once; a used or wrong code says so', async () => {
     const alice = client(await h.signIn('alice'));
-    const { code } = await issueEnrollmentCode(h.gateway.ctx.storage, { username: 'alice', method: 'admin', ttlSeconds: 3600, issuedBy: 'test', now: Date.now() });
+    const { code } = await issueEnrollmentCode(h.gateway.ctx.storage, { username: 'alice', method: 'admin', ttlSeconds: 3600, issuedBy: 'test', now: clock.now() });
     const csrf = csrfFieldOf((await alice.get('/methods')).body)!;
     const wrong = await alice.post('/enroll/code', { csrf, code: 'AAAAA-AAAAA' });
     expect(wrong.status).toBe(400);
@@ -96,8 +100,8 @@ describe('second factor: enrollment, sign-in, replay, step-up', () => {
     expect(page.body).toContain('My phone');
     const device = /name="device"[^>]*value="([^"]+)"/.exec(page.body)?.[1] ?? /value="([^"]+)"[^>]*name="device"/.exec(page.body)![1]!;
     const before = first.cookie;
-    // Wait for a fresh step so the code is not the one used at enrollment.
-    await new Promise((r) => setTimeout(r, 30_000 - (Date.now() % 30_000) + 50));
+    // A step later on the gateway's clock, so the code is not the one used at enrollment.
+    clock.advance(30_000);
     const code = totp(secret);
     const ok = await first.post('/second-factor', { csrf: csrfFieldOf(page.body)!, rd: SECURE, device, code });
     expect(ok.status).toBe(303);
@@ -111,7 +115,7 @@ describe('second factor: enrollment, sign-in, replay, step-up', () => {
     const replay = await second.post('/second-factor', { csrf: csrfFieldOf(page2.body)!, rd: SECURE, device, code });
     expect(replay.status).toBe(401);
     expect((await second.get('/secure/vault', APP)).status).toBe(302);
-  }, 45_000);
+  });
 
   it('a step-up rule with max_auth_age asks again once the factor is stale; recovery codes work once', async () => {
     const FRESH = `http://${APP}/fresh/x`;
@@ -127,7 +131,8 @@ describe('second factor: enrollment, sign-in, replay, step-up', () => {
     const ok = await alice.post('/second-factor', { csrf: csrfFieldOf(page.body)!, rd: FRESH, device: 'recovery', code: recoveryCodes[0]! });
     expect(ok.status).toBe(303);
     expect((await alice.get('/fresh/x', APP)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 2100));
+    // Past the rule's max_auth_age of 2 s on the gateway's clock.
+    clock.advance(2100);
     const stale = await alice.get('/fresh/x', APP);
     expect(stale.status).toBe(302);
     const again = await alice.get(`/second-factor?rd=${encodeURIComponent(FRESH)}`);
@@ -155,7 +160,7 @@ describe('second factor: enrollment, sign-in, replay, step-up', () => {
 
   it('stops guessing after the failure budget, even with a right code', async () => {
     const bob = client(await h.signIn('bob'));
-    const { code } = await issueEnrollmentCode(h.gateway.ctx.storage, { username: 'bob', method: 'admin', ttlSeconds: 3600, issuedBy: 'test', now: Date.now() });
+    const { code } = await issueEnrollmentCode(h.gateway.ctx.storage, { username: 'bob', method: 'admin', ttlSeconds: 3600, issuedBy: 'test', now: clock.now() });
     let csrf = csrfFieldOf((await bob.get('/methods')).body)!;
     for (let i = 0; i < 10; i++) {
       const res = await bob.post('/enroll/code', { csrf, code: `AAAAA-AAAA${i}` });

@@ -49,10 +49,16 @@ const STUCK_AFTER_MS = 240_000;
  * Starts `gatehouse serve` and resolves once it listens (`ready`: another line to wait for), and
  * with `untilReady` once /readyz says Redis and storage answer: a gateway starts listening before
  * its first Redis connection is up (it retries in the background, failing closed meanwhile), and
- * on a busy machine a test's first sign-in could otherwise meet that 503.
+ * on a busy machine a test's first sign-in could otherwise meet that 503. With `main`, a built
+ * main.js (gatehouse-tree.ts) runs instead of main.ts through tsx.
  */
-export async function startGatewayProcess(configPath: string, port: number, ready = /gatehouse is listening/, options: { untilReady?: boolean } = {}): Promise<GatewayProcess> {
-  const child = spawnGatehouse(['serve', '--config', configPath], { stuckAfterMs: STUCK_AFTER_MS });
+export async function startGatewayProcess(
+  configPath: string,
+  port: number,
+  ready = /gatehouse is listening/,
+  options: { untilReady?: boolean; main?: string } = {},
+): Promise<GatewayProcess> {
+  const child = spawnGatehouse(['serve', '--config', configPath], { stuckAfterMs: STUCK_AFTER_MS, ...(options.main ? { main: options.main } : {}) });
   await child.waitForOutput(ready);
   const gateway: GatewayProcess = { ...child, port, configPath, request: (o) => send({ port, ...o }) };
   if (options.untilReady) {

@@ -29,9 +29,13 @@ export interface GatehouseProcess {
   pid: number;
 }
 
-/** The `gatehouse` command as an operator runs it: main.ts in its own Node process, with tsx. */
-export function spawnGatehouse(args: string[], options: { env?: Record<string, string>; cwd?: string; stuckAfterMs?: number } = {}): GatehouseProcess {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+/**
+ * The `gatehouse` command in its own Node process: main.ts with tsx, or with `main` a built
+ * main.js with plain node, as the image runs it (gatehouse-tree.ts: far cheaper to start).
+ */
+export function spawnGatehouse(args: string[], options: { env?: Record<string, string>; cwd?: string; stuckAfterMs?: number; main?: string } = {}): GatehouseProcess {
+  const command = options.main ? [options.main] : ['--import', TSX, MAIN];
+  const child = spawn(process.execPath, [...command, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: options.cwd,
     // Only what the test gives: no GATEHOUSE_CONFIG or proxy settings from the developer's shell.
