@@ -34,10 +34,13 @@ beforeAll(async () => {
   const usersFile = join(dir, 'users.yml');
   [postgres, redis, upstream] = await Promise.all([startPostgresServer(), startRedisServer(), startEchoUpstream(), writeUsersFile(usersFile, USERS, DEFAULT_HASH_POLICY)]);
   const storage = { postgres: { url: await postgres.createDatabase(), statement_timeout: '2s' }, encryption_keys: [{ id: 'k1', key: TEST_ENCRYPTION_KEY }] };
-  for (let i = 0; i < 2; i++) {
-    const { path, port } = await writeGatewayConfig({ dir, usersFile, upstreamPort: upstream.port, redis: { url: redis.url, timeout: '5s' }, storage });
-    gateways.push(await startGatewayProcess(path, port, undefined, { untilReady: true }));
-  }
+  // Both at once, each its own process: the migrations take a lock, so one waits for the other.
+  await Promise.all(
+    [0, 1].map(async () => {
+      const { path, port } = await writeGatewayConfig({ dir, usersFile, upstreamPort: upstream.port, redis: { url: redis.url, timeout: '5s' }, storage });
+      gateways.push(await startGatewayProcess(path, port, undefined, { untilReady: true }));
+    }),
+  );
 }, 120_000);
 
 afterAll(async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { getFreePort } from './free-port.js';
+import { freezeProcess } from './freeze-process.js';
 import { readFileSync } from 'node:fs';
 import { spawnRedisProcess } from './redis-server.js';
 import type { TestCertificates } from './test-certificates.js';
@@ -188,7 +189,8 @@ export async function startSentinelSet(options: { password?: string; sentinelPas
       }
     },
     pauseNode(port) {
-      processes.get(port)?.kill('SIGSTOP');
+      const child = processes.get(port);
+      if (child) freezeProcess(child);
     },
     resumeNode(port) {
       processes.get(port)?.kill('SIGCONT');

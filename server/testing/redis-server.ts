@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freezeProcess } from './freeze-process.js';
 
 const REDIS_SERVER = '/usr/bin/redis-server';
 const READY = 'Ready to accept connections';
@@ -68,7 +69,7 @@ export async function startRedisServer(): Promise<TestRedisServer> {
       await rm(dir, { recursive: true, force: true });
     },
     freeze() {
-      if (child && !frozen) child.kill('SIGSTOP');
+      if (child && !frozen) freezeProcess(child);
       frozen = true;
     },
     thaw() {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type Change } from 'ldapts';
 import { getFreePort } from './free-port.js';
+import { freezeProcess } from './freeze-process.js';
 import { makeTestCertificates, type TestCertificates } from './test-certificates.js';
 
 const SLAPD = '/usr/sbin/slapd';
@@ -78,7 +79,7 @@ export interface TestSlapd {
   addLdif(ldif: string): Promise<void>;
   /** SIGKILL: connections drop at once, mid-operation. `start` brings it back with its data. */
   kill(): Promise<void>;
-  /** SIGSTOP / SIGCONT: keeps its sockets but answers nothing. */
+  /** SIGSTOP / SIGCONT: keeps its sockets but answers nothing (every thread stopped once `freeze` returns). */
   freeze(): void;
   thaw(): void;
   start(): Promise<void>;
@@ -208,7 +209,7 @@ export async function startSlapd(options: { adSchema?: boolean } = {}): Promise<
     },
     kill: () => halt('SIGKILL'),
     freeze() {
-      if (child && !frozen) child.kill('SIGSTOP');
+      if (child && !frozen) freezeProcess(child);
       frozen = true;
     },
     thaw() {
