@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type LaunchedChromium } from '../../server/testing/chromium.js';
 import { AXE_CONTEXT, expectAccessible } from '../support/axe.js';
 import { startPushStack, type PushStack } from '../support/push-stack.js';
-import { addPhoneLink, answerOnPhone, askPhone, screenshot, serverCodes, signInWithPassword, waitForApproval } from './support.js';
+import { addPhoneLink, answerOnPhone, askPhone, openWithPasswordSession, screenshot, serverCodes, signInWithPassword, waitForApproval } from './support.js';
 
 /**
  * The phone app lock (push.require_user_verification) in real Chromium, with a CDP virtual
@@ -31,6 +31,8 @@ afterAll(async () => {
 });
 
 const secure = () => `${stack.origin}/secure/report`;
+/** A browser past the password step (the session that page makes, made directly), at `target`. */
+const passwordDone = (username: string, target = secure()) => openWithPasswordSession(chromium.browser, contexts, stack.gateway, username, target);
 
 /** A phone whose pages axe can look into; English unless said otherwise. */
 async function openLockPhone(locale = 'en-US'): Promise<Page> {
@@ -91,7 +93,7 @@ describe('the phone app lock', () => {
   });
 
   it('enrolls with the lock: the credential is the phone’s, the code shows only after the lock', async () => {
-    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', `${stack.origin}/`);
+    const page = await passwordDone('alice', `${stack.origin}/`);
     const link = await addPhoneLink(page, stack.origin);
     alicePhone = await openLockPhone();
     lock = await addPlatformAuthenticator(alicePhone);
@@ -118,7 +120,7 @@ describe('the phone app lock', () => {
   });
 
   it('approves with the lock (user verified): the sign-in goes through', async () => {
-    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', secure());
+    const page = await passwordDone('alice');
     const { number, approvalId } = await askPhone(page);
     await waitForApproval(alicePhone, approvalId);
     await expectAccessible(alicePhone, 'companion approval with the app lock');
@@ -130,7 +132,7 @@ describe('the phone app lock', () => {
   });
 
   it('without user verification (WebAuthn.setUserVerified false) the approval is not accepted', async () => {
-    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', secure());
+    const page = await passwordDone('alice');
     const { number, approvalId } = await askPhone(page);
     await waitForApproval(alicePhone, approvalId);
     await lock.cdp.send('WebAuthn.setUserVerified', { authenticatorId: lock.authenticatorId, isUserVerified: false });
@@ -147,9 +149,9 @@ describe('the phone app lock', () => {
     await page.waitForURL(secure(), { timeout: 10_000 });
   });
   it('the phone browser’s own assertions, misused, are refused: none, another approval’s, another credential’s, replayed', async () => {
-    const first = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', secure());
+    const first = await passwordDone('alice');
     const a = await askPhone(first);
-    const second = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', secure());
+    const second = await passwordDone('alice');
     const b = await askPhone(second);
     await waitForApproval(alicePhone, b.approvalId);
     // The companion's own key and lock, driven from the page: a string, so the test runner leaves import() alone.

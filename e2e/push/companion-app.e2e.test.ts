@@ -110,12 +110,24 @@ describe('companion app shell', () => {
       data: { approvalId: 'ap_Test-1', expiresAt: approval.expiresAt },
     });
 
-    // A message that is not an approval (or has a hostile id) shows nothing.
+    // A message that is not an approval (or has a hostile id) shows nothing: after them, a good one
+    // (delivered last, in order) is the next and only thing the app hears, and the only new notification.
     for (const data of ['not json', JSON.stringify({ type: 'other' }), JSON.stringify({ type: 'approval', approval: { ...approval, approvalId: '../x' } })]) {
       await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: registrations.get(scope)!.registrationId, data });
     }
-    await page.waitForTimeout(500);
-    expect(await page.evaluate(() => (window as any).received.length)).toBe(1);
+    const after = { ...approval, approvalId: 'ap_Test-2' };
+    await cdp.send('ServiceWorker.deliverPushMessage', {
+      origin,
+      registrationId: registrations.get(scope)!.registrationId,
+      data: JSON.stringify({ type: 'approval', approval: after }),
+    });
+    await expect.poll(() => page.evaluate(() => (window as any).received.length)).toBeGreaterThanOrEqual(2);
+    expect(await page.evaluate(() => (window as any).received)).toEqual([
+      { type: 'approval', approval },
+      { type: 'approval', approval: after },
+    ]);
+    await expect.poll(async () => (await listNotifications()).length).toBeGreaterThanOrEqual(2);
+    expect((await listNotifications()).map((n) => n.tag).sort()).toEqual(['approval-ap_Test-1', 'approval-ap_Test-2']);
     expect(problems).toEqual([]);
   });
 });

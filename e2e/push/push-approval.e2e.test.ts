@@ -2,16 +2,32 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMovableClock } from '../../server/core/clock.js';
+import type { SecondFactorKind } from '../../server/config/schema.js';
 import { launchChromium, type LaunchedChromium } from '../../server/testing/chromium.js';
 import { startPushStack, type PushStack } from '../support/push-stack.js';
-import { addPhoneLink, answerOnPhone, askPhone, enrollPhone, openPhone, otherNumber, screenshot, serverCodes, signInWithPassword, waitForApproval } from './support.js';
+import {
+  addPhoneLink,
+  answerOnPhone,
+  askPhone,
+  enrollPhone,
+  openPhone,
+  openWithPasswordSession,
+  otherNumber,
+  screenshot,
+  serverCodes,
+  signInWithPassword,
+  waitForApproval,
+} from './support.js';
 
 /**
  * Push approval in real Chromium, two sides at once: the sign-in page (a browser signing in to
  * /secure/, which needs a second factor) and the phone (the companion app in its own context).
  * Enrollment by the QR link from "My sign-in methods", approval with the number carried over,
  * a wrong number refused, deny, "This wasn't me" with its audit event, two phones to choose
- * from, a phone whose clock is 5 minutes off, and an expired request (ttl shortened).
+ * from, a phone whose clock is 5 minutes off, and an expired request (the gateway's clock moved
+ * past the request's lifetime, last). The first two tests sign in on the password page; the others
+ * start from the session that page makes (made directly), since their subject is the second step.
  */
 
 let chromium: LaunchedChromium;
@@ -31,6 +47,8 @@ describe('push approval, sign-in page and phone', () => {
   let bobPhone: Page;
   const alerts: { kind: string; subject: string }[] = [];
   let hook: Server;
+  // The gateway's time: the expiry test moves it past the request's lifetime instead of waiting.
+  const clock = createMovableClock();
   beforeAll(async () => {
     hook = createServer((req, res) => {
       let body = '';
@@ -42,6 +60,7 @@ describe('push approval, sign-in page and phone', () => {
     });
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
     stack = await startPushStack({
+      clock,
       configure: (c) => {
         c.audit = { webhook: { url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`, kinds: ['push.not_me'], retries: 0 } };
         // Many requests per account in one run; push bombing has its own tests on the server side.
@@ -56,6 +75,9 @@ describe('push approval, sign-in page and phone', () => {
   });
 
   const secure = () => `${stack.origin}/secure/report`;
+  /** A browser past the password step, at `target` (the second-factor page for /secure/). */
+  const passwordDone = (username: string, target = secure(), alsoFactors: SecondFactorKind[] = []) =>
+    openWithPasswordSession(chromium.browser, contexts, stack.gateway, username, target, alsoFactors);
 
   it('enrolls a phone by the QR link: key, name and offline code; the link cannot be used twice', async () => {
     const browser = chromium.browser;
@@ -119,14 +141,16 @@ describe('push approval, sign-in page and phone', () => {
   });
 
   it('refuses a wrong number and keeps the sign-in waiting; three wrong numbers deny it', async () => {
-    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', secure());
+    const page = await passwordDone('alice');
     const { number, approvalId } = await askPhone(page);
     await waitForApproval(alicePixel, approvalId);
     const wrong = await answerOnPhone(alicePixel, 'approve', otherNumber(number));
     expect(wrong.kind).toBe('error');
     expect(wrong.text).toContain('does not match');
-    // The sign-in page is still waiting; nothing was approved.
-    await page.waitForTimeout(1500);
+    // The sign-in page is still waiting: its next poll (once a second), made after the wrong
+    // number was refused, still reads "pending"; nothing was approved.
+    const nextPoll = await page.waitForRequest((r) => r.method() === 'GET' && new URL(r.url()).pathname.endsWith(`/second-factor/push/${approvalId}`));
+    expect(await (await nextPoll.response())!.json()).toMatchObject({ state: 'pending' });
     expect(await page.locator('#push-denied').isVisible()).toBe(false);
     expect(new URL(page.url()).pathname).not.toBe('/secure/report');
 
@@ -143,7 +167,7 @@ describe('push approval, sign-in page and phone', () => {
   });
 
   it('deny on the phone: the sign-in page says it was denied on the phone', async () => {
-    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', secure());
+    const page = await passwordDone('alice');
     const { approvalId } = await askPhone(page);
     await waitForApproval(alicePixel, approvalId);
     const result = await answerOnPhone(alicePixel, 'deny');
@@ -154,18 +178,14 @@ describe('push approval, sign-in page and phone', () => {
   });
 
   it('with two phones the sign-in page offers a choice, and only the chosen phone is asked', async () => {
-    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', `${stack.origin}/`);
-    // Alice has a phone already: adding another takes a session with a second factor (governance).
-    await page.goto(secure());
-    const first = await askPhone(page);
-    await waitForApproval(alicePixel, first.approvalId);
-    await answerOnPhone(alicePixel, 'approve', first.number);
-    await page.waitForURL(secure(), { timeout: 10_000 });
+    // Alice has a phone already: adding another takes a session with a second factor (governance),
+    // here one just approved on her phone.
+    const page = await passwordDone('alice', `${stack.origin}/`, ['push']);
     const link = await addPhoneLink(page, stack.origin);
     aliceIphone = await openPhone(chromium.browser, contexts);
     await enrollPhone(aliceIphone, link, 'iPhone 16');
 
-    const signIn = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', secure());
+    const signIn = await passwordDone('alice');
     const names = await signIn.locator('form.push-option select option').allTextContents();
     expect(names.map((n) => n.trim()).sort()).toEqual(['Pixel 9', 'iPhone 16']);
     const { number, approvalId } = await askPhone(signIn, 'iPhone 16');
@@ -178,7 +198,7 @@ describe('push approval, sign-in page and phone', () => {
   });
 
   it('a phone whose clock is 5 minutes fast warns, shows the right code, and still approves', async () => {
-    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'bob', `${stack.origin}/`);
+    const page = await passwordDone('bob', `${stack.origin}/`);
     const link = await addPhoneLink(page, stack.origin);
     bobPhone = await openPhone(chromium.browser, contexts, { skewMs: 5 * 60_000 });
     await enrollPhone(bobPhone, link, 'Bob’s phone');
@@ -202,7 +222,7 @@ describe('push approval, sign-in page and phone', () => {
     await expect.poll(() => bobPhone.locator('#live-status').getAttribute('data-state'), { timeout: 20_000 }).toBe('connected');
 
     // Signed times carry the offset, so the gateway's 60-second window accepts them.
-    const signIn = await signInWithPassword(chromium.browser, contexts, stack.origin, 'bob', secure());
+    const signIn = await passwordDone('bob');
     const { number, approvalId } = await askPhone(signIn);
     await waitForApproval(bobPhone, approvalId);
     expect((await answerOnPhone(bobPhone, 'approve', number)).kind).toBe('ok');
@@ -210,7 +230,7 @@ describe('push approval, sign-in page and phone', () => {
   });
 
   it('"This wasn\'t me" refuses the sign-in, suspends push for the account and is audited', async () => {
-    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'bob', secure());
+    const page = await passwordDone('bob');
     const { approvalId } = await askPhone(page);
     await waitForApproval(bobPhone, approvalId);
     const result = await answerOnPhone(bobPhone, 'not_me');
@@ -226,7 +246,7 @@ describe('push approval, sign-in page and phone', () => {
 
     // Push is suspended for bob: the next sign-in offers no phone and says why (a request posted
     // anyway is refused: push-approval.int.test.ts), and nothing reaches the phone.
-    const again = await signInWithPassword(chromium.browser, contexts, stack.origin, 'bob', secure());
+    const again = await passwordDone('bob');
     expect(await again.locator('#push-suspended').textContent()).toContain('suspended');
     expect(await again.locator('form.push-option').count()).toBe(0);
     expect(await again.locator('#push-number').count()).toBe(0);
@@ -234,7 +254,7 @@ describe('push approval, sign-in page and phone', () => {
   });
   it("the phone's offline code is accepted as its TOTP factor; setting the phone up again replaces it", async () => {
     // Push is suspended for bob now: the code the companion shows is his way in.
-    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'bob', secure());
+    const page = await passwordDone('bob');
     const code = (await bobPhone.locator('#totp-code').getAttribute('data-code'))!;
     const form = page.locator('form.code-option');
     // The phone, used last, leads: the codes wait under "Other ways to sign in".
@@ -255,29 +275,21 @@ describe('push approval, sign-in page and phone', () => {
     const otp = await stack.gateway.ctx.storage.otpDevices.listForUser('bob');
     expect(otp.map((d) => d.id)).toEqual([devices[0]!.otpDeviceId]);
   });
-});
 
-describe('push approval expiry', () => {
-  let stack: PushStack;
-  beforeAll(async () => {
-    stack = await startPushStack({ configure: (c) => (c.second_factors.push.ttl = '3s') });
-  });
-  afterAll(() => stack?.close());
-
+  // Last: the gateway's clock stays moved on for whatever would come after.
   it('an unanswered request expires on both sides, and a late answer is refused', async () => {
-    const page = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', `${stack.origin}/`);
-    const phone = await openPhone(chromium.browser, contexts);
-    await enrollPhone(phone, await addPhoneLink(page, stack.origin), 'Pixel 9');
-
-    const signIn = await signInWithPassword(chromium.browser, contexts, stack.origin, 'alice', `${stack.origin}/secure/report`);
-    const { number, approvalId } = await askPhone(signIn);
-    await waitForApproval(phone, approvalId);
+    const signIn = await passwordDone('alice');
+    const { number, approvalId } = await askPhone(signIn, 'Pixel 9');
+    await waitForApproval(alicePixel, approvalId);
+    // The request's lifetime (push.ttl) goes by on the gateway's clock, which decides expiry
+    // (Redis only keeps the record a while longer), so no real time is waited out.
+    clock.advance(stack.gateway.ctx.config.second_factors.push.ttl * 1000);
     await signIn.locator('#push-expired').waitFor({ state: 'visible', timeout: 10_000 });
     // The phone was told (closed event) or, answering late, is told by the answer: either way no approval.
-    const result = phone.locator('#approval-result');
-    if (!(await result.isVisible())) await answerOnPhone(phone, 'approve', number);
+    const result = alicePixel.locator('#approval-result');
+    if (!(await result.isVisible())) await answerOnPhone(alicePixel, 'approve', number);
     expect(await result.textContent()).toMatch(/expired/);
-    await signIn.goto(`${stack.origin}/secure/report`);
+    await signIn.goto(secure());
     expect(new URL(signIn.url()).pathname).toBe('/auth/second-factor');
   });
 });

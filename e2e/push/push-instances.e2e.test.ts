@@ -2,7 +2,7 @@ import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type LaunchedChromium } from '../../server/testing/chromium.js';
 import { startPushStack, type PushStack } from '../support/push-stack.js';
-import { addPhoneLink, answerOnPhone, askPhone, enrollPhone, openPhone, signInWithPassword, waitForApproval } from './support.js';
+import { addPhoneLink, answerOnPhone, askPhone, enrollPhone, openPhone, openWithPasswordSession, signInWithPassword, waitForApproval } from './support.js';
 
 /**
  * Two gateway instances sharing one Redis and one storage file, behind a front proxy: the sign-in
@@ -24,6 +24,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
+/** A browser past the password step (the session that page makes, made directly), at a page that needs the second. */
+const passwordDone = () => openWithPasswordSession(chromium.browser, contexts, stack.gateway, 'alice', `${stack.origin}/secure/report`);
 const served = (pattern: RegExp, method = 'GET') => new Set(stack.hits.filter((h) => h.method === method && pattern.test(h.path)).map((h) => h.instance));
 
 describe('push approval across two gateway instances', () => {
@@ -36,7 +38,7 @@ describe('push approval across two gateway instances', () => {
     expect(served(/^\/auth\/methods\/push\/add$/, 'POST')).toEqual(new Set([0]));
     expect(served(/^\/auth\/api\/push\/v1\/enroll$/, 'POST')).toEqual(new Set([1]));
 
-    const signIn = await signInWithPassword(chromium.browser, contexts, origin, 'alice', `${origin}/secure/report`);
+    const signIn = await passwordDone();
     const pendingFetchesBefore = stack.hits.filter((h) => h.path.startsWith('/auth/api/push/v1/pending')).length;
     const { number, approvalId } = await askPhone(signIn);
     await waitForApproval(phone, approvalId);
@@ -54,9 +56,8 @@ describe('push approval across two gateway instances', () => {
   });
 
   it("a deny answered through the phone's instance reaches the sign-in page on the other", async () => {
-    const { origin } = stack;
     const phone = contexts.flatMap((c) => c.pages()).find((p) => p.url().includes('/auth/companion/'))!;
-    const signIn = await signInWithPassword(chromium.browser, contexts, origin, 'alice', `${origin}/secure/report`);
+    const signIn = await passwordDone();
     const { approvalId } = await askPhone(signIn);
     await waitForApproval(phone, approvalId);
     expect((await answerOnPhone(phone, 'deny')).kind).toBe('info');
@@ -75,7 +76,7 @@ describe('push approval across two gateway instances', () => {
     const signatures = events().map((h) => new URL(h.path, origin).searchParams.get('sig'));
     expect(new Set(signatures).size).toBe(signatures.length);
 
-    const signIn = await signInWithPassword(chromium.browser, contexts, origin, 'alice', `${origin}/secure/report`);
+    const signIn = await passwordDone();
     const { number, approvalId } = await askPhone(signIn);
     await waitForApproval(phone, approvalId);
     expect((await answerOnPhone(phone, 'approve', number)).kind).toBe('ok');

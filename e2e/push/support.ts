@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { DEMO_USERS } from '../../server/commands/demo.js';
 import { generateTotp } from '../../server/factors/otp/generate-otp.js';
 import type { Gateway } from '../../server/gateway.js';
+import type { SecondFactorKind } from '../../server/config/schema.js';
 import { saveScreenshot } from '../support/screenshots.js';
 
 /**
@@ -21,6 +22,34 @@ export async function signInWithPassword(browser: Browser, contexts: BrowserCont
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password(username));
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Sign in', exact: true }).click()]);
+  return page;
+}
+
+/**
+ * A fresh browser (its own cookies) holding a session the password step would have made, opened
+ * at `target`: a /secure/ page leads to the second-factor page. The session is made in the
+ * gateway directly, for tests about the second step rather than the password page (a real
+ * sign-in is `signInWithPassword`); `alsoFactors` adds second factors already passed just now.
+ */
+export async function openWithPasswordSession(
+  browser: Browser,
+  contexts: BrowserContext[],
+  gateway: Gateway,
+  username: string,
+  target: string,
+  alsoFactors: SecondFactorKind[] = [],
+): Promise<Page> {
+  const { ctx } = gateway;
+  const at = ctx.clock.now();
+  const created = await ctx.sessions.create({ user: ctx.directory.findUser(username)!, factor: { kind: 'password', at }, rememberMe: false });
+  const token = alsoFactors.length
+    ? (await ctx.sessions.rotate(created.token, (s) => ({ ...s, factors: [...s.factors, ...alsoFactors.map((kind) => ({ kind, at }))] })))!.token
+    : created.token;
+  const context = await browser.newContext({ locale: 'en-US' });
+  contexts.push(context);
+  await context.addCookies([{ name: 'gatehouse_session', value: token, url: new URL(target).origin }]);
+  const page = await context.newPage();
+  await page.goto(target);
   return page;
 }
 

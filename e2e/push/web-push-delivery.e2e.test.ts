@@ -6,7 +6,7 @@ import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type LaunchedChromium } from '../../server/testing/chromium.js';
 import { startPushStack, type PushStack } from '../support/push-stack.js';
-import { addPhoneLink, answerOnPhone, askPhone, enrollPhone, openPhone, signInWithPassword, waitForApproval } from './support.js';
+import { addPhoneLink, answerOnPhone, askPhone, enrollPhone, openPhone, openWithPasswordSession, signInWithPassword, waitForApproval } from './support.js';
 
 /**
  * Web Push from the gateway to the phone's service worker, end to end. Chromium here reaches no
@@ -111,7 +111,8 @@ describe('Web Push into the companion', () => {
 
     // The phone's app is closed: no live channel, only Web Push. (A portal page keeps the CDP session.)
     await phone.goto(`${origin}/auth/`);
-    const signIn = await signInWithPassword(chromium.browser, contexts, origin, 'alice', `${origin}/secure/report`);
+    // Past the password step (the session that page makes, made directly): the second step is the subject.
+    const signIn = await openWithPasswordSession(chromium.browser, contexts, stack.gateway, 'alice', `${origin}/secure/report`);
     const { number, approvalId } = await askPhone(signIn);
 
     await expect.poll(() => received.length, { timeout: 10_000 }).toBe(1);
