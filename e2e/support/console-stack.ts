@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playw
 import { expect } from 'vitest';
 import { createMovableClock } from '../../server/core/clock.js';
 import { generateTotp } from '../../server/factors/otp/generate-otp.js';
-import { ARTIFACTS_DIR, type AxeViolation, axeViolations, screenshot } from './page-checks.js';
+import { ARTIFACTS_DIR, type AxeViolation, axeViolations, screenshot, SCREENSHOTS_WANTED } from './page-checks.js';
 import { startBrowserStack } from './stack.js';
 
 /**
@@ -88,6 +88,7 @@ export function createLook() {
  * the window, the same picture without the full-page capture's extra layout pass.
  */
 async function saveScreenshot(page: Page, name: string, fitsWindow: boolean) {
+  if (!SCREENSHOTS_WANTED) return;
   if (!fitsWindow) return screenshot(page, name);
   await mkdir(ARTIFACTS_DIR, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`) });
