@@ -6,7 +6,8 @@ import { decodeBase32 } from '../server/factors/otp/base32.js';
 import { generateTotp } from '../server/factors/otp/generate-otp.js';
 import { launchChromium, type LaunchedChromium } from '../server/testing/chromium.js';
 import { formatLocalTime } from '../client/static/local-time.js';
-import { axeViolations, screenshot, watchCspViolations, type AxeViolation } from './support/page-checks.js';
+import { type AxeViolation, watchCspViolations } from './support/page-checks.js';
+import { axeViolationsOnce, screenshotPage } from './support/sign-in-checks.js';
 import { startBrowserStack, type BrowserStack } from './support/stack.js';
 
 /**
@@ -58,8 +59,8 @@ const violations: Record<string, AxeViolation[]> = {};
 
 /** Saves the page as `name-locale.png` and keeps its axe-core violations for the report at the end. */
 async function look(page: Page, name: string, locale: Locale) {
-  await screenshot(page, `${name}-${locale}`);
-  violations[`${name} (${locale})`] = await axeViolations(page);
+  await screenshotPage(page, `${name}-${locale}`);
+  violations[`${name} (${locale})`] = await axeViolationsOnce(page);
 }
 
 const codesOn = async (page: Page) => page.locator('ol.codes code').allTextContents();
@@ -189,9 +190,9 @@ describe('accessibility', () => {
     try {
       const page = await context.newPage();
       await page.goto(`${stack.origin}/auth/`);
-      expect(await axeViolations(page)).toEqual([]);
+      expect(await axeViolationsOnce(page)).toEqual([]);
       await page.evaluate(() => document.querySelector('main')!.append(Object.assign(document.createElement('img'), { src: 'static/favicon.svg' })));
-      expect((await axeViolations(page)).map((v) => v.id)).toContain('image-alt');
+      expect((await axeViolationsOnce(page)).map((v) => v.id)).toContain('image-alt');
     } finally {
       await context.close();
     }

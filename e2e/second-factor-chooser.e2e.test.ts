@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS } from '../server/commands/demo.js';
@@ -5,7 +6,8 @@ import { launchChromium, type LaunchedChromium } from '../server/testing/chromiu
 import { addPhoneLink, answerOnPhone, enrollPhone, openPhone, waitForApproval } from './push/support.js';
 import { AXE_CONTEXT, expectAccessible } from './support/axe.js';
 import { startPushStack, type PushStack } from './support/push-stack.js';
-import { saveScreenshot } from './support/screenshots.js';
+import { SCREENSHOT_DIR } from './support/screenshots.js';
+import { capturePage } from './support/sign-in-checks.js';
 
 /**
  * The second step as a new user meets it in real Chromium, with every kind of method at once: a
@@ -28,6 +30,9 @@ afterAll(async () => {
   await chromium?.close();
   await stack?.close();
 });
+
+/** A picture of the page in the shared screenshot folder (support/screenshots.ts), for a person to look at. */
+const saveScreenshot = (page: Page, name: string) => capturePage(page, join(SCREENSHOT_DIR, `${name}.png`));
 
 const secure = () => `${stack.origin}/secure/report`;
 
@@ -52,9 +57,13 @@ async function signIn(page: Page, target: string, labels = { username: 'Username
   expect(new URL(page.url()).pathname).toBe('/auth/second-factor');
 }
 
+/**
+ * Signed out as far as the next sign-in is concerned: the browser forgets its session cookie. The
+ * sign-out pages themselves are walked in sign-in.e2e.test.ts; here they cost two page loads a
+ * sign-in and showed nothing about the second step.
+ */
 async function signOut(page: Page) {
-  await page.goto(`${stack.origin}/auth/logout`);
-  await Promise.all([page.waitForURL(`${stack.origin}/auth/logout`), page.getByRole('button', { name: 'Sign out', exact: true }).click()]);
+  await page.context().clearCookies({ name: 'gatehouse_session' });
 }
 
 /** What the page leads with, where the focus is, and what waits under "Other ways". */

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { DEMO_USERS } from '../server/commands/demo.js';
 import { parseConfigText } from '../server/config/load-config.js';
+import { createMovableClock } from '../server/core/clock.js';
 import { createSilentLogger } from '../server/core/logger.js';
 import { createSampleApp } from '../server/demo/sample-app.js';
 import { issueEnrollmentCode } from '../server/enrollment/enrollment-codes.js';
@@ -21,6 +22,7 @@ import { startRedisServer, type TestRedisServer } from '../server/testing/redis-
 import { TEST_HASH_POLICY } from '../server/testing/test-password-hash.js';
 import { testStorage } from '../server/testing/test-storage.js';
 import { startDemoDirectory } from './support/demo-directory.js';
+import { capturePage } from './support/sign-in-checks.js';
 
 /**
  * A second factor in a real browser: enroll an authenticator app (reading the key from the page),
@@ -42,7 +44,11 @@ afterAll(async () => {
   await chromium?.close().catch(() => undefined);
 });
 
-/** The gateway in front of the sample app, with the demo users in the users file or in LDAP (slapd). */
+/**
+ * The gateway in front of the sample app, with the demo users in the users file or in LDAP (slapd).
+ * Its time is a movable clock: a test moves it on to a new TOTP step or past max_auth_age instead
+ * of waiting for either.
+ */
 async function startSecondFactorStack(directory: 'users-file' | 'ldap') {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-2fa-'));
   const stops: Array<() => unknown> = [() => rmSync(dir, { recursive: true, force: true })];
@@ -81,17 +87,18 @@ async function startSecondFactorStack(directory: 'users-file' | 'ldap') {
         default_policy: 'deny',
         rules: [
           { domain: 'localhost', resources: ['/secure/.*'], policy: 'two_factor' },
-          { domain: 'localhost', resources: ['/fresh/.*'], policy: 'two_factor', max_auth_age: '3s' },
+          { domain: 'localhost', resources: ['/fresh/.*'], policy: 'two_factor', max_auth_age: '5m' },
           { domain: 'localhost', policy: 'one_factor' },
         ],
       },
     };
     const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
     if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-    const gateway: Gateway = await createGateway(loaded.config, { logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY });
+    const clock = createMovableClock();
+    const gateway: Gateway = await createGateway(loaded.config, { logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY, clock });
     stops.push(() => gateway.close());
     await gateway.listen(port, '127.0.0.1');
-    return { origin, gateway, close };
+    return { origin, gateway, clock, close };
   } catch (error) {
     await close();
     throw error;
@@ -110,14 +117,8 @@ async function signIn(page: Page, target: string) {
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Sign in' }).click()]);
 }
 
-const totp = (secret: Buffer) => generateTotp(secret, Date.now(), { period: 30, digits: 6, algorithm: 'SHA1' });
-
-/**
- * The code of the next 30 s step: never the one the enrollment just used (a used step is refused
- * as a replay), and inside the default window of one step either side, so no test waits half a
- * minute for the clock to move on.
- */
-const nextStepTotp = (secret: Buffer) => generateTotp(secret, Date.now() + 30_000, { period: 30, digits: 6, algorithm: 'SHA1' });
+/** The authenticator app's code at `now` (the gateway's time). */
+const totp = (secret: Buffer, now: number) => generateTotp(secret, now, { period: 30, digits: 6, algorithm: 'SHA1' });
 
 describe.each([
   { directory: 'users-file' as const, shots: '' },
@@ -126,10 +127,11 @@ describe.each([
 ])('second factor in a real browser ($directory)', ({ directory, shots }) => {
   let origin: string;
   let gateway: Gateway;
+  let clock: ReturnType<typeof createMovableClock>;
   let stack: Awaited<ReturnType<typeof startSecondFactorStack>> | undefined;
   beforeAll(async () => {
     stack = await startSecondFactorStack(directory);
-    ({ origin, gateway } = stack);
+    ({ origin, gateway, clock } = stack);
   });
   afterAll(async () => stack?.close());
   let secret: Buffer;
@@ -149,20 +151,20 @@ describe.each([
     await Promise.all([page.waitForURL(/\/auth\/methods/), page.locator('form[action$="enroll/code"] button[type="submit"]').click()]);
     await Promise.all([page.waitForLoadState('load'), page.locator('form[action$="methods/totp/start"] button[type="submit"]').click()]);
 
-    await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}totp-enroll-en.png`), fullPage: true });
+    await capturePage(page, join(SCREENSHOT_DIR, `${shots}totp-enroll-en.png`));
     const qr = page.locator('img[src^="data:image/svg+xml;base64,"]');
     expect(await qr.count()).toBe(1);
     expect(await qr.getAttribute('alt')).toBeTruthy();
     secret = decodeBase32((await page.locator('#totp-secret').textContent())!.replace(/\s/g, ''))!;
     expect(secret.length).toBe(20);
-    await page.locator('form[action$="methods/totp/confirm"] input[name="code"]').fill(totp(secret));
+    await page.locator('form[action$="methods/totp/confirm"] input[name="code"]').fill(totp(secret, clock.now()));
     await Promise.all([page.waitForLoadState('load'), page.locator('form[action$="methods/totp/confirm"] button[type="submit"]').click()]);
 
     const text = (await page.locator('main').textContent()) ?? '';
     recoveryCodes = [...text.matchAll(/[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}/g)].map((m) => m[0]);
     expect(new Set(recoveryCodes).size).toBe(10);
     await page.goto(`${origin}/auth/methods`);
-    await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}methods-en.png`), fullPage: true });
+    await capturePage(page, join(SCREENSHOT_DIR, `${shots}methods-en.png`));
 
     await page.goto(SECURE());
     expect(page.url()).toBe(SECURE());
@@ -174,8 +176,10 @@ describe.each([
     const page = await newPage();
     await signIn(page, SECURE());
     expect(new URL(page.url()).pathname).toBe('/auth/second-factor');
-    await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}second-factor-en.png`), fullPage: true });
-    usedCode = nextStepTotp(secret);
+    await capturePage(page, join(SCREENSHOT_DIR, `${shots}second-factor-en.png`));
+    // Half a minute on: a new step, not the one the enrollment just used (a used step is refused as a replay).
+    clock.advance(30_000);
+    usedCode = totp(secret, clock.now());
     await page.locator('input[name="code"]').first().fill(usedCode);
     await Promise.all([
       page.waitForURL(SECURE()),
@@ -212,7 +216,8 @@ describe.each([
     await page.locator('details summary').click();
     await page.locator('input[name="code"]').last().fill(recoveryCodes[0]!);
     await Promise.all([page.waitForURL(FRESH), page.locator('form:has(input[name="device"][value="recovery"]) button[type="submit"]').click()]);
-    await new Promise((r) => setTimeout(r, 3200));
+    // Just past max_auth_age (5m) on the gateway's clock: the second factor is too old for /fresh/.
+    clock.advance(5 * 60_000 + 1_000);
     await page.goto(FRESH);
     expect(new URL(page.url()).pathname).toBe('/auth/second-factor');
     await page.locator('details summary').click();

@@ -1,24 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { parseConfigText } from '../server/config/load-config.js';
-import { createSilentLogger } from '../server/core/logger.js';
-import { createSampleApp } from '../server/demo/sample-app.js';
-import { hashPassword } from '../server/directory/password-hash.js';
-import { createGateway, type Gateway } from '../server/gateway.js';
 import { launchChromium, type LaunchedChromium } from '../server/testing/chromium.js';
-import { getFreePort } from '../server/testing/free-port.js';
-import { startRedisServer } from '../server/testing/redis-server.js';
 import { codeFromText, startSmsProvider, type SmsProvider } from '../server/testing/sms-provider.js';
 import { codeFromMail, startSmtpSink, type SmtpSink } from '../server/testing/smtp-sink.js';
-import { TEST_HASH_POLICY } from '../server/testing/test-password-hash.js';
-import { testStorage } from '../server/testing/test-storage.js';
-import { axeViolations, screenshot } from './support/page-checks.js';
+import { type SentCodeStack, smsOtpThrough, startSentCodeStack } from './support/sent-code-stack.js';
+import { axeViolationsOnce, checkPage, screenshotPage } from './support/sign-in-checks.js';
 
 /**
  * Email and SMS codes in a real browser: the chooser offers "Email a code to a••••@corp.example"
@@ -31,7 +17,7 @@ const PASSWORD = 'alice-e2e-pass';
 let chromium: LaunchedChromium;
 let smtp: SmtpSink;
 let sms: SmsProvider;
-let gateway: Gateway;
+let stack: SentCodeStack;
 let origin: string;
 const stops: Array<() => unknown> = [];
 
@@ -42,46 +28,15 @@ beforeAll(async () => {
   stops.push(() => smtp.close());
   sms = await startSmsProvider();
   stops.push(() => sms.close());
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-codes-'));
-  stops.push(() => rmSync(dir, { recursive: true, force: true }));
-  const redis = await startRedisServer();
-  stops.push(() => redis.stop());
-  const app: Server = createSampleApp({ portalUrl: 'http://placeholder/' });
-  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-  stops.push(() => new Promise<void>((r) => app.close(() => r())));
-  const port = await getFreePort();
-  origin = `http://localhost:${port}`;
-  const usersFile = join(dir, 'users.yml');
-  const hash = await hashPassword(PASSWORD, TEST_HASH_POLICY);
-  writeFileSync(usersFile, stringify({ users: { alice: { displayname: 'Alice Liu', email: 'alice@corp.example', mobile: '0912 345 678', groups: ['dev'], password: hash } } }));
-  const config = {
-    server: { host: '127.0.0.1', port, portal_url: `${origin}/auth/` },
-    session: { store: 'redis' },
-    redis: { url: redis.url },
-    authentication: { users_file: usersFile, watch: false },
-    storage: testStorage(join(dir, 'gatehouse.db')),
+  stack = await startSentCodeStack({
+    password: PASSWORD,
+    users: { alice: { displayname: 'Alice Liu', email: 'alice@corp.example', mobile: '0912 345 678', groups: ['dev'] } },
+    factors: ['email_otp', 'sms_otp'],
     smtp: { host: '127.0.0.1', port: smtp.port, security: 'none', from: 'Gatehouse <gatehouse@corp.example>', timeout: '5s' },
-    second_factors: {
-      email_otp: { enabled: true, resend_cooldown: '60s' },
-      sms_otp: {
-        enabled: true,
-        default_region: 'TW',
-        allowed_countries: ['TW'],
-        // Room for every text the walk below sends, in both languages.
-        max_sends: 20,
-        max_per_number_per_day: 20,
-        timeout: '2s',
-        sender: { type: 'twilio', account_sid: `AC${'d4'.repeat(16)}`, auth_token: 'tok', from: '+15005550006', api_url: sms.url },
-      },
-    },
-    sites: [{ name: 'canteen', url: `${origin}/`, upstream: `http://127.0.0.1:${(app.address() as AddressInfo).port}` }],
-    access_control: { default_policy: 'deny', rules: [{ domain: 'localhost', policy: 'two_factor', factors: ['email_otp', 'sms_otp'] }] },
-  };
-  const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
-  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-  gateway = await createGateway(loaded.config, { logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY });
-  stops.push(() => gateway.close());
-  await gateway.listen(port, '127.0.0.1');
+    secondFactors: { email_otp: { enabled: true, resend_cooldown: '60s' }, sms_otp: smsOtpThrough(sms) },
+  });
+  stops.push(() => stack.close());
+  origin = stack.origin;
 }, 60_000);
 
 afterAll(async () => {
@@ -101,11 +56,6 @@ async function signIn(locale: 'en-US' | 'zh-TW'): Promise<Page> {
   await page.locator('input[name="password"]').fill(PASSWORD);
   await Promise.all([page.waitForURL(/\/auth\/second-factor/), page.locator('form button[type="submit"]').first().click()]);
   return page;
-}
-
-async function checkPage(page: Page, name: string) {
-  expect(await axeViolations(page), name).toEqual([]);
-  await screenshot(page, name);
 }
 
 /** Opens "Other ways to sign in" when the method is listed there. */
@@ -163,6 +113,10 @@ describe.each([
     for (const mode of ['fail', 'hang'] as const) {
       sms.setMode(mode);
       const page = await signIn(locale);
+      // The page script's "how does the delivery stand?" requests are held while the test looks at
+      // the "sending…" page, so that page cannot turn into the failure page under the checks.
+      const held: Route[] = [];
+      await page.route('**/second-factor/code/sms/status', (route) => void held.push(route));
       const arrived = sms.next();
       await pressSend(page, 'sms');
       await arrived;
@@ -170,10 +124,11 @@ describe.each([
       // until the delivery is known; then it shows the page with the failure, by itself.
       if (mode === 'hang' && (await page.locator('#sent-code-status[data-status-url]').count()) > 0) {
         expect(await page.locator('#sent-code-status').textContent()).toMatch(/Sending a code|正在傳送驗證碼/);
-        // The picture first: the script shows the failure page within seconds.
-        await screenshot(page, `sms-code-sending-${tag}`);
-        expect(await axeViolations(page), 'sending').toEqual([]);
+        await screenshotPage(page, `sms-code-sending-${tag}`);
+        expect(await axeViolationsOnce(page), 'sending').toEqual([]);
       }
+      await page.unroute('**/second-factor/code/sms/status');
+      for (const route of held.splice(0)) await route.continue().catch(() => undefined);
       await page.getByRole('alert').first().waitFor({ timeout: 30_000 });
       expect(await page.getByRole('alert').first().textContent()).toMatch(/Could not send|無法傳送/);
       if (mode === 'fail') await checkPage(page, `sms-code-failed-${tag}`);

@@ -17,6 +17,7 @@ import { getFreePort } from '../server/testing/free-port.js';
 import { writeUsersFile } from '../server/testing/gateway-harness.js';
 import { startRedisServer, type TestRedisServer } from '../server/testing/redis-server.js';
 import { startDemoDirectory } from './support/demo-directory.js';
+import { capturePage } from './support/sign-in-checks.js';
 import { TEST_HASH_POLICY } from '../server/testing/test-password-hash.js';
 
 /**
@@ -130,14 +131,16 @@ describe.each([
     return `${origin}/auth/?rd=${encodeURIComponent(target)}`;
   }
 
-  it('goes from the site to the sign-in page, back to the page first asked for, and out again', async () => {
-    const page = await newPage();
+  it('goes from the site to the sign-in page (in English for an English browser), back to the page first asked for, and out again', async () => {
+    const page = await newPage({ locale: 'en-US' });
     const target = `${origin}/reports/q3?year=2025`;
 
     await page.goto(target);
     expect(page.url()).toBe(signInPageUrl(target));
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
     expect(await page.title()).toBe('Sign in · Gatehouse');
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    await capturePage(page, join(SCREENSHOT_DIR, `${shots}sign-in-en.png`));
 
     await page.getByLabel('Username').fill('alice');
     await page.getByLabel('Password').fill(alice.password);
@@ -228,19 +231,11 @@ describe.each([
       expect(await page.getByLabel('Password').getAttribute('aria-describedby')).toBe('form-error');
       expect(await page.title()).toBe('Error: Sign in · Gatehouse');
     }
-    await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}sign-in-error-en.png`), fullPage: true });
+    await capturePage(page, join(SCREENSHOT_DIR, `${shots}sign-in-error-en.png`));
 
     // Still signed out: the site sends us back to the sign-in page.
     await page.goto(`${origin}/anything`);
     expect(page.url()).toBe(signInPageUrl(`${origin}/anything`));
-  });
-
-  it('speaks English to an English browser', async () => {
-    const page = await newPage({ locale: 'en-US' });
-    await page.goto(`${origin}/`);
-    expect(await page.locator('html').getAttribute('lang')).toBe('en');
-    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
-    await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}sign-in-en.png`), fullPage: true });
   });
 
   it('speaks Traditional Chinese to a zh-TW browser, and signs in the same way', async () => {
@@ -250,13 +245,13 @@ describe.each([
     expect(await page.locator('html').getAttribute('lang')).toBe('zh-TW');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('登入');
     expect(await page.title()).toBe('登入 · Gatehouse');
-    await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}sign-in-zh-TW.png`), fullPage: true });
+    await capturePage(page, join(SCREENSHOT_DIR, `${shots}sign-in-zh-TW.png`));
 
     await page.getByLabel('帳號').fill('alice');
     await page.getByLabel('密碼').fill('wrong-password');
     await page.getByRole('button', { name: '登入' }).click();
     expect((await page.getByRole('alert').textContent())?.trim()).toBe('帳號或密碼不正確，或嘗試次數過多 — 請稍後再試或聯絡資訊服務台。');
-    await page.screenshot({ path: join(SCREENSHOT_DIR, `${shots}sign-in-error-zh-TW.png`), fullPage: true });
+    await capturePage(page, join(SCREENSHOT_DIR, `${shots}sign-in-error-zh-TW.png`));
 
     await page.getByLabel('密碼').fill(alice.password);
     await Promise.all([page.waitForURL(target), page.getByRole('button', { name: '登入' }).click()]);
