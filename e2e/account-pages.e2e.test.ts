@@ -7,7 +7,7 @@ import { generateTotp } from '../server/factors/otp/generate-otp.js';
 import { launchChromium, type LaunchedChromium } from '../server/testing/chromium.js';
 import { formatLocalTime } from '../client/static/local-time.js';
 import { type AxeViolation, watchCspViolations } from './support/page-checks.js';
-import { axeViolationsOnce, screenshotPage } from './support/sign-in-checks.js';
+import { axeViolations, screenshot } from './support/page-checks.js';
 import { startBrowserStack, type BrowserStack } from './support/stack.js';
 
 /**
@@ -59,8 +59,8 @@ const violations: Record<string, AxeViolation[]> = {};
 
 /** Saves the page as `name-locale.png` and keeps its axe-core violations for the report at the end. */
 async function look(page: Page, name: string, locale: Locale) {
-  await screenshotPage(page, `${name}-${locale}`);
-  violations[`${name} (${locale})`] = await axeViolationsOnce(page);
+  await screenshot(page, `${name}-${locale}`);
+  violations[`${name} (${locale})`] = await axeViolations(page);
 }
 
 const codesOn = async (page: Page) => page.locator('ol.codes code').allTextContents();
@@ -190,9 +190,9 @@ describe('accessibility', () => {
     try {
       const page = await context.newPage();
       await page.goto(`${stack.origin}/auth/`);
-      expect(await axeViolationsOnce(page)).toEqual([]);
+      expect(await axeViolations(page)).toEqual([]);
       await page.evaluate(() => document.querySelector('main')!.append(Object.assign(document.createElement('img'), { src: 'static/favicon.svg' })));
-      expect((await axeViolationsOnce(page)).map((v) => v.id)).toContain('image-alt');
+      expect((await axeViolations(page)).map((v) => v.id)).toContain('image-alt');
     } finally {
       await context.close();
     }

@@ -7,7 +7,7 @@ import { addPhoneLink, answerOnPhone, enrollPhone, openPhone, waitForApproval } 
 import { AXE_CONTEXT, expectAccessible } from './support/axe.js';
 import { startPushStack, type PushStack } from './support/push-stack.js';
 import { SCREENSHOT_DIR } from './support/screenshots.js';
-import { capturePage } from './support/sign-in-checks.js';
+import { capturePage } from './support/page-checks.js';
 
 /**
  * The second step as a new user meets it in real Chromium, with every kind of method at once: a

@@ -22,7 +22,7 @@ import { startRedisServer, type TestRedisServer } from '../server/testing/redis-
 import { TEST_HASH_POLICY } from '../server/testing/test-password-hash.js';
 import { testStorage } from '../server/testing/test-storage.js';
 import { startDemoDirectory } from './support/demo-directory.js';
-import { capturePage } from './support/sign-in-checks.js';
+import { capturePage } from './support/page-checks.js';
 
 /**
  * A second factor in a real browser: enroll an authenticator app (reading the key from the page),

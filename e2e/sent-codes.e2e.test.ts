@@ -4,7 +4,8 @@ import { launchChromium, type LaunchedChromium } from '../server/testing/chromiu
 import { codeFromText, startSmsProvider, type SmsProvider } from '../server/testing/sms-provider.js';
 import { codeFromMail, startSmtpSink, type SmtpSink } from '../server/testing/smtp-sink.js';
 import { type SentCodeStack, smsOtpThrough, startSentCodeStack } from './support/sent-code-stack.js';
-import { axeViolationsOnce, checkPage, screenshotPage } from './support/sign-in-checks.js';
+import { axeViolations, screenshot } from './support/page-checks.js';
+import { checkPage } from './support/sign-in-checks.js';
 
 /**
  * Email and SMS codes in a real browser: the chooser offers "Email a code to a••••@corp.example"
@@ -124,8 +125,8 @@ describe.each([
       // until the delivery is known; then it shows the page with the failure, by itself.
       if (mode === 'hang' && (await page.locator('#sent-code-status[data-status-url]').count()) > 0) {
         expect(await page.locator('#sent-code-status').textContent()).toMatch(/Sending a code|正在傳送驗證碼/);
-        await screenshotPage(page, `sms-code-sending-${tag}`);
-        expect(await axeViolationsOnce(page), 'sending').toEqual([]);
+        await screenshot(page, `sms-code-sending-${tag}`);
+        expect(await axeViolations(page), 'sending').toEqual([]);
       }
       await page.unroute('**/second-factor/code/sms/status');
       for (const route of held.splice(0)) await route.continue().catch(() => undefined);

@@ -17,7 +17,7 @@ import { getFreePort } from '../server/testing/free-port.js';
 import { writeUsersFile } from '../server/testing/gateway-harness.js';
 import { startRedisServer, type TestRedisServer } from '../server/testing/redis-server.js';
 import { startDemoDirectory } from './support/demo-directory.js';
-import { capturePage } from './support/sign-in-checks.js';
+import { capturePage } from './support/page-checks.js';
 import { TEST_HASH_POLICY } from '../server/testing/test-password-hash.js';
 
 /**

@@ -1,10 +1,8 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { createMovableClock } from '../../server/core/clock.js';
 import { generateTotp } from '../../server/factors/otp/generate-otp.js';
-import { ARTIFACTS_DIR, type AxeViolation, axeViolations, screenshot, SCREENSHOTS_WANTED } from './page-checks.js';
+import { type AxeViolation, axeViolations, screenshot } from './page-checks.js';
 import { startBrowserStack } from './stack.js';
 
 /**
@@ -74,22 +72,11 @@ export function createLook() {
       ['1280', WIDE],
     ] as const) {
       await page.setViewportSize(size);
-      const { width, height } = await page.evaluate(() => ({ width: document.documentElement.scrollWidth, height: document.documentElement.scrollHeight }));
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
       if (label === '390') expect(width, `${name} fits 390 px`).toBeLessThanOrEqual(390);
-      await saveScreenshot(page, `console-${name}-${locale}-${label}`, height <= size.height);
+      await screenshot(page, `console-${name}-${locale}-${label}`);
       violations[`${name} (${locale}, ${label})`] = await axeViolations(page);
     }
   }
   return { look, violations };
-}
-
-/**
- * The whole page, as page-checks' screenshot takes it; a page that fits the window is taken as
- * the window, the same picture without the full-page capture's extra layout pass.
- */
-async function saveScreenshot(page: Page, name: string, fitsWindow: boolean) {
-  if (!SCREENSHOTS_WANTED) return;
-  if (!fitsWindow) return screenshot(page, name);
-  await mkdir(ARTIFACTS_DIR, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`) });
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 
@@ -18,13 +18,25 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core
  */
 export const SCREENSHOTS_WANTED = process.env.GATEHOUSE_E2E_SCREENSHOTS === '1';
 
-/** Saves the whole page under e2e/artifacts/ when screenshots are wanted; the file's path, or undefined. */
-export async function screenshot(page: Page, name: string): Promise<string | undefined> {
+/**
+ * Saves a picture of the whole page at `path` when screenshots are wanted: the window when the
+ * page fits in it (the same picture without the full-page capture's extra layout pass, 0.7–1 s
+ * against 1.5–3 s on a busy machine), else a full-page capture. The path, or undefined.
+ */
+export async function capturePage(page: Page, path: string): Promise<string | undefined> {
   if (!SCREENSHOTS_WANTED) return undefined;
-  await mkdir(ARTIFACTS_DIR, { recursive: true });
-  const path = join(ARTIFACTS_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await mkdir(dirname(path), { recursive: true });
+  const fits = await page.evaluate(() => {
+    const root = document.documentElement;
+    return Math.max(root.scrollHeight, document.body?.scrollHeight ?? 0) <= window.innerHeight && root.scrollWidth <= window.innerWidth;
+  });
+  await page.screenshot({ path, fullPage: !fits });
   return path;
+}
+
+/** A picture of the whole page as e2e/artifacts/NAME.png, when screenshots are wanted. */
+export function screenshot(page: Page, name: string): Promise<string | undefined> {
+  return capturePage(page, join(ARTIFACTS_DIR, `${name}.png`));
 }
 
 export interface AxeViolation {
