@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --minutes 30 --rate N --workers 2]`: the gateway at half its capacity for
+ * `npm run soak [-- --minutes 30 --rate N --workers 2 --samples FILE]`: the gateway at half its capacity for
  * a long while, with nothing lost and memory flat (issue 17; not in CI, RELIABILITY.md holds
  * its figures). Starts Redis, an upstream that echoes who the gateway said the user is, and
  * `gatehouse serve` (with `--workers` processes); measures what the stack carries with this
