@@ -18,6 +18,7 @@ import { MAX_SEARCH } from '../../admin/user-status.js';
 import { AUDIT_KINDS } from '../../audit/audit-event.js';
 import type { AuditEvent, AuditResult } from '../../storage/storage.js';
 import { type ConsoleKit, sendConsolePage, visitorOf } from './console-kit.js';
+import { waitForDrainOrClose } from '../wait-for-drain.js';
 
 export const AUDIT_PAGE_SIZE = 50;
 /** Events one poll of the live view brings at most; the next poll brings the rest. */
@@ -169,7 +170,7 @@ export function createAuditRoutes(kit: ConsoleKit): express.Router {
       for await (const event of exportAuditEvents(kit.admin, parsed.filter)) {
         if (closed) return;
         // Backpressure: a slow download waits here instead of the whole set piling up in memory.
-        if (!res.write(line(event))) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+        if (!res.write(line(event))) await waitForDrainOrClose(res);
       }
       res.end();
     } catch (error) {
