@@ -30,7 +30,7 @@ export default defineConfig({
           // again for each of 150 files was half the unit project's time (unit project at load
           // ~18: 8 min 5 s isolated, 2 min 27 s shared; user CPU 128 s → 39 s). Unit tests keep
           // no state in modules (memory stores and clocks are made per test), and they all pass
-          // either way. Integration and e2e files start servers and stay isolated.
+          // either way.
           isolate: false,
           testTimeout: 30_000,
           hookTimeout: 30_000,
@@ -39,6 +39,11 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          // Shared module graph too: each file starts its own servers in beforeAll and stops them
+          // in afterAll, and keeps its state in the file's own module (which is always loaded
+          // afresh). Importing the gateway again per file was 120 of the project's 553 s of work
+          // on two idle cores; shared, 12 of 412 s (wall 294 → 207 s).
+          isolate: false,
           include: ['server/**/*.int.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -47,6 +52,10 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          // As for integration: Chromium and every stack belong to one file and are closed in its
+          // afterAll. Importing playwright-core and the gateway per file was 53–69 s of the
+          // project's 800–890 s; shared, 11 of 688 s (wall 407–457 → 349 s).
+          isolate: false,
           include: ['e2e/**/*.e2e.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
