@@ -154,7 +154,7 @@ describe('push approval, sign-in page and phone', () => {
     expect(await page.locator('#push-denied').isVisible()).toBe(false);
     expect(new URL(page.url()).pathname).not.toBe('/secure/report');
 
-    await answerOnPhone(alicePixel, 'approve', otherNumber(otherNumber(number)));
+    await answerOnPhone(alicePixel, 'approve', otherNumber(number, 2));
     const third = await answerOnPhone(alicePixel, 'approve', otherNumber(number));
     expect(third.kind).toBe('error');
     await page.locator('#push-denied').waitFor({ state: 'visible', timeout: 10_000 });

@@ -134,9 +134,13 @@ export async function answerOnPhone(phone: Page, decision: 'approve' | 'deny' | 
   return { kind: (await result.getAttribute('data-kind')) ?? '', text: (await result.textContent()) ?? '' };
 }
 
-/** Another two-digit number than `n`. */
-export function otherNumber(n: string): string {
-  return String(n === '99' ? 98 : Number(n) + 1);
+/**
+ * The `nth` two-digit number (10–99) after `n`, wrapping from 99 to 10: never `n` itself, and a
+ * different one for each `nth` from 1 to 89. (Applying a plain "n + 1, or 98 for 99" twice gave
+ * back 98 or 99 itself: the "second wrong number" was then the right one.)
+ */
+export function otherNumber(n: string, nth = 1): string {
+  return String(10 + ((Number(n) - 10 + nth) % 90));
 }
 
 /** The TOTP codes the gateway accepts now (this step and the one before, for a boundary crossed meanwhile). */
