@@ -167,7 +167,11 @@ describe('approving with the app lock', () => {
     ['for another approval', (p, id, n) => lockedApprove(p, id, n, { challengeFor: 'B'.repeat(22) })],
     [
       'for another time than the answer',
-      async (p, id, n) => ({ ...(await lockedApprove(p, id, n, { time: Date.now() - 1000 })), time: Date.now(), signature: p.phone.answer(id, 'approve', n).signature }),
+      async (p, id, n) => {
+        // One time for the answer and its signature (two clock reads a millisecond apart made it a bad signature instead).
+        const time = Date.now();
+        return { ...(await lockedApprove(p, id, n, { time: time - 1000 })), time, signature: p.phone.answer(id, 'approve', n, time).signature };
+      },
     ],
     ['for another origin', (p, id, n) => lockedApprove(p, id, n, { origin: 'http://evil.localhost' })],
     ['for another RP ID', (p, id, n) => lockedApprove(p, id, n, { rpId: 'evil.localhost' })],
