@@ -16,6 +16,13 @@ import { defineConfig } from 'vitest/config';
  * project without file parallelism in a group of their own after every other file, and the
  * browser files alone were a sequential tail of five minutes on an idle machine.
  */
+/**
+ * `expect.poll` waits for a condition (an alert shown, a log line written) for 1 s by default: a
+ * wall-clock budget a busy machine exceeds (a browser test failed so at load 20). Like the test
+ * timeouts, its ceiling is for a stuck condition only; a condition met sooner ends the wait at once.
+ */
+const expectOptions = { poll: { timeout: 15_000 } };
+
 export default defineConfig({
   test: {
     maxWorkers: 2,
@@ -24,6 +31,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          expect: expectOptions,
           include: ['server/**/*.test.ts', 'client/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**'],
           // One module graph per worker instead of one per file: importing the server's modules
@@ -39,6 +47,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          expect: expectOptions,
           // Shared module graph too: each file starts its own servers in beforeAll and stops them
           // in afterAll, and keeps its state in the file's own module (which is always loaded
           // afresh). Importing the gateway again per file was 120 of the project's 553 s of work
@@ -52,6 +61,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          expect: expectOptions,
           // As for integration: Chromium and every stack belong to one file and are closed in its
           // afterAll. Importing playwright-core and the gateway per file was 53–69 s of the
           // project's 800–890 s; shared, 11 of 688 s (wall 407–457 → 349 s).
