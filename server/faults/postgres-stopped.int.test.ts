@@ -74,6 +74,10 @@ describe('fault: PostgreSQL stopped during sign-ins', () => {
       // Reads bob's devices from storage.
       { name: "bob's second-factor page on B", send: get(b, PORTAL, `/second-factor?rd=${encodeURIComponent(`http://${APP}/secure/x`)}`, bob), expect: [200], pauseMs: 100 },
     ];
+    // A gateway that dies says so, with its output, rather than as refused connections.
+    const died: string[] = [];
+    for (const [i, g] of gateways.entries())
+      void g.exited.then((exit) => died.push(`gateway ${'AB'[i]} exited (${exit.code ?? exit.signal}):\n${exit.stderr.slice(-4000)}\n${exit.stdout.slice(-4000)}`));
     const load = startLoad(probes, { concurrency: 2, pauseMs: 10 });
     await sleep(2000);
     expect(load.report.errors, 'errors before the fault').toBe(0);
@@ -90,6 +94,7 @@ describe('fault: PostgreSQL stopped during sign-ins', () => {
     console.log(describeLoad('postgresql stopped', report, { outage_ms: resumedAt - stoppedAt, recovered_ms_after_restart: recoveredMs }));
     for (const [name, counts] of Object.entries(report.byProbe)) console.log(`[fault]   ${name}: ${JSON.stringify(counts)}`);
 
+    expect(died).toEqual([]);
     expect(report.wrongSamples).toEqual([]);
     expect(report.wrong).toBe(0);
     // Signed-in users never noticed.

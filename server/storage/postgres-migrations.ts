@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { checkAppliedRows, checkSequence, MIGRATIONS, type Migration, type MigrationReport } from './migrations.js';
+import { withPoolClient } from './postgres-client.js';
 
 /**
  * The SQLite spellings the portable migrations use that PostgreSQL reads differently. Only
@@ -23,42 +24,41 @@ const MIGRATION_LOCK = 0x6761_7465_686f;
  */
 export async function migratePostgres(pool: Pool, now: number, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationReport> {
   checkSequence(migrations);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  return withPoolClient(pool, async (client) => {
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY,
       name TEXT NOT NULL,
       applied_at BIGINT NOT NULL
     )`);
-    await client.query('COMMIT');
-    const latest = migrations.at(-1)?.version ?? 0;
-    const rows = (await client.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version')).rows;
-    const from = checkAppliedRows(rows, migrations, latest);
-    const applied: number[] = [];
-    for (const migration of migrations) {
-      if (migration.version <= from) continue;
-      await client.query('BEGIN');
-      try {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-        const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
-        if (done.rowCount === 0) {
-          for (const statement of migration.statements) await client.query(toPostgresSql(statement));
-          await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [migration.version, migration.name, now]);
-          applied.push(migration.version);
+      await client.query('COMMIT');
+      const latest = migrations.at(-1)?.version ?? 0;
+      const rows = (await client.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version')).rows;
+      const from = checkAppliedRows(rows, migrations, latest);
+      const applied: number[] = [];
+      for (const migration of migrations) {
+        if (migration.version <= from) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+          const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
+          if (done.rowCount === 0) {
+            for (const statement of migration.statements) await client.query(toPostgresSql(statement));
+            await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [migration.version, migration.name, now]);
+            applied.push(migration.version);
+          }
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
         }
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
       }
+      return { from, to: latest, applied };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
     }
-    return { from, to: latest, applied };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

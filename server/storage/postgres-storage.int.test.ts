@@ -7,7 +7,9 @@ import { describeAccountStatesContract } from './testing/account-states-contract
 import { describeAuditEventsContract } from './testing/audit-events-contract.js';
 import { MIGRATIONS, SchemaVersionError } from './migrations.js';
 import { describeMultiProcessContract, RACE_KEY } from './testing/multi-process-contract.js';
+import { withPoolClient } from './postgres-client.js';
 import { migratePostgres, toPostgresSql } from './postgres-migrations.js';
+import { inTransaction } from './postgres-stores.js';
 import { openPostgresStorage } from './postgres-storage.js';
 import type { SecretKey } from './secret-box.js';
 import { describeStorageContract } from './testing/storage-contract.js';
@@ -112,6 +114,57 @@ describe('PostgreSQL specifics', () => {
       await locker.query('ROLLBACK');
       await locker.end();
       storage.close();
+    }
+  });
+
+  it('survives PostgreSQL ending a connection held in a transaction: the transaction fails, the process goes on, the pool recovers', async () => {
+    // One connection: the statement after the failure can only pass on a new one.
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    pool.on('error', () => undefined);
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      let listening = 0;
+      const transaction = inTransaction(pool, async (client) => {
+        listening = client.listenerCount('error');
+        const { pid } = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!;
+        await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+        // Between two statements, as when a busy event loop is late: the next one fails once the end is heard.
+        await expect
+          .poll(() =>
+            client.query('SELECT 1').then(
+              () => 'still connected',
+              () => 'lost',
+            ),
+          )
+          .toBe('lost');
+      });
+      await expect(transaction).rejects.toThrow(/terminat|not queryable|ECONNRESET/i);
+      // Held, the connection had a listener: without one, node-postgres's 'error' event ends the process.
+      expect(listening).toBeGreaterThan(0);
+      expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      expect(pool.totalCount).toBe(1);
+    } finally {
+      await admin.end();
+      await pool.end();
+    }
+  });
+
+  it('gives a connection back to the pool without its listener once the work is done', async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      let held: pg.PoolClient | undefined;
+      for (let use = 0; use < 3; use++) {
+        await withPoolClient(pool, async (client) => {
+          held ??= client;
+          expect(client).toBe(held);
+          expect(client.listenerCount('error')).toBe(1);
+        });
+        // Back in the pool with the pool's idle listener only: ours would pile up, one per use.
+        expect(held!.listenerCount('error')).toBe(1);
+      }
+    } finally {
+      await pool.end();
     }
   });
 });
