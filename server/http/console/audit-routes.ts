@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { reasonWords } from '../../../client/views/console/audit-reason.js';
 import express from 'express';
 import { type AuditFormQuery, type AuditPageEvent, type AuditQueryError, AUDIT_RESULTS, renderAuditPage } from '../../../client/views/console/audit-page.js';
@@ -18,7 +20,6 @@ import { MAX_SEARCH } from '../../admin/user-status.js';
 import { AUDIT_KINDS } from '../../audit/audit-event.js';
 import type { AuditEvent, AuditResult } from '../../storage/storage.js';
 import { type ConsoleKit, sendConsolePage, visitorOf } from './console-kit.js';
-import { waitForDrainOrClose } from '../wait-for-drain.js';
 
 export const AUDIT_PAGE_SIZE = 50;
 /** Events one poll of the live view brings at most; the next poll brings the rest. */
@@ -161,22 +162,19 @@ export function createAuditRoutes(kit: ConsoleKit): express.Router {
     res.set('content-disposition', `attachment; filename="gatehouse-audit-${stamp}Z.${format}"`);
     res.set('x-content-type-options', 'nosniff');
     const line = format === 'csv' ? auditCsvLine : auditJsonLine;
-    if (format === 'csv') res.write(AUDIT_CSV_HEADER);
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-    });
+    const filter = parsed.filter;
+    async function* lines() {
+      if (format === 'csv') yield AUDIT_CSV_HEADER;
+      for await (const event of exportAuditEvents(kit.admin, filter)) yield line(event);
+    }
+    // pipeline waits whenever the download is slower than the store (nothing piles up in memory),
+    // and stops reading the store when the client goes away.
     try {
-      for await (const event of exportAuditEvents(kit.admin, parsed.filter)) {
-        if (closed) return;
-        // Backpressure: a slow download waits here instead of the whole set piling up in memory.
-        if (!res.write(line(event))) await waitForDrainOrClose(res);
-      }
-      res.end();
+      await pipeline(Readable.from(lines()), res);
     } catch (error) {
-      // Headers are sent: the download ends short rather than claiming to be complete.
+      if ((error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+      // Headers are sent: the download ends short (pipeline destroyed it) rather than claiming to be complete.
       kit.ctx.logger.error({ error: (error as Error).message }, 'audit export failed');
-      res.destroy();
     }
   });
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGatewayHarness, type GatewayHarness } from '../../testing/gateway-harness.js';
 import type { NewAuditEvent } from '../../storage/storage.js';
 import { addConsoleUsers, consoleRequest, MINUTE, sessionFor, type Caller } from './testing/console-harness.js';
@@ -196,8 +196,8 @@ describe('export', () => {
   it('streams more than one batch completely', async () => {
     const base = Date.UTC(2026, 9, 1);
     await appendAll(Array.from({ length: 2500 }, (_, i) => ({ at: base + i, kind: 'push.requested', result: 'info', subject: 'bulk', site: 'bulk' })));
-    // Each time the response's buffer is full the export waits for it to drain; a wait that left
-    // a listener behind grew the response's 'close' listeners by one per wait (Node warns at 11).
+    // Each time the response's buffer is full the export waits for it to drain; a hand-written wait
+    // once left a listener behind per wait (Node warns at 11 on the same response).
     const warnings: string[] = [];
     const onWarning = (warning: Error) => warnings.push(warning.name);
     process.on('warning', onWarning);
@@ -210,6 +210,23 @@ describe('export', () => {
     expect(lines).toHaveLength(2500);
     expect(lines[0]).toBe(new Date(base).toISOString());
     expect(lines[2499]).toBe(new Date(base + 2499).toISOString());
+  });
+
+  it('a store that fails in the middle ends the download short: no complete-looking file, no further reads', async () => {
+    // The 2,500 'bulk' events above: the first batch of 1,000 is sent, the second read fails.
+    const store = h.gateway.ctx.storage.auditEvents;
+    const query = store.query.bind(store);
+    let reads = 0;
+    const failing = vi.spyOn(store, 'query').mockImplementation(async (q) => {
+      if (++reads === 2) throw new Error('the store went away');
+      return query(q);
+    });
+    try {
+      await expect(exportOf('jsonl', { site: 'bulk' })).rejects.toThrow(/aborted|socket hang up|ECONNRESET/);
+      expect(reads).toBe(2);
+    } finally {
+      failing.mockRestore();
+    }
   });
 });
 
