@@ -69,7 +69,10 @@ async function until(condition: () => boolean): Promise<void> {
 describe('a guessing burst and an honest sign-in', () => {
   it('50 parallel wrong passwords from three addresses: the honest check waits for at most one check per guessing address', async () => {
     const PER_ADDRESS = 6;
-    const { queue, log } = observedQueue({ concurrency: 1, perLane: PER_ADDRESS, maxWaiting: 200 });
+    // No wait ceiling (maxWaitMs 0): at load 30 the last guesses waited past the default 10 s and
+    // were answered 503, as an overloaded gateway should; that ceiling has its own unit tests
+    // (hash-queue.test.ts), and here it would make the order asserted below depend on the clock.
+    const { queue, log } = observedQueue({ concurrency: 1, perLane: PER_ADDRESS, maxWaiting: 200, maxWaitMs: 0 });
     const h = await startGatewayHarness({
       hashQueue: queue,
       hashPolicy: QUEUEING_HASH_POLICY,
@@ -99,7 +102,10 @@ describe('a guessing burst and an honest sign-in', () => {
 
     // The burst got wrong-password answers or, past each lane's bound, "busy" at once; never a 5xx.
     const busy = answers.filter((a) => a.status === 429);
-    expect(answers.filter((a) => a.status === 401).length + busy.length).toBe(50);
+    expect(
+      answers.map((a) => a.status).filter((status) => status !== 401 && status !== 429),
+      'answers other than a wrong password or busy',
+    ).toEqual([]);
     expect(busy.length).toBe(log.filter((e) => e.event === 'refused').length);
     expect(busy.length).toBeGreaterThanOrEqual(1);
     for (const answer of busy) {
@@ -111,7 +117,7 @@ describe('a guessing burst and an honest sign-in', () => {
   }, 180_000);
 
   it('a burst from one address past its regulation limit is refused before hashing; another address signs in', async () => {
-    const { queue, log } = observedQueue({ concurrency: 1, perLane: 50 });
+    const { queue, log } = observedQueue({ concurrency: 1, perLane: 50, maxWaitMs: 0 });
     const h = await startGatewayHarness({
       hashQueue: queue,
       hashPolicy: QUEUEING_HASH_POLICY,
