@@ -15,7 +15,8 @@ import { defineConfig } from 'vitest/config';
  *   nginx, PostgreSQL or a timer, so on two cores four keep them busy (about 95 %);
  * - then the browser files, two at a time: Chromium is four fifths of their CPU and two already
  *   keep two cores about 88 % busy (three were no faster).
- * On two idle cores: 188 s and 367 s, against 606 s for all three projects mixed two at a time.
+ * On two idle cores, clean clone: vitest 541 s, against 606 s with all three projects mixed two
+ * at a time (the groups alone: about 190 and 365 s).
  * npm test runs the type check and the linter beside them (server/testing/run-suite.ts), where
  * the first group leaves the cores room.
  */

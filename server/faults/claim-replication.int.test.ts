@@ -82,7 +82,7 @@ beforeAll(async () => {
   set = await startSentinelSet({ password: DATA_PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
   // The replica's first sync may still be under way; until it is, no claim could be confirmed.
   await set.syncReplica();
-}, 60_000);
+}, 120_000); // a ceiling: five processes to start and a first sync on a busy machine
 
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((kv) => kv.close()));

@@ -15,6 +15,9 @@ export const MASTER_NAME = 'gatehouse-test';
 /** How long the sentinels wait before they call a silent master down: short, so a failover fits in a test. */
 const DOWN_AFTER_MS = 1000;
 
+/** How long syncReplica waits for the replica at most (a stuck replica, not a slow one). */
+const SYNC_CEILING_MS = 45_000;
+
 export interface SentinelNode {
   host: string;
   port: number;
@@ -171,8 +174,14 @@ export async function startSentinelSet(options: { password?: string; sentinelPas
     masterPort,
     async syncReplica() {
       const port = await masterPort();
-      const acked = await withClient(port, options.password, (c) => c.sendCommand(['WAIT', '1', '5000']));
-      if (Number(acked) < 1) throw new Error('the replica did not acknowledge the master’s writes within 5 s');
+      // A ceiling, not a budget: WAIT answers as soon as the replica has the writes. A replica still
+      // in its first full sync took more than 5 s once, with the suite's first files starting
+      // beside it; each WAIT is short, so the client's own command timeout never cuts one off.
+      for (let waited = 0; waited < SYNC_CEILING_MS; waited += 5000) {
+        const acked = await withClient(port, options.password, (c) => c.sendCommand(['WAIT', '1', '5000']));
+        if (Number(acked) >= 1) return;
+      }
+      throw new Error(`the replica did not acknowledge the master’s writes within ${SYNC_CEILING_MS / 1000} s`);
     },
     async killMaster() {
       const port = await masterPort();
