@@ -8,7 +8,7 @@ import { freezeProcess } from './freeze-process.js';
 
 const REDIS_SERVER = '/usr/bin/redis-server';
 const READY = 'Ready to accept connections';
-const START_TIMEOUT_MS = 10_000;
+const START_TIMEOUT_MS = 30_000;
 
 export interface TestRedisServer {
   url: string;
