@@ -77,7 +77,8 @@ export default defineConfig({
           // project's 800–890 s; shared, 11 of 688 s (wall 407–457 → 349 s).
           isolate: false,
           include: ['e2e/**/*.e2e.test.ts'],
-          testTimeout: 60_000,
+          // A browser walk of many pages, at load 20–30 with two suites on two cores, came near 60 s.
+          testTimeout: 120_000,
           hookTimeout: 60_000,
         },
       },

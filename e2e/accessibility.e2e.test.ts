@@ -6,6 +6,7 @@ import { decodeBase32 } from '../server/factors/otp/base32.js';
 import { generateTotp } from '../server/factors/otp/generate-otp.js';
 import { launchChromium, type LaunchedChromium } from '../server/testing/chromium.js';
 import { AXE_CONTEXT, axeViolations } from './support/axe.js';
+import { registerPasskey } from './support/passkeys.js';
 import { startPushStack, type PushStack } from './support/push-stack.js';
 import { saveScreenshot } from './support/screenshots.js';
 
@@ -143,12 +144,7 @@ describe.each([
 
   it('a passkey, Add phone and the companion: not set up, setting up, home, a used link', async () => {
     await page.goto(`${stack.origin}/auth/methods`);
-    await page.locator('#webauthn-name').fill('Windows Hello');
-    await page.locator('#webauthn-register button[type="submit"]').click();
-    // Added, or else the page's alert says why. The first registration of a run is its slowest
-    // step (3.5 s against 0.8 s for the second at load 20) and once passed Playwright's 30-s
-    // navigation ceiling on a machine running two suites; this ceiling is for a stuck ceremony.
-    await expect.poll(async () => (/notice=webauthn_added/.test(page.url()) ? 'added' : await page.locator('#webauthn-alert').textContent()), { timeout: 60_000 }).toBe('added');
+    await registerPasskey(page, 'Windows Hello', /notice=webauthn_added/);
     await submit('form[action$="methods/push/add"]');
     await check(page, 'add-phone', true);
     const link = (await page.locator('#push-link').getAttribute('href'))!;
@@ -174,7 +170,7 @@ describe.each([
     await page.goto(`${stack.origin}/auth/methods`);
     await check(page, 'methods-all', true);
     expectNone();
-  }, 120_000); // a ceiling: a passkey, a phone and two companions set up, each page checked
+  });
 
   it('the second step with every method (the other ways open), its error, waiting for the phone, and the approval on the phone', async () => {
     await page.goto(`${stack.origin}/auth/logout`);

@@ -5,6 +5,7 @@ import { DEMO_USERS } from '../server/commands/demo.js';
 import { launchChromium, type LaunchedChromium } from '../server/testing/chromium.js';
 import { addPhoneLink, answerOnPhone, enrollPhone, openPhone, waitForApproval } from './push/support.js';
 import { AXE_CONTEXT, expectAccessible } from './support/axe.js';
+import { registerPasskey } from './support/passkeys.js';
 import { startPushStack, type PushStack } from './support/push-stack.js';
 import { SCREENSHOT_DIR } from './support/screenshots.js';
 import { capturePage } from './support/page-checks.js';
@@ -153,8 +154,7 @@ describe('the second step in a real browser', () => {
     expect(await page.locator('ol.codes code').count()).toBe(10);
     await Promise.all([page.waitForURL(/\/auth\/methods/), page.getByRole('link', { name: 'I have saved them — continue' }).click()]);
     await page.goto(`${stack.origin}/auth/methods`);
-    await page.locator('#webauthn-name').fill('Windows Hello');
-    await Promise.all([page.waitForURL(/notice=webauthn_added/), page.locator('#webauthn-register button[type="submit"]').click()]);
+    await registerPasskey(page, 'Windows Hello', /notice=webauthn_added/);
     await signOut(page);
 
     await signIn(page, secure());

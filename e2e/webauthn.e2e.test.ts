@@ -2,6 +2,7 @@ import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS } from '../server/commands/demo.js';
 import { launchChromium, type LaunchedChromium } from '../server/testing/chromium.js';
+import { registerPasskey } from './support/passkeys.js';
 import { startBrowserStack, type BrowserStack } from './support/stack.js';
 
 /**
@@ -48,8 +49,7 @@ async function signInWithPassword(page: Page, _origin: string, username: string,
 /** Registers the user's first factor: its recovery codes are shown once, then the methods page says it was added. */
 async function registerKey(page: Page, origin: string, name: string) {
   await page.goto(`${origin}/auth/methods`);
-  await page.locator('#webauthn-name').fill(name);
-  await Promise.all([page.waitForURL(`${origin}/auth/methods/recovery-codes/new`), page.locator('#webauthn-register button[type="submit"]').click()]);
+  await registerPasskey(page, name, /\/auth\/methods\/recovery-codes\/new$/);
   expect(await page.locator('ol.codes code').count()).toBe(10);
   await Promise.all([page.waitForURL(/notice=webauthn_added/), page.getByRole('link', { name: 'I have saved them — continue' }).click()]);
 }
