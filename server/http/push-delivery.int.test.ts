@@ -43,7 +43,7 @@ function openEvents(port: number, phone: SoftCompanion, query = phone.query(EVEN
   return {
     opened,
     events,
-    async waitFor(predicate: (e: { event: string; data: unknown }) => boolean, timeoutMs = 5000) {
+    async waitFor(predicate: (e: { event: string; data: unknown }) => boolean, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const found = events.find(predicate);

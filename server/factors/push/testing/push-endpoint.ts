@@ -29,8 +29,8 @@ export async function startPushEndpoint(options: { status?: number } = {}) {
     origin: `http://127.0.0.1:${port}`,
     received,
     setStatus: (s: number) => void (status = s),
-    /** The next request (or the first one not yet taken), within `timeoutMs`. */
-    next(timeoutMs = 5000): Promise<ReceivedPush> {
+    /** The next request (or the first one not yet taken), within `timeoutMs`: a ceiling, generous because a busy machine delays the first push (web-push loads with it). */
+    next(timeoutMs = 30_000): Promise<ReceivedPush> {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no push request arrived')), timeoutMs);
         waiters.push((push) => {

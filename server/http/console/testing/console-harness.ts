@@ -13,12 +13,23 @@ export const CONSOLE_USERS = {
 export const ORIGIN = `http://${PORTAL}`;
 export const MINUTE = 60_000;
 
-/** Writes CONSOLE_USERS into the harness's users file and waits for the reload. */
+/**
+ * Writes CONSOLE_USERS into the harness's users file and waits for the reload of what it wrote.
+ * The new file's hashes have new salts, which the directory takes as new passwords: that reload
+ * ends the users' sessions. Waiting for it (not only for a name to be known, which the last good
+ * users may already answer) keeps it from ending a session a test makes next.
+ */
 export async function addConsoleUsers(h: GatewayHarness): Promise<void> {
-  await writeUsersFile(h.usersFile, CONSOLE_USERS);
   const { directory } = h.gateway.ctx;
-  for (let i = 0; i < 400 && !directory.findUser('frank'); i++) await new Promise((r) => setTimeout(r, 25));
-  if (!directory.findUser('frank')) throw new Error('users file not reloaded');
+  const before = directory.usersFileStatus?.().lastReload;
+  await writeUsersFile(h.usersFile, CONSOLE_USERS);
+  // A ceiling in polls, not in time: on a busy machine each poll takes longer.
+  for (let i = 0; i < 2400; i++) {
+    const last = directory.usersFileStatus?.().lastReload;
+    if (last !== before && last?.result === 'reloaded' && directory.findUser('frank')) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`users file not reloaded: ${JSON.stringify(directory.usersFileStatus?.().lastReload)}`);
 }
 
 /** A session as the portal leaves it: the password now and, optionally, a second factor `ageMs` ago. */
