@@ -2,7 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { migrateSqlite } from './migrations.js';
 import { migratePostgres } from './postgres-migrations.js';
-import { withPoolClient } from './postgres-client.js';
+import { inTransaction } from './postgres-client.js';
 import type { PostgresStorageOptions } from './postgres-storage.js';
 
 /**
@@ -65,45 +65,38 @@ export async function copySqliteToPostgres(
     migrateSqlite(source, options.now);
     await migratePostgres(pool, options.now);
     source.defaultSafeIntegers(true);
-    return await withPoolClient(pool, async (client) => {
-      try {
-        await client.query('BEGIN');
-        // Nobody else may write while we check "empty" and fill it.
-        await client.query(`LOCK TABLE ${COPIED_TABLES.join(', ')} IN EXCLUSIVE MODE`);
-        for (const table of COPIED_TABLES) {
-          const { rows } = await client.query(`SELECT 1 FROM ${table} LIMIT 1`);
-          if (rows.length > 0) throw new CopyRefusedError(`the PostgreSQL database is not empty (table ${table} has rows): copy only into a new, empty database`);
-        }
-        const report: CopyReport = { tables: [] };
-        for (const table of COPIED_TABLES) {
-          const columns = (source.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
-          const total = Number(source.prepare(`SELECT count(*) FROM ${table}`).pluck().get());
-          const select = source.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY rowid LIMIT ? OFFSET ?`).raw(true);
-          let done = 0;
-          options.onProgress?.(table, 0, total);
-          while (done < total) {
-            const batch = select.all(BATCH, done) as unknown[][];
-            if (batch.length === 0) break;
-            const params: unknown[] = [];
-            const tuples = batch.map((row) => `(${row.map((value) => `$${params.push(toParam(value))}`).join(', ')})`);
-            await client.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`, params);
-            done += batch.length;
-            options.onProgress?.(table, done, total);
-          }
-          const copied = Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
-          if (copied !== total) throw new Error(`${table}: ${total} rows in SQLite but ${copied} in PostgreSQL after the copy; nothing was committed`);
-          report.tables.push({ table, rows: total });
-        }
-        // The next appended event continues after the copied ids.
-        await client.query(
-          `SELECT setval(pg_get_serial_sequence('audit_events', 'id'), GREATEST((SELECT max(id) FROM audit_events), 1), (SELECT max(id) FROM audit_events) IS NOT NULL)`,
-        );
-        await client.query('COMMIT');
-        return report;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
+    return await inTransaction(pool, async (client) => {
+      // Nobody else may write while we check "empty" and fill it.
+      await client.query(`LOCK TABLE ${COPIED_TABLES.join(', ')} IN EXCLUSIVE MODE`);
+      for (const table of COPIED_TABLES) {
+        const { rows } = await client.query(`SELECT 1 FROM ${table} LIMIT 1`);
+        if (rows.length > 0) throw new CopyRefusedError(`the PostgreSQL database is not empty (table ${table} has rows): copy only into a new, empty database`);
       }
+      const report: CopyReport = { tables: [] };
+      for (const table of COPIED_TABLES) {
+        const columns = (source.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+        const total = Number(source.prepare(`SELECT count(*) FROM ${table}`).pluck().get());
+        const select = source.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY rowid LIMIT ? OFFSET ?`).raw(true);
+        let done = 0;
+        options.onProgress?.(table, 0, total);
+        while (done < total) {
+          const batch = select.all(BATCH, done) as unknown[][];
+          if (batch.length === 0) break;
+          const params: unknown[] = [];
+          const tuples = batch.map((row) => `(${row.map((value) => `$${params.push(toParam(value))}`).join(', ')})`);
+          await client.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+          done += batch.length;
+          options.onProgress?.(table, done, total);
+        }
+        const copied = Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+        if (copied !== total) throw new Error(`${table}: ${total} rows in SQLite but ${copied} in PostgreSQL after the copy; nothing was committed`);
+        report.tables.push({ table, rows: total });
+      }
+      // The next appended event continues after the copied ids.
+      await client.query(
+        `SELECT setval(pg_get_serial_sequence('audit_events', 'id'), GREATEST((SELECT max(id) FROM audit_events), 1), (SELECT max(id) FROM audit_events) IS NOT NULL)`,
+      );
+      return report;
     });
   } finally {
     source.close();

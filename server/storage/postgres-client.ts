@@ -31,3 +31,18 @@ export async function withPoolClient<T>(pool: Pool, work: (client: PoolClient) =
     }
   }
 }
+
+/** Runs `work` in one transaction on one connection; rolls back on any error. */
+export function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  return withPoolClient(pool, async (client) => {
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
+}

@@ -9,7 +9,7 @@ import { MIGRATIONS, SchemaVersionError } from './migrations.js';
 import { describeMultiProcessContract, RACE_KEY } from './testing/multi-process-contract.js';
 import { withPoolClient } from './postgres-client.js';
 import { migratePostgres, toPostgresSql } from './postgres-migrations.js';
-import { inTransaction } from './postgres-stores.js';
+import { inTransaction } from './postgres-client.js';
 import { openPostgresStorage } from './postgres-storage.js';
 import type { SecretKey } from './secret-box.js';
 import { describeStorageContract } from './testing/storage-contract.js';

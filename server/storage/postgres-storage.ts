@@ -17,8 +17,8 @@ import {
   createPostgresSmsNumberStore,
   createPostgresWebAuthnCredentialStore,
   createPostgresAuditBatchWriter,
-  inTransaction,
 } from './postgres-stores.js';
+import { inTransaction } from './postgres-client.js';
 import { createBatchedAuditStore } from './audit-batcher.js';
 import { SecretBoxError, type SecretKey } from './secret-box.js';
 import type { Storage } from './storage.js';

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { randomToken } from '../core/random.js';
 import { auditDetailsProblem } from './audit-details.js';
-import { withPoolClient } from './postgres-client.js';
+import { inTransaction } from './postgres-client.js';
 import { auditOrder, auditWhere } from './audit-query-sql.js';
 import type { WriteAuditBatch } from './audit-batcher.js';
 import type { DeviceSecrets } from './device-secrets.js';
@@ -53,21 +53,6 @@ async function all<R>(db: Db, sql: string, params: Param[] = []): Promise<R[]> {
 
 async function one<R>(db: Db, sql: string, params: Param[] = []): Promise<R | undefined> {
   return (await all<R>(db, sql, params))[0];
-}
-
-/** Runs `work` in one transaction on one connection; rolls back on any error. */
-export function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  return withPoolClient(pool, async (client) => {
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
-  });
 }
 
 // ---------------------------------------------------------------- OTP devices
