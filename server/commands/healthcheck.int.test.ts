@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureIo } from '../testing/capture-io.js';
 import { getFreePort } from '../testing/free-port.js';
+import { builtGatehouseMain } from '../testing/gatehouse-tree.js';
 import { baseConfig, startGatewayHarness, type GatewayHarness } from '../testing/gateway-harness.js';
 import { spawnGatehouse } from '../testing/spawn-gatehouse.js';
 import { probeHost, runHealthcheck } from './healthcheck.js';
@@ -37,7 +38,7 @@ async function check(path: string) {
 describe('gatehouse healthcheck', () => {
   it('the binary, given its config only through GATEHOUSE_CONFIG as in the image, passes on a gateway listening on any port', async () => {
     const path = writeConfig('any-port', { host: '0.0.0.0', port: h.port });
-    const exit = await spawnGatehouse(['healthcheck'], { env: { GATEHOUSE_CONFIG: path } }).exited;
+    const exit = await spawnGatehouse(['healthcheck'], { env: { GATEHOUSE_CONFIG: path }, main: await builtGatehouseMain() }).exited;
     expect(exit.stderr).toBe('');
     expect(exit).toMatchObject({ code: 0, signal: null });
     expect(exit.stdout).toBe(`http://127.0.0.1:${h.port}/healthz: 200\n`);

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { getFreePort } from './free-port.js';
+import { builtGatehouseMain } from './gatehouse-tree.js';
 import { baseConfig, type HarnessConfig } from './gateway-harness.js';
 import { send, type TestResponse } from './http-client.js';
 import { spawnGatehouse, type GatehouseProcess } from './spawn-gatehouse.js';
@@ -49,8 +50,9 @@ const STUCK_AFTER_MS = 240_000;
  * Starts `gatehouse serve` and resolves once it listens (`ready`: another line to wait for), and
  * with `untilReady` once /readyz says Redis and storage answer: a gateway starts listening before
  * its first Redis connection is up (it retries in the background, failing closed meanwhile), and
- * on a busy machine a test's first sign-in could otherwise meet that 503. With `main`, a built
- * main.js (gatehouse-tree.ts) runs instead of main.ts through tsx.
+ * on a busy machine a test's first sign-in could otherwise meet that 503. It runs the built
+ * main.js (gatehouse-tree.ts, or `main`), as the image does: through tsx each start cost about
+ * twice the CPU.
  */
 export async function startGatewayProcess(
   configPath: string,
@@ -58,7 +60,8 @@ export async function startGatewayProcess(
   ready = /gatehouse is listening/,
   options: { untilReady?: boolean; main?: string } = {},
 ): Promise<GatewayProcess> {
-  const child = spawnGatehouse(['serve', '--config', configPath], { stuckAfterMs: STUCK_AFTER_MS, ...(options.main ? { main: options.main } : {}) });
+  const main = options.main ?? (await builtGatehouseMain());
+  const child = spawnGatehouse(['serve', '--config', configPath], { stuckAfterMs: STUCK_AFTER_MS, main });
   await child.waitForOutput(ready);
   const gateway: GatewayProcess = { ...child, port, configPath, request: (o) => send({ port, ...o }) };
   if (options.untilReady) {

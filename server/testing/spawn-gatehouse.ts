@@ -1,9 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
-const TSX = createRequire(import.meta.url).resolve('tsx');
 
 /**
  * Only a safety net, never a budget: a process still running this long is stuck, and is
@@ -30,12 +25,12 @@ export interface GatehouseProcess {
 }
 
 /**
- * The `gatehouse` command in its own Node process: main.ts with tsx, or with `main` a built
- * main.js with plain node, as the image runs it (gatehouse-tree.ts: far cheaper to start).
+ * The `gatehouse` command in its own Node process: `main`, a built main.js (gatehouse-tree.ts),
+ * with plain node, as the image runs it. (Through tsx a start cost about twice the CPU: the
+ * loader hooks see every module.)
  */
-export function spawnGatehouse(args: string[], options: { env?: Record<string, string>; cwd?: string; stuckAfterMs?: number; main?: string } = {}): GatehouseProcess {
-  const command = options.main ? [options.main] : ['--import', TSX, MAIN];
-  const child = spawn(process.execPath, [...command, ...args], {
+export function spawnGatehouse(args: string[], options: { main: string; env?: Record<string, string>; cwd?: string; stuckAfterMs?: number }): GatehouseProcess {
+  const child = spawn(process.execPath, [options.main, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: options.cwd,
     // Only what the test gives: no GATEHOUSE_CONFIG or proxy settings from the developer's shell.
