@@ -475,6 +475,9 @@ function renderPending() {
 // ---- approval --------------------------------------------------------------------------------
 
 function showApproval(approval) {
+  // The same request again (the live channel, a push and a tap on its notification can each
+  // bring it) leaves the screen as it is: the number being typed, a result, an answer on its way.
+  const again = shownApproval?.approvalId === approval.approvalId && !$('screen-approval').hidden;
   shownApproval = approval;
   $('screen-approval').dataset.approvalId = approval.approvalId;
   const when = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' });
@@ -482,6 +485,7 @@ function showApproval(approval) {
   $('approval-time').textContent = when.format(new Date(approval.requestedAt));
   $('approval-device').textContent = describeDevice(approval);
   $('approval-ip').textContent = approval.ip ?? '—';
+  if (again) return tick();
   $('approval-number').value = '';
   $('approval-result').hidden = true;
   $('approval-form').hidden = false;

@@ -140,6 +140,25 @@ describe('push approval, sign-in page and phone', () => {
     expect(events).toHaveLength(1);
   });
 
+  it('keeps the number being typed when the same request reaches the phone again', async () => {
+    // The live channel, a push and the tap on its notification can each bring the request the user
+    // is already answering; each used to show it afresh, clearing the number being typed.
+    const page = await passwordDone('alice');
+    const { number, approvalId } = await askPhone(page);
+    await waitForApproval(alicePixel, approvalId);
+    await alicePixel.locator('#approval-number').fill(number);
+    // What the notification's tap does: the app opened at #approval=<id>, which fetches the pending requests and shows it.
+    const refreshed = alicePixel.waitForResponse((r) => new URL(r.url()).pathname.endsWith('/pending'));
+    await alicePixel.evaluate((id) => {
+      location.hash = '';
+      location.hash = `#approval=${id}`;
+    }, approvalId);
+    await refreshed;
+    await expect.poll(() => alicePixel.evaluate(() => (document.getElementById('approval-number') as HTMLInputElement).value)).toBe(number);
+    await alicePixel.locator('#approve').click();
+    await page.waitForURL(secure(), { timeout: 10_000 });
+  });
+
   it('refuses a wrong number and keeps the sign-in waiting; three wrong numbers deny it', async () => {
     const page = await passwordDone('alice');
     const { number, approvalId } = await askPhone(page);

@@ -152,7 +152,7 @@ describe('Web Push into the companion', () => {
     const opened = await phone.context().newPage();
     await opened.goto(`${scope}#approval=${approvalId}`);
     await waitForApproval(opened, approvalId);
-    expect((await answerOnPhone(opened, 'approve', number)).kind).toBe('ok');
+    expect(await answerOnPhone(opened, 'approve', number)).toMatchObject({ kind: 'ok' }); // the text says why, if not
     await signIn.waitForURL(`${origin}/secure/report`, { timeout: 10_000 });
     expect(await signIn.locator('#remote-user').textContent()).toBe('alice');
   });

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freezeProcess } from './freeze-process.js';
+import { getFreePort } from './free-port.js';
 
 const REDIS_SERVER = '/usr/bin/redis-server';
 const READY = 'Ready to accept connections';
@@ -31,7 +31,7 @@ export async function startRedisServer(): Promise<TestRedisServer> {
   let port = 0;
   let child: ChildProcess | undefined;
   for (let attempt = 1; child === undefined; attempt++) {
-    port = await freePort();
+    port = await getFreePort();
     try {
       child = await spawnRedis(port, dir);
     } catch (error) {
@@ -123,18 +123,5 @@ export function spawnRedisProcess(args: string[], port: number, ready = READY): 
     child.stderr?.on('data', onData);
     child.once('exit', onExit);
     child.once('error', (error) => fail(`could not be started: ${error.message}`));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
   });
 }
