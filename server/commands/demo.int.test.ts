@@ -145,5 +145,6 @@ function runProcess(args: string[], options: { until?: string; signal?: NodeJS.S
     }
   });
   child.stderr.on('data', (c) => (err += c));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err, tmp })));
+  // 'close', not 'exit': the output is all read by then.
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err, tmp })));
 }
