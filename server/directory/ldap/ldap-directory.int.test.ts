@@ -50,7 +50,7 @@ describe('LDAP sign-in against slapd', () => {
     const d = directory();
     await d.verifyPassword('bob', LDAP_USERS.bob.password); // warms the pools
     const cost = async (username: string, password: string) => {
-      slapd.clearLog();
+      await slapd.clearLog();
       await d.verifyPassword(username, password);
       await slapd.logged();
       const ops = slapd.operations();
@@ -76,14 +76,14 @@ describe('LDAP sign-in against slapd', () => {
     ['a tab', '\t'],
     ['white space of all kinds', ' \t\n\r\u00a0\u2003'],
   ])('refuses %s as password without binding as the user (no unauthenticated bind)', async (_label, password) => {
-    slapd.clearLog();
+    await slapd.clearLog();
     expect(await directory().verifyPassword('alice', password)).toEqual({ ok: false, reason: 'invalid-credentials' });
     expect(await userBinds()).toEqual([]);
   });
 
   const injections = ['*', '*)(uid=*', 'admin)(|(userPassword=*', '\\', 'alice\\', 'al*', '*alice*', 'alice)(uid=bob', ')(objectClass=*', '\\2a', 'alice\\29'];
   it.each(injections)('keeps %j a literal name: no match, nobody bound', async (input) => {
-    slapd.clearLog();
+    await slapd.clearLog();
     const result = await directory().verifyPassword(input, LDAP_USERS.alice.password);
     expect(result).toEqual({ ok: false, reason: 'invalid-credentials' });
     expect(await userBinds()).toEqual([]);
@@ -105,7 +105,7 @@ describe('LDAP sign-in against slapd', () => {
     ['nothing', ''],
     ['white space', '   '],
   ])('refuses a name with %s before asking the server', async (_label, input) => {
-    slapd.clearLog();
+    await slapd.clearLog();
     expect(await directory().verifyPassword(input, LDAP_USERS.alice.password)).toEqual({ ok: false, reason: 'invalid-credentials' });
     await slapd.logged();
     expect(slapd.operations().filter((o) => o.type === 'SRCH' || o.type === 'BIND')).toEqual([]);
@@ -125,7 +125,7 @@ describe('LDAP sign-in against slapd', () => {
   });
 
   it('refuses a name two entries answer to, binding as neither', async () => {
-    slapd.clearLog();
+    await slapd.clearLog();
     expect(await directory().verifyPassword('twin', 'twin-secret')).toEqual({ ok: false, reason: 'invalid-credentials' });
     expect(await userBinds()).toEqual([]);
   });
@@ -219,7 +219,7 @@ describe('a directory that cannot be used', () => {
   });
 
   it('stops at a refused service account instead of trying every server', async () => {
-    slapd.clearLog();
+    await slapd.clearLog();
     const d = directory({ url: [slapd.url, slapd.ldapsUrl], password: 'wrong-service-password' });
     await expect(d.verifyPassword('alice', LDAP_USERS.alice.password)).rejects.toBeInstanceOf(DirectoryUnavailableError);
     await slapd.logged();
@@ -227,7 +227,7 @@ describe('a directory that cannot be used', () => {
   });
 
   it('is not fooled into binding as the user: the DN comes from the search, never from the input', async () => {
-    slapd.clearLog();
+    await slapd.clearLog();
     await directory().verifyPassword(dnOf('alice'), LDAP_USERS.alice.password);
     expect(await userBinds()).toEqual([]);
   });
@@ -249,7 +249,7 @@ describe('checks take turns per client address', () => {
     const queue = createHashQueue({ concurrency: 1, perLane: 2, maxWaiting: 10 });
     const d = directory({}, queue);
     const release = hold(queue, '10.9.0.1', 2);
-    slapd.clearLog();
+    await slapd.clearLog();
     const busy = { ok: false, reason: 'busy', scope: 'address' };
     expect(await d.verifyPassword('alice', LDAP_USERS.alice.password, { clientIp: '10.9.0.1' })).toEqual(busy);
     expect(await d.verifyPassword('alice', 'wrong-password', { clientIp: '10.9.0.1' })).toEqual(busy);
