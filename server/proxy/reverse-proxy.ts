@@ -102,7 +102,8 @@ export function createReverseProxy(
       const pool = poolFor(route);
       const dispatch = dispatchOptions(req, ctx, route);
       // A body is whatever the client framed as one; undici sends it with the same
-      // Content-Length, or chunked when the client sent it chunked.
+      // Content-Length, or chunked, as it arrives, when the client sent it chunked (one that has
+      // all arrived by then goes with its length: Transfer-Encoding is hop-by-hop).
       const length = req.headers['content-length'];
       const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
       if (hasBody) dispatch.body = req;
