@@ -10,7 +10,7 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking'
 /**
  * Features turned off on top of Playwright's own list. Chromium keeps a spare renderer process
  * started for the next navigation; a test run opens a fresh context for nearly every page, and
- * about a third of the renderers started were spares (push approval file: 56 renderers, 40
+ * about a third of the renderers started were spares (push approval file: 56 renderers, 38
  * without; Chromium's CPU time 11 % lower).
  */
 const MORE_DISABLED_FEATURES = ['SpareRendererForSitePerProcess'];
@@ -41,7 +41,10 @@ function disabledFeaturesSwitch(env: NodeJS.ProcessEnv): Promise<string> {
     } finally {
       await probe.close();
     }
-  })();
+  })().catch((error: unknown) => {
+    disabledFeatures = undefined; // the next launch tries again
+    throw error;
+  });
   return disabledFeatures;
 }
 
