@@ -74,7 +74,7 @@ describe('the phone app lock', () => {
       phone = await openLockPhone(locale);
       await tapSetUp(phone, link, 'Old phone');
       const error = phone.locator('#enroll-error');
-      await error.waitFor({ state: 'visible', timeout: 15_000 });
+      await error.waitFor({ state: 'visible', timeout: 60_000 });
       expect(await error.textContent()).toContain(message);
       expect(await stack.gateway.ctx.storage.pushDevices.listForUser('bob')).toEqual([]);
       await expectAccessible(phone, `companion enroll without a lock (${tag})`);
@@ -83,7 +83,7 @@ describe('the phone app lock', () => {
     // Once the phone has a lock, the same link sets it up.
     await addPlatformAuthenticator(phone!);
     await phone!.locator('#enroll-submit').click();
-    await phone!.locator('#screen-home').waitFor({ state: 'visible', timeout: 15_000 });
+    await phone!.locator('#screen-home').waitFor({ state: 'visible', timeout: 60_000 });
     const devices = await stack.gateway.ctx.storage.pushDevices.listForUser('bob');
     expect(devices).toHaveLength(1);
     expect(devices[0]!.appLock).not.toBeNull();
@@ -99,8 +99,8 @@ describe('the phone app lock', () => {
     lock = await addPlatformAuthenticator(alicePhone);
     await tapSetUp(alicePhone, link, 'Pixel 9');
     await expectAccessible(alicePhone, 'companion enroll with the app lock');
-    await alicePhone.locator('#screen-home').waitFor({ state: 'visible', timeout: 15_000 });
-    await alicePhone.locator('#live-status[data-state="connected"]').waitFor({ timeout: 10_000 });
+    await alicePhone.locator('#screen-home').waitFor({ state: 'visible', timeout: 60_000 });
+    await alicePhone.locator('#live-status[data-state="connected"]').waitFor({ timeout: 30_000 });
 
     const [device] = await stack.gateway.ctx.storage.pushDevices.listForUser('alice');
     const { credentials } = await lock.cdp.send('WebAuthn.getCredentials', { authenticatorId: lock.authenticatorId });
@@ -126,7 +126,7 @@ describe('the phone app lock', () => {
     await expectAccessible(alicePhone, 'companion approval with the app lock');
     const result = await answerOnPhone(alicePhone, 'approve', number);
     expect(result).toEqual({ kind: 'ok', text: 'Approved. You can go back to the sign-in.' });
-    await page.waitForURL(secure(), { timeout: 10_000 });
+    await page.waitForURL(secure(), { timeout: 30_000 });
     const [device] = await stack.gateway.ctx.storage.pushDevices.listForUser('alice');
     expect(device!.appLock!.counter).toBeGreaterThan(0);
   });
@@ -146,7 +146,7 @@ describe('the phone app lock', () => {
     // With the lock confirmed again, the same request is approved.
     await lock.cdp.send('WebAuthn.setUserVerified', { authenticatorId: lock.authenticatorId, isUserVerified: true });
     expect((await answerOnPhone(alicePhone, 'approve', number)).kind).toBe('ok');
-    await page.waitForURL(secure(), { timeout: 10_000 });
+    await page.waitForURL(secure(), { timeout: 30_000 });
   });
   it('the phone browser’s own assertions, misused, are refused: none, another approval’s, another credential’s, replayed', async () => {
     const first = await passwordDone('alice');
@@ -201,7 +201,7 @@ describe('the phone app lock', () => {
       [200, 'ok'],
       [401, 'bad_signature'],
     ]);
-    await first.waitForURL(secure(), { timeout: 10_000 });
+    await first.waitForURL(secure(), { timeout: 30_000 });
     const refused = await stack.gateway.ctx.storage.auditEvents.query({ subject: 'alice', kind: 'push.app_lock_refused', limit: 50 });
     expect(refused.map((e) => e.reason)).toEqual(expect.arrayContaining(['missing', 'client-data', 'wrong-credential']));
   });
