@@ -27,12 +27,7 @@ function disabledFeaturesSwitch(env: NodeJS.ProcessEnv): Promise<string> {
   disabledFeatures ??= (async () => {
     const probe = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ARGS, env });
     try {
-      const session = await probe.newBrowserCDPSession();
-      const { processInfo } = (await session.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number }[] };
-      const browserPid = processInfo.find((p) => p.type === 'browser')?.id;
-      if (browserPid === undefined) throw new Error('Chromium did not report its browser process');
-      const args = (await readFile(`/proc/${browserPid}/cmdline`, 'utf8')).split('\0');
-      const theirs = args
+      const theirs = (await browserCommandLine(probe))
         .filter((a) => a.startsWith('--disable-features='))
         .at(-1)
         ?.slice('--disable-features='.length);
@@ -46,6 +41,15 @@ function disabledFeaturesSwitch(env: NodeJS.ProcessEnv): Promise<string> {
     throw error;
   });
   return disabledFeatures;
+}
+
+/** The browser process's command line, as Chromium was really started (Linux: /proc). */
+export async function browserCommandLine(browser: Browser): Promise<string[]> {
+  const session = await browser.newBrowserCDPSession();
+  const { processInfo } = (await session.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number }[] };
+  const pid = processInfo.find((p) => p.type === 'browser')?.id;
+  if (pid === undefined) throw new Error('Chromium did not report its browser process');
+  return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
 }
 
 export interface LaunchedChromium {
