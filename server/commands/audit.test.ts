@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -11,12 +10,13 @@ import type { NewAuditEvent } from '../storage/storage.js';
 import { captureIo } from '../testing/capture-io.js';
 import { testStorage } from '../testing/test-storage.js';
 import { runAuditCommand } from './audit.js';
+import { tempDirForTest } from '../testing/temp-dir.js';
 
 const NOW = Date.UTC(2026, 0, 10);
 const HOUR = 3_600_000;
 
 async function setUp(events: NewAuditEvent[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-audit-'));
+  const dir = tempDirForTest('gatehouse-audit-');
   const config = join(dir, 'gatehouse.yml');
   writeFileSync(
     config,

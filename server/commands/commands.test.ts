@@ -1,6 +1,5 @@
 import { captureIo } from '../testing/capture-io.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -8,8 +7,9 @@ import { testStorage } from '../testing/test-storage.js';
 import { runCheckConfig } from './check-config.js';
 import { runPolicyExplain } from './policy-explain.js';
 import { LOOKUP_ONLY_HASH as HASH } from '../testing/test-password-hash.js';
+import { tempDirForFile } from '../testing/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+const dir = tempDirForFile('gatehouse-cli-');
 
 const io = captureIo;
 

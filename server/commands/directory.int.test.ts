@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -10,10 +9,11 @@ import { startSilentServer, type SilentServer } from '../testing/tcp-proxy.js';
 import { testStorage } from '../testing/test-storage.js';
 import { runCheckConfig } from './check-config.js';
 import { runDirectoryCommand } from './directory.js';
+import { tempDirForFile } from '../testing/temp-dir.js';
 
 let slapd: TestSlapd;
 let silent: SilentServer;
-const dir = mkdtempSync(join(tmpdir(), 'gatehouse-directory-cli-'));
+const dir = tempDirForFile('gatehouse-directory-cli-');
 
 function writeConfig(name: string, ldap: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
   const path = join(dir, name);

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -12,8 +11,9 @@ import { captureIo } from '../testing/capture-io.js';
 import { LOOKUP_ONLY_HASH } from '../testing/test-password-hash.js';
 import { testStorage } from '../testing/test-storage.js';
 import { runEnrollCommand } from './enroll.js';
+import { tempDirForFile } from '../testing/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gatehouse-enroll-'));
+const dir = tempDirForFile('gatehouse-enroll-');
 const CONFIG = join(dir, 'gatehouse.yml');
 writeFileSync(
   CONFIG,

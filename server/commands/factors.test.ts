@@ -1,6 +1,5 @@
 import { captureIo } from '../testing/capture-io.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -10,8 +9,9 @@ import { openSqliteStorage } from '../storage/sqlite-storage.js';
 import { storageOptionsFromConfig } from '../storage/storage-options.js';
 import { testStorage } from '../testing/test-storage.js';
 import { runFactorsCommand } from './factors.js';
+import { tempDirForFile } from '../testing/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gatehouse-factors-'));
+const dir = tempDirForFile('gatehouse-factors-');
 const CONFIG = join(dir, 'gatehouse.yml');
 writeFileSync(
   CONFIG,

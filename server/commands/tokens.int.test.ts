@@ -1,6 +1,5 @@
 import { captureIo } from '../testing/capture-io.js';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +17,13 @@ import type { Storage } from '../storage/storage.js';
 import { testStorage } from '../testing/test-storage.js';
 import { runTokensCommand } from './tokens.js';
 import { LOOKUP_ONLY_HASH as HASH } from '../testing/test-password-hash.js';
+import { tempDirForFile } from '../testing/temp-dir.js';
 
 /**
  * The token commands end to end on the real SQLite storage, opened the way `gatehouse tokens`
  * opens it (storage.path beside the config file), then the imported token used to sign in.
  */
-const dir = mkdtempSync(join(tmpdir(), 'gatehouse-tokens-int-'));
+const dir = tempDirForFile('gatehouse-tokens-int-');
 const fixture = (name: string) => fileURLToPath(new URL(`../tokens/fixtures/${name}`, import.meta.url));
 const RFC_SECRET = Buffer.from('12345678901234567890');
 const NOW = 1_700_000_000_000;

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +10,9 @@ import { buildPskc, testSecret } from '../tokens/testing/build-pskc.js';
 import { createMemoryTokenStorage } from '../tokens/testing/memory-token-storage.js';
 import { runTokensCommand, type TokensCommandDeps } from './tokens.js';
 import { LOOKUP_ONLY_HASH as HASH } from '../testing/test-password-hash.js';
+import { tempDirForFile } from '../testing/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gatehouse-tokens-'));
+const dir = tempDirForFile('gatehouse-tokens-');
 const fixture = (name: string) => fileURLToPath(new URL(`../tokens/fixtures/${name}`, import.meta.url));
 const RFC_SECRET = Buffer.from('12345678901234567890');
 const HEX = RFC_SECRET.toString('hex');

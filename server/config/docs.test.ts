@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { loadConfigFile } from './load-config.js';
 import { configSchema } from './schema.js';
+import { tempDirForTest } from '../testing/temp-dir.js';
 
 const docsDir = fileURLToPath(new URL('../../docs/', import.meta.url));
 
@@ -49,7 +49,7 @@ describe('the configuration reference', () => {
 
   it('ships an example file that is valid', () => {
     // The example reads its secrets from /run/secrets; give it those files in a scratch folder.
-    const secrets = mkdtempSync(join(tmpdir(), 'gatehouse-secrets-'));
+    const secrets = tempDirForTest('gatehouse-secrets-');
     const text = readFileSync(`${docsDir}gatehouse.example.yml`, 'utf8').replaceAll('/run/secrets/', `${secrets}/`);
     for (const name of text.matchAll(new RegExp(`${secrets}/([\\w.-]+)`, 'g'))) {
       writeFileSync(join(secrets, name[1]!), name[1]!.includes('key') ? randomBytes(32).toString('base64') : 'secret');

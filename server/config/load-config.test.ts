@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile, parseConfigText } from './load-config.js';
 import { redisOptionsFromConfig } from '../kv/redis-options.js';
+import { tempDirForFile } from '../testing/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
+const dir = tempDirForFile('gatehouse-config-');
 const parse = (text: string, env: Record<string, string> = {}) => parseConfigText(text, { env, baseDir: dir });
 
 const MINIMAL = `

@@ -1,13 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfigText } from '../config/load-config.js';
 import { generateEs256Pem } from './testing/test-keys.js';
+import { tempDirForFile } from '../testing/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gatehouse-jwt-config-'));
+const dir = tempDirForFile('gatehouse-jwt-config-');
 const GOOD = generateEs256Pem();
 
 function parse(identityJwt: unknown, sites: unknown[] = [{ name: 'app', url: 'https://app.corp.example/', identity_jwt: true }]) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExtensibleFilter, type AndFilter } from 'ldapts';
@@ -7,6 +7,7 @@ import { parseConfigText } from '../../config/load-config.js';
 import { ldapSchema } from '../../config/ldap-schema.js';
 import { fillFilter } from './filter-template.js';
 import { LdapSettingsError, resolveLdapSettings } from './ldap-settings.js';
+import { tempDirForTest } from '../../testing/temp-dir.js';
 
 const base = { url: 'ldaps://dc1.corp.example', bind_dn: 'CN=svc,OU=Service,DC=corp,DC=example', password: 'service-secret', base_dn: 'DC=corp,DC=example' };
 const settings = (extra: Record<string, unknown>) => resolveLdapSettings(ldapSchema.parse({ ...base, ...extra }));
@@ -100,7 +101,7 @@ describe('LDAP settings that cannot work', () => {
   });
 
   it('refuses a CA file without a certificate in it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-ca-'));
+    const dir = tempDirForTest('gatehouse-ca-');
     writeFileSync(join(dir, 'ca.pem'), 'not a certificate');
     expect(errors({ implementation: 'openldap', tls: { ca_file: join(dir, 'ca.pem') } })).toEqual([
       `authentication.ldap.tls.ca_file: ${join(dir, 'ca.pem')} holds no PEM certificate`,
@@ -131,7 +132,7 @@ describe('the authentication.ldap config section', () => {
   });
 
   it('reads the service password from password_file, and refuses both at once', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-ldap-'));
+    const dir = tempDirForTest('gatehouse-ldap-');
     writeFileSync(join(dir, 'ldap-password'), 'file-secret\n');
     const { password: _password, ...rest } = base;
     const fromFile = load({ ...rest, implementation: 'openldap', password_file: join(dir, 'ldap-password') });
