@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfigText } from '../config/load-config.js';
-import { createSilentLogger } from '../core/logger.js';
+import { createLogger } from '../core/logger.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { getFreePort } from '../testing/free-port.js';
 import { csrfFieldOf, type TestResponse } from '../testing/http-client.js';
@@ -42,6 +42,8 @@ let echo: Awaited<ReturnType<typeof startEchoUpstream>> | undefined;
 let nginx: NginxServer | undefined;
 let gateway: Gateway | undefined;
 let gatewayStopped = false;
+/** What the gateway logged (info and above: tens of lines a run), shown when a fail-closed test fails: what it answered nginx, and why. */
+const gatewayLog: string[] = [];
 let appOrigin: string;
 let portalOrigin: string;
 
@@ -125,7 +127,15 @@ beforeAll(async () => {
   };
   const loaded = parseConfigText(stringify(config), { env: {}, baseDir: dir });
   if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.errors.join('\n')}`);
-  gateway = await createGateway(loaded.config, { logger: createSilentLogger(), hashPolicy: TEST_HASH_POLICY });
+  gateway = await createGateway(loaded.config, {
+    logger: createLogger({
+      level: 'info',
+      destination: {
+        write: (line: string) => void gatewayLog.push(line.trimEnd()),
+      },
+    }),
+    hashPolicy: TEST_HASH_POLICY,
+  });
   await gateway.listen(gatewayPort, '127.0.0.1');
 });
 
@@ -398,10 +408,13 @@ describe('paths and hosts that try to look like something else', () => {
 describe('failing closed', () => {
   it('answers 5xx, not the page, while Redis does not answer', async () => {
     const unknownSession = `gatehouse_session=${randomBytes(32).toString('base64url')}`;
+    const logged = gatewayLog.length;
+    const started = performance.now();
     redis!.freeze();
     try {
       const { response, seen } = await throughNginx({ path: '/private', headers: [['cookie', unknownSession]] });
-      expect(response.status).toBeGreaterThanOrEqual(500);
+      const account = () => `after ${Math.round(performance.now() - started)} ms; the gateway logged meanwhile:\n${gatewayLog.slice(logged).join('\n')}`;
+      expect(response.status, account()).toBeGreaterThanOrEqual(500);
       expect(seen).toBeUndefined();
     } finally {
       redis!.thaw();
