@@ -2,6 +2,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type LaunchedChromium } from '../../server/testing/chromium.js';
 import { startPushStack, type PushStack } from '../support/push-stack.js';
+import { recordWorkerEvents } from './support.js';
 
 /**
  * The companion app itself in real Chromium: it loads under the portal's CSP without a single
@@ -76,6 +77,7 @@ describe('companion app shell', () => {
       e.registrations.forEach((r) => registrations.set(r.scopeURL, r)),
     );
     await cdp.send('ServiceWorker.enable');
+    const worker = recordWorkerEvents(cdp);
     await page.goto(`${origin}/auth/companion/`);
     const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
     expect(scope).toBe(`${origin}/auth/companion/`);
@@ -101,7 +103,7 @@ describe('companion app shell', () => {
     expect(await page.evaluate(() => (window as any).received[0])).toEqual({ type: 'approval', approval });
     const listNotifications = () =>
       page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data })));
-    await expect.poll(listNotifications).toHaveLength(1);
+    await expect.poll(listNotifications).toHaveLength(1).catch(worker.explain);
     const notifications = await listNotifications();
     expect(notifications[0]).toEqual({
       title: 'Sign-in request',
@@ -126,7 +128,10 @@ describe('companion app shell', () => {
       { type: 'approval', approval },
       { type: 'approval', approval: after },
     ]);
-    await expect.poll(async () => (await listNotifications()).length).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(async () => (await listNotifications()).length)
+      .toBeGreaterThanOrEqual(2)
+      .catch(worker.explain);
     expect((await listNotifications()).map((n) => n.tag).sort()).toEqual(['approval-ap_Test-1', 'approval-ap_Test-2']);
     expect(problems).toEqual([]);
   });

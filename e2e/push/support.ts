@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { DEMO_USERS } from '../../server/commands/demo.js';
 import { generateTotp } from '../../server/factors/otp/generate-otp.js';
@@ -150,4 +150,27 @@ export async function serverCodes(gateway: Gateway, username: string, phoneName:
   const otp = (await gateway.ctx.storage.otpDevices.listForUser(username)).find((d) => d.id === device!.otpDeviceId)!;
   const now = Date.now();
   return [now, now - otp.period * 1000].map((t) => generateTotp(otp.secret, t, { algorithm: otp.algorithm, digits: otp.digits as 6 | 8, period: otp.period }));
+}
+
+/**
+ * What the service workers seen through `cdp` reported: uncaught errors (a rejected
+ * showNotification among them) and each change of a version's state. Tests add it to a failure
+ * about a notification that never came, which otherwise says only "not within 15 s". Call after
+ * `ServiceWorker.enable` has been sent on `cdp` (events before it are not kept).
+ */
+export function recordWorkerEvents(cdp: CDPSession): { explain(error: unknown): never } {
+  const events: string[] = [];
+  const at = () => new Date().toISOString().slice(11, 23);
+  cdp.on('ServiceWorker.workerErrorReported', (e: { errorMessage: { errorMessage: string; sourceURL: string; lineNumber: number } }) =>
+    events.push(`${at()} error: ${e.errorMessage.errorMessage} (${e.errorMessage.sourceURL}:${e.errorMessage.lineNumber})`),
+  );
+  cdp.on('ServiceWorker.workerVersionUpdated', (e: { versions: { versionId: string; runningStatus: string; status: string }[] }) => {
+    for (const v of e.versions) events.push(`${at()} version ${v.versionId}: ${v.status}, ${v.runningStatus}`);
+  });
+  return {
+    explain(error) {
+      if (error instanceof Error) error.message += `\nservice worker events:\n${events.join('\n') || '(none)'}`;
+      throw error;
+    },
+  };
 }

@@ -6,7 +6,7 @@ import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type LaunchedChromium } from '../../server/testing/chromium.js';
 import { startPushStack, type PushStack } from '../support/push-stack.js';
-import { addPhoneLink, answerOnPhone, askPhone, enrollPhone, openPhone, openWithPasswordSession, signInWithPassword, waitForApproval } from './support.js';
+import { addPhoneLink, answerOnPhone, askPhone, enrollPhone, openPhone, openWithPasswordSession, recordWorkerEvents, signInWithPassword, waitForApproval } from './support.js';
 
 /**
  * Web Push from the gateway to the phone's service worker, end to end. Chromium here reaches no
@@ -71,14 +71,14 @@ afterAll(async () => {
   pushService?.close();
 });
 
-async function watchRegistrations(page: Page): Promise<{ cdp: CDPSession; registrationId: (scope: string) => string | undefined }> {
+async function watchRegistrations(page: Page): Promise<{ cdp: CDPSession; registrationId: (scope: string) => string | undefined; worker: ReturnType<typeof recordWorkerEvents> }> {
   const cdp = await page.context().newCDPSession(page);
   const registrations = new Map<string, string>();
   cdp.on('ServiceWorker.workerRegistrationUpdated', (e: { registrations: { registrationId: string; scopeURL: string; isDeleted: boolean }[] }) =>
     e.registrations.forEach((r) => (r.isDeleted ? registrations.delete(r.scopeURL) : registrations.set(r.scopeURL, r.registrationId))),
   );
   await cdp.send('ServiceWorker.enable');
-  return { cdp, registrationId: (scope) => registrations.get(scope) };
+  return { cdp, registrationId: (scope) => registrations.get(scope), worker: recordWorkerEvents(cdp) };
 }
 
 describe('Web Push into the companion', () => {
@@ -102,7 +102,7 @@ describe('Web Push into the companion', () => {
         return { toJSON: () => sub } as unknown as PushSubscription;
       };
     }, subscription);
-    const { cdp, registrationId } = await watchRegistrations(phone);
+    const { cdp, registrationId, worker } = await watchRegistrations(phone);
     await enrollPhone(phone, link, 'Pixel 9');
     expect(Buffer.from((await phone.evaluate(() => (window as any).subscribedWith)) as number[]).toString('base64url')).toBe(stack.vapid.publicKey);
     const [device] = await stack.gateway.ctx.storage.pushDevices.listForUser('alice');
@@ -145,7 +145,7 @@ describe('Web Push into the companion', () => {
         const registration = await navigator.serviceWorker.getRegistration(s);
         return ((await registration?.getNotifications()) ?? []).map((n) => ({ title: n.title, tag: n.tag, data: n.data }));
       }, scope);
-    await expect.poll(notifications).toHaveLength(1);
+    await expect.poll(notifications).toHaveLength(1).catch(worker.explain);
     expect((await notifications())[0]).toMatchObject({ title: 'Sign-in request', tag: `approval-${approvalId}`, data: { approvalId } });
 
     // The tap opens the app at #approval=<id> (what the worker's notificationclick does).
